@@ -1,0 +1,60 @@
+"""The application factory: a short list of register_* steps."""
+import os
+
+from flask import Flask
+
+from app.config import ROOT, load_config
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None,
+                instance_path=str(ROOT / "instance"))
+    app.config.from_object(load_config(config_name))
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model on the metadata before migrate binds)
+    from app.extensions import babel, compress, csrf, db, login_manager, migrate
+    from app.web.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    compress.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    from app.web import auth  # noqa: F401  (registers the user loader)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.web import admin, assets, auth, dealer, rep, retailer
+
+    for module in (assets, auth, admin, dealer, retailer, rep):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.web.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.web import filters
+
+    filters.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app import cli
+
+    cli.register(app)

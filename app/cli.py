@@ -1,0 +1,72 @@
+"""Flask CLI commands: seed-demo, demo-logins, create-admin, worker."""
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import PERMISSIONS, Organisation, User
+
+DEMO_LOGINS = (("admin", "admin", "/admin/"), ("dealer001", "dealer", "/dealer/"),
+               ("retailer000001", "retailer", "/retailer/"), ("rep01", "rep", "/rep/"))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(demo_logins)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(worker)
+
+
+@click.command("seed-demo")
+@click.option("--scale", type=click.Choice(["small", "full"]), default="small", show_default=True)
+@click.option("--replace", is_flag=True, help="Delete all existing data first.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exists.")
+def seed_demo(scale: str, replace: bool, if_empty: bool) -> None:
+    """Build demo data: a catalog, dealers, retailers, reps and two years of orders."""
+    from app.demo import build_demo, database_is_empty
+
+    if not database_is_empty():
+        if if_empty:
+            click.echo("Demo data already present; nothing to do.")
+            return
+        if not replace:
+            raise click.ClickException("The database is not empty; pass --replace to rebuild it.")
+    build_demo(scale, replace=replace, echo=click.echo)
+
+
+@click.command("demo-logins")
+def demo_logins() -> None:
+    """Print the demo accounts and where each lands."""
+    password = current_app.config["DEMO_PASSWORD"]
+    click.echo("Demo logins (password: %s):" % password)
+    for username, role, home in DEMO_LOGINS:
+        click.echo(f"  {username:<16} {role:<9} http://127.0.0.1:5000{home}")
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.password_option()
+def create_admin(username: str, password: str) -> None:
+    """Create an admin with every permission (for a fresh production database)."""
+    from app.services.accounts import hash_password
+
+    brand = db.session.scalar(select(Organisation).where(Organisation.kind == "brand"))
+    if brand is None:
+        brand = Organisation(kind="brand", code="BRAND", name="品牌总部")
+        db.session.add(brand)
+        db.session.flush()
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise click.ClickException(f"user {username} exists")
+    db.session.add(User(username=username, password_hash=hash_password(password), role="admin",
+                        org_id=brand.id, permissions=" ".join(PERMISSIONS)))
+    db.session.commit()
+    click.echo(f"admin {username} created")
+
+
+@click.command("worker")
+@click.argument("queues", nargs=-1)
+def worker(queues: tuple[str, ...]) -> None:
+    """Run an RQ worker whose jobs each run in an app context (needs REDIS_URL)."""
+    from jobs.queue import run_worker
+
+    run_worker(list(queues) or list(current_app.config["RQ_QUEUES"]))

@@ -1,0 +1,16 @@
+"""Extension instances, unbound: create_app() binds them to an app."""
+from flask_babel import Babel
+from flask_compress import Compress
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from app.models.base import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+compress = Compress()

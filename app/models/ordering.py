@@ -1,0 +1,119 @@
+"""Carts, orders, their lines and status history."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, utcnow
+from app.models.catalog import Product
+from app.models.org import Organisation
+
+
+class OrderStatus(str, enum.Enum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    PICKING = "picking"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    ON_HOLD = "on_hold"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class OrderChannel(str, enum.Enum):
+    WEB = "web"
+    REP = "rep"
+    API = "api"
+
+
+class CartLine(Base):
+    """A line in the cart `owner_id` is building for `buyer_id` (a rep builds carts for shops).
+    `quoted_price_fen` is the unit price shown when the line was last priced: checkout compares
+    it with the price at submit and asks again when they differ."""
+
+    __tablename__ = "cart_lines"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "buyer_id", "product_id"),
+        CheckConstraint("qty > 0", name="qty"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    qty: Mapped[int] = mapped_column(Integer)
+    quoted_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product: Mapped[Product] = relationship()
+
+
+class Order(Base):
+    """An order from a buyer (retailer, or dealer for replenishment) to a seller (a dealer or
+    the brand). Totals are tax inclusive, in fen; `tax_fen` is the tax contained in them.
+    (buyer_id, idempotency_key) is unique: a repeated submit finds the order already made."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("buyer_id", "idempotency_key"),
+        Index("ix_orders_seller_created", "seller_id", "created_at"),
+        Index("ix_orders_buyer_created", "buyer_id", "created_at"),
+        CheckConstraint("total_fen >= 0 AND tax_fen >= 0", name="totals"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(10), default=OrderChannel.WEB.value)
+    status: Mapped[str] = mapped_column(String(15), default=OrderStatus.SUBMITTED.value, index=True)
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    cart_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    buyer: Mapped[Organisation] = relationship(foreign_keys=[buyer_id])
+    seller: Mapped[Organisation] = relationship(foreign_keys=[seller_id])
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",
+                                                  cascade="all, delete-orphan")
+    events: Mapped[list[OrderEvent]] = relationship(back_populates="order", order_by="OrderEvent.id",
+                                                    cascade="all, delete-orphan")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("qty > 0 AND unit_price_fen >= 0", name="values"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    qty: Mapped[int] = mapped_column(Integer)
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    price_reason: Mapped[str] = mapped_column(String(120), default="")
+    tax_rate: Mapped[int] = mapped_column(Integer)
+    line_total_fen: Mapped[int] = mapped_column(BigInteger)
+    tax_fen: Mapped[int] = mapped_column(BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class OrderEvent(Base):
+    """A status change: who, when, from, to, why."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(15))
+    to_status: Mapped[str] = mapped_column(String(15))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship(back_populates="events")

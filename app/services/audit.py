@@ -1,0 +1,37 @@
+"""The audit trail: every change to users, permissions, prices, catalog (and later stock,
+credit, order status) goes through `record`."""
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import inspect
+
+from app.extensions import db
+from app.models import AuditEvent
+
+
+def snapshot(obj, fields: list[str] | None = None) -> dict[str, Any]:
+    """The column values of a model instance as JSON-safe data."""
+    columns = fields or [c.key for c in inspect(obj).mapper.column_attrs]
+    data = {}
+    for name in columns:
+        value = getattr(obj, name)
+        if isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        elif isinstance(value, bytes):
+            value = f"<{len(value)} bytes>"
+        data[name] = value
+    return data
+
+
+def record(actor_id: int | None, action: str, entity: str, entity_id: int | None,
+           before: dict | None = None, after: dict | None = None) -> AuditEvent:
+    """Add an audit event to the current transaction. Unchanged keys are dropped from both
+    sides so the trail shows only what changed."""
+    if before and after:
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in sorted(changed)}
+        after = {k: after.get(k) for k in sorted(changed)}
+    event = AuditEvent(actor_id=actor_id, action=action, entity=entity, entity_id=entity_id,
+                       before=before, after=after)
+    db.session.add(event)
+    return event

@@ -1,0 +1,39 @@
+"""Pagination in two queries: a count and one page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def paginate(query, page: int, per_page: int, scalars: bool = True) -> Page:
+    """`query` is a select(); `page` is clamped to [1, pages]."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, -(-total // per_page))
+    number = min(max(1, page), pages)
+    result = db.session.execute(query.limit(per_page).offset((number - 1) * per_page))
+    items = list(result.scalars() if scalars else result)
+    return Page(items, number, per_page, total)

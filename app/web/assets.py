@@ -1,0 +1,59 @@
+"""Static files under content-hashed names, cached for a year.
+
+Templates call `asset_url("app.css")`, which gives `/static/app.<hash>.css`; a changed file
+gets a new name, so browsers can keep the old one forever. Vendored files in static/dist/
+(built by scripts/build_static.py) already carry their hash."""
+import hashlib
+import pathlib
+from functools import lru_cache
+
+from flask import Blueprint, abort, send_from_directory, url_for
+
+from app.config import ROOT
+
+STATIC = ROOT / "static"
+YEAR = 365 * 24 * 3600
+bp = Blueprint("assets", __name__)
+
+
+@lru_cache(maxsize=1)
+def manifest() -> dict[str, str]:
+    """Logical name → hashed name, for every file under static/ (computed once per process)."""
+    names: dict[str, str] = {}
+    for path in STATIC.rglob("*"):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(STATIC).as_posix()
+        if rel.startswith("dist/"):
+            logical = rel.split("/", 1)[1].split(".", 1)[0] + ".js"  # dist/htmx.<hash>.min.js → htmx.js
+            names[logical] = rel
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        stem, dot, ext = rel.rpartition(".")
+        names[rel] = f"{stem}.{digest}.{ext}" if dot else f"{rel}.{digest}"
+    return names
+
+
+@lru_cache(maxsize=1)
+def _originals() -> dict[str, str]:
+    return {hashed: logical for logical, hashed in manifest().items() if not hashed.startswith("dist/")}
+
+
+def asset_url(name: str) -> str:
+    try:
+        return url_for("assets.static", filename=manifest()[name])
+    except KeyError:
+        raise LookupError(f"no static file {name!r} (did `make static` run?)") from None
+
+
+@bp.route("/static/<path:filename>")
+def static(filename: str):
+    if filename.startswith("dist/"):
+        source = filename
+    elif filename in _originals():
+        source = _originals()[filename]
+    else:
+        abort(404)
+    response = send_from_directory(pathlib.Path(STATIC), source, max_age=YEAR, etag=True)
+    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response

@@ -1,0 +1,22 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=40)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired()])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(_l("确认新密码"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("两次输入的密码不一致。"))])
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("语言"), choices=[("zh", "简体中文"), ("en", "English")])
+    next = HiddenField()

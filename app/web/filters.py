@@ -1,0 +1,30 @@
+"""Jinja filters and globals: money, dates in Asia/Shanghai, asset URLs."""
+from flask import Flask
+from flask_babel import format_date, format_datetime, get_locale
+from jinja2 import StrictUndefined
+
+from app.web.assets import asset_url
+
+
+def yuan(fen: int | None) -> str:
+    """Integer fen → '¥1,234.50'. Money is never a float before this point."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+def local_datetime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    return format_datetime(value, fmt) if value else ""
+
+
+def local_date(value, fmt: str = "yyyy-MM-dd") -> str:
+    return format_date(value, fmt) if value else ""
+
+
+def register(app: Flask) -> None:
+    if app.config.get("ENV_NAME") in ("development", "testing"):
+        app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date)
+    app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()))
