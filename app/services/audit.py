@@ -24,11 +24,12 @@ def snapshot(obj, fields: list[str] | None = None) -> dict[str, Any]:
 
 
 def record(actor_id: int | None, action: str, entity: str, entity_id: int | None,
-           before: dict | None = None, after: dict | None = None) -> AuditEvent:
+           before: dict | None = None, after: dict | None = None, keep: tuple[str, ...] = ()) -> AuditEvent:
     """Add an audit event to the current transaction. Unchanged keys are dropped from both
-    sides so the trail shows only what changed."""
+    sides so the trail shows only what changed, except the `keep` keys that say which record
+    changed (e.g. the product code of a price list item)."""
     if before and after:
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k) or k in keep}
         before = {k: before.get(k) for k in sorted(changed)}
         after = {k: after.get(k) for k in sorted(changed)}
     event = AuditEvent(actor_id=actor_id, action=action, entity=entity, entity_id=entity_id,

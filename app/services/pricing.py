@@ -5,7 +5,7 @@ Resolution order, for a product, a customer, a quantity (in sales units) and a d
 1. **Contract price.** The customer's own contract rows for the product that are valid on the
    date (valid_from ≤ date ≤ valid_to, open ends allowed) and whose `min_qty` ≤ quantity. The
    row with the highest `min_qty` wins (the deepest quantity break reached); on a tie, the one
-   that started latest.
+   that started latest (then the newest row, so the answer never depends on row order).
 2. **Price list.** Active lists valid on the date whose audience is the customer's kind
    (dealer or retailer) and whose every set target matches: tier, channel, region (the
    customer's region or one of its ancestors). Lists are tried most specific first (number of
@@ -87,7 +87,8 @@ def matching_lists_clause(customer: CustomerProfile):
     )
 
 
-def _list_rank(price_list: PriceList) -> tuple:
+def list_rank(price_list: PriceList) -> tuple:
+    """Sort key for candidate lists: most targets set first, then higher priority, then lower id."""
     specificity = sum(x is not None for x in (price_list.tier, price_list.channel, price_list.region_id))
     return (-specificity, -price_list.priority, price_list.id)
 
@@ -112,7 +113,7 @@ def quote_prices(customer: CustomerProfile, quantities: dict[int, int], on: date
     for item, price_list in db.session.execute(
             select(PriceListItem, PriceList).join(PriceList)
             .where(PriceListItem.product_id.in_(ids), matching_lists_clause(customer), _valid_on(PriceList, on))):
-        list_items.setdefault(item.product_id, []).append((_list_rank(price_list), item, price_list))
+        list_items.setdefault(item.product_id, []).append((list_rank(price_list), item, price_list))
 
     if products is None:
         products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
@@ -132,7 +133,7 @@ def _from_contract(product_id: int, qty: int, rows) -> Price | None:
     reached = [r for r in rows if r.min_qty <= qty]
     if not reached:
         return None
-    best = max(reached, key=lambda r: (r.min_qty, r.valid_from or date.min))
+    best = max(reached, key=lambda r: (r.min_qty, r.valid_from or date.min, r.id))
     return Price(product_id, qty, best.price_fen, "contract", best.reference, "", best.min_qty)
 
 
