@@ -6,4 +6,8 @@ from app.web.access import guard_role
 bp = Blueprint("retailer", __name__, url_prefix="/retailer")
 guard_role(bp, "retailer")
 
-from app.web.retailer import home  # noqa: E402,F401
+from app.web.retailer import cart, catalog, home, orders  # noqa: E402,F401
+
+from app.web.notification_centre import register_notification_pages  # noqa: E402
+
+register_notification_pages(bp)

@@ -1,8 +1,13 @@
-from flask import render_template
+from flask_login import current_user
 
+from app.services import ordering
+from app.web.conditional import revalidate
+from app.web.listing import STATUS_LABELS
 from app.web.retailer import bp
+from app.web.retailer.common import retailer_page
 
 
 @bp.route("/")
 def home():
-    return render_template("retailer/home.html")
+    recent = ordering.recent_orders(ordering.orders_visible_to(current_user), limit=5)
+    return revalidate(retailer_page("retailer/home.html", recent=recent, status_labels=STATUS_LABELS))

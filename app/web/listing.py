@@ -1,0 +1,45 @@
+"""Shared by the order pages of every role: filter forms read from the query string and the
+labels of order statuses and channels."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SearchField, SelectChoice, SelectField
+from wtforms.validators import Length, Optional
+
+from app.models import OrderChannel, OrderStatus
+
+STATUS_LABELS = {
+    OrderStatus.SUBMITTED.value: _l("已提交"), OrderStatus.APPROVED.value: _l("已审核"),
+    OrderStatus.PICKING.value: _l("拣货中"), OrderStatus.SHIPPED.value: _l("已发货"),
+    OrderStatus.DELIVERED.value: _l("已送达"), OrderStatus.COMPLETED.value: _l("已完成"),
+    OrderStatus.ON_HOLD.value: _l("暂缓"), OrderStatus.REJECTED.value: _l("已拒绝"),
+    OrderStatus.CANCELLED.value: _l("已取消"),
+}
+
+CHANNEL_LABELS = {OrderChannel.WEB.value: _l("网页"), OrderChannel.REP.value: _l("业务员代下"),
+                  OrderChannel.API.value: _l("接口")}
+
+
+class GetForm(FlaskForm):
+    """A search/filter form read from the query string: no CSRF, bad values fall back to defaults."""
+
+    class Meta:
+        csrf = False
+
+    page = IntegerField(validators=[Optional()], invalid_value_message=_l("页码无效。"))
+
+    def clean(self, name: str, default=None):
+        field = getattr(self, name)
+        return default if field.errors or field.data in (None, "") else field.data
+
+
+class OrderFilterForm(GetForm):
+    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部状态"))]
+                         + [SelectChoice(value, label) for value, label in STATUS_LABELS.items()],
+                         validators=[Optional()])
+    q = SearchField(_l("搜索"), validators=[Optional(), Length(max=40)],
+                    render_kw={"placeholder": _l("订单号或客户")})
+
+    def criteria(self) -> dict:
+        self.validate()
+        return {"status": self.clean("status") or None, "search": self.clean("q", ""),
+                "page": self.clean("page", 1)}
