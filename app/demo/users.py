@@ -1,0 +1,68 @@
+"""Step "users": admins with different permissions, one login per dealer and per retailer, and
+sales reps with their weekly visit routes (neighbouring shops on the same weekday).
+
+Every demo user shares one password hash (hashing 100,000 times would take hours)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.demo.data_names import person_name
+from app.models import PERMISSIONS
+
+# (username, display name, permissions)
+ADMINS = (
+    ("admin", "系统管理员", PERMISSIONS),
+    ("catalog01", "商品主管", ("catalog", "pricing")),
+    ("orders01", "订单专员", ("orders", "stock")),
+    ("marketing01", "市场专员", ("marketing",)),
+    ("analyst01", "数据分析师", ("reports",)),
+)
+ROUTE_WEEKDAYS = 6  # Monday to Saturday
+USER_COLUMNS = ("id", "username", "password_hash", "role", "org_id", "display_name", "email", "locale",
+                "permissions", "active", "created_at", "session_version")
+
+
+def build_users(ctx) -> None:
+    rng, loader, scale = ctx.rng, ctx.loader, ctx.scale
+    ids = iter(loader.allocate_ids("users", len(ADMINS) + len(ctx.dealers) + len(ctx.retailers) + scale.reps))
+    rows = []
+
+    def add(username, role, org_id, display_name, email, permissions=""):
+        user_id = next(ids)
+        joined = ctx.started_at - timedelta(days=900 + rng.randrange(500), minutes=rng.randrange(1440))
+        rows.append((user_id, username, ctx.password_hash, role, org_id, display_name, email, "zh", permissions,
+                     True, joined, 1))
+        return user_id
+
+    for username, display_name, permissions in ADMINS:
+        user_id = add(username, "admin", ctx.brand_id, display_name, f"{username}@lianying.example",
+                      " ".join(p for p in PERMISSIONS if p in permissions))
+        if username == "admin":
+            ctx.admin_user_id = user_id
+    for dealer in ctx.dealers:
+        username = f"dealer{dealer.index + 1:03d}"
+        dealer.user_id = add(username, "dealer", dealer.id, dealer.contact, f"{username}@dealers.example")
+    for retailer in ctx.retailers:
+        retailer.user_id = add(f"retailer{retailer.index + 1:06d}", "retailer", retailer.id, retailer.contact, None)
+    ctx.rep_user_ids = [add(f"rep{n:02d}", "rep", ctx.brand_id, person_name(rng), f"rep{n:02d}@lianying.example")
+                        for n in range(1, scale.reps + 1)]
+    loader.load("users", USER_COLUMNS, rows)
+    _load_routes(ctx)
+
+
+def _load_routes(ctx) -> None:
+    """Each rep takes a run of neighbouring retailers (retailer codes follow geography) and
+    visits a sixth of them each weekday."""
+    retailers, reps = ctx.retailers, ctx.rep_user_ids
+    bounds = [k * len(retailers) // len(reps) for k in range(len(reps) + 1)]
+    rows = []
+    for rep_number, rep_user_id in enumerate(reps):
+        first, end = bounds[rep_number], bounds[rep_number + 1]
+        for position in range(first, end):
+            retailer = retailers[position]
+            retailer.rep_user_id = rep_user_id
+            retailer.rep_weekday = (position - first) * ROUTE_WEEKDAYS // (end - first)
+            rows.append((rep_user_id, retailer.id, retailer.rep_weekday))
+    ids = ctx.loader.allocate_ids("rep_routes", len(rows))
+    ctx.loader.load("rep_routes", ("id", "rep_id", "retailer_id", "weekday"),
+                    [(route_id, *row) for route_id, row in zip(ids, rows)])
