@@ -1,0 +1,87 @@
+"""`flask stock ...` (verify the ledger, scan for alerts, compute reorder rules) and
+`flask api ...` (API clients and their tokens)."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+stock_cli = AppGroup("stock", help="Inventory: ledger check, alert scan, reorder rules.")
+api_cli = AppGroup("api", help="API clients (ERP, WMS) and their bearer tokens.")
+
+
+@stock_cli.command("verify")
+def verify() -> None:
+    """Recompute balances, lots and reservations from the ledger; exit 1 on any difference."""
+    from app.services.inventory.verify import verify_stock
+
+    differences = verify_stock()
+    for difference in differences:
+        click.echo(str(difference))
+    if differences:
+        click.echo(f"{len(differences)} difference(s) between stored stock and the ledger.")
+        raise SystemExit(1)
+    click.echo("Stock balances, lots and reservations agree with the ledger.")
+
+
+@stock_cli.command("scan-alerts")
+@click.option("--window", type=int, default=None, help="Near-expiry window in days (default 30).")
+@click.option("--queue", "use_queue", is_flag=True, help="Enqueue on RQ instead of running here (needs REDIS_URL).")
+def scan_alerts(window: int | None, use_queue: bool) -> None:
+    """Scan for low stock and near-expiry lots and notify (inline unless --queue)."""
+    from jobs.stock_alerts import enqueue_scan, scan_stock_alerts_job
+
+    if use_queue:
+        if not current_app.config.get("REDIS_URL"):
+            raise click.ClickException("REDIS_URL is not set; run without --queue to scan inline.")
+        click.echo(f"Enqueued job {enqueue_scan(window)}.")
+        return
+    click.echo(scan_stock_alerts_job(window))
+
+
+@stock_cli.command("compute-reorder")
+@click.option("--days", type=int, default=90, show_default=True)
+@click.option("--factor", type=float, default=1.65, show_default=True, help="Safety factor z.")
+@click.option("--overwrite-manual", is_flag=True)
+def compute_reorder(days: int, factor: float, overwrite_manual: bool) -> None:
+    """Compute safety stock and reorder points from recent demand for every warehouse."""
+    from app.models import Warehouse
+    from app.services.inventory.safety import compute_reorder_rules
+
+    total = 0
+    for warehouse_id in db.session.scalars(select(Warehouse.id).where(Warehouse.active.is_(True))).all():
+        total += compute_reorder_rules(warehouse_id, actor_id=None, days=days, z=factor,
+                                       overwrite_manual=overwrite_manual)
+        db.session.commit()
+    click.echo(f"{total} reorder rule(s) computed.")
+
+
+@api_cli.command("create-client")
+@click.argument("name")
+@click.option("--org", "org_code", default=None, help="Owning organisation code (default: the brand).")
+@click.option("--scopes", default="stock", show_default=True)
+def create_client(name: str, org_code: str | None, scopes: str) -> None:
+    """Create an API client and print its token (shown once; only its hash is stored)."""
+    from app.services.api_clients import create_api_client
+
+    client, token = create_api_client(name, org_code=org_code, scopes=scopes)
+    db.session.commit()
+    click.echo(f"API client {client.id} ({client.name}) for {client.org.code}, scopes: {client.scopes}")
+    click.echo(f"Token (store it now, it is not shown again): {token}")
+
+
+@api_cli.command("revoke-client")
+@click.argument("client_id", type=int)
+def revoke_client(client_id: int) -> None:
+    """Deactivate an API client: its token stops working at once."""
+    from app.models import ApiClient
+
+    client = db.session.get(ApiClient, client_id)
+    if client is None:
+        raise click.ClickException(f"no API client {client_id}")
+    client.active = False
+    db.session.commit()
+    click.echo(f"API client {client_id} revoked.")

@@ -1,0 +1,125 @@
+"""The ledger and the balances it keeps in step: the only code that changes stock numbers.
+
+Every change is a conditional UPDATE of the balance row (and of the lot, when one is involved)
+plus one `StockMovement`, in the caller's transaction. The WHERE clause repeats the database
+CHECKs, so a change that would make available stock negative touches no row (rowcount 0) and
+the caller reports it cleanly instead of hitting a constraint error.
+
+Locking order (why there are no deadlocks): a transaction changes balance rows in ascending
+(warehouse_id, product_id) order, and touches a product's lots only after it has updated (and so
+locked) that product's balance row. Two transactions that want the same stock therefore queue on
+the first balance row they share, never on each other in a cycle.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import StockBalance, StockLot, StockMovement, utcnow
+
+
+BALANCES = StockBalance.__table__
+LOTS = StockLot.__table__
+MOVEMENTS = StockMovement.__table__
+
+# The hot statements are built once, with bound parameters, and run on the session's
+# connection: every reservation runs them, and building and ORM-routing them each time would
+# cost more client CPU than the database spends executing them.
+_on_hand = BALANCES.c.on_hand + bindparam("dh")
+_reserved = BALANCES.c.reserved + bindparam("dr")
+CHANGE_BALANCE = (update(BALANCES)
+                  .where(BALANCES.c.warehouse_id == bindparam("w"), BALANCES.c.product_id == bindparam("p"),
+                         _on_hand >= 0, _reserved >= 0, _on_hand - _reserved >= 0)
+                  .values(on_hand=_on_hand, reserved=_reserved, updated_at=bindparam("now")))
+CHANGE_LOT = (update(LOTS).where(LOTS.c.id == bindparam("lot"), LOTS.c.on_hand + bindparam("d") >= 0)
+              .values(on_hand=LOTS.c.on_hand + bindparam("d")))
+RECORD = insert(MOVEMENTS)
+
+
+def connection():
+    """The session's connection, after flushing pending ORM changes (what autoflush would do)."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
+def dialect_insert(model):
+    """The session's dialect INSERT (PostgreSQL or SQLite), which knows ON CONFLICT."""
+    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model)
+
+
+def insert_ignoring_conflicts(model):
+    """INSERT ... ON CONFLICT DO NOTHING for the session's database (PostgreSQL or SQLite)."""
+    return dialect_insert(model).on_conflict_do_nothing()
+
+
+def ensure_balance(warehouse_id: int, product_id: int) -> None:
+    """Create the balance row if missing (safe when another transaction creates it too)."""
+    db.session.execute(insert_ignoring_conflicts(StockBalance).values(
+        warehouse_id=warehouse_id, product_id=product_id, on_hand=0, reserved=0, updated_at=utcnow()))
+
+
+def change_balance(warehouse_id: int, product_id: int, on_hand_delta: int = 0, reserved_delta: int = 0) -> bool:
+    """Apply the deltas if the result keeps on_hand ≥ 0, reserved ≥ 0 and available ≥ 0.
+    True when applied; False (nothing changed) otherwise, or when the row does not exist."""
+    result = connection().execute(CHANGE_BALANCE, {"w": warehouse_id, "p": product_id, "dh": on_hand_delta,
+                                                   "dr": reserved_delta, "now": utcnow()})
+    return result.rowcount == 1
+
+
+def change_lot(lot_id: int, delta: int) -> bool:
+    """Add `delta` to the lot's on-hand if it stays ≥ 0."""
+    return connection().execute(CHANGE_LOT, {"lot": lot_id, "d": delta}).rowcount == 1
+
+
+def record(kind: str, warehouse_id: int, product_id: int, *, lot_id: int | None = None, on_hand_delta: int = 0,
+           reserved_delta: int = 0, actor_id: int | None = None, reason: str = "", document: str = "") -> None:
+    connection().execute(RECORD, dict(
+        at=utcnow(), kind=kind, warehouse_id=warehouse_id, product_id=product_id, lot_id=lot_id,
+        on_hand_delta=on_hand_delta, reserved_delta=reserved_delta, actor_id=actor_id, reason=reason[:200],
+        document=document[:100]))
+
+
+def find_or_create_lot(warehouse_id: int, product_id: int, batch_no: str, expiry_date: date,
+                       production_date: date | None) -> StockLot:
+    """The lot for this batch in this warehouse, created empty when new (safe under races:
+    the unique (warehouse, product, batch) decides, and the loser reads the winner's row)."""
+    db.session.execute(insert_ignoring_conflicts(StockLot).values(
+        warehouse_id=warehouse_id, product_id=product_id, batch_no=batch_no, expiry_date=expiry_date,
+        production_date=production_date, on_hand=0, received_at=utcnow()))
+    return db.session.scalars(
+        db.select(StockLot).where(StockLot.warehouse_id == warehouse_id, StockLot.product_id == product_id,
+                                  StockLot.batch_no == batch_no)
+        .execution_options(populate_existing=True)).one()
+
+
+def add_to_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, reason: str = "",
+               document: str = "") -> None:
+    """Put `qty` into a lot (receipt, transfer in, return, positive adjustment or count)."""
+    ensure_balance(lot.warehouse_id, lot.product_id)
+    if not change_balance(lot.warehouse_id, lot.product_id, on_hand_delta=qty):
+        raise RuntimeError("balance refused an increase")  # cannot happen: on_hand only grows
+    change_lot(lot.id, qty)
+    record(kind, lot.warehouse_id, lot.product_id, lot_id=lot.id, on_hand_delta=qty, actor_id=actor_id,
+           reason=reason, document=document)
+
+
+def take_from_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, reason: str = "",
+                  document: str = "", from_reserved: bool = False) -> bool:
+    """Take `qty` out of a lot, and out of the balance's reserved as well when `from_reserved`
+    (shipping what was reserved). False, with nothing changed, when the lot holds less or when
+    taking it would eat into stock reserved by others."""
+    reserved_delta = -qty if from_reserved else 0
+    if not change_balance(lot.warehouse_id, lot.product_id, on_hand_delta=-qty, reserved_delta=reserved_delta):
+        return False
+    if not change_lot(lot.id, -qty):
+        change_balance(lot.warehouse_id, lot.product_id, on_hand_delta=qty, reserved_delta=-reserved_delta)
+        return False
+    record(kind, lot.warehouse_id, lot.product_id, lot_id=lot.id, on_hand_delta=-qty,
+           reserved_delta=reserved_delta, actor_id=actor_id, reason=reason, document=document)
+    return True

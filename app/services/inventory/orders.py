@@ -1,0 +1,141 @@
+"""The interface the order lifecycle uses. Every function takes ids and plain values plus the
+acting user's id, flushes but never commits, and raises DomainError (StockShortage for stock)
+with a message fit to show. Stock documents are named "order:<id>".
+
+- reserve_order(order_id, actor_id, warehouse_id=None)  at approval: reserves every line in the
+  seller's warehouse (the given one, else the seller's default, else its first active one),
+  from lots the buyer's shelf-life rule accepts. All or nothing: StockShortage names the short
+  products and nothing is reserved. Calling it again for an order already reserved changes
+  nothing and returns the existing reservations.
+- release_order(order_id, actor_id, reason="")  on cancel or reject: releases what is still
+  reserved; {product_id: qty}. Safe to repeat.
+- ship_order_lines(order_id, quantities, actor_id)  at shipment: {product_id: qty} taken out of
+  the reservation, lots first-expiry-first-out among those the buyer accepts today; returns the
+  ShippedLot list (which lots went out, how many). Partial shipments are allowed; release_order
+  frees the rest.
+- receive_return(order_id, lines, actor_id, reason="")  goods coming back: each ReturnLine puts
+  qty back into a lot this order was shipped from (the named lot, else the shipped lots with
+  the latest expiry first); refuses more than was shipped and not yet returned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import MovementKind, Order, StockLot, StockMovement, StockReservation, Warehouse
+from app.services.errors import DomainError, NotFound
+from app.services.inventory import allocation, ledger
+from app.services.inventory.reservations import (ShippedLot, release_document, reservations_of,
+                                                 reserve_stock, ship_reserved)
+from app.services.timeutil import today_local
+
+
+def order_document(order_id: int) -> str:
+    return f"order:{order_id}"
+
+
+def _order(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound(_("订单不存在。"))
+    return order
+
+
+def default_warehouse(owner_id: int) -> Warehouse | None:
+    """The owner's default warehouse, else its first active one."""
+    return db.session.scalars(select(Warehouse).where(Warehouse.owner_id == owner_id, Warehouse.active.is_(True))
+                              .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1)).first()
+
+
+def _order_quantities(order: Order) -> dict[int, int]:
+    quantities: dict[int, int] = {}
+    for line in order.lines:
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.qty
+    return quantities
+
+
+def _buyer_cutoffs(order: Order, product_ids) -> dict:
+    return allocation.cutoffs_for(product_ids, allocation.min_remaining_pct(order.buyer), today_local())
+
+
+def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None = None) -> list[StockReservation]:
+    order = _order(order_id)
+    document = order_document(order.id)
+    existing = reservations_of(document)
+    if existing:
+        return existing
+    if warehouse_id is None:
+        warehouse = default_warehouse(order.seller_id)
+    else:
+        warehouse = db.session.get(Warehouse, warehouse_id)
+        if warehouse is not None and warehouse.owner_id != order.seller_id:
+            warehouse = None
+    if warehouse is None:
+        raise DomainError(_("卖方没有可用的仓库，无法预留库存。"), field="warehouse_id")
+    quantities = _order_quantities(order)
+    reserve_stock(warehouse.id, quantities, document=document, min_expiry=_buyer_cutoffs(order, quantities),
+                  actor_id=actor_id, reason=_("订单 %(n)s 审核", n=order.number or order.id))
+    db.session.flush()
+    return reservations_of(document)
+
+
+def release_order(order_id: int, actor_id: int | None, reason: str = "") -> dict[int, int]:
+    order = _order(order_id)
+    return release_document(order_document(order.id), actor_id=actor_id,
+                            reason=reason or _("订单 %(n)s 取消", n=order.number or order.id))
+
+
+def ship_order_lines(order_id: int, quantities: dict[int, int], actor_id: int | None) -> list[ShippedLot]:
+    order = _order(order_id)
+    return ship_reserved(order_document(order.id), quantities, kind=MovementKind.SHIP.value,
+                         min_expiry=_buyer_cutoffs(order, quantities), actor_id=actor_id,
+                         reason=_("订单 %(n)s 发货", n=order.number or order.id))
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    product_id: int
+    qty: int
+    lot_id: int | None = None
+
+
+def _returnable_by_lot(document: str) -> dict[int, int]:
+    """Per lot: shipped for the document minus already returned."""
+    rows = db.session.execute(
+        select(StockMovement.lot_id, func.sum(StockMovement.on_hand_delta))
+        .where(StockMovement.document == document, StockMovement.lot_id.is_not(None),
+               StockMovement.kind.in_((MovementKind.SHIP.value, MovementKind.RETURN.value)))
+        .group_by(StockMovement.lot_id)).all()
+    return {lot_id: -total for lot_id, total in rows if total < 0}
+
+
+def receive_return(order_id: int, lines: list[ReturnLine], actor_id: int | None, reason: str = "") -> list[ShippedLot]:
+    order = _order(order_id)
+    document = order_document(order.id)
+    returnable = _returnable_by_lot(document)
+    lots = {lot.id: lot for lot in db.session.scalars(select(StockLot).where(StockLot.id.in_(list(returnable))))}
+    plan: list[tuple[StockLot, int]] = []
+    for line in sorted(lines, key=lambda x: x.product_id):
+        if line.qty <= 0:
+            continue
+        candidates = [lots[i] for i in returnable if lots[i].product_id == line.product_id
+                      and (line.lot_id is None or i == line.lot_id)]
+        candidates.sort(key=lambda lot: (lot.expiry_date, lot.id), reverse=True)
+        left = line.qty
+        for lot in candidates:
+            take = min(left, returnable[lot.id])
+            if take:
+                plan.append((lot, take))
+                returnable[lot.id] -= take
+                left -= take
+        if left:
+            raise DomainError(_("退货数量超过该订单已发货未退回的数量。"), field="lines")
+    returned = []
+    for lot, qty in plan:
+        ledger.add_to_lot(MovementKind.RETURN.value, lot, qty, actor_id=actor_id,
+                          reason=reason or _("订单 %(n)s 退货", n=order.number or order.id), document=document)
+        returned.append(ShippedLot(lot.product_id, lot.id, lot.batch_no, lot.expiry_date, qty))
+    return returned

@@ -1,0 +1,87 @@
+"""Safety stock and reorder points computed from recent demand.
+
+For each product in a warehouse, over the last `days` days (default 90) of shipments to
+customers (ledger `ship` movements; days without any count as zero demand):
+
+    d̄  = average daily demand (sales units per day)
+    σ  = standard deviation of daily demand
+    L  = lead time in days (the rule's own, else 7)
+    z  = safety factor (default 1.65, about a 95 % chance of not running out during L)
+
+    safety stock   SS  = ⌈ z × σ × √L ⌉
+    reorder point  ROP = ⌈ d̄ × L ⌉ + SS
+
+Rules set by hand (`method = manual`) are left alone unless `overwrite_manual` is given.
+"""
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import MovementKind, ReorderRule, StockMovement
+from app.services import audit
+from app.services.inventory.daysql import as_date, local_day, start_of_local_day
+from app.services.timeutil import today_local
+
+DEFAULT_LEAD_TIME_DAYS = 7
+DEFAULT_SAFETY_FACTOR = 1.65
+
+
+def reorder_levels(daily: list[int], lead_time_days: int, z: float) -> tuple[int, int, float, float]:
+    """(safety stock, reorder point, mean, std) for a series of daily demands."""
+    n = len(daily)
+    mean = sum(daily) / n if n else 0.0
+    std = math.sqrt(sum((x - mean) ** 2 for x in daily) / (n - 1)) if n > 1 else 0.0
+    safety = math.ceil(z * std * math.sqrt(lead_time_days) - 1e-9)
+    return safety, math.ceil(mean * lead_time_days - 1e-9) + safety, mean, std
+
+
+def daily_demand(warehouse_id: int, days: int) -> dict[int, dict]:
+    """{product_id: {day: qty shipped}} over the last `days` full days."""
+    end = today_local()
+    start = end - timedelta(days=days)
+    day = local_day(StockMovement.at)
+    rows = db.session.execute(
+        select(StockMovement.product_id, day, -func.sum(StockMovement.on_hand_delta))
+        .where(StockMovement.warehouse_id == warehouse_id, StockMovement.kind == MovementKind.SHIP.value,
+               StockMovement.at >= start_of_local_day(start), StockMovement.at < start_of_local_day(end))
+        .group_by(StockMovement.product_id, day)).all()
+    demand: dict[int, dict] = {}
+    for product_id, d, qty in rows:
+        demand.setdefault(product_id, {})[as_date(d)] = int(qty)
+    return demand
+
+
+def compute_reorder_rules(warehouse_id: int, *, actor_id: int | None, days: int = 90,
+                          z: float = DEFAULT_SAFETY_FACTOR, overwrite_manual: bool = False,
+                          product_ids: list[int] | None = None) -> int:
+    """Recompute rules for products with demand (or an existing computed rule) in the window;
+    returns how many rules were written."""
+    demand = daily_demand(warehouse_id, days)
+    rules = {r.product_id: r for r in db.session.scalars(select(ReorderRule).where(ReorderRule.warehouse_id == warehouse_id))}
+    candidates = set(demand) | {pid for pid, r in rules.items() if r.method == "computed"}
+    if product_ids is not None:
+        candidates &= set(product_ids)
+    start = today_local() - timedelta(days=days)
+    written = 0
+    for product_id in sorted(candidates):
+        rule = rules.get(product_id)
+        if rule is not None and rule.method == "manual" and not overwrite_manual:
+            continue
+        by_day = demand.get(product_id, {})
+        series = [by_day.get(start + timedelta(days=i), 0) for i in range(days)]
+        lead = rule.lead_time_days if rule is not None else DEFAULT_LEAD_TIME_DAYS
+        safety, reorder_point, mean, std = reorder_levels(series, lead, z)
+        if rule is None:
+            rule = ReorderRule(warehouse_id=warehouse_id, product_id=product_id, lead_time_days=lead)
+            db.session.add(rule)
+        rule.safety_stock, rule.reorder_point = safety, reorder_point
+        rule.avg_daily_demand, rule.demand_std, rule.method = round(mean, 3), round(std, 3), "computed"
+        written += 1
+    db.session.flush()
+    audit.record(actor_id, "stock.reorder_rules.compute", "warehouse", warehouse_id, None,
+                 {"rules": written, "days": days, "z": z})
+    return written

@@ -1,0 +1,14 @@
+"""Recurring jobs, read by RQ's own scheduler (`rq cron`, built into rq since 2.4):
+
+    rq cron jobs.schedule --url "$REDIS_URL" --path .    # enqueues each job on its schedule
+    flask --app wsgi worker                              # workers run them, each in an app context
+
+Run one `rq cron` process per deployment (it only enqueues; workers do the work). Add a job
+family's schedule here with one `cron.register(...)` line.
+"""
+from rq import cron
+
+from jobs.stock_alerts import SCHEDULE as STOCK_ALERT_SCHEDULE
+from jobs.stock_alerts import scan_stock_alerts_job
+
+cron.register(scan_stock_alerts_job, "default", cron=STOCK_ALERT_SCHEDULE, job_timeout=1800, name="stock-alert-scan")
