@@ -1,4 +1,5 @@
-"""Sales reps (tablet first): today's route, ordering on behalf of a retailer, visits."""
+"""Sales reps (tablet first): today's route, a retailer's card, ordering on behalf of a retailer
+with the shared cart and checkout services, visit check-ins, the rep's orders and target."""
 from flask import Blueprint
 
 from app.web.access import guard_role
@@ -6,4 +7,7 @@ from app.web.access import guard_role
 bp = Blueprint("rep", __name__, url_prefix="/rep")
 guard_role(bp, "rep")
 
-from app.web.rep import home  # noqa: E402,F401
+from app.web.rep import home, order_entry, orders, retailers  # noqa: E402,F401
+from app.web.notification_centre import register_notification_pages  # noqa: E402
+
+register_notification_pages(bp)

@@ -1,8 +1,29 @@
-from flask import render_template
+"""The route of the day: the rep's retailers for a weekday (today by default), with last
+order, last visit and the overdue mark; a search across all days; this month's progress."""
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
 
+from app.services import rep_portal, rep_targets
+from app.web.htmx import render_page, wants_fragment
 from app.web.rep import bp
+from app.web.rep.forms import WEEKDAY_LABELS, RouteForm
 
 
-@bp.route("/")
+def route_text() -> dict:
+    """The fixed strings of every stop, translated once per page rather than once per stop."""
+    return {"last_order": _("最近下单 %(date)s"), "never": _("还没有下过单"),
+            "overdue": _("超过 %(n)d 天未下单", n=rep_portal.OVERDUE_AFTER_DAYS), "visited": _("今日已拜访"),
+            "last_visit": _("最近拜访 %(date)s"), "no_visit": _("没有拜访记录"), "order": _("代下单")}
+
+
+@bp.get("/")
 def home():
-    return render_template("rep/home.html")
+    today = rep_portal.local_weekday()
+    form = RouteForm(formdata=request.args)
+    criteria = form.criteria(today)
+    stops = rep_portal.route_stops(current_user, criteria["weekday"], criteria["search"], criteria["page"])
+    return render_page("rep/home.html", "rep/_route.html", form=form, stops=stops, weekday=criteria["weekday"],
+                       today=today, search=criteria["search"], weekdays=WEEKDAY_LABELS,
+                       text=route_text(),
+                       progress=None if wants_fragment() else rep_targets.month_progress(current_user))
