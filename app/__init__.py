@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ROOT, load_config
 
@@ -12,6 +13,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(load_config(config_name))
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
     register_blueprints(app)
@@ -36,10 +40,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import admin, assets, auth, dealer, rep, retailer
+    from app.web import admin, assets, auth, dealer, documents, media, rep, retailer
 
-    for module in (assets, auth, admin, dealer, retailer, rep):
+    for module in (assets, auth, admin, dealer, retailer, rep, media, documents):
         app.register_blueprint(module.bp)
+    from app.web import api  # JSON API under /api/v1 (token auth, CSRF-exempt)
+    app.register_blueprint(api.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

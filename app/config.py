@@ -20,9 +20,12 @@ def database_url(raw: str | None) -> str:
     return raw
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
 class Config:
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -43,16 +46,27 @@ class Config:
 
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     IMAGE_MAX_BYTES = 2 * 1024 * 1024
-    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "application/json",
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
                           "text/csv", "image/svg+xml"]
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIN_SIZE = 500
     SEND_FILE_MAX_AGE_DEFAULT = 3600
 
+    # Behind nginx every request comes from the proxy: trust this many X-Forwarded-* hops so
+    # login throttling by address sees the client's address (0 = not behind a proxy).
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 15 * 60
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass")
     PAGE_SIZE = 50
+
+    # PDF documents built by RQ jobs. RQ stops a job after DOCUMENT_JOB_TIMEOUT seconds; a
+    # document still "running" after DOCUMENT_STALE_SECONDS lost its worker and is requeued
+    # (keep it above the timeout). JOB_RETRY_INTERVALS: seconds before each retry of a job.
+    DOCUMENT_JOB_TIMEOUT = int(os.environ.get("DOCUMENT_JOB_TIMEOUT", "120"))
+    DOCUMENT_STALE_SECONDS = int(os.environ.get("DOCUMENT_STALE_SECONDS", "300"))
+    DOCUMENT_RENDER_DELAY = 0.0
+    JOB_RETRY_INTERVALS = (10, 60, 300)
 
     MAIL_SERVER = os.environ.get("SMTP_HOST") or None
     MAIL_PORT = int(os.environ.get("SMTP_PORT", "25"))
@@ -73,6 +87,9 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret"
+    JOB_RETRY_INTERVALS = (0, 0, 0)  # retries go straight back on the queue for a burst worker
+    # Test-only: a document job sleeps this long before rendering, so a test can kill its worker.
+    DOCUMENT_RENDER_DELAY = float(os.environ.get("DOCUMENT_RENDER_DELAY", "0"))
 
 
 PROFILES = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}
@@ -80,6 +97,10 @@ PROFILES = {"development": DevelopmentConfig, "production": ProductionConfig, "t
 
 def load_config(name: str | None = None) -> type[Config]:
     profile = PROFILES[name or os.environ.get("LIANYING_ENV", "development")]
-    if profile is ProductionConfig and profile.SECRET_KEY == Config.SECRET_KEY and not os.environ.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production")
+    if profile is ProductionConfig:
+        # Read at start-up, not at import, so the key in force is the environment's own.
+        secret = os.environ.get("SECRET_KEY") or ""
+        if not secret or secret == DEV_SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production")
+        profile = type("ProductionConfig", (ProductionConfig,), {"SECRET_KEY": secret})
     return profile

@@ -14,8 +14,9 @@ def wants_fragment() -> bool:
             and headers.get("HX-History-Restore-Request") != "true")
 
 
-def render_page(page: str, fragment: str | None = None, status: int = 200, **context) -> Response:
-    """Render `fragment` for htmx requests and `page` (which includes the fragment) otherwise."""
+def render_page(page: str, fragment: str | None = None, /, status: int = 200, **context) -> Response:
+    """Render `fragment` for htmx requests and `page` (which includes the fragment) otherwise.
+    The two templates are positional-only, so a template variable may be called `page` too."""
     template = fragment if fragment and wants_fragment() else page
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.vary.add("HX-Request")
@@ -25,7 +26,8 @@ def render_page(page: str, fragment: str | None = None, status: int = 200, **con
 def redirect_to(url: str, code: int = 303) -> Response:
     """A redirect that a plain form follows and htmx turns into a full navigation."""
     if is_htmx():
-        response = Response(status=204)
+        # An explicit empty body sets Content-Length: 0, so Flask-Compress leaves the 204 bodiless.
+        response = Response(b"", status=204)
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=code)

@@ -6,4 +6,15 @@ from app.web.access import guard_role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_role(bp, "admin")
 
-from app.web.admin import home  # noqa: E402,F401
+from app.web.admin import home, users  # noqa: E402,F401
+from app.web.admin import imports  # noqa: E402,F401
+from app.web.admin import documents  # noqa: E402,F401
+from app.web.admin import credit  # noqa: E402,F401
+from app.web.admin import approval, orders, orders_report  # noqa: E402,F401
+from app.web.admin import stock  # noqa: E402,F401
+from app.web.admin import rep_targets  # noqa: E402,F401
+from app.web.admin import audit_log, categories, contracts, price_lists, products  # noqa: E402,F401
+
+from app.web.notification_centre import register_notification_pages  # noqa: E402
+
+register_notification_pages(bp)

@@ -11,6 +11,7 @@ from app.services.errors import DomainError
 from app.web.access import login_redirect
 from app.web.auth import bp
 from app.web.auth.forms import ChangePasswordForm, LocaleForm, LoginForm
+from app.web.forms import show_error
 from app.web.htmx import redirect_to
 
 HOMES = {"admin": "admin.home", "dealer": "dealer.home", "retailer": "retailer.home", "rep": "rep.home"}
@@ -23,7 +24,9 @@ def load_user(user_id: str):
     except ValueError:
         return None
     user = db.session.get(User, uid)
-    return user if user is not None and user.session_version == version else None
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -36,13 +39,26 @@ def home_url(user: User) -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: an absolute or scheme-relative URL would be an open redirect."""
-    if not target:
+    """Only same-site paths: an absolute or scheme-relative URL would be an open redirect.
+    Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.com" and
+    "/\\t/evil.com" are scheme-relative too: any backslash or control character is refused."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def _next_for(user: User, target: str | None) -> str | None:
+    """A next= for another role's pages would only end in a 403: keep the user's own."""
+    target = safe_next(target)
+    if not target:
+        return None
+    first = target.split("?", 1)[0].split("/")[1]
+    return None if first in HOMES and first != user.role else target
 
 
 @bp.route("/")
@@ -60,15 +76,13 @@ def login():
             user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr or "")
         except accounts.LoginRefused as refused:
             db.session.commit()  # keep the failure count
-            form.password.errors.append(refused.message)
-            return render_template("auth/login.html", form=form), 401
+            show_error(form, refused)
+            status = 429 if isinstance(refused, accounts.LoginThrottled) else 401
+            return render_template("auth/login.html", form=form), status
         db.session.commit()
-        session.clear()
+        session.clear()  # a new session on sign-in: nothing from before carries over
         login_user(user)
-        target = safe_next(form.next.data)
-        if target and not target.startswith(f"/{user.role}") and not target.startswith("/account"):
-            target = None  # a next= for another role's page would only end in a 403
-        return redirect_to(target or home_url(user))
+        return redirect_to(_next_for(user, form.next.data) or home_url(user))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
 
@@ -88,10 +102,10 @@ def change_password():
         try:
             accounts.change_password(current_user, form.current_password.data, form.new_password.data)
         except DomainError as error:
-            getattr(form, error.field).errors.append(error.message)
+            show_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # the session id carries the new version
+            login_user(current_user._get_current_object())  # this session carries the new version
             flash(_("密码已修改。"), "success")
             return redirect_to(home_url(current_user))
     return render_template("auth/password.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,265 @@
+"""Records owned by "the other side" for the access matrix (tests/test_access_matrix.py).
+
+Each builder takes an `Other` (the role under test, seen from the world fixture) and returns the
+value for one URL parameter: the id of a record that belongs to the *_b* organisation of that
+role (dealer → dealer_b, retailer → retailer_b, rep → rep_b's customer retailer_b). Text that must
+never reach the caller (names, numbers) goes into `other.secrets`.
+
+Models are looked up by name when a builder runs, so a builder for a model that does not exist
+yet fails only when a route actually uses its parameter, with a message saying so."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from app import models
+from app.extensions import db
+from app.models import Organisation, User
+from tests import factories
+
+_seq = itertools.count(1)
+
+
+class BuilderError(Exception):
+    """A builder could not make its record (model missing or changed)."""
+
+
+@dataclass
+class Other:
+    world: factories.World
+    role: str  # the blueprint under test: admin, dealer, retailer, rep
+    endpoint: str
+    secrets: set[str] = field(default_factory=set)
+    _made: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> User:
+        """The other user of the same role (dealer2, retailer2, rep2, admin2)."""
+        return self.world.users[f"{self.role}_b"]
+
+    @property
+    def dealer(self) -> Organisation:
+        return self.world.orgs["dealer_b"]
+
+    @property
+    def retailer(self) -> Organisation:
+        """retailer_b: served by dealer_b and on rep_b's route, so foreign to every role's _a side."""
+        return self.world.orgs["retailer_b"]
+
+    @property
+    def org(self) -> Organisation:
+        """The organisation whose records the role under test must not reach."""
+        return {"dealer": self.dealer, "retailer": self.retailer, "rep": self.retailer,
+                "admin": self.world.brand}[self.role]
+
+    @property
+    def buyer(self) -> Organisation:
+        """Who buys in the other side's carts: a dealer buys for itself, reps buy for shops."""
+        return self.dealer if self.role == "dealer" else self.retailer
+
+    def once(self, key: str, build: Callable[[], Any]) -> Any:
+        """Build a record once per test, so two parameters can share it (an order and its line)."""
+        if key not in self._made:
+            self._made[key] = build()
+        return self._made[key]
+
+    def hide(self, *texts: str | None) -> None:
+        self.secrets.update(t for t in texts if t)
+
+
+def make(model_name: str, **values) -> Any:
+    model = getattr(models, model_name, None)
+    if model is None:
+        raise BuilderError(f"app.models has no {model_name} (yet): the builder cannot make one")
+    record = model(**values)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def code(prefix: str) -> str:
+    return f"{prefix}{next(_seq):06d}"
+
+
+# --- builders ----------------------------------------------------------------------------------
+
+def other_product(o: Other):
+    """An active product shown only in the other side's region (成都): invisible to the _a side."""
+    def build():
+        product = factories.product(name_zh=f"成都限定{next(_seq)}", name_en=f"Chengdu only {next(_seq)}")
+        make("ProductVisibility", product_id=product.id, region_id=o.world.regions["cd"].id)
+        o.hide(product.name_zh, product.name_en, product.code)
+        return product
+    return o.once("product", build)
+
+
+def other_order(o: Other):
+    """retailer_b's order to dealer_b, with one line."""
+    def build():
+        product = other_product(o)
+        order = make("Order", number=code("SOX"), buyer_id=o.retailer.id, seller_id=o.dealer.id,
+                     placed_by_id=o.world.users["retailer_b"].id, line_count=1, total_fen=4800, tax_fen=552,
+                     note="机密备注")
+        make("OrderLine", order_id=order.id, product_id=product.id, qty=1, unit_price_fen=4800, tax_rate=13,
+             line_total_fen=4800, tax_fen=552)
+        o.hide(order.number, o.retailer.name, o.dealer.name, "机密备注")
+        return order
+    return o.once("order", build)
+
+
+def other_order_line(o: Other):
+    return other_order(o).lines[0]
+
+
+def other_cart_line(o: Other):
+    def build():
+        return make("CartLine", owner_id=o.user.id, buyer_id=o.buyer.id, product_id=other_product(o).id, qty=3)
+    return o.once("cart_line", build)
+
+
+def other_price_list(o: Other):
+    def build():
+        if o.role == "dealer":
+            targeting = {"audience": "dealer", "tier": o.dealer.tier}
+        else:
+            targeting = {"audience": "retailer", "channel": o.retailer.channel}
+        price_list = make("PriceList", code=code("PLX"), name=f"成都专用价{next(_seq)}",
+                          region_id=o.world.regions["cd"].id, **targeting)
+        o.hide(price_list.code, price_list.name)
+        return price_list
+    return o.once("price_list", build)
+
+
+def other_price_list_item(o: Other):
+    return make("PriceListItem", price_list_id=other_price_list(o).id, product_id=other_product(o).id,
+                min_qty=1, price_fen=4321)
+
+
+def other_contract(o: Other):
+    customer = o.dealer if o.role == "dealer" else o.retailer
+    contract = make("ContractPrice", customer_id=customer.id, product_id=other_product(o).id, min_qty=1,
+                    price_fen=3999, reference=code("HTX"))
+    o.hide(contract.reference)
+    return contract
+
+
+def a_category(o: Other):
+    """Categories are the brand's: there is no other side's category."""
+    return factories.category()
+
+
+def other_user(o: Other):
+    o.hide(o.user.username)
+    return o.user
+
+
+def other_route(o: Other):
+    rep_b = o.world.users["rep_b"]
+    return db.session.scalar(select(models.RepRoute).where(models.RepRoute.rep_id == rep_b.id))
+
+
+def other_retailer(o: Other):
+    o.hide(o.retailer.name)
+    return o.retailer
+
+
+def other_dealer(o: Other):
+    o.hide(o.dealer.name)
+    return o.dealer
+
+
+def other_customer(o: Other):
+    return other_dealer(o) if o.role == "dealer" else other_retailer(o)
+
+
+def other_warehouse(o: Other):
+    """A warehouse of dealer_b (the brand's own for admin routes)."""
+    def build():
+        owner = o.world.brand if o.role == "admin" else o.dealer
+        warehouse = make("Warehouse", code=code("WHX"), name=f"成都仓{next(_seq)}", owner_id=owner.id,
+                         region_id=o.world.regions["cd"].id)
+        o.hide(warehouse.code, warehouse.name)
+        return warehouse
+    return o.once("warehouse", build)
+
+
+def other_lot(o: Other):
+    lot = make("StockLot", warehouse_id=other_warehouse(o).id, product_id=other_product(o).id,
+               batch_no=code("LOTX"), production_date=date.today(), expiry_date=date.today() + timedelta(days=300),
+               on_hand=10)
+    o.hide(lot.batch_no)
+    return lot
+
+
+def other_transfer(o: Other):
+    source = other_warehouse(o)
+    dest = make("Warehouse", code=code("WHX"), name=f"成都二仓{next(_seq)}", owner_id=source.owner_id,
+                region_id=source.region_id)
+    transfer = make("Transfer", number=code("TRX"), source_id=source.id, dest_id=dest.id)
+    o.hide(transfer.number, dest.name)
+    return transfer
+
+
+def other_visibility_rule(o: Other):
+    product = other_product(o)
+    return db.session.scalars(select(models.ProductVisibility)
+                              .where(models.ProductVisibility.product_id == product.id)).first()
+
+
+def other_batch(o: Other):
+    """An upload batch made by the other user: a stock sync file on stock pages, else a product
+    import (on admin pages its kind decides the permission needed)."""
+    kind = "stock" if "stock" in o.endpoint else "products"
+    batch = make("ImportBatch", kind=kind, filename=f"{code('UPX')}.csv", created_by=o.user.id)
+    o.hide(batch.filename)
+    return batch
+
+
+def other_count(o: Other):
+    count = make("StockCount", warehouse_id=other_warehouse(o).id, note="成都盘点机密", created_by_id=o.user.id)
+    o.hide(count.note)
+    return count
+
+
+def other_notification(o: Other):
+    """A notification held by the other user of the same role."""
+    notice = make("Notification", user_id=o.user.id, org_id=o.user.org_id, audience=o.role,
+                  kind="stock.low_stock", title=f"成都库存告急{next(_seq)}")
+    o.hide(notice.title)
+    return notice
+
+
+def other_invoice(o: Other):
+    order = other_order(o)
+    invoice = make("Invoice", number=code("INVX"), order_id=order.id, seller_id=order.seller_id,
+                   buyer_id=order.buyer_id, total_fen=order.total_fen, tax_fen=order.tax_fen)
+    o.hide(invoice.number)
+    return invoice
+
+
+def other_document(o: Other):
+    """A ready invoice PDF of the other side's order (admin routes: the same, brand-wide)."""
+    document = make("Document", kind="invoice", order_id=other_order(o).id, status="ready",
+                    filename=f"{code('INVX')}.pdf", pdf=b"%PDF-1.4 secret", byte_size=15)
+    o.hide(document.filename)
+    return document
+
+
+def literal(value: str) -> Callable[[Other], str]:
+    """A parameter that names no record (an import kind, a file format)."""
+    return lambda o: value
+
+
+def other_return(o: Other):
+    """A return request on the other side's order (retailer_b → dealer_b)."""
+    order = other_order(o)
+    request = make("ReturnRequest", number=code("RTX"), order_id=order.id, buyer_id=order.buyer_id,
+                   seller_id=order.seller_id, reason="成都退货机密原因", amount_fen=4800)
+    make("ReturnLine", return_id=request.id, order_line_id=order.lines[0].id, product_id=order.lines[0].product_id,
+         qty=1)
+    o.hide(request.number, "成都退货机密原因")
+    return request
