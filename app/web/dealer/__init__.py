@@ -6,4 +6,12 @@ from app.web.access import guard_role
 bp = Blueprint("dealer", __name__, url_prefix="/dealer")
 guard_role(bp, "dealer")
 
-from app.web.dealer import home  # noqa: E402,F401
+from app.web.dealer import home, orders  # noqa: E402,F401
+from app.web.dealer import credit  # noqa: E402,F401
+from app.web.dealer import replenishment, replenishment_orders  # noqa: E402,F401
+from app.web.dealer import stock  # noqa: E402,F401
+from app.web.dealer import orders_print, orders_ship, returns  # noqa: E402,F401
+
+from app.web.notification_centre import register_notification_pages  # noqa: E402
+
+register_notification_pages(bp)

@@ -7,6 +7,7 @@ bp = Blueprint("retailer", __name__, url_prefix="/retailer")
 guard_role(bp, "retailer")
 
 from app.web.retailer import cart, catalog, home, orders  # noqa: E402,F401
+from app.web.retailer import delivery, returns  # noqa: E402,F401
 
 from app.web.notification_centre import register_notification_pages  # noqa: E402
 

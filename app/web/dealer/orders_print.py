@@ -1,0 +1,113 @@
+"""Printing ticked orders: order sheets and a pick list, clean on A4 from the browser
+(static/print.css) and as PDFs built by the document jobs.
+
+The desk's boxes post nothing: a plain GET form sends `order_ids` to the print page (printing
+changes nothing). Asking for PDFs is a POST (it makes documents), from the print page."""
+from urllib.parse import urlencode
+
+from flask import abort, flash, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import DocumentKind
+from app.services import document_pdf, documents, order_desk
+from app.services.errors import DomainError, NotFound
+from app.services.timeutil import today_local
+from app.web.dealer import bp
+from app.web.fulfilment_forms import PdfSelectionForm, SelectionForm
+from app.web.htmx import redirect_to, render_page
+from app.web.listing import CHANNEL_LABELS, STATUS_LABELS
+
+
+def _selected(ids: list[int]):
+    """The caller's orders among the ids; None when nothing was ticked (404 when none is theirs)."""
+    if not ids:
+        return None
+    try:
+        return order_desk.selected_orders(current_user.org_id, ids)
+    except NotFound:
+        abort(404)
+
+
+def _nothing_to_print():
+    """A print page opened with nothing ticked: say so (the page itself is fine to open)."""
+    return render_page("dealer/print_nothing.html")
+
+
+def _nothing_selected():
+    flash(_("请先在订单列表中勾选要打印的订单。"), "warning")
+    return redirect_to(url_for("dealer.orders"))
+
+
+def _print_url(endpoint: str, orders) -> str:
+    return url_for(endpoint) + "?" + urlencode([("order_ids", o.id) for o in orders])
+
+
+@bp.get("/orders/print/sheets")
+def orders_print_sheets():
+    form = SelectionForm(formdata=request.args)
+    form.validate()
+    orders = _selected(form.ids())
+    if orders is None:
+        return _nothing_to_print()
+    slots = [documents.document_slot(order, DocumentKind.ORDER_SHEET.value) for order in orders]
+    return render_page("dealer/print_sheets.html", orders=orders, slots=slots, pdf_form=PdfSelectionForm(formdata=None),
+                       tax_rows={o.id: document_pdf.tax_rows(o.lines) for o in orders},
+                       printed_on=today_local(), status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS)
+
+
+@bp.post("/orders/print/sheets/pdf")
+def orders_sheets_pdf():
+    form = PdfSelectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    orders = _selected(form.order_ids.data or [])
+    if orders is None:
+        return _nothing_selected()
+    for order in orders:
+        documents.request_order_document(order.id, DocumentKind.ORDER_SHEET.value)
+    db.session.commit()
+    flash(_("已提交 %(n)d 份订货单 PDF，生成后可在下方下载。", n=len(orders)), "success")
+    return redirect_to(_print_url("dealer.orders_print_sheets", orders))
+
+
+@bp.get("/orders/print/pick-list")
+def orders_print_pick_list():
+    form = SelectionForm(formdata=request.args)
+    form.validate()
+    ids = form.ids()
+    if not ids:
+        return _nothing_to_print()
+    try:
+        picks = order_desk.pick_list(current_user.org_id, ids, today_local())
+    except NotFound:
+        abort(404)
+    return render_page("dealer/print_pick_list.html", picks=picks, pdf_form=PdfSelectionForm(formdata=None),
+                       seller=current_user.org)
+
+
+@bp.post("/orders/print/pick-list/pdf")
+def orders_pick_list_pdf():
+    form = PdfSelectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = form.order_ids.data or []
+    if not ids:
+        return _nothing_selected()
+    try:
+        with force_locale(document_pdf.DOCUMENT_LOCALE):  # route names are printed in Chinese
+            picks = order_desk.pick_list(current_user.org_id, ids, today_local())
+            routes = picks.pdf_routes()
+        document = documents.request_pick_list(current_user.org_id, [o.id for o in picks.orders], routes,
+                                               picks.pdf_lots())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect_to(url_for("dealer.orders"))
+    db.session.commit()
+    flash(_("拣货单 PDF 已提交生成。"), "success")
+    return redirect_to(url_for("documents.document_status", document_id=document.id))

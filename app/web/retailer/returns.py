@@ -1,0 +1,78 @@
+"""The retailer's returns: ask to send back part of a delivered order (a reason, quantities up
+to what was delivered and not yet returned), and the list of its returns with the decisions."""
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.services import fulfilment, ordering, paging, returns
+from app.services.errors import DomainError, NotFound
+from app.web.fulfilment_forms import ReturnFilterForm, ReturnRequestForm, line_quantities, with_line_fields
+from app.web.forms import show_error
+from app.web.htmx import is_htmx, redirect_to
+from app.web.listing import STATUS_LABELS
+from app.web.retailer import bp
+from app.web.retailer.common import retailer_page
+
+PER_PAGE = 20
+
+
+def _order_or_404(order_id: int):
+    try:
+        return ordering.order_detail(ordering.orders_bought_by(current_user.org_id), order_id)
+    except NotFound:
+        abort(404)
+
+
+def _form_class(rows):
+    return with_line_fields(ReturnRequestForm, rows, ("qty",), lambda row, kind: row.returnable)
+
+
+def _page(order, rows, form, status: int = 200):
+    return retailer_page("retailer/return_new.html", "retailer/_return_form.html", status=status, order=order,
+                         rows=rows, form=form, open_for_returns=order.status in returns.RETURNABLE_STATUSES,
+                         status_labels=STATUS_LABELS)
+
+
+@bp.get("/orders/<int:order_id>/return")
+def return_new(order_id: int):
+    order = _order_or_404(order_id)
+    rows = fulfilment.progress(order)
+    return _page(order, rows, _form_class(rows)(formdata=None))
+
+
+@bp.post("/orders/<int:order_id>/return")
+def return_create(order_id: int):
+    order = _order_or_404(order_id)
+    rows = fulfilment.progress(order)
+    form = _form_class(rows)()
+    error = None
+    if form.validate_on_submit():
+        try:
+            made = returns.request_return(current_user.org_id, order.id, current_user.id, form.reason.data,
+                                          line_quantities(form, rows, "qty"))
+        except NotFound:
+            abort(404)
+        except DomainError as caught:
+            db.session.rollback()
+            error = caught
+            show_error(form, caught)
+        else:
+            db.session.commit()
+            flash(_("退货申请 %(n)s 已提交，等待供货方处理。", n=made.number), "success")
+            return redirect_to(url_for("retailer.returns_list"))
+    status = 409 if error is not None and not error.field else (422 if is_htmx() else 400)
+    order = _order_or_404(order_id)
+    return _page(order, fulfilment.progress(order), form, status=status)
+
+
+@bp.get("/returns")
+def returns_list():
+    form = ReturnFilterForm(formdata=request.args)
+    criteria = form.criteria()
+    results = paging.paginate(returns.returns_bought_by(current_user.org_id, status=criteria["status"]),
+                              criteria["page"], PER_PAGE)
+    params = {"status": criteria["status"]} if criteria["status"] else {}
+    return retailer_page("retailer/returns.html", "retailer/_returns_list.html", form=form, results=results,
+                         params=params, return_labels=returns.STATUS_LABELS,
+                         disposition_labels=returns.DISPOSITION_LABELS)
