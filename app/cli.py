@@ -4,6 +4,8 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.extensions import db
+from app.cli_documents import documents_cli
+from app.cli_stock import api_cli, stock_cli
 from app.models import PERMISSIONS, Organisation, User
 
 DEMO_LOGINS = (("admin", "admin", "/admin/"), ("dealer001", "dealer", "/dealer/"),
@@ -15,6 +17,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_logins)
     app.cli.add_command(create_admin)
     app.cli.add_command(worker)
+    app.cli.add_command(documents_cli)
+    app.cli.add_command(stock_cli)
+    app.cli.add_command(api_cli)
 
 
 @click.command("seed-demo")
@@ -65,8 +70,23 @@ def create_admin(username: str, password: str) -> None:
 
 @click.command("worker")
 @click.argument("queues", nargs=-1)
-def worker(queues: tuple[str, ...]) -> None:
-    """Run an RQ worker whose jobs each run in an app context (needs REDIS_URL)."""
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--simple", is_flag=True, help="Run jobs in the worker process itself, without forking a work "
+              "horse per job: less overhead per job, less isolation (a crash takes the worker).")
+def worker(queues: tuple[str, ...], burst: bool, simple: bool) -> None:
+    """Run an RQ worker whose jobs each run in an app context (needs REDIS_URL).
+
+    Before working it requeues documents whose worker died, and loads the PDF fonts once so
+    every forked job starts warm."""
+    from app.services import document_pdf
+    from app.services.documents import requeue_stale_documents
     from jobs.queue import run_worker
 
-    run_worker(list(queues) or list(current_app.config["RQ_QUEUES"]))
+    if current_app.config.get("REDIS_URL"):
+        requeued = requeue_stale_documents()
+        db.session.commit()
+        if requeued:
+            click.echo(f"requeued {len(requeued)} stale document(s)")
+        db.session.remove()
+        document_pdf.warm_up()
+    run_worker(list(queues) or list(current_app.config["RQ_QUEUES"]), burst=burst, simple=simple)

@@ -1,24 +1,45 @@
-"""Enqueueing after commit, inline fallback without Redis, and the worker's job class."""
+"""Enqueueing after commit, inline fallback without Redis, and the worker's job class.
+
+`enqueue_after_commit(func, *ids, job_id=...)` is the one way to start a job from a request or
+a service: nothing is sent while the transaction is open, nothing at all if it rolls back (a
+savepoint's commit or rollback does not count). With REDIS_URL the job goes to RQ with retries;
+without it the job runs inline right after the commit, and its exception is logged, not raised
+(the request already committed; the job records its own failure)."""
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import current_app
-from rq import Queue, Retry, Worker
-from rq.job import Job
+from flask_babel import force_locale
+from redis.exceptions import RedisError
+from rq import Queue, Retry, SimpleWorker, Worker
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services.redis_conn import redis_connection
+
+FAILURE_TTL = 7 * 24 * 3600
+# A job in one of these states will run (again) without our help: enqueueing it twice would
+# only make a second, useless run.
+_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
 class AppContextJob(Job):
     """Runs every job inside a fresh app context (one per job, not one per worker import)."""
 
     def perform(self):
-
         app = _worker_app()
-        with app.app_context():
+        # No request here: the default language, not the selector that reads the session.
+        with app.app_context(), force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+            if os.getpid() != _APP_PID:
+                # A forked work horse must not share the parent's pooled database connections.
+                for engine in db.engines.values():
+                    engine.dispose(close=False)
             try:
                 return super().perform()
             finally:
@@ -26,41 +47,130 @@ class AppContextJob(Job):
 
 
 _APP = None
+_APP_PID = None
 
 
 def _worker_app():
-    global _APP  # one app per worker process, made on the first job
-    from app import create_app
+    """The app jobs run in: the worker command's own app (made before forking, so every work
+    horse starts warm), or one made on the first job when RQ's plain `rq worker` runs us."""
+    global _APP, _APP_PID  # one app per worker process
     if _APP is None:
+        from app import create_app
 
-        _APP = create_app()
+        _APP, _APP_PID = create_app(), os.getpid()
     return _APP
 
 
+def use_app_for_jobs(app) -> None:
+    global _APP, _APP_PID
+    _APP, _APP_PID = app, os.getpid()
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    func: Callable[..., Any]
+    args: tuple
+    job_id: str | None
+    queue: str
+    retries: int
+    timeout: int | None
+    replace_started: bool
+
+
 def enqueue_after_commit(func: Callable[..., Any], *args, job_id: str | None = None,
-                         queue: str = "default", retries: int = 3) -> None:
+                         queue: str = "default", retries: int = 3, timeout: int | None = None,
+                         replace_started: bool = False) -> None:
     """Run `func(*args)` once the current transaction commits: on an RQ worker when REDIS_URL
-    is set, inline otherwise. Nothing happens if the transaction rolls back."""
+    is set, inline otherwise. Nothing happens if the transaction rolls back.
+
+    `job_id` makes the job deterministic: while a job with that id waits in the queue (or runs),
+    enqueueing it again does nothing. `replace_started=True` enqueues it even when RQ still
+    believes it runs (the caller knows its worker died)."""
     session = db.session()
-    app = current_app._get_current_object()
+    if not session.in_transaction():
+        session.begin()  # the job belongs to this transaction: its rollback must drop it
+    pending = session.info.get("lianying_jobs")
+    if pending is None:
+        pending = session.info["lianying_jobs"] = []
+        app = current_app._get_current_object()
+        event.listen(session, "after_commit", lambda s: _dispatch_pending(app, s))
+        event.listen(session, "after_soft_rollback", _forget_pending)
+    pending.append(PendingJob(func, args, job_id, queue, retries, timeout, replace_started))
 
-    def _after_commit(_session):
+
+def _dispatch_pending(app, session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the real commit is still to come
+    jobs, session.info["lianying_jobs"] = session.info.get("lianying_jobs") or [], []
+    for job in jobs:
         with app.app_context():
-            connection = redis_connection()
-            if connection is None:
-                func(*args)
-                db.session.commit()
-                return
-            Queue(queue, connection=connection, job_class=AppContextJob).enqueue(
-                func, *args, job_id=job_id, retry=Retry(max=retries, interval=[5, 30, 120][:retries]),
-                failure_ttl=7 * 24 * 3600)
-
-    event.listen(session, "after_commit", _after_commit, once=True)
+            try:
+                dispatch(job)
+            except RedisError:
+                # The data is committed; the job's own record (e.g. a pending document) lets a
+                # later sweep enqueue it again. The request must not fail now.
+                current_app.logger.exception("could not enqueue job %s", job.job_id or job.func.__name__)
 
 
-def run_worker(queues: list[str]) -> None:
+def _forget_pending(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info["lianying_jobs"] = []
+
+
+def dispatch(job: PendingJob) -> None:
+    connection = redis_connection()
+    if connection is None:
+        _run_inline(job)
+        return
+    queue = Queue(job.queue, connection=connection, job_class=AppContextJob)
+    if job.job_id and not _clear_way_for(job, connection):
+        return
+    intervals = list(current_app.config.get("JOB_RETRY_INTERVALS", (10, 60, 300)))[:job.retries]
+    try:
+        queue.enqueue(job.func, *job.args, job_id=job.job_id, unique=bool(job.job_id),
+                      retry=Retry(max=job.retries, interval=intervals or 0) if job.retries else None,
+                      job_timeout=job.timeout, failure_ttl=FAILURE_TTL)
+    except DuplicateJobError:
+        pass  # another process enqueued the same job a moment ago
+
+
+def _clear_way_for(job: PendingJob, connection) -> bool:
+    """False when a job with the same id will run anyway; otherwise remove the old job (done,
+    failed, or started on a worker known to be dead) so the id can be used again."""
+    try:
+        old = AppContextJob.fetch(job.job_id, connection=connection)
+    except NoSuchJobError:
+        return True
+    status = old.get_status(refresh=False)
+    if status in _WAITING:
+        return False
+    if status == JobStatus.STARTED:
+        if not job.replace_started:
+            return False
+        old.started_job_registry.remove_executions(old)
+    old.delete(remove_from_queue=True)
+    return True
+
+
+def _run_inline(job: PendingJob) -> None:
+    try:
+        job.func(*job.args)
+        db.session.commit()
+    except Exception:  # the caller's transaction is committed; the job keeps its own record
+        db.session.rollback()
+        current_app.logger.exception("inline job %s failed", job.job_id or job.func.__name__)
+    finally:
+        db.session.remove()
+
+
+def run_worker(queues: list[str], burst: bool = False, simple: bool = False) -> None:
+    """Work the queues with jobs in this process's app (the CLI's); `burst` stops when the
+    queues are empty; `simple` runs jobs in this process instead of a forked work horse."""
     connection = redis_connection()
     if connection is None:
         raise SystemExit("REDIS_URL is not set: jobs run inline, no worker needed.")
-    Worker([Queue(name, connection=connection) for name in queues], connection=connection,
-           job_class=AppContextJob).work(with_scheduler=True)
+    use_app_for_jobs(current_app._get_current_object())
+    worker_class = SimpleWorker if simple else Worker
+    worker = worker_class([Queue(name, connection=connection, job_class=AppContextJob) for name in queues],
+                          connection=connection, job_class=AppContextJob)
+    worker.work(with_scheduler=True, burst=burst)
