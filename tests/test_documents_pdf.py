@@ -74,18 +74,8 @@ def test_delivery_note_lists_lines_and_signature_box(app, world):
     assert "农夫山泉饮用天然水550ml" in text and "康师傅红烧牛肉面" in text
     assert "收货人签字" in text and "送货人签字" in text
     assert "请送到后门" in text
-    assert "收货码" not in text  # orders carry no delivery code yet
+    assert "收货码" not in text  # the buyer's proof of receipt never travels on the driver's paper
     assert db.session.scalar(select(func.count(Invoice.id))) == 0  # a delivery note issues no invoice
-
-
-def test_delivery_note_prints_the_delivery_code_when_the_order_has_one(app, world):
-    order = order_with_lines(world.orgs["retailer"], world.orgs["dealer"])
-    db.session.commit()
-    order.delivery_code = "4821"  # the hook: the lifecycle will add this column
-    html_context = document_pdf.delivery_note_context(order)
-    assert html_context["delivery_code"] == "4821"
-    text = pdf_text(document_pdf.render_pdf("pdf/delivery_note.html", **html_context))
-    assert "收货码" in text and "4821" in text
 
 
 def test_order_sheet_for_a_submitted_order(app, world):

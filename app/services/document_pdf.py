@@ -57,13 +57,6 @@ def load_order(order_id: int) -> Order:
     return order
 
 
-def delivery_code(order: Order) -> str | None:
-    """Hook: a code printed on the delivery note when the order carries one (`Order.delivery_code`;
-    none does today). Deliberately not wired to app.services.delivery: that code is the buyer's
-    proof of receipt, given to the driver at the door, so it must not travel on the driver's paper."""
-    return getattr(order, "delivery_code", None) or None
-
-
 def order_label(order: Order) -> str:
     return order.number or f"#{order.id}"
 
@@ -82,7 +75,7 @@ def invoice_context(order: Order, invoice: Invoice) -> dict[str, Any]:
 
 
 def delivery_note_context(order: Order) -> dict[str, Any]:
-    return dict(order=order, lines=order.lines, delivery_code=delivery_code(order),
+    return dict(order=order, lines=order.lines,
                 total_qty=sum(line.qty for line in order.lines), printed_on=today_local(),
                 order_label=order_label(order))
 
