@@ -2,7 +2,22 @@
 from app.models.audit import AuditEvent, LoginFailure
 from app.models.base import Base, utcnow
 from app.models.billing import Invoice
+from app.models.documents import Document, DocumentKind, DocumentStatus, ORDER_DOCUMENT_KINDS  # noqa: F401
 from app.models.catalog import TAX_RATES, Category, Product, ProductImage, ProductStatus, ProductVisibility
+from app.models.credit import (CreditNote, CreditNoteReason, CreditProfile, Payment,  # noqa: F401
+                               PaymentAllocation, PaymentMethod, PrepaymentAccount, PrepaymentEntry)
+from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
+from app.models.inventory import (MovementKind, ProductCost, ReorderRule, ShelfLifeRule,  # noqa: F401
+                                  StockAlert, StockBalance, StockCount, StockCountLine, StockLot,
+                                  StockMovement, StockReservation, StockSyncLine, Transfer, TransferLine,
+                                  TransferStatus, Warehouse)
+from app.models.api import ApiClient  # noqa: F401
+from app.models.notifications import Notification  # noqa: F401
+from app.models.visits import RepTarget, Visit  # noqa: F401
+from app.models.fulfilment import (DeliveryCode, DeliveryDiscrepancy, DeliverySignOff,  # noqa: F401
+                                  RemainderCancellation, ReturnLine, ReturnRequest, Shipment, ShipmentLine,
+                                  ShipmentLot)
+from app.models.approval import ApprovalPolicy, OrderReviewReason  # noqa: F401
 from app.models.ordering import CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
 from app.models.org import CHANNELS, DEALER_TIERS, DealerTerritory, OrgKind, Organisation, Region, RepRoute
 from app.models.pricing import ContractPrice, PriceList, PriceListItem

@@ -1,0 +1,96 @@
+"""The dealer's replenishment orders to the brand: list, detail with history, withdraw (while the
+brand has not accepted it) and order again. Scoped to orders the dealer bought; another dealer's
+order is not found."""
+from flask import abort, flash, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import Length, Optional
+
+from app.extensions import db
+from app.services import lifecycle, ordering, replenishment
+from app.services.errors import DomainError, NotFound
+from app.web.access import current_org
+from app.web.admin.fields import form_status
+from app.web.dealer import bp
+from app.web.forms import ActionForm, show_error
+from app.web.htmx import redirect_to, render_page
+from app.web.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
+
+PER_PAGE = 30
+
+
+class CancelForm(FlaskForm):
+    note = TextAreaField(_l("取消原因"), validators=[Optional(), Length(max=lifecycle.MAX_NOTE)],
+                         render_kw={"rows": 2, "maxlength": lifecycle.MAX_NOTE})
+
+
+def _scope():
+    return replenishment.replenishment_orders(current_user.org_id)
+
+
+@bp.get("/replenishment/orders")
+def replenishment_orders():
+    form = OrderFilterForm(formdata=request.args)
+    criteria = form.criteria()
+    results = ordering.list_orders(_scope(), criteria["status"], None, criteria["page"], PER_PAGE)
+    params = {"status": criteria["status"]} if criteria["status"] else {}
+    return render_page("dealer/replenishment/orders.html", "dealer/replenishment/_orders.html", form=form,
+                       results=results, params=params, status_labels=STATUS_LABELS)
+
+
+def _detail(order_id: int, cancel_form: CancelForm | None = None, status: int = 200):
+    try:
+        order = ordering.order_detail(_scope(), order_id)
+    except NotFound:
+        abort(404)
+    return render_page("dealer/replenishment/detail.html", "dealer/replenishment/_cancel.html", status=status,
+                       order=order, cancel_form=cancel_form or CancelForm(formdata=None), reorder_form=ActionForm(),
+                       may_cancel=order.status in lifecycle.BUYER_MAY_CANCEL, status_labels=STATUS_LABELS,
+                       channel_labels=CHANNEL_LABELS)
+
+
+@bp.get("/replenishment/orders/<int:order_id>")
+def replenishment_detail(order_id: int):
+    return _detail(order_id)
+
+
+@bp.post("/replenishment/orders/<int:order_id>/cancel")
+def replenishment_cancel(order_id: int):
+    form = CancelForm()
+    status = None
+    if form.validate_on_submit():
+        try:
+            order = replenishment.cancel_replenishment(current_user, order_id, form.note.data or "")
+        except NotFound:
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+            status = None if error.field else 409
+        else:
+            db.session.commit()
+            flash(_("补货单 %(n)s 已取消。", n=order.number), "success")
+            return redirect_to(url_for("dealer.replenishment_detail", order_id=order_id))
+    return _detail(order_id, form, status or form_status(form))
+
+
+@bp.post("/replenishment/orders/<int:order_id>/reorder")
+def replenishment_reorder(order_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        refill = ordering.order_again(current_user, current_org(), order_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    locale = str(get_locale())
+    if refill.added:
+        flash(_("已将 %(n)d 种商品加入购物车。", n=len(refill.added)), "success")
+    if refill.skipped:
+        flash(_("以下商品已不可订购，未加入：%(names)s", names="、".join(p.name(locale) for p in refill.skipped)),
+              "warning")
+    return redirect_to(url_for("dealer.replenishment_cart"))

@@ -1,0 +1,97 @@
+"""Two people acting on the same order at once end in one consistent state: one of them wins,
+the other is refused and nothing of theirs is saved. Each actor runs in its own thread, app
+context and database session, as two requests would. Runs on SQLite by default and on
+PostgreSQL when DATABASE_URL names it (row lock + conditional UPDATE there; serialised writes on
+SQLite)."""
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Order, OrderEvent, StockBalance
+from app.services import lifecycle
+from app.services.errors import DomainError
+from tests import builders_lifecycle as b
+from tests import factories
+
+
+def _act(app, order_id, to, actor_id, note, before_commit=None, start=None):
+    """transition() in its own session; returns "ok" or the refusal message."""
+    result = {}
+
+    def run():
+        with app.test_request_context():
+            try:
+                if start is not None:
+                    start()
+                lifecycle.transition(order_id, to, actor_id, note)
+                if before_commit is not None:
+                    before_commit()
+                db.session.commit()
+                result["outcome"] = "ok"
+            except DomainError as refused:
+                db.session.rollback()
+                result["outcome"] = refused.message
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                db.session.rollback()
+                result["outcome"] = f"error: {error!r}"
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+def test_the_second_person_waits_for_the_first_and_is_refused(app, world):
+    """Forced interleaving: B reads the order while A's approval is not committed yet, then
+    tries to reject it; B's conditional UPDATE waits for A and finds the order moved."""
+    order = b.order(world.orgs["retailer"], world.orgs["dealer"], [(factories.product(), 2)])
+    db.session.commit()
+    actor = world.users["dealer"].id
+    a_updated = threading.Event()
+
+    thread_a, a = _act(app, order.id, "approved", actor, "同意",
+                       before_commit=lambda: (a_updated.set(), time.sleep(0.6)))
+    thread_b, b_ = _act(app, order.id, "rejected", actor, "拒绝", start=lambda: a_updated.wait(10))
+    thread_a.join(30)
+    thread_b.join(30)
+
+    assert a["outcome"] == "ok"
+    # B read "submitted" before A committed: its conditional UPDATE (WHERE status = 'submitted') found nothing.
+    assert b_["outcome"] == "订单刚刚已被他人处理，请刷新后查看。", b_
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "approved"
+    assert [e[1] for e in b.events_of(order.id)] == ["submitted", "approved"]
+    assert b.status_audits(order.id) == 1
+
+
+def test_approve_and_cancel_at_once_leave_stock_and_status_consistent(app, world):
+    product = factories.product()
+    warehouse = b.stocked_warehouse(world.orgs["dealer"], world.regions["hz"], {product: 100})
+    actor = world.users["dealer"].id
+    orders = [b.order(world.orgs["retailer"], world.orgs["dealer"], [(product, 5)]).id for _ in range(4)]
+    db.session.commit()
+
+    for order_id in orders:
+        barrier = threading.Barrier(2)
+        threads = [_act(app, order_id, to, actor, "并发", start=lambda: barrier.wait(10))
+                   for to in ("approved", "cancelled")]
+        for thread, _result in threads:
+            thread.join(30)
+        outcomes = [result["outcome"] for _thread, result in threads]
+        assert not any(o.startswith("error") for o in outcomes), outcomes
+        assert "ok" in outcomes
+
+    db.session.expire_all()
+    statuses = [db.session.get(Order, order_id).status for order_id in orders]
+    assert set(statuses) <= {"approved", "cancelled"}
+    reserved = db.session.scalar(select(StockBalance.reserved).where(StockBalance.warehouse_id == warehouse.id))
+    # An order cancelled after its approval released its stock; an approved one holds 5.
+    assert reserved == 5 * statuses.count("approved")
+    for order_id, status in zip(orders, statuses):
+        moves = db.session.scalars(select(OrderEvent.to_status).where(OrderEvent.order_id == order_id)
+                                   .order_by(OrderEvent.id)).all()
+        assert moves[-1] == status and moves[0] == "submitted"
+    assert db.session.scalar(select(func.count()).select_from(OrderEvent)) >= 2 * len(orders)
