@@ -16,10 +16,11 @@ from app.models import OrderStatus
 from app.services import cart, ordering, replenishment, storefront
 from app.services.errors import DomainError
 from app.web.access import current_org
+from app.web.cart_views import remove_cart_line, update_cart_line
 from app.web.dealer import bp
 from app.web.forms import ActionForm, show_error
 from app.web.htmx import is_htmx, redirect_to, render_page
-from app.web.retailer.forms import AddToCartForm, CartLineForm, CatalogSearchForm, CheckoutForm
+from app.web.retailer.forms import AddToCartForm, CatalogSearchForm, CheckoutForm
 
 
 def _back(target: str | None) -> str:
@@ -108,36 +109,13 @@ def replenishment_cart():
 
 @bp.post("/replenishment/cart/lines/<int:line_id>")
 def replenishment_cart_line_update(line_id: int):
-    form = CartLineForm()
-    if form.validate_on_submit():
-        try:
-            cart.update_line(current_user, current_org(), line_id, form.qty.data)
-        except cart.LineNotFound:
-            abort(404)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            return _changed(_("数量已更新。"))
-    db.session.rollback()
-    quote = cart.quote_cart(current_user, current_org())
-    if line_id not in {line.line_id for line in quote.lines}:
-        abort(404)
-    errors = " ".join(str(m) for m in list(form.qty.errors) + list(form.form_errors))
-    return _cart(quote, status=422 if is_htmx() else 400, line_errors={line_id: errors},
-                 line_values={line_id: (form.qty.raw_data or [""])[0][:12]})
+    return update_cart_line(current_org(), line_id, _changed,
+                            lambda quote, status, **line_kw: _cart(quote, status=status, **line_kw))
 
 
 @bp.post("/replenishment/cart/lines/<int:line_id>/remove")
 def replenishment_cart_line_remove(line_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        cart.remove_line(current_user, current_org(), line_id)
-    except cart.LineNotFound:
-        abort(404)
-    db.session.commit()
-    return _changed(_("已从购物车移除。"))
+    return remove_cart_line(current_org(), line_id, _changed)
 
 
 @bp.post("/replenishment/cart/suggestions")

@@ -16,11 +16,12 @@ from app.extensions import db
 from app.models import Organisation
 from app.services import cart, ordering, rep_portal, storefront
 from app.services.errors import DomainError, NotFound
+from app.web.cart_views import remove_cart_line, update_cart_line
 from app.web.forms import ActionForm, show_error
 from app.web.htmx import is_htmx, redirect_to, render_page
 from app.web.rep import bp
 from app.web.retailer.common import thumb_url
-from app.web.retailer.forms import AddToCartForm, CartLineForm, CatalogSearchForm, CheckoutForm
+from app.web.retailer.forms import AddToCartForm, CatalogSearchForm, CheckoutForm
 
 
 def _retailer(retailer_id: int) -> Organisation:
@@ -181,39 +182,19 @@ def usual_add(retailer_id: int, product_id: int):
 @bp.post("/retailers/<int:retailer_id>/cart/lines/<int:line_id>")
 def cart_line_update(retailer_id: int, line_id: int):
     retailer = _retailer(retailer_id)
-    form = CartLineForm()
-    if form.validate_on_submit():
-        try:
-            cart.update_line(current_user, retailer, line_id, form.qty.data)
-        except cart.LineNotFound:
-            abort(404)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            return _cart_changed(retailer, _("数量已更新。"))
-    db.session.rollback()
-    quote = cart.quote_cart(current_user, retailer)
-    if line_id not in {line.line_id for line in quote.lines}:
-        abort(404)
-    errors = " ".join(str(m) for m in list(form.qty.errors) + list(form.form_errors))
-    line_kw = dict(line_errors={line_id: errors}, line_values={line_id: (form.qty.raw_data or [""])[0][:12]})
-    if is_htmx():
-        return _render_cart(retailer, 422, quote=quote, **line_kw)
-    return _page(retailer_id, MultiDict(), 400, **line_kw)
+
+    def refused(quote: cart.CartQuote, status: int, **line_kw):
+        if is_htmx():
+            return _render_cart(retailer, status, quote=quote, **line_kw)
+        return _page(retailer_id, MultiDict(), status, **line_kw)
+
+    return update_cart_line(retailer, line_id, lambda message: _cart_changed(retailer, message), refused)
 
 
 @bp.post("/retailers/<int:retailer_id>/cart/lines/<int:line_id>/remove")
 def cart_line_remove(retailer_id: int, line_id: int):
     retailer = _retailer(retailer_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        cart.remove_line(current_user, retailer, line_id)
-    except cart.LineNotFound:
-        abort(404)
-    db.session.commit()
-    return _cart_changed(retailer, _("已从购物车移除。"))
+    return remove_cart_line(retailer, line_id, lambda message: _cart_changed(retailer, message))
 
 
 @bp.post("/retailers/<int:retailer_id>/checkout")

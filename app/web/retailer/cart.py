@@ -2,7 +2,7 @@
 check out exactly once."""
 import secrets
 
-from flask import abort, flash, url_for
+from flask import flash, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,11 +11,11 @@ from app.extensions import db
 from app.services import approval, cart, ordering
 from app.services.errors import DomainError
 from app.web.access import current_org
-from app.web.forms import ActionForm, show_error
+from app.web.cart_views import remove_cart_line, update_cart_line
 from app.web.htmx import is_htmx, redirect_to
 from app.web.retailer import bp
 from app.web.retailer.common import retailer_page
-from app.web.retailer.forms import CartLineForm, CheckoutForm
+from app.web.retailer.forms import CheckoutForm
 
 
 def new_idempotency_key() -> str:
@@ -40,37 +40,13 @@ def cart_page():
 
 @bp.post("/cart/lines/<int:line_id>")
 def cart_line_update(line_id: int):
-    form = CartLineForm()
-    if form.validate_on_submit():
-        try:
-            cart.update_line(current_user, current_org(), line_id, form.qty.data)
-        except cart.LineNotFound:
-            abort(404)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            return _changed(_("数量已更新。"))
-    db.session.rollback()
-    quote = cart.quote_cart(current_user, current_org())
-    if line_id not in {line.line_id for line in quote.lines}:
-        abort(404)
-    errors = [str(message) for message in list(form.qty.errors) + list(form.form_errors)]
-    return _render(quote, status=422 if is_htmx() else 400, line_errors={line_id: " ".join(errors)},
-                   line_values={line_id: (form.qty.raw_data or [""])[0][:12]})
+    return update_cart_line(current_org(), line_id, _changed,
+                            lambda quote, status, **line_kw: _render(quote, status=status, **line_kw))
 
 
 @bp.post("/cart/lines/<int:line_id>/remove")
 def cart_line_remove(line_id: int):
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        cart.remove_line(current_user, current_org(), line_id)
-    except cart.LineNotFound:
-        abort(404)
-    db.session.commit()
-    return _changed(_("已从购物车移除。"))
+    return remove_cart_line(current_org(), line_id, _changed)
 
 
 def _changed(message: str):
