@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import User
 from app.services import approval, credit, lifecycle, ordering
 from app.services.errors import DomainError, NotFound
+from app.web import fulfilment_desk
 from app.web.access import permission_required
 from app.web.admin import bp
 from app.web.admin.fields import form_status
@@ -65,10 +66,14 @@ def _detail(order, form: DecisionForm | None = None, status: int = 200):
     form.seen.data = order.status  # the buttons shown act on the status shown
     actor_ids = {e.actor_id for e in order.events if e.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    fulfilled = fulfilment_desk.order_fulfilment(order)
+    actions = lifecycle.seller_actions(order.status)
+    if fulfilled["shipments"] and lifecycle.S.CANCELLED.value in actions:  # shipped goods: cancel the rest instead
+        actions.remove(lifecycle.S.CANCELLED.value)
     return render_page("admin/orders/detail.html", "admin/orders/_decision.html", status=status, order=order,
-                       form=form, actions=lifecycle.seller_actions(order.status),
+                       form=form, actions=actions,
                        reasons=approval.reasons_for([order.id]).get(order.id, []), actors=actors,
-                       summary=credit.summary(order.buyer, order.seller_id), **labels())
+                       summary=credit.summary(order.buyer, order.seller_id), **fulfilled, **labels())
 
 
 @bp.get("/orders/<int:order_id>")
