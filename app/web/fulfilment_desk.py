@@ -227,34 +227,29 @@ def return_detail(desk: Desk, return_id: int):
 
 
 def return_accept(desk: Desk, return_id: int):
-    found = _return_or_404(return_id)
     form = AcceptReturnForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            done = returns.accept_return(current_user.org_id, found.id, current_user.id, form.disposition.data,
-                                         form.note.data or "")
-        except NotFound:
-            abort(404)
-        except DomainError as caught:
-            db.session.rollback()
-            error = caught
-            show_error(form, caught)
-        else:
-            db.session.commit()
-            flash(_("退货 %(n)s 已接受，已为客户开具红字单。", n=done.number), "success")
-            return redirect_to(desk.url("return_detail", return_id=found.id))
-    return _return_page(desk, _return_or_404(return_id), accept_form=form, status=_error_status(error),
-                        fragment="dealer/_return_decision.html")
+    return _decide_return(desk, return_id, form, "accept_form",
+                          lambda found: returns.accept_return(current_user.org_id, found.id, current_user.id,
+                                                              form.disposition.data, form.note.data or ""),
+                          lambda done: _("退货 %(n)s 已接受，已为客户开具红字单。", n=done.number))
 
 
 def return_refuse(desk: Desk, return_id: int):
-    found = _return_or_404(return_id)
     form = RefuseReturnForm()
+    return _decide_return(desk, return_id, form, "refuse_form",
+                          lambda found: returns.refuse_return(current_user.org_id, found.id, current_user.id,
+                                                              form.note.data),
+                          lambda done: _("退货 %(n)s 已拒绝。", n=done.number))
+
+
+def _decide_return(desk: Desk, return_id: int, form, form_name: str, decide, success_message):
+    """Accept or refuse a return: one service call, commit and redirect, or the decision
+    fragment again with the error next to its field."""
+    found = _return_or_404(return_id)
     error = None
     if form.validate_on_submit():
         try:
-            done = returns.refuse_return(current_user.org_id, found.id, current_user.id, form.note.data)
+            done = decide(found)
         except NotFound:
             abort(404)
         except DomainError as caught:
@@ -263,7 +258,7 @@ def return_refuse(desk: Desk, return_id: int):
             show_error(form, caught)
         else:
             db.session.commit()
-            flash(_("退货 %(n)s 已拒绝。", n=done.number), "success")
+            flash(success_message(done), "success")
             return redirect_to(desk.url("return_detail", return_id=found.id))
-    return _return_page(desk, _return_or_404(return_id), refuse_form=form, status=_error_status(error),
-                        fragment="dealer/_return_decision.html")
+    return _return_page(desk, _return_or_404(return_id), status=_error_status(error),
+                        fragment="dealer/_return_decision.html", **{form_name: form})
