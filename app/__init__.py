@@ -28,7 +28,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model on the metadata before migrate binds)
     from app.extensions import babel, compress, csrf, db, login_manager, migrate
-    from app.web.i18n import select_locale, select_timezone
+    from app.web.common.i18n import select_locale, select_timezone
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -49,13 +49,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from app.web.errors import register
+    from app.web.common.errors import register
 
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.web import filters
+    from app.web.common import filters
 
     filters.register(app)
 

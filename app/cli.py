@@ -53,7 +53,7 @@ def demo_logins() -> None:
 @click.password_option()
 def create_admin(username: str, password: str) -> None:
     """Create an admin with every permission (for a fresh production database)."""
-    from app.services.accounts import hash_password
+    from app.services.accounts.users import hash_password
 
     brand = db.session.scalar(select(Organisation).where(Organisation.kind == "brand"))
     if brand is None:
@@ -78,8 +78,8 @@ def worker(queues: tuple[str, ...], burst: bool, simple: bool) -> None:
 
     Before working it requeues documents whose worker died, and loads the PDF fonts once so
     every forked job starts warm."""
-    from app.services import document_pdf
-    from app.services.documents import requeue_stale_documents
+    from app.services.documents import pdf as document_pdf
+    from app.services.documents.requests import requeue_stale_documents
     from jobs.queue import run_worker
 
     if current_app.config.get("REDIS_URL"):

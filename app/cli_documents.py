@@ -25,7 +25,7 @@ def build(kind: str, order_id: int) -> None:
 @documents_cli.command("recover")
 def recover() -> None:
     """Requeue documents left running by a dead worker (or pending with a lost job)."""
-    from app.services.documents import requeue_stale_documents
+    from app.services.documents.requests import requeue_stale_documents
 
     requeued = requeue_stale_documents()
     db.session.commit()

@@ -65,7 +65,7 @@ def compute_reorder(days: int, factor: float, overwrite_manual: bool) -> None:
 @click.option("--scopes", default="stock", show_default=True)
 def create_client(name: str, org_code: str | None, scopes: str) -> None:
     """Create an API client and print its token (shown once; only its hash is stored)."""
-    from app.services.api_clients import create_api_client
+    from app.services.accounts.api_clients import create_api_client
 
     client, token = create_api_client(name, org_code=org_code, scopes=scopes)
     db.session.commit()

@@ -31,7 +31,7 @@ to the source); the source is never written and the copy is dropped at the end u
    approved before 08:00) and delivers 20–56 h later. Stock is reserved at approval and taken out
    at shipping through the inventory services (first expiry first out); the events get the
    simulated times.
-5. Prints the report for the simulated month (app.services.order_reports) for all orders and by
+5. Prints the report for the simulated month (app.services.approval.reports) for all orders and by
    seller kind: automatic approval rate, median and 90th-percentile time from submit to delivery,
    share delivered within 48 h, hold reasons; and the automatic review's throughput.
 """
@@ -74,7 +74,7 @@ def make_app(url: str):
 
 
 def print_report(report, title: str) -> None:
-    from app.services.approval import REASON_LABELS
+    from app.services.approval.automatic import REASON_LABELS
 
     rate = f"{report.auto_rate * 100:.1f}%" if report.auto_rate is not None else "—"
     print(f"\n{title}")
@@ -92,8 +92,8 @@ def simulate(url: str, args) -> int:
     from sqlalchemy import text
 
     from app.extensions import db
-    from app.services import approval
-    from app.services.order_reports import approval_report
+    from app.services.approval import automatic as approval
+    from app.services.approval.reports import approval_report
     from bench.month_sim import SHIFT, Month, make_warehouses, settle_history
 
     app = make_app(url)

@@ -74,7 +74,7 @@ def prepare_database(app, reset: bool) -> None:
             with engine.begin() as conn:
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
-        from app.services.redis_conn import redis_connection
+        from app.services.core.redis_conn import redis_connection
 
         connection = redis_connection()
         if connection is not None:
@@ -126,8 +126,9 @@ def add_orders(count: int, seller_id: int, buyer_id: int, products: list[tuple[i
 
 
 def warm_worker_figures(app, lines: int, samples: int) -> tuple[int, int, list[tuple[int, int]]]:
-    from app.services import document_pdf, documents
-    from app.services.invoicing import ensure_invoice
+    from app.services.documents import pdf as document_pdf
+    from app.services.documents import requests as documents
+    from app.services.credit.invoicing import ensure_invoice
 
     with app.app_context():
         seller_id, buyer_id, products = make_parties_and_products(lines)
@@ -167,7 +168,7 @@ def warm_worker_figures(app, lines: int, samples: int) -> tuple[int, int, list[t
 
 
 def queue_figures(app, args, seller_id: int, buyer_id: int, products) -> None:
-    from app.services import documents
+    from app.services.documents import requests as documents
 
     with app.app_context():
         started = time.perf_counter()

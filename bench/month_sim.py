@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.services.timeutil import LOCAL
+from app.services.core.clock import LOCAL
 
 SHIFT = timedelta(days=35)  # five weeks: weekdays stay weekdays, and the demo's last in-flight events are past
 OFFICE_OPEN, OFFICE_CLOSE = (8, 30), (18, 0)
@@ -230,8 +230,10 @@ class Month:
                       f"review {reviews / max(sum(self.review_seconds.values()), 1e-9):5.1f} orders/s", flush=True)
 
     def replay(self, row, lines: list[tuple[int, int]]) -> None:
-        from app.services import approval, cart, ordering
-        from app.services.errors import DomainError
+        from app.services.approval import automatic as approval
+        from app.services.ordering import cart
+        from app.services.ordering import orders as ordering
+        from app.services.core.errors import DomainError
 
         db = self.db
         submitted_at = row.created_at.astimezone(LOCAL) + SHIFT
@@ -275,7 +277,7 @@ class Month:
     def decide(self, order_id: int, row, buyer_user: int, times: dict, at: datetime, last_try: bool = False) -> None:
         """A person approves the held order; when the stock is still short it waits for the next
         weekly delivery, and is rejected if even that does not cover it."""
-        from app.services import lifecycle
+        from app.services.ordering import lifecycle
         from app.services.inventory import StockShortage
 
         person = self.person.get(row.seller_id)
@@ -324,7 +326,7 @@ class Month:
 
         from app.models import OrderEvent, OrderLine
         from app.models.approval import OrderReviewReason
-        from app.services import lifecycle
+        from app.services.ordering import lifecycle
         from app.services.inventory import ship_order_lines
 
         db, rng = self.db, self.rng

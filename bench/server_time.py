@@ -107,7 +107,8 @@ class Bench:
     def fill_cart(self, user_id: int, rng: random.Random) -> None:
         """A cart of CART_LINES products the retailer may order, each at its minimum quantity."""
         from app.models import User
-        from app.services import cart, storefront
+        from app.services.ordering import cart
+        from app.services.catalog import storefront
 
         with self.app.app_context():
             session = self.db.session

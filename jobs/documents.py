@@ -2,7 +2,7 @@
 
 They take ids, run in an app context (jobs.queue.AppContextJob) and are safe to run twice or
 at once: the document row is claimed with one UPDATE, the invoice number is issued once
-(app.services.invoicing), and a ready document is left alone. Like a view, a job commits:
+(app.services.credit.invoicing), and a ready document is left alone. Like a view, a job commits:
 the claim first (so the page shows "running"), then the invoice, then the file."""
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from rq import get_current_job
 
 from app.extensions import db
 from app.models import Document, DocumentKind
-from app.services import document_pdf, documents
-from app.services.errors import DomainError
-from app.services.invoicing import ensure_invoice
+from app.services.documents import pdf as document_pdf
+from app.services.documents import requests as documents
+from app.services.core.errors import DomainError
+from app.services.credit.invoicing import ensure_invoice
 
 
 def build_order_document(kind: str, order_id: int) -> int | None:

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.services.redis_conn import redis_connection
+from app.services.core.redis_conn import redis_connection
 
 FAILURE_TTL = 7 * 24 * 3600
 # A job in one of these states will run (again) without our help: enqueueing it twice would

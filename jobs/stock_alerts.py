@@ -10,7 +10,7 @@ from rq import Queue
 
 from app.extensions import db
 from app.services.inventory.alerts import scan_stock_alerts
-from app.services.redis_conn import redis_connection
+from app.services.core.redis_conn import redis_connection
 
 SCHEDULE = "*/30 * * * *"
 

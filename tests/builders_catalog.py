@@ -9,7 +9,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import ContractPrice, PriceList, PriceListItem, ProductVisibility
-from app.services.gtin import with_check_digit
+from app.services.catalog.gtin import with_check_digit
 
 
 def price_list(code: str, audience: str = "retailer", **kw) -> PriceList:

@@ -13,7 +13,9 @@ from app.models import (Order, OrderStatus, Organisation, Product, StockBalance,
                         Warehouse)
 from app.models.credit import CreditNote
 from app.models.fulfilment import Shipment
-from app.services import delivery, lifecycle, shipping
+from app.services.fulfilment import delivery
+from app.services.ordering import lifecycle
+from app.services.fulfilment import shipping
 from tests import builders_documents, builders_lifecycle, builders_stock, factories  # noqa: F401  (tests use them)
 
 S = OrderStatus

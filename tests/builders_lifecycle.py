@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, Order, OrderEvent, Organisation, Product, User, utcnow
-from app.services import approval, cart
+from app.services.approval import automatic as approval
+from app.services.ordering import cart
 from tests import builders_ordering, builders_stock
 
 _seq = itertools.count(1)

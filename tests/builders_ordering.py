@@ -11,7 +11,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.models import (CartLine, ContractPrice, Order, OrderEvent, OrderLine, Organisation, PriceList,
                         PriceListItem, Product, ProductVisibility, User, utcnow)
-from app.services.cart import tax_included
+from app.services.ordering.cart import tax_included
 from tests import factories
 
 _seq = itertools.count(1)

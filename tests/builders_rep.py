@@ -20,7 +20,7 @@ TUESDAY, MONDAY = 1, 0
 
 def freeze_rep_clock(monkeypatch, at: datetime = SHANGHAI_TUESDAY_UTC) -> datetime:
     """Make the rep portal believe it is `at` (route weekday, overdue marks, visits)."""
-    monkeypatch.setattr("app.services.rep_portal.now_utc", lambda: at)
+    monkeypatch.setattr("app.services.field_sales.portal.now_utc", lambda: at)
     return at
 
 

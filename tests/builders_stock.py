@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from app.extensions import db
 from app.models import Order, OrderLine, Warehouse
 from app.services.inventory import operations
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 _seq = itertools.count(1)
 

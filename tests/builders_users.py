@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AuditEvent, LoginFailure, User, utcnow
-from app.services.redis_conn import redis_connection
+from app.services.core.redis_conn import redis_connection
 
 
 def field_error(body: str, name: str) -> str | None:

@@ -57,7 +57,7 @@ def _clean(app) -> None:
         with _db.engine.begin() as conn:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
-        from app.services.redis_conn import redis_connection
+        from app.services.core.redis_conn import redis_connection
 
         connection = redis_connection()
         if connection is not None:

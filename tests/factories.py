@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from app.extensions import db
 from app.models import (PERMISSIONS, Category, DealerTerritory, Organisation, Product, Region, RepRoute,
                         User)
-from app.services.accounts import hash_password
+from app.services.accounts.users import hash_password
 
 PASSWORD = "test-pass-123"
 _seq = itertools.count(1)

@@ -356,7 +356,7 @@ def test_audit_log_filters_newest_first_and_any_admin_may_read(admin, login_as, 
 
 
 def test_audit_log_paginates(admin, world):
-    from app.services import audit
+    from app.services.core import audit
     for n in range(60):
         audit.record(world.users["admin"].id, "product.update", "product", 1, {"n": n}, {"n": n + 1})
     db.session.commit()
@@ -369,7 +369,7 @@ def test_audit_log_paginates(admin, world):
 # --- image processing (service level) -------------------------------------------------------
 
 def test_transparent_png_and_webp_uploads_are_accepted(app):
-    from app.services.product_images import prepare_image
+    from app.services.catalog.images import prepare_image
     with app.test_request_context():
         png = prepare_image(image_bytes("PNG", (300, 300), (0, 128, 0, 0), mode="RGBA"))
         webp = prepare_image(image_bytes("WEBP", (100, 50)))
@@ -378,8 +378,8 @@ def test_transparent_png_and_webp_uploads_are_accepted(app):
 
 
 def test_decompression_bomb_is_refused_before_decoding(app):
-    from app.services.errors import DomainError
-    from app.services.product_images import prepare_image
+    from app.services.core.errors import DomainError
+    from app.services.catalog.images import prepare_image
     bomb = image_bytes("PNG", (8000, 6000), 0, mode="1")  # 48 megapixels in a few kilobytes
     assert len(bomb) < 1024 * 1024
     with app.test_request_context(), pytest.raises(DomainError) as refused:

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Order
 from app.models.fulfilment import ReturnRequest
-from app.services import delivery, lifecycle, returns
+from app.services.fulfilment import delivery
+from app.services.ordering import lifecycle
+from app.services.fulfilment import returns
 from tests import builders_fulfilment as f
 from tests import builders_lifecycle
 

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import AuditEvent, Order
 from app.models.approval import ApprovalPolicy, OrderReviewReason
 from app.models.credit import CreditProfile
-from app.services import approval
+from app.services.approval import automatic as approval
 from tests import builders_lifecycle as b
 from tests import factories
 

@@ -9,8 +9,8 @@ import pytest
 from app.extensions import db
 from app.models import OrderEvent
 from app.models.approval import OrderReviewReason
-from app.services.order_reports import approval_report
-from app.services.timeutil import today_local
+from app.services.approval.reports import approval_report
+from app.services.core.clock import today_local
 from tests import builders_lifecycle as b
 from tests import factories
 

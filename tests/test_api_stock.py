@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiClient, StockBalance, StockMovement
-from app.services.api_clients import create_api_client
+from app.services.accounts.api_clients import create_api_client
 from tests import factories
 from tests.builders_stock import warehouse
 

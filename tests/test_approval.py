@@ -10,9 +10,12 @@ from app.extensions import db
 from app.models import AuditEvent, Order, StockBalance
 from app.models.approval import ApprovalPolicy, OrderReviewReason
 from app.models.credit import CreditProfile
-from app.services import approval, cart, lifecycle, rep_portal
-from app.services.errors import DomainError, NotFound
-from app.services.timeutil import today_local
+from app.services.approval import automatic as approval
+from app.services.ordering import cart
+from app.services.ordering import lifecycle
+from app.services.field_sales import portal as rep_portal
+from app.services.core.errors import DomainError, NotFound
+from app.services.core.clock import today_local
 from tests import builders_credit, builders_lifecycle as b, builders_ordering
 from tests import factories
 

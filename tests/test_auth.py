@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.extensions import db
 from app.models import LoginFailure
-from app.services.redis_conn import redis_connection
+from app.services.core.redis_conn import redis_connection
 from tests import factories
 from tests.builders_users import expire_login_failures, field_error, fresh_user, login_from
 from tests.conftest import Client

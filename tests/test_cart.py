@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CartLine
-from app.services import cart
-from app.services.errors import DomainError
+from app.services.ordering import cart
+from app.services.core.errors import DomainError
 from tests import builders_ordering as b
 from tests import factories
 

@@ -1,7 +1,7 @@
 """Amounts in Chinese capital numerals (大写金额): the cases where people get 零 and 整 wrong."""
 import pytest
 
-from app.services.chinese_numerals import amount_in_words
+from app.services.documents.chinese_numerals import amount_in_words
 
 
 @pytest.mark.parametrize("fen, words", [

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Invoice, Organisation
 from app.models.credit import CreditProfile, Payment, PrepaymentAccount, PrepaymentEntry
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 from tests import builders_credit as build
 
 

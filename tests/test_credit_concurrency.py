@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Invoice, Organisation, User
 from app.models.credit import Payment, PrepaymentAccount
-from app.services.credit_payments import record_payment, top_up_prepayment
-from app.services.errors import DomainError
-from app.services.timeutil import today_local
+from app.services.credit.payments import record_payment, top_up_prepayment
+from app.services.core.errors import DomainError
+from app.services.core.clock import today_local
 from tests import builders_credit as build
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))

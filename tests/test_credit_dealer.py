@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Invoice
 from app.models.credit import Payment, PrepaymentAccount, PrepaymentEntry
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 from tests import builders_credit as build
 from tests.test_credit_admin import field_error
 

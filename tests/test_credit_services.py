@@ -9,12 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AuditEvent, Invoice
 from app.models.credit import CreditNote, Payment, PaymentAllocation, PrepaymentAccount, PrepaymentEntry
-from app.services import credit
-from app.services.credit_payments import (issue_credit_note, pay_order_from_prepayment, record_payment,
+from app.services.credit import limits as credit
+from app.services.credit.payments import (issue_credit_note, pay_order_from_prepayment, record_payment,
                                           settle_invoice_from_prepayment, top_up_prepayment)
-from app.services.credit_statements import statement
-from app.services.errors import DomainError
-from app.services.timeutil import today_local
+from app.services.credit.statements import statement
+from app.services.core.errors import DomainError
+from app.services.core.clock import today_local
 from tests import builders_credit as build
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Invoice
 from app.models.fulfilment import DeliveryCode, DeliveryDiscrepancy, DeliverySignOff
-from app.services import delivery
-from app.services.errors import DomainError, NotFound
-from app.services.lifecycle import TransitionRefused
+from app.services.fulfilment import delivery
+from app.services.core.errors import DomainError, NotFound
+from app.services.ordering.lifecycle import TransitionRefused
 from tests import builders_fulfilment as f
 
 

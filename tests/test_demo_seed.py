@@ -17,12 +17,12 @@ from app.demo.seasonality import cny_dates_between
 from app.extensions import db as _db
 from app.models import (Category, ContractPrice, DealerTerritory, Order, OrderEvent, OrderLine, Organisation,
                         PriceList, Product, ProductVisibility, Region, RepRoute, User)
-from app.services import routing
-from app.services.cart import tax_included
-from app.services.gtin import is_valid_gtin
-from app.services.pricing import quote_prices, region_profile
-from app.services.timeutil import LOCAL
-from app.services.visibility import visible_products
+from app.services.ordering import routing
+from app.services.ordering.cart import tax_included
+from app.services.catalog.gtin import is_valid_gtin
+from app.services.pricing.prices import quote_prices, region_profile
+from app.services.core.clock import LOCAL
+from app.services.catalog.visibility import visible_products
 
 HOMES = {"admin": "/admin/", "dealer001": "/dealer/", "retailer000001": "/retailer/", "rep01": "/rep/"}
 

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Document, Invoice, utcnow
-from app.services import document_pdf, documents
-from app.services.errors import DomainError
-from app.services.invoicing import ensure_invoice
-from app.services.redis_conn import redis_connection
-from app.services.timeutil import LOCAL
+from app.services.documents import pdf as document_pdf
+from app.services.documents import requests as documents
+from app.services.core.errors import DomainError
+from app.services.credit.invoicing import ensure_invoice
+from app.services.core.redis_conn import redis_connection
+from app.services.core.clock import LOCAL
 from jobs.documents import build_order_document
 from jobs.queue import enqueue_after_commit
 from tests import builders_documents

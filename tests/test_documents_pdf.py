@@ -4,10 +4,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Document, Invoice
-from app.services import document_pdf, documents
-from app.services.chinese_numerals import amount_in_words
-from app.services.errors import DomainError
-from app.web.filters import yuan
+from app.services.documents import pdf as document_pdf
+from app.services.documents import requests as documents
+from app.services.documents.chinese_numerals import amount_in_words
+from app.services.core.errors import DomainError
+from app.web.common.filters import yuan
 from tests import factories
 from tests.builders_documents import embedded_fonts, order_with_lines, pdf_text, run_queued_jobs
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Document, Invoice
-from app.services import documents
+from app.services.documents import requests as documents
 from tests.builders_documents import order_with_lines, run_queued_jobs
 
 PARTIES = ["retailer", "dealer", "admin"]

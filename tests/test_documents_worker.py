@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.config import ROOT
 from app.extensions import db
 from app.models import Document, Invoice
-from app.services import documents
+from app.services.documents import requests as documents
 from tests.builders_documents import many_lines, order_with_lines, pdf_text
 
 

@@ -252,7 +252,7 @@ def test_bad_files_get_a_message_next_to_the_file_field(login_as, world, filenam
 
 
 def test_row_limit(login_as, world, monkeypatch):
-    from app.services import importing
+    from app.services.dataio import importing
     monkeypatch.setattr(importing, "MAX_ROWS", 3)
     c = login_as("admin")
     rows = [["code", "category_code", "name_zh", "base_price"]] + [[f"P{i}", "DRINK", "某", "1"] for i in range(4)]

@@ -8,8 +8,8 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import AuditEvent, ContractPrice, PriceListItem, Product
-from app.services import audit
-from app.services.import_products import AUDITED_FIELDS
+from app.services.core import audit
+from app.services.dataio.products import AUDITED_FIELDS
 from tests import factories
 from tests.builders_imports import (PRODUCT_HEADERS_ZH, add_contract, batch_id_from, csv_bytes, priced_catalog,
                                     read_xlsx, upload)

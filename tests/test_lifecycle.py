@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Order, OrderStatus, StockBalance, StockReservation
 from app.models.approval import OrderReviewReason
-from app.services import lifecycle
-from app.services.errors import DomainError, NotFound
+from app.services.ordering import lifecycle
+from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import StockShortage
 from tests import builders_lifecycle as b
 from tests import factories

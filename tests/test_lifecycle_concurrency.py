@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, OrderEvent, StockBalance
-from app.services import lifecycle
-from app.services.errors import DomainError
+from app.services.ordering import lifecycle
+from app.services.core.errors import DomainError
 from tests import builders_lifecycle as b
 from tests import factories
 

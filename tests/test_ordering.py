@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, CartLine, Order, OrderEvent, OrderLine
-from app.services import cart, ordering
-from app.services.errors import DomainError, NotFound
+from app.services.ordering import cart
+from app.services.ordering import orders as ordering
+from app.services.core.errors import DomainError, NotFound
 from tests import builders_ordering as b
 from tests import factories
 

@@ -1,5 +1,5 @@
-"""The pricing service, rule by rule (see the docstring of app/services/pricing.py), its query
-count, and product visibility (app/services/visibility.py)."""
+"""The pricing service, rule by rule (see the docstring of app/services/pricing/prices.py), its query
+count, and product visibility (app/services/catalog/visibility.py)."""
 from contextlib import contextmanager
 from datetime import date
 
@@ -8,8 +8,8 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Product
-from app.services.pricing import quote_price, quote_prices, region_profile
-from app.services.visibility import visible_products
+from app.services.pricing.prices import quote_price, quote_prices, region_profile
+from app.services.catalog.visibility import visible_products
 from tests import factories
 from tests.builders_catalog import contract, list_item, price_list, visibility
 

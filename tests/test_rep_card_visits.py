@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.models.visits import Visit
-from app.services import rep_portal
+from app.services.field_sales import portal as rep_portal
 from tests import builders_ordering as b
 from tests import builders_rep as br
 from tests import factories

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.models import CartLine, Notification, Order
-from app.services import notifications, rep_portal
+from app.services import notifications
+from app.services.field_sales import portal as rep_portal
 from tests import builders_ordering as b
 from tests import builders_rep as br
 from tests import factories

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import rep_portal
+from app.services.field_sales import portal as rep_portal
 from tests import builders_ordering as b
 from tests import builders_rep as br
 from tests import factories

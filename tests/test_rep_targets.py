@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.models import AuditEvent
 from app.models.visits import RepTarget
-from app.services import rep_targets
+from app.services.field_sales import targets as rep_targets
 from tests import builders_rep as br
 from tests import factories
 
@@ -81,7 +81,7 @@ def test_targets_need_the_users_or_reports_permission(world, login_as, db):
 
 def test_progress_counts_the_reps_real_orders_of_the_month(world, login_as, db, monkeypatch):
     rep_user, shop, dealer = world.users["rep"], world.orgs["retailer"], world.orgs["dealer"]
-    monkeypatch.setattr("app.services.rep_targets.today_local", lambda: datetime(2026, 11, 24).date())
+    monkeypatch.setattr("app.services.field_sales.targets.today_local", lambda: datetime(2026, 11, 24).date())
     product = factories.product(base_price_fen=10_000)
     # 1 Nov 00:30 in Shanghai is still 31 Oct in UTC: it counts for November
     br.order_at(shop, dealer, [(product, 3)], datetime(2026, 10, 31, 16, 30, tzinfo=timezone.utc), placed_by=rep_user)

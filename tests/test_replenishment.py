@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CartLine, Order, ReorderRule
-from app.services import cart, replenishment
-from app.services.errors import DomainError
+from app.services.ordering import cart
+from app.services.ordering import replenishment
+from app.services.core.errors import DomainError
 from tests import builders_lifecycle as b
 from tests import builders_ordering as bo
 from tests import factories

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Notification, StockMovement
 from app.models.fulfilment import ReturnRequest
-from app.services import delivery, returns
-from app.services.errors import DomainError, NotFound
-from app.services.lifecycle import TransitionRefused
+from app.services.fulfilment import delivery
+from app.services.fulfilment import returns
+from app.services.core.errors import DomainError, NotFound
+from app.services.ordering.lifecycle import TransitionRefused
 from tests import builders_fulfilment as f
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from app.extensions import db
 from app.models import DealerTerritory
-from app.services.routing import seller_for
+from app.services.ordering.routing import seller_for
 from tests import factories
 
 

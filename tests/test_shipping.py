@@ -7,9 +7,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Document, Invoice, Notification, Order
 from app.models.fulfilment import RemainderCancellation, Shipment, ShipmentLot
-from app.services import shipping
-from app.services.errors import DomainError, NotFound
-from app.services.lifecycle import TransitionRefused
+from app.services.fulfilment import shipping
+from app.services.core.errors import DomainError, NotFound
+from app.services.ordering.lifecycle import TransitionRefused
 from tests import builders_fulfilment as f
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import StockMovement
 from app.models.fulfilment import ShipmentLine
-from app.services import delivery, shipping
-from app.services.errors import DomainError
+from app.services.fulfilment import delivery
+from app.services.fulfilment import shipping
+from app.services.core.errors import DomainError
 from tests import builders_fulfilment as f
 
 

@@ -15,7 +15,7 @@ from app.models import Notification, ReorderRule, StockAlert
 from app.services import notifications
 from app.services.inventory import operations
 from app.services.inventory.alerts import scan_stock_alerts
-from app.services.redis_conn import redis_connection
+from app.services.core.redis_conn import redis_connection
 from tests import factories
 from tests.builders_stock import stock, warehouse
 

@@ -11,7 +11,7 @@ from app.services.inventory import reserve_order, ship_order_lines
 from app.services.inventory.daysql import start_of_local_day
 from app.services.inventory.reports import turnover_report
 from app.services.inventory.safety import compute_reorder_rules, reorder_levels
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 from tests import factories
 from tests.builders_stock import order, stock, warehouse
 

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import ShelfLifeRule, StockBalance, StockLot, StockMovement, StockReservation
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
 from app.services.inventory import (ReturnLine, StockShortage, counts, operations, receive_return, release_order,
                                     reserve_order, ship_order_lines)
 from app.services.inventory.verify import verify_stock

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ReorderRule, StockBalance, StockLot, Transfer
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
 from app.services.inventory import StockShortage, transfers
 from app.services.inventory.scope import scope_for_org
 from app.services.inventory.verify import verify_stock

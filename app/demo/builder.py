@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from app.demo.bulk import BulkLoader, delete_all_data
 from app.extensions import db
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 SEED = 20261124
 HISTORY_DAYS = 730
@@ -68,7 +68,7 @@ class BuildContext:
         retailer code R{i+1:06d}; `dealer_index` -1 = served by the brand)
     users: `admin_user_id`, `rep_user_ids`; DealerInfo/RetailerInfo get `user_id`, retailers
         their `rep_user_id` and `rep_weekday`
-    prices: `price_book` (PriceBook, the in-memory twin of app.services.pricing)
+    prices: `price_book` (PriceBook, the in-memory twin of app.services.pricing.prices)
     """
 
     scale: Scale
@@ -140,7 +140,7 @@ def _import_step_modules() -> None:
 
 def build(scale_name: str, replace: bool = False, echo: Callable[[str], None] = print) -> BuildContext:
     """Build the demo data at `scale_name` ("tiny", "small" or "full") and commit."""
-    from app.services.accounts import hash_password
+    from app.services.accounts.users import hash_password
 
     scale = SCALES[scale_name]
     _import_step_modules()
@@ -189,7 +189,7 @@ def build(scale_name: str, replace: bool = False, echo: Callable[[str], None] = 
 
 
 def _record_seed(context: BuildContext) -> None:
-    from app.services import audit
+    from app.services.core import audit
 
     audit.record(None, "demo.seed", "database", None, None,
                  {"scale": context.scale.name, "rows": dict(context.loader.rows_loaded)})

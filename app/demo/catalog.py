@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from app.demo.data_catalog import CATEGORIES, FAMILIES, FLAVOURS_EN, LABELS_EN, MULTIPLE_OF_TWO
 from app.demo.data_regions import NORTHEAST_PROVINCES, SICHUAN_CHONGQING
-from app.services.gtin import with_check_digit
-from app.services.search_text import pinyin_initials
+from app.services.catalog.gtin import with_check_digit
+from app.services.catalog.search_text import pinyin_initials
 
 GTIN_COMPANY_PREFIX = "6923456"  # GS1 China (690–699) company prefix; item reference follows
 VARIANT_POPULARITY = (1.0, 0.6, 0.4, 0.3, 0.25, 0.2, 0.15)
@@ -92,7 +92,7 @@ def visibility_rules(only: str | None, province_ids: dict[str, int]) -> list[tup
 
 def visible(product_id: int, rules: dict[int, list[tuple]], kind: str, tier: str | None, channel: str | None,
             region_ids: tuple[int, ...]) -> bool:
-    """The rule part of app.services.visibility: no rules, or any rule whose set fields all match."""
+    """The rule part of app.services.catalog.visibility: no rules, or any rule whose set fields all match."""
     product_rules = rules.get(product_id)
     return not product_rules or any(
         (audience is None or audience == kind) and (rule_tier is None or rule_tier == tier)

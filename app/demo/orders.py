@@ -3,11 +3,11 @@ replenishment orders to the brand, with one status event per order.
 
 Volume follows app/demo/seasonality.py (New Year rush, summer drinks, growth); which products a
 shop buys follows its visibility and each category's season; prices come from the in-memory
-price book (the same rules as app.services.pricing). A dealer's weekly order restocks what its
+price book (the same rules as app.services.pricing.prices). A dealer's weekly order restocks what its
 retailers bought since its last order, plus extra ahead of New Year. History is completed,
 with some cancelled or rejected; the last few days are still moving (submitted, approved,
-shipped, delivered). Numbers follow app.services.ordering.order_number: "SO" + local date +
-the id on 7 digits; line tax is app.services.cart.tax_included.
+shipped, delivered). Numbers follow app.services.ordering.orders.order_number: "SO" + local date +
+the id on 7 digits; line tax is app.services.ordering.cart.tax_included.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from itertools import accumulate
 from app.demo.catalog import visible
 from app.demo.data_catalog import CATEGORIES
 from app.demo.seasonality import WEEKDAY_WEIGHT, cny_rush, demand_factor, growth
-from app.services.cart import tax_included
+from app.services.ordering.cart import tax_included
 
 SHANGHAI_OFFSET = timedelta(hours=8)  # Asia/Shanghai has had no daylight saving since 1991
 LINES_PER_ORDER = {"kiosk": (3, 3, 4, 4, 5), "convenience": (3, 4, 4, 5, 6), "supermarket": (4, 5, 5, 6, 6),

@@ -1,4 +1,4 @@
-"""An in-memory twin of app.services.pricing, for pricing millions of demo order lines without
+"""An in-memory twin of app.services.pricing.prices, for pricing millions of demo order lines without
 a query each. Same resolution order: contract (deepest break reached, then latest start), then
 the most specific matching price list (then higher priority, then lower id) that has a break
 reached, then the base price. tests/test_demo_seed.py checks it against the service."""
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask_babel import force_locale
 
-from app.services.pricing import Price
+from app.services.pricing.prices import Price
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class PriceBook:
 
     def price(self, group: int, customer_id: int, product_id: int, qty: int, day: date,
               epoch: int) -> tuple[int, str]:
-        """(unit price in fen, reason text) as app.services.pricing would answer on `day`."""
+        """(unit price in fen, reason text) as app.services.pricing.prices would answer on `day`."""
         if customer_id in self.contract_customers:
             rows = self.contracts.get((customer_id, product_id))
             if rows:

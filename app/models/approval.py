@@ -7,7 +7,7 @@ the parameters of the "usual quantities" rule. Without a row the defaults below 
 failed). They stay after a person decides, so reports can count why orders were held; a
 re-check replaces them.
 
-The two indexes at the end serve the order-cycle report (app/services/order_reports.py): orders
+The two indexes at the end serve the order-cycle report (app/services/approval/reports.py): orders
 submitted in a period across all sellers, and status changes of one kind in a period."""
 from __future__ import annotations
 

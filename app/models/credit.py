@@ -3,7 +3,7 @@ the prepayment (预存款) wallet with its ledger, and credit notes.
 
 A customer's credit limit and payment terms live on `Organisation` (credit_limit_fen,
 payment_terms_days); `CreditProfile` adds what the brand decides on top (retailers on credit,
-a manual hold). How the numbers are computed is written once, in app/services/credit.py."""
+a manual hold). How the numbers are computed is written once, in app/services/credit/limits.py."""
 from __future__ import annotations
 
 import enum

@@ -5,7 +5,7 @@ wrong-attempt counter, the delivery sign-off with short or damaged quantities, a
 What is open on an order line is derived, never stored: ordered − shipped (sum of ShipmentLine)
 − cancelled (everything not shipped once a RemainderCancellation exists). Delivered = shipped −
 short − damaged; returnable = delivered − what returns requested or accepted already cover.
-The rules live in app/services/shipping.py, delivery.py and returns.py."""
+The rules live in app/services/fulfilment/shipping.py, delivery.py and returns.py."""
 from __future__ import annotations
 
 import enum
@@ -89,7 +89,7 @@ class RemainderCancellation(Base):
 
 class DeliveryCode(Base):
     """Wrong-attempt counter of an order's delivery code. The code itself is never stored: it is
-    derived from SECRET_KEY, the order id and `salt` (app/services/delivery.py), so the database
+    derived from SECRET_KEY, the order id and `salt` (app/services/fulfilment/delivery.py), so the database
     alone does not reveal the codes of orders on the road. `locked_at` is set at the last
     allowed wrong attempt: sign-off by code is then refused for the order."""
 

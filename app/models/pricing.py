@@ -1,6 +1,6 @@
 """Price lists for customer groups, their items with quantity breaks, and contract prices.
 
-How a price is chosen is written once, in app/services/pricing.py."""
+How a price is chosen is written once, in app/services/pricing/prices.py."""
 from __future__ import annotations
 
 from datetime import date

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Notification, User, utcnow
-from app.services.errors import NotFound
+from app.services.core.errors import NotFound
 from app.services.inventory.ledger import insert_ignoring_conflicts
 
 

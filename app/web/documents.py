@@ -8,12 +8,12 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import ORDER_DOCUMENT_KINDS
-from app.services import documents
-from app.services.documents import DocumentSlot
-from app.services.errors import DomainError
-from app.web.access import login_redirect
-from app.web.forms import ActionForm
-from app.web.htmx import redirect_to, render_page, wants_fragment
+from app.services.documents import requests as documents
+from app.services.documents.requests import DocumentSlot
+from app.services.core.errors import DomainError
+from app.web.common.access import login_redirect
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, render_page, wants_fragment
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 

@@ -4,7 +4,7 @@ old version redirects to the current one."""
 from flask import Blueprint, Response, abort, redirect, url_for
 from flask_login import login_required
 
-from app.services import catalog
+from app.services.catalog import admin as catalog
 
 YEAR = 365 * 24 * 3600
 bp = Blueprint("media", __name__, url_prefix="/media")

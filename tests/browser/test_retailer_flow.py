@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, OrderLine, User
-from app.services.timeutil import now_utc
+from app.services.core.clock import now_utc
 from tests.browser.conftest import log_in
 
 RETAILER = "retailer000001"

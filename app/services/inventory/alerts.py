@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import Organisation, Product, ReorderRule, StockAlert, StockBalance, StockLot, Warehouse, utcnow
 from app.services.inventory.ledger import insert_ignoring_conflicts
 from app.services.notifications import Audience, Notice, notify_all
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 LOW, NEAR_EXPIRY = "low_stock", "near_expiry"
 CHUNK = 1000

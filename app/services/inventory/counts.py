@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import StockCount, StockCountLine, StockLot, utcnow
-from app.services import audit
-from app.services.errors import DomainError
+from app.services.core import audit
+from app.services.core.errors import DomainError
 from app.services.inventory.operations import MAX_QTY, set_lot_quantity
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from sqlalchemy import Date, cast, func
 
 from app.extensions import db
-from app.services.timeutil import LOCAL
+from app.services.core.clock import LOCAL
 
 
 def local_day(column):

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import MovementKind, Product, StockLot, Warehouse
-from app.services import audit
-from app.services.errors import DomainError, NotFound
+from app.services.core import audit
+from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import ledger
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 MAX_QTY = 10_000_000
 

@@ -26,11 +26,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MovementKind, Order, StockLot, StockMovement, StockReservation, Warehouse
-from app.services.errors import DomainError, NotFound
+from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import allocation, ledger
 from app.services.inventory.reservations import (ShippedLot, release_document, reservations_of,
                                                  reserve_stock, ship_reserved)
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 
 def order_document(order_id: int) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from app.models import (Organisation, Product, ReorderRule, StockBalance, StockCount, StockLot, StockMovement,
                         Transfer, Warehouse)
 from app.services.inventory.scope import StockScope
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 
 @dataclass(frozen=True)

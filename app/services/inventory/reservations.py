@@ -19,7 +19,7 @@ from sqlalchemy import case, select
 
 from app.extensions import db
 from app.models import MovementKind, Product, StockBalance, StockReservation, utcnow
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
 from app.services.inventory import allocation, ledger
 
 

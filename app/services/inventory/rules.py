@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ProductCost, ReorderRule, ShelfLifeRule
-from app.services import audit
-from app.services.errors import DomainError, NotFound
+from app.services.core import audit
+from app.services.core.errors import DomainError, NotFound
 
 RULE_FIELDS = ["safety_stock", "reorder_point", "lead_time_days", "method"]
 

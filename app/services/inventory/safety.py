@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MovementKind, ReorderRule, StockMovement
-from app.services import audit
+from app.services.core import audit
 from app.services.inventory.daysql import as_date, local_day, start_of_local_day
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 DEFAULT_LEAD_TIME_DAYS = 7
 DEFAULT_SAFETY_FACTOR = 1.65

@@ -14,7 +14,7 @@ from sqlalchemy import select, true
 
 from app.extensions import db
 from app.models import User, Warehouse
-from app.services.errors import NotFound, PermissionDenied
+from app.services.core.errors import NotFound, PermissionDenied
 
 
 @dataclass(frozen=True)

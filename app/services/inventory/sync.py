@@ -26,7 +26,7 @@ from sqlalchemy import select, tuple_
 
 from app.extensions import db
 from app.models import MovementKind, Product, StockLot, StockSyncLine, Warehouse
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
 from app.services.inventory import ledger
 from app.services.inventory.operations import MAX_QTY, expiry_from, receive_stock, set_lot_quantity
 

@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (MovementKind, Product, ReorderRule, StockBalance, StockLot, StockMovement, Transfer,
                         TransferLine, TransferStatus, Warehouse, utcnow)
-from app.services import audit
-from app.services.errors import DomainError
+from app.services.core import audit
+from app.services.core.errors import DomainError
 from app.services.inventory import allocation, ledger
 from app.services.inventory.reservations import release_document, reserve_stock, ship_reserved
 from app.services.inventory.scope import StockScope
-from app.services.timeutil import today_local
+from app.services.core.clock import today_local
 
 
 def create_transfer(source: Warehouse, dest: Warehouse, quantities: dict[int, int], *, actor_id: int | None,

@@ -1,7 +1,7 @@
 """Brand HQ: catalog, prices, users, audit (and later order desk, stock, marketing, reports)."""
 from flask import Blueprint
 
-from app.web.access import guard_role
+from app.web.common.access import guard_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_role(bp, "admin")
@@ -15,6 +15,6 @@ from app.web.admin import stock  # noqa: E402,F401
 from app.web.admin import rep_targets  # noqa: E402,F401
 from app.web.admin import audit_log, categories, contracts, price_lists, products  # noqa: E402,F401
 
-from app.web.notification_centre import register_notification_pages  # noqa: E402
+from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)

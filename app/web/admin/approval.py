@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.services import approval
-from app.services.errors import DomainError
-from app.web.access import permission_required
+from app.services.approval import automatic as approval
+from app.services.core.errors import DomainError
+from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.fields import form_status
 from app.web.admin.orders_forms import PolicyForm
-from app.web.forms import show_error
-from app.web.htmx import redirect_to, render_page
+from app.web.common.forms import show_error
+from app.web.common.htmx import redirect_to, render_page
 
 
 def _form_for(policy) -> PolicyForm:

@@ -5,11 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from app.services.audit_query import KNOWN_ENTITIES, events_query
-from app.services.paging import paginate
+from app.services.core.audit_log import KNOWN_ENTITIES, events_query
+from app.services.core.paging import paginate
 from app.web.admin import bp
 from app.web.admin.fields import form_status
-from app.web.htmx import render_page
+from app.web.common.htmx import render_page
 
 
 class AuditFilterForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Forms for categories, products and product visibility rules.
 
 Forms parse and check each input on its own; rules that need the database or several fields
-(unique codes, GTIN check digit, minimum quantity vs multiple) are app.services.catalog's."""
+(unique codes, GTIN check digit, minimum quantity vs multiple) are app.services.catalog.admin's."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField

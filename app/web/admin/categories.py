@@ -5,15 +5,15 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Category
-from app.services import catalog
-from app.services.errors import DomainError
-from app.services.paging import paginate
-from app.web.access import permission_required
+from app.services.catalog import admin as catalog
+from app.services.core.errors import DomainError
+from app.services.core.paging import paginate
+from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import CategoryForm
 from app.web.admin.fields import form_status, show_errors
-from app.web.forms import ActionForm
-from app.web.htmx import redirect_to, render_page
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, render_page
 
 
 def _category_or_404(category_id: int) -> Category:

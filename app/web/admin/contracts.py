@@ -5,17 +5,17 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import ContractPrice
-from app.services import price_admin
-from app.services.errors import DomainError
-from app.services.paging import paginate
-from app.services.price_check import explain_price
-from app.services.timeutil import today_local
-from app.web.access import permission_required
+from app.services.pricing import admin as price_admin
+from app.services.core.errors import DomainError
+from app.services.core.paging import paginate
+from app.services.pricing.check import explain_price
+from app.services.core.clock import today_local
+from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.fields import form_status, show_errors
 from app.web.admin.price_forms import ContractFilterForm, ContractForm, PriceCheckForm
-from app.web.forms import ActionForm
-from app.web.htmx import redirect_to, render_page
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, render_page
 
 
 def _contract_or_404(contract_id: int) -> ContractPrice:

@@ -6,18 +6,18 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Invoice
-from app.services import credit
-from app.services.credit_queries import (customer_for_brand, invoice_payments, open_invoices, recent_credit_notes,
+from app.services.credit import limits as credit
+from app.services.credit.queries import (customer_for_brand, invoice_payments, open_invoices, recent_credit_notes,
                                          recent_payments, recent_prepayment_entries)
-from app.services.errors import DomainError
-from app.services.paging import paginate
-from app.web.access import current_org, permission_required
+from app.services.core.errors import DomainError
+from app.services.core.paging import paginate
+from app.web.common.access import current_org, permission_required
 from app.web.admin import bp
 from app.web.admin.fields import form_status
-from app.web.credit_forms import INVOICES_SHOWN, CreditSettingsForm, CustomerFilterForm, labels
-from app.web.credit_views import payment_page, statement_page, top_up_page
-from app.web.forms import show_error
-from app.web.htmx import redirect_to, render_page
+from app.web.shared.credit.forms import INVOICES_SHOWN, CreditSettingsForm, CustomerFilterForm, labels
+from app.web.shared.credit.views import payment_page, statement_page, top_up_page
+from app.web.common.forms import show_error
+from app.web.common.htmx import redirect_to, render_page
 
 
 def _customer_or_404(customer_id: int):

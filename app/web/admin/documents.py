@@ -4,13 +4,13 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.services import documents
-from app.services.errors import DomainError, NotFound
-from app.services.paging import paginate
-from app.web.access import permission_required
+from app.services.documents import requests as documents
+from app.services.core.errors import DomainError, NotFound
+from app.services.core.paging import paginate
+from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.forms import ActionForm
-from app.web.htmx import redirect_to, render_page
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, render_page
 
 
 @bp.route("/documents/failed")

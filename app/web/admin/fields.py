@@ -3,10 +3,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 
-from app.services.errors import DomainError
-from app.services.money import parse_yuan, yuan_text
-from app.web.forms import show_error
-from app.web.htmx import is_htmx
+from app.services.core.errors import DomainError
+from app.services.core.money import parse_yuan, yuan_text
+from app.web.common.forms import show_error
+from app.web.common.htmx import is_htmx
 
 STATUS_LABELS = {"draft": _l("草稿"), "active": _l("在售"), "discontinued": _l("停售")}
 AUDIENCE_LABELS = {"dealer": _l("经销商"), "retailer": _l("零售商")}

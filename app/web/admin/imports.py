@@ -14,16 +14,16 @@ from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.models import ImportBatch, User
-from app.services import importing
-from app.services.errors import DomainError
-from app.services.exporting import export_rows
-from app.services.importing import ImportKind
-from app.services.paging import Page, paginate
-from app.services.spreadsheets import csv_chunks, xlsx_bytes
-from app.services.timeutil import today_local
+from app.services.dataio import importing
+from app.services.core.errors import DomainError
+from app.services.dataio.exporting import export_rows
+from app.services.dataio.importing import ImportKind
+from app.services.core.paging import Page, paginate
+from app.services.dataio.spreadsheets import csv_chunks, xlsx_bytes
+from app.services.core.clock import today_local
 from app.web.admin import bp
-from app.web.forms import ActionForm, show_error
-from app.web.htmx import redirect_to, render_page
+from app.web.common.forms import ActionForm, show_error
+from app.web.common.htmx import redirect_to, render_page
 
 PREVIEW_PAGE_SIZE = 200
 BATCHES_PAGE_SIZE = 20

@@ -9,16 +9,19 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import approval, credit, lifecycle, ordering
-from app.services.errors import DomainError, NotFound
-from app.web import fulfilment_desk
-from app.web.access import permission_required
+from app.services.approval import automatic as approval
+from app.services.credit import limits as credit
+from app.services.ordering import lifecycle
+from app.services.ordering import orders as ordering
+from app.services.core.errors import DomainError, NotFound
+from app.web.shared.fulfilment import desk as fulfilment_desk
+from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.fields import form_status
 from app.web.admin.orders_forms import ACTION_ENDPOINTS, ACTION_LABELS, DecisionForm, ReviewFilterForm
-from app.web.forms import ActionForm, show_error
-from app.web.htmx import redirect_to, render_page
-from app.web.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
+from app.web.common.forms import ActionForm, show_error
+from app.web.common.htmx import redirect_to, render_page
+from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 
 
 def _brand_orders():

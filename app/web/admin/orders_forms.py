@@ -9,11 +9,11 @@ from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.models import OrderStatus
-from app.services.approval import REASON_LABELS
-from app.services.lifecycle import MAX_NOTE
-from app.services.order_reports import MAX_PERIOD_DAYS
-from app.services.timeutil import today_local
-from app.web.listing import GetForm
+from app.services.approval.automatic import REASON_LABELS
+from app.services.ordering.lifecycle import MAX_NOTE
+from app.services.approval.reports import MAX_PERIOD_DAYS
+from app.services.core.clock import today_local
+from app.web.common.listing import GetForm
 
 S = OrderStatus
 ACTION_LABELS = {S.APPROVED.value: _l("审核通过"), S.PICKING.value: _l("开始拣货"), S.ON_HOLD.value: _l("暂缓"),

@@ -1,9 +1,9 @@
 """The brand's order desk, fulfilment of the orders the brand sells: shipping (whole or in parts,
 the rest kept open or cancelled with a reason), delivery sign-off with the buyer's code, and the
-decision on a return. The same pages and services as the dealer's desk (app.web.fulfilment_desk),
+decision on a return. The same pages and services as the dealer's desk (app.web.shared.fulfilment.desk),
 seller = the brand; another seller's order or return is not found. Permission "orders"."""
-from app.web import fulfilment_desk
-from app.web.access import permission_required
+from app.web.shared.fulfilment import desk as fulfilment_desk
+from app.web.common.access import permission_required
 from app.web.admin import bp
 
 DESK = fulfilment_desk.Desk("admin/layout.html", {

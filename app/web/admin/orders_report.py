@@ -3,12 +3,12 @@ period. Open to admins holding "reports" or "orders"."""
 from flask import abort, request
 from flask_login import current_user
 
-from app.services import approval
-from app.services.order_reports import TARGET_HOURS, approval_report
+from app.services.approval import automatic as approval
+from app.services.approval.reports import TARGET_HOURS, approval_report
 from app.web.admin import bp
 from app.web.admin.fields import form_status
 from app.web.admin.orders_forms import SELLER_KIND_LABELS, ReportForm
-from app.web.htmx import render_page
+from app.web.common.htmx import render_page
 
 
 @bp.get("/reports/orders")

@@ -8,15 +8,15 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import PriceList, PriceListItem
-from app.services import price_admin
-from app.services.errors import DomainError
-from app.services.paging import paginate
-from app.web.access import permission_required
+from app.services.pricing import admin as price_admin
+from app.services.core.errors import DomainError
+from app.services.core.paging import paginate
+from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.fields import form_status, show_errors
 from app.web.admin.price_forms import ItemAddForm, ItemEditForm, PriceListFilterForm, PriceListForm
-from app.web.forms import ActionForm
-from app.web.htmx import redirect_to, render_page, wants_fragment
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, render_page, wants_fragment
 
 ITEMS_PER_PAGE = 50
 

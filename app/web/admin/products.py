@@ -8,17 +8,17 @@ from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.models import Product, ProductVisibility
-from app.services import catalog
-from app.services.audit_query import recent_events
-from app.services.errors import DomainError
-from app.services.paging import paginate
-from app.web.access import permission_required
+from app.services.catalog import admin as catalog
+from app.services.core.audit_log import recent_events
+from app.services.core.errors import DomainError
+from app.services.core.paging import paginate
+from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import ProductFilterForm, ProductForm, VisibilityRuleForm
 from app.web.admin.fields import (AUDIENCE_LABELS, CHANNEL_LABELS, STATUS_LABELS, UNIT_SUGGESTIONS, form_status,
                                   show_errors)
-from app.web.forms import ActionForm
-from app.web.htmx import redirect_to, render_page
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, render_page
 
 
 @bp.context_processor

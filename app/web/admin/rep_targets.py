@@ -11,13 +11,13 @@ from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired
 
 from app.extensions import db
-from app.services import rep_targets
-from app.services.errors import DomainError
+from app.services.field_sales import targets as rep_targets
+from app.services.core.errors import DomainError
 from app.web.admin import bp
 from app.web.admin.fields import YuanField
-from app.web.forms import show_error
-from app.web.htmx import redirect_to, render_page
-from app.web.listing import GetForm
+from app.web.common.forms import show_error
+from app.web.common.htmx import redirect_to, render_page
+from app.web.common.listing import GetForm
 
 PER_PAGE = 50
 

@@ -5,14 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.services.errors import DomainError, NotFound
+from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import rules
-from app.web.access import permission_required
+from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.forms import ActionForm, show_error
-from app.web.htmx import redirect_to, render_page
-from app.web.stock import register_stock_pages
-from app.web.stock.forms import ShelfLifeRuleForm
+from app.web.common.forms import ActionForm, show_error
+from app.web.common.htmx import redirect_to, render_page
+from app.web.shared.stock import register_stock_pages
+from app.web.shared.stock.forms import ShelfLifeRuleForm
 
 register_stock_pages(bp, permission_required("stock"), is_admin=True)
 

@@ -11,13 +11,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.extensions import db
 from app.models import PERMISSIONS, Role, User
-from app.services import accounts
-from app.services.errors import DomainError, NotFound
-from app.services.paging import paginate
-from app.web.access import permission_required
+from app.services.accounts import users as accounts
+from app.services.core.errors import DomainError, NotFound
+from app.services.core.paging import paginate
+from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.forms import show_error
-from app.web.htmx import redirect_to, render_page
+from app.web.common.forms import show_error
+from app.web.common.htmx import redirect_to, render_page
 
 ROLE_LABELS = {Role.ADMIN.value: _l("品牌管理员"), Role.DEALER.value: _l("经销商"),
                Role.RETAILER.value: _l("零售商"), Role.REP.value: _l("业务员")}

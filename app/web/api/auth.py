@@ -7,7 +7,7 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.services.api_clients import client_for_token
+from app.services.accounts.api_clients import client_for_token
 from app.web.api.errors import error_response
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Product, StockBalance, Warehouse
 from app.services.inventory import sync
-from app.services.paging import paginate
+from app.services.core.paging import paginate
 from app.web.api import bp
 from app.web.api.auth import token_required
 from app.web.api.errors import error_response

@@ -6,13 +6,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import db, login_manager
 from app.models import User
-from app.services import accounts
-from app.services.errors import DomainError
-from app.web.access import login_redirect
+from app.services.accounts import users as accounts
+from app.services.core.errors import DomainError
+from app.web.common.access import login_redirect
 from app.web.auth import bp
 from app.web.auth.forms import ChangePasswordForm, LocaleForm, LoginForm
-from app.web.forms import show_error
-from app.web.htmx import redirect_to
+from app.web.common.forms import show_error
+from app.web.common.htmx import redirect_to
 
 HOMES = {"admin": "admin.home", "dealer": "dealer.home", "retailer": "retailer.home", "rep": "rep.home"}
 

@@ -1,7 +1,7 @@
 """Dealers: orders routed to them, fulfilment, replenishment from the brand."""
 from flask import Blueprint
 
-from app.web.access import guard_role
+from app.web.common.access import guard_role
 
 bp = Blueprint("dealer", __name__, url_prefix="/dealer")
 guard_role(bp, "dealer")
@@ -12,6 +12,6 @@ from app.web.dealer import replenishment, replenishment_orders  # noqa: E402,F40
 from app.web.dealer import stock  # noqa: E402,F401
 from app.web.dealer import orders_print, orders_ship, returns  # noqa: E402,F401
 
-from app.web.notification_centre import register_notification_pages  # noqa: E402
+from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)

@@ -2,16 +2,16 @@
 accounts of its retailers, for whose invoices it records the payments it receives."""
 from flask import abort, current_app, request, url_for
 
-from app.services import credit
-from app.services.credit_queries import (customer_for_dealer, invoice_for_party, invoice_payments, open_invoices,
+from app.services.credit import limits as credit
+from app.services.credit.queries import (customer_for_dealer, invoice_for_party, invoice_payments, open_invoices,
                                          receivables_query, recent_credit_notes, recent_payments,
                                          recent_prepayment_entries)
-from app.services.paging import paginate
-from app.web.access import current_org
-from app.web.credit_forms import INVOICES_SHOWN, ReceivableFilterForm, labels
-from app.web.credit_views import payment_page, statement_page, top_up_page
+from app.services.core.paging import paginate
+from app.web.common.access import current_org
+from app.web.shared.credit.forms import INVOICES_SHOWN, ReceivableFilterForm, labels
+from app.web.shared.credit.views import payment_page, statement_page, top_up_page
 from app.web.dealer import bp
-from app.web.htmx import render_page
+from app.web.common.htmx import render_page
 
 
 def _retailer_or_404(retailer_id: int):

@@ -10,15 +10,21 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import delivery, documents, fulfilment, lifecycle, order_desk, ordering, returns
-from app.services.errors import DomainError, NotFound
-from app.services.shipping import SHIPPABLE
-from app.web.conditional import revalidate
+from app.services.fulfilment import delivery
+from app.services.documents import requests as documents
+from app.services.fulfilment import progress as fulfilment
+from app.services.ordering import lifecycle
+from app.services.fulfilment import desk as order_desk
+from app.services.ordering import orders as ordering
+from app.services.fulfilment import returns
+from app.services.core.errors import DomainError, NotFound
+from app.services.fulfilment.shipping import SHIPPABLE
+from app.web.common.conditional import revalidate
 from app.web.dealer import bp
-from app.web.fulfilment_forms import DecisionForm, DeskFilterForm
-from app.web.forms import show_error
-from app.web.htmx import is_htmx, redirect_to, render_page
-from app.web.listing import CHANNEL_LABELS, STATUS_LABELS
+from app.web.shared.fulfilment.forms import DecisionForm, DeskFilterForm
+from app.web.common.forms import show_error
+from app.web.common.htmx import is_htmx, redirect_to, render_page
+from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS
 
 PER_PAGE = 50
 S = lifecycle.S

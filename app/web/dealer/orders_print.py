@@ -12,13 +12,15 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import DocumentKind
-from app.services import document_pdf, documents, order_desk
-from app.services.errors import DomainError, NotFound
-from app.services.timeutil import today_local
+from app.services.documents import pdf as document_pdf
+from app.services.documents import requests as documents
+from app.services.fulfilment import desk as order_desk
+from app.services.core.errors import DomainError, NotFound
+from app.services.core.clock import today_local
 from app.web.dealer import bp
-from app.web.fulfilment_forms import PdfSelectionForm, SelectionForm
-from app.web.htmx import redirect_to, render_page
-from app.web.listing import CHANNEL_LABELS, STATUS_LABELS
+from app.web.shared.fulfilment.forms import PdfSelectionForm, SelectionForm
+from app.web.common.htmx import redirect_to, render_page
+from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS
 
 
 def _selected(ids: list[int]):

@@ -1,7 +1,7 @@
 """Shipping an order (whole or in parts, the rest kept open or cancelled with a reason) and
 signing for the buyer with the delivery code the driver was given. The handlers are shared with
-the brand's order desk (app.web.fulfilment_desk)."""
-from app.web import fulfilment_desk
+the brand's order desk (app.web.shared.fulfilment.desk)."""
+from app.web.shared.fulfilment import desk as fulfilment_desk
 from app.web.dealer import bp
 
 DESK = fulfilment_desk.Desk("dealer/layout.html", {

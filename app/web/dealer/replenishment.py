@@ -1,6 +1,6 @@
 """Replenishment, the dealer buying from the brand: the catalog at the dealer's own prices, the
 cart (with reorder suggestions from its stock) and checkout, exactly once, through the same
-services as a retailer's (app/services/cart.py, replenishment.place_replenishment). The
+services as a retailer's (app/services/ordering/cart.py, replenishment.place_replenishment). The
 dealer's replenishment orders are in replenishment_orders.py."""
 import secrets
 from urllib.parse import parse_qs, urlsplit
@@ -13,13 +13,16 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import OrderStatus
-from app.services import cart, ordering, replenishment, storefront
-from app.services.errors import DomainError
-from app.web.access import current_org
-from app.web.cart_views import remove_cart_line, update_cart_line
+from app.services.ordering import cart
+from app.services.ordering import orders as ordering
+from app.services.ordering import replenishment
+from app.services.catalog import storefront
+from app.services.core.errors import DomainError
+from app.web.common.access import current_org
+from app.web.shared.ordering.cart_views import remove_cart_line, update_cart_line
 from app.web.dealer import bp
-from app.web.forms import ActionForm, show_error
-from app.web.htmx import is_htmx, redirect_to, render_page
+from app.web.common.forms import ActionForm, show_error
+from app.web.common.htmx import is_htmx, redirect_to, render_page
 from app.web.retailer.forms import AddToCartForm, CatalogSearchForm, CheckoutForm
 
 

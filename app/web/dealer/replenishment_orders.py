@@ -11,14 +11,16 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.extensions import db
-from app.services import lifecycle, ordering, replenishment
-from app.services.errors import DomainError, NotFound
-from app.web.access import current_org
+from app.services.ordering import lifecycle
+from app.services.ordering import orders as ordering
+from app.services.ordering import replenishment
+from app.services.core.errors import DomainError, NotFound
+from app.web.common.access import current_org
 from app.web.admin.fields import form_status
 from app.web.dealer import bp
-from app.web.forms import ActionForm, show_error
-from app.web.htmx import redirect_to, render_page
-from app.web.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
+from app.web.common.forms import ActionForm, show_error
+from app.web.common.htmx import redirect_to, render_page
+from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 
 PER_PAGE = 30
 

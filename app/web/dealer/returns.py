@@ -1,16 +1,17 @@
 """Returns asked for by the dealer's customers: the list by status, one return with its lines,
 and the two decisions (accept: back to stock or written off, with a credit note; refuse: with a
 reason the customer reads). The return page and decisions are shared with the brand's order desk
-(app.web.fulfilment_desk)."""
+(app.web.shared.fulfilment.desk)."""
 from flask import current_app, request
 from flask_login import current_user
 
-from app.services import paging, returns
-from app.web import fulfilment_desk
+from app.services.core import paging
+from app.services.fulfilment import returns
+from app.web.shared.fulfilment import desk as fulfilment_desk
 from app.web.dealer import bp
 from app.web.dealer.orders_ship import DESK
-from app.web.fulfilment_forms import ReturnFilterForm
-from app.web.htmx import render_page
+from app.web.shared.fulfilment.forms import ReturnFilterForm
+from app.web.common.htmx import render_page
 
 
 @bp.get("/returns")

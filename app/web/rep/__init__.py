@@ -2,12 +2,12 @@
 with the shared cart and checkout services, visit check-ins, the rep's orders and target."""
 from flask import Blueprint
 
-from app.web.access import guard_role
+from app.web.common.access import guard_role
 
 bp = Blueprint("rep", __name__, url_prefix="/rep")
 guard_role(bp, "rep")
 
 from app.web.rep import home, order_entry, orders, retailers  # noqa: E402,F401
-from app.web.notification_centre import register_notification_pages  # noqa: E402
+from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)

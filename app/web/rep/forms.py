@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SearchField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.services.rep_portal import MAX_SEARCH_LENGTH, MAX_VISIT_NOTE
-from app.web.listing import GetForm
+from app.services.field_sales.portal import MAX_SEARCH_LENGTH, MAX_VISIT_NOTE
+from app.web.common.listing import GetForm
 
 WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
 

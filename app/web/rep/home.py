@@ -4,8 +4,9 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.services import rep_portal, rep_targets
-from app.web.htmx import render_page, wants_fragment
+from app.services.field_sales import portal as rep_portal
+from app.services.field_sales import targets as rep_targets
+from app.web.common.htmx import render_page, wants_fragment
 from app.web.rep import bp
 from app.web.rep.forms import WEEKDAY_LABELS, RouteForm
 

@@ -14,11 +14,14 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Organisation
-from app.services import cart, ordering, rep_portal, storefront
-from app.services.errors import DomainError, NotFound
-from app.web.cart_views import remove_cart_line, update_cart_line
-from app.web.forms import ActionForm, show_error
-from app.web.htmx import is_htmx, redirect_to, render_page
+from app.services.ordering import cart
+from app.services.ordering import orders as ordering
+from app.services.field_sales import portal as rep_portal
+from app.services.catalog import storefront
+from app.services.core.errors import DomainError, NotFound
+from app.web.shared.ordering.cart_views import remove_cart_line, update_cart_line
+from app.web.common.forms import ActionForm, show_error
+from app.web.common.htmx import is_htmx, redirect_to, render_page
 from app.web.rep import bp
 from app.web.retailer.common import thumb_url
 from app.web.retailer.forms import AddToCartForm, CatalogSearchForm, CheckoutForm

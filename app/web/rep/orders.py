@@ -3,10 +3,12 @@ and an order's detail (the rep's own orders and those of the retailers on the ro
 from flask import abort, request
 from flask_login import current_user
 
-from app.services import ordering, rep_portal, rep_targets
-from app.services.errors import NotFound
-from app.web.htmx import render_page, wants_fragment
-from app.web.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
+from app.services.ordering import orders as ordering
+from app.services.field_sales import portal as rep_portal
+from app.services.field_sales import targets as rep_targets
+from app.services.core.errors import NotFound
+from app.web.common.htmx import render_page, wants_fragment
+from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 from app.web.rep import bp
 
 PER_PAGE = 20

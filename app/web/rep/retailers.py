@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.services import rep_portal
-from app.services.errors import DomainError, NotFound
-from app.web.forms import show_error
-from app.web.htmx import is_htmx, redirect_to, render_page
-from app.web.listing import STATUS_LABELS
+from app.services.field_sales import portal as rep_portal
+from app.services.core.errors import DomainError, NotFound
+from app.web.common.forms import show_error
+from app.web.common.htmx import is_htmx, redirect_to, render_page
+from app.web.common.listing import STATUS_LABELS
 from app.web.rep import bp
 from app.web.rep.forms import WEEKDAY_LABELS, VisitForm
 

@@ -1,7 +1,7 @@
 """Retailers: catalog with their own prices, cart, checkout, orders. Works without JavaScript."""
 from flask import Blueprint
 
-from app.web.access import guard_role
+from app.web.common.access import guard_role
 
 bp = Blueprint("retailer", __name__, url_prefix="/retailer")
 guard_role(bp, "retailer")
@@ -9,6 +9,6 @@ guard_role(bp, "retailer")
 from app.web.retailer import cart, catalog, home, orders  # noqa: E402,F401
 from app.web.retailer import delivery, returns  # noqa: E402,F401
 
-from app.web.notification_centre import register_notification_pages  # noqa: E402
+from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)

@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.services import approval, cart, ordering
-from app.services.errors import DomainError
-from app.web.access import current_org
-from app.web.cart_views import remove_cart_line, update_cart_line
-from app.web.htmx import is_htmx, redirect_to
+from app.services.approval import automatic as approval
+from app.services.ordering import cart
+from app.services.ordering import orders as ordering
+from app.services.core.errors import DomainError
+from app.web.common.access import current_org
+from app.web.shared.ordering.cart_views import remove_cart_line, update_cart_line
+from app.web.common.htmx import is_htmx, redirect_to
 from app.web.retailer import bp
 from app.web.retailer.common import retailer_page
 from app.web.retailer.forms import CheckoutForm

@@ -9,12 +9,13 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.services import cart, storefront
-from app.services.errors import DomainError
-from app.web.access import current_org
-from app.web.conditional import revalidate
-from app.web.forms import show_error
-from app.web.htmx import is_htmx, render_page
+from app.services.ordering import cart
+from app.services.catalog import storefront
+from app.services.core.errors import DomainError
+from app.web.common.access import current_org
+from app.web.common.conditional import revalidate
+from app.web.common.forms import show_error
+from app.web.common.htmx import is_htmx, render_page
 from app.web.retailer import bp
 from app.web.retailer.common import catalog_back_url, retailer_page, thumb_url
 from app.web.retailer.forms import AddToCartForm, CatalogSearchForm

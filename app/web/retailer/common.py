@@ -6,9 +6,9 @@ from flask import url_for
 from flask_login import current_user
 
 from app.models import Product
-from app.services import cart
-from app.web.access import current_org
-from app.web.htmx import render_page
+from app.services.ordering import cart
+from app.web.common.access import current_org
+from app.web.common.htmx import render_page
 
 
 def retailer_page(page: str, fragment: str | None = None, status: int = 200, **context):

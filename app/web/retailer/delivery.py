@@ -6,12 +6,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.services import delivery, fulfilment, ordering, returns
-from app.services.errors import DomainError, NotFound
-from app.web.fulfilment_forms import ConfirmReceiptForm, discrepancies, with_line_fields
-from app.web.forms import show_error
-from app.web.htmx import is_htmx, redirect_to
-from app.web.listing import STATUS_LABELS
+from app.services.fulfilment import delivery
+from app.services.fulfilment import progress as fulfilment
+from app.services.ordering import orders as ordering
+from app.services.fulfilment import returns
+from app.services.core.errors import DomainError, NotFound
+from app.web.shared.fulfilment.forms import ConfirmReceiptForm, discrepancies, with_line_fields
+from app.web.common.forms import show_error
+from app.web.common.htmx import is_htmx, redirect_to
+from app.web.common.listing import STATUS_LABELS
 from app.web.retailer import bp
 from app.web.retailer.common import retailer_page
 

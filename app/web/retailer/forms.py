@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectChoice, SearchField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.services.storefront import MAX_SEARCH_LENGTH
-from app.web.listing import GetForm
+from app.services.catalog.storefront import MAX_SEARCH_LENGTH
+from app.web.common.listing import GetForm
 
 
 def quantity_field() -> IntegerField:

@@ -1,8 +1,8 @@
 from flask_login import current_user
 
-from app.services import ordering
-from app.web.conditional import revalidate
-from app.web.listing import STATUS_LABELS
+from app.services.ordering import orders as ordering
+from app.web.common.conditional import revalidate
+from app.web.common.listing import STATUS_LABELS
 from app.web.retailer import bp
 from app.web.retailer.common import retailer_page
 

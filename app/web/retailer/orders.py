@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
-from app.services import ordering
-from app.services.errors import NotFound
-from app.web.access import current_org
-from app.web.conditional import revalidate
-from app.web.forms import ActionForm
-from app.web.htmx import redirect_to
-from app.web.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
+from app.services.ordering import orders as ordering
+from app.services.core.errors import NotFound
+from app.web.common.access import current_org
+from app.web.common.conditional import revalidate
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to
+from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 from app.web.retailer import bp
 from app.web.retailer.common import retailer_page
 

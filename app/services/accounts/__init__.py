@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, permissions, sign-in throttling, and API clients with their tokens."""

@@ -1,0 +1,337 @@
+"""Automatic approval: every new order is checked against the brand's rules at once; an order
+that passes them all is approved by the system, the others wait in the seller's review queue
+with the reasons listed.
+
+Rules (each can be switched off in the brand's ApprovalPolicy):
+
+- hold:       the buyer is not on a credit hold (credit.check_credit, code "on_hold");
+- credit:     no overdue invoice and the order fits in the credit limit (codes "overdue",
+              "credit_limit"; retailers not on credit are only checked for overdue invoices);
+- prices:     every line still costs what it cost at submit, re-quoted with pricing for the buyer
+              (matters when a held order is checked again later);
+- quantities: no line above N× the buyer's average quantity of that product over the last D days
+              (N = quantity_factor_pct / 100, default 3×; D default 90). A product the buyer
+              ordered fewer than `quantity_min_orders` times in the window is not judged, so new
+              shops and new products are not all held;
+- stock:      the seller's default warehouse has every quantity available (on hand − reserved).
+              A seller without any active warehouse keeps no stock in the system: the rule cannot
+              judge and passes, and the lifecycle approves without a reservation (see
+              lifecycle.tracks_stock). Shelf-life limits are checked by the reservation itself: a
+              shortage found there also sends the order to review.
+
+With `auto_approve` off, orders stay "submitted" for the seller to decide. Held orders are
+"on_hold" with their reasons in OrderReviewReason; the seller is notified of every order
+waiting for review (the buyer is notified of every status change by the lifecycle).
+
+`place_order` is what checkout views call: submit_order, then auto_review of a new order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import Order, OrderChannel, OrderLine, OrderStatus, Organisation, StockBalance, User, utcnow
+from app.models.approval import (DEFAULT_QUANTITY_FACTOR_PCT, DEFAULT_QUANTITY_MIN_ORDERS,
+                                 DEFAULT_QUANTITY_WINDOW_DAYS, ApprovalPolicy, OrderReviewReason)
+from app.services.core import audit
+from app.services.ordering import lifecycle
+from app.services.ordering import orders as ordering
+from app.services.credit.limits import HoldReason, check_credit, format_yuan
+from app.services.core.errors import DomainError, NotFound
+from app.services.inventory.orders import default_warehouse
+from app.services.inventory.reservations import Shortage, StockShortage
+from app.services.core.paging import Page, paginate
+from app.services.pricing.prices import quote_prices, region_profile
+
+S = OrderStatus
+POLICY_ID = 1
+AUTO_NOTE = "自动审核"  # stored as written: the event note names the system, whatever the language
+REASON_LABELS = {
+    "on_hold": _l("客户已暂停"), "overdue": _l("发票逾期"), "credit_limit": _l("超出信用额度"),
+    "price_changed": _l("价格已变"), "unusual_quantity": _l("数量超出常规"), "stock_short": _l("库存不足"),
+    "manual": _l("人工暂缓"),
+}
+CREDIT_CODES = {"overdue", "credit_limit"}
+LINES_NAMED = 5  # a reason names at most this many lines, then "等 n 种"
+POLICY_FIELDS = ["auto_approve", "check_hold", "check_credit", "check_prices", "check_quantities", "check_stock",
+                 "quantity_factor_pct", "quantity_window_days", "quantity_min_orders"]
+
+
+# --- the policy ------------------------------------------------------------------------------
+
+def default_policy() -> ApprovalPolicy:
+    """The rules as they stand before the brand has edited them (not stored)."""
+    return ApprovalPolicy(auto_approve=True, check_hold=True, check_credit=True, check_prices=True,
+                          check_quantities=True, check_stock=True, quantity_factor_pct=DEFAULT_QUANTITY_FACTOR_PCT,
+                          quantity_window_days=DEFAULT_QUANTITY_WINDOW_DAYS,
+                          quantity_min_orders=DEFAULT_QUANTITY_MIN_ORDERS)
+
+
+def current_policy() -> ApprovalPolicy:
+    return db.session.get(ApprovalPolicy, POLICY_ID) or default_policy()
+
+
+def update_policy(actor: User, **values) -> ApprovalPolicy:
+    """Save the brand's rules (every POLICY_FIELDS value); audited with what changed."""
+    factor, window, minimum = (values["quantity_factor_pct"], values["quantity_window_days"],
+                               values["quantity_min_orders"])
+    if not 100 <= factor <= 10_000:
+        raise DomainError(_("倍数必须在 1 到 100 之间。"), field="quantity_factor")
+    if not 7 <= window <= 365:
+        raise DomainError(_("统计天数必须在 7 到 365 之间。"), field="quantity_window_days")
+    if not 1 <= minimum <= 100:
+        raise DomainError(_("最少历史次数必须在 1 到 100 之间。"), field="quantity_min_orders")
+    policy = db.session.get(ApprovalPolicy, POLICY_ID)
+    before = audit.snapshot(policy or default_policy(), POLICY_FIELDS)
+    if policy is None:
+        policy = default_policy()
+        policy.id = POLICY_ID
+        db.session.add(policy)
+    for name in POLICY_FIELDS:
+        setattr(policy, name, values[name])
+    policy.updated_by_id = actor.id
+    policy.updated_at = utcnow()
+    db.session.flush()
+    after = audit.snapshot(policy, POLICY_FIELDS)
+    if before != after:
+        audit.record(actor.id, "approval.policy", "approval_policy", POLICY_ID, before, after)
+    return policy
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+def _named(items: list[str]) -> str:
+    shown = "；".join(items[:LINES_NAMED])
+    return shown + (_("等 %(n)d 种", n=len(items)) if len(items) > LINES_NAMED else "")
+
+
+def price_changes(order: Order) -> list[str]:
+    """Lines whose price for the buyer today differs from the price ordered."""
+    products = {line.product_id: line.product for line in order.lines}
+    prices = quote_prices(region_profile(order.buyer), {line.product_id: line.qty for line in order.lines},
+                          products=products)
+    changed = []
+    for line in order.lines:
+        price = prices.get(line.product_id)
+        if price is None or price.unit_price_fen != line.unit_price_fen:
+            now = price.unit_price_fen if price else None
+            changed.append(_("%(code)s 下单价 %(old)s，现价 %(new)s", code=line.product.code,
+                             old=format_yuan(line.unit_price_fen), new=format_yuan(now) if now is not None else "—"))
+    return changed
+
+
+def usual_quantities(buyer_id: int, product_ids: list[int], window_days: int,
+                     exclude_order_id: int | None = None) -> dict[int, tuple[int, float]]:
+    """{product_id: (number of past lines, average quantity)} over the buyer's orders of the
+    last `window_days` days that were not cancelled or rejected (one query)."""
+    if not product_ids:
+        return {}
+    since = utcnow() - timedelta(days=window_days)
+    query = (select(OrderLine.product_id, func.count(OrderLine.id), func.avg(OrderLine.qty))
+             .join(Order, Order.id == OrderLine.order_id)
+             .where(Order.buyer_id == buyer_id, Order.created_at >= since, OrderLine.product_id.in_(product_ids),
+                    Order.status.not_in((S.CANCELLED.value, S.REJECTED.value)))
+             .group_by(OrderLine.product_id))
+    if exclude_order_id is not None:
+        query = query.where(Order.id != exclude_order_id)
+    return {pid: (int(n), float(avg)) for pid, n, avg in db.session.execute(query)}
+
+
+def unusual_lines(order: Order, policy: ApprovalPolicy) -> list[str]:
+    history = usual_quantities(order.buyer_id, [line.product_id for line in order.lines],
+                               policy.quantity_window_days, exclude_order_id=order.id)
+    factor = policy.quantity_factor_pct / 100
+    unusual = []
+    for line in order.lines:
+        count, average = history.get(line.product_id, (0, 0.0))
+        if count >= policy.quantity_min_orders and line.qty > average * factor:
+            unusual.append(_("%(code)s 本单 %(qty)d，近 %(days)d 天平均 %(avg).1f", code=line.product.code,
+                             qty=line.qty, days=policy.quantity_window_days, avg=average))
+    return unusual
+
+
+def stock_shortages(order: Order) -> list[Shortage]:
+    """What the seller's default warehouse lacks for the order ([] when the seller keeps no
+    stock in the system)."""
+    warehouse = default_warehouse(order.seller_id)
+    if warehouse is None:
+        return []
+    wanted: dict[int, int] = {}
+    for line in order.lines:
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.qty
+    available = dict(db.session.execute(
+        select(StockBalance.product_id, StockBalance.on_hand - StockBalance.reserved)
+        .where(StockBalance.warehouse_id == warehouse.id, StockBalance.product_id.in_(list(wanted)))).all())
+    products = {line.product_id: line.product for line in order.lines}
+    return [Shortage(pid, products[pid].code, products[pid].name_zh, qty, int(available.get(pid, 0)))
+            for pid, qty in sorted(wanted.items()) if available.get(pid, 0) < qty]
+
+
+def check_rules(order: Order, policy: ApprovalPolicy) -> list[HoldReason]:
+    """Every switched-on rule the order fails; [] means it may be approved."""
+    reasons: list[HoldReason] = []
+    if policy.check_hold or policy.check_credit:
+        for reason in check_credit(order):
+            if (reason.code == "on_hold" and policy.check_hold) or (reason.code in CREDIT_CODES and policy.check_credit):
+                reasons.append(reason)
+    if policy.check_prices:
+        changed = price_changes(order)
+        if changed:
+            reasons.append(HoldReason("price_changed", _("价格有变：%(lines)s", lines=_named(changed))))
+    if policy.check_quantities:
+        unusual = unusual_lines(order, policy)
+        if unusual:
+            reasons.append(HoldReason("unusual_quantity", _(
+                "数量超出常规（上限为平均的 %(factor)s 倍）：%(lines)s",
+                factor=_factor_text(policy.quantity_factor_pct), lines=_named(unusual))))
+    if policy.check_stock:
+        short = stock_shortages(order)
+        if short:
+            reasons.append(HoldReason("stock_short", StockShortage(short).message))
+    return reasons
+
+
+# --- the review ------------------------------------------------------------------------------
+
+@dataclass
+class Review:
+    order: Order
+    outcome: str  # "approved" | "held" | "manual" (auto approval off) | "skipped" (not submitted any more)
+    reasons: list[HoldReason] = field(default_factory=list)
+
+
+def _load(order_id: int) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.id == order_id).options(
+        joinedload(Order.buyer), joinedload(Order.seller),
+        selectinload(Order.lines).joinedload(OrderLine.product)))
+
+
+def auto_review(order_id: int) -> Review:
+    """Review a just-submitted order: approve it (actor None, note AUTO_NOTE) or put it on hold
+    with its reasons. Flushes; the caller commits."""
+    order = _load(order_id)
+    if order is None or order.status != S.SUBMITTED.value:
+        return Review(order, "skipped")
+    policy = current_policy()
+    if not policy.auto_approve:
+        _tell_seller(order, [])
+        return Review(order, "manual")
+    reasons = check_rules(order, policy)
+    if not reasons:
+        try:
+            with db.session.begin_nested():  # a shortage at reservation undoes the status change only
+                lifecycle.transition(order.id, S.APPROVED.value, None, AUTO_NOTE, expected={S.SUBMITTED.value})
+        except StockShortage as shortage:
+            reasons = [HoldReason("stock_short", shortage.message)]
+        except lifecycle.TransitionRefused:
+            return Review(order, "skipped")  # someone acted on it first
+        else:
+            return Review(order, "approved")
+    _hold(order, reasons)
+    return Review(order, "held", reasons)
+
+
+def _hold(order: Order, reasons: list[HoldReason]) -> None:
+    _store_reasons(order.id, reasons)
+    labels = "、".join(str(REASON_LABELS.get(r.code, r.code)) for r in reasons)
+    lifecycle.transition(order.id, S.ON_HOLD.value, None, _("待人工审核：%(reasons)s", reasons=labels),
+                         expected={S.SUBMITTED.value})
+    _tell_seller(order, reasons)
+
+
+def _store_reasons(order_id: int, reasons: list[HoldReason]) -> None:
+    db.session.execute(delete(OrderReviewReason).where(OrderReviewReason.order_id == order_id,
+                                                       OrderReviewReason.code != "manual"))
+    now = utcnow()
+    db.session.add_all([OrderReviewReason(order_id=order_id, code=r.code, message=r.message, created_at=now)
+                        for r in reasons])
+    db.session.flush()
+
+
+def _tell_seller(order: Order, reasons: list[HoldReason]) -> None:
+    if reasons:
+        labels = "、".join(str(REASON_LABELS.get(r.code, r.code)) for r in reasons)
+        title = _("订单 %(n)s 待审核：%(reasons)s", n=order.number, reasons=labels)
+    else:
+        title = _("新订单 %(n)s 待审核", n=order.number)
+    body = "\n".join(r.message for r in reasons) or _("%(buyer)s，%(n)d 种商品。", buyer=order.buyer.name,
+                                                         n=order.line_count)
+    lifecycle.notify_seller(order, kind="order_review", title=title, body=body, dedupe="review")
+
+
+def recheck(seller_id: int, order_id: int, actor: User) -> Review:
+    """Run the rules again on a held order of `seller_id` (after a payment, a restock...): if it
+    passes now it is approved in the person's name, otherwise its reasons are brought up to date."""
+    order = _load(order_id)
+    if order is None or order.seller_id != seller_id:
+        raise NotFound(_("订单不存在。"))
+    if order.status != S.ON_HOLD.value:
+        raise lifecycle.TransitionRefused(_("只有暂停审核的订单可以重新检查。"))
+    reasons = check_rules(order, current_policy())
+    if not reasons:
+        try:
+            with db.session.begin_nested():
+                lifecycle.transition(order.id, S.APPROVED.value, actor.id, _("重新检查通过"),
+                                     expected={S.ON_HOLD.value})
+        except StockShortage as shortage:
+            reasons = [HoldReason("stock_short", shortage.message)]
+        else:
+            return Review(order, "approved")
+    _store_reasons(order.id, reasons)
+    return Review(order, "held", reasons)
+
+
+def reasons_for(order_ids: list[int]) -> dict[int, list[OrderReviewReason]]:
+    """The stored review reasons of these orders (one query), for queues and detail pages."""
+    found: dict[int, list[OrderReviewReason]] = {}
+    if order_ids:
+        for row in db.session.scalars(select(OrderReviewReason).where(OrderReviewReason.order_id.in_(order_ids))
+                                      .order_by(OrderReviewReason.order_id, OrderReviewReason.id)):
+            found.setdefault(row.order_id, []).append(row)
+    return found
+
+
+# The orders a seller still has to decide on: waiting (auto approval off) or held.
+WAITING = (S.SUBMITTED.value, S.ON_HOLD.value)
+
+
+def review_queue(seller_id: int, reason: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+    """A page of the seller's orders waiting for a decision, oldest first (the longest wait at
+    the top), with buyers loaded; `reason` keeps those held for that reason code."""
+    query = (ordering.orders_sold_by(seller_id).where(Order.status.in_(WAITING))
+             .options(joinedload(Order.buyer)).order_by(Order.created_at, Order.id))
+    if reason:
+        query = query.where(select(OrderReviewReason.id).where(OrderReviewReason.order_id == Order.id,
+                                                               OrderReviewReason.code == reason).exists())
+    return paginate(query, page, per_page)
+
+
+def waiting_count(seller_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.seller_id == seller_id, Order.status.in_(WAITING))) or 0
+
+
+# --- checkout --------------------------------------------------------------------------------
+
+def place_order(owner: User, buyer: Organisation, idempotency_key: str, fingerprint: str | None = None,
+                accept_changes: bool = False, channel: str = OrderChannel.WEB.value,
+                note: str = "") -> ordering.Submission:
+    """Checkout for every channel: ordering.submit_order, then the automatic review of the order
+    it created (a repeated submit returns the order as it is). The order's status afterwards says
+    what happened: approved, on_hold (see reasons_for) or submitted (auto approval off)."""
+    submission = ordering.submit_order(owner, buyer, idempotency_key, fingerprint, accept_changes=accept_changes,
+                                       channel=channel, note=note)
+    if submission.created:
+        auto_review(submission.order.id)
+        db.session.refresh(submission.order)
+    return submission
+
+
+def _factor_text(pct: int) -> str:
+    return f"{pct / 100:g}"

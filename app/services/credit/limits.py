@@ -1,0 +1,266 @@
+"""Credit: a customer's limit and terms, what it owes, what it may still buy, and the credit
+check the order lifecycle runs at approval.
+
+- outstanding = the unpaid part of its open invoices (every seller);
+- open orders = approved orders not yet invoiced;
+- available credit = limit − outstanding − open orders;
+- an order passes the limit check when its total fits in available credit plus the money the
+  customer already holds with the order's seller (prepayment and unused credit notes): that
+  money pays the invoice when it comes, so counting it is safe as long as open orders count too.
+
+Dealers buy on credit unless the brand says otherwise; retailers only where the brand allows it
+(the others pay on delivery or from prepayment, so only a hold or an overdue invoice stops them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.models import Invoice, Order, Organisation, OrderStatus, OrgKind, User
+from app.models.credit import CreditNote, CreditProfile, PrepaymentAccount
+from app.services.core import audit
+from app.services.core.errors import DomainError
+from app.services.core.clock import today_local
+
+# Orders the seller has accepted but not yet invoiced: they will become debt.
+UNINVOICED_OPEN_STATUSES = (OrderStatus.APPROVED.value, OrderStatus.PICKING.value, OrderStatus.SHIPPED.value,
+                            OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
+MAX_LIMIT_FEN = 100_000_000 * 100
+MAX_TERMS_DAYS = 365
+
+
+@dataclass(frozen=True)
+class HoldReason:
+    """Why an order should wait: `code` for rules and reports, `message` for people."""
+
+    code: str  # "on_hold" | "overdue" | "credit_limit"
+    message: str
+
+
+@dataclass
+class CreditSummary:
+    customer: Organisation
+    allow_credit: bool
+    on_hold: bool
+    hold_reason: str
+    limit_fen: int
+    terms_days: int
+    outstanding_fen: int
+    overdue_fen: int
+    overdue_count: int
+    open_orders_fen: int
+    prepayment_fen: int
+    unused_credit_fen: int
+
+    @property
+    def available_fen(self) -> int:
+        """Credit still free (negative when over the limit); zero for customers not on credit."""
+        if not self.allow_credit:
+            return 0
+        return self.limit_fen - self.outstanding_fen - self.open_orders_fen
+
+
+def is_customer(org: Organisation | None) -> bool:
+    return org is not None and org.kind in (OrgKind.DEALER.value, OrgKind.RETAILER.value)
+
+
+def credit_allowed(customer: Organisation, profile: CreditProfile | None) -> bool:
+    if profile is not None:
+        return profile.allow_credit
+    return customer.kind == OrgKind.DEALER.value
+
+
+def profile_of(customer_id: int) -> CreditProfile | None:
+    return db.session.get(CreditProfile, customer_id)
+
+
+# --- balances -------------------------------------------------------------------------------
+
+def outstanding_fen(customer_id: int, seller_id: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(Invoice.total_fen - Invoice.paid_fen), 0)).where(
+        Invoice.buyer_id == customer_id, Invoice.status == "open")
+    if seller_id is not None:
+        query = query.where(Invoice.seller_id == seller_id)
+    return int(db.session.scalar(query))
+
+
+def _overdue(customer_id: int, on: date) -> tuple[int, int]:
+    row = db.session.execute(
+        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.total_fen - Invoice.paid_fen), 0))
+        .where(Invoice.buyer_id == customer_id, Invoice.status == "open", Invoice.due_on < on,
+               Invoice.paid_fen < Invoice.total_fen)).one()
+    return int(row[0]), int(row[1])
+
+
+def open_orders_fen(customer_id: int, exclude_order_id: int | None = None) -> int:
+    query = (select(func.coalesce(func.sum(Order.total_fen), 0))
+             .outerjoin(Invoice, Invoice.order_id == Order.id)
+             .where(Order.buyer_id == customer_id, Order.status.in_(UNINVOICED_OPEN_STATUSES),
+                    Invoice.id.is_(None)))
+    if exclude_order_id is not None:
+        query = query.where(Order.id != exclude_order_id)
+    return int(db.session.scalar(query))
+
+
+def prepayment_fen(customer_id: int, seller_id: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(PrepaymentAccount.balance_fen), 0)).where(
+        PrepaymentAccount.customer_id == customer_id)
+    if seller_id is not None:
+        query = query.where(PrepaymentAccount.seller_id == seller_id)
+    return int(db.session.scalar(query))
+
+
+def unused_credit_fen(customer_id: int, seller_id: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(CreditNote.remaining_fen), 0)).where(
+        CreditNote.customer_id == customer_id)
+    if seller_id is not None:
+        query = query.where(CreditNote.seller_id == seller_id)
+    return int(db.session.scalar(query))
+
+
+def summary(customer: Organisation, seller_id: int | None = None) -> CreditSummary:
+    """The customer's credit position. Outstanding, overdue and open orders count every seller
+    (the limit covers them all); prepayment and unused credit only `seller_id`'s when given."""
+    profile = profile_of(customer.id)
+    overdue_count, overdue = _overdue(customer.id, today_local())
+    return CreditSummary(
+        customer=customer, allow_credit=credit_allowed(customer, profile),
+        on_hold=bool(profile and profile.on_hold), hold_reason=profile.hold_reason if profile else "",
+        limit_fen=customer.credit_limit_fen, terms_days=customer.payment_terms_days,
+        outstanding_fen=outstanding_fen(customer.id), overdue_fen=overdue, overdue_count=overdue_count,
+        open_orders_fen=open_orders_fen(customer.id),
+        prepayment_fen=prepayment_fen(customer.id, seller_id),
+        unused_credit_fen=unused_credit_fen(customer.id, seller_id))
+
+
+@dataclass
+class CustomerRow:
+    """A line of the admin's customer list."""
+
+    customer: Organisation
+    allow_credit: bool
+    on_hold: bool
+    outstanding_fen: int
+    prepayment_fen: int
+
+    @property
+    def available_fen(self) -> int:
+        return self.customer.credit_limit_fen - self.outstanding_fen if self.allow_credit else 0
+
+
+def customer_rows(customers: list[Organisation]) -> list[CustomerRow]:
+    """Balances for a page of customers in three queries, whatever the page size."""
+    ids = [c.id for c in customers]
+    if not ids:
+        return []
+    owed = dict(db.session.execute(
+        select(Invoice.buyer_id, func.sum(Invoice.total_fen - Invoice.paid_fen))
+        .where(Invoice.buyer_id.in_(ids), Invoice.status == "open").group_by(Invoice.buyer_id)).all())
+    held = dict(db.session.execute(
+        select(PrepaymentAccount.customer_id, func.sum(PrepaymentAccount.balance_fen))
+        .where(PrepaymentAccount.customer_id.in_(ids)).group_by(PrepaymentAccount.customer_id)).all())
+    profiles = {p.customer_id: p for p in db.session.scalars(
+        select(CreditProfile).where(CreditProfile.customer_id.in_(ids)))}
+    return [CustomerRow(c, credit_allowed(c, profiles.get(c.id)), bool(profiles.get(c.id) and profiles[c.id].on_hold),
+                        int(owed.get(c.id) or 0), int(held.get(c.id) or 0)) for c in customers]
+
+
+def customers_query(text: str = "", kind: str = "", flag: str = ""):
+    """Customers (dealers and retailers) for the admin list, searched by code or name.
+    flag: "hold" (on manual hold), "owing" (with an open invoice)."""
+    query = select(Organisation).where(Organisation.kind.in_((OrgKind.DEALER.value, OrgKind.RETAILER.value)))
+    if kind in (OrgKind.DEALER.value, OrgKind.RETAILER.value):
+        query = query.where(Organisation.kind == kind)
+    text = text.strip()
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(Organisation.code.ilike(like), Organisation.name.ilike(like)))
+    if flag == "hold":
+        query = query.where(select(CreditProfile.customer_id).where(
+            CreditProfile.customer_id == Organisation.id, CreditProfile.on_hold.is_(True)).exists())
+    elif flag == "owing":
+        query = query.where(select(Invoice.id).where(
+            Invoice.buyer_id == Organisation.id, Invoice.status == "open").exists())
+    # Dealers first ('dealer' < 'retailer'): there are few of them and they carry most of the credit.
+    return query.order_by(Organisation.kind, Organisation.code)
+
+
+# --- the credit check -----------------------------------------------------------------------
+
+def check_credit(order: Order) -> list[HoldReason]:
+    """Reasons to put `order` on hold for credit; an empty list means it may proceed."""
+    customer = db.session.get(Organisation, order.buyer_id)
+    profile = profile_of(customer.id)
+    reasons: list[HoldReason] = []
+    if profile is not None and profile.on_hold:
+        message = _("客户已被暂停赊销：%(reason)s", reason=profile.hold_reason) if profile.hold_reason \
+            else _("客户已被暂停赊销。")
+        reasons.append(HoldReason("on_hold", message))
+    overdue_count, overdue = _overdue(customer.id, today_local())
+    if overdue_count:
+        reasons.append(HoldReason("overdue", _("有 %(n)d 张发票已逾期未付，共 %(amount)s。",
+                                               n=overdue_count, amount=format_yuan(overdue))))
+    if credit_allowed(customer, profile):
+        exposure = (outstanding_fen(customer.id) + open_orders_fen(customer.id, exclude_order_id=order.id)
+                    + order.total_fen)
+        held = prepayment_fen(customer.id, order.seller_id) + unused_credit_fen(customer.id, order.seller_id)
+        over = exposure - customer.credit_limit_fen - held
+        if over > 0:
+            reasons.append(HoldReason("credit_limit", _(
+                "超出信用额度 %(over)s（额度 %(limit)s，已用 %(used)s，本单 %(order)s）。",
+                over=format_yuan(over), limit=format_yuan(customer.credit_limit_fen),
+                used=format_yuan(exposure - order.total_fen), order=format_yuan(order.total_fen))))
+    return reasons
+
+
+def format_yuan(fen: int) -> str:
+    """The page format (¥1,234.50) for messages built here."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def _settings_snapshot(customer: Organisation, profile: CreditProfile | None) -> dict:
+    return {"credit_limit_fen": customer.credit_limit_fen, "payment_terms_days": customer.payment_terms_days,
+            "allow_credit": credit_allowed(customer, profile), "on_hold": bool(profile and profile.on_hold),
+            "hold_reason": profile.hold_reason if profile else ""}
+
+
+def update_settings(actor: User, customer: Organisation, *, credit_limit_fen: int, payment_terms_days: int,
+                    allow_credit: bool, on_hold: bool, hold_reason: str = "") -> CreditProfile:
+    if not is_customer(customer):
+        raise DomainError(_("只能为经销商或零售商设置信用。"))
+    if credit_limit_fen < 0 or credit_limit_fen > MAX_LIMIT_FEN:
+        raise DomainError(_("信用额度必须在 0 到 1 亿元之间。"), field="credit_limit")
+    if not 0 <= payment_terms_days <= MAX_TERMS_DAYS:
+        raise DomainError(_("账期必须在 0 到 %(n)d 天之间。", n=MAX_TERMS_DAYS), field="payment_terms_days")
+    hold_reason = hold_reason.strip()
+    if on_hold and not hold_reason:
+        raise DomainError(_("暂停时请填写原因。"), field="hold_reason")
+    profile = profile_of(customer.id)
+    before = _settings_snapshot(customer, profile)
+    if profile is None:
+        profile = CreditProfile(customer_id=customer.id)
+        db.session.add(profile)
+    customer.credit_limit_fen = credit_limit_fen
+    customer.payment_terms_days = payment_terms_days
+    profile.allow_credit = allow_credit
+    profile.on_hold = on_hold
+    profile.hold_reason = hold_reason if on_hold else ""
+    db.session.flush()
+    after = _settings_snapshot(customer, profile)
+    if before != after:
+        audit.record(actor.id, "credit.settings", "organisation", customer.id, before, after)
+    return profile
+
+
+def due_date(customer: Organisation, issued_on: date) -> date:
+    """When an invoice issued on `issued_on` falls due under the customer's payment terms."""
+    return issued_on + timedelta(days=customer.payment_terms_days)
+

@@ -1,0 +1,176 @@
+"""Reading and writing tables as CSV or XLSX.
+
+Reading turns an uploaded file into a header row and data rows of plain strings (dates as
+YYYY-MM-DD, whole numbers without ".0"), whatever the format. CSV is read as UTF-8 (with or
+without BOM) and, failing that, as GB18030 (a superset of GBK, what Chinese Excel writes).
+Writing makes CSV with a BOM (so Excel shows Chinese correctly) and XLSX.
+
+Text that a spreadsheet would run as a formula (starting with = + - @) is written to CSV with a
+leading apostrophe, which reading removes again, so an export re-imports unchanged."""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from flask_babel import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.exceptions import InvalidFileException
+
+from app.services.core.errors import DomainError
+
+FORMATS = ("csv", "xlsx")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_COLUMNS = 100  # far more than any import has; a sheet claiming thousands is not read cell by cell
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number in the file, header row = 1; cells)
+
+
+class FileRejected(DomainError):
+    def __init__(self, message: str):
+        super().__init__(message, field="file")
+
+
+def file_format(filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in FORMATS:
+        raise FileRejected(_("只支持 CSV 或 XLSX 文件。"))
+    return extension
+
+
+def read_table(filename: str, data: bytes, max_rows: int) -> Table:
+    """The file's header and non-blank data rows; FileRejected for an unreadable file or one
+    with more than `max_rows` data rows (reading stops there)."""
+    if file_format(filename) == "xlsx":
+        lines = _xlsx_lines(data)
+    else:
+        lines = csv.reader(io.StringIO(_decode_csv(data), newline=""))
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for number, raw in enumerate(lines, start=1):
+            cells = [_cell_text(value) for value in raw]
+            if header is None:
+                if any(cells):
+                    header = [c.strip() for c in cells]
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= max_rows:
+                raise FileRejected(_("文件超过 %(n)d 行数据，请拆分后分批导入。", n=max_rows))
+            rows.append((number, cells))
+    except csv.Error:
+        raise FileRejected(_("无法读取该 CSV 文件，请检查格式后重试。")) from None
+    if header is None:
+        raise FileRejected(_("文件是空的。"))
+    if not rows:
+        raise FileRejected(_("文件中没有数据行。"))
+    return Table(header, rows)
+
+
+def _decode_csv(data: bytes) -> str:
+    if b"\x00" in data[:4096] or data.startswith(b"PK\x03\x04"):
+        raise FileRejected(_("这不是 CSV 文本文件。"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileRejected(_("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV。")) from None
+
+
+def _xlsx_lines(data: bytes) -> Iterator[tuple]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise FileRejected(_("无法读取该 XLSX 文件，请用 Excel 另存为 .xlsx 后重试。")) from None
+    try:
+        sheet = workbook.worksheets[0]
+        yield from sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+    except Exception:  # a damaged sheet fails in many ways (XML, zip, values); all mean "unreadable"
+        raise FileRejected(_("无法读取该 XLSX 文件，请用 Excel 另存为 .xlsx 后重试。")) from None
+    finally:
+        workbook.close()
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+            return value[1:]
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)  # shortest text that reads back as the same float: 12.34, not 12.339999
+    return str(value)
+
+
+def _csv_safe(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_STARTS) else text
+
+
+def csv_chunks(headers: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+    """CSV as UTF-8 with BOM, produced in chunks so a long export streams."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> bytes:
+        chunk = buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        return chunk
+
+    writer.writerow(headers)
+    yield "\ufeff".encode() + flush()
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([_csv_safe(v) for v in row])
+        if count % 1000 == 0:
+            yield flush()
+    if buffer.tell():
+        yield flush()
+
+
+def xlsx_bytes(headers: list[str], rows: Iterable[list], sheet_title: str) -> bytes:
+    """An XLSX workbook with one sheet. Text cells are stored as text, never as formulas."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title[:31])
+    sheet.append(headers)
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value)
+                cell.data_type = "s"
+                cells.append(cell)
+            elif isinstance(value, Decimal):
+                cells.append(float(value))
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,301 @@
+"""The dealer's order desk: incoming orders by status and by delivery day or route, desk
+decisions, the orders picked for printing, and the pick list.
+
+A retailer's route is the weekday a sales rep visits it (RepRoute; the earliest weekday when
+several reps do) and its region: "周一 · 西湖区". Deliveries go out by that day and area, so the
+desk filters by them and the pick list groups by route, then retailer. A retailer on no rep's
+route is grouped by its region alone.
+
+Lots on the pick list come from the orders' reservations: for each product, the reservations of
+the chosen orders are served from the warehouse's lots first-expiry-first-out among the lots each
+buyer accepts (the same rule shipping applies), strictest buyer last, so the list shows the lots
+the shipment will actually take when the orders ship in that order."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import (Order, OrderLine, OrderStatus, Organisation, Product, Region, RepRoute, StockLot,
+                        StockReservation, Warehouse)
+from app.models.fulfilment import Shipment
+from app.services.ordering import lifecycle
+from app.services.core.errors import DomainError, NotFound
+from app.services.inventory.orders import order_document
+from app.services.core.paging import Page, paginate
+
+S = OrderStatus
+WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
+MAX_SELECTED = 200
+# The desk's status tabs, in the order work flows.
+DESK_STATUSES = (S.SUBMITTED.value, S.ON_HOLD.value, S.APPROVED.value, S.PICKING.value, S.SHIPPED.value,
+                 S.DELIVERED.value, S.COMPLETED.value, S.REJECTED.value, S.CANCELLED.value)
+
+
+@dataclass(frozen=True)
+class Route:
+    weekday: int | None
+    region: str
+
+    @property
+    def label(self) -> str:
+        if self.weekday is None:
+            return self.region or _("未分配线路")
+        day = str(WEEKDAY_LABELS[self.weekday])
+        return f"{day} · {self.region}" if self.region else day
+
+    @property
+    def sort_key(self) -> tuple:
+        return (7 if self.weekday is None else self.weekday, self.region)
+
+
+NO_ROUTE = Route(None, "")
+
+
+def routes_for(buyer_ids) -> dict[int, Route]:
+    """Route of each buyer, in two queries whatever the number of buyers."""
+    ids = sorted(set(buyer_ids))
+    if not ids:
+        return {}
+    weekdays = dict(db.session.execute(select(RepRoute.retailer_id, func.min(RepRoute.weekday))
+                                       .where(RepRoute.retailer_id.in_(ids)).group_by(RepRoute.retailer_id)).all())
+    regions = dict(db.session.execute(select(Organisation.id, Region.name)
+                                      .join(Region, Region.id == Organisation.region_id, isouter=True)
+                                      .where(Organisation.id.in_(ids))).all())
+    return {i: Route(weekdays.get(i), regions.get(i) or "") for i in ids}
+
+
+# ---- the desk list ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeskFilter:
+    status: str | None = None
+    weekday: int | None = None
+    region_id: int | None = None
+    search: str = ""
+
+
+def desk_query(seller_id: int, criteria: DeskFilter):
+    query = select(Order).where(Order.seller_id == seller_id)
+    if criteria.status:
+        query = query.where(Order.status == criteria.status)
+    if criteria.weekday is not None:
+        on_that_day = select(RepRoute.retailer_id).where(RepRoute.weekday == criteria.weekday)
+        query = query.where(Order.buyer_id.in_(on_that_day))
+    if criteria.region_id is not None:
+        in_region = select(Organisation.id).where(Organisation.region_id == criteria.region_id)
+        query = query.where(Order.buyer_id.in_(in_region))
+    term = criteria.search.strip()
+    if term:
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        buyers = select(Organisation.id).where(or_(Organisation.name.like(like, escape="\\"),
+                                                   Organisation.code.like(like, escape="\\")))
+        query = query.where(or_(Order.number.like(like, escape="\\"), Order.buyer_id.in_(buyers)))
+    return query
+
+
+@dataclass(frozen=True)
+class DeskRow:
+    order: Order
+    route: Route
+
+
+def desk_page(seller_id: int, criteria: DeskFilter, page: int, per_page: int) -> tuple[Page, list[DeskRow]]:
+    """A page of the desk, newest first, each order with its buyer and route (four queries)."""
+    query = desk_query(seller_id, criteria).options(joinedload(Order.buyer))
+    results = paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page, per_page)
+    routes = routes_for(o.buyer_id for o in results.items)
+    return results, [DeskRow(o, routes.get(o.buyer_id, NO_ROUTE)) for o in results.items]
+
+
+def status_counts(seller_id: int) -> dict[str, int]:
+    rows = db.session.execute(select(Order.status, func.count()).where(Order.seller_id == seller_id)
+                              .group_by(Order.status)).all()
+    return {status: count for status, count in rows}
+
+
+def region_choices(seller_id: int) -> list[tuple[int, str]]:
+    """Regions of the retailers the dealer serves (for the route filter)."""
+    rows = db.session.execute(
+        select(Region.id, Region.name).where(Region.id.in_(
+            select(Organisation.region_id).where(Organisation.dealer_id == seller_id,
+                                                 Organisation.region_id.is_not(None)).distinct()))
+        .order_by(Region.name, Region.id)).all()
+    return [(region_id, name) for region_id, name in rows]
+
+
+# ---- decisions -------------------------------------------------------------------------------
+
+def decide(seller_id: int, order_id: int, to: str, actor_id: int, note: str = "", seen: str | None = None) -> Order:
+    """A desk decision (approve, start picking, hold, reject, cancel) through the lifecycle. An
+    order with goods already on the road cannot be cancelled as a whole: its rest is cancelled
+    on the shipping page instead."""
+    if to == S.CANCELLED.value and db.session.scalar(
+            select(Shipment.id).where(Shipment.order_id == order_id, Shipment.seller_id == seller_id).limit(1)):
+        raise lifecycle.TransitionRefused(_("订单已部分发货，不能整单取消；请在发货页取消剩余数量。"))
+    return lifecycle.act_as_seller(seller_id, order_id, to, actor_id, note, seen=seen)
+
+
+# ---- printing --------------------------------------------------------------------------------
+
+def selected_orders(seller_id: int, order_ids) -> list[Order]:
+    """The seller's orders among `order_ids` (others are ignored, as if they did not exist),
+    with lines, products, buyers and their regions, oldest first."""
+    ids = sorted({int(i) for i in order_ids})[:MAX_SELECTED]
+    if not ids:
+        raise DomainError(_("请至少选择一个订单。"), field="order_ids")
+    orders = list(db.session.scalars(
+        select(Order).where(Order.id.in_(ids), Order.seller_id == seller_id)
+        .options(selectinload(Order.lines).joinedload(OrderLine.product),
+                 joinedload(Order.buyer).joinedload(Organisation.region), joinedload(Order.seller))
+        .order_by(Order.created_at, Order.id)))
+    if not orders:
+        raise NotFound(_("订单不存在。"))
+    return orders
+
+
+@dataclass
+class PickLine:
+    line: OrderLine
+    lots: list[dict] = field(default_factory=list)  # {lot, qty, expires_on, location}
+
+
+@dataclass
+class PickOrder:
+    order: Order
+    lines: list[PickLine]
+
+
+@dataclass
+class PickRetailer:
+    buyer: Organisation
+    orders: list[PickOrder] = field(default_factory=list)
+
+
+@dataclass
+class PickRoute:
+    route: Route
+    retailers: list[PickRetailer] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.route.label
+
+
+@dataclass
+class PickProduct:
+    product: Product
+    qty: int = 0
+    lots: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class PickList:
+    routes: list[PickRoute]
+    products: list[PickProduct]
+    orders: list[Order]
+    printed_on: date
+
+    @property
+    def total_qty(self) -> int:
+        return sum(p.qty for p in self.products)
+
+    def pdf_routes(self) -> dict[int, str]:
+        """order id → route name, for the pick-list PDF job."""
+        return {po.order.id: r.name for r in self.routes for ret in r.retailers for po in ret.orders}
+
+    def pdf_lots(self) -> list[dict]:
+        return [dict(lot, product_id=p.product.id) for p in self.products for lot in p.lots]
+
+
+def _plan_lots(orders: list[Order]) -> dict[tuple[int, int], list[dict]]:
+    """{(order_id, product_id): [{lot, qty, expires_on, location}]} from the orders'
+    reservations, lots first-expiry-first-out among those each buyer accepts (in three queries)."""
+    documents = {order_document(o.id): o.id for o in orders}
+    reservations = list(db.session.scalars(select(StockReservation).where(
+        StockReservation.document.in_(list(documents)), StockReservation.qty > 0)))
+    if not reservations:
+        return {}
+    keys = {(r.warehouse_id, r.product_id) for r in reservations}
+    lots = list(db.session.scalars(
+        select(StockLot).where(StockLot.warehouse_id.in_({w for w, _ in keys}),
+                               StockLot.product_id.in_({p for _, p in keys}), StockLot.on_hand > 0)
+        .order_by(StockLot.expiry_date, StockLot.id)))
+    warehouses = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
+                                         .where(Warehouse.id.in_({w for w, _ in keys}))).all())
+    left = {lot.id: lot.on_hand for lot in lots}
+    by_key: dict[tuple[int, int], list[StockLot]] = defaultdict(list)
+    for lot in lots:
+        by_key[(lot.warehouse_id, lot.product_id)].append(lot)
+    plan: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    # Most lenient buyer first: it takes the oldest lots, leaving the fresher ones to the strict.
+    for reservation in sorted(reservations, key=lambda r: (r.min_expiry_date, documents[r.document])):
+        need = reservation.qty
+        for lot in by_key[(reservation.warehouse_id, reservation.product_id)]:
+            if need == 0:
+                break
+            if lot.expiry_date < reservation.min_expiry_date or left[lot.id] == 0:
+                continue
+            take = min(need, left[lot.id])
+            left[lot.id] -= take
+            need -= take
+            plan[(documents[reservation.document], reservation.product_id)].append(
+                {"lot": lot.batch_no, "qty": take, "expires_on": lot.expiry_date.isoformat(),
+                 "location": warehouses.get(lot.warehouse_id, "")})
+    return plan
+
+
+def _merge(target: list[dict], lots: list[dict]) -> None:
+    for lot in lots:
+        for existing in target:
+            if existing["lot"] == lot["lot"] and existing["location"] == lot["location"]:
+                existing["qty"] += lot["qty"]
+                break
+        else:
+            target.append(dict(lot))
+
+
+def pick_list(seller_id: int, order_ids, printed_on: date) -> PickList:
+    """The chosen orders grouped by route (by weekday, then region), then retailer, each line
+    with its lots; and the batch's totals per product with their lots."""
+    orders = selected_orders(seller_id, order_ids)
+    routes = routes_for(o.buyer_id for o in orders)
+    plan = _plan_lots(orders)
+    grouped: dict[Route, dict[int, PickRetailer]] = defaultdict(dict)
+    products: dict[int, PickProduct] = {}
+    for order in sorted(orders, key=lambda o: (o.buyer.name, o.number or "", o.id)):
+        remaining = {pid: [dict(lot) for lot in lots] for (oid, pid), lots in plan.items() if oid == order.id}
+        pick_lines = []
+        for line in order.lines:
+            lots = _take(remaining.get(line.product_id, []), line.qty)
+            pick_lines.append(PickLine(line, lots))
+            summary = products.setdefault(line.product_id, PickProduct(line.product))
+            summary.qty += line.qty
+            _merge(summary.lots, lots)
+        route = routes.get(order.buyer_id, NO_ROUTE)
+        grouped[route].setdefault(order.buyer_id, PickRetailer(order.buyer)).orders.append(PickOrder(order, pick_lines))
+    route_list = [PickRoute(route, list(retailers.values()))
+                  for route, retailers in sorted(grouped.items(), key=lambda item: item[0].sort_key)]
+    for product in products.values():
+        product.lots.sort(key=lambda lot: (lot["expires_on"], lot["lot"]))
+    return PickList(route_list, sorted(products.values(), key=lambda p: p.product.code), orders, printed_on)
+
+
+def _take(lots: list[dict], qty: int) -> list[dict]:
+    """Split the order's planned lots of a product between its lines (usually one line)."""
+    taken = []
+    for lot in lots:
+        if qty == 0:
+            break
+        share = min(qty, lot["qty"])
+        if share:
+            taken.append(dict(lot, qty=share))
+            lot["qty"] -= share
+            qty -= share
+    return taken

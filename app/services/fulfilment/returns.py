@@ -1,0 +1,223 @@
+"""Returns: the buyer asks to send back part of a delivered order; the seller accepts or refuses.
+
+    request_return(buyer_id, order_id, actor_id, reason, quantities={line_id: qty}) → ReturnRequest
+    accept_return(seller_id, return_id, actor_id, disposition, note)                 → ReturnRequest
+    refuse_return(seller_id, return_id, actor_id, note)                               → ReturnRequest
+
+A line's returnable quantity is what was delivered (shipped − short − damaged) minus what other
+returns already cover, requested or accepted (a refused return frees its quantities again).
+The order row is locked while a return is asked for, so two requests at once cannot both take
+the same quantity; a decision is one conditional UPDATE on the request's status, so it is taken
+once however many people click.
+
+Accepting: the goods come back through the inventory services (`receive_return`: into the lots
+the order was shipped from), and with the "write_off" disposition are then taken out again as a
+stock adjustment (unsellable); either way a credit note (reason "return") for the lines' value
+settles the order's invoice. An order shipped without stock in the system moves no stock.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import Order, OrderLine, OrderStatus, StockLot, utcnow
+from app.models.credit import CreditNoteReason
+from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, ReturnStatus, ShipmentLot, Shipment
+from app.services.core import audit
+from app.services.ordering import lifecycle
+from app.services.core.errors import DomainError, NotFound
+from app.services.fulfilment.progress import issue_credit, line_value, locked_order, progress
+from app.services.inventory import operations
+from app.services.inventory.orders import ReturnLine as StockReturnLine
+from app.services.inventory.orders import receive_return
+
+S = OrderStatus
+RETURNABLE_STATUSES = frozenset({S.DELIVERED.value, S.COMPLETED.value})
+MAX_TEXT = 500
+STATUS_LABELS = {ReturnStatus.REQUESTED.value: _l("待处理"), ReturnStatus.ACCEPTED.value: _l("已接受"),
+                 ReturnStatus.REFUSED.value: _l("已拒绝")}
+DISPOSITION_LABELS = {ReturnDisposition.RESTOCK.value: _l("退回库存"),
+                      ReturnDisposition.WRITE_OFF.value: _l("报废（不入可售库存）")}
+
+
+def _text(value: str | None, field: str, required: str | None = None) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(required, field=field)
+    if len(value) > MAX_TEXT:
+        raise DomainError(_("最多 %(n)d 个字。", n=MAX_TEXT), field=field)
+    return value
+
+
+# ---- asking -------------------------------------------------------------------------------------
+
+def request_return(buyer_id: int, order_id: int, actor_id: int, reason: str, quantities: dict[int, int]
+                   ) -> ReturnRequest:
+    reason = _text(reason, "reason", _("请填写退货原因。"))
+    order = locked_order(order_id, buyer_id=buyer_id)
+    if order.status not in RETURNABLE_STATUSES:
+        raise lifecycle.TransitionRefused(_("订单签收后才能申请退货。"))
+    rows = {row.line.id: row for row in progress(order)}
+    wanted: dict[int, int] = {}
+    for line_id, qty in quantities.items():
+        if line_id not in rows:
+            raise DomainError(_("订单行不存在。"), field="lines")
+        if qty is None or qty < 0:
+            raise DomainError(_("数量不能为负数。"), field=f"qty_{line_id}")
+        if qty > rows[line_id].returnable:
+            raise DomainError(_("最多可退 %(n)d。", n=rows[line_id].returnable), field=f"qty_{line_id}")
+        if qty:
+            wanted[line_id] = qty
+    if not wanted:
+        raise DomainError(_("请至少填写一行退货数量。"), field="lines")
+    request = ReturnRequest(order_id=order.id, buyer_id=order.buyer_id, seller_id=order.seller_id,
+                            status=ReturnStatus.REQUESTED.value, reason=reason, requested_at=utcnow(),
+                            requested_by_id=actor_id,
+                            amount_fen=sum(line_value(rows[i].line, q) for i, q in wanted.items()))
+    request.lines = [ReturnLine(order_line_id=i, product_id=rows[i].line.product_id, qty=q)
+                     for i, q in sorted(wanted.items())]
+    db.session.add(request)
+    db.session.flush()
+    request.number = f"RT{request.id:08d}"
+    audit.record(actor_id, "return.request", "return", request.id, None, {
+        "number": request.number, "order_id": order.id, "reason": reason, "amount_fen": request.amount_fen,
+        "lines": {str(i): q for i, q in sorted(wanted.items())}})
+    _notify_seller(request, order)
+    return request
+
+
+def _path(endpoint: str, **values) -> str:
+    """A page's path, also outside a request (like lifecycle.order_path)."""
+    from flask import current_app
+
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def _notify_seller(request: ReturnRequest, order: Order) -> None:
+    """The dealer decides on the return's own page; the brand on its order page."""
+    from app.services.notifications import Audience, notify
+
+    title = _("订单 %(n)s 申请退货 %(r)s", n=order.number or order.id, r=request.number)
+    if order.seller.kind == "dealer":
+        notify(Audience(order.seller_id, "dealer"), kind="return_requested", title=title, body=request.reason,
+               link=_path("dealer.return_detail", return_id=request.id), dedupe_key=f"return:{request.id}:requested")
+    else:
+        lifecycle.notify_seller(order, kind="return_requested", title=title, body=request.reason,
+                                dedupe=f"return:{request.id}")
+
+
+# ---- deciding -----------------------------------------------------------------------------------
+
+def return_for_seller(seller_id: int, return_id: int) -> ReturnRequest:
+    """The seller's return with its lines, products, order and buyer; NotFound otherwise."""
+    request = db.session.scalar(
+        select(ReturnRequest).where(ReturnRequest.id == return_id, ReturnRequest.seller_id == seller_id)
+        .options(selectinload(ReturnRequest.lines).joinedload(ReturnLine.product),
+                 selectinload(ReturnRequest.lines).joinedload(ReturnLine.order_line),
+                 joinedload(ReturnRequest.order).joinedload(Order.buyer))
+        .execution_options(populate_existing=True))
+    if request is None:
+        raise NotFound(_("退货申请不存在。"))
+    return request
+
+
+def _decide(request: ReturnRequest, status: str, actor_id: int, **values) -> None:
+    """requested → `status`, once: a decision someone else took first is refused."""
+    moved = db.session.execute(
+        update(ReturnRequest).where(ReturnRequest.id == request.id,
+                                    ReturnRequest.status == ReturnStatus.REQUESTED.value)
+        .values(status=status, decided_at=utcnow(), decided_by_id=actor_id, **values)
+        .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        raise lifecycle.TransitionRefused(_("该退货申请已处理过，请刷新后查看。"))
+    db.session.refresh(request)
+
+
+def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: str, note: str = "") -> ReturnRequest:
+    note = _text(note, "note")
+    if disposition not in {d.value for d in ReturnDisposition}:
+        raise DomainError(_("请选择退回商品的处理方式。"), field="disposition")
+    request = return_for_seller(seller_id, return_id)
+    _decide(request, ReturnStatus.ACCEPTED.value, actor_id, disposition=disposition, decision_note=note)
+    order = request.order
+    _stock_back(request, order, actor_id, disposition)
+    credit_note = issue_credit(order, actor_id, request.amount_fen, CreditNoteReason.RETURN.value,
+                               f"return:{request.id}", _("退货 %(n)s：%(r)s", n=request.number, r=request.reason))
+    request.credit_note_id = credit_note.id if credit_note else None
+    audit.record(actor_id, "return.accept", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
+                 {"status": request.status, "disposition": disposition, "note": note,
+                  "credit_note": credit_note.number if credit_note else None})
+    _notify_buyer(request, _("退货 %(n)s 已接受", n=request.number), note)
+    db.session.flush()
+    return request
+
+
+def refuse_return(seller_id: int, return_id: int, actor_id: int, note: str) -> ReturnRequest:
+    note = _text(note, "note", _("请填写拒绝原因。"))
+    request = return_for_seller(seller_id, return_id)
+    _decide(request, ReturnStatus.REFUSED.value, actor_id, decision_note=note)
+    audit.record(actor_id, "return.refuse", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
+                 {"status": request.status, "note": note})
+    _notify_buyer(request, _("退货 %(n)s 未被接受", n=request.number), note)
+    return request
+
+
+def _shipped_with_lots(order_id: int) -> bool:
+    return db.session.scalar(select(ShipmentLot.id).join(Shipment, Shipment.id == ShipmentLot.shipment_id)
+                             .where(Shipment.order_id == order_id).limit(1)) is not None
+
+
+def _stock_back(request: ReturnRequest, order: Order, actor_id: int, disposition: str) -> None:
+    if not _shipped_with_lots(order.id):
+        return  # the seller keeps no stock in the system for this order
+    per_product: dict[int, int] = {}
+    for line in request.lines:
+        per_product[line.product_id] = per_product.get(line.product_id, 0) + line.qty
+    reason = _("退货 %(n)s", n=request.number)
+    back = receive_return(order.id, [StockReturnLine(pid, qty) for pid, qty in sorted(per_product.items())],
+                          actor_id, reason=reason)
+    if disposition == ReturnDisposition.WRITE_OFF.value:
+        for returned in back:
+            lot = db.session.get(StockLot, returned.lot_id)
+            operations.adjust_lot(lot, -returned.qty, _("退货 %(n)s 报废", n=request.number), actor_id=actor_id)
+
+
+def _notify_buyer(request: ReturnRequest, title: str, body: str) -> None:
+    from app.services.notifications import Audience, notify
+
+    order = request.order
+    if order.buyer.kind != "retailer":
+        return
+    notify(Audience(order.buyer_id, "retailer"), kind="return_decided", title=title, body=body,
+           link=_path("retailer.returns_list"),
+           dedupe_key=f"return:{request.id}:{request.status}")
+
+
+# ---- lists ----------------------------------------------------------------------------------------
+
+def returns_sold_by(seller_id: int, status: str | None = None, order_id: int | None = None):
+    query = select(ReturnRequest).where(ReturnRequest.seller_id == seller_id)
+    if order_id is not None:
+        query = query.where(ReturnRequest.order_id == order_id)
+    if status:
+        query = query.where(ReturnRequest.status == status)
+    return (query.options(joinedload(ReturnRequest.order).joinedload(Order.buyer))
+            .order_by(ReturnRequest.requested_at.desc(), ReturnRequest.id.desc()))
+
+
+def returns_bought_by(buyer_id: int, order_id: int | None = None, status: str | None = None):
+    query = select(ReturnRequest).where(ReturnRequest.buyer_id == buyer_id)
+    if order_id is not None:
+        query = query.where(ReturnRequest.order_id == order_id)
+    if status:
+        query = query.where(ReturnRequest.status == status)
+    return (query.options(joinedload(ReturnRequest.order),
+                          selectinload(ReturnRequest.lines).joinedload(ReturnLine.product))
+            .order_by(ReturnRequest.requested_at.desc(), ReturnRequest.id.desc()))
+
+
+def order_lines_of(request: ReturnRequest) -> dict[int, OrderLine]:
+    return {line.order_line_id: line.order_line for line in request.lines}

@@ -1,0 +1,294 @@
+"""Carts: the lines a user (`owner`) is building for a buyer organisation, and their quote.
+
+A cart belongs to (owner user, buyer org): a retailer orders for its own shop, and a sales rep
+will build a cart for a retailer with the same functions and the retailer's prices.
+
+`quote_cart` is the one place that turns cart lines into prices, totals and warnings; the cart
+page, checkout, the rep's order page and the API all use it (promotions, coupons and points will
+join it here). It runs a fixed number of queries whatever the number of lines.
+
+Quantity rules, checked on every change (messages belong to the `qty` field):
+an integer > 0, at least the product's `min_order_qty`, a multiple of its `order_multiple`, and
+at most MAX_LINE_QTY. A cart holds at most MAX_CART_LINES lines.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from app.extensions import db
+from app.models import CartLine, Organisation, Product, User
+from app.services.core.errors import DomainError, NotFound
+from app.services.pricing.prices import CustomerProfile, Price, quote_prices, region_profile
+from app.services.catalog.visibility import visible_clause
+
+MAX_LINE_QTY = 9_999
+MAX_CART_LINES = 200
+
+
+def tax_included(total_fen: int, rate: int) -> int:
+    """The tax contained in a tax-inclusive amount, rounded half up to the fen."""
+    return (total_fen * rate * 2 + 100 + rate) // (2 * (100 + rate))
+
+
+def quantity_problem(product: Product, qty: int) -> str | None:
+    """Why `qty` cases of `product` cannot be ordered, or None when it can."""
+    if qty <= 0:
+        return _("数量必须大于 0。")
+    if qty > MAX_LINE_QTY:
+        return _("数量不能超过 %(n)d。", n=MAX_LINE_QTY)
+    if qty < product.min_order_qty:
+        return _("起订量为 %(n)d %(unit)s。", n=product.min_order_qty, unit=product.unit)
+    if qty % product.order_multiple:
+        return _("数量须为 %(n)d 的倍数。", n=product.order_multiple)
+    return None
+
+
+def check_quantity(product: Product, qty) -> int:
+    if not isinstance(qty, int) or isinstance(qty, bool):
+        raise DomainError(_("请输入整数数量。"), field="qty")
+    problem = quantity_problem(product, qty)
+    if problem:
+        raise DomainError(problem, field="qty")
+    return qty
+
+
+class LineNotFound(NotFound):
+    """The cart line is not in this owner's cart for this buyer (a view answers 404)."""
+
+
+@dataclass
+class QuoteLine:
+    line_id: int
+    product: Product
+    qty: int
+    available: bool  # still visible to the buyer and active
+    price: Price | None  # None when unavailable
+    quoted_price_fen: int | None  # the unit price shown when the line was added or last confirmed
+    qty_problem: str | None = None
+
+    @property
+    def unit_price_fen(self) -> int:
+        return self.price.unit_price_fen if self.price else 0
+
+    @property
+    def reason(self) -> str:
+        return self.price.reason if self.price else ""
+
+    @property
+    def line_total_fen(self) -> int:
+        return self.unit_price_fen * self.qty if self.available else 0
+
+    @property
+    def tax_fen(self) -> int:
+        return tax_included(self.line_total_fen, self.product.tax_rate) if self.available else 0
+
+    @property
+    def price_changed(self) -> bool:
+        return (self.available and self.quoted_price_fen is not None
+                and self.quoted_price_fen != self.unit_price_fen)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The price or the availability changed since the buyer last saw this line."""
+        return self.price_changed or not self.available
+
+
+@dataclass
+class CartQuote:
+    lines: list[QuoteLine] = field(default_factory=list)
+
+    @property
+    def orderable_lines(self) -> list[QuoteLine]:
+        return [line for line in self.lines if line.available]
+
+    @property
+    def total_fen(self) -> int:
+        return sum(line.line_total_fen for line in self.lines)
+
+    @property
+    def tax_fen(self) -> int:
+        return sum(line.tax_fen for line in self.lines)
+
+    @property
+    def count(self) -> int:
+        """Number of lines (the cart badge)."""
+        return len(self.lines)
+
+    @property
+    def total_qty(self) -> int:
+        return sum(line.qty for line in self.orderable_lines)
+
+    @property
+    def changed_lines(self) -> list[QuoteLine]:
+        return [line for line in self.lines if line.needs_confirmation]
+
+    @property
+    def invalid_lines(self) -> list[QuoteLine]:
+        return [line for line in self.lines if line.available and line.qty_problem]
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies what the buyer is shown: each product, quantity and unit price. Checkout
+        compares the fingerprint of the page the buyer confirmed with the one at submit."""
+        parts = sorted(f"{line.product.id}:{line.qty}:{line.unit_price_fen if line.available else 'x'}"
+                       for line in self.lines)
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _profile(buyer: Organisation | CustomerProfile) -> CustomerProfile:
+    return buyer if isinstance(buyer, CustomerProfile) else region_profile(buyer)
+
+
+def quote_cart(owner: User, buyer: Organisation, lock: bool = False) -> CartQuote:
+    """Price the cart at today's prices for the buyer: three queries (lines with their products
+    and visibility, contracts, price lists), plus the buyer's region the first time.
+
+    `lock=True` locks the cart's rows (PostgreSQL `FOR UPDATE OF cart_lines`) so that two
+    checkouts of one cart run one after the other."""
+    profile = _profile(buyer)
+    query = (select(CartLine, Product, visible_clause(profile).label("visible"))
+             .join(Product, Product.id == CartLine.product_id)
+             .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)
+             .order_by(CartLine.id))
+    if lock:
+        query = query.with_for_update(of=CartLine)
+    rows = db.session.execute(query).all()
+    visible = {product.id: product for _line, product, is_visible in rows if is_visible}
+    prices = quote_prices(profile, {line.product_id: line.qty for line, product, _v in rows if product.id in visible},
+                          products=visible)
+    quote = CartQuote()
+    for line, product, _visible in rows:
+        price = prices.get(product.id) if product.id in visible else None
+        quote.lines.append(QuoteLine(line.id, product, line.qty, price is not None, price, line.quoted_price_fen,
+                                     quantity_problem(product, line.qty) if price is not None else None))
+    return quote
+
+
+def cart_quantities(owner: User, buyer: Organisation) -> dict[int, int]:
+    """{product_id: qty} for the cart (one query): the catalog marks what is in it, and the
+    badge counts it."""
+    rows = db.session.execute(select(CartLine.product_id, CartLine.qty)
+                              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id))
+    return dict(rows.all())
+
+
+def cart_count(owner: User, buyer: Organisation) -> int:
+    return db.session.scalar(select(func.count()).select_from(CartLine)
+                             .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)) or 0
+
+
+def orderable_product(profile: CustomerProfile, product_id) -> Product:
+    """The product when this customer may order it; the same answer for unknown and hidden ids."""
+    product = None
+    if isinstance(product_id, int) and not isinstance(product_id, bool) and 0 < product_id < 2**63:
+        product = db.session.scalar(select(Product).where(Product.id == product_id, visible_clause(profile)))
+    if product is None:
+        raise DomainError(_("该商品不存在或暂不可订购。"), field="product_id")
+    return product
+
+
+def _unit_price(profile: CustomerProfile, product: Product, qty: int) -> int:
+    return quote_prices(profile, {product.id: qty}, products={product.id: product})[product.id].unit_price_fen
+
+
+def _own_line(owner: User, buyer: Organisation, line_id: int) -> CartLine:
+    line = db.session.scalar(select(CartLine).where(CartLine.id == line_id, CartLine.owner_id == owner.id,
+                                                    CartLine.buyer_id == buyer.id))
+    if line is None:
+        raise LineNotFound(_("购物车中没有这一行。"))
+    return line
+
+
+def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> CartLine:
+    """Add `qty` of a product (to the line already holding it, if any). The line's quoted price
+    becomes today's price for the new quantity: that is what the buyer sees next."""
+    profile = _profile(buyer)
+    product = orderable_product(profile, product_id)
+    check_quantity(product, qty)
+    line = db.session.scalar(select(CartLine).where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id,
+                                                    CartLine.product_id == product.id))
+    have = line.qty if line is not None else 0
+    if have + qty > MAX_LINE_QTY:
+        raise DomainError(_("购物车中已有 %(have)d，合计不能超过 %(n)d。", have=have, n=MAX_LINE_QTY), field="qty")
+    if line is None:
+        if cart_count(owner, buyer) >= MAX_CART_LINES:
+            raise DomainError(_("购物车最多 %(n)d 种商品。", n=MAX_CART_LINES), field="qty")
+        line = CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product.id, qty=qty)
+        db.session.add(line)
+    else:
+        line.qty = have + qty
+    line.quoted_price_fen = _unit_price(profile, product, line.qty)
+    line.product = product
+    db.session.flush()
+    return line
+
+
+def update_line(owner: User, buyer: Organisation, line_id: int, qty) -> CartLine:
+    """Set a line's quantity (the same checks as adding) and re-quote its price."""
+    line = _own_line(owner, buyer, line_id)
+    profile = _profile(buyer)
+    product = orderable_product(profile, line.product_id)
+    line.qty = check_quantity(product, qty)
+    line.quoted_price_fen = _unit_price(profile, product, line.qty)
+    db.session.flush()
+    return line
+
+
+def remove_line(owner: User, buyer: Organisation, line_id: int) -> None:
+    db.session.delete(_own_line(owner, buyer, line_id))
+    db.session.flush()
+
+
+def clear_cart(owner: User, buyer: Organisation) -> int:
+    result = db.session.execute(delete(CartLine).where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id))
+    return result.rowcount
+
+
+@dataclass
+class Refill:
+    added: list[Product] = field(default_factory=list)
+    skipped: list[Product] = field(default_factory=list)  # no longer orderable (or the cart is full)
+
+
+def refill_cart(owner: User, buyer: Organisation, wanted: list[tuple[Product, int]]) -> Refill:
+    """Add (product, qty) rows to the cart, e.g. from a past order, in a fixed number of
+    queries. Products the buyer may no longer order are skipped and returned; quantities are
+    raised to today's minimum and multiple and capped at MAX_LINE_QTY."""
+    profile = _profile(buyer)
+    ids = {product.id for product, _qty in wanted}
+    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids or {-1}),
+                                                                           visible_clause(profile)))}
+    lines = {line.product_id: line for line in db.session.scalars(
+        select(CartLine).where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id))}
+    result = Refill()
+    for wanted_product, qty in wanted:
+        product = products.get(wanted_product.id)
+        if product is None or (product.id not in lines and len(lines) >= MAX_CART_LINES):
+            result.skipped.append(wanted_product)
+            continue
+        line = lines.get(product.id)
+        if line is None:
+            line = lines[product.id] = CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product.id,
+                                                qty=_valid_qty(product, qty))
+            db.session.add(line)
+        else:
+            line.qty = _valid_qty(product, line.qty + qty)
+        if product not in result.added:
+            result.added.append(product)
+    prices = quote_prices(profile, {p.id: lines[p.id].qty for p in result.added}, products=products)
+    for product in result.added:
+        lines[product.id].quoted_price_fen = prices[product.id].unit_price_fen
+    db.session.flush()
+    return result
+
+
+def _valid_qty(product: Product, qty: int) -> int:
+    qty = max(qty, product.min_order_qty)
+    qty = -(-qty // product.order_multiple) * product.order_multiple
+    while qty > MAX_LINE_QTY:
+        qty -= product.order_multiple
+    return qty

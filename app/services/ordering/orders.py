@@ -1,0 +1,222 @@
+"""Orders: checkout exactly once, the order lists each party may see, and "order again".
+
+Checkout (`submit_order`) re-prices every cart line at submit. It refuses (PricesChanged) when
+what the buyer confirmed is not what would be ordered: a price or an availability changed since
+the line was added, or the cart changed since the page was shown (the page's fingerprint differs).
+The buyer sees exactly which lines changed and confirms again (`accept_changes`), so nothing is
+ever ordered silently at a different price.
+
+Exactly once: every submit carries an idempotency key, and (buyer_id, idempotency_key) is
+unique in the database. A repeat with the same key and the same cart fingerprint returns the
+order already made (also when the first submit has emptied the cart); the same key with another
+cart is refused. Concurrent repeats are settled by the unique constraint itself
+(`INSERT ... ON CONFLICT DO NOTHING`: the second insert waits for the first transaction and then
+finds its order), and the cart rows are locked (`FOR UPDATE`) so two different keys cannot turn
+one cart into two orders; on SQLite, where writes are serialised, the second of those finds
+its cart lines already consumed and is refused.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, Organisation,
+                        Product, User)
+from app.services.core import audit
+from app.services.ordering import cart
+from app.services.ordering import routing
+from app.services.core.errors import DomainError, NotFound
+from app.services.core.paging import Page, paginate
+from app.services.core.clock import LOCAL, now_utc
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+ORDER_AUDIT_FIELDS = ["number", "status", "buyer_id", "seller_id", "channel", "line_count", "total_fen", "tax_fen"]
+
+
+class PricesChanged(DomainError):
+    """What would be ordered differs from what the buyer confirmed. `quote` is today's cart;
+    `lines` are the lines whose price or availability changed."""
+
+    def __init__(self, quote: cart.CartQuote):
+        self.quote = quote
+        self.lines = quote.changed_lines
+        if self.lines:
+            message = _("%(n)d 种商品的价格或供应有变化，请确认后再提交。", n=len(self.lines))
+        else:
+            message = _("购物车内容已变化，请确认后再提交。")
+        super().__init__(message)
+
+
+class KeyReused(DomainError):
+    """The idempotency key already made an order from a different cart."""
+
+
+@dataclass
+class Submission:
+    order: Order
+    created: bool  # False: a repeat of a submit that had already made this order
+    dropped: list[Product] = field(default_factory=list)  # unavailable lines the buyer agreed to drop
+
+
+def order_number(order_id: int, created_at) -> str:
+    """"SO" + local date (yymmdd) + the id on 7 digits, e.g. SO2501310000042."""
+    return f"SO{created_at.astimezone(LOCAL):%y%m%d}{order_id:07d}"
+
+
+def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerprint: str | None = None,
+                 accept_changes: bool = False, channel: str = OrderChannel.WEB.value, note: str = "") -> Submission:
+    """Turn the cart `owner` built for `buyer` into one order routed to the buyer's seller.
+
+    `fingerprint` is CartQuote.fingerprint of the cart the buyer saw (None: no check, e.g. an API
+    client that quotes and submits at once); `accept_changes` says the buyer saw and accepted the
+    changed lines. Returns the order and whether this call created it."""
+    key = (idempotency_key or "").strip()
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise DomainError(_("提交无效，请刷新页面后重试。"), field="idempotency_key")
+    if channel not in {c.value for c in OrderChannel}:
+        raise DomainError(_("未知的下单渠道。"), field="channel")
+
+    quote = cart.quote_cart(owner, buyer, lock=True)
+    existing = _order_by_key(buyer.id, key)
+    if existing is not None:
+        return _repeat(existing, fingerprint, quote)
+    if not quote.lines:
+        raise DomainError(_("购物车是空的。"))
+    if fingerprint and fingerprint != quote.fingerprint:
+        raise PricesChanged(quote)
+    if quote.changed_lines and not accept_changes:
+        raise PricesChanged(quote)
+    if quote.invalid_lines:
+        raise DomainError(_("请先修改标出的商品数量。"))
+    lines = quote.orderable_lines
+    if not lines:
+        raise DomainError(_("购物车中没有可订购的商品。"))
+
+    seller = routing.seller_for(buyer)
+    created_at = now_utc()
+    order_id = _insert_once(dict(
+        buyer_id=buyer.id, seller_id=seller.id, placed_by_id=owner.id, channel=channel,
+        status=OrderStatus.SUBMITTED.value, line_count=len(lines), total_fen=quote.total_fen, tax_fen=quote.tax_fen,
+        idempotency_key=key, cart_fingerprint=quote.fingerprint, note=(note or "").strip()[:500],
+        created_at=created_at, updated_at=created_at))
+    if order_id is None:  # a concurrent submit with this key won the insert
+        return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
+
+    order = db.session.get(Order, order_id)
+    order.number = order_number(order_id, created_at)
+    # One executemany whatever the number of lines (the ORM would insert them one by one on SQLite).
+    db.session.execute(insert(OrderLine), [
+        dict(order_id=order_id, product_id=line.product.id, qty=line.qty, unit_price_fen=line.unit_price_fen,
+             price_reason=line.reason[:120], tax_rate=line.product.tax_rate, line_total_fen=line.line_total_fen,
+             tax_fen=line.tax_fen) for line in lines])
+    db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
+                              to_status=OrderStatus.SUBMITTED.value))
+    consumed = db.session.execute(delete(CartLine).where(CartLine.id.in_([line.line_id for line in quote.lines]))
+                                  .execution_options(synchronize_session=False)).rowcount
+    if consumed != len(quote.lines):
+        # Another submit of the same cart (another key) committed first; the caller rolls back.
+        raise DomainError(_("购物车刚刚已被提交，请查看我的订单。"))
+    db.session.flush()
+    audit.record(owner.id, "order.submit", "order", order_id, None, audit.snapshot(order, ORDER_AUDIT_FIELDS))
+    return Submission(order, True, [line.product for line in quote.lines if not line.available])
+
+
+def _order_by_key(buyer_id: int, key: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.buyer_id == buyer_id, Order.idempotency_key == key))
+
+
+def _repeat(existing: Order, fingerprint: str | None, quote: cart.CartQuote) -> Submission:
+    presented = fingerprint or quote.fingerprint
+    if existing.cart_fingerprint == presented or (fingerprint is None and not quote.lines):
+        return Submission(existing, False)
+    raise KeyReused(_("这次提交已生成过订单 %(number)s，但购物车内容不同。请检查购物车后重新提交。",
+                      number=existing.number))
+
+
+def _insert_once(values: dict) -> int | None:
+    """Insert the order row unless (buyer_id, idempotency_key) exists: its id, or None when a
+    concurrent transaction holds the key (the unique constraint decides, after it commits)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        statement = (upsert(Order).values(**values)
+                     .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
+                     .returning(Order.id))
+        return db.session.scalar(statement)
+    try:  # other databases: the same constraint, caught in a savepoint
+        with db.session.begin_nested():
+            order = Order(**values)
+            db.session.add(order)
+        return order.id
+    except IntegrityError:
+        return None
+
+
+# -- who sees which orders -----------------------------------------------------------------
+
+def orders_bought_by(org_id: int):
+    """Orders the organisation placed (a retailer's own orders)."""
+    return select(Order).where(Order.buyer_id == org_id)
+
+
+def orders_sold_by(org_id: int):
+    """Orders routed to the organisation (a dealer's incoming orders)."""
+    return select(Order).where(Order.seller_id == org_id)
+
+
+def orders_visible_to(user: User):
+    """The one scope for role views: retailers see what they bought, dealers what was routed
+    to them. Other roles have their own pages."""
+    if user.role == "retailer":
+        return orders_bought_by(user.org_id)
+    if user.role == "dealer":
+        return orders_sold_by(user.org_id)
+    raise NotFound(_("订单不存在。"))
+
+
+def list_orders(scope, status: str | None = None, search: str | None = None, page: int = 1,
+                per_page: int = 20) -> Page:
+    """A page of orders from `scope` (one of the helpers above), newest first, with buyer and
+    seller loaded (two queries). `search` matches the order number or the buyer's code or name."""
+    query = scope.options(joinedload(Order.buyer), joinedload(Order.seller))
+    if status:
+        query = query.where(Order.status == status)
+    term = (search or "").strip()
+    if term:
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        buyers = select(Organisation.id).where(or_(Organisation.name.like(like, escape="\\"),
+                                                   Organisation.code.like(like, escape="\\")))
+        query = query.where(or_(Order.number.like(like, escape="\\"), Order.buyer_id.in_(buyers)))
+    return paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page, per_page)
+
+
+def recent_orders(scope, limit: int = 5) -> list[Order]:
+    return list(db.session.scalars(scope.options(joinedload(Order.seller))
+                                   .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))
+
+
+def order_detail(scope, order_id: int) -> Order:
+    """One order from `scope` with its lines, products, history, buyer and seller; NotFound
+    when it is not in the scope (another party's order looks exactly like a missing one)."""
+    order = db.session.scalar(scope.where(Order.id == order_id).options(
+        joinedload(Order.buyer), joinedload(Order.seller),
+        selectinload(Order.lines).joinedload(OrderLine.product), selectinload(Order.events)))
+    if order is None:
+        raise NotFound(_("订单不存在。"))
+    return order
+
+
+def order_again(owner: User, buyer: Organisation, order_id: int) -> cart.Refill:
+    """Fill the cart from one of the buyer's past orders, skipping (and naming) products the
+    buyer can no longer order."""
+    order = order_detail(orders_bought_by(buyer.id), order_id)
+    return cart.refill_cart(owner, buyer, [(line.product, line.qty) for line in order.lines])

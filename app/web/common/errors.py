@@ -1,0 +1,57 @@
+"""Error pages, registered once: small, translated, fragments for htmx requests, JSON for the API.
+
+A service's `NotFound` anywhere in a view becomes the 404 page (or the API's JSON 404), so views
+need no `try/except NotFound: abort(404)` of their own. Every error page rolls the database
+session back first, so a page never depends on the transaction that failed."""
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.services.core.errors import NotFound, PermissionDenied
+
+MESSAGES = {
+    400: _l("请求无效。"),
+    403: _l("您没有权限访问此页面。"),
+    404: _l("页面不存在。"),
+    405: _l("不支持此操作。"),
+    413: _l("上传的文件太大。"),
+    429: _l("尝试次数过多，请稍后再试。"),
+}
+
+
+def _is_api() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def _page(code: int, message: str):
+    db.session.rollback()
+    if _is_api():
+        from app.web.api.errors import error_response
+
+        return error_response(code)
+    return render_template("errors.html", code=code, message=message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = str(MESSAGES[error.code]) if error.code in MESSAGES else error.description
+        return _page(error.code or 500, message)
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        return _page(404, str(MESSAGES[404]))
+
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(error: PermissionDenied):
+        return _page(403, str(MESSAGES[403]))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        try:
+            db.session.rollback()
+        except Exception:  # the session itself may be what broke
+            db.session.remove()
+        return render_template("errors.html", code=500, message=_("服务器出错，请稍后再试。")), 500

@@ -1,0 +1,1 @@
+"""Credit pages shared by the admin and dealer blueprints: limits, payments, statements."""

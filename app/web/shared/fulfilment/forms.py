@@ -1,0 +1,166 @@
+"""Forms of the order desk, shipping, delivery sign-off and returns (dealer and retailer pages).
+
+Forms with one quantity per order line are built per order: `with_line_fields(Base, rows, kinds,
+limit)` adds an IntegerField `<kind>_<order line id>` per line and kind, so a service error
+naming `qty_12` lands next to that line's input."""
+from __future__ import annotations
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SearchField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.models.fulfilment import ReturnDisposition
+from app.services.fulfilment.delivery import CODE_DIGITS
+from app.services.fulfilment.desk import WEEKDAY_LABELS
+from app.services.fulfilment.returns import DISPOSITION_LABELS
+from app.services.fulfilment.shipping import MAX_CARRIER, MAX_REASON, MAX_TRACKING
+from app.web.common.listing import STATUS_LABELS, GetForm
+
+NOTE_MAX = 500
+QTY_MAX = 1_000_000
+
+
+class DeskFilterForm(GetForm):
+    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部状态"))]
+                         + [SelectChoice(value, label) for value, label in STATUS_LABELS.items()],
+                         validators=[Optional()])
+    day = SelectField(_l("送货日"), choices=[SelectChoice("", _l("全部"))]
+                      + [SelectChoice(str(i), label) for i, label in enumerate(WEEKDAY_LABELS)],
+                      validators=[Optional()])
+    region = SelectField(_l("区域"), choices=[], validators=[Optional()], validate_choice=False)
+    q = SearchField(_l("搜索"), validators=[Optional(), Length(max=40)], render_kw={"placeholder": _l("订单号或客户")})
+
+    def set_regions(self, regions: list[tuple[int, str]]) -> None:
+        self.region.choices = [SelectChoice("", _l("全部区域"))] + [SelectChoice(str(i), name) for i, name in regions]
+        self._region_ids = {str(i) for i, _ in regions}
+
+    def criteria(self) -> dict:
+        self.validate()
+        day = self.clean("day")
+        region = self.clean("region")
+        return {"status": self.clean("status") or None,
+                "weekday": int(day) if day not in (None, "") else None,
+                "region_id": int(region) if region in getattr(self, "_region_ids", ()) else None,
+                "search": self.clean("q", ""), "page": self.clean("page", 1)}
+
+
+class SelectionForm(GetForm):
+    """The orders ticked on the desk (a plain GET form: printing reads, it changes nothing)."""
+
+    order_ids = SelectMultipleField(coerce=int, validate_choice=False)
+
+    def ids(self) -> list[int]:
+        try:
+            return [int(i) for i in self.order_ids.data or []]
+        except (TypeError, ValueError):
+            return []
+
+
+class PdfSelectionForm(FlaskForm):
+    """The same selection posted to ask for PDFs (a POST: it makes documents)."""
+
+    order_ids = SelectMultipleField(coerce=int, validate_choice=False)
+
+
+class DecisionForm(FlaskForm):
+    note = TextAreaField(_l("说明（暂缓、拒绝、取消时必填，客户可见）"),
+                         validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
+                         render_kw={"rows": 2, "maxlength": NOTE_MAX})
+    seen = HiddenField()
+
+
+def with_line_fields(base: type[FlaskForm], rows, kinds: tuple[str, ...], limit) -> type[FlaskForm]:
+    """A subclass of `base` with an IntegerField `<kind>_<line id>` for every row and kind;
+    `limit(row, kind)` is the largest quantity allowed (checked again by the service)."""
+    fields = {}
+    for row in rows:
+        for kind in kinds:
+            most = limit(row, kind)
+            fields[f"{kind}_{row.line.id}"] = IntegerField(
+                row.line.product.name(str(get_locale())),
+                validators=[Optional(), NumberRange(min=0, max=max(most, 0),
+                                                    message=_l("请输入 0 到 %(max)s 之间的整数。"))],
+                invalid_value_message=_l("请输入整数。"),
+                render_kw={"inputmode": "numeric", "min": 0, "max": max(most, 0), "class": "qty"})
+    return type(base.__name__, (base,), fields)
+
+
+def line_quantities(form: FlaskForm, rows, kind: str) -> dict[int, int]:
+    return {row.line.id: getattr(form, f"{kind}_{row.line.id}").data or 0 for row in rows}
+
+
+def discrepancies(form: FlaskForm, rows) -> dict[tuple[int, str], int]:
+    found = {}
+    for kind in ("short", "damaged"):
+        for line_id, qty in line_quantities(form, rows, kind).items():
+            if qty:
+                found[(line_id, kind)] = qty
+    return found
+
+
+class ShipForm(FlaskForm):
+    carrier = StringField(_l("承运方"), validators=[InputRequired(message=_l("请填写承运方。")), Length(max=MAX_CARRIER)],
+                          render_kw={"maxlength": MAX_CARRIER, "placeholder": _l("如：顺丰、自有车辆")})
+    tracking_no = StringField(_l("运单号"), validators=[Optional(), Length(max=MAX_TRACKING)],
+                              render_kw={"maxlength": MAX_TRACKING})
+    note = TextAreaField(_l("发货备注"), validators=[Optional(), Length(max=MAX_REASON)], render_kw={"rows": 2})
+    cancel_rest = BooleanField(_l("本次未发的剩余数量不再发货（取消）"))
+    # No Optional(): it would stop the chain before validate_cancel_rest_reason.
+    cancel_rest_reason = TextAreaField(_l("取消原因（客户可见）"), validators=[Length(max=MAX_REASON)],
+                                       render_kw={"rows": 2})
+    seen = HiddenField()
+
+    def validate_cancel_rest_reason(self, field):
+        if self.cancel_rest.data and not (field.data or "").strip():
+            raise ValidationError(_l("取消剩余数量请填写原因。"))
+
+
+class CancelRestForm(FlaskForm):
+    reason = TextAreaField(_l("取消原因（客户可见）"),
+                           validators=[InputRequired(message=_l("请填写取消原因。")), Length(max=MAX_REASON)],
+                           render_kw={"rows": 2})
+    seen = HiddenField()
+
+
+class CodeSignOffForm(FlaskForm):
+    code = StringField(_l("收货码"), validators=[InputRequired(message=_l("请输入收货码。")), Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": CODE_DIGITS,
+                                  "pattern": "[0-9]*"})
+    note = TextAreaField(_l("签收备注"), validators=[Optional(), Length(max=NOTE_MAX)], render_kw={"rows": 2})
+    seen = HiddenField()
+
+
+class ConfirmReceiptForm(FlaskForm):
+    note = TextAreaField(_l("收货备注"), validators=[Optional(), Length(max=NOTE_MAX)], render_kw={"rows": 2})
+    seen = HiddenField()
+
+
+class ReturnRequestForm(FlaskForm):
+    reason = TextAreaField(_l("退货原因"), validators=[InputRequired(message=_l("请填写退货原因。")),
+                                                       Length(max=NOTE_MAX)], render_kw={"rows": 3})
+
+
+class AcceptReturnForm(FlaskForm):
+    disposition = RadioField(_l("退回商品的处理方式"),
+                             choices=[SelectChoice(value, label) for value, label in DISPOSITION_LABELS.items()],
+                             default=ReturnDisposition.RESTOCK.value,
+                             validators=[InputRequired(message=_l("请选择处理方式。"))])
+    note = TextAreaField(_l("说明（客户可见）"), validators=[Optional(), Length(max=NOTE_MAX)], render_kw={"rows": 2})
+
+
+class RefuseReturnForm(FlaskForm):
+    note = TextAreaField(_l("拒绝原因（客户可见）"), validators=[InputRequired(message=_l("请填写拒绝原因。")),
+                                                            Length(max=NOTE_MAX)], render_kw={"rows": 2})
+
+
+class ReturnFilterForm(GetForm):
+    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部"))]
+                         + [SelectChoice("requested", _l("待处理")), SelectChoice("accepted", _l("已接受")),
+                            SelectChoice("refused", _l("已拒绝"))], validators=[Optional()])
+
+    def criteria(self) -> dict:
+        self.validate()
+        return {"status": self.clean("status") or None, "page": self.clean("page", 1)}

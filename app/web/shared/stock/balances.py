@@ -1,0 +1,92 @@
+"""Stock by warehouse and product, low stock, near expiry, and one product's lots and movements."""
+from __future__ import annotations
+
+from flask import current_app, request
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from app.extensions import db
+from app.models import ProductCost, ReorderRule, StockBalance, StockLot, User
+from app.services.inventory import queries
+from app.services.inventory.transfers import in_transit_to
+from app.services.core.money import yuan_text
+from app.services.core.paging import paginate
+from app.services.core.clock import today_local
+from app.web.common.htmx import render_page
+from app.web.shared.stock import route
+from app.web.shared.stock.common import caller_scope, is_admin, product_or_404, warehouse_choices, warehouse_or_404
+from app.web.shared.stock.forms import (AdjustForm, BalanceFilterForm, ComputeRulesForm, CostForm, ExpiringFilterForm,
+                                 ReceiveForm, ReorderRuleForm)
+
+
+def _balances_page(low_page: bool):
+    form = BalanceFilterForm(formdata=request.args)
+    form.warehouse_id.choices = warehouse_choices(blank="")
+    valid = form.validate()
+    flt = queries.BalanceFilter(
+        warehouse_id=(form.warehouse_id.data or None) if valid else None,
+        owner=(form.owner.data or "") if valid and is_admin() else "",
+        q=(form.q.data or "") if valid else "",
+        low_only=low_page or bool(valid and form.low.data))
+    results = paginate(queries.balances_query(caller_scope(), flt), request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], scalars=False)
+    transit = in_transit_to(list({row[1].id for row in results.items}))
+    args = {"q": flt.q, "warehouse_id": flt.warehouse_id or "", "owner": flt.owner, "low": "y" if flt.low_only else ""}
+    return render_page("stock/balances.html", "stock/_balances.html", form=form, results=results, transit=transit,
+                       args=args, low_page=low_page, show_owner=is_admin())
+
+
+@route("/stock/")
+def stock_list():
+    return _balances_page(low_page=False)
+
+
+@route("/stock/low")
+def stock_low():
+    return _balances_page(low_page=True)
+
+
+@route("/stock/expiring")
+def stock_expiring():
+    form = ExpiringFilterForm(formdata=request.args)
+    form.warehouse_id.choices = warehouse_choices(blank="")
+    valid = form.validate()
+    days = form.days.data if valid and form.days.data is not None else 30
+    warehouse_id = (form.warehouse_id.data or None) if valid else None
+    results = paginate(queries.expiring_lots_query(caller_scope(), days, warehouse_id),
+                       request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], scalars=False)
+    return render_page("stock/expiring.html", "stock/_expiring.html", form=form, results=results, days=days,
+                       warehouse_id=warehouse_id or "", today=today_local())
+
+
+def product_page(warehouse, product, status: int = 200, fragment: str | None = None, **forms):
+    """The lots-and-movements page, with any form passed in (carrying its errors) in place of
+    the blank one."""
+    balance = db.session.get(StockBalance, (warehouse.id, product.id))
+    rule = db.session.get(ReorderRule, (warehouse.id, product.id))
+    lots = db.session.scalars(queries.lots_of(warehouse.id, product.id)).all()
+    movements = paginate(queries.movements_of(warehouse.id, product.id), request.args.get("page", 1, type=int),
+                         per_page=current_app.config["PAGE_SIZE"])
+    actors = dict(db.session.execute(select(User.id, User.username).where(
+        User.id.in_({m.actor_id for m in movements.items if m.actor_id}))).all())
+    lot_numbers = dict(db.session.execute(select(StockLot.id, StockLot.batch_no).where(
+        StockLot.id.in_({m.lot_id for m in movements.items if m.lot_id}))).all())
+    manage = caller_scope().can_manage(warehouse)
+    adjust = forms.get("adjust_form") or AdjustForm(formdata=None)
+    adjust.lot_id.choices = [SelectChoice(lot.id, f"{lot.batch_no}（{lot.on_hand}）") for lot in lots]
+    cost = db.session.get(ProductCost, product.id)
+    rule_form = forms.get("rule_form") or ReorderRuleForm(formdata=None, obj=rule)
+    context = dict(
+        warehouse=warehouse, product=product, balance=balance, rule=rule, lots=lots, movements=movements,
+        actors=actors, lot_numbers=lot_numbers, manage=manage, today=today_local(),
+        in_transit=in_transit_to([warehouse.id]).get((warehouse.id, product.id), 0),
+        receive_form=forms.get("receive_form") or ReceiveForm(formdata=None), adjust_form=adjust,
+        rule_form=rule_form, compute_form=forms.get("compute_form") or ComputeRulesForm(formdata=None),
+        cost=cost, cost_form=forms.get("cost_form") or CostForm(formdata=None, cost=yuan_text(cost.cost_fen) if cost else ""),
+        show_cost=is_admin())
+    return render_page("stock/product.html", fragment, status=status, **context)
+
+
+@route("/stock/<int:warehouse_id>/<int:product_id>")
+def stock_product(warehouse_id: int, product_id: int):
+    return product_page(warehouse_or_404(warehouse_id), product_or_404(product_id), fragment="stock/_movements.html")
