@@ -11,7 +11,7 @@ from app.services.approval import automatic as approval
 from app.services.core.errors import DomainError
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.admin.fields import form_status
+from app.web.common.fields import form_status
 from app.web.admin.orders_forms import PolicyForm
 from app.web.common.forms import show_error
 from app.web.common.htmx import redirect_to, render_page

@@ -8,7 +8,7 @@ from wtforms.validators import NumberRange, Optional
 from app.services.core.audit_log import KNOWN_ENTITIES, events_query
 from app.services.core.paging import paginate
 from app.web.admin import bp
-from app.web.admin.fields import form_status
+from app.web.common.fields import form_status
 from app.web.common.htmx import render_page
 
 

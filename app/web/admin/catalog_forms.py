@@ -9,7 +9,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.web.admin.fields import (AUDIENCE_LABELS, CHANNEL_LABELS, STATUS_LABELS, TIER_LABELS, YuanField,
+from app.web.common.fields import (AUDIENCE_LABELS, CHANNEL_LABELS, STATUS_LABELS, TIER_LABELS, YuanField,
                                   choices)
 
 REQUIRED = _l("必填。")

@@ -11,7 +11,7 @@ from app.services.core.paging import paginate
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import CategoryForm
-from app.web.admin.fields import form_status, show_errors
+from app.web.common.fields import form_status, show_errors
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 

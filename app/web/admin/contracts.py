@@ -12,7 +12,7 @@ from app.services.pricing.check import explain_price
 from app.services.core.clock import today_local
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.admin.fields import form_status, show_errors
+from app.web.common.fields import form_status, show_errors
 from app.web.admin.price_forms import ContractFilterForm, ContractForm, PriceCheckForm
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page

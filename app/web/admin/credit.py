@@ -13,7 +13,7 @@ from app.services.core.errors import DomainError
 from app.services.core.paging import paginate
 from app.web.common.access import current_org, permission_required
 from app.web.admin import bp
-from app.web.admin.fields import form_status
+from app.web.common.fields import form_status
 from app.web.shared.credit.forms import INVOICES_SHOWN, CreditSettingsForm, CustomerFilterForm, labels
 from app.web.shared.credit.views import payment_page, statement_page, top_up_page
 from app.web.common.forms import show_error

@@ -17,7 +17,7 @@ from app.services.core.errors import DomainError, NotFound
 from app.web.shared.fulfilment import desk as fulfilment_desk
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.admin.fields import form_status
+from app.web.common.fields import form_status
 from app.web.admin.orders_forms import ACTION_ENDPOINTS, ACTION_LABELS, DecisionForm, ReviewFilterForm
 from app.web.common.forms import ActionForm, show_error
 from app.web.common.htmx import redirect_to, render_page

@@ -6,7 +6,7 @@ from flask_login import current_user
 from app.services.approval import automatic as approval
 from app.services.approval.reports import TARGET_HOURS, approval_report
 from app.web.admin import bp
-from app.web.admin.fields import form_status
+from app.web.common.fields import form_status
 from app.web.admin.orders_forms import SELLER_KIND_LABELS, ReportForm
 from app.web.common.htmx import render_page
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.web.admin.fields import AUDIENCE_LABELS, CHANNEL_LABELS, TIER_LABELS, YuanField, choices
+from app.web.common.fields import AUDIENCE_LABELS, CHANNEL_LABELS, TIER_LABELS, YuanField, choices
 
 REQUIRED = _l("必填。")
 POSITIVE = _l("必须是大于 0 的整数。")

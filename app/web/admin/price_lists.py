@@ -13,7 +13,7 @@ from app.services.core.errors import DomainError
 from app.services.core.paging import paginate
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.admin.fields import form_status, show_errors
+from app.web.common.fields import form_status, show_errors
 from app.web.admin.price_forms import ItemAddForm, ItemEditForm, PriceListFilterForm, PriceListForm
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page, wants_fragment

@@ -15,7 +15,7 @@ from app.services.core.paging import paginate
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import ProductFilterForm, ProductForm, VisibilityRuleForm
-from app.web.admin.fields import (AUDIENCE_LABELS, CHANNEL_LABELS, STATUS_LABELS, UNIT_SUGGESTIONS, form_status,
+from app.web.common.fields import (AUDIENCE_LABELS, CHANNEL_LABELS, STATUS_LABELS, UNIT_SUGGESTIONS, form_status,
                                   show_errors)
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.services.field_sales import targets as rep_targets
 from app.services.core.errors import DomainError
 from app.web.admin import bp
-from app.web.admin.fields import YuanField
+from app.web.common.fields import YuanField
 from app.web.common.forms import show_error
 from app.web.common.htmx import redirect_to, render_page
 from app.web.common.listing import GetForm

@@ -16,7 +16,7 @@ from app.services.ordering import orders as ordering
 from app.services.ordering import replenishment
 from app.services.core.errors import DomainError, NotFound
 from app.web.common.access import current_org
-from app.web.admin.fields import form_status
+from app.web.common.fields import form_status
 from app.web.dealer import bp
 from app.web.common.forms import ActionForm, show_error
 from app.web.common.htmx import redirect_to, render_page

@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from app.models.credit import PaymentMethod
 from app.services.credit.limits import MAX_TERMS_DAYS
 from app.services.core.clock import today_local
-from app.web.admin.fields import YuanField
+from app.web.common.fields import YuanField
 from app.web.common.filters import yuan
 
 METHOD_LABELS = {PaymentMethod.BANK_TRANSFER.value: _l("银行转账"), PaymentMethod.COD.value: _l("货到付款"),

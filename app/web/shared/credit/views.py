@@ -14,7 +14,7 @@ from app.services.credit.queries import open_invoices
 from app.services.credit.statements import default_period, statement
 from app.services.core.errors import DomainError
 from app.services.core.clock import today_local
-from app.web.admin.fields import form_status
+from app.web.common.fields import form_status
 from app.web.shared.credit.forms import (OLDEST_FIRST, PaymentForm, StatementPeriodForm, TopUpForm, invoice_choices,
                                   labels)
 from app.web.common.forms import show_error

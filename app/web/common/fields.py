@@ -1,4 +1,4 @@
-"""Form fields, choices and error helpers shared by the admin catalog and price pages."""
+"""Form fields, choices and error helpers shared by the admin, dealer and credit pages."""
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
