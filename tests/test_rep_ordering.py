@@ -98,7 +98,7 @@ def test_order_on_behalf_without_js(rep, shop, juice, world):
     assert [(line.product_id, line.qty, line.unit_price_fen) for line in order.lines] == [(juice.id, 3, 3999)]
     assert cart_lines() == []
     detail = text(rep.get(response.headers["Location"]))
-    assert f"已为 {shop.name} 提交订单 {order.number}" in detail and "业务员代下" in detail and "¥119.97" in detail
+    assert f"订单 {order.number} 已提交，并已自动审核通过。" in detail and "业务员代下" in detail and "¥119.97" in detail
 
     # the retailer sees the order in its own list and is told in its notification centre
     notice = _db.session.scalar(select(Notification).where(Notification.kind == "order.placed_by_rep"))

@@ -127,7 +127,7 @@ def test_checkout_orders_from_the_brand_and_is_approved_at_once(dealer, goods, w
     assert (order.buyer_id, order.seller_id, order.total_fen, order.status) == \
         (world.orgs["dealer"].id, world.brand.id, 40_000, "approved")
     page = text(dealer.get(response.headers["Location"]))
-    assert f"补货单 {order.number} 已提交，并已自动审核通过。" in page and "周五前到货" in page and "自动审核" in page
+    assert f"订单 {order.number} 已提交，并已自动审核通过。" in page and "周五前到货" in page and "自动审核" in page
     again = dealer.post("/dealer/replenishment/cart/checkout", form)  # a double submit
     assert again.status_code == 303 and db.session.scalar(select(func.count()).select_from(Order)) == 1
 
@@ -141,7 +141,8 @@ def test_checkout_over_the_credit_limit_waits_for_the_brand(dealer, goods, world
                            checkout_form(text(dealer.get("/dealer/replenishment/cart"))), htmx=True)
     [order] = db.session.scalars(select(Order)).all()
     assert response.status_code == 204 and order.status == "on_hold"
-    assert "等待品牌方审核" in text(dealer.get(response.headers["HX-Redirect"]))
+    assert f"订单 {order.number} 已提交，等待 {world.brand.name} 审核：超出信用额度。" in text(
+        dealer.get(response.headers["HX-Redirect"]))
     assert b.notices_for(world.users["admin"], "order_review")
 
 

@@ -1,52 +1,54 @@
-"""The cart line handlers shared by the retailer's cart, the rep's cart for a retailer and the
-dealer's replenishment cart. The view loads the buyer (scoped to the caller) and says how to answer:
-`changed(message)` after a change, `refused(quote, status, line_errors=..., line_values=...)` to show
-the cart again with the error and the typed value by the line."""
-from collections.abc import Callable
+"""The counter's cart: the page, and a line's quantity changed or the line removed, in place with
+htmx (the cart fragment again, with the notice) or by plain form (a redirect to the cart). A line
+that is not in the buyer's cart built by the caller is a 404 (cart.LineNotFound)."""
+from __future__ import annotations
 
-from flask import abort
+from flask import abort, flash
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.models import Organisation
 from app.services.ordering import cart
-from app.services.core.errors import DomainError
-from app.web.common.forms import ActionForm, show_error
-from app.web.common.htmx import is_htmx
+from app.web.common.envelope import attempt, error_status
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, wants_fragment
+from app.web.shared.ordering.counter import Counter
+from app.web.shared.ordering.forms import CartLineForm, raw_value
+from app.web.shared.ordering.pages import show_cart
 
 
-def update_cart_line(buyer: Organisation, line_id: int, changed: Callable, refused: Callable):
-    """Set a line's quantity from the posted form; 404 for a line not in the buyer's cart."""
-    from app.web.retailer.forms import CartLineForm  # here: app.web.retailer imports this module
+def cart_page(counter: Counter, **path):
+    return show_cart(counter, counter.find_buyer(**path))
 
+
+def cart_line_update(counter: Counter, line_id: int, **path):
+    """Set a line's quantity from the posted form."""
+    buyer = counter.find_buyer(**path)
     form = CartLineForm()
     if form.validate_on_submit():
-        try:
-            cart.update_line(current_user, buyer, line_id, form.qty.data)
-        except cart.LineNotFound:
-            abort(404)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            return changed(_("数量已更新。"))
-    db.session.rollback()
+        if attempt(form, cart.update_line, current_user, buyer, line_id, form.qty.data).ok:
+            return cart_changed(counter, buyer, _("数量已更新。"))
     quote = cart.quote_cart(current_user, buyer)
     if line_id not in {line.line_id for line in quote.lines}:
         abort(404)
     errors = " ".join(str(m) for m in list(form.qty.errors) + list(form.form_errors))
-    return refused(quote, 422 if is_htmx() else 400, line_errors={line_id: errors},
-                   line_values={line_id: (form.qty.raw_data or [""])[0][:12]})
+    return show_cart(counter, buyer, error_status(), quote=quote, line_errors={line_id: errors},
+                     line_values={line_id: raw_value(form.qty)})
 
 
-def remove_cart_line(buyer: Organisation, line_id: int, changed: Callable):
-    """Remove a line from the buyer's cart; 400 without a valid CSRF token, 404 for an unknown line."""
+def cart_line_remove(counter: Counter, line_id: int, **path):
+    """Remove a line; 400 without a valid CSRF token."""
+    buyer = counter.find_buyer(**path)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        cart.remove_line(current_user, buyer, line_id)
-    except cart.LineNotFound:
-        abort(404)
-    db.session.commit()
-    return changed(_("已从购物车移除。"))
+    attempt(None, cart.remove_line, current_user, buyer, line_id)
+    return cart_changed(counter, buyer, _("已从购物车移除。"))
+
+
+def cart_changed(counter: Counter, buyer: Organisation, message: str, category: str = "success"):
+    """After a change to the cart (here, or the role's own: the rep's usual products, the dealer's
+    reorder suggestions): the cart fragment for htmx, a redirect to the cart otherwise."""
+    if wants_fragment():
+        return show_cart(counter, buyer, notice=message)
+    flash(message, category)
+    return redirect_to(counter.cart_url(buyer))

@@ -1,4 +1,5 @@
-"""Retailer forms: catalog search (GET), add to cart, cart line quantity, checkout."""
+"""The ordering counter's forms, the same for every role: catalog search (GET), add to cart, a
+cart line's quantity, checkout."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectChoice, SearchField, SelectField, TextAreaField
@@ -11,6 +12,11 @@ from app.web.common.listing import GetForm
 def quantity_field() -> IntegerField:
     return IntegerField(_l("数量"), validators=[InputRequired(message=_l("请输入数量。"))],
                         invalid_value_message=_l("请输入整数数量。"))
+
+
+def raw_value(field, limit: int = 12) -> str:
+    """What the person typed, to show it again next to the error (cut short)."""
+    return (field.raw_data or [""])[0][:limit]
 
 
 class CatalogSearchForm(GetForm):
@@ -27,12 +33,27 @@ class CatalogSearchForm(GetForm):
         return {"search": self.clean("q", ""), "category_id": self.clean("category") or None,
                 "page": self.clean("page", 1)}
 
+    def params(self) -> dict:
+        """The search as URL parameters (for the pager and the way back), without empty ones."""
+        return {k: v for k, v in (("q", self.clean("q", "")), ("category", self.clean("category"))) if v}
+
 
 class AddToCartForm(FlaskForm):
     product_id = IntegerField(validators=[InputRequired(message=_l("请选择商品。"))],
                               invalid_value_message=_l("该商品不存在或暂不可订购。"))
     qty = quantity_field()
     next = HiddenField()
+
+    def known_product_id(self) -> int | None:
+        """The posted product id when it is a plausible one and nothing but the quantity is wrong."""
+        product_id = self.product_id.data
+        if product_id and 0 < product_id < 2**63 and not self.other_errors():
+            return product_id
+        return None
+
+    def other_errors(self) -> list[str]:
+        """Every message that is not about the quantity (the product, the way back, the form)."""
+        return [str(m) for name, messages in self.errors.items() if name != "qty" for m in messages]
 
 
 class CartLineForm(FlaskForm):
@@ -46,3 +67,7 @@ class CheckoutForm(FlaskForm):
     accept_changes = HiddenField()
     note = TextAreaField(_l("备注（选填）"), validators=[Optional(), Length(max=200)],
                          render_kw={"rows": 2, "maxlength": 200})
+
+    def broken(self) -> bool:
+        """The hidden fields were tampered with or lost: the key cannot be trusted any more."""
+        return bool(self.idempotency_key.errors or self.fingerprint.errors)

@@ -1,0 +1,18 @@
+"""The retailer's ordering counter (app.web.shared.ordering): the shop orders for itself, from its
+catalog at its own prices, with its cart on a page of its own and the cart badge in the
+navigation. Works without JavaScript."""
+from app.services.approval import automatic as approval
+from app.web.common.access import current_org
+from app.web.retailer import bp
+from app.web.shared.ordering import Counter, Pages, register
+
+COUNTER = Counter(
+    blueprint="retailer", layout="retailer/layout.html",
+    routes={"catalog": ("/catalog", "catalog"), "cart": ("/cart", "cart_page"), "cart_add": ("/cart/add", "cart_add"),
+            "cart_line_update": ("/cart/lines/<int:line_id>", "cart_line_update"),
+            "cart_line_remove": ("/cart/lines/<int:line_id>/remove", "cart_line_remove"),
+            "checkout": ("/cart/checkout", "checkout")},
+    order_detail="order_detail", find_buyer=current_org, place=approval.place_order,
+    pages=Pages(catalog="retailer/catalog.html", cart="retailer/cart.html", badge="retailer/_cart_badge.html"))
+
+register(bp, COUNTER)

@@ -1,0 +1,74 @@
+"""The catalog of the counter: the buyer's own prices, search as you type, and add to cart in
+place (htmx: the row again, the cart count out of band) or by plain POST (back to the catalog
+page the form came from)."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import flash, redirect, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from app.models import Organisation
+from app.services.catalog import storefront
+from app.services.ordering import cart
+from app.web.common.conditional import revalidate
+from app.web.common.envelope import attempt
+from app.web.common.htmx import is_htmx, render_page
+from app.web.shared.ordering.counter import Counter
+from app.web.shared.ordering.forms import AddToCartForm, raw_value
+from app.web.shared.ordering.pages import cart_context, row_context, show_catalog
+
+
+def catalog_page(counter: Counter, **path):
+    buyer = counter.find_buyer(**path)
+    response = show_catalog(counter, buyer, request.args, request.full_path.rstrip("?"))
+    # A page that carries the checkout's one-time key must not be revalidated (see conditional).
+    return response if counter.cart_on_catalog else revalidate(response)
+
+
+def cart_add(counter: Counter, **path):
+    buyer = counter.find_buyer(**path)
+    form = AddToCartForm()
+    back = counter.back_url(buyer, form.next.data)
+    if form.validate_on_submit():
+        if attempt(form, cart.add_to_cart, current_user, buyer, form.product_id.data, form.qty.data).ok:
+            return _added(counter, buyer, form.product_id.data, form.qty.data, back)
+    return _add_failed(counter, buyer, form, back)
+
+
+def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
+    message = _("已加入购物车：%(n)d。", n=qty)
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(f"{back}#p{product_id}", code=303)
+    row = storefront.catalog_row(current_user, buyer, product_id)
+    context = row_context(counter, buyer, back, row_notes={product_id: message})
+    if counter.cart_on_catalog:  # the cart beside the catalog is sent out of band
+        context.update(cart_context(counter, buyer, oob=True))
+    context["cart_count"] = row.cart_count
+    return render_page("shared/ordering/_row_added.html", p=row.product, listing=row, **context)
+
+
+def _add_failed(counter: Counter, buyer: Organisation, form: AddToCartForm, back: str):
+    """The form again with the message next to the quantity: the row alone for htmx (422), the
+    whole catalog page the form came from otherwise (400). Nothing was saved."""
+    product_id = form.known_product_id()
+    row = storefront.catalog_row(current_user, buyer, product_id) if product_id else None
+    qty_errors = " ".join(str(m) for m in form.qty.errors)
+    if row is None:
+        message = " ".join(form.other_errors()) or qty_errors
+        if is_htmx():
+            return render_page(counter.pages.row_error, status=422, product_id=form.product_id.data or 0,
+                               message=message, counter=counter)
+        return show_catalog(counter, buyer, _args_of(back), back, 400, page_errors=[message])
+    errors, values = {product_id: qty_errors}, {product_id: raw_value(form.qty)}
+    if is_htmx():
+        return render_page(counter.pages.row, status=422, p=row.product, listing=row,
+                           **row_context(counter, buyer, back, row_errors=errors, row_values=values))
+    return show_catalog(counter, buyer, _args_of(back), back, 400, row_errors=errors, row_values=values)
+
+
+def _args_of(back: str) -> MultiDict:
+    return MultiDict(parse_qsl(urlsplit(back).query))

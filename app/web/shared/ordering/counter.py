@@ -1,0 +1,123 @@
+"""What one role's ordering counter is made of, and `register(bp, counter)`, which adds its routes
+to the role's blueprint.
+
+A `Counter` says who buys (`find_buyer`, from the URL's path values, scoped to the caller: a
+service's NotFound becomes the 404 page), which checkout service places the order (`place`: the
+shared checkout, approval.place_order, or the role's thin wrapper around it), where its pages
+are (`routes`: action → (URL rule, endpoint), the role's URLs and endpoint names), and which
+templates show them (`Pages`). The views in catalog_views, cart_views and checkout are the same
+for every counter."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.models import Organisation, Product
+
+ACTIONS = ("catalog", "cart", "cart_add", "cart_line_update", "cart_line_remove", "checkout")
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The role's templates. They extend the role's layout; the cart fragment and the catalog
+    list are the shared ones (templates/shared/ordering/) unless a role needs its own look.
+
+    catalog / catalog_list: the catalog page and the list htmx swaps while searching;
+    row: one product row; row_error: the htmx answer when an add names no orderable product;
+    badge: the cart count shown in the navigation (sent out of band after a change), or None;
+    cart: the cart page, or None when the cart sits on the catalog page (the rep's order page);
+    cart_extra: included at the end of the cart fragment (the dealer's reorder suggestions)."""
+    catalog: str
+    catalog_list: str = "shared/ordering/_catalog_list.html"
+    row: str = "shared/ordering/_product_row.html"
+    row_error: str = "shared/ordering/_row_error.html"
+    badge: str | None = None
+    cart: str | None = None
+    cart_fragment: str = "shared/ordering/_cart.html"
+    cart_extra: str | None = None
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One role's ordering counter (see the module docstring).
+
+    path_arg: the URL value that names the buyer (the rep's `retailer_id`), or None when the
+    buyer is the caller's organisation; cart_id: the element id of the cart fragment;
+    checkout_labels: the button (formatted with the buyer's `name`) and the button after
+    changed prices; page_extras / cart_extras: the role's own additions to the catalog page and
+    to the cart (the rep's usual products, the dealer's reorder suggestions)."""
+    blueprint: str
+    layout: str
+    routes: dict[str, tuple[str, str]]
+    order_detail: str
+    find_buyer: Callable[..., Organisation]
+    place: Callable
+    pages: Pages
+    cart_id: str = "cart"
+    path_arg: str | None = None
+    checkout_labels: tuple = (_l("提交订单"), _l("确认新价格并提交订单"))
+    page_extras: Callable[[Organisation], dict] | None = None
+    cart_extras: Callable[[Organisation], dict] | None = None
+
+    # -- URLs ----------------------------------------------------------------------------------
+
+    def endpoint(self, action: str) -> str:
+        return f"{self.blueprint}.{self.routes[action][1]}"
+
+    def buyer_args(self, buyer: Organisation) -> dict:
+        return {self.path_arg: buyer.id} if self.path_arg else {}
+
+    def url(self, action: str, buyer: Organisation, **values) -> str:
+        return url_for(self.endpoint(action), **self.buyer_args(buyer), **values)
+
+    @property
+    def cart_on_catalog(self) -> bool:
+        return self.pages.cart is None
+
+    def cart_url(self, buyer: Organisation) -> str:
+        if self.cart_on_catalog:
+            return self.url("catalog", buyer) + f"#{self.cart_id}"
+        return self.url("cart", buyer)
+
+    def back_url(self, buyer: Organisation, target: str | None) -> str:
+        """Where a plain add-to-cart form returns: the catalog page it came from (same search and
+        page), never anywhere else."""
+        catalog = self.url("catalog", buyer)
+        if target:
+            parts = urlsplit(target)
+            if not parts.scheme and not parts.netloc and parts.path == catalog and "#" not in target:
+                return target.rstrip("?")
+        return catalog
+
+    def checkout_label(self, buyer: Organisation, changed: bool) -> str:
+        label = self.checkout_labels[1 if changed else 0]
+        return str(label) % {"name": buyer.name} if "%(name)s" in str(label) else str(label)
+
+
+def thumb_url(product: Product) -> str | None:
+    """The product's small image, or None when it has none. The version in the URL changes with
+    the image, so the browser may cache it for good."""
+    if not product.image_version:
+        return None
+    return url_for("media.product_thumb", product_id=product.id, version=product.image_version)
+
+
+def register(bp: Blueprint, counter: Counter) -> None:
+    """Add the counter's routes to the role's blueprint (behind the blueprint's role guard)."""
+    from app.web.shared.ordering import cart_views, catalog_views, checkout
+
+    views = {"catalog": catalog_views.catalog_page, "cart": cart_views.cart_page,
+             "cart_add": catalog_views.cart_add, "cart_line_update": cart_views.cart_line_update,
+             "cart_line_remove": cart_views.cart_line_remove, "checkout": checkout.checkout}
+    methods = {"catalog": ["GET"], "cart": ["GET"]}
+    for action, (rule, endpoint) in counter.routes.items():
+        view = views[action]
+
+        def bound(_view=view, **path):
+            return _view(counter, **path)
+
+        bp.add_url_rule(rule, endpoint, bound, methods=methods.get(action, ["POST"]))

@@ -1,0 +1,88 @@
+"""The counter's two pages, built the same way for every role: the catalog (with the cart beside
+it when the role has no cart page of its own) and the cart with its checkout form. An htmx
+request gets the fragment; a normal one the role's page around it."""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
+
+from app.models import Organisation
+from app.services.catalog import storefront
+from app.services.ordering import cart
+from app.web.common.htmx import render_page, wants_fragment
+from app.web.shared.ordering.counter import Counter, thumb_url
+from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def row_text(counter: Counter, buyer: Organisation) -> dict:
+    """What every catalog row repeats, translated and built once per page rather than once per
+    product (a 50-row page would otherwise spend most of its time in gettext and url_for)."""
+    return {"add": _("加入"), "qty": _("数量"), "min": _("起订 %(n)d"), "multiple": _("%(n)d 的倍数"),
+            "pack": _("每%(unit)s %(n)d"), "in_cart": _("购物车中 %(n)d"), "add_url": counter.url("cart_add", buyer),
+            "csrf": generate_csrf(), "locale": str(get_locale()), "max_qty": cart.MAX_LINE_QTY}
+
+
+def row_context(counter: Counter, buyer: Organisation, back_url: str, **row) -> dict:
+    """What a catalog row template needs besides the product and its prices."""
+    return dict(counter=counter, buyer=buyer, back_url=back_url, row_errors=row.get("row_errors") or {},
+                row_values=row.get("row_values") or {}, row_notes=row.get("row_notes") or {},
+                thumb_url=thumb_url, text=row_text(counter, buyer))
+
+
+def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | None = None,
+                 checkout: CheckoutForm | None = None, *, key: str | None = None, notice: str | None = None,
+                 line_errors=None, line_values=None, oob: bool = False, oob_badge: bool = False) -> dict:
+    """What the cart fragment needs. A fresh idempotency key unless the cart is shown again after
+    a refused checkout (then the same key, so a double tap still makes one order)."""
+    quote = quote or cart.quote_cart(current_user, buyer)
+    context = dict(counter=counter, buyer=buyer, quote=quote, checkout=checkout or CheckoutForm(formdata=None),
+                   idempotency_key=key or new_idempotency_key(), notice=notice, line_errors=line_errors or {},
+                   line_values=line_values or {}, oob=oob, oob_badge=oob_badge, cart_count=quote.count,
+                   checkout_label=counter.checkout_label(buyer, bool(quote.changed_lines)),
+                   catalog_url=counter.url("catalog", buyer))
+    if counter.cart_extras:
+        context.update(counter.cart_extras(buyer))
+    return context
+
+
+def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_url: str, status: int = 200, *,
+                 row_errors=None, row_values=None, page_errors=(), **cart_kw):
+    """The catalog page (the list alone for an htmx search). `cart_kw` go to cart_context when
+    the cart is on this page: a refused checkout's form and key, a notice, a line's error."""
+    form = CatalogSearchForm(formdata=args)
+    listing = storefront.browse_catalog(current_user, buyer, per_page=current_app.config["PAGE_SIZE"],
+                                        **form.criteria())
+    form.set_categories(listing.categories, str(get_locale()))
+    shown = {p.id for p in listing.page.items}
+    page_errors = list(page_errors) + [m for pid, m in (row_errors or {}).items() if pid not in shown]
+    context = dict(form=form, listing=listing, pager_args=dict(counter.buyer_args(buyer), **form.params()),
+                   page_errors=page_errors,
+                   cart_count=listing.cart_count, search_url=counter.url("catalog", buyer),
+                   **row_context(counter, buyer, back_url, row_errors=row_errors, row_values=row_values))
+    if not wants_fragment():
+        if counter.page_extras:
+            context.update(counter.page_extras(buyer))
+        if counter.cart_on_catalog:
+            context.update(cart_context(counter, buyer, **cart_kw))
+    return render_page(counter.pages.catalog, counter.pages.catalog_list, status, **context)
+
+
+def show_cart(counter: Counter, buyer: Organisation, status: int = 200, **cart_kw):
+    """The cart: its fragment for htmx (the count in the navigation out of band), the cart page
+    otherwise, or the catalog page where the cart sits beside the catalog."""
+    if counter.cart_on_catalog and not wants_fragment():
+        return show_catalog(counter, buyer, MultiDict(), counter.url("catalog", buyer), status, **cart_kw)
+    context = cart_context(counter, buyer, oob_badge=wants_fragment(), **cart_kw)
+    page = counter.pages.cart or counter.pages.cart_fragment
+    return render_page(page, counter.pages.cart_fragment, status, **context)
+
