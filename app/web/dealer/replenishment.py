@@ -22,13 +22,14 @@ def suggestions(dealer: Organisation) -> dict:
 
 
 COUNTER = Counter(
-    blueprint="dealer", layout="dealer/layout.html", cart_id="repl-cart",
+    blueprint="dealer", cart_id="repl-cart",
     routes={"catalog": ("/replenishment/", "replenishment_catalog"),
             "cart": ("/replenishment/cart", "replenishment_cart"),
             "cart_add": ("/replenishment/cart/add", "replenishment_cart_add"),
             "cart_line_update": ("/replenishment/cart/lines/<int:line_id>", "replenishment_cart_line_update"),
             "cart_line_remove": ("/replenishment/cart/lines/<int:line_id>/remove", "replenishment_cart_line_remove"),
-            "checkout": ("/replenishment/cart/checkout", "replenishment_checkout")},
+            "checkout": ("/replenishment/cart/checkout", "replenishment_checkout"),
+            "order_again": ("/replenishment/orders/<int:order_id>/reorder", "replenishment_reorder")},
     order_detail="replenishment_detail", find_buyer=current_org, place=replenishment.place_replenishment,
     pages=Pages(catalog="dealer/replenishment/catalog.html", catalog_list="dealer/replenishment/_catalog.html",
                 row="dealer/replenishment/_row.html", row_error="dealer/replenishment/_row_error.html",

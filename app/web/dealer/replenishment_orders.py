@@ -1,8 +1,7 @@
 """The dealer's replenishment orders to the brand: list, detail with history, withdraw (while the
-brand has not accepted it) and order again. Scoped to orders the dealer bought; another dealer's
-order is not found."""
+brand has not accepted it); order again is the ordering counter's (replenishment.py). Scoped to
+orders the dealer bought; another dealer's order is not found."""
 from flask import abort, flash, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +14,6 @@ from app.services.ordering import lifecycle
 from app.services.ordering import orders as ordering
 from app.services.ordering import replenishment
 from app.services.core.errors import DomainError, NotFound
-from app.web.common.access import current_org
 from app.web.common.fields import form_status
 from app.web.dealer import bp
 from app.web.common.forms import ActionForm, show_error
@@ -79,20 +77,3 @@ def replenishment_cancel(order_id: int):
             return redirect_to(url_for("dealer.replenishment_detail", order_id=order_id))
     return _detail(order_id, form, status or form_status(form))
 
-
-@bp.post("/replenishment/orders/<int:order_id>/reorder")
-def replenishment_reorder(order_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        refill = ordering.order_again(current_user, current_org(), order_id)
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    locale = str(get_locale())
-    if refill.added:
-        flash(_("已将 %(n)d 种商品加入购物车。", n=len(refill.added)), "success")
-    if refill.skipped:
-        flash(_("以下商品已不可订购，未加入：%(names)s", names="、".join(p.name(locale) for p in refill.skipped)),
-              "warning")
-    return redirect_to(url_for("dealer.replenishment_cart"))

@@ -31,7 +31,7 @@ def order_page_extras(retailer: Organisation) -> dict:
 
 
 COUNTER = Counter(
-    blueprint="rep", layout="rep/layout.html", path_arg="retailer_id", cart_id="rep-cart",
+    blueprint="rep", path_arg="retailer_id", cart_id="rep-cart",
     routes={"catalog": ("/retailers/<int:retailer_id>/order", "order_entry"),
             "cart_add": ("/retailers/<int:retailer_id>/cart/add", "cart_add"),
             "cart_line_update": ("/retailers/<int:retailer_id>/cart/lines/<int:line_id>", "cart_line_update"),

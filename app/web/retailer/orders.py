@@ -1,16 +1,12 @@
-"""The retailer's orders: list with status filter, detail with history, order again."""
-from flask import abort, flash, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+"""The retailer's orders: list with status filter, detail with history (order again is the
+ordering counter's, app.web.retailer.ordering)."""
+from flask import abort, request
 from flask_login import current_user
 
-from app.extensions import db
 from app.services.ordering import orders as ordering
 from app.services.core.errors import NotFound
-from app.web.common.access import current_org
 from app.web.common.conditional import revalidate
 from app.web.common.forms import ActionForm
-from app.web.common.htmx import redirect_to
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 from app.web.retailer import bp
 from app.web.retailer.common import retailer_page
@@ -38,20 +34,3 @@ def order_detail(order_id: int):
     return revalidate(retailer_page("retailer/order_detail.html", order=order, reorder_form=ActionForm(),
                                     status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS))
 
-
-@bp.post("/orders/<int:order_id>/reorder")
-def order_again(order_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        refill = ordering.order_again(current_user, current_org(), order_id)
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    locale = str(get_locale())
-    if refill.added:
-        flash(_("已将 %(n)d 种商品加入购物车。", n=len(refill.added)), "success")
-    if refill.skipped:
-        flash(_("以下商品已不可订购，未加入：%(names)s", names="、".join(p.name(locale) for p in refill.skipped)),
-              "warning")
-    return redirect_to(url_for("retailer.cart_page"))

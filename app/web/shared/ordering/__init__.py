@@ -6,7 +6,7 @@ every role). It is mounted on three blueprints, each with its own `Counter`:
 - rep: the rep orders on a shop's behalf (the buyer comes from the path, on the rep's route);
 - dealer: replenishment, the dealer orders from the brand.
 
-    COUNTER = Counter(blueprint="retailer", layout="retailer/layout.html", routes={...}, ...)
+    COUNTER = Counter(blueprint="retailer", routes={...}, find_buyer=current_org, place=..., pages=Pages(...))
     register(bp, COUNTER)
 
 Templates: templates/shared/ordering/ (the cart fragment, the catalog list and row), included

@@ -4,11 +4,13 @@ that is not in the buyer's cart built by the caller is a 404 (cart.LineNotFound)
 from __future__ import annotations
 
 from flask import abort, flash
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.models import Organisation
 from app.services.ordering import cart
+from app.services.ordering import orders as ordering
 from app.web.common.envelope import attempt, error_status
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, wants_fragment
@@ -43,6 +45,26 @@ def cart_line_remove(counter: Counter, line_id: int, **path):
         abort(400)
     attempt(None, cart.remove_line, current_user, buyer, line_id)
     return cart_changed(counter, buyer, _("已从购物车移除。"))
+
+
+def order_again(counter: Counter, order_id: int, **path):
+    """Fill the cart from one of the buyer's earlier orders (another buyer's order is a 404),
+    naming what can no longer be ordered, then go to the cart."""
+    buyer = counter.find_buyer(**path)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    outcome = attempt(None, ordering.order_again, current_user, buyer, order_id)
+    if not outcome.ok:
+        flash(outcome.error.message, "warning")
+        return redirect_to(counter.cart_url(buyer))
+    refill = outcome.result
+    if refill.added:
+        flash(_("已将 %(n)d 种商品加入购物车。", n=len(refill.added)), "success")
+    if refill.skipped:
+        locale = str(get_locale())
+        flash(_("以下商品已不可订购，未加入：%(names)s", names="、".join(p.name(locale) for p in refill.skipped)),
+              "warning")
+    return redirect_to(counter.cart_url(buyer))
 
 
 def cart_changed(counter: Counter, buyer: Organisation, message: str, category: str = "success"):

@@ -4,9 +4,10 @@ to the role's blueprint.
 A `Counter` says who buys (`find_buyer`, from the URL's path values, scoped to the caller: a
 service's NotFound becomes the 404 page), which checkout service places the order (`place`: the
 shared checkout, approval.place_order, or the role's thin wrapper around it), where its pages
-are (`routes`: action → (URL rule, endpoint), the role's URLs and endpoint names), and which
-templates show them (`Pages`). The views in catalog_views, cart_views and checkout are the same
-for every counter."""
+are (`routes`: action → (URL rule, endpoint), the role's URLs and endpoint names; an action
+left out is not offered), and which templates show them (`Pages`: the role's pages extend the
+role's layout and include the shared fragments). The views in catalog_views, cart_views and
+checkout are the same for every counter."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,6 @@ from flask import Blueprint, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.models import Organisation, Product
-
-ACTIONS = ("catalog", "cart", "cart_add", "cart_line_update", "cart_line_remove", "checkout")
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,6 @@ class Counter:
     changed prices; page_extras / cart_extras: the role's own additions to the catalog page and
     to the cart (the rep's usual products, the dealer's reorder suggestions)."""
     blueprint: str
-    layout: str
     routes: dict[str, tuple[str, str]]
     order_detail: str
     find_buyer: Callable[..., Organisation]
@@ -94,8 +92,7 @@ class Counter:
         return catalog
 
     def checkout_label(self, buyer: Organisation, changed: bool) -> str:
-        label = self.checkout_labels[1 if changed else 0]
-        return str(label) % {"name": buyer.name} if "%(name)s" in str(label) else str(label)
+        return str(self.checkout_labels[1 if changed else 0]) % {"name": buyer.name}
 
 
 def thumb_url(product: Product) -> str | None:
@@ -112,12 +109,19 @@ def register(bp: Blueprint, counter: Counter) -> None:
 
     views = {"catalog": catalog_views.catalog_page, "cart": cart_views.cart_page,
              "cart_add": catalog_views.cart_add, "cart_line_update": cart_views.cart_line_update,
-             "cart_line_remove": cart_views.cart_line_remove, "checkout": checkout.checkout}
+             "cart_line_remove": cart_views.cart_line_remove, "checkout": checkout.checkout,
+             "order_again": cart_views.order_again}
     methods = {"catalog": ["GET"], "cart": ["GET"]}
     for action, (rule, endpoint) in counter.routes.items():
-        view = views[action]
+        bp.add_url_rule(rule, endpoint, _bound(views[action], counter, endpoint), methods=methods.get(action, ["POST"]))
 
-        def bound(_view=view, **path):
-            return _view(counter, **path)
 
-        bp.add_url_rule(rule, endpoint, bound, methods=methods.get(action, ["POST"]))
+def _bound(view: Callable, counter: Counter, name: str) -> Callable:
+    """The view with the role's counter, under the endpoint's name (the path values pass through)."""
+
+    def bound(**path):
+        return view(counter, **path)
+
+    bound.__name__ = bound.__qualname__ = name
+    bound.__doc__ = view.__doc__
+    return bound
