@@ -11,7 +11,8 @@ COUNTER = Counter(
     routes={"catalog": ("/catalog", "catalog"), "cart": ("/cart", "cart_page"), "cart_add": ("/cart/add", "cart_add"),
             "cart_line_update": ("/cart/lines/<int:line_id>", "cart_line_update"),
             "cart_line_remove": ("/cart/lines/<int:line_id>/remove", "cart_line_remove"),
-            "checkout": ("/cart/checkout", "checkout"), "order_again": ("/orders/<int:order_id>/reorder", "order_again")},
+            "checkout": ("/cart/checkout", "checkout"),
+            "order_again": ("/orders/<int:order_id>/reorder", "order_again")},
     order_detail="order_detail", find_buyer=current_org, place=approval.place_order,
     pages=Pages(catalog="retailer/catalog.html", cart="retailer/cart.html", badge="retailer/_cart_badge.html"))
 

@@ -65,9 +65,9 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
     form.set_categories(listing.categories, str(get_locale()))
     shown = {p.id for p in listing.page.items}
     page_errors = list(page_errors) + [m for pid, m in (row_errors or {}).items() if pid not in shown]
-    context = dict(form=form, listing=listing, pager_args=dict(counter.buyer_args(buyer), **form.params()),
-                   page_errors=page_errors,
-                   cart_count=listing.cart_count, search_url=counter.url("catalog", buyer),
+    context = dict(form=form, listing=listing, page_errors=page_errors, cart_count=listing.cart_count,
+                   search_url=counter.url("catalog", buyer),
+                   pager_args=dict(counter.buyer_args(buyer), **form.params()),
                    **row_context(counter, buyer, back_url, row_errors=row_errors, row_values=row_values))
     if not wants_fragment():
         if counter.page_extras:
