@@ -18,6 +18,7 @@ from app.services.inventory.alerts import scan_stock_alerts
 from app.services.core.redis_conn import redis_connection
 from tests import factories
 from tests.builders_stock import stock, warehouse
+from tests.builders_lifecycle import shown
 
 
 @pytest.fixture
@@ -43,11 +44,11 @@ def test_one_notice_per_product_and_warehouse_until_it_recovers(shop, world):
     result = scan_stock_alerts()
     db.session.commit()
     assert result.opened == {"low_stock": 2, "near_expiry": 0}
-    [dealer_notice] = _notices(dealer_user)
+    [dealer_notice] = map(shown, _notices(dealer_user))
     assert "橙汁" in dealer_notice.title and "杭州仓" in dealer_notice.title
     assert "可用 10，再订货点 12" in dealer_notice.body
     assert dealer_notice.link == f"/dealer/stock/{shop['dealer_wh'].id}/{shop['product'].id}"
-    [admin_notice] = _notices(admin)
+    [admin_notice] = map(shown, _notices(admin))
     assert "华东DC" in admin_notice.title and admin_notice.link.startswith("/admin/stock/")
     assert _notices(admin_without_stock) == [] and _notices(world.users["dealer_b"]) == []
 
@@ -73,7 +74,7 @@ def test_near_expiry_notice(shop, world):
     result = scan_stock_alerts(expiry_window_days=30)
     db.session.commit()
     assert result.opened["near_expiry"] == 1
-    titles = [n.title for n in _notices(world.users["dealer"])]
+    titles = [shown(n).title for n in _notices(world.users["dealer"])]
     assert any(t.startswith("临期库存") for t in titles)
 
 
@@ -171,7 +172,7 @@ def test_notification_pages(shop, login_as, world):
     assert 'id="notifications"' in fragment and "<html" not in fragment
     notice = _notices(world.users["dealer"])[0]
     follow = c.post(f"/dealer/notifications/{notice.id}/read", {"follow": "1"})
-    assert follow.status_code == 303 and follow.headers["Location"] == notice.link
+    assert follow.status_code == 303 and follow.headers["Location"] == shown(notice).link
     assert notifications.unread_count(world.users["dealer"]) == 0
     assert c.hx_get("/dealer/notifications/badge").get_data(as_text=True).strip() == ""
     admin_notice = _notices(world.users["admin"])[0]
@@ -183,7 +184,7 @@ def test_notification_pages(shop, login_as, world):
 
 def test_notify_dedupes_per_user(world):
     audience = notifications.Audience(world.orgs["dealer"].id, "dealer")
-    first = notifications.notify(audience, kind="test", title="甲", dedupe_key="k1")
-    second = notifications.notify(audience, kind="test", title="甲", dedupe_key="k1")
+    first = notifications.notify(audience, kind="test", message="plain", params={"title": "甲"}, dedupe_key="k1")
+    second = notifications.notify(audience, kind="test", message="plain", params={"title": "甲"}, dedupe_key="k1")
     db.session.commit()
     assert len(first) == 1 and second == []
