@@ -1,6 +1,8 @@
 """Low-stock and near-expiry alerts: one notice per product and warehouse until it recovers,
 the right recipients, e-mail through SMTP when configured, the command, the schedule, and the
 notification pages."""
+import email
+import email.policy
 import socketserver
 import threading
 
@@ -142,7 +144,7 @@ def smtp_server(app):
     server.server_close()
 
 
-def test_email_copies_go_out_after_the_commit(shop, world, smtp_server):
+def test_email_copies_go_out_after_the_commit(shop, world, smtp_server, app):
     world.users["dealer"].email = "dealer@example.com"
     db.session.commit()
     scan_stock_alerts()
@@ -153,6 +155,10 @@ def test_email_copies_go_out_after_the_commit(shop, world, smtp_server):
         SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     [message] = smtp_server.messages
     assert b"dealer@example.com" in message
+    mail = email.message_from_bytes(message, policy=email.policy.default)
+    content = mail.get_content()  # in the default language, with an absolute link made by the job
+    assert mail["Subject"].startswith("库存低于再订货点") and "可用 10，再订货点 12" in content
+    assert f"{app.config['PUBLIC_URL']}/dealer/stock/{shop['dealer_wh'].id}/{shop['product'].id}" in content
     notice = _notices(world.users["dealer"])[0]
     db.session.refresh(notice)
     assert notice.emailed_at is not None
