@@ -80,7 +80,7 @@ def worker(queues: tuple[str, ...], burst: bool, simple: bool) -> None:
     every forked job starts warm."""
     from app.services.documents import pdf as document_pdf
     from app.services.documents.requests import requeue_stale_documents
-    from jobs.queue import run_worker
+    from app.queue import run_worker
 
     if current_app.config.get("REDIS_URL"):
         requeued = requeue_stale_documents()

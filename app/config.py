@@ -71,6 +71,8 @@ class Config:
     MAIL_SERVER = os.environ.get("SMTP_HOST") or None
     MAIL_PORT = int(os.environ.get("SMTP_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@lianying.local")
+    # The site's address as people reach it: the links in e-mails (made outside any request).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:5000")
 
 
 class DevelopmentConfig(Config):

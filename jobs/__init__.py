@@ -1,2 +1,2 @@
 """RQ job functions, one module per family. Each job runs in its own app context (see
-jobs.queue.AppContextJob); jobs receive ids, never ORM objects, and are safe to run twice."""
+app.queue.AppContextJob); jobs receive ids, never ORM objects, and are safe to run twice."""

@@ -1,6 +1,6 @@
 """Document jobs: build an order's invoice / delivery note / order sheet, or a pick list.
 
-They take ids, run in an app context (jobs.queue.AppContextJob) and are safe to run twice or
+They take ids, run in an app context (app.queue.AppContextJob) and are safe to run twice or
 at once: the document row is claimed with one UPDATE, the invoice number is issued once
 (app.services.credit.invoicing), and a ready document is left alone. Like a view, a job commits:
 the claim first (so the page shows "running"), then the invoice, then the file."""

@@ -24,7 +24,7 @@ def scan_stock_alerts_job(expiry_window_days: int | None = None) -> str:
 
 
 def enqueue_scan(expiry_window_days: int | None = None) -> str:
-    from jobs.queue import AppContextJob
+    from app.queue import AppContextJob
 
     queue = Queue("default", connection=redis_connection(), job_class=AppContextJob)
     return queue.enqueue(scan_stock_alerts_job, expiry_window_days, job_timeout=1800).id

@@ -227,9 +227,10 @@ def other_count(o: Other):
 
 def other_notification(o: Other):
     """A notification held by the other user of the same role."""
-    notice = make("Notification", user_id=o.user.id, org_id=o.user.org_id, audience=o.role,
-                  kind="stock.low_stock", title=f"成都库存告急{next(_seq)}")
-    o.hide(notice.title)
+    title = f"成都库存告急{next(_seq)}"
+    notice = make("Notification", user_id=o.user.id, org_id=o.user.org_id, role=o.role,
+                  kind="stock.low_stock", message="plain", params={"title": title, "body": ""})
+    o.hide(title)
     return notice
 
 

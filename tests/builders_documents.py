@@ -43,7 +43,7 @@ def run_queued_jobs(app) -> None:
     """With Redis, work the queue in this process until it is empty: a real RQ worker, retries
     included. Without Redis the jobs already ran inline after the commit."""
     if app.config.get("REDIS_URL"):
-        from jobs.queue import run_worker
+        from app.queue import run_worker
 
         run_worker(["default"], burst=True, simple=True)
     db.session.expire_all()

@@ -63,6 +63,16 @@ def status_audits(order_id: int) -> int:
         AuditEvent.action == "order.status", AuditEvent.entity_id == order_id))
 
 
+def shown(notice: Notification):
+    """The notice as its reader sees it (title, body, link), in the current language."""
+    from flask import current_app
+
+    from app.web.shared.notifications.views import shown as shown_notice
+
+    with current_app.test_request_context():
+        return shown_notice(notice)
+
+
 def notices_for(user: User, kind: str | None = None) -> list[Notification]:
     query = select(Notification).where(Notification.user_id == user.id)
     if kind:

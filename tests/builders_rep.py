@@ -49,9 +49,12 @@ def target(rep: User, month: date, target_fen: int) -> RepTarget:
     return row
 
 
-def notification(user: User, title: str | None = None, link: str = "", read: bool = False) -> Notification:
-    row = Notification(user_id=user.id, org_id=user.org_id, audience=user.role, kind="test.notice",
-                       title=title or f"测试通知{next(_seq)}", body="正文", link=link,
+def notification(user: User, title: str | None = None, about=None, read: bool = False) -> Notification:
+    """A notice stored as written (message "plain"), about `about` (a notifications.Subject)."""
+    row = Notification(user_id=user.id, org_id=user.org_id, role=user.role, kind="test.notice", message="plain",
+                       params={"title": title or f"测试通知{next(_seq)}", "body": "正文"},
+                       subject=about.kind if about else None, subject_id=about.id if about else None,
+                       subject_scope_id=about.scope_id if about else None,
                        read_at=datetime.now(timezone.utc) if read else None)
     db.session.add(row)
     db.session.flush()

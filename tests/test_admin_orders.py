@@ -101,7 +101,7 @@ def test_reject_with_a_reason_notifies_the_buyer(desk, held, world):
     response = desk.post(f"/admin/orders/{held.id}/reject", {"note": "额度不足，请先付款", "seen": "on_hold"})
     assert response.status_code == 303 and status_of(held) == "rejected"
     [notice] = b.notices_for(world.users["dealer"], "order_status")
-    assert "已拒绝" in notice.title and notice.body == "额度不足，请先付款"
+    assert "已拒绝" in b.shown(notice).title and b.shown(notice).body == "额度不足，请先付款"
 
 
 def test_a_decision_on_a_page_that_is_out_of_date_is_refused(desk, held):

@@ -46,7 +46,7 @@ def test_an_order_passing_every_rule_is_approved_by_the_system(shop, world):
     assert order.status == "approved"
     assert b.events_of(order.id) == [(None, "submitted", user.id, ""), ("submitted", "approved", None, "自动审核")]
     assert reasons(order) == []
-    assert [n.title for n in b.notices_for(user)] == [f"订单 {order.number}：已审核"]
+    assert [b.shown(n).title for n in b.notices_for(user)] == [f"订单 {order.number}：已审核"]
     assert b.notices_for(world.users["dealer"], "order_review") == []
 
 
@@ -57,7 +57,8 @@ def test_a_customer_on_hold_waits_with_the_reason_and_the_seller_is_told(shop, w
     assert order.status == "on_hold" and reasons(order) == ["on_hold"]
     assert b.events_of(order.id)[-1] == ("submitted", "on_hold", None, "待人工审核：客户已暂停")
     [notice] = b.notices_for(world.users["dealer"], "order_review")
-    assert notice.link == f"/dealer/orders/{order.id}" and order.number in notice.title and "账款争议" in notice.body
+    shown = b.shown(notice)
+    assert shown.link == f"/dealer/orders/{order.id}" and order.number in shown.title and "账款争议" in shown.body
     assert b.notices_for(world.users["dealer_b"]) == []
 
 
@@ -68,7 +69,7 @@ def test_a_dealer_over_its_credit_limit_waits_and_the_brands_order_desk_is_told(
     assert order.seller_id == world.brand.id and order.status == "on_hold"
     assert reasons(order) == ["credit_limit"]
     [notice] = b.notices_for(world.users["admin"], "order_review")
-    assert notice.link == f"/admin/orders/{order.id}" and "超出信用额度" in notice.title
+    assert b.shown(notice).link == f"/admin/orders/{order.id}" and "超出信用额度" in b.shown(notice).title
     assert b.notices_for(world.users["admin_b"]) == []  # no "orders" permission
 
 
@@ -161,7 +162,7 @@ def test_with_automatic_approval_off_orders_wait_and_the_seller_is_told(shop, wo
     order = b.checkout(user, retailer, [(factories.product(), 1)]).order
     assert order.status == "submitted" and reasons(order) == []
     [notice] = b.notices_for(world.users["dealer"], "order_review")
-    assert notice.title == f"新订单 {order.number} 待审核"
+    assert b.shown(notice).title == f"新订单 {order.number} 待审核"
 
 
 def test_several_failed_rules_are_all_listed(shop, world):

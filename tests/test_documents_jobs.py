@@ -16,7 +16,7 @@ from app.services.credit.invoicing import ensure_invoice
 from app.services.core.redis_conn import redis_connection
 from app.services.core.clock import LOCAL
 from jobs.documents import build_order_document
-from jobs.queue import enqueue_after_commit
+from app.queue import enqueue_after_commit
 from tests import builders_documents
 from tests.builders_documents import order_with_lines, run_queued_jobs
 

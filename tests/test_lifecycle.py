@@ -47,7 +47,7 @@ def test_allowed_transition_moves_records_audits_and_notifies(sale, world, curre
     assert b.events_of(order.id)[-1] == (current, to, actor.id, "说明")
     assert b.status_audits(order.id) == 1
     [notice] = b.notices_for(world.users["retailer"], "order_status")
-    assert notice.link == f"/retailer/orders/{order.id}" and order.number in notice.title
+    assert b.shown(notice).link == f"/retailer/orders/{order.id}" and order.number in b.shown(notice).title
 
 
 @pytest.mark.parametrize("current, to", REFUSED_PAIRS, ids=[f"{a}->{t}" for a, t in REFUSED_PAIRS])
@@ -146,7 +146,7 @@ def test_a_replenishment_notice_links_to_the_dealers_replenishment_page(world):
     order = b.order(world.orgs["dealer"], world.brand, [(factories.product(), 5)])
     lifecycle.transition(order.id, "approved", None)
     [notice] = b.notices_for(world.users["dealer"], "order_status")
-    assert notice.link == f"/dealer/replenishment/orders/{order.id}"
+    assert b.shown(notice).link == f"/dealer/replenishment/orders/{order.id}"
 
 
 # --- the parties' actions ----------------------------------------------------------------------

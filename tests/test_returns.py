@@ -12,6 +12,7 @@ from app.services.fulfilment import returns
 from app.services.core.errors import DomainError, NotFound
 from app.services.ordering.lifecycle import TransitionRefused
 from tests import builders_fulfilment as f
+from tests.builders_lifecycle import shown
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_the_retailer_asks_and_the_dealer_is_told(world, setup):
     assert request.amount_fen == 3 * a.unit_price_fen
     assert [(line.order_line_id, line.qty) for line in request.lines] == [(a.id, 3)]
     [notice] = db.session.scalars(select(Notification).where(Notification.kind == "return_requested")).all()
-    assert notice.user_id == world.users["dealer"].id and notice.link == f"/dealer/returns/{request.id}"
+    assert notice.user_id == world.users["dealer"].id and shown(notice).link == f"/dealer/returns/{request.id}"
 
 
 def test_quantities_are_limited_to_delivered_minus_returned(world):
@@ -108,7 +109,7 @@ def test_accepting_restocks_the_shipped_lot_and_credits_the_buyer(world, setup):
     [note] = f.credit_notes(order)
     assert note.reason == "return" and note.amount_fen == 4 * a.unit_price_fen and done.credit_note_id == note.id
     [notice] = db.session.scalars(select(Notification).where(Notification.kind == "return_decided")).all()
-    assert notice.user_id == world.users["retailer"].id and "已接受" in notice.title
+    assert notice.user_id == world.users["retailer"].id and "已接受" in shown(notice).title
 
 
 def test_a_written_off_return_comes_back_and_goes_out_again(world, setup):

@@ -11,6 +11,7 @@ from app.services.fulfilment import shipping
 from app.services.core.errors import DomainError, NotFound
 from app.services.ordering.lifecycle import TransitionRefused
 from tests import builders_fulfilment as f
+from tests.builders_lifecycle import shown
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_partial_shipments_go_through_picking_and_the_last_one_ships(world, good
     db.session.commit()
     assert not second.complete and f.status_of(order) == "picking"
     notices = db.session.scalars(select(Notification).where(Notification.kind == "order_shipment")).all()
-    assert len(notices) == 1 and second.shipment.number in notices[0].body  # a later part still tells the buyer
+    assert len(notices) == 1 and second.shipment.number in shown(notices[0]).body  # a later part still tells the buyer
 
     last = shipping.ship(order.seller_id, order.id, dealer, carrier="自有车辆",
                          quantities={order.lines[0].id: 2, order.lines[1].id: 3})

@@ -1,6 +1,8 @@
 """Low-stock and near-expiry alerts: one notice per product and warehouse until it recovers,
 the right recipients, e-mail through SMTP when configured, the command, the schedule, and the
 notification pages."""
+import email
+import email.policy
 import socketserver
 import threading
 
@@ -18,6 +20,7 @@ from app.services.inventory.alerts import scan_stock_alerts
 from app.services.core.redis_conn import redis_connection
 from tests import factories
 from tests.builders_stock import stock, warehouse
+from tests.builders_lifecycle import shown
 
 
 @pytest.fixture
@@ -43,11 +46,11 @@ def test_one_notice_per_product_and_warehouse_until_it_recovers(shop, world):
     result = scan_stock_alerts()
     db.session.commit()
     assert result.opened == {"low_stock": 2, "near_expiry": 0}
-    [dealer_notice] = _notices(dealer_user)
+    [dealer_notice] = map(shown, _notices(dealer_user))
     assert "橙汁" in dealer_notice.title and "杭州仓" in dealer_notice.title
     assert "可用 10，再订货点 12" in dealer_notice.body
     assert dealer_notice.link == f"/dealer/stock/{shop['dealer_wh'].id}/{shop['product'].id}"
-    [admin_notice] = _notices(admin)
+    [admin_notice] = map(shown, _notices(admin))
     assert "华东DC" in admin_notice.title and admin_notice.link.startswith("/admin/stock/")
     assert _notices(admin_without_stock) == [] and _notices(world.users["dealer_b"]) == []
 
@@ -73,7 +76,7 @@ def test_near_expiry_notice(shop, world):
     result = scan_stock_alerts(expiry_window_days=30)
     db.session.commit()
     assert result.opened["near_expiry"] == 1
-    titles = [n.title for n in _notices(world.users["dealer"])]
+    titles = [shown(n).title for n in _notices(world.users["dealer"])]
     assert any(t.startswith("临期库存") for t in titles)
 
 
@@ -141,7 +144,7 @@ def smtp_server(app):
     server.server_close()
 
 
-def test_email_copies_go_out_after_the_commit(shop, world, smtp_server):
+def test_email_copies_go_out_after_the_commit(shop, world, smtp_server, app):
     world.users["dealer"].email = "dealer@example.com"
     db.session.commit()
     scan_stock_alerts()
@@ -152,6 +155,10 @@ def test_email_copies_go_out_after_the_commit(shop, world, smtp_server):
         SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
     [message] = smtp_server.messages
     assert b"dealer@example.com" in message
+    mail = email.message_from_bytes(message, policy=email.policy.default)
+    content = mail.get_content()  # in the default language, with an absolute link made by the job
+    assert mail["Subject"].startswith("库存低于再订货点") and "可用 10，再订货点 12" in content
+    assert f"{app.config['PUBLIC_URL']}/dealer/stock/{shop['dealer_wh'].id}/{shop['product'].id}" in content
     notice = _notices(world.users["dealer"])[0]
     db.session.refresh(notice)
     assert notice.emailed_at is not None
@@ -171,7 +178,7 @@ def test_notification_pages(shop, login_as, world):
     assert 'id="notifications"' in fragment and "<html" not in fragment
     notice = _notices(world.users["dealer"])[0]
     follow = c.post(f"/dealer/notifications/{notice.id}/read", {"follow": "1"})
-    assert follow.status_code == 303 and follow.headers["Location"] == notice.link
+    assert follow.status_code == 303 and follow.headers["Location"] == shown(notice).link
     assert notifications.unread_count(world.users["dealer"]) == 0
     assert c.hx_get("/dealer/notifications/badge").get_data(as_text=True).strip() == ""
     admin_notice = _notices(world.users["admin"])[0]
@@ -183,7 +190,7 @@ def test_notification_pages(shop, login_as, world):
 
 def test_notify_dedupes_per_user(world):
     audience = notifications.Audience(world.orgs["dealer"].id, "dealer")
-    first = notifications.notify(audience, kind="test", title="甲", dedupe_key="k1")
-    second = notifications.notify(audience, kind="test", title="甲", dedupe_key="k1")
+    first = notifications.notify(audience, kind="test", message="plain", params={"title": "甲"}, dedupe_key="k1")
+    second = notifications.notify(audience, kind="test", message="plain", params={"title": "甲"}, dedupe_key="k1")
     db.session.commit()
     assert len(first) == 1 and second == []

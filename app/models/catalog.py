@@ -1,7 +1,6 @@
 """Categories, products, product images and visibility rules."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, CheckConstraint, Date, ForeignKey, Integer, LargeBinary, String,
@@ -9,12 +8,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, Date, ForeignKey, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
-
-
-class ProductStatus(str, enum.Enum):
-    DRAFT = "draft"
-    ACTIVE = "active"
-    DISCONTINUED = "discontinued"
+from app.models.vocabulary import ProductStatus  # noqa: F401 (re-exported)
 
 
 TAX_RATES = (13, 9)

@@ -6,7 +6,6 @@ payment_terms_days); `CreditProfile` adds what the brand decides on top (retaile
 a manual hold). How the numbers are computed is written once, in app/services/credit/limits.py."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text,
@@ -14,18 +13,9 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.vocabulary import PaymentMethod, CreditNoteReason  # noqa: F401 (re-exported)
 from app.models.billing import Invoice
 from app.models.org import Organisation
-
-
-class PaymentMethod(str, enum.Enum):
-    """How an invoice is settled. bank_transfer and cod bring money in; prepayment draws on the
-    customer's prepayment wallet; credit draws on the unused amount of its credit notes."""
-
-    BANK_TRANSFER = "bank_transfer"
-    COD = "cod"
-    PREPAYMENT = "prepayment"
-    CREDIT = "credit"
 
 
 CASH_METHODS = (PaymentMethod.BANK_TRANSFER.value, PaymentMethod.COD.value)
@@ -121,13 +111,6 @@ class PrepaymentEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class CreditNoteReason(str, enum.Enum):
-    SHORT_DELIVERY = "short_delivery"
-    DAMAGED = "damaged"
-    RETURN = "return"
-    ADJUSTMENT = "adjustment"
 
 
 class CreditNote(Base):

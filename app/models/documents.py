@@ -5,32 +5,18 @@ The row is the job's memory: its status is what the order page polls, `attempts`
 any web host can serve it (a few tens of kB each)."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.vocabulary import DocumentKind, DocumentStatus  # noqa: F401 (re-exported)
 from app.models.ordering import Order
-
-
-class DocumentKind(str, enum.Enum):
-    INVOICE = "invoice"              # 销售发票
-    DELIVERY_NOTE = "delivery_note"  # 送货单
-    ORDER_SHEET = "order_sheet"      # 订货单
-    PICK_LIST = "pick_list"          # 拣货单, for a set of orders
 
 
 ORDER_DOCUMENT_KINDS = (DocumentKind.INVOICE.value, DocumentKind.DELIVERY_NOTE.value,
                         DocumentKind.ORDER_SHEET.value)
-
-
-class DocumentStatus(str, enum.Enum):
-    PENDING = "pending"  # waiting for a worker (first run or a retry)
-    RUNNING = "running"  # a worker claimed it at started_at
-    READY = "ready"      # pdf holds the file
-    FAILED = "failed"    # retries used up; last_error says why
 
 
 class Document(Base):

@@ -8,13 +8,13 @@ short − damaged; returnable = delivered − what returns requested or accepted
 The rules live in app/services/fulfilment/shipping.py, delivery.py and returns.py."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.vocabulary import SignOffMethod, DiscrepancyKind, ReturnStatus, ReturnDisposition  # noqa: F401 (re-exported)
 from app.models.catalog import Product
 from app.models.ordering import Order, OrderLine
 
@@ -102,11 +102,6 @@ class DeliveryCode(Base):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SignOffMethod(str, enum.Enum):
-    PORTAL = "portal"  # the retailer confirmed receipt in its portal
-    CODE = "code"      # the seller entered the code the retailer gave the driver
-
-
 class DeliverySignOff(Base):
     """The buyer received the order (once per order), with what was short or damaged."""
 
@@ -121,11 +116,6 @@ class DeliverySignOff(Base):
 
     discrepancies: Mapped[list[DeliveryDiscrepancy]] = relationship(
         back_populates="sign_off", order_by="DeliveryDiscrepancy.id", cascade="all, delete-orphan")
-
-
-class DiscrepancyKind(str, enum.Enum):
-    SHORT = "short"
-    DAMAGED = "damaged"
 
 
 class DeliveryDiscrepancy(Base):
@@ -148,17 +138,6 @@ class DeliveryDiscrepancy(Base):
 
     sign_off: Mapped[DeliverySignOff] = relationship(back_populates="discrepancies")
     order_line: Mapped[OrderLine] = relationship()
-
-
-class ReturnStatus(str, enum.Enum):
-    REQUESTED = "requested"
-    ACCEPTED = "accepted"
-    REFUSED = "refused"
-
-
-class ReturnDisposition(str, enum.Enum):
-    RESTOCK = "restock"      # back into the lot it was shipped from, sellable again
-    WRITE_OFF = "write_off"  # received back, then taken out of stock (damaged, unsellable)
 
 
 class ReturnRequest(Base):

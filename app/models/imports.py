@@ -2,19 +2,13 @@
 stay here between the preview and the confirm, so nothing is written before the user agrees."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
-
-
-class ImportStatus(str, enum.Enum):
-    PENDING = "pending"
-    APPLIED = "applied"
-    DISCARDED = "discarded"
+from app.models.vocabulary import ImportStatus  # noqa: F401 (re-exported)
 
 
 class ImportBatch(Base):

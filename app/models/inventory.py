@@ -12,7 +12,6 @@ recompute balances and lots from it.
 """
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String,
@@ -20,21 +19,9 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, Forei
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.vocabulary import MovementKind, TransferStatus  # noqa: F401 (re-exported)
 from app.models.catalog import Product
 from app.models.org import Organisation, Region
-
-
-class MovementKind(str, enum.Enum):
-    RECEIPT = "receipt"
-    RESERVE = "reserve"
-    RELEASE = "release"
-    SHIP = "ship"
-    ADJUST = "adjust"
-    COUNT = "count"
-    TRANSFER_OUT = "transfer_out"
-    TRANSFER_IN = "transfer_in"
-    RETURN = "return"
-    EXPIRE = "expire"
 
 
 MOVEMENT_KINDS = tuple(k.value for k in MovementKind)
@@ -199,13 +186,6 @@ class ProductCost(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
     cost_fen: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
-class TransferStatus(str, enum.Enum):
-    CREATED = "created"
-    SHIPPED = "shipped"
-    RECEIVED = "received"
-    CANCELLED = "cancelled"
 
 
 class Transfer(Base):

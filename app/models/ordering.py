@@ -1,33 +1,15 @@
 """Carts, orders, their lines and status history."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.vocabulary import OrderStatus, OrderChannel  # noqa: F401 (re-exported)
 from app.models.catalog import Product
 from app.models.org import Organisation
-
-
-class OrderStatus(str, enum.Enum):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    PICKING = "picking"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    COMPLETED = "completed"
-    ON_HOLD = "on_hold"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-
-
-class OrderChannel(str, enum.Enum):
-    WEB = "web"
-    REP = "rep"
-    API = "api"
 
 
 class CartLine(Base):

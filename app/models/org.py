@@ -1,18 +1,12 @@
 """Organisations (the brand, dealers, retailers), the region tree and dealer territories."""
 from __future__ import annotations
 
-import enum
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
-
-
-class OrgKind(str, enum.Enum):
-    BRAND = "brand"
-    DEALER = "dealer"
-    RETAILER = "retailer"
+from app.models.vocabulary import OrgKind  # noqa: F401 (re-exported)
 
 
 # Retailer channels (渠道) and dealer tiers: price lists and visibility rules target them.

@@ -1,7 +1,6 @@
 """Login accounts: one role each, linked to an organisation; admins carry permissions."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -9,14 +8,8 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.vocabulary import Role  # noqa: F401 (re-exported)
 from app.models.org import Organisation
-
-
-class Role(str, enum.Enum):
-    ADMIN = "admin"
-    DEALER = "dealer"
-    RETAILER = "retailer"
-    REP = "rep"
 
 
 # What an admin may do; a user holds a subset (space separated in `permissions`).

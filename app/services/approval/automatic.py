@@ -255,14 +255,13 @@ def _store_reasons(order_id: int, reasons: list[HoldReason]) -> None:
 
 
 def _tell_seller(order: Order, reasons: list[HoldReason]) -> None:
-    if reasons:
-        labels = "、".join(str(REASON_LABELS.get(r.code, r.code)) for r in reasons)
-        title = _("订单 %(n)s 待审核：%(reasons)s", n=order.number, reasons=labels)
+    if reasons:  # the reasons' labels in the reader's language; their details as stored
+        lifecycle.notify_seller(order, kind="order_review", message="order.review", dedupe="review",
+                                params={"n": order.number, "reasons": [r.code for r in reasons],
+                                        "note": [r.message for r in reasons]})
     else:
-        title = _("新订单 %(n)s 待审核", n=order.number)
-    body = "\n".join(r.message for r in reasons) or _("%(buyer)s，%(n)d 种商品。", buyer=order.buyer.name,
-                                                         n=order.line_count)
-    lifecycle.notify_seller(order, kind="order_review", title=title, body=body, dedupe="review")
+        lifecycle.notify_seller(order, kind="order_review", message="order.review_new", dedupe="review",
+                                params={"n": order.number, "buyer": order.buyer.name, "lines": order.line_count})
 
 
 def recheck(seller_id: int, order_id: int, actor: User) -> Review:

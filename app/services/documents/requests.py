@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.queue import enqueue_after_commit
 from app.models import (ORDER_DOCUMENT_KINDS, Document, DocumentKind, DocumentStatus, Order, Role, User,
                         utcnow)
 from app.services.documents.pdf import normalise_lots
@@ -197,17 +198,15 @@ def retry_document(document_id: int) -> Document:
 
 
 def enqueue_build(document: Document, replace_started: bool) -> None:
-    from jobs.documents import build_order_document, build_pick_list  # jobs import this module
-    from jobs.queue import enqueue_after_commit
-
     timeout = current_app.config["DOCUMENT_JOB_TIMEOUT"]
     if document.order_id is not None:
-        enqueue_after_commit(build_order_document, document.kind, document.order_id,
+        enqueue_after_commit("jobs.documents.build_order_document", document.kind, document.order_id,
                              job_id=job_id_for(document.kind, document.order_id), timeout=timeout,
                              replace_started=replace_started)
     else:
-        enqueue_after_commit(build_pick_list, document.id, job_id=job_id_for(document.kind, document.id),
-                             timeout=timeout, replace_started=replace_started)
+        enqueue_after_commit("jobs.documents.build_pick_list", document.id,
+                             job_id=job_id_for(document.kind, document.id), timeout=timeout,
+                             replace_started=replace_started)
 
 
 # ---- the job's side ------------------------------------------------------------------------

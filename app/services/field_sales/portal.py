@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, desc, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -259,13 +257,11 @@ def place_order_for_retailer(rep: User, retailer_id: int, idempotency_key: str, 
 
 
 def _tell_retailer(rep: User, order: Order) -> None:
-    link = current_app.url_map.bind("localhost").build("retailer.order_detail", {"order_id": order.id})
-    # Stored once for every reader, so in the site's default language, like the job notices.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        title = _("业务员 %(name)s 为您下了订单 %(number)s", name=rep.display_name or rep.username, number=order.number)
-        body = _("共 %(n)d 种商品，合计 ¥%(total)s。", n=order.line_count, total=yuan_text(order.total_fen))
     notifications.notify(notifications.Audience(order.buyer_id, "retailer"), kind="order.placed_by_rep",
-                         title=title, body=body, link=link, dedupe_key=f"order:{order.id}:placed-by-rep")
+                         message="order.placed_by_rep",
+                         params={"name": rep.display_name or rep.username, "number": order.number,
+                                 "n": order.line_count, "total": yuan_text(order.total_fen)},
+                         about=notifications.Subject("order", order.id), dedupe_key=f"order:{order.id}:placed-by-rep")
 
 
 # -- ordering on a retailer's behalf -------------------------------------------------------

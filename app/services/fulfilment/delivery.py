@@ -137,10 +137,10 @@ def _checked_discrepancies(lines: list[LineProgress], found: dict[tuple[int, str
 def _check_signable(order: Order, seen: str | None) -> None:
     if seen and order.status != seen:
         raise lifecycle.TransitionRefused(_("订单状态已变为“%(now)s”，请刷新后查看。",
-                                            now=lifecycle.STATUS_LABELS[order.status]))
+                                            now=OrderStatus.label_of(order.status)))
     if order.status != S.SHIPPED.value:
         raise lifecycle.TransitionRefused(_("订单当前状态为“%(now)s”，全部发货后才能签收。",
-                                            now=lifecycle.STATUS_LABELS[order.status]))
+                                            now=OrderStatus.label_of(order.status)))
 
 
 def _clean_note(note: str | None) -> str:

@@ -18,7 +18,6 @@ settles the order's invoice. An order shipped without stock in the system moves 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -37,10 +36,8 @@ from app.services.inventory.orders import receive_return
 S = OrderStatus
 RETURNABLE_STATUSES = frozenset({S.DELIVERED.value, S.COMPLETED.value})
 MAX_TEXT = 500
-STATUS_LABELS = {ReturnStatus.REQUESTED.value: _l("待处理"), ReturnStatus.ACCEPTED.value: _l("已接受"),
-                 ReturnStatus.REFUSED.value: _l("已拒绝")}
-DISPOSITION_LABELS = {ReturnDisposition.RESTOCK.value: _l("退回库存"),
-                      ReturnDisposition.WRITE_OFF.value: _l("报废（不入可售库存）")}
+STATUS_LABELS = ReturnStatus.labels()  # the vocabulary's maps (app/models/vocabulary.py)
+DISPOSITION_LABELS = ReturnDisposition.labels()
 
 
 def _text(value: str | None, field: str, required: str | None = None) -> str:
@@ -89,23 +86,16 @@ def request_return(buyer_id: int, order_id: int, actor_id: int, reason: str, qua
     return request
 
 
-def _path(endpoint: str, **values) -> str:
-    """A page's path, also outside a request (like lifecycle.order_path)."""
-    from flask import current_app
-
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
 def _notify_seller(request: ReturnRequest, order: Order) -> None:
     """The dealer decides on the return's own page; the brand on its order page."""
-    from app.services.notifications import Audience, notify
+    from app.services.notifications import Audience, Subject, notify
 
-    title = _("订单 %(n)s 申请退货 %(r)s", n=order.number or order.id, r=request.number)
+    params = {"n": order.number or str(order.id), "r": request.number, "note": request.reason}
     if order.seller.kind == "dealer":
-        notify(Audience(order.seller_id, "dealer"), kind="return_requested", title=title, body=request.reason,
-               link=_path("dealer.return_detail", return_id=request.id), dedupe_key=f"return:{request.id}:requested")
+        notify(Audience(order.seller_id, "dealer"), kind="return_requested", message="return.requested",
+               params=params, about=Subject("return", request.id), dedupe_key=f"return:{request.id}:requested")
     else:
-        lifecycle.notify_seller(order, kind="return_requested", title=title, body=request.reason,
+        lifecycle.notify_seller(order, kind="return_requested", message="return.requested", params=params,
                                 dedupe=f"return:{request.id}")
 
 
@@ -150,7 +140,7 @@ def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: st
     audit.record(actor_id, "return.accept", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
                  {"status": request.status, "disposition": disposition, "note": note,
                   "credit_note": credit_note.number if credit_note else None})
-    _notify_buyer(request, _("退货 %(n)s 已接受", n=request.number), note)
+    _notify_buyer(request, "return.accepted", note)
     db.session.flush()
     return request
 
@@ -161,7 +151,7 @@ def refuse_return(seller_id: int, return_id: int, actor_id: int, note: str) -> R
     _decide(request, ReturnStatus.REFUSED.value, actor_id, decision_note=note)
     audit.record(actor_id, "return.refuse", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
                  {"status": request.status, "note": note})
-    _notify_buyer(request, _("退货 %(n)s 未被接受", n=request.number), note)
+    _notify_buyer(request, "return.refused", note)
     return request
 
 
@@ -185,14 +175,14 @@ def _stock_back(request: ReturnRequest, order: Order, actor_id: int, disposition
             operations.adjust_lot(lot, -returned.qty, _("退货 %(n)s 报废", n=request.number), actor_id=actor_id)
 
 
-def _notify_buyer(request: ReturnRequest, title: str, body: str) -> None:
-    from app.services.notifications import Audience, notify
+def _notify_buyer(request: ReturnRequest, message: str, note: str) -> None:
+    from app.services.notifications import Audience, Subject, notify
 
     order = request.order
     if order.buyer.kind != "retailer":
         return
-    notify(Audience(order.buyer_id, "retailer"), kind="return_decided", title=title, body=body,
-           link=_path("retailer.returns_list"),
+    notify(Audience(order.buyer_id, "retailer"), kind="return_decided", message=message,
+           params={"n": request.number, "note": note}, about=Subject("return", request.id),
            dedupe_key=f"return:{request.id}:{request.status}")
 
 

@@ -70,10 +70,10 @@ def _check_text(value: str | None, field: str, limit: int, required_message: str
 def _check_shippable(order: Order, seen: str | None) -> None:
     if seen and order.status != seen:
         raise lifecycle.TransitionRefused(_("订单状态已变为“%(now)s”，请刷新后查看。",
-                                            now=lifecycle.STATUS_LABELS[order.status]))
+                                            now=OrderStatus.label_of(order.status)))
     if order.status not in SHIPPABLE:
         raise lifecycle.TransitionRefused(_("订单当前状态为“%(now)s”，不能发货。",
-                                            now=lifecycle.STATUS_LABELS[order.status]))
+                                            now=OrderStatus.label_of(order.status)))
     if remainder_cancellation(order.id) is not None:
         raise lifecycle.TransitionRefused(_("该订单剩余数量已取消，不能再发货。"))
 
@@ -221,11 +221,11 @@ def _shipment_note(shipment: Shipment, cancelled_reason: str) -> str:
 
 def _notify_partial(order: Order, shipment: Shipment) -> None:
     """A later partial shipment changes no status: tell the buyer anyway."""
-    from app.services.notifications import Audience, notify
+    from app.services.notifications import Audience, Subject, notify
 
-    if order.buyer.kind not in lifecycle.BUYER_PAGES:
+    if order.buyer.kind not in lifecycle.BUYER_ROLES:
         return
-    role, endpoint = lifecycle.BUYER_PAGES[order.buyer.kind]
-    notify(Audience(order.buyer_id, role), kind="order_shipment",
-           title=_("订单 %(n)s：又发出一批货", n=order.number or order.id), body=_shipment_note(shipment, ""),
-           link=lifecycle.order_path(endpoint, order.id), dedupe_key=f"shipment:{shipment.id}")
+    notify(Audience(order.buyer_id, lifecycle.BUYER_ROLES[order.buyer.kind]), kind="order_shipment",
+           message="order.shipment", params={"n": order.number or str(order.id), "shipment": shipment.number,
+                                             "carrier": shipment.carrier or "", "tracking": shipment.tracking_no or ""},
+           about=Subject("order", order.id), dedupe_key=f"shipment:{shipment.id}")

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 
 from app.extensions import db
 from app.models import Organisation, Product, ReorderRule, StockAlert, StockBalance, StockLot, Warehouse, utcnow
 from app.services.inventory.ledger import insert_ignoring_conflicts
-from app.services.notifications import Audience, Notice, notify_all
+from app.services.notifications import Audience, Notice, Subject, notify_all
 from app.services.core.clock import today_local
 
 LOW, NEAR_EXPIRY = "low_stock", "near_expiry"
@@ -122,7 +121,6 @@ def _notices(now, until: date) -> list[Notice]:
     expiring = base.add_columns(lots.c.first, lots.c.qty) \
         .join(lots, and_(lots.c.warehouse_id == alert.warehouse_id, lots.c.product_id == alert.product_id)) \
         .where(opened, alert.kind == NEAR_EXPIRY)
-    adapter = current_app.url_map.bind("localhost")  # links without a request (the job has none)
     notices = []
     for kind, query in ((LOW, low), (NEAR_EXPIRY, expiring)):
         for alert_id, episode, w, p, warehouse_name, owner_id, owner_kind, product, x, y in db.session.execute(query):
@@ -130,13 +128,11 @@ def _notices(now, until: date) -> list[Notice]:
             audience = Audience(owner_id, "admin", "stock") if brand else Audience(owner_id, "dealer")
             place = f"{product} @ {warehouse_name}"
             if kind == LOW:
-                title = _("库存低于再订货点：%(what)s", what=place)
-                body = _("可用 %(a)d，再订货点 %(r)d。", a=x, r=y)
+                params = {"what": place, "a": int(x or 0), "r": int(y or 0)}
             else:
-                title = _("临期库存：%(what)s", what=place)
-                body = _("%(q)d 件将于 %(d)s 前到期。", q=int(y or 0), d=str(x))
-            link = adapter.build(("admin" if brand else "dealer") + ".stock_product", {"warehouse_id": w, "product_id": p})
-            notices.append(Notice(audience, f"stock.{kind}", title, body, link, f"stock-alert:{alert_id}:{episode}"))
+                params = {"what": place, "q": int(y or 0), "d": str(x)}
+            notices.append(Notice(audience, f"stock.{kind}", f"stock.{kind}", params, Subject("stock", p, w),
+                                  f"stock-alert:{alert_id}:{episode}"))
     return notices
 
 

@@ -22,7 +22,6 @@ and the caller rolls back (a view) or rolls back to its savepoint (the automatic
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -45,12 +44,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 # Statuses in which the seller holds stock reserved for the order.
 RESERVED = frozenset({S.APPROVED.value, S.PICKING.value})
 
-STATUS_LABELS = {
-    S.SUBMITTED.value: _l("已提交"), S.APPROVED.value: _l("已审核"), S.PICKING.value: _l("拣货中"),
-    S.SHIPPED.value: _l("已发货"), S.DELIVERED.value: _l("已签收"), S.COMPLETED.value: _l("已完成"),
-    S.ON_HOLD.value: _l("暂停审核"), S.REJECTED.value: _l("已拒绝"), S.CANCELLED.value: _l("已取消"),
-}
-
 
 class TransitionRefused(DomainError):
     pass
@@ -70,10 +63,10 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str = "", *,
         raise TransitionRefused(_("订单不存在。"))
     current = order.status
     if expected is not None and current not in expected:
-        raise TransitionRefused(_("订单状态已变为“%(now)s”，请刷新后查看。", now=STATUS_LABELS[current]))
+        raise TransitionRefused(_("订单状态已变为“%(now)s”，请刷新后查看。", now=S.label_of(current)))
     if not can_move(current, to):
         raise TransitionRefused(_("订单当前状态为“%(now)s”，不能改为“%(to)s”。",
-                                  now=STATUS_LABELS[current], to=STATUS_LABELS.get(to, to)))
+                                  now=S.label_of(current), to=S.label_of(to)))
     now = utcnow()
     moved = db.session.execute(
         update(Order).where(Order.id == order_id, Order.status == current)
@@ -108,38 +101,30 @@ def _stock_side_effects(order_id: int, current: str, to: str, actor_id: int | No
         release_order(order_id, actor_id, reason=note)  # releases nothing when nothing was reserved
 
 
-# Where each party opens an order: the buyer's page and the seller's desk, by organisation kind.
-BUYER_PAGES = {"retailer": ("retailer", "retailer.order_detail"), "dealer": ("dealer", "dealer.replenishment_detail")}
-SELLER_PAGES = {"dealer": ("dealer", "dealer.order_detail"), "brand": ("admin", "admin.order_detail")}
-
-
-def order_path(endpoint: str, order_id: int) -> str:
-    """The page's path, also outside a request (a job, the automatic review in a script)."""
-    from flask import current_app
-
-    return current_app.url_map.bind("localhost").build(endpoint, {"order_id": order_id})
+# Who is told about an order, by organisation kind: the buyer's users and the seller's desk.
+BUYER_ROLES = {"retailer": "retailer", "dealer": "dealer"}
+SELLER_ROLES = {"dealer": "dealer", "brand": "admin"}
 
 
 def _notify_buyer(order: Order, current: str, to: str, note: str) -> None:
-    from app.services.notifications import Audience, notify
+    from app.services.notifications import Audience, Subject, notify
 
-    if order.buyer.kind not in BUYER_PAGES:
+    if order.buyer.kind not in BUYER_ROLES:
         return
-    role, endpoint = BUYER_PAGES[order.buyer.kind]
-    title = _("订单 %(n)s：%(status)s", n=order.number or order.id, status=STATUS_LABELS[to])
-    notify(Audience(order.buyer_id, role), kind="order_status", title=title, body=note or "",
-           link=order_path(endpoint, order.id), dedupe_key=f"order:{order.id}:{to}")
+    notify(Audience(order.buyer_id, BUYER_ROLES[order.buyer.kind]), kind="order_status", message="order.status",
+           params={"n": order.number or str(order.id), "status": to, "note": note or ""},
+           about=Subject("order", order.id), dedupe_key=f"order:{order.id}:{to}")
 
 
-def notify_seller(order: Order, *, kind: str, title: str, body: str = "", dedupe: str = "") -> None:
+def notify_seller(order: Order, *, kind: str, message: str, params: dict, dedupe: str = "") -> None:
     """Tell the seller's order desk: the dealer's users, or the brand's admins holding "orders"."""
-    from app.services.notifications import Audience, notify
+    from app.services.notifications import Audience, Subject, notify
 
-    if order.seller.kind not in SELLER_PAGES:
+    if order.seller.kind not in SELLER_ROLES:
         return
-    role, endpoint = SELLER_PAGES[order.seller.kind]
+    role = SELLER_ROLES[order.seller.kind]
     audience = Audience(order.seller_id, role, "orders" if role == "admin" else None)
-    notify(audience, kind=kind, title=title, body=body, link=order_path(endpoint, order.id),
+    notify(audience, kind=kind, message=message, params=params, about=Subject("sales_order", order.id),
            dedupe_key=f"order:{order.id}:{dedupe or kind}")
 
 

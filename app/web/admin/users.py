@@ -19,8 +19,7 @@ from app.web.admin import bp
 from app.web.common.forms import show_error
 from app.web.common.htmx import redirect_to, render_page
 
-ROLE_LABELS = {Role.ADMIN.value: _l("品牌管理员"), Role.DEALER.value: _l("经销商"),
-               Role.RETAILER.value: _l("零售商"), Role.REP.value: _l("业务员")}
+ROLE_LABELS = Role.labels()
 PERMISSION_LABELS = {"catalog": _l("商品"), "pricing": _l("价格"), "orders": _l("订单"), "stock": _l("库存"),
                      "marketing": _l("营销"), "reports": _l("报表"), "users": _l("用户")}
 WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))

@@ -3,12 +3,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 
+from app.models import ProductStatus
 from app.services.core.errors import DomainError
 from app.services.core.money import parse_yuan, yuan_text
 from app.web.common.forms import show_error
 from app.web.common.htmx import is_htmx
 
-STATUS_LABELS = {"draft": _l("草稿"), "active": _l("在售"), "discontinued": _l("停售")}
+STATUS_LABELS = ProductStatus.labels()
 AUDIENCE_LABELS = {"dealer": _l("经销商"), "retailer": _l("零售商")}
 CHANNEL_LABELS = {"kiosk": _l("小卖部"), "convenience": _l("便利店"), "supermarket": _l("超市"), "catering": _l("餐饮")}
 TIER_LABELS = {"A": "A", "B": "B", "C": "C"}

@@ -1,8 +1,9 @@
-"""Jinja filters and globals: money, dates in Asia/Shanghai, asset URLs."""
+"""Jinja filters and globals: money, dates in Asia/Shanghai, asset URLs, the vocabulary's labels."""
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from jinja2 import StrictUndefined
 
+from app.models import vocabulary
 from app.web.assets import asset_url
 
 
@@ -27,4 +28,5 @@ def register(app: Flask) -> None:
     if app.config.get("ENV_NAME") in ("development", "testing"):
         app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date)
-    app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()),
+                                 vocabulary=vocabulary)

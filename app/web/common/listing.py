@@ -1,5 +1,5 @@
 """Shared by the order pages of every role: filter forms read from the query string and the
-labels of order statuses and channels."""
+labels of order statuses and channels (the vocabulary's: app/models/vocabulary.py)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SearchField, SelectChoice, SelectField
@@ -7,16 +7,8 @@ from wtforms.validators import Length, Optional
 
 from app.models import OrderChannel, OrderStatus
 
-STATUS_LABELS = {
-    OrderStatus.SUBMITTED.value: _l("已提交"), OrderStatus.APPROVED.value: _l("已审核"),
-    OrderStatus.PICKING.value: _l("拣货中"), OrderStatus.SHIPPED.value: _l("已发货"),
-    OrderStatus.DELIVERED.value: _l("已送达"), OrderStatus.COMPLETED.value: _l("已完成"),
-    OrderStatus.ON_HOLD.value: _l("暂缓"), OrderStatus.REJECTED.value: _l("已拒绝"),
-    OrderStatus.CANCELLED.value: _l("已取消"),
-}
-
-CHANNEL_LABELS = {OrderChannel.WEB.value: _l("网页"), OrderChannel.REP.value: _l("业务员代下"),
-                  OrderChannel.API.value: _l("接口")}
+STATUS_LABELS = OrderStatus.labels()  # the one map, under the name the order pages use
+CHANNEL_LABELS = OrderChannel.labels()
 
 
 class GetForm(FlaskForm):

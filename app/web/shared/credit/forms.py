@@ -4,17 +4,16 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.models.credit import PaymentMethod
+from app.models import CreditNoteReason, OrgKind, PaymentMethod
 from app.services.credit.limits import MAX_TERMS_DAYS
 from app.services.core.clock import today_local
 from app.web.common.fields import YuanField
 from app.web.common.filters import yuan
 
-METHOD_LABELS = {PaymentMethod.BANK_TRANSFER.value: _l("银行转账"), PaymentMethod.COD.value: _l("货到付款"),
-                 PaymentMethod.PREPAYMENT.value: _l("预存款"), PaymentMethod.CREDIT.value: _l("红字抵扣")}
-REASON_LABELS = {"short_delivery": _l("短少"), "damaged": _l("破损"), "return": _l("退货"), "adjustment": _l("调整")}
+METHOD_LABELS = PaymentMethod.labels()
+REASON_LABELS = CreditNoteReason.labels()
 KIND_LABELS = {"invoice": _l("发票"), "receipt": _l("收款"), "topup": _l("预存款充值"), "credit_note": _l("红字单")}
-ORG_KIND_LABELS = {"dealer": _l("经销商"), "retailer": _l("零售商")}
+ORG_KIND_LABELS = {kind: OrgKind.label_of(kind) for kind in (OrgKind.DEALER, OrgKind.RETAILER)}
 FLAG_LABELS = {"": _l("全部"), "owing": _l("有未付发票"), "hold": _l("已暂停")}
 OLDEST_FIRST = 0
 INVOICES_SHOWN = 50  # open invoices listed on an account page (templates/credit/_invoices.html says so)

@@ -12,7 +12,7 @@ from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, Search
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.models.fulfilment import ReturnDisposition
+from app.models.fulfilment import ReturnDisposition, ReturnStatus
 from app.services.fulfilment.delivery import CODE_DIGITS
 from app.services.fulfilment.desk import WEEKDAY_LABELS
 from app.services.fulfilment.returns import DISPOSITION_LABELS
@@ -158,8 +158,8 @@ class RefuseReturnForm(FlaskForm):
 
 class ReturnFilterForm(GetForm):
     status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部"))]
-                         + [SelectChoice("requested", _l("待处理")), SelectChoice("accepted", _l("已接受")),
-                            SelectChoice("refused", _l("已拒绝"))], validators=[Optional()])
+                         + [SelectChoice(value, label) for value, label in ReturnStatus.labels().items()],
+                         validators=[Optional()])
 
     def criteria(self) -> dict:
         self.validate()

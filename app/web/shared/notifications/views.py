@@ -6,25 +6,51 @@ every role's navigation.
 blueprint applies, and every query is by `current_user.id` (another user's notification id is a
 404). Templates use endpoints relative to the blueprint.
 
+A notice is shown in the reader's language (its message code and params rendered now) with a
+link made for the role it was addressed to (links.py): `shown(notification)`.
+
 The badge: the layouts call `unread_notifications()`, a context helper that runs one COUNT on
 the (user_id, read_at) index the first time a template asks, and remembers it for the rest of
 the request. Fragments never ask, so htmx responses cost nothing; a full page costs one query.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import Blueprint, abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
+from app.models import Notification
 from app.services import notifications
 from app.services.core.errors import NotFound
 from app.services.core.paging import paginate
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import is_htmx, redirect_to, render_page, wants_fragment
+from app.web.shared.notifications.links import notice_link
 
 PAGE_TEMPLATE = "notifications/index.html"
 LIST_FRAGMENT = "components/_notifications.html"
+
+
+@dataclass(frozen=True)
+class ShownNotice:
+    """A notice as its reader sees it (templates/components/_notification_item.html)."""
+
+    id: int
+    title: str
+    body: str
+    link: str | None
+    read_at: datetime | None
+    created_at: datetime
+
+
+def shown(notification: Notification) -> ShownNotice:
+    text = notifications.text_of(notification)
+    return ShownNotice(notification.id, text.title, text.body, notice_link(notification), notification.read_at,
+                       notification.created_at)
 
 
 def unread_notifications() -> int:
@@ -59,6 +85,7 @@ def register_notification_pages(bp: Blueprint) -> None:
 def _list_page(unread_only: bool, page: int, notice: str | None = None, oob_badge: bool = False):
     results = paginate(notifications.notifications_for(current_user, unread_only), page,
                        per_page=current_app.config["PAGE_SIZE"])
+    results.items = [shown(n) for n in results.items]
     unread = notifications.unread_count(current_user)
     return render_page(PAGE_TEMPLATE, LIST_FRAGMENT, results=results, unread_only=unread_only, unread=unread,
                        notice=notice, oob_badge=oob_badge and wants_fragment())
@@ -80,13 +107,6 @@ def notifications_badge():
     return render_page("components/_notification_badge.html", unread=unread_notifications())
 
 
-def _safe_link(link: str) -> str | None:
-    """A notification's link is followed only when it is a path on this site."""
-    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
-        return link
-    return None
-
-
 def notifications_read(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -95,11 +115,11 @@ def notifications_read(notification_id: int):
     except NotFound:
         abort(404)
     db.session.commit()
-    target = _safe_link(notification.link) if request.form.get("follow") else None
+    target = notice_link(notification) if request.form.get("follow") else None
     if target:
         return redirect_to(target)
     if is_htmx():
-        return render_page("components/_notification_read.html", n=notification,
+        return render_page("components/_notification_read.html", n=shown(notification),
                            unread=notifications.unread_count(current_user), unread_only=_unread_only())
     return redirect_to(url_for(".notifications_list", unread=1 if _unread_only() else None))
 

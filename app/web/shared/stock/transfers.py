@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Transfer, Warehouse
+from app.models import Transfer, TransferStatus, Warehouse
 from app.services.core.errors import DomainError
 from app.services.inventory import queries, transfers
 from app.services.core.paging import paginate
@@ -19,7 +18,7 @@ from app.web.shared.stock import route
 from app.web.shared.stock.common import caller_scope, product_by_code, warehouse_choices, warehouse_or_404
 from app.web.shared.stock.forms import TransferForm
 
-STATUS_LABELS = {"created": _l("待出库"), "shipped": _l("在途"), "received": _l("已入库"), "cancelled": _l("已取消")}
+STATUS_LABELS = TransferStatus.labels()
 
 
 def transfer_or_404(transfer_id: int, manage: bool = False) -> Transfer:

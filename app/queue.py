@@ -1,7 +1,12 @@
-"""Enqueueing after commit, inline fallback without Redis, and the worker's job class.
+"""Enqueue jobs by name after commit; the worker's app context.
 
-`enqueue_after_commit(func, *ids, job_id=...)` is the one way to start a job from a request or
-a service: nothing is sent while the transaction is open, nothing at all if it rolls back (a
+`enqueue_after_commit("jobs.family.function", *ids, job_id=...)` is the one way to start a job
+from a request or a service. Services name the job by its dotted path, so they never import
+`jobs` (the jobs import the services): RQ accepts the dotted path as it is, and the inline
+fallback imports the function by that name when it runs. A callable is accepted too (the CLI
+and the jobs themselves may hold one).
+
+Nothing is sent while the transaction is open, nothing is sent while the transaction is open, nothing at all if it rolls back (a
 savepoint's commit or rollback does not count). With REDIS_URL the job goes to RQ with retries;
 without it the job runs inline right after the commit, and its exception is logged, not raised
 (the request already committed; the job records its own failure)."""
@@ -9,7 +14,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from importlib import import_module
+from typing import Any, Callable, Union
 
 from flask import current_app
 from flask_babel import force_locale
@@ -66,9 +72,26 @@ def use_app_for_jobs(app) -> None:
     _APP, _APP_PID = app, os.getpid()
 
 
+JobFunc = Union[str, Callable[..., Any]]  # a dotted path ("jobs.documents.build_pick_list") or a function
+
+
+def resolve(func: JobFunc) -> Callable[..., Any]:
+    """The function a job names: `func` itself, or the one its dotted path names."""
+    if callable(func):
+        return func
+    module, _, name = func.rpartition(".")
+    if not module:
+        raise ValueError(f"not a dotted job path: {func!r}")
+    return getattr(import_module(module), name)
+
+
+def job_name(func: JobFunc) -> str:
+    return func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+
+
 @dataclass(frozen=True)
 class PendingJob:
-    func: Callable[..., Any]
+    func: JobFunc
     args: tuple
     job_id: str | None
     queue: str
@@ -77,11 +100,11 @@ class PendingJob:
     replace_started: bool
 
 
-def enqueue_after_commit(func: Callable[..., Any], *args, job_id: str | None = None,
+def enqueue_after_commit(func: JobFunc, *args, job_id: str | None = None,
                          queue: str = "default", retries: int = 3, timeout: int | None = None,
                          replace_started: bool = False) -> None:
-    """Run `func(*args)` once the current transaction commits: on an RQ worker when REDIS_URL
-    is set, inline otherwise. Nothing happens if the transaction rolls back.
+    """Run `func(*args)` (a function or its dotted path) once the current transaction commits:
+    on an RQ worker when REDIS_URL is set, inline otherwise. Nothing happens if the transaction rolls back.
 
     `job_id` makes the job deterministic: while a job with that id waits in the queue (or runs),
     enqueueing it again does nothing. `replace_started=True` enqueues it even when RQ still
@@ -109,7 +132,7 @@ def _dispatch_pending(app, session: Session) -> None:
             except RedisError:
                 # The data is committed; the job's own record (e.g. a pending document) lets a
                 # later sweep enqueue it again. The request must not fail now.
-                current_app.logger.exception("could not enqueue job %s", job.job_id or job.func.__name__)
+                current_app.logger.exception("could not enqueue job %s", job.job_id or job_name(job.func))
 
 
 def _forget_pending(session: Session, previous_transaction) -> None:
@@ -154,11 +177,11 @@ def _clear_way_for(job: PendingJob, connection) -> bool:
 
 def _run_inline(job: PendingJob) -> None:
     try:
-        job.func(*job.args)
+        resolve(job.func)(*job.args)
         db.session.commit()
     except Exception:  # the caller's transaction is committed; the job keeps its own record
         db.session.rollback()
-        current_app.logger.exception("inline job %s failed", job.job_id or job.func.__name__)
+        current_app.logger.exception("inline job %s failed", job.job_id or job_name(job.func))
     finally:
         db.session.remove()
 

@@ -5,15 +5,17 @@ admins holding a permission) and stored once per recipient user, so reading is p
 `unread_count` is a single count on the (user_id, read_at) index. A `dedupe_key` makes the same
 notice to the same user a no-op, which is what lets a job that runs twice notify once.
 
+A notice stores what it is about (`Subject`: a kind and ids, never a URL; the web layer makes
+the link for the recipient's role when it shows the notice) and what it says (a message code
+and params, rendered in the reader's language: `text_of`, messages.py).
+
 E-mail: when MAIL_SERVER is set, the new notices of users with an address are sent after the
-commit (an RQ job, inline without Redis), one message per user, via smtplib.
+commit (the job jobs.notification_mail, inline without Redis), one message per user (mail.py).
 """
 from __future__ import annotations
 
-import smtplib
-from dataclasses import dataclass
-from email.message import EmailMessage
-from itertools import groupby
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,8 +23,10 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Notification, User, utcnow
+from app.queue import enqueue_after_commit
 from app.services.core.errors import NotFound
 from app.services.inventory.ledger import insert_ignoring_conflicts
+from app.services.notifications.messages import PLAIN, Text, render  # noqa: F401 (PLAIN for callers)
 
 
 @dataclass(frozen=True)
@@ -31,18 +35,24 @@ class Audience:
     role: str
     permission: str | None = None
 
-    @property
-    def label(self) -> str:
-        return f"{self.role}:{self.permission}" if self.permission else self.role
+
+@dataclass(frozen=True)
+class Subject:
+    """What a notice is about: "order" (the recipient bought it), "sales_order" (the recipient
+    sells it), "return", "stock" (id: the product, scope_id: the warehouse)."""
+
+    kind: str
+    id: int
+    scope_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Notice:
     audience: Audience
     kind: str
-    title: str
-    body: str = ""
-    link: str = ""
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    about: Subject | None = None
     dedupe_key: str | None = None
 
 
@@ -62,8 +72,11 @@ def notify_all(notices: list[Notice]) -> list[int]:
         if notice.audience not in users_by_audience:
             users_by_audience[notice.audience] = recipients(notice.audience)
         for user in users_by_audience[notice.audience]:
-            rows.append(dict(user_id=user.id, org_id=notice.audience.org_id, audience=notice.audience.label,
-                             kind=notice.kind, title=notice.title[:200], body=notice.body, link=notice.link[:300],
+            about = notice.about
+            rows.append(dict(user_id=user.id, org_id=notice.audience.org_id, role=notice.audience.role,
+                             kind=notice.kind, message=notice.message, params=dict(notice.params),
+                             subject=about.kind if about else None, subject_id=about.id if about else None,
+                             subject_scope_id=about.scope_id if about else None,
                              dedupe_key=notice.dedupe_key, created_at=now))
     if not rows:
         return []
@@ -76,16 +89,23 @@ def notify_all(notices: list[Notice]) -> list[int]:
         created.extend(db.session.scalars(select(Notification.id).where(
             Notification.user_id.in_(users[start:start + 1000]), Notification.created_at == now)))
     if created and current_app.config.get("MAIL_SERVER"):
-        from jobs.notification_mail import send_notification_emails
-        from jobs.queue import enqueue_after_commit
-
-        enqueue_after_commit(send_notification_emails, created)
+        enqueue_after_commit("jobs.notification_mail.send_notification_emails", created)
     return created
 
 
-def notify(audience: Audience, *, kind: str, title: str, body: str = "", link: str = "",
-           dedupe_key: str | None = None) -> list[int]:
-    return notify_all([Notice(audience, kind, title, body, link, dedupe_key)])
+def notify(audience: Audience, *, kind: str, message: str, params: dict[str, Any] | None = None,
+           about: Subject | None = None, dedupe_key: str | None = None) -> list[int]:
+    return notify_all([Notice(audience, kind, message, params or {}, about, dedupe_key)])
+
+
+def plain_params(title: str, body: str = "") -> dict[str, str]:
+    """Params of a PLAIN notice: text stored as written (old notices; tests)."""
+    return {"title": title, "body": body}
+
+
+def text_of(notification: Notification) -> Text:
+    """The notice's title and body in the current language (the reader's, in a request)."""
+    return render(notification.message, notification.params)
 
 
 def unread_count(user: User) -> int:
@@ -115,30 +135,3 @@ def mark_all_read(user: User) -> int:
                                                            Notification.read_at.is_(None))
                                 .values(read_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount
-
-
-def deliver_emails(notification_ids: list[int]) -> int:
-    """Send the not-yet-mailed notices among `notification_ids`, one message per user; marks
-    them mailed. Returns the number of messages sent. Does nothing without MAIL_SERVER."""
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        return 0
-    pending = db.session.execute(
-        select(Notification, User.email).join(User, User.id == Notification.user_id)
-        .where(Notification.id.in_(notification_ids), Notification.emailed_at.is_(None), User.email.is_not(None))
-        .order_by(Notification.user_id, Notification.id)).all()
-    sent = 0
-    with smtplib.SMTP(config["MAIL_SERVER"], config.get("MAIL_PORT", 25), timeout=30) as smtp:
-        for address, group in groupby(pending, key=lambda row: row[1]):
-            notices = [row[0] for row in group]
-            message = EmailMessage()
-            message["From"] = config["MAIL_FROM"]
-            message["To"] = address
-            message["Subject"] = (notices[0].title if len(notices) == 1
-                                  else _("联营：%(n)d 条新通知", n=len(notices)))
-            message.set_content("\n\n".join(f"{n.title}\n{n.body}\n{n.link}".strip() for n in notices))
-            smtp.send_message(message)
-            for notice in notices:
-                notice.emailed_at = utcnow()
-            sent += 1
-    return sent

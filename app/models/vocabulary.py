@@ -1,0 +1,253 @@
+"""One vocabulary: the fixed codes the models store (statuses, kinds, methods, reasons), each a
+`StrEnum` with ONE label map, here and nowhere else.
+
+Lists, detail pages, filters, notifications, PDFs and exports all read a label the same way:
+`OrderStatus.label_of(order.status)` (or `OrderStatus(order.status).label`), so a retailer reads
+the same words for the same state in its order list, on the order page and in a notification.
+The labels are lazy: they are rendered in the reader's language when shown (PDF documents are
+rendered in Chinese, the default language). Templates get the label maps as `vocabulary`
+(`vocabulary.OrderStatus.label_of(order.status)`), registered once by the app factory.
+
+A member compares and hashes like its string value (`OrderStatus.SHIPPED == "shipped"`), so
+the maps answer plain column values as well as members.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+_LABELS: dict[type, dict[str, object]] = {}
+
+
+class Vocabulary(StrEnum):
+    """A stored code with a label for people."""
+
+    @property
+    def label(self):
+        return _LABELS[type(self)][self.value]
+
+    @classmethod
+    def labels(cls) -> dict[str, object]:
+        """value → lazy label, in declaration order (for select choices and legends)."""
+        return _LABELS[cls]
+
+    @classmethod
+    def label_of(cls, value: str | None):
+        """The label of a stored value; an unknown value is shown as it is."""
+        if value is None:
+            return ""
+        return _LABELS[cls].get(value, value)
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+
+def _labelled(cls: type[Vocabulary], labels: dict[Vocabulary, object]) -> None:
+    missing = {m.value for m in cls} - {str(k) for k in labels}
+    assert not missing, f"{cls.__name__}: label every member ({sorted(missing)})"
+    _LABELS[cls] = {str(member.value): labels[member] for member in cls}
+
+
+# ---- organisations and people -----------------------------------------------------------------
+
+class OrgKind(Vocabulary):
+    BRAND = "brand"
+    DEALER = "dealer"
+    RETAILER = "retailer"
+
+
+class Role(Vocabulary):
+    ADMIN = "admin"
+    DEALER = "dealer"
+    RETAILER = "retailer"
+    REP = "rep"
+
+
+_labelled(OrgKind, {OrgKind.BRAND: _l("品牌"), OrgKind.DEALER: _l("经销商"), OrgKind.RETAILER: _l("零售商")})
+_labelled(Role, {Role.ADMIN: _l("品牌管理员"), Role.DEALER: _l("经销商"), Role.RETAILER: _l("零售商"),
+                 Role.REP: _l("业务员")})
+
+
+# ---- catalog ------------------------------------------------------------------------------------
+
+class ProductStatus(Vocabulary):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    DISCONTINUED = "discontinued"
+
+
+_labelled(ProductStatus, {ProductStatus.DRAFT: _l("草稿"), ProductStatus.ACTIVE: _l("在售"),
+                          ProductStatus.DISCONTINUED: _l("停售")})
+
+
+# ---- orders -------------------------------------------------------------------------------------
+
+class OrderStatus(Vocabulary):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    PICKING = "picking"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    ON_HOLD = "on_hold"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class OrderChannel(Vocabulary):
+    WEB = "web"
+    REP = "rep"
+    API = "api"
+
+
+_labelled(OrderStatus, {
+    OrderStatus.SUBMITTED: _l("已提交"), OrderStatus.APPROVED: _l("已审核"), OrderStatus.PICKING: _l("拣货中"),
+    OrderStatus.SHIPPED: _l("已发货"), OrderStatus.DELIVERED: _l("已送达"), OrderStatus.COMPLETED: _l("已完成"),
+    OrderStatus.ON_HOLD: _l("暂停审核"), OrderStatus.REJECTED: _l("已拒绝"), OrderStatus.CANCELLED: _l("已取消"),
+})
+_labelled(OrderChannel, {OrderChannel.WEB: _l("网页"), OrderChannel.REP: _l("业务员代下"),
+                         OrderChannel.API: _l("接口")})
+
+
+# ---- fulfilment ---------------------------------------------------------------------------------
+
+class SignOffMethod(Vocabulary):
+    PORTAL = "portal"  # the retailer confirmed receipt in its portal
+    CODE = "code"      # the seller entered the code the retailer gave the driver
+
+
+class DiscrepancyKind(Vocabulary):
+    SHORT = "short"
+    DAMAGED = "damaged"
+
+
+class ReturnStatus(Vocabulary):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+class ReturnDisposition(Vocabulary):
+    RESTOCK = "restock"      # back into the lot it was shipped from, sellable again
+    WRITE_OFF = "write_off"  # received back, then taken out of stock (damaged, unsellable)
+
+
+_labelled(SignOffMethod, {SignOffMethod.PORTAL: _l("客户在平台确认收货"), SignOffMethod.CODE: _l("收货码签收")})
+_labelled(DiscrepancyKind, {DiscrepancyKind.SHORT: _l("短少"), DiscrepancyKind.DAMAGED: _l("破损")})
+_labelled(ReturnStatus, {ReturnStatus.REQUESTED: _l("待处理"), ReturnStatus.ACCEPTED: _l("已接受"),
+                         ReturnStatus.REFUSED: _l("已拒绝")})
+_labelled(ReturnDisposition, {ReturnDisposition.RESTOCK: _l("退回库存"), ReturnDisposition.WRITE_OFF: _l("报废（不入可售库存）")})
+
+
+# ---- documents ----------------------------------------------------------------------------------
+
+class DocumentKind(Vocabulary):
+    INVOICE = "invoice"              # 销售发票
+    DELIVERY_NOTE = "delivery_note"  # 送货单
+    ORDER_SHEET = "order_sheet"      # 订货单
+    PICK_LIST = "pick_list"          # 拣货单, for a set of orders
+
+
+class DocumentStatus(Vocabulary):
+    PENDING = "pending"  # waiting for a worker (first run or a retry)
+    RUNNING = "running"  # a worker claimed it at started_at
+    READY = "ready"      # pdf holds the file
+    FAILED = "failed"    # retries used up; last_error says why
+
+
+_labelled(DocumentKind, {DocumentKind.INVOICE: _l("销售发票"), DocumentKind.DELIVERY_NOTE: _l("送货单"),
+                         DocumentKind.ORDER_SHEET: _l("订货单"), DocumentKind.PICK_LIST: _l("拣货单")})
+_labelled(DocumentStatus, {DocumentStatus.PENDING: _l("排队中"), DocumentStatus.RUNNING: _l("生成中"),
+                           DocumentStatus.READY: _l("已生成"), DocumentStatus.FAILED: _l("生成失败")})
+
+
+# ---- credit and billing -------------------------------------------------------------------------
+
+class InvoiceStatus(Vocabulary):
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+
+
+class PaymentMethod(Vocabulary):
+    """How an invoice is settled. bank_transfer and cod bring money in; prepayment draws on the
+    customer's prepayment wallet; credit draws on the unused amount of its credit notes."""
+
+    BANK_TRANSFER = "bank_transfer"
+    COD = "cod"
+    PREPAYMENT = "prepayment"
+    CREDIT = "credit"
+
+
+class CreditNoteReason(Vocabulary):
+    SHORT_DELIVERY = "short_delivery"
+    DAMAGED = "damaged"
+    RETURN = "return"
+    ADJUSTMENT = "adjustment"
+
+
+_labelled(InvoiceStatus, {InvoiceStatus.OPEN: _l("未结清"), InvoiceStatus.PAID: _l("已结清"),
+                          InvoiceStatus.VOID: _l("已作废")})
+_labelled(PaymentMethod, {PaymentMethod.BANK_TRANSFER: _l("银行转账"), PaymentMethod.COD: _l("货到付款"),
+                          PaymentMethod.PREPAYMENT: _l("预存款"), PaymentMethod.CREDIT: _l("红字抵扣")})
+_labelled(CreditNoteReason, {CreditNoteReason.SHORT_DELIVERY: _l("短少"), CreditNoteReason.DAMAGED: _l("破损"),
+                             CreditNoteReason.RETURN: _l("退货"), CreditNoteReason.ADJUSTMENT: _l("调整")})
+
+
+# ---- stock --------------------------------------------------------------------------------------
+
+class MovementKind(Vocabulary):
+    RECEIPT = "receipt"
+    RESERVE = "reserve"
+    RELEASE = "release"
+    SHIP = "ship"
+    ADJUST = "adjust"
+    COUNT = "count"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    RETURN = "return"
+    EXPIRE = "expire"
+
+
+class TransferStatus(Vocabulary):
+    CREATED = "created"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+class CountStatus(Vocabulary):
+    OPEN = "open"
+    POSTED = "posted"
+    CANCELLED = "cancelled"
+
+
+_labelled(MovementKind, {
+    MovementKind.RECEIPT: _l("入库"), MovementKind.RESERVE: _l("预留"), MovementKind.RELEASE: _l("释放"),
+    MovementKind.SHIP: _l("发货"), MovementKind.ADJUST: _l("调整"), MovementKind.COUNT: _l("盘点"),
+    MovementKind.TRANSFER_OUT: _l("调出"), MovementKind.TRANSFER_IN: _l("调入"), MovementKind.RETURN: _l("退货"),
+    MovementKind.EXPIRE: _l("过期报废"),
+})
+_labelled(TransferStatus, {TransferStatus.CREATED: _l("待出库"), TransferStatus.SHIPPED: _l("在途"),
+                           TransferStatus.RECEIVED: _l("已入库"), TransferStatus.CANCELLED: _l("已取消")})
+_labelled(CountStatus, {CountStatus.OPEN: _l("进行中"), CountStatus.POSTED: _l("已过账"),
+                        CountStatus.CANCELLED: _l("已取消")})
+
+
+# ---- imports ------------------------------------------------------------------------------------
+
+class ImportStatus(Vocabulary):
+    PENDING = "pending"
+    APPLIED = "applied"
+    DISCARDED = "discarded"
+
+
+_labelled(ImportStatus, {ImportStatus.PENDING: _l("待确认"), ImportStatus.APPLIED: _l("已导入"),
+                         ImportStatus.DISCARDED: _l("已放弃")})
+
+ALL = {cls.__name__: cls for cls in (OrgKind, Role, ProductStatus, OrderStatus, OrderChannel, SignOffMethod,
+                                     DiscrepancyKind, ReturnStatus, ReturnDisposition, DocumentKind, DocumentStatus,
+                                     InvoiceStatus, PaymentMethod, CreditNoteReason, MovementKind, TransferStatus,
+                                     CountStatus, ImportStatus)}
