@@ -4,6 +4,7 @@ the shared desk (app.web.shared.fulfilment), with the automatic review's reasons
 the review queue (orders waiting for a person, filtered by reason) is the brand's own page.
 Permission "orders"."""
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.services.approval import automatic as approval
@@ -14,7 +15,7 @@ from app.web.common.htmx import render_page
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS
 from app.web.shared.fulfilment.desk import Desk, register_desk
 
-register_desk(bp, Desk("admin", "admin/layout.html", guard=permission_required("orders"),
+register_desk(bp, Desk("admin", "admin/layout.html", guard=permission_required("orders"), heading=_l("品牌订单"),
                        subnav="admin/orders/_subnav.html", review=True))
 
 

@@ -43,7 +43,8 @@ def route(rule: str, endpoint: str, methods: tuple[str, ...] = ("GET",), feature
 class Desk:
     """blueprint: the role blueprint's name; layout: its page layout template; guard: a decorator
     put on every desk view (None: the blueprint's role guard is enough); names: endpoint names of
-    this blueprint that differ from the shared ones; subnav: a template shown above the list.
+    this blueprint that differ from the shared ones; heading: the list's heading (default 订单);
+    subnav: a template shown above the list.
     Features: review (the automatic review's reasons on the order page, the waiting count and the
     re-check), printing (boxes on the list for the role's print pages), documents (the order's
     document panel), returns_list (a list of the seller's returns)."""
@@ -51,6 +52,7 @@ class Desk:
     layout: str
     guard: Callable[[Callable], Callable] | None = None
     names: dict[str, str] = field(default_factory=dict)
+    heading: str | None = None
     subnav: str | None = None
     review: bool = False
     printing: bool = False
