@@ -142,3 +142,12 @@ def test_after_a_shipment_the_desk_offers_no_cancel_and_refuses_it(login_as, wor
     response = desk.post(f"/dealer/orders/{order.id}/cancel", {"note": "不送了", "seen": "picking"})
     assert response.status_code == 409 and "部分发货" in text(response)
     assert status_of(order) == "picking"
+
+
+def test_a_recheck_in_a_persons_name_runs_the_credit_check_even_with_the_credit_rule_off(over_limit, world):
+    policy = db.session.get(ApprovalPolicy, approval.POLICY_ID)
+    policy.check_credit = policy.check_prices = policy.check_quantities = policy.check_stock = False
+    lifecycle.act_as_seller(world.brand.id, over_limit.id, "on_hold", world.users["admin"].id, "核对")
+    review = approval.recheck(world.brand.id, over_limit.id, world.users["admin"])
+    assert review.outcome == "held" and [r.code for r in review.reasons] == ["credit_limit"]
+    assert status_of(over_limit) == "on_hold"
