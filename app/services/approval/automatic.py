@@ -266,13 +266,17 @@ def _tell_seller(order: Order, reasons: list[HoldReason]) -> None:
 
 def recheck(seller_id: int, order_id: int, actor: User) -> Review:
     """Run the rules again on a held order of `seller_id` (after a payment, a restock...): if it
-    passes now it is approved in the person's name, otherwise its reasons are brought up to date."""
+    passes now it is approved in the person's name, otherwise its reasons are brought up to date.
+    An approval in a person's name always runs the credit check, even where the policy has the
+    credit rules off (to approve beyond credit, the person confirms on the approve form)."""
     order = _load(order_id)
     if order is None or order.seller_id != seller_id:
         raise NotFound(_("订单不存在。"))
     if order.status != S.ON_HOLD.value:
         raise lifecycle.TransitionRefused(_("只有暂停审核的订单可以重新检查。"))
     reasons = check_rules(order, current_policy())
+    checked = {r.code for r in reasons}
+    reasons += [r for r in check_credit(order) if r.code not in checked]
     if not reasons:
         try:
             with db.session.begin_nested():

@@ -1,5 +1,6 @@
-"""The dealer's order desk: incoming orders by status and by delivery day or route, desk
-decisions, the orders picked for printing, and the pick list.
+"""The seller's order desk (a dealer's or the brand's): incoming orders by status and by delivery
+day or route, the orders picked for printing, and the pick list. Desk decisions go through the
+lifecycle (`lifecycle.act_as_seller`), shipping and returns through their own services.
 
 A retailer's route is the weekday a sales rep visits it (RepRoute; the earliest weekday when
 several reps do) and its region: "周一 · 西湖区". Deliveries go out by that day and area, so the
@@ -22,10 +23,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import (Order, OrderLine, OrderStatus, Organisation, Product, Region, RepRoute, StockLot,
+from app.models import (Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, Region, RepRoute, StockLot,
                         StockReservation, Warehouse)
-from app.models.fulfilment import Shipment
-from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError, NotFound
 from app.services.inventory.orders import order_document
 from app.services.core.paging import Page, paginate
@@ -121,25 +120,19 @@ def status_counts(seller_id: int) -> dict[str, int]:
 
 
 def region_choices(seller_id: int) -> list[tuple[int, str]]:
-    """Regions of the retailers the dealer serves (for the route filter)."""
+    """Regions of the customers the seller serves (for the route filter): a dealer's retailers;
+    for the brand, the dealers and the retailers no dealer is assigned to."""
+    seller_kind = db.session.scalar(select(Organisation.kind).where(Organisation.id == seller_id))
+    if seller_kind == OrgKind.BRAND.value:
+        served = or_(Organisation.kind == OrgKind.DEALER.value,
+                     (Organisation.kind == OrgKind.RETAILER.value) & Organisation.dealer_id.is_(None))
+    else:
+        served = Organisation.dealer_id == seller_id
     rows = db.session.execute(
         select(Region.id, Region.name).where(Region.id.in_(
-            select(Organisation.region_id).where(Organisation.dealer_id == seller_id,
-                                                 Organisation.region_id.is_not(None)).distinct()))
+            select(Organisation.region_id).where(served, Organisation.region_id.is_not(None)).distinct()))
         .order_by(Region.name, Region.id)).all()
     return [(region_id, name) for region_id, name in rows]
-
-
-# ---- decisions -------------------------------------------------------------------------------
-
-def decide(seller_id: int, order_id: int, to: str, actor_id: int, note: str = "", seen: str | None = None) -> Order:
-    """A desk decision (approve, start picking, hold, reject, cancel) through the lifecycle. An
-    order with goods already on the road cannot be cancelled as a whole: its rest is cancelled
-    on the shipping page instead."""
-    if to == S.CANCELLED.value and db.session.scalar(
-            select(Shipment.id).where(Shipment.order_id == order_id, Shipment.seller_id == seller_id).limit(1)):
-        raise lifecycle.TransitionRefused(_("订单已部分发货，不能整单取消；请在发货页取消剩余数量。"))
-    return lifecycle.act_as_seller(seller_id, order_id, to, actor_id, note, seen=seen)
 
 
 # ---- printing --------------------------------------------------------------------------------

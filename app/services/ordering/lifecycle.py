@@ -16,6 +16,10 @@ set up the inventory pages): its orders are approved without a reservation, and 
 released later (`tracks_stock`). A seller with a warehouse always reserves at approval, and a
 shortage refuses the approval (StockShortage, nothing changed once the caller rolls back).
 
+A seller's decision on its desk goes through `act_as_seller`: approving by hand runs the buyer's
+credit check (credit.limits.check_credit) and needs a confirmed reason to approve beyond it;
+`may_cancel_whole` is the one rule that stops a whole-order cancel once goods are on the road.
+
 If the side effects fail after the status UPDATE (a stock shortage), the exception propagates
 and the caller rolls back (a view) or rolls back to its savepoint (the automatic review).
 """
@@ -139,10 +143,23 @@ NOTE_REQUIRED = frozenset({S.ON_HOLD.value, S.REJECTED.value, S.CANCELLED.value}
 MAX_NOTE = 500
 
 
-def seller_actions(status: str) -> list[str]:
+def seller_actions(status: str, order_id: int | None = None) -> list[str]:
     """The statuses a seller may move an order to from `status` on its desk (shipping and
-    delivery have their own pages)."""
-    return [to for to in SELLER_ACTIONS if can_move(status, to)]
+    delivery have their own pages). With `order_id`, an order with goods already on the road
+    loses "cancel" (see `may_cancel_whole`), so the page shows only what the service accepts."""
+    actions = [to for to in SELLER_ACTIONS if can_move(status, to)]
+    if order_id is not None and S.CANCELLED.value in actions and not may_cancel_whole(order_id):
+        actions.remove(S.CANCELLED.value)
+    return actions
+
+
+def may_cancel_whole(order_id: int) -> bool:
+    """The one rule "no whole-order cancel after a shipment": once goods of the order are on the
+    road (a partial shipment while "picking"), only the rest can be cancelled, on the shipping
+    page. The desk hides its cancel button by it and `act_as_seller` refuses by it."""
+    from app.models.fulfilment import Shipment
+
+    return db.session.scalar(select(Shipment.id).where(Shipment.order_id == order_id).limit(1)) is None
 
 
 def _clean_note(to: str, note: str | None) -> str:
@@ -155,19 +172,26 @@ def _clean_note(to: str, note: str | None) -> str:
 
 
 def act_as_seller(seller_id: int, order_id: int, to: str, actor_id: int, note: str = "",
-                  seen: str | None = None) -> Order:
+                  seen: str | None = None, *, credit_override: str | None = None) -> Order:
     """The seller `seller_id` moves its order to `to` (approve, start picking, hold, reject,
     cancel). NotFound for another seller's order. `seen` is the status the person's page showed:
     if the order has moved since, nothing happens (TransitionRefused). A hold records the note
     as the review reason. An order partly shipped cannot be cancelled as a whole (its rest is
-    cancelled through shipping)."""
+    cancelled through shipping).
+
+    Approving runs the credit check (credit.limits.check_credit), whatever the automatic review
+    did or whether it ran: an order that fails it is approved only when the person confirms,
+    `credit_override` being their reason (None: not confirmed); the override is audited."""
     if to not in SELLER_ACTIONS:
         raise TransitionRefused(_("不支持的操作。"))
-    if db.session.scalar(select(Order.id).where(Order.id == order_id, Order.seller_id == seller_id)) is None:
+    current = db.session.scalar(select(Order.status).where(Order.id == order_id, Order.seller_id == seller_id))
+    if current is None:
         raise NotFound(_("订单不存在。"))
     note = _clean_note(to, note)
-    if to == S.CANCELLED.value and _has_shipments(order_id):
+    if to == S.CANCELLED.value and not may_cancel_whole(order_id):
         raise TransitionRefused(_("订单已部分发货，不能整单取消；请在发货页取消剩余数量。"))
+    if to == S.APPROVED.value and can_move(current, to) and seen in (None, current):
+        _check_credit_for_approval(order_id, actor_id, credit_override)
     order = transition(order_id, to, actor_id, note, expected={seen} if seen else None)
     if to == S.ON_HOLD.value:
         from app.models.approval import OrderReviewReason
@@ -177,11 +201,25 @@ def act_as_seller(seller_id: int, order_id: int, to: str, actor_id: int, note: s
     return order
 
 
-def _has_shipments(order_id: int) -> bool:
-    """Goods of the order are already on the road (a partial shipment while "picking")."""
-    from app.models.fulfilment import Shipment
+def _check_credit_for_approval(order_id: int, actor_id: int, override: str | None) -> None:
+    """Refuse a manual approval the credit check fails, unless confirmed with a reason."""
+    from app.services.credit.limits import check_credit
 
-    return db.session.scalar(select(Shipment.id).where(Shipment.order_id == order_id).limit(1)) is not None
+    order = db.session.get(Order, order_id)
+    reasons = check_credit(order)
+    if not reasons:
+        return
+    if override is None:
+        raise DomainError(_("超出客户信用：%(reasons)s 如仍要审核，请勾选确认并填写原因。",
+                            reasons=" ".join(r.message for r in reasons)), field="credit_confirmed")
+    override = override.strip()
+    if not override:
+        raise DomainError(_("请填写超出信用仍审核的原因。"), field="credit_reason")
+    if len(override) > MAX_NOTE:
+        raise DomainError(_("说明最多 %(n)d 个字。", n=MAX_NOTE), field="credit_reason")
+    audit.record(actor_id, "order.credit_override", "order", order_id, None,
+                 {"reasons": [r.code for r in reasons], "messages": [r.message for r in reasons],
+                  "total_fen": order.total_fen, "reason": override})
 
 
 def cancel_as_buyer(buyer_id: int, order_id: int, actor_id: int, note: str) -> Order:

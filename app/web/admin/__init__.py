@@ -10,7 +10,7 @@ from app.web.admin import home, users  # noqa: E402,F401
 from app.web.admin import imports  # noqa: E402,F401
 from app.web.admin import documents  # noqa: E402,F401
 from app.web.admin import credit  # noqa: E402,F401
-from app.web.admin import approval, orders, orders_fulfil, orders_report  # noqa: E402,F401
+from app.web.admin import approval, orders, orders_report  # noqa: E402,F401
 from app.web.admin import stock  # noqa: E402,F401
 from app.web.admin import rep_targets  # noqa: E402,F401
 from app.web.admin import audit_log, categories, contracts, price_lists, products  # noqa: E402,F401

@@ -1,37 +1,19 @@
-"""Forms and labels of the brand's order desk, approval rules and order report."""
+"""Forms and labels of the brand's own order pages: the review queue's filter, the approval rules
+and the order report (the desk's decision forms are shared: app.web.shared.fulfilment.forms)."""
 from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectChoice, SelectField, \
-    TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from app.models import OrderStatus
 from app.services.approval.automatic import REASON_LABELS
-from app.services.ordering.lifecycle import MAX_NOTE
 from app.services.approval.reports import MAX_PERIOD_DAYS
 from app.services.core.clock import today_local
 from app.web.common.listing import GetForm
 
-S = OrderStatus
-ACTION_LABELS = {S.APPROVED.value: _l("审核通过"), S.PICKING.value: _l("开始拣货"), S.ON_HOLD.value: _l("暂缓"),
-                 S.REJECTED.value: _l("拒绝"), S.CANCELLED.value: _l("取消订单")}
-# The route of each desk action (one route per action).
-ACTION_ENDPOINTS = {S.APPROVED.value: "admin.order_approve", S.PICKING.value: "admin.order_picking",
-                    S.ON_HOLD.value: "admin.order_hold", S.REJECTED.value: "admin.order_reject",
-                    S.CANCELLED.value: "admin.order_cancel"}
 SELLER_KIND_LABELS = {"": _l("全部订单"), "brand": _l("品牌直营"), "dealer": _l("经销商")}
-
-
-class DecisionForm(FlaskForm):
-    """One note for every decision button of an order; `seen` is the status the page showed."""
-
-    note = TextAreaField(_l("说明（暂缓、拒绝、取消时必填，买方可见）"),
-                         validators=[Optional(), Length(max=MAX_NOTE, message=_l("说明最多 500 个字。"))],
-                         render_kw={"rows": 2, "maxlength": MAX_NOTE})
-    seen = HiddenField()
 
 
 class ReviewFilterForm(GetForm):

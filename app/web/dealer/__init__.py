@@ -10,7 +10,7 @@ from app.web.dealer import home, orders  # noqa: E402,F401
 from app.web.dealer import credit  # noqa: E402,F401
 from app.web.dealer import replenishment, replenishment_orders  # noqa: E402,F401
 from app.web.dealer import stock  # noqa: E402,F401
-from app.web.dealer import orders_print, orders_ship, returns  # noqa: E402,F401
+from app.web.dealer import orders_print  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 

@@ -15,8 +15,8 @@ from app.models import DocumentKind
 from app.services.documents import pdf as document_pdf
 from app.services.documents import requests as documents
 from app.services.fulfilment import desk as order_desk
-from app.services.core.errors import DomainError, NotFound
 from app.services.core.clock import today_local
+from app.web.common.envelope import attempt
 from app.web.dealer import bp
 from app.web.shared.fulfilment.forms import PdfSelectionForm, SelectionForm
 from app.web.common.htmx import redirect_to, render_page
@@ -27,10 +27,7 @@ def _selected(ids: list[int]):
     """The caller's orders among the ids; None when nothing was ticked (404 when none is theirs)."""
     if not ids:
         return None
-    try:
-        return order_desk.selected_orders(current_user.org_id, ids)
-    except NotFound:
-        abort(404)
+    return order_desk.selected_orders(current_user.org_id, ids)
 
 
 def _nothing_to_print():
@@ -82,10 +79,7 @@ def orders_print_pick_list():
     ids = form.ids()
     if not ids:
         return _nothing_to_print()
-    try:
-        picks = order_desk.pick_list(current_user.org_id, ids, today_local())
-    except NotFound:
-        abort(404)
+    picks = order_desk.pick_list(current_user.org_id, ids, today_local())
     return render_page("dealer/print_pick_list.html", picks=picks, pdf_form=PdfSelectionForm(formdata=None),
                        seller=current_user.org)
 
@@ -98,18 +92,13 @@ def orders_pick_list_pdf():
     ids = form.order_ids.data or []
     if not ids:
         return _nothing_selected()
-    try:
-        with force_locale(document_pdf.DOCUMENT_LOCALE):  # route names are printed in Chinese
-            picks = order_desk.pick_list(current_user.org_id, ids, today_local())
-            routes = picks.pdf_routes()
-        document = documents.request_pick_list(current_user.org_id, [o.id for o in picks.orders], routes,
-                                               picks.pdf_lots())
-    except NotFound:
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    with force_locale(document_pdf.DOCUMENT_LOCALE):  # route names are printed in Chinese
+        picks = order_desk.pick_list(current_user.org_id, ids, today_local())
+        routes = picks.pdf_routes()
+    outcome = attempt(None, documents.request_pick_list, current_user.org_id, [o.id for o in picks.orders], routes,
+                      picks.pdf_lots())
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
         return redirect_to(url_for("dealer.orders"))
-    db.session.commit()
     flash(_("拣货单 PDF 已提交生成。"), "success")
-    return redirect_to(url_for("documents.document_status", document_id=document.id))
+    return redirect_to(url_for("documents.document_status", document_id=outcome.result.id))

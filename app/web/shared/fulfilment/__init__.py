@@ -1,1 +1,2 @@
-"""The fulfilment desk shared by the dealer and brand order desks: decisions, shipping, sign-off, returns."""
+"""The seller's order desk shared by the dealer and brand blueprints (`desk.register_desk`): the
+order list, an order's page and decisions, shipping, sign-off and returns; forms in forms.py."""

@@ -1,268 +1,104 @@
-"""The seller's fulfilment pages, shared by the dealer's desk and the brand's order desk: shipping
-an order (whole or in parts, the rest kept open or cancelled with a reason), signing for the buyer
-with the delivery code the driver was given, and deciding a return (accept: back to stock or
-written off, with a credit note; refuse: with a reason the customer reads).
+"""The seller's order desk, written once and mounted on the dealer's and the brand's blueprints:
+the order list, an order's page with the decisions (approve, start picking, hold, reject, cancel),
+shipping (whole or in parts, the rest kept open or cancelled), sign-off with the delivery code,
+and the decisions on returns (views in orders.py, fulfil.py and returns.py).
 
-The seller is always the caller's organisation (`current_user.org_id`); another seller's order or
-return is not found (404). A `Desk` names the layout and the endpoints the templates link to, so
-each blueprint registers its own routes and calls these handlers."""
+One registration idiom: a role blueprint describes its desk in a `Desk` and calls
+
+    register_desk(bp, Desk("dealer", "dealer/layout.html", names={"orders_list": "orders"}, ...))
+
+which adds every route behind the desk's guard (the admin's "orders" permission), with the URL
+and endpoint names each blueprint has always had. Each view receives the `Desk` as its first
+argument. The seller is always the caller's organisation: `seller_order` and `seller_return`
+are the one scoped loader of each kind (another seller's record is a service NotFound, which
+the central error handler turns into a 404)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Callable
 
-from flask import abort, flash, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, url_for
 from flask_login import current_user
 
-from app.extensions import db
-from app.services.fulfilment import delivery
-from app.services.fulfilment import progress as fulfilment
-from app.services.ordering import orders as ordering
 from app.services.fulfilment import returns
-from app.services.fulfilment import shipping
-from app.services.core.errors import DomainError, NotFound
-from app.web.shared.fulfilment.forms import (AcceptReturnForm, CancelRestForm, CodeSignOffForm, RefuseReturnForm, ShipForm,
-                                      discrepancies, line_quantities, with_line_fields)
-from app.web.common.forms import show_error
-from app.web.common.htmx import is_htmx, redirect_to, render_page
-from app.web.common.listing import STATUS_LABELS
+from app.services.ordering import orders as ordering
+from app.web.shared.fulfilment.forms import ACTION_ROUTES
+
+# (rule, endpoint, view, methods, feature: the Desk flag the route needs, or None)
+ROUTES: list[tuple[str, str, Callable, tuple[str, ...], str | None]] = []
+
+
+def route(rule: str, endpoint: str, methods: tuple[str, ...] = ("GET",), feature: str | None = None):
+    """Collect a desk view; `register_desk` adds it to each desk's blueprint."""
+
+    def decorator(view):
+        ROUTES.append((rule, endpoint, view, methods, feature))
+        return view
+
+    return decorator
 
 
 @dataclass(frozen=True)
 class Desk:
-    """layout: the page layout template; endpoints: {order_detail, order_ship, order_cancel_rest,
-    order_sign_off, returns_list (None: the return page links back to its order), return_detail,
-    return_accept, return_refuse: endpoint name}."""
+    """blueprint: the role blueprint's name; layout: its page layout template; guard: a decorator
+    put on every desk view (None: the blueprint's role guard is enough); names: endpoint names of
+    this blueprint that differ from the shared ones; heading: the list's heading (default 订单);
+    subnav: a template shown above the list.
+    Features: review (the automatic review's reasons on the order page, the waiting count and the
+    re-check), printing (boxes on the list for the role's print pages), documents (the order's
+    document panel), returns_list (a list of the seller's returns)."""
+    blueprint: str
     layout: str
-    endpoints: dict[str, str | None] = field(default_factory=dict)
+    guard: Callable[[Callable], Callable] | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    heading: str | None = None
+    subnav: str | None = None
+    review: bool = False
+    printing: bool = False
+    documents: bool = False
+    returns_list: bool = False
 
-    def context(self) -> dict:
-        return {"layout": self.layout, "endpoints": self.endpoints}
+    def endpoint(self, name: str) -> str:
+        return f"{self.blueprint}.{self.names.get(name, name)}"
 
     def url(self, name: str, **values) -> str:
-        return url_for(self.endpoints[name], **values)
+        return url_for(self.endpoint(name), **values)
+
+    @property
+    def endpoints(self) -> dict[str, str | None]:
+        """Shared endpoint name → this blueprint's endpoint (None where this desk lacks the page)."""
+        return {endpoint: self.endpoint(endpoint) if not feature or getattr(self, feature) else None
+                for _rule, endpoint, _view, _methods, feature in ROUTES}
+
+    def context(self) -> dict:
+        return {"desk": self, "layout": self.layout, "endpoints": self.endpoints,
+                "action_endpoints": {to: self.endpoint(f"order_{slug}") for to, slug in ACTION_ROUTES.items()}}
 
 
-def order_or_404(order_id: int):
-    try:
-        return ordering.order_detail(ordering.orders_sold_by(current_user.org_id), order_id)
-    except NotFound:
-        abort(404)
+def _bound(view: Callable, desk: Desk, endpoint: str) -> Callable:
+    @functools.wraps(view)
+    def bound(**values):
+        return view(desk, **values)
+
+    bound.__name__ = endpoint
+    return desk.guard(bound) if desk.guard else bound
 
 
-def _error_status(error: DomainError | None = None) -> int:
-    if error is not None and not error.field:
-        return 409
-    return 422 if is_htmx() else 400
+def register_desk(bp: Blueprint, desk: Desk) -> None:
+    from app.web.shared.fulfilment import fulfil, orders, returns as return_views  # noqa: F401  (their routes)
+
+    for rule, endpoint, view, methods, feature in ROUTES:
+        if feature and not getattr(desk, feature):
+            continue
+        bp.add_url_rule(rule, desk.names.get(endpoint, endpoint), _bound(view, desk, endpoint), methods=list(methods))
 
 
-def _can_ship(order, rows) -> bool:
-    return (order.status in shipping.SHIPPABLE and any(r.open for r in rows)
-            and fulfilment.remainder_cancellation(order.id) is None)
+def seller_order(order_id: int):
+    """The caller's organisation's order with lines, history, buyer and seller (NotFound otherwise)."""
+    return ordering.order_detail(ordering.orders_sold_by(current_user.org_id), order_id)
 
 
-def order_fulfilment(order) -> dict:
-    """What an order page shows of fulfilment: lines with what was shipped, cancelled, short and
-    returned; shipments with lots; the cancelled rest; the sign-off; the seller's returns."""
-    rows = fulfilment.progress(order)
-    return dict(rows=rows, shipments=fulfilment.shipments_of(order.id), can_ship=_can_ship(order, rows),
-                cancellation=fulfilment.remainder_cancellation(order.id), sign_off=fulfilment.sign_off_of(order.id),
-                code_state=delivery.code_state(order.id),
-                order_returns=list(db.session.scalars(returns.returns_sold_by(current_user.org_id,
-                                                                              order_id=order.id))),
-                return_labels=returns.STATUS_LABELS)
-
-
-# ---- shipping -----------------------------------------------------------------------------------
-
-def _ship_form_class(rows):
-    return with_line_fields(ShipForm, rows, ("qty",), lambda row, kind: row.open)
-
-
-def _ship_page(desk: Desk, order, rows, form, cancel_form, status=200, fragment="dealer/_ship_form.html"):
-    return render_page("dealer/order_ship.html", fragment, status=status, order=order, rows=rows,
-                       form=form, cancel_form=cancel_form, shipments=fulfilment.shipments_of(order.id),
-                       can_ship=_can_ship(order, rows), status_labels=STATUS_LABELS, **desk.context())
-
-
-def ship_form(desk: Desk, order_id: int):
-    order = order_or_404(order_id)
-    rows = fulfilment.progress(order)
-    form = _ship_form_class(rows)(formdata=None)
-    for row in rows:  # by default everything still open goes out
-        getattr(form, f"qty_{row.line.id}").data = row.open
-    form.seen.data = order.status
-    cancel_form = CancelRestForm(formdata=None)
-    cancel_form.seen.data = order.status
-    return _ship_page(desk, order, rows, form, cancel_form)
-
-
-def ship(desk: Desk, order_id: int):
-    order = order_or_404(order_id)
-    rows = fulfilment.progress(order)
-    form = _ship_form_class(rows)()
-    error = None
-    if form.validate_on_submit():
-        cancel_reason = (form.cancel_rest_reason.data or "") if form.cancel_rest.data else ""
-        try:
-            result = shipping.ship(current_user.org_id, order.id, current_user.id, carrier=form.carrier.data,
-                                   tracking_no=form.tracking_no.data or "",
-                                   quantities=line_quantities(form, rows, "qty"), note=form.note.data or "",
-                                   cancel_rest_reason=cancel_reason, seen=form.seen.data or None)
-        except NotFound:
-            abort(404)
-        except DomainError as caught:
-            db.session.rollback()
-            error = caught
-            show_error(form, caught)
-        else:
-            db.session.commit()
-            if result.complete:
-                flash(_("发货单 %(n)s 已发出，订单已全部发货。", n=result.shipment.number), "success")
-            else:
-                flash(_("发货单 %(n)s 已发出（部分发货），剩余数量待发。", n=result.shipment.number), "success")
-            return redirect_to(desk.url("order_detail", order_id=order.id))
-    order = order_or_404(order_id)
-    cancel_form = CancelRestForm(formdata=None)
-    cancel_form.seen.data = order.status
-    return _ship_page(desk, order, fulfilment.progress(order), form, cancel_form, status=_error_status(error))
-
-
-def cancel_rest(desk: Desk, order_id: int):
-    order = order_or_404(order_id)
-    cancel_form = CancelRestForm()
-    error = None
-    if cancel_form.validate_on_submit():
-        try:
-            shipping.cancel_rest(current_user.org_id, order.id, current_user.id, cancel_form.reason.data,
-                                 seen=cancel_form.seen.data or None)
-        except NotFound:
-            abort(404)
-        except DomainError as caught:
-            db.session.rollback()
-            error = caught
-            show_error(cancel_form, caught)
-        else:
-            db.session.commit()
-            flash(_("订单 %(n)s 的剩余数量已取消，订单已发货完毕。", n=order.number), "success")
-            return redirect_to(desk.url("order_detail", order_id=order.id))
-    order = order_or_404(order_id)
-    rows = fulfilment.progress(order)
-    form = _ship_form_class(rows)(formdata=None)
-    form.seen.data = order.status
-    return _ship_page(desk, order, rows, form, cancel_form, status=_error_status(error),
-                      fragment="dealer/_cancel_rest_form.html")
-
-
-# ---- sign-off with the delivery code ----------------------------------------------------------
-
-def _sign_form_class(rows):
-    return with_line_fields(CodeSignOffForm, rows, ("short", "damaged"), lambda row, kind: row.shipped)
-
-
-def _sign_page(desk: Desk, order, rows, form, status=200):
-    return render_page("dealer/order_sign_off.html", "dealer/_sign_off_form.html", status=status, order=order,
-                       rows=rows, form=form, code_state=delivery.code_state(order.id),
-                       max_attempts=delivery.MAX_ATTEMPTS, sign_off=fulfilment.sign_off_of(order.id),
-                       status_labels=STATUS_LABELS, **desk.context())
-
-
-def sign_off_form(desk: Desk, order_id: int):
-    order = order_or_404(order_id)
-    rows = fulfilment.progress(order)
-    form = _sign_form_class(rows)(formdata=None)
-    form.seen.data = order.status
-    return _sign_page(desk, order, rows, form)
-
-
-def sign_off(desk: Desk, order_id: int):
-    order = order_or_404(order_id)
-    rows = fulfilment.progress(order)
-    form = _sign_form_class(rows)()
-    error = None
-    if form.validate_on_submit():
-        try:
-            delivery.sign_off_with_code(current_user.org_id, order.id, current_user.id, form.code.data,
-                                        discrepancies(form, rows), note=form.note.data or "",
-                                        seen=form.seen.data or None)
-        except NotFound:
-            abort(404)
-        except delivery.WrongDeliveryCode as caught:
-            db.session.commit()  # the wrong attempt counts, whatever else happens
-            error = caught
-            show_error(form, caught)
-        except DomainError as caught:
-            db.session.rollback()
-            error = caught
-            show_error(form, caught)
-        else:
-            db.session.commit()
-            flash(_("订单 %(n)s 已签收。", n=order.number), "success")
-            return redirect_to(desk.url("order_detail", order_id=order.id))
-    form.code.data = ""  # never echo a code back
-    order = order_or_404(order_id)
-    return _sign_page(desk, order, fulfilment.progress(order), form, status=_error_status(error))
-
-
-# ---- returns ------------------------------------------------------------------------------------
-
-def return_labels() -> dict:
-    return {"return_labels": returns.STATUS_LABELS, "disposition_labels": returns.DISPOSITION_LABELS,
-            "status_labels": STATUS_LABELS}
-
-
-def _return_or_404(return_id: int):
-    try:
-        return returns.return_for_seller(current_user.org_id, return_id)
-    except NotFound:
-        abort(404)
-
-
-def _return_page(desk: Desk, request_row, accept_form=None, refuse_form=None, status: int = 200,
-                 fragment: str | None = None):
-    return render_page("dealer/return_detail.html", fragment, status=status, ret=request_row,
-                       accept_form=accept_form or AcceptReturnForm(formdata=None),
-                       refuse_form=refuse_form or RefuseReturnForm(formdata=None), **return_labels(),
-                       **desk.context())
-
-
-def return_detail(desk: Desk, return_id: int):
-    return _return_page(desk, _return_or_404(return_id))
-
-
-def return_accept(desk: Desk, return_id: int):
-    form = AcceptReturnForm()
-    return _decide_return(desk, return_id, form, "accept_form",
-                          lambda found: returns.accept_return(current_user.org_id, found.id, current_user.id,
-                                                              form.disposition.data, form.note.data or ""),
-                          lambda done: _("退货 %(n)s 已接受，已为客户开具红字单。", n=done.number))
-
-
-def return_refuse(desk: Desk, return_id: int):
-    form = RefuseReturnForm()
-    return _decide_return(desk, return_id, form, "refuse_form",
-                          lambda found: returns.refuse_return(current_user.org_id, found.id, current_user.id,
-                                                              form.note.data),
-                          lambda done: _("退货 %(n)s 已拒绝。", n=done.number))
-
-
-def _decide_return(desk: Desk, return_id: int, form, form_name: str, decide, success_message):
-    """Accept or refuse a return: one service call, commit and redirect, or the decision
-    fragment again with the error next to its field."""
-    found = _return_or_404(return_id)
-    error = None
-    if form.validate_on_submit():
-        try:
-            done = decide(found)
-        except NotFound:
-            abort(404)
-        except DomainError as caught:
-            db.session.rollback()
-            error = caught
-            show_error(form, caught)
-        else:
-            db.session.commit()
-            flash(success_message(done), "success")
-            return redirect_to(desk.url("return_detail", return_id=found.id))
-    return _return_page(desk, _return_or_404(return_id), status=_error_status(error),
-                        fragment="dealer/_return_decision.html", **{form_name: form})
+def seller_return(return_id: int):
+    """A return of an order the caller's organisation sold (NotFound otherwise)."""
+    return returns.return_for_seller(current_user.org_id, return_id)

@@ -1,4 +1,5 @@
-"""Forms of the order desk, shipping, delivery sign-off and returns (dealer and retailer pages).
+"""Forms of the seller's order desk (dealer and brand), shipping, delivery sign-off and returns
+(seller and retailer pages).
 
 Forms with one quantity per order line are built per order: `with_line_fields(Base, rows, kinds,
 limit)` adds an IntegerField `<kind>_<order line id>` per line and kind, so a service error
@@ -12,6 +13,7 @@ from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, Search
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.models import OrderStatus
 from app.models.fulfilment import ReturnDisposition, ReturnStatus
 from app.services.fulfilment.delivery import CODE_DIGITS
 from app.services.fulfilment.desk import WEEKDAY_LABELS
@@ -65,11 +67,32 @@ class PdfSelectionForm(FlaskForm):
     order_ids = SelectMultipleField(coerce=int, validate_choice=False)
 
 
+# The seller's decisions on an order, in the order the buttons are shown: label and route name.
+ACTION_LABELS = {OrderStatus.APPROVED.value: _l("审核通过"), OrderStatus.PICKING.value: _l("开始拣货"),
+                 OrderStatus.ON_HOLD.value: _l("暂缓"), OrderStatus.REJECTED.value: _l("拒绝"),
+                 OrderStatus.CANCELLED.value: _l("取消订单")}
+ACTION_ROUTES = {OrderStatus.APPROVED.value: "approve", OrderStatus.PICKING.value: "picking",
+                 OrderStatus.ON_HOLD.value: "hold", OrderStatus.REJECTED.value: "reject",
+                 OrderStatus.CANCELLED.value: "cancel"}
+
+
 class DecisionForm(FlaskForm):
+    """One note for every decision button of an order; `seen` is the status the page showed.
+    Approving an order the buyer's credit does not cover needs the box ticked and a reason
+    (audited, not shown to the buyer)."""
+
     note = TextAreaField(_l("说明（暂缓、拒绝、取消时必填，客户可见）"),
                          validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
                          render_kw={"rows": 2, "maxlength": NOTE_MAX})
+    credit_confirmed = BooleanField(_l("已知超出客户信用，仍然审核通过"))
+    credit_reason = TextAreaField(_l("超出信用仍审核的原因（内部可见，记入审计）"),
+                                  validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
+                                  render_kw={"rows": 2, "maxlength": NOTE_MAX})
     seen = HiddenField()
+
+    def credit_override(self) -> str | None:
+        """The reason to approve beyond the buyer's credit, or None when the box is not ticked."""
+        return (self.credit_reason.data or "") if self.credit_confirmed.data else None
 
 
 def with_line_fields(base: type[FlaskForm], rows, kinds: tuple[str, ...], limit) -> type[FlaskForm]:

@@ -1,0 +1,140 @@
+"""The desk's order list and an order's page with its decisions, the same for the dealer and the
+brand: list by status, delivery day / route and search; the order with the buyer's credit, its
+fulfilment, returns and history; approve, start picking, hold, reject, cancel (a reason where
+the buyer is told no; a confirmation and a reason to approve beyond the buyer's credit); the
+brand's desk also shows the automatic review's reasons and can run the rules again."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from app.services.approval import automatic as approval
+from app.services.credit import limits as credit
+from app.services.documents import requests as documents
+from app.services.fulfilment import delivery
+from app.services.fulfilment import desk as order_desk
+from app.services.fulfilment import progress as fulfilment
+from app.services.fulfilment import returns
+from app.services.fulfilment.shipping import SHIPPABLE
+from app.services.ordering import lifecycle
+from app.web.common.conditional import revalidate
+from app.web.common.envelope import attempt, error_status
+from app.web.common.forms import ActionForm
+from app.web.common.htmx import redirect_to, render_page
+from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS
+from app.web.shared.fulfilment.desk import Desk, route, seller_order
+from app.web.shared.fulfilment.forms import ACTION_LABELS, ACTION_ROUTES, DecisionForm, DeskFilterForm
+
+S = lifecycle.S
+DETAIL_PAGE = "fulfilment/order_detail.html"
+
+
+def labels() -> dict:
+    return {"status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS, "action_labels": ACTION_LABELS,
+            "reason_labels": approval.REASON_LABELS, "return_labels": returns.STATUS_LABELS,
+            "disposition_labels": returns.DISPOSITION_LABELS}
+
+
+@route("/orders", "orders_list")
+def orders_list(desk: Desk):
+    seller_id = current_user.org_id
+    form = DeskFilterForm(formdata=request.args)
+    form.set_regions(order_desk.region_choices(seller_id))
+    criteria = form.criteria()
+    page = criteria.pop("page")
+    results, rows = order_desk.desk_page(seller_id, order_desk.DeskFilter(**criteria), page,
+                                         current_app.config["PAGE_SIZE"])
+    params = {k: v for k, v in (("status", criteria["status"]), ("day", criteria["weekday"]),
+                                ("region", criteria["region_id"]), ("q", criteria["search"])) if v not in (None, "")}
+    counts = order_desk.status_counts(seller_id)
+    return revalidate(render_page("fulfilment/orders.html", "fulfilment/_orders_list.html", form=form,
+                                  results=results, rows=rows, params=params, counts=counts,
+                                  waiting=sum(counts.get(s, 0) for s in approval.WAITING),
+                                  desk_statuses=order_desk.DESK_STATUSES, **labels(), **desk.context()))
+
+
+def order_fulfilment(order) -> dict:
+    """What an order page shows of fulfilment: lines with what was shipped, cancelled, short and
+    returned; shipments with lots; the cancelled rest; the sign-off; the seller's returns."""
+    rows = fulfilment.progress(order)
+    cancellation = fulfilment.remainder_cancellation(order.id)
+    return dict(rows=rows, shipments=fulfilment.shipments_of(order.id), cancellation=cancellation,
+                can_ship=order.status in SHIPPABLE and any(r.open for r in rows) and cancellation is None,
+                sign_off=fulfilment.sign_off_of(order.id), code_state=delivery.code_state(order.id),
+                order_returns=list(db.session.scalars(returns.returns_sold_by(current_user.org_id,
+                                                                              order_id=order.id))))
+
+
+def detail_context(desk: Desk, order, form: DecisionForm | None = None) -> dict:
+    """Everything the order page shows; the decision card offers what the lifecycle accepts now
+    (no whole-order cancel once goods are on the road) and, where approving is one of them, the
+    buyer's credit check."""
+    form = form or DecisionForm(formdata=None)
+    form.seen.data = order.status  # the buttons shown act on the status shown
+    actor_ids = {e.actor_id for e in order.events if e.actor_id}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    actions = lifecycle.seller_actions(order.status, order.id)
+    context = dict(order=order, form=form, actions=actions, actors=actors,
+                   summary=credit.summary(order.buyer, order.seller_id),
+                   credit_reasons=credit.check_credit(order) if S.APPROVED.value in actions else [],
+                   reasons=approval.reasons_for([order.id]).get(order.id, []) if desk.review else [],
+                   document_slots=documents.document_slots(order) if desk.documents else None,
+                   **order_fulfilment(order), **labels(), **desk.context())
+    return context
+
+
+@route("/orders/<int:order_id>", "order_detail")
+def order_detail(desk: Desk, order_id: int):
+    return render_page(DETAIL_PAGE, **detail_context(desk, seller_order(order_id)))
+
+
+def decide(desk: Desk, order_id: int, to: str):
+    """One desk decision: redirect to the order on success; otherwise the decision card again
+    with the message next to its field (400, 422 for htmx) or above it when the order moved on
+    (409). Nothing is changed then."""
+    order = seller_order(order_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        outcome = attempt(form, lifecycle.act_as_seller, current_user.org_id, order.id, to, current_user.id,
+                          form.note.data or "", seen=form.seen.data or None, credit_override=form.credit_override())
+        if outcome.ok:
+            flash(_("订单 %(n)s：%(status)s。", n=order.number, status=STATUS_LABELS[to]), "success")
+            return redirect_to(desk.url("order_detail", order_id=order.id))
+        status = outcome.status
+    else:
+        status = error_status()
+    return render_page(DETAIL_PAGE, "fulfilment/_decision.html", status=status,
+                       **detail_context(desk, seller_order(order_id), form))
+
+
+def _decision_view(to: str):
+    def view(desk: Desk, order_id: int):
+        return decide(desk, order_id, to)
+
+    return view
+
+
+for _to, _slug in ACTION_ROUTES.items():
+    route(f"/orders/<int:order_id>/{_slug}", f"order_{_slug}", methods=("POST",))(_decision_view(_to))
+
+
+@route("/orders/<int:order_id>/recheck", "order_recheck", methods=("POST",), feature="review")
+def order_recheck(desk: Desk, order_id: int):
+    """Run the approval rules again on a held order (after a payment or a restock)."""
+    order = seller_order(order_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    outcome = attempt(None, approval.recheck, current_user.org_id, order.id, current_user)
+    if not outcome.ok:
+        flash(outcome.error.message, "warning")
+    elif outcome.result.outcome == "approved":
+        flash(_("订单 %(n)s 已通过全部规则，已审核。", n=order.number), "success")
+    else:
+        flash(_("订单 %(n)s 仍未通过：%(reasons)s", n=order.number,
+                reasons="、".join(str(approval.REASON_LABELS.get(r.code, r.code)) for r in outcome.result.reasons)),
+              "warning")
+    return redirect_to(desk.url("order_detail", order_id=order.id))
