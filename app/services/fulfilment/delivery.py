@@ -16,7 +16,8 @@ carries (that would defeat it). Changing SECRET_KEY changes the codes of orders 
 
 Short and damaged quantities (at most what was shipped of each line, together) are recorded as
 DeliveryDiscrepancy lines and credited to the buyer: one credit note per kind (reasons
-short_delivery and damaged), settling the order's invoice. Stock does not move: the goods left
+short_delivery and damaged), settling the order's invoice, valued as differences of cumulative
+line values (progress.credit_value) so a line's credits never drift from its total. Stock does not move: the goods left
 the warehouse at shipping; what comes back later is a return.
 """
 from __future__ import annotations

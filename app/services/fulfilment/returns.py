@@ -14,6 +14,9 @@ Accepting: the goods come back through the inventory services (`receive_return`:
 the order was shipped from), and with the "write_off" disposition are then taken out again as a
 stock adjustment (unsellable); either way a credit note (reason "return") for the lines' value
 settles the order's invoice. An order shipped without stock in the system moves no stock.
+The value is the difference of cumulative line values after what was already credited
+(progress.credit_value), taken at acceptance under the order's row lock; the amount shown when
+asking assumes the returns pending before it are accepted first.
 """
 from __future__ import annotations
 
