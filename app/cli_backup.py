@@ -26,9 +26,7 @@ def _size(n: int) -> str:
 
 
 def _report_check(check) -> None:
-    from app.services.ops.backup import Check
-
-    assert isinstance(check, Check)
+    """Print a restore drill's result; exit 1 (ClickException) when it found problems."""
     if check.ok:
         click.echo(f"Verified {check.path.name}: {check.tables} tables, {check.rows:,} rows and "
                    f"{check.media_files} uploaded files match the manifest "

@@ -34,7 +34,8 @@ from datetime import datetime, timezone
 import psycopg
 from sqlalchemy.engine import make_url
 
-from app.services.ops.fingerprints import database_fingerprint, differences, file_sha256, folder_fingerprint
+from app.services.ops.fingerprints import (database_fingerprint, differences, file_sha256, folder_fingerprint,
+                                           tables_of)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -111,8 +112,6 @@ def _run(command: list[str]) -> None:
 # --- making a backup --------------------------------------------------------------------------
 
 def _alembic_revision(connection, dialect: str) -> str | None:
-    from app.services.ops.fingerprints import tables_of
-
     if "alembic_version" not in tables_of(connection, dialect):
         return None
     row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
