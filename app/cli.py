@@ -4,6 +4,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.extensions import db
+from app.cli_backup import backup, restore
 from app.cli_documents import documents_cli
 from app.cli_stock import api_cli, stock_cli
 from app.models import PERMISSIONS, Organisation, User
@@ -20,6 +21,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(documents_cli)
     app.cli.add_command(stock_cli)
     app.cli.add_command(api_cli)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 @click.command("seed-demo")

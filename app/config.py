@@ -68,6 +68,11 @@ class Config:
     DOCUMENT_RENDER_DELAY = 0.0
     JOB_RETRY_INTERVALS = (10, 60, 300)
 
+    # Uploaded files kept outside the database (product images and PDFs are in it today) and
+    # where `flask backup` writes its backups (see README, "Backup and restore").
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or str(INSTANCE / "media")
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE / "backups")
+
     MAIL_SERVER = os.environ.get("SMTP_HOST") or None
     MAIL_PORT = int(os.environ.get("SMTP_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@lianying.local")

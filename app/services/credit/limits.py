@@ -191,9 +191,23 @@ def customers_query(text: str = "", kind: str = "", flag: str = ""):
 
 # --- the credit check -----------------------------------------------------------------------
 
+def lock_customer(customer_id: int) -> Organisation:
+    """The customer's row, locked until the transaction ends (PostgreSQL) and read afresh.
+
+    The credit check reads the customer's exposure (open orders, invoices) and then approves:
+    two orders of one buyer checked at once (two of its users, a rep and the shop) would both
+    pass on the same exposure. With the row locked, the second check waits for the first
+    transaction and then sees its approved order (READ COMMITTED reads each statement afresh).
+    FOR NO KEY UPDATE: rows that merely reference the customer (new orders, lines) still insert."""
+    return db.session.scalar(select(Organisation).where(Organisation.id == customer_id)
+                             .with_for_update(key_share=True).execution_options(populate_existing=True))
+
+
 def check_credit(order: Order) -> list[HoldReason]:
-    """Reasons to put `order` on hold for credit; an empty list means it may proceed."""
-    customer = db.session.get(Organisation, order.buyer_id)
+    """Reasons to put `order` on hold for credit; an empty list means it may proceed. Locks the
+    buyer's row (lock_customer) for the rest of the caller's transaction, so the caller must
+    approve or hold the order in that same transaction."""
+    customer = lock_customer(order.buyer_id)
     profile = profile_of(customer.id)
     reasons: list[HoldReason] = []
     if profile is not None and profile.on_hold:

@@ -16,7 +16,8 @@ carries (that would defeat it). Changing SECRET_KEY changes the codes of orders 
 
 Short and damaged quantities (at most what was shipped of each line, together) are recorded as
 DeliveryDiscrepancy lines and credited to the buyer: one credit note per kind (reasons
-short_delivery and damaged), settling the order's invoice. Stock does not move: the goods left
+short_delivery and damaged), settling the order's invoice, valued as differences of cumulative
+line values (progress.credit_value) so a line's credits never drift from its total. Stock does not move: the goods left
 the warehouse at shipping; what comes back later is a return.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ from app.models.fulfilment import DeliveryCode, DeliveryDiscrepancy, DeliverySig
 from app.services.core import audit
 from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError
-from app.services.fulfilment.progress import LineProgress, issue_credit, line_value, locked_order, progress
+from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
 from app.services.inventory.ledger import insert_ignoring_conflicts
 
 S = OrderStatus
@@ -156,8 +157,9 @@ def confirm_receipt(buyer_id: int, order_id: int, actor_id: int, discrepancies: 
     note = _clean_note(note)
     order = locked_order(order_id, buyer_id=buyer_id)
     _check_signable(order, seen)
-    wanted = _checked_discrepancies(progress(order), discrepancies)
-    return _sign(order, SignOffMethod.PORTAL.value, actor_id, wanted, note)
+    lines = progress(order)
+    wanted = _checked_discrepancies(lines, discrepancies)
+    return _sign(order, SignOffMethod.PORTAL.value, actor_id, wanted, note, lines)
 
 
 def sign_off_with_code(seller_id: int, order_id: int, actor_id: int, code: str,
@@ -169,7 +171,8 @@ def sign_off_with_code(seller_id: int, order_id: int, actor_id: int, code: str,
     code = (code or "").strip()
     order = locked_order(order_id, seller_id=seller_id)
     _check_signable(order, seen)
-    wanted = _checked_discrepancies(progress(order), discrepancies)
+    lines = progress(order)
+    wanted = _checked_discrepancies(lines, discrepancies)
     if code_state(order.id).locked:
         raise SignOffLocked(_("收货码错误次数过多，已锁定：请客户在订货平台确认收货。"), field="code")
     if not (code.isdigit() and len(code) == CODE_DIGITS):
@@ -182,16 +185,19 @@ def sign_off_with_code(seller_id: int, order_id: int, actor_id: int, code: str,
             raise WrongDeliveryCode(_("收货码错误。错误次数已达 %(n)d 次，按收货码签收已锁定：请客户在订货平台确认收货。",
                                       n=MAX_ATTEMPTS), field="code")
         raise WrongDeliveryCode(_("收货码错误，还可以再试 %(n)d 次。", n=state.attempts_left), field="code")
-    return _sign(order, SignOffMethod.CODE.value, actor_id, wanted, note)
+    return _sign(order, SignOffMethod.CODE.value, actor_id, wanted, note, lines)
 
 
-def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str], int], note: str) -> DeliverySignOff:
+def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str], int], note: str,
+          progress_rows: list[LineProgress]) -> DeliverySignOff:
     lines = {line.id: line for line in order.lines}
+    credited = {row.line.id: row.credited for row in progress_rows}  # the cancelled rest, if any
     sign_off = DeliverySignOff(order_id=order.id, method=method, note=note, signed_at=utcnow(), signed_by_id=actor_id)
-    sign_off.discrepancies = [
-        DeliveryDiscrepancy(order_line_id=line_id, product_id=lines[line_id].product_id, kind=kind, qty=qty,
-                            amount_fen=line_value(lines[line_id], qty))
-        for (line_id, kind), qty in sorted(wanted.items())]
+    for (line_id, kind), qty in sorted(wanted.items()):
+        amount = credit_value(lines[line_id], credited[line_id], qty)
+        credited[line_id] += qty
+        sign_off.discrepancies.append(DeliveryDiscrepancy(order_line_id=line_id, product_id=lines[line_id].product_id,
+                                                          kind=kind, qty=qty, amount_fen=amount))
     db.session.add(sign_off)
     db.session.flush()
     summary = "；".join(f"{lines[d.order_line_id].product.name_zh} {_('短少') if d.kind == 'short' else _('破损')} "

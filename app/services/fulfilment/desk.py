@@ -7,10 +7,9 @@ several reps do) and its region: "周一 · 西湖区". Deliveries go out by tha
 desk filters by them and the pick list groups by route, then retailer. A retailer on no rep's
 route is grouped by its region alone.
 
-Lots on the pick list come from the orders' reservations: for each product, the reservations of
-the chosen orders are served from the warehouse's lots first-expiry-first-out among the lots each
-buyer accepts (the same rule shipping applies), strictest buyer last, so the list shows the lots
-the shipment will actually take when the orders ship in that order."""
+Lots on the pick list are the ones shipping takes: one allocation (allocation.plan_fefo) serves
+both, with the cut-offs of the day the list is printed for, so a list printed and shipped the same
+day shows the lots that leave, in whatever order its orders ship."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -26,6 +25,7 @@ from app.extensions import db
 from app.models import (Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, Region, RepRoute, StockLot,
                         StockReservation, Warehouse)
 from app.services.core.errors import DomainError, NotFound
+from app.services.inventory import allocation
 from app.services.inventory.orders import order_document
 from app.services.core.paging import Page, paginate
 
@@ -207,40 +207,40 @@ class PickList:
         return [dict(lot, product_id=p.product.id) for p in self.products for lot in p.lots]
 
 
-def _plan_lots(orders: list[Order]) -> dict[tuple[int, int], list[dict]]:
-    """{(order_id, product_id): [{lot, qty, expires_on, location}]} from the orders'
-    reservations, lots first-expiry-first-out among those each buyer accepts (in three queries)."""
+def _plan_lots(orders: list[Order], day: date) -> dict[tuple[int, int], list[dict]]:
+    """{(order_id, product_id): [{lot, qty, expires_on, location}]}: the lots shipping on `day`
+    takes for each order's reservation (allocation.plan_fefo over every open reservation of
+    the product in the warehouse, so the orders not on this list keep theirs)."""
     documents = {order_document(o.id): o.id for o in orders}
-    reservations = list(db.session.scalars(select(StockReservation).where(
+    chosen = list(db.session.scalars(select(StockReservation).where(
         StockReservation.document.in_(list(documents)), StockReservation.qty > 0)))
-    if not reservations:
+    if not chosen:
         return {}
-    keys = {(r.warehouse_id, r.product_id) for r in reservations}
-    lots = list(db.session.scalars(
-        select(StockLot).where(StockLot.warehouse_id.in_({w for w, _ in keys}),
-                               StockLot.product_id.in_({p for _, p in keys}), StockLot.on_hand > 0)
-        .order_by(StockLot.expiry_date, StockLot.id)))
+    keys = {(r.warehouse_id, r.product_id) for r in chosen}
+    warehouse_ids, product_ids = {w for w, _ in keys}, {p for _, p in keys}
+    queues: dict[tuple[int, int], list[StockReservation]] = defaultdict(list)
+    for reservation in db.session.scalars(
+            select(StockReservation).where(StockReservation.warehouse_id.in_(warehouse_ids),
+                                           StockReservation.product_id.in_(product_ids), StockReservation.qty > 0)
+            .order_by(StockReservation.id)):
+        queues[(reservation.warehouse_id, reservation.product_id)].append(reservation)
+    lots: dict[tuple[int, int], list[StockLot]] = defaultdict(list)
+    for lot in db.session.scalars(
+            select(StockLot).where(StockLot.warehouse_id.in_(warehouse_ids), StockLot.product_id.in_(product_ids),
+                                   StockLot.on_hand > 0, StockLot.expiry_date > day)
+            .order_by(StockLot.expiry_date, StockLot.id)):
+        lots[(lot.warehouse_id, lot.product_id)].append(lot)
     warehouses = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
-                                         .where(Warehouse.id.in_({w for w, _ in keys}))).all())
-    left = {lot.id: lot.on_hand for lot in lots}
-    by_key: dict[tuple[int, int], list[StockLot]] = defaultdict(list)
-    for lot in lots:
-        by_key[(lot.warehouse_id, lot.product_id)].append(lot)
+                                         .where(Warehouse.id.in_(warehouse_ids))).all())
     plan: dict[tuple[int, int], list[dict]] = defaultdict(list)
-    # Most lenient buyer first: it takes the oldest lots, leaving the fresher ones to the strict.
-    for reservation in sorted(reservations, key=lambda r: (r.min_expiry_date, documents[r.document])):
-        need = reservation.qty
-        for lot in by_key[(reservation.warehouse_id, reservation.product_id)]:
-            if need == 0:
-                break
-            if lot.expiry_date < reservation.min_expiry_date or left[lot.id] == 0:
+    for key in keys:
+        picks = allocation.plan_fefo(queues[key], lots[key], day)
+        for reservation in queues[key]:
+            if reservation.document not in documents:
                 continue
-            take = min(need, left[lot.id])
-            left[lot.id] -= take
-            need -= take
-            plan[(documents[reservation.document], reservation.product_id)].append(
-                {"lot": lot.batch_no, "qty": take, "expires_on": lot.expiry_date.isoformat(),
-                 "location": warehouses.get(lot.warehouse_id, "")})
+            plan[(documents[reservation.document], reservation.product_id)] += [
+                {"lot": pick.lot.batch_no, "qty": pick.qty, "expires_on": pick.lot.expiry_date.isoformat(),
+                 "location": warehouses.get(pick.lot.warehouse_id, "")} for pick in picks[reservation.id]]
     return plan
 
 
@@ -259,7 +259,7 @@ def pick_list(seller_id: int, order_ids, printed_on: date) -> PickList:
     with its lots; and the batch's totals per product with their lots."""
     orders = selected_orders(seller_id, order_ids)
     routes = routes_for(o.buyer_id for o in orders)
-    plan = _plan_lots(orders)
+    plan = _plan_lots(orders, printed_on)
     grouped: dict[Route, dict[int, PickRetailer]] = defaultdict(dict)
     products: dict[int, PickProduct] = {}
     for order in sorted(orders, key=lambda o: (o.buyer.name, o.number or "", o.id)):

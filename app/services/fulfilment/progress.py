@@ -49,6 +49,11 @@ class LineProgress:
     def returnable(self) -> int:
         return self.delivered - self.return_pending - self.returned
 
+    @property
+    def credited(self) -> int:
+        """The quantity already credited to the buyer: cancelled, short, damaged, returned."""
+        return self.cancelled + self.short + self.damaged + self.returned
+
 
 def line_value(line: OrderLine, qty: int) -> int:
     """The tax-inclusive value of `qty` of the line, in fen (rounded half up; exact for the
@@ -56,6 +61,14 @@ def line_value(line: OrderLine, qty: int) -> int:
     if qty == line.qty:
         return line.line_total_fen
     return (line.line_total_fen * qty * 2 + line.qty) // (2 * line.qty)
+
+
+def credit_value(line: OrderLine, credited_before: int, qty: int) -> int:
+    """What crediting `qty` more of the line is worth when `credited_before` of it were credited
+    already: the difference of the cumulative values, not the value of `qty` rounded on its own.
+    So the credits of a line (cancelled rest, short, damaged, returns, in any order and size)
+    add up to exactly its total once all of it is credited, never a fen more or less."""
+    return line_value(line, credited_before + qty) - line_value(line, credited_before)
 
 
 def progress(order: Order) -> list[LineProgress]:

@@ -14,6 +14,9 @@ Accepting: the goods come back through the inventory services (`receive_return`:
 the order was shipped from), and with the "write_off" disposition are then taken out again as a
 stock adjustment (unsellable); either way a credit note (reason "return") for the lines' value
 settles the order's invoice. An order shipped without stock in the system moves no stock.
+The value is the difference of cumulative line values after what was already credited
+(progress.credit_value), taken at acceptance under the order's row lock; the amount shown when
+asking assumes the returns pending before it are accepted first.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, 
 from app.services.core import audit
 from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError, NotFound
-from app.services.fulfilment.progress import issue_credit, line_value, locked_order, progress
+from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
 from app.services.inventory import operations
 from app.services.inventory.orders import ReturnLine as StockReturnLine
 from app.services.inventory.orders import receive_return
@@ -73,7 +76,7 @@ def request_return(buyer_id: int, order_id: int, actor_id: int, reason: str, qua
     request = ReturnRequest(order_id=order.id, buyer_id=order.buyer_id, seller_id=order.seller_id,
                             status=ReturnStatus.REQUESTED.value, reason=reason, requested_at=utcnow(),
                             requested_by_id=actor_id,
-                            amount_fen=sum(line_value(rows[i].line, q) for i, q in wanted.items()))
+                            amount_fen=_value(rows, wanted, pending_first=True))
     request.lines = [ReturnLine(order_line_id=i, product_id=rows[i].line.product_id, qty=q)
                      for i, q in sorted(wanted.items())]
     db.session.add(request)
@@ -97,6 +100,14 @@ def _notify_seller(request: ReturnRequest, order: Order) -> None:
     else:
         lifecycle.notify_seller(order, kind="return_requested", message="return.requested", params=params,
                                 dedupe=f"return:{request.id}")
+
+
+def _value(rows: dict[int, LineProgress], quantities: dict[int, int], pending_first: bool = False) -> int:
+    """The credit for returning `quantities` ({line_id: qty}) after what each line has had
+    credited (and, asking, the returns still pending: they are decided first as a rule), by the
+    difference of cumulative values (progress.credit_value)."""
+    return sum(credit_value(rows[i].line, rows[i].credited + (rows[i].return_pending if pending_first else 0), q)
+               for i, q in quantities.items())
 
 
 # ---- deciding -----------------------------------------------------------------------------------
@@ -131,8 +142,15 @@ def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: st
     if disposition not in {d.value for d in ReturnDisposition}:
         raise DomainError(_("请选择退回商品的处理方式。"), field="disposition")
     request = return_for_seller(seller_id, return_id)
+    # The order row is locked (as when asking) so two returns of one order accepted at once
+    # credit one after the other: each is valued after what the other credited.
+    order = locked_order(request.order_id, seller_id=seller_id)
+    rows = {row.line.id: row for row in progress(order)}
     _decide(request, ReturnStatus.ACCEPTED.value, actor_id, disposition=disposition, decision_note=note)
-    order = request.order
+    quantities: dict[int, int] = {}
+    for line in request.lines:
+        quantities[line.order_line_id] = quantities.get(line.order_line_id, 0) + line.qty
+    request.amount_fen = _value(rows, quantities)  # what is credited now (asking valued it with pending returns first)
     _stock_back(request, order, actor_id, disposition)
     credit_note = issue_credit(order, actor_id, request.amount_fen, CreditNoteReason.RETURN.value,
                                f"return:{request.id}", _("退货 %(n)s：%(r)s", n=request.number, r=request.reason))

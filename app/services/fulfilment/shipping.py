@@ -38,7 +38,7 @@ from app.services.fulfilment import delivery
 from app.services.documents import requests as documents
 from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError
-from app.services.fulfilment.progress import LineProgress, issue_credit, line_value, locked_order, progress, \
+from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress, \
     remainder_cancellation
 from app.services.inventory.orders import order_document, release_order, ship_order_lines
 from app.services.credit.invoicing import ensure_invoice
@@ -192,7 +192,7 @@ def _invoice(order: Order, actor_id: int) -> None:
 
 
 def _cancel_open(order: Order, lines: list[LineProgress], actor_id: int, reason: str, at: datetime) -> None:
-    amount = sum(line_value(row.line, row.open) for row in lines if row.open > 0)
+    amount = sum(credit_value(row.line, row.credited, row.open) for row in lines if row.open > 0)
     db.session.add(RemainderCancellation(order_id=order.id, reason=reason, amount_fen=amount, cancelled_at=at,
                                          cancelled_by_id=actor_id))
     release_order(order.id, actor_id, reason=_("订单 %(n)s 剩余数量取消", n=order.number or order.id))

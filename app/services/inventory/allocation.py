@@ -17,17 +17,28 @@ when, for every cutoff date c, the reservations that need expiry ≥ c fit in th
 expire on or after c (Hall's condition for these nested sets). `reservations_fit` checks exactly
 that, and shipping FEFO among each customer's acceptable lots keeps it true (it always uses the
 lots the fewest other reservations could use).
+
+Which lots a reservation gets: `plan_fefo`, the one allocation the pick list prints and shipping
+takes. The product's open reservations in a warehouse are served in the order they were made
+(first reserved, first served), each first-expiry-first-out among the lots it accepts on the
+day (`cutoff_on`: the cut-off stored at reservation moved on by the days since, so the customer
+still gets its share of shelf life on the shipping day), from what earlier ones left. Shipping
+an order takes the lots its plan names, so the pick list printed that day shows the lots that
+leave, whichever of the orders ships first (shipping one reservation its planned lots leaves the
+others' plans as they were).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from collections.abc import Iterable
 
 from sqlalchemy import and_, bindparam, func, or_, select
 
 from app.extensions import db
 from app.models import Organisation, Product, ShelfLifeRule, StockLot, StockReservation
+from app.services.core.clock import LOCAL
 from app.services.inventory import ledger
 
 
@@ -59,6 +70,58 @@ class Pick:
     qty: int
 
 
+def cutoff_on(reservation: StockReservation, day: date) -> date:
+    """The earliest expiry `reservation` accepts on `day`: its stored cut-off (from the day it
+    was made) moved on by the days since, and never a lot expired by then."""
+    made_on = reservation.created_at.astimezone(LOCAL).date() if reservation.created_at else day
+    moved = reservation.min_expiry_date + timedelta(days=max((day - made_on).days, 0))
+    return max(moved, day + timedelta(days=1))
+
+
+def plan_fefo(reservations: Iterable[StockReservation], lots: list[StockLot], day: date) -> dict[int, list[Pick]]:
+    """{reservation id: picks} for one warehouse and product: `reservations` served in the order
+    given (callers pass them by id: first reserved, first served), each taking its quantity
+    first-expiry-first-out (`lots` sorted so) among the lots it accepts on `day`, from what the
+    earlier ones left. A reservation the lots cannot cover gets what there is."""
+    left = {lot.id: lot.on_hand for lot in lots}
+    plan: dict[int, list[Pick]] = {}
+    for reservation in reservations:
+        cutoff, need, picks = cutoff_on(reservation, day), reservation.qty, []
+        for lot in lots:
+            if need == 0:
+                break
+            if lot.expiry_date < cutoff or left[lot.id] == 0:
+                continue
+            take = min(need, left[lot.id])
+            left[lot.id] -= take
+            need -= take
+            picks.append(Pick(lot, take))
+        plan[reservation.id] = picks
+    return plan
+
+
+def first_of(picks: list[Pick], qty: int) -> list[Pick] | None:
+    """The first `qty` units of a plan (a partial shipment takes the earliest); None if short."""
+    taken, left = [], qty
+    for pick in picks:
+        if left == 0:
+            break
+        take = min(pick.qty, left)
+        taken.append(Pick(pick.lot, take))
+        left -= take
+    return taken if left == 0 else None
+
+
+def reservation_queue(warehouse_id: int, product_id: int, up_to_id: int | None = None) -> list[StockReservation]:
+    """The product's open reservations in the warehouse in the order they were made (up to and
+    including `up_to_id`: later ones do not change an earlier one's plan)."""
+    query = select(StockReservation).where(StockReservation.warehouse_id == warehouse_id,
+                                           StockReservation.product_id == product_id, StockReservation.qty > 0)
+    if up_to_id is not None:
+        query = query.where(StockReservation.id <= up_to_id)
+    return list(db.session.scalars(query.order_by(StockReservation.id).execution_options(populate_existing=True)))
+
+
 def fefo_lots(warehouse_id: int, product_id: int, min_expiry: date) -> list[StockLot]:
     """Lots with stock that expire on or after `min_expiry`, first expiry first (ties: oldest
     lot first). Read fresh: callers hold the product's balance lock."""
@@ -66,18 +129,6 @@ def fefo_lots(warehouse_id: int, product_id: int, min_expiry: date) -> list[Stoc
         select(StockLot).where(StockLot.warehouse_id == warehouse_id, StockLot.product_id == product_id,
                                StockLot.on_hand > 0, StockLot.expiry_date >= min_expiry)
         .order_by(StockLot.expiry_date, StockLot.id).execution_options(populate_existing=True)))
-
-
-def pick_fefo(lots: list[StockLot], qty: int) -> list[Pick] | None:
-    """Take `qty` from `lots` in order; None when they hold too little."""
-    picks, left = [], qty
-    for lot in lots:
-        if left == 0:
-            break
-        take = min(lot.on_hand, left)
-        picks.append(Pick(lot, take))
-        left -= take
-    return picks if left == 0 else None
 
 
 _EXPIRY_BOUNDS = select(

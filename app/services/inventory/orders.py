@@ -10,8 +10,9 @@ with a message fit to show. Stock documents are named "order:<id>".
 - release_order(order_id, actor_id, reason="")  on cancel or reject: releases what is still
   reserved; {product_id: qty}. Safe to repeat.
 - ship_order_lines(order_id, quantities, actor_id)  at shipment: {product_id: qty} taken out of
-  the reservation, lots first-expiry-first-out among those the buyer accepts today; returns the
-  ShippedLot list (which lots went out, how many). Partial shipments are allowed; release_order
+  the reservation, from the lots its plan names today (allocation.plan_fefo, the plan the pick
+  list prints: first expiry first out among the lots the buyer accepts); returns the ShippedLot
+  list (which lots went out, how many). Partial shipments are allowed; release_order
   frees the rest.
 - receive_return(order_id, lines, actor_id, reason="")  goods coming back: each ReturnLine puts
   qty back into a lot this order was shipped from (the named lot, else the shipped lots with
@@ -91,7 +92,7 @@ def release_order(order_id: int, actor_id: int | None, reason: str = "") -> dict
 def ship_order_lines(order_id: int, quantities: dict[int, int], actor_id: int | None) -> list[ShippedLot]:
     order = _order(order_id)
     return ship_reserved(order_document(order.id), quantities, kind=MovementKind.SHIP.value,
-                         min_expiry=_buyer_cutoffs(order, quantities), actor_id=actor_id,
+                         on=today_local(), actor_id=actor_id,
                          reason=_("订单 %(n)s 发货", n=order.number or order.id))
 
 

@@ -12,7 +12,7 @@ processes reserving the same products never oversell and never deadlock (see led
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, select
@@ -142,10 +142,11 @@ class ShippedLot:
     qty: int
 
 
-def ship_reserved(document: str, quantities: dict[int, int], *, kind: str, min_expiry: dict[int, date],
+def ship_reserved(document: str, quantities: dict[int, int], *, kind: str, on: date,
                   actor_id: int | None, reason: str = "") -> list[ShippedLot]:
-    """Take reserved stock out of the warehouse, lots first-expiry-first-out among those
-    expiring on or after `min_expiry[product]`. All or nothing (StockShortage / DomainError)."""
+    """Take reserved stock out of the warehouse on day `on`: the lots the reservation's plan
+    names (allocation.plan_fefo, the plan the pick list prints), the earliest first for a
+    partial shipment. All or nothing (StockShortage / DomainError)."""
     rows = {r.product_id: r for r in reservations_of(document) if r.qty > 0}
     wanted = {pid: q for pid, q in sorted(quantities.items()) if q > 0}
     for product_id, qty in wanted.items():
@@ -160,9 +161,11 @@ def ship_reserved(document: str, quantities: dict[int, int], *, kind: str, min_e
     shortages = []
     for product_id, qty in wanted.items():
         row = rows[product_id]
-        # Lock the balance first (a no-op update), then read the lots under that lock.
+        # Lock the balance first (a no-op update), then read reservations and lots under that lock.
         ledger.change_balance(row.warehouse_id, product_id)
-        picks = allocation.pick_fefo(allocation.fefo_lots(row.warehouse_id, product_id, min_expiry[product_id]), qty)
+        queue = allocation.reservation_queue(row.warehouse_id, product_id, up_to_id=row.id)
+        lots = allocation.fefo_lots(row.warehouse_id, product_id, on + timedelta(days=1))
+        picks = allocation.first_of(allocation.plan_fefo(queue, lots, on)[row.id], qty)
         if picks is None:
             shortages.append(_shortage(product_id, qty, 0, shelf_life=True))
         else:

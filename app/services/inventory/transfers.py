@@ -63,7 +63,7 @@ def ship_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
     _require(transfer, TransferStatus.CREATED)
     quantities = {line.product_id: line.qty for line in transfer.lines}
     ship_reserved(transfer.document, quantities, kind=MovementKind.TRANSFER_OUT.value,
-                  min_expiry=allocation.cutoffs_for(quantities, 0, today_local()), actor_id=actor_id,
+                  on=today_local(), actor_id=actor_id,
                   reason=_("调拨单 %(n)s 出库", n=transfer.number))
     transfer.shipped_at = utcnow()
     _set_status(transfer, TransferStatus.SHIPPED, actor_id)

@@ -1,0 +1,1 @@
+"""Operations: backups of the database and the uploaded files, their restore and verification."""
