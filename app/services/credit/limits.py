@@ -203,11 +203,12 @@ def lock_customer(customer_id: int) -> Organisation:
                              .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
-def check_credit(order: Order) -> list[HoldReason]:
+def check_credit(order: Order, lock: bool = True) -> list[HoldReason]:
     """Reasons to put `order` on hold for credit; an empty list means it may proceed. Locks the
     buyer's row (lock_customer) for the rest of the caller's transaction, so the caller must
-    approve or hold the order in that same transaction."""
-    customer = lock_customer(order.buyer_id)
+    approve or hold the order in that same transaction. `lock=False` only for showing the
+    reasons on a page, never before a decision."""
+    customer = lock_customer(order.buyer_id) if lock else db.session.get(Organisation, order.buyer_id)
     profile = profile_of(customer.id)
     reasons: list[HoldReason] = []
     if profile is not None and profile.on_hold:

@@ -80,7 +80,7 @@ def detail_context(desk: Desk, order, form: DecisionForm | None = None) -> dict:
     actions = lifecycle.seller_actions(order.status, order.id)
     context = dict(order=order, form=form, actions=actions, actors=actors,
                    summary=credit.summary(order.buyer, order.seller_id),
-                   credit_reasons=credit.check_credit(order) if S.APPROVED.value in actions else [],
+                   credit_reasons=credit.check_credit(order, lock=False) if S.APPROVED.value in actions else [],
                    reasons=approval.reasons_for([order.id]).get(order.id, []) if desk.review else [],
                    document_slots=documents.document_slots(order) if desk.documents else None,
                    **order_fulfilment(order), **labels(), **desk.context())
