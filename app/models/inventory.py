@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
 from app.models.catalog import Product
 from app.models.org import Organisation, Region
 
@@ -127,7 +128,8 @@ class StockMovement(Base):
     on_hand_delta: Mapped[int] = mapped_column(Integer, default=0)
     reserved_delta: Mapped[int] = mapped_column(Integer, default=0)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")  # typed by a person (or an older text)
+    reason_message: Mapped[Any | None] = mapped_column(MessageJSON)  # written by the system, code + params
     document: Mapped[str] = mapped_column(String(100), default="")
 
     lot: Mapped[StockLot | None] = relationship()

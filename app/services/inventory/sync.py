@@ -26,6 +26,7 @@ from sqlalchemy import select, tuple_
 
 from app.extensions import db
 from app.models import MovementKind, Product, StockLot, StockSyncLine, Warehouse
+from app.services.core.messages import message
 from app.services.core.errors import DomainError
 from app.services.inventory import ledger
 from app.services.inventory.operations import MAX_QTY, expiry_from, receive_stock, set_lot_quantity
@@ -222,7 +223,7 @@ def apply_lines(org_id: int, lines: list[SyncLine], *, actor_id: int | None, doc
             if line.kind == "receipt":
                 receive_stock(line.warehouse_id, line.product_id, line.qty, line.batch_no, actor_id=actor_id,
                               production_date=line.production_date, expiry_date=line.expiry_date,
-                              reason=line.reason or _("ERP 入库"), document=document)
+                              reason=line.reason or message("stock.erp_receipt"), document=document)
             else:
                 lot = db.session.scalar(select(StockLot).where(
                     StockLot.warehouse_id == line.warehouse_id, StockLot.product_id == line.product_id,
@@ -232,7 +233,7 @@ def apply_lines(org_id: int, lines: list[SyncLine], *, actor_id: int | None, doc
                     lot = ledger.find_or_create_lot(line.warehouse_id, line.product_id, line.batch_no,
                                                     expiry_from(product, line.production_date, line.expiry_date),
                                                     line.production_date)
-                set_lot_quantity(lot, line.qty, actor_id=actor_id, reason=line.reason or _("ERP 库存同步"),
+                set_lot_quantity(lot, line.qty, actor_id=actor_id, reason=line.reason or message("stock.erp_sync"),
                                  document=document)
         except DomainError as error:
             errors.append(RowError(line.row, error.field or "qty", error.message))

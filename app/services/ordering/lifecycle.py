@@ -29,6 +29,7 @@ from app.extensions import db
 from app.models import Order, OrderEvent, OrderStatus, utcnow
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
+from app.services.core.messages import Message
 
 S = OrderStatus
 ALLOWED: dict[str, frozenset[str]] = {
@@ -60,11 +61,13 @@ def can_move(current: str, to: str) -> bool:
     return to in ALLOWED.get(current, frozenset())
 
 
-def transition(order_id: int, to: str, actor_id: int | None, note: str = "", *,
+def transition(order_id: int, to: str, actor_id: int | None, note: str | Message = "", *,
                expected: frozenset[str] | set[str] | None = None) -> Order:
-    """Move the order to `to`, or raise TransitionRefused (nothing changed). `expected`: the
-    statuses the caller saw or accepts (e.g. the page a person acted on); any other current
-    status is refused even where the move itself would be allowed."""
+    """Move the order to `to`, or raise TransitionRefused (nothing changed). `note`: the reason a
+    person typed (kept as typed), or a Message the system writes (kept as code + parameters, read
+    in each reader's language). `expected`: the statuses the caller saw or accepts (e.g. the page
+    a person acted on); any other current status is refused even where the move itself would be
+    allowed."""
     order = db.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
     if order is None:
         raise TransitionRefused(_("订单不存在。"))
@@ -81,8 +84,9 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str = "", *,
     if moved != 1:  # someone else moved it between our read and our write
         raise TransitionRefused(_("订单刚刚已被他人处理，请刷新后查看。"))
     _stock_side_effects(order_id, current, to, actor_id, note)
+    system_note = note if isinstance(note, Message) else None
     db.session.add(OrderEvent(order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
-                              note=(note or "")[:500]))
+                              note="" if system_note else (note or "")[:500], note_message=system_note))
     audit.record(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
     db.session.flush()
     db.session.refresh(order)
@@ -97,7 +101,7 @@ def tracks_stock(seller_id: int) -> bool:
     return default_warehouse(seller_id) is not None
 
 
-def _stock_side_effects(order_id: int, current: str, to: str, actor_id: int | None, note: str) -> None:
+def _stock_side_effects(order_id: int, current: str, to: str, actor_id: int | None, note: str | Message) -> None:
     from app.services.inventory.orders import release_order, reserve_order
 
     if to == S.APPROVED.value:
@@ -120,14 +124,14 @@ def order_path(endpoint: str, order_id: int) -> str:
     return current_app.url_map.bind("localhost").build(endpoint, {"order_id": order_id})
 
 
-def _notify_buyer(order: Order, current: str, to: str, note: str) -> None:
+def _notify_buyer(order: Order, current: str, to: str, note: str | Message) -> None:
     from app.services.notifications import Audience, notify
 
     if order.buyer.kind not in BUYER_PAGES:
         return
     role, endpoint = BUYER_PAGES[order.buyer.kind]
     title = _("订单 %(n)s：%(status)s", n=order.number or order.id, status=STATUS_LABELS[to])
-    notify(Audience(order.buyer_id, role), kind="order_status", title=title, body=note or "",
+    notify(Audience(order.buyer_id, role), kind="order_status", title=title, body=str(note or ""),
            link=order_path(endpoint, order.id), dedupe_key=f"order:{order.id}:{to}")
 
 
