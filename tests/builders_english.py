@@ -58,6 +58,7 @@ def build(world) -> dict:
                             received_on=date.today(), reference="TT-1", note=TYPED[10])
 
     replenishment = builders_lifecycle.checkout(users["dealer"], dealer, [(items[0], 10)]).order
+    held_replenishment = builders_lifecycle.checkout(users["dealer"], dealer, [(items[2], 600)]).order  # brand short
     rep_order = builders_lifecycle.checkout(users["rep"], retailer, [(items[1], 1)]).order
     builders_rep.visit(users["rep"], retailer, note=TYPED[6])
     builders_rep.target(users["rep"], date.today().replace(day=1), 1_000_000)
@@ -71,8 +72,9 @@ def build(world) -> dict:
     db.session.commit()
     return {
         "order_id": {"retailer": [checked_out.id, held.id, manual.id, rejected.id, partial.id, delivered.id],
-                     "dealer": [checked_out.id, held.id, manual.id, rejected.id, partial.id, delivered.id],
-                     "admin": [replenishment.id], "rep": [rep_order.id, delivered.id]},
+                     "dealer": [checked_out.id, held.id, manual.id, rejected.id, partial.id, delivered.id,
+                                replenishment.id, held_replenishment.id],
+                     "admin": [replenishment.id, held_replenishment.id], "rep": [rep_order.id, delivered.id]},
         "return_id": [asked.id, ret.id],
         "invoice_id": [invoice.id],
         "warehouse_id": [warehouse.id],

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ContractPrice, Organisation, OrgKind, PriceList, PriceListItem, Product
-from app.services.core.messages import Message, message
+from app.services.core.messages import message
 from app.services.core import audit
 from app.services.dataio.fields import CheckedRow, Column, RowReader, in_chunks
 

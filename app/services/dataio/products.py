@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TAX_RATES, Category, Product, ProductStatus
-from app.services.core.messages import Message, message
+from app.services.core.messages import message
 from app.services.core import audit
 from app.services.catalog.gtin import is_valid_gtin
 from app.services.dataio.fields import CheckedRow, Column, RowReader, in_chunks

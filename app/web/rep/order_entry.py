@@ -229,7 +229,7 @@ def checkout(retailer_id: int):
     if submission.created:
         flash(_("已为 %(name)s 提交订单 %(number)s。", name=retailer.name, number=order.number), "success")
         if submission.dropped:
-            flash(_("已移除不可订购的商品：%(names)s", names="、".join(p.name(str(get_locale())) for p in submission.dropped)),
+            flash(_("已移除不可订购的商品：%(names)s", names=_("、").join(p.name(str(get_locale())) for p in submission.dropped)),
                   "warning")
     else:
         flash(_("订单 %(number)s 已提交过，没有重复下单。", number=order.number), "info")

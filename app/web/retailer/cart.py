@@ -88,6 +88,6 @@ def checkout():
     else:
         flash(_("订单 %(number)s 已提交。", number=order.number), "success")
         if submission.dropped:
-            flash(_("已移除不可订购的商品：%(names)s", names="、".join(p.name(str(get_locale())) for p in submission.dropped)),
+            flash(_("已移除不可订购的商品：%(names)s", names=_("、").join(p.name(str(get_locale())) for p in submission.dropped)),
                   "warning")
     return redirect_to(url_for("retailer.order_detail", order_id=order.id))
