@@ -49,8 +49,8 @@ def build(world) -> dict:
     f.ship_all(world, delivered)
     invoice = invoicing.ensure_invoice(delivered.id, users["dealer"].id)
     a, b = delivered.lines
-    delivery.confirm_receipt(retailer.id, delivered.id, users["retailer"].id, {(a.id, "short"): 1, (b.id, "damaged"): 1},
-                             note=TYPED[3])
+    delivery.confirm_receipt(retailer.id, delivered.id, users["retailer"].id,
+                             {(a.id, "short"): 1, (b.id, "damaged"): 1}, note=TYPED[3])
     ret = returns.request_return(retailer.id, delivered.id, users["retailer"].id, TYPED[4], {a.id: 2})
     returns.accept_return(dealer.id, ret.id, users["dealer"].id, "restock", note=TYPED[5])
     asked = returns.request_return(retailer.id, delivered.id, users["retailer"].id, TYPED[4], {a.id: 1})

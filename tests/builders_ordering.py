@@ -72,7 +72,8 @@ def order(buyer: Organisation, seller: Organisation, lines: list[tuple[Product, 
     db.session.flush()
     row.number = f"SO{at:%y%m%d}{row.id:07d}"
     db.session.add_all([OrderLine(order_id=row.id, product_id=p.id, qty=qty, unit_price_fen=p.base_price_fen,
-                                  price_basis=message("price.base"), tax_rate=p.tax_rate, line_total_fen=p.base_price_fen * qty,
+                                  price_basis=message("price.base"), tax_rate=p.tax_rate,
+                                  line_total_fen=p.base_price_fen * qty,
                                   tax_fen=tax_included(p.base_price_fen * qty, p.tax_rate)) for p, qty in lines])
     db.session.add(OrderEvent(order_id=row.id, at=at, to_status="submitted"))
     db.session.flush()

@@ -18,6 +18,8 @@ from sqlalchemy import JSON, String, Text, select
 
 from app.extensions import db
 from app.models import Base
+from app.services.dataio import importing
+from app.services.inventory import sync
 from tests import builders_access as b
 from tests import builders_english
 from tests import factories
@@ -42,16 +44,6 @@ NOT_YET_MESSAGES = {"notifications.title", "notifications.body"}
 JSON_MESSAGE_KEYS = {"errors", "messages"}
 # The language switch names each language in itself.
 LANGUAGE_NAMES = ("简体中文", "中文")
-
-
-def file_headers() -> set[str]:
-    """Import files may use the Chinese column headers (the exports write them): the import pages
-    and their messages name them as a file must spell them."""
-    from app.services.dataio import importing
-    from app.services.inventory import sync
-
-    headers = {column.header for kind in importing.KINDS.values() for column in kind.columns}
-    return headers | set(sync.HEADER_ALIASES)
 # Stored messages each role must see in English somewhere (so the world really has them).
 SEEN_IN_ENGLISH = {
     "admin": ("Auto-approval", "Awaiting manual review", "Insufficient stock:", "Missing required field", "Base price"),
@@ -61,6 +53,13 @@ SEEN_IN_ENGLISH = {
 }
 # Attributes whose text a person reads.
 VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "label"}
+
+
+def file_headers() -> set[str]:
+    """Import files may use the Chinese column headers (the exports write them): the import pages
+    and their messages name them as a file must spell them."""
+    headers = {column.header for kind in importing.KINDS.values() for column in kind.columns}
+    return headers | set(sync.HEADER_ALIASES)
 
 
 class VisibleText(HTMLParser):
@@ -74,7 +73,8 @@ class VisibleText(HTMLParser):
             self._hidden += 1
         values = dict(attrs)
         for name, value in attrs:
-            if value and (name in VISIBLE_ATTRIBUTES or (name == "value" and values.get("type") in ("submit", "button"))):
+            shown = name in VISIBLE_ATTRIBUTES or (name == "value" and values.get("type") in ("submit", "button"))
+            if value and shown:
                 self.chunks.append(value)
 
     def handle_endtag(self, tag):
@@ -215,4 +215,5 @@ def test_the_english_ui_shows_no_chinese_outside_data(app, world, login_as, role
     assert opened >= 5, f"only {opened} pages opened for {role}"
     missing = [phrase for phrase in SEEN_IN_ENGLISH[role] if not any(phrase in html for html in seen)]
     assert not missing, f"{role} never sees these stored messages in English: {missing}"
-    assert not problems, f"Chinese in the English UI ({role}, {len(problems)} of {opened} pages):\n" + "\n".join(problems)
+    assert not problems, (f"Chinese in the English UI ({role}, {len(problems)} of {opened} pages):\n"
+                          + "\n".join(problems))

@@ -118,8 +118,8 @@ def price_changes(order: Order) -> list[Message]:
         price = prices.get(line.product_id)
         if price is None or price.unit_price_fen != line.unit_price_fen:
             now = price.unit_price_fen if price else None
-            changed.append(message("approval.price_line", code=line.product.code,
-                                   old=format_yuan(line.unit_price_fen), new=format_yuan(now) if now is not None else "—"))
+            changed.append(message("approval.price_line", code=line.product.code, old=format_yuan(line.unit_price_fen),
+                                   new=format_yuan(now) if now is not None else "—"))
     return changed
 
 

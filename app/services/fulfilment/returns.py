@@ -183,7 +183,8 @@ def _stock_back(request: ReturnRequest, order: Order, actor_id: int, disposition
     if disposition == ReturnDisposition.WRITE_OFF.value:
         for returned in back:
             lot = db.session.get(StockLot, returned.lot_id)
-            operations.adjust_lot(lot, -returned.qty, message("stock.return_written_off", n=request.number), actor_id=actor_id)
+            operations.adjust_lot(lot, -returned.qty, message("stock.return_written_off", n=request.number),
+                                  actor_id=actor_id)
 
 
 def _notify_buyer(request: ReturnRequest, title: str, body: str) -> None:

@@ -120,7 +120,8 @@ def expire_lot(lot: StockLot, *, actor_id: int | None, today: date | None = None
     qty = _current_on_hand(lot)
     if qty == 0:
         raise DomainError(_("该批次已无库存。"), field="lot_id")
-    if not ledger.take_from_lot(MovementKind.EXPIRE.value, lot, qty, actor_id=actor_id, reason=message("stock.expired")):
+    if not ledger.take_from_lot(MovementKind.EXPIRE.value, lot, qty, actor_id=actor_id,
+                                reason=message("stock.expired")):
         raise DomainError(_("该批次的库存已被预留，请先释放预留。"), field="lot_id")
     audit.record(actor_id, "stock.expire", "stock_lot", lot.id, {"on_hand": qty}, {"on_hand": 0})
     return qty

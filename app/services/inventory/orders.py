@@ -137,6 +137,7 @@ def receive_return(order_id: int, lines: list[ReturnLine], actor_id: int | None,
     returned = []
     for lot, qty in plan:
         ledger.add_to_lot(MovementKind.RETURN.value, lot, qty, actor_id=actor_id,
-                          reason=reason or message("stock.order_returned", n=order.number or order.id), document=document)
+                          reason=reason or message("stock.order_returned", n=order.number or order.id),
+                          document=document)
         returned.append(ShippedLot(lot.product_id, lot.id, lot.batch_no, lot.expiry_date, qty))
     return returned

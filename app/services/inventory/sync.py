@@ -111,7 +111,8 @@ def _parse_qty(value, kind: str, row: int, errors: list[RowError]) -> int | None
     if qty is None:
         errors.append(RowError(row, "qty", message("stock_import.qty_integer")))
     elif qty < 0 or (kind == "receipt" and qty == 0) or qty > MAX_QTY:
-        errors.append(RowError(row, "qty", message("stock_import.receipt_positive") if kind == "receipt" else message("stock_import.level_negative")))
+        errors.append(RowError(row, "qty", message("stock_import.receipt_positive") if kind == "receipt"
+                               else message("stock_import.level_negative")))
         qty = None
     return qty
 

@@ -89,7 +89,8 @@ def receive_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
 
 def cancel_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
     _require(transfer, TransferStatus.CREATED)
-    release_document(transfer.document, actor_id=actor_id, reason=message("stock.transfer_cancelled", n=transfer.number))
+    release_document(transfer.document, actor_id=actor_id,
+                     reason=message("stock.transfer_cancelled", n=transfer.number))
     _set_status(transfer, TransferStatus.CANCELLED, actor_id)
 
 
