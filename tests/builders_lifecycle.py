@@ -54,7 +54,9 @@ def checkout(user: User, buyer: Organisation, lines: list[tuple[Product, int]], 
 
 
 def events_of(order_id: int) -> list[tuple[str | None, str, int | None, str]]:
-    return [(e.from_status, e.to_status, e.actor_id, e.note) for e in db.session.scalars(
+    """(from, to, actor, note as shown in Chinese: typed text, or the system's message rendered)."""
+    return [(e.from_status, e.to_status, e.actor_id, str(e.note_message) if e.note_message else e.note)
+            for e in db.session.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.models import (CartLine, ContractPrice, Order, OrderEvent, OrderLine, Organisation, PriceList,
                         PriceListItem, Product, ProductVisibility, User, utcnow)
+from app.services.core.messages import message
 from app.services.ordering.cart import tax_included
 from tests import factories
 
@@ -71,7 +72,8 @@ def order(buyer: Organisation, seller: Organisation, lines: list[tuple[Product, 
     db.session.flush()
     row.number = f"SO{at:%y%m%d}{row.id:07d}"
     db.session.add_all([OrderLine(order_id=row.id, product_id=p.id, qty=qty, unit_price_fen=p.base_price_fen,
-                                  price_reason="基础价", tax_rate=p.tax_rate, line_total_fen=p.base_price_fen * qty,
+                                  price_basis=message("price.base"), tax_rate=p.tax_rate,
+                                  line_total_fen=p.base_price_fen * qty,
                                   tax_fen=tax_included(p.base_price_fen * qty, p.tax_rate)) for p, qty in lines])
     db.session.add(OrderEvent(order_id=row.id, at=at, to_status="submitted"))
     db.session.flush()

@@ -55,7 +55,7 @@ def test_order_over_limit_is_held_with_the_amount(parties):
     order = build.order(dealer, brand, 20_000, status="submitted")
     reasons = credit.check_credit(order)
     assert codes(reasons) == ["credit_limit"]
-    assert "¥100.00" in reasons[0].message  # 600 + 300 + 200 − 1000
+    assert "¥100.00" in str(reasons[0].message)  # 600 + 300 + 200 − 1000
     summary = credit.summary(dealer)
     assert (summary.outstanding_fen, summary.open_orders_fen, summary.available_fen) == (60_000, 30_000, 10_000)
 
@@ -77,7 +77,7 @@ def test_manual_hold_and_overdue_invoices_are_reasons(parties):
     order = build.order(dealer, brand, 1_000, status="submitted")
     reasons = credit.check_credit(order)
     assert codes(reasons) == ["on_hold", "overdue"]
-    assert "对账未完成" in reasons[0].message and "¥50.00" in reasons[1].message
+    assert "对账未完成" in str(reasons[0].message) and "¥50.00" in str(reasons[1].message)
 
 
 def test_retailer_without_credit_is_not_limit_checked_but_with_credit_is(parties):

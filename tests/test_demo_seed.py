@@ -188,7 +188,7 @@ def test_order_lines_carry_the_price_the_pricing_service_gives():
         for line, buyer_id, created_at in sample:
             on = created_at.astimezone(LOCAL).date()
             price = quote_prices(region_profile(buyers[buyer_id]), {line.product_id: line.qty}, on)[line.product_id]
-            assert (line.unit_price_fen, line.price_reason) == (price.unit_price_fen, price.reason)
+            assert (line.unit_price_fen, line.price_basis) == (price.unit_price_fen, price.reason)
 
 
 def test_order_totals_equal_the_sum_of_their_lines():

@@ -58,7 +58,7 @@ def test_submit_records_the_order_routes_it_and_empties_the_cart(shop, world):
     lines = db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
     assert [(line.product_id, line.qty, line.unit_price_fen, line.line_total_fen) for line in lines] == [
         (drink.id, 2, 4500, 9000), (snack.id, 1, 10_900, 10_900)]
-    assert "HT-7" in lines[0].price_reason and lines[1].price_reason == "基础价"
+    assert "HT-7" in str(lines[0].price_basis) and str(lines[1].price_basis) == "基础价"
     assert [(line.tax_rate, line.tax_fen) for line in lines] == [(13, 1035), (9, 900)]
     events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)).all()
     assert [(e.from_status, e.to_status, e.actor_id) for e in events] == [(None, "submitted", user.id)]

@@ -10,13 +10,14 @@ not break the builder.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 
-from sqlalchemy import Table, inspect, text
+from sqlalchemy import JSON, Table, inspect, text
 from sqlalchemy.orm import Session
 
 from app.models import Base
@@ -94,10 +95,17 @@ class BulkLoader:
     def _executemany(self, table: Table, columns: list[str], rows: Iterable[tuple]) -> int:
         connection = self.session.connection()
         statement = table.insert()
+        # JSON columns arrive as JSON text (what COPY takes); the SQLAlchemy JSON type wants values.
+        json_columns = {c.name for c in table.columns if isinstance(getattr(c.type, "impl", c.type), JSON)}
         iterator = iter(rows)
         count = 0
         while chunk := list(islice(iterator, SQLITE_CHUNK)):
-            connection.execute(statement, [dict(zip(columns, row)) for row in chunk])
+            values = [dict(zip(columns, row)) for row in chunk]
+            for name in json_columns.intersection(columns):
+                for row in values:
+                    if isinstance(row[name], str):
+                        row[name] = json.loads(row[name])
+            connection.execute(statement, values)
             count += len(chunk)
         return count
 

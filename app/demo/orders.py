@@ -44,7 +44,7 @@ FLUSH_AT_LINES = 200_000
 
 ORDER_COLUMNS = ("id", "number", "buyer_id", "seller_id", "placed_by_id", "channel", "status", "line_count",
                  "total_fen", "tax_fen", "idempotency_key", "cart_fingerprint", "note", "created_at", "updated_at")
-LINE_COLUMNS = ("id", "order_id", "product_id", "qty", "unit_price_fen", "price_reason", "tax_rate",
+LINE_COLUMNS = ("id", "order_id", "product_id", "qty", "unit_price_fen", "price_basis", "tax_rate",
                 "line_total_fen", "tax_fen")
 EVENT_COLUMNS = ("id", "order_id", "at", "actor_id", "from_status", "to_status", "note")
 

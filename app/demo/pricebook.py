@@ -4,11 +4,11 @@ the most specific matching price list (then higher priority, then lower id) that
 reached, then the base price. tests/test_demo_seed.py checks it against the service."""
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import force_locale
 
 from app.services.pricing.prices import Price
 
@@ -108,9 +108,10 @@ class PriceBook:
         return self.base_prices[product_id], self.reason("base", "", "", 1)
 
     def reason(self, source: str, reference: str, name: str, min_qty: int) -> str:
-        """The text the pricing service stores on an order line, in Chinese (the source language)."""
+        """The price basis the pricing service stores on an order line (a message: code and
+        parameters), as JSON text for the bulk loader (order_lines.price_basis)."""
         key = (source, reference, name, min_qty)
         if key not in self._reasons:
-            with force_locale("zh"):
-                self._reasons[key] = Price(0, min_qty, 0, source, reference, name, min_qty).reason
+            basis = Price(0, min_qty, 0, source, reference, name, min_qty).reason
+            self._reasons[key] = json.dumps(basis.to_json(), ensure_ascii=False)
         return self._reasons[key]

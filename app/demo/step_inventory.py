@@ -15,6 +15,7 @@ balances, reorder rules, standard costs and shelf-life rules.
 """
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, timedelta
 
@@ -31,7 +32,10 @@ CHUNK_WAREHOUSES = 40
 LOW_SHARE, NEAR_EXPIRY_SHARE = 1 / 12, 1 / 25
 SECOND_WAREHOUSE_EVERY = 8
 MOVEMENT_COLUMNS = ("id", "at", "warehouse_id", "product_id", "lot_id", "kind", "on_hand_delta", "reserved_delta",
-                    "actor_id", "reason", "document")
+                    "actor_id", "reason_message", "document")
+# Movement reasons the system writes are messages (app/services/core/messages.py), as JSON text.
+RECEIVED = json.dumps({"code": "stock.received", "params": {}})
+SHIPPED = json.dumps({"code": "stock.shipped", "params": {}})
 LOT_COLUMNS = ("id", "warehouse_id", "product_id", "batch_no", "production_date", "expiry_date", "on_hand",
                "received_at")
 
@@ -125,9 +129,9 @@ def _stock_pair(today, rng, warehouse_id, product_id, shelf_life, weekly, lots, 
     lots.append((old_key, (warehouse_id, product_id, batch, produced, expiry, left_a, _at(today, received_day, 9))))
     document = f"demo:receipt:{warehouse_id}"
     movements.append((_at(today, received_day, 9), warehouse_id, product_id, old_key, "receipt", left_a + shipped,
-                      "入库", document))
+                      RECEIVED, document))
     for day, qty in sorted(shipments):
-        movements.append((_at(today, day, 15), warehouse_id, product_id, old_key, "ship", -qty, "发货",
+        movements.append((_at(today, day, 15), warehouse_id, product_id, old_key, "ship", -qty, SHIPPED,
                           f"demo:shipment:{warehouse_id}:{day}"))
     on_hand = left_a
     if not low:
@@ -137,7 +141,7 @@ def _stock_pair(today, rng, warehouse_id, product_id, shelf_life, weekly, lots, 
         lots.append((fresh_key, (warehouse_id, product_id, f"{fresh_produced:%y%m%d}-{product_id % 1000:03d}-2",
                                  fresh_produced, fresh_produced + timedelta(days=shelf_life), qty,
                                  _at(today, fresh_day, 10))))
-        movements.append((_at(today, fresh_day, 10), warehouse_id, product_id, fresh_key, "receipt", qty, "入库",
+        movements.append((_at(today, fresh_day, 10), warehouse_id, product_id, fresh_key, "receipt", qty, RECEIVED,
                           document))
         on_hand += qty
     balances.append((warehouse_id, product_id, on_hand, 0))

@@ -12,11 +12,12 @@ submitted in a period across all sellers, and status changes of one kind in a pe
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
 from app.models.ordering import Order, OrderEvent
 
 DEFAULT_QUANTITY_FACTOR_PCT = 300  # a line may be up to 3× the buyer's usual quantity
@@ -46,14 +47,16 @@ class ApprovalPolicy(Base):
 
 
 class OrderReviewReason(Base):
-    """One failed rule of an order's automatic review: `code` for reports, `message` for people."""
+    """One failed rule of an order's automatic review: `code` for reports, `detail` (or `message`,
+    typed by a person for a manual hold) for people."""
 
     __tablename__ = "order_review_reasons"
     __table_args__ = (Index("ix_order_review_reasons_code_created", "code", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(30))
-    message: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")  # a person's typed reason (or an older text)
+    detail: Mapped[Any | None] = mapped_column(MessageJSON)  # the rule's finding, code + params
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

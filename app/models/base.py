@@ -1,7 +1,7 @@
 """Declarative base shared by every model: naming convention for constraints and UTC helpers."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -35,6 +35,24 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
+
+
+class MessageJSON(TypeDecorator):
+    """A message stored for people to read later (app/services/core/messages.py): a code and its
+    parameters as JSON, read back as a Message rendered in the reader's language."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return value.to_json() if hasattr(value, "to_json") else value
+
+    def process_result_value(self, value, dialect):
+        from app.services.core.messages import as_message
+
+        return as_message(value)
 
 
 class Base(DeclarativeBase):

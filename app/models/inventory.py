@@ -13,12 +13,13 @@ recompute balances and lots from it.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
 from app.models.vocabulary import MovementKind, TransferStatus  # noqa: F401 (re-exported)
 from app.models.catalog import Product
 from app.models.org import Organisation, Region
@@ -114,7 +115,8 @@ class StockMovement(Base):
     on_hand_delta: Mapped[int] = mapped_column(Integer, default=0)
     reserved_delta: Mapped[int] = mapped_column(Integer, default=0)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")  # typed by a person (or an older text)
+    reason_message: Mapped[Any | None] = mapped_column(MessageJSON)  # written by the system, code + params
     document: Mapped[str] = mapped_column(String(100), default="")
 
     lot: Mapped[StockLot | None] = relationship()

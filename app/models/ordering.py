@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
 from app.models.vocabulary import OrderStatus, OrderChannel  # noqa: F401 (re-exported)
 from app.models.catalog import Product
 from app.models.org import Organisation
@@ -77,7 +78,8 @@ class OrderLine(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     qty: Mapped[int] = mapped_column(Integer)
     unit_price_fen: Mapped[int] = mapped_column(BigInteger)
-    price_reason: Mapped[str] = mapped_column(String(120), default="")
+    price_reason: Mapped[str] = mapped_column(String(120), default="")  # older lines: the text as shown
+    price_basis: Mapped[Any | None] = mapped_column(MessageJSON)  # why this price, code + params
     tax_rate: Mapped[int] = mapped_column(Integer)
     line_total_fen: Mapped[int] = mapped_column(BigInteger)
     tax_fen: Mapped[int] = mapped_column(BigInteger)
@@ -96,6 +98,7 @@ class OrderEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     from_status: Mapped[str | None] = mapped_column(String(15))
     to_status: Mapped[str] = mapped_column(String(15))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # typed by a person (or an older system note)
+    note_message: Mapped[Any | None] = mapped_column(MessageJSON)  # written by the system, code + params
 
     order: Mapped[Order] = relationship(back_populates="events")

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -44,6 +43,7 @@ from app.services.ordering import lifecycle
 from app.services.ordering import orders as ordering
 from app.services.credit.limits import HoldReason, check_credit, format_yuan
 from app.services.core.errors import DomainError, NotFound
+from app.services.core.messages import CATALOG, Message, joined, message
 from app.services.inventory.orders import default_warehouse
 from app.services.inventory.reservations import Shortage, StockShortage
 from app.services.core.paging import Page, paginate
@@ -51,12 +51,9 @@ from app.services.pricing.prices import quote_prices, region_profile
 
 S = OrderStatus
 POLICY_ID = 1
-AUTO_NOTE = "自动审核"  # stored as written: the event note names the system, whatever the language
-REASON_LABELS = {
-    "on_hold": _l("客户已暂停"), "overdue": _l("发票逾期"), "credit_limit": _l("超出信用额度"),
-    "price_changed": _l("价格已变"), "unusual_quantity": _l("数量超出常规"), "stock_short": _l("库存不足"),
-    "manual": _l("人工暂缓"),
-}
+AUTO_NOTE = message("approval.auto")  # the event note of an automatic approval
+REASON_CODES = ("on_hold", "overdue", "credit_limit", "price_changed", "unusual_quantity", "stock_short", "manual")
+REASON_LABELS = {code: CATALOG[f"review.{code}"] for code in REASON_CODES}
 CREDIT_CODES = {"overdue", "credit_limit"}
 LINES_NAMED = 5  # a reason names at most this many lines, then "等 n 种"
 POLICY_FIELDS = ["auto_approve", "check_hold", "check_credit", "check_prices", "check_quantities", "check_stock",
@@ -106,12 +103,12 @@ def update_policy(actor: User, **values) -> ApprovalPolicy:
 
 # --- the rules -------------------------------------------------------------------------------
 
-def _named(items: list[str]) -> str:
-    shown = "；".join(items[:LINES_NAMED])
-    return shown + (_("等 %(n)d 种", n=len(items)) if len(items) > LINES_NAMED else "")
+def _named(items: list[Message]) -> Message:
+    shown = joined(items[:LINES_NAMED], "；")
+    return joined([shown, message("approval.more", n=len(items))], "") if len(items) > LINES_NAMED else shown
 
 
-def price_changes(order: Order) -> list[str]:
+def price_changes(order: Order) -> list[Message]:
     """Lines whose price for the buyer today differs from the price ordered."""
     products = {line.product_id: line.product for line in order.lines}
     prices = quote_prices(region_profile(order.buyer), {line.product_id: line.qty for line in order.lines},
@@ -121,8 +118,8 @@ def price_changes(order: Order) -> list[str]:
         price = prices.get(line.product_id)
         if price is None or price.unit_price_fen != line.unit_price_fen:
             now = price.unit_price_fen if price else None
-            changed.append(_("%(code)s 下单价 %(old)s，现价 %(new)s", code=line.product.code,
-                             old=format_yuan(line.unit_price_fen), new=format_yuan(now) if now is not None else "—"))
+            changed.append(message("approval.price_line", code=line.product.code, old=format_yuan(line.unit_price_fen),
+                                   new=format_yuan(now) if now is not None else "—"))
     return changed
 
 
@@ -143,7 +140,7 @@ def usual_quantities(buyer_id: int, product_ids: list[int], window_days: int,
     return {pid: (int(n), float(avg)) for pid, n, avg in db.session.execute(query)}
 
 
-def unusual_lines(order: Order, policy: ApprovalPolicy) -> list[str]:
+def unusual_lines(order: Order, policy: ApprovalPolicy) -> list[Message]:
     history = usual_quantities(order.buyer_id, [line.product_id for line in order.lines],
                                policy.quantity_window_days, exclude_order_id=order.id)
     factor = policy.quantity_factor_pct / 100
@@ -151,8 +148,8 @@ def unusual_lines(order: Order, policy: ApprovalPolicy) -> list[str]:
     for line in order.lines:
         count, average = history.get(line.product_id, (0, 0.0))
         if count >= policy.quantity_min_orders and line.qty > average * factor:
-            unusual.append(_("%(code)s 本单 %(qty)d，近 %(days)d 天平均 %(avg).1f", code=line.product.code,
-                             qty=line.qty, days=policy.quantity_window_days, avg=average))
+            unusual.append(message("approval.unusual_line", code=line.product.code,
+                                   qty=line.qty, days=policy.quantity_window_days, avg=average))
     return unusual
 
 
@@ -183,17 +180,16 @@ def check_rules(order: Order, policy: ApprovalPolicy) -> list[HoldReason]:
     if policy.check_prices:
         changed = price_changes(order)
         if changed:
-            reasons.append(HoldReason("price_changed", _("价格有变：%(lines)s", lines=_named(changed))))
+            reasons.append(HoldReason("price_changed", message("approval.price_changed", lines=_named(changed))))
     if policy.check_quantities:
         unusual = unusual_lines(order, policy)
         if unusual:
-            reasons.append(HoldReason("unusual_quantity", _(
-                "数量超出常规（上限为平均的 %(factor)s 倍）：%(lines)s",
-                factor=_factor_text(policy.quantity_factor_pct), lines=_named(unusual))))
+            reasons.append(HoldReason("unusual_quantity", message(
+                "approval.unusual", factor=_factor_text(policy.quantity_factor_pct), lines=_named(unusual))))
     if policy.check_stock:
         short = stock_shortages(order)
         if short:
-            reasons.append(HoldReason("stock_short", StockShortage(short).message))
+            reasons.append(HoldReason("stock_short", StockShortage(short).detail))
     return reasons
 
 
@@ -228,7 +224,7 @@ def auto_review(order_id: int) -> Review:
             with db.session.begin_nested():  # a shortage at reservation undoes the status change only
                 lifecycle.transition(order.id, S.APPROVED.value, None, AUTO_NOTE, expected={S.SUBMITTED.value})
         except StockShortage as shortage:
-            reasons = [HoldReason("stock_short", shortage.message)]
+            reasons = [HoldReason("stock_short", shortage.detail)]
         except lifecycle.TransitionRefused:
             return Review(order, "skipped")  # someone acted on it first
         else:
@@ -239,8 +235,8 @@ def auto_review(order_id: int) -> Review:
 
 def _hold(order: Order, reasons: list[HoldReason]) -> None:
     _store_reasons(order.id, reasons)
-    labels = "、".join(str(REASON_LABELS.get(r.code, r.code)) for r in reasons)
-    lifecycle.transition(order.id, S.ON_HOLD.value, None, _("待人工审核：%(reasons)s", reasons=labels),
+    labels = joined([message(f"review.{r.code}") for r in reasons])
+    lifecycle.transition(order.id, S.ON_HOLD.value, None, message("approval.held", reasons=labels),
                          expected={S.SUBMITTED.value})
     _tell_seller(order, reasons)
 
@@ -249,7 +245,7 @@ def _store_reasons(order_id: int, reasons: list[HoldReason]) -> None:
     db.session.execute(delete(OrderReviewReason).where(OrderReviewReason.order_id == order_id,
                                                        OrderReviewReason.code != "manual"))
     now = utcnow()
-    db.session.add_all([OrderReviewReason(order_id=order_id, code=r.code, message=r.message, created_at=now)
+    db.session.add_all([OrderReviewReason(order_id=order_id, code=r.code, detail=r.message, created_at=now)
                         for r in reasons])
     db.session.flush()
 
@@ -280,10 +276,10 @@ def recheck(seller_id: int, order_id: int, actor: User) -> Review:
     if not reasons:
         try:
             with db.session.begin_nested():
-                lifecycle.transition(order.id, S.APPROVED.value, actor.id, _("重新检查通过"),
+                lifecycle.transition(order.id, S.APPROVED.value, actor.id, message("approval.rechecked"),
                                      expected={S.ON_HOLD.value})
         except StockShortage as shortage:
-            reasons = [HoldReason("stock_short", shortage.message)]
+            reasons = [HoldReason("stock_short", shortage.detail)]
         else:
             return Review(order, "approved")
     _store_reasons(order.id, reasons)

@@ -28,6 +28,7 @@ def record(actor_id: int | None, action: str, entity: str, entity_id: int | None
     """Add an audit event to the current transaction. Unchanged keys are dropped from both
     sides so the trail shows only what changed, except the `keep` keys that say which record
     changed (e.g. the product code of a price list item)."""
+    before, after = _plain(before), _plain(after)
     if before and after:
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k) or k in keep}
         before = {k: before.get(k) for k in sorted(changed)}
@@ -36,3 +37,10 @@ def record(actor_id: int | None, action: str, entity: str, entity_id: int | None
                        before=before, after=after)
     db.session.add(event)
     return event
+
+
+def _plain(values: dict | None) -> dict | None:
+    """Stored messages (app/services/core/messages.py) as their JSON form, like their columns."""
+    if not values:
+        return values
+    return {k: v.to_json() if hasattr(v, "to_json") else v for k, v in values.items()}

@@ -25,6 +25,7 @@ from app.models.credit import CreditNote, CreditProfile, PrepaymentAccount
 from app.services.core import audit
 from app.services.core.errors import DomainError
 from app.services.core.clock import today_local
+from app.services.core.messages import Message, message
 
 # Orders the seller has accepted but not yet invoiced: they will become debt.
 UNINVOICED_OPEN_STATUSES = (OrderStatus.APPROVED.value, OrderStatus.PICKING.value, OrderStatus.SHIPPED.value,
@@ -38,7 +39,7 @@ class HoldReason:
     """Why an order should wait: `code` for rules and reports, `message` for people."""
 
     code: str  # "on_hold" | "overdue" | "credit_limit"
-    message: str
+    message: Message  # stored with the order's review reasons, rendered for each reader
 
 
 @dataclass
@@ -212,22 +213,21 @@ def check_credit(order: Order, lock: bool = True) -> list[HoldReason]:
     profile = profile_of(customer.id)
     reasons: list[HoldReason] = []
     if profile is not None and profile.on_hold:
-        message = _("客户已被暂停赊销：%(reason)s", reason=profile.hold_reason) if profile.hold_reason \
-            else _("客户已被暂停赊销。")
-        reasons.append(HoldReason("on_hold", message))
+        said = message("credit.on_hold_reason", reason=profile.hold_reason) if profile.hold_reason \
+            else message("credit.on_hold")
+        reasons.append(HoldReason("on_hold", said))
     overdue_count, overdue = _overdue(customer.id, today_local())
     if overdue_count:
-        reasons.append(HoldReason("overdue", _("有 %(n)d 张发票已逾期未付，共 %(amount)s。",
-                                               n=overdue_count, amount=format_yuan(overdue))))
+        reasons.append(HoldReason("overdue", message("credit.overdue", n=overdue_count,
+                                                     amount=format_yuan(overdue))))
     if credit_allowed(customer, profile):
         exposure = (outstanding_fen(customer.id) + open_orders_fen(customer.id, exclude_order_id=order.id)
                     + order.total_fen)
         held = prepayment_fen(customer.id, order.seller_id) + unused_credit_fen(customer.id, order.seller_id)
         over = exposure - customer.credit_limit_fen - held
         if over > 0:
-            reasons.append(HoldReason("credit_limit", _(
-                "超出信用额度 %(over)s（额度 %(limit)s，已用 %(used)s，本单 %(order)s）。",
-                over=format_yuan(over), limit=format_yuan(customer.credit_limit_fen),
+            reasons.append(HoldReason("credit_limit", message(
+                "credit.limit", over=format_yuan(over), limit=format_yuan(customer.credit_limit_fen),
                 used=format_yuan(exposure - order.total_fen), order=format_yuan(order.total_fen))))
     return reasons
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
 
+from app.services.core.messages import Message, message
 from app.services.core.errors import DomainError
 from app.services.core.money import parse_yuan
 
@@ -72,31 +72,31 @@ class RowReader:
     def __init__(self, values: dict[str, str], columns: tuple[Column, ...]):
         self.values = values
         self.headers = {c.key: c.header for c in columns}
-        self.errors: list[str] = []
+        self.errors: list[Message] = []
 
     def has(self, key: str) -> bool:
         return bool(self.values.get(key))
 
-    def error(self, message: str) -> None:
-        self.errors.append(message)
+    def error(self, problem: Message) -> None:
+        self.errors.append(problem)
 
     def require(self, *keys: str) -> bool:
         """Records a message for each empty key; True when all are filled."""
         ok = True
         for key in keys:
             if not self.has(key):
-                self.error(_("缺少必填项：%(column)s", column=self.headers[key]))
+                self.error(message("import.required", column=self.headers[key]))
                 ok = False
         return ok
 
     def text(self, key: str, max_length: int) -> str | None:
         value = self.values.get(key) or None
         if value is not None and len(value) > max_length:
-            self.error(_("%(column)s 不能超过 %(n)d 个字符", column=self.headers[key], n=max_length))
+            self.error(message("import.too_long", column=self.headers[key], n=max_length))
             return None
         if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             # Line breaks and control characters break printed sheets and XLSX exports.
-            self.error(_("%(column)s 含有换行或不可见的控制字符", column=self.headers[key]))
+            self.error(message("import.control_chars", column=self.headers[key]))
             return None
         return value
 
@@ -109,7 +109,7 @@ class RowReader:
         except InvalidOperation:
             valid = False
         if not valid or not minimum <= number <= maximum:
-            self.error(_("%(column)s 必须是 %(lo)d 到 %(hi)d 之间的整数", column=self.headers[key],
+            self.error(message("import.integer_range", column=self.headers[key],
                          lo=minimum, hi=maximum))
             return None
         return int(number)
@@ -121,7 +121,7 @@ class RowReader:
         try:
             return parse_yuan(self.values[key])
         except DomainError as error:
-            self.error(_("%(column)s：%(message)s", column=self.headers[key], message=error.message))
+            self.error(message("import.column_problem", column=self.headers[key], message=error.message))
             return None
 
     def date(self, key: str) -> date | None:
@@ -133,7 +133,7 @@ class RowReader:
                 return datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-        self.error(_("%(column)s 不是有效的日期（格式 YYYY-MM-DD）", column=self.headers[key]))
+        self.error(message("import.bad_date", column=self.headers[key]))
         return None
 
     def tax_rate(self, key: str, allowed: tuple[int, ...]) -> int | None:
@@ -147,7 +147,7 @@ class RowReader:
         except InvalidOperation:
             rate = None
         if rate is None or not rate.is_finite() or rate != rate.to_integral_value() or int(rate) not in allowed:
-            self.error(_("%(column)s 只能是 %(allowed)s", column=self.headers[key],
+            self.error(message("import.one_of", column=self.headers[key],
                          allowed=" / ".join(str(r) for r in allowed)))
             return None
         return int(rate)
@@ -158,7 +158,7 @@ class RowReader:
             return None
         value = choices.get(self.values[key].lower())
         if value is None:
-            self.error(_("%(column)s 只能是 %(allowed)s", column=self.headers[key],
+            self.error(message("import.one_of", column=self.headers[key],
                          allowed=" / ".join(sorted(set(choices.values())))))
         return value
 
@@ -176,11 +176,11 @@ class CheckedRow:
 
     number: int
     values: dict[str, str]
-    errors: list[str]
+    errors: list[Message]  # stored as code + parameters, shown in the reader's language
     action: str | None = None  # "create" | "update" | "unchanged"; None while it has errors
     changes: dict = field(default_factory=dict)  # model attribute → new value
     target: object | None = None  # the existing row an update changes
 
     def stored(self) -> dict:
-        return {"row": self.number, "values": self.values, "errors": self.errors,
+        return {"row": self.number, "values": self.values, "errors": [e.to_json() for e in self.errors],
                 "action": None if self.errors else self.action}

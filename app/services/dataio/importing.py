@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import ImportBatch, ImportStatus, User, utcnow
+from app.services.core.messages import joined, message
 from app.services.core import audit
 from app.services.dataio import prices as import_prices
 from app.services.dataio import products as import_products
@@ -83,12 +84,13 @@ def preview_upload(actor: User, kind: ImportKind, filename: str, data: bytes) ->
     header_map = map_headers(kind.columns, table.headers, kind.required_columns)
     messages = []
     if header_map.unknown:
-        messages.append(_("无法识别的列：%(names)s。可用的列：%(known)s",
-                          names="、".join(header_map.unknown), known="、".join(kind.headers)))
+        messages.append(message("import.unknown_columns", names=joined(header_map.unknown),
+                                known=joined(list(kind.headers))).to_json())
     if header_map.repeated:
-        messages.append(_("重复的列：%(names)s", names="、".join(header_map.repeated)))
+        messages.append(message("import.repeated_columns", names=joined(header_map.repeated)).to_json())
     if header_map.missing:
-        messages.append(_("缺少必需的列：%(names)s", names="、".join(c.header for c in header_map.missing)))
+        messages.append(message("import.missing_columns",
+                                names=joined([c.header for c in header_map.missing])).to_json())
     rows = [(number, row_values(header_map, cells)) for number, cells in table.rows]
     checked = kind.check(rows)
     columns = sorted(header_map.positions, key=header_map.positions.get)

@@ -3,11 +3,11 @@
 price; otherwise it adds one. Existing data is loaded in a fixed number of queries."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ContractPrice, Organisation, OrgKind, PriceList, PriceListItem, Product
+from app.services.core.messages import message
 from app.services.core import audit
 from app.services.dataio.fields import CheckedRow, Column, RowReader, in_chunks
 
@@ -46,31 +46,31 @@ def _products_by_code(rows) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _check_common(reader: RowReader, products: dict, key_column: str, known: dict, unknown_message: str):
+def _check_common(reader: RowReader, products: dict, key_column: str, known: dict, unknown_code: str):
     """The checks both price files share: owner code, product, quantity break and price.
     Returns (owner id, product id, min_qty, price_fen); parts that are invalid are None."""
     reader.require(key_column, "product_code", "price")
     owner_code = reader.values.get(key_column)
     owner_id = known.get(owner_code) if owner_code else None
     if owner_code and owner_id is None:
-        reader.error(unknown_message % {"code": owner_code})
+        reader.error(message(unknown_code, code=owner_code))
     product_code = reader.values.get("product_code")
     product = products.get(product_code) if product_code else None
     if product_code and product is None:
-        reader.error(_("商品编码 %(code)s 不存在", code=product_code))
+        reader.error(message("import.no_product", code=product_code))
     min_qty = reader.integer("min_qty", 1, 1_000_000) if reader.has("min_qty") else 1
     if product is not None and min_qty is not None and min_qty != 1 and min_qty % product[1]:
-        reader.error(_("起始数量 %(qty)d 不是订购倍数 %(multiple)d 的整数倍", qty=min_qty, multiple=product[1]))
+        reader.error(message("import.break_not_multiple", qty=min_qty, multiple=product[1]))
     price_fen = reader.money_fen("price")
     return owner_id, product[0] if product else None, min_qty, price_fen
 
 
-def _duplicate(reader: RowReader, seen: dict, key: tuple, number: int, message: str) -> None:
-    """`message` names what makes the key, with %(row)d for the earlier row."""
+def _duplicate(reader: RowReader, seen: dict, key: tuple, number: int, code: str) -> None:
+    """`code`: the message naming what makes the key, with %(row)d for the earlier row."""
     if None in key[:3]:
         return
     if key in seen:
-        reader.error(message % {"row": seen[key]})
+        reader.error(message(code, row=seen[key]))
     seen.setdefault(key, number)
 
 
@@ -99,9 +99,9 @@ def check_price_list_items(rows: list[tuple[int, dict]]) -> list[CheckedRow]:
     for number, values in rows:
         reader = RowReader(values, PRICE_LIST_COLUMNS)
         list_id, product_id, min_qty, price_fen = _check_common(
-            reader, products, "price_list_code", lists, _("价目表 %(code)s 不存在"))
+            reader, products, "price_list_code", lists, "import.no_price_list")
         key = (list_id, product_id, min_qty)
-        _duplicate(reader, seen, key, number, _("与第 %(row)d 行重复（同一价目表、商品和起始数量）"))
+        _duplicate(reader, seen, key, number, "import.price_list_repeated")
         fields = {"price_list_id": list_id, "product_id": product_id, "min_qty": min_qty, "price_fen": price_fen}
         checked.append(_planned(number, values, reader.errors, existing.get(key), fields))
     return checked
@@ -122,13 +122,13 @@ def check_contract_prices(rows: list[tuple[int, dict]]) -> list[CheckedRow]:
     for number, values in rows:
         reader = RowReader(values, CONTRACT_COLUMNS)
         customer_id, product_id, min_qty, price_fen = _check_common(
-            reader, products, "customer_code", customers, _("客户编码 %(code)s 不存在"))
+            reader, products, "customer_code", customers, "import.no_customer")
         valid_from, valid_to = reader.date("valid_from"), reader.date("valid_to")
         if valid_from and valid_to and valid_to < valid_from:
-            reader.error(_("失效日期 %(to)s 早于生效日期 %(start)s", to=valid_to.isoformat(), start=valid_from.isoformat()))
+            reader.error(message("import.dates_reversed", to=valid_to.isoformat(), start=valid_from.isoformat()))
         reference = reader.text("reference", 40)
         key = (customer_id, product_id, min_qty, valid_from)
-        _duplicate(reader, seen, key, number, _("与第 %(row)d 行重复（同一客户、商品、起始数量和生效日期）"))
+        _duplicate(reader, seen, key, number, "import.contract_repeated")
         fields = {"customer_id": customer_id, "product_id": product_id, "min_qty": min_qty,
                   "price_fen": price_fen, "valid_from": valid_from}
         target = existing.get(key)

@@ -5,11 +5,11 @@ An empty cell means "not given": a new product takes the default, an existing on
 value. Existing data is loaded in a fixed number of queries whatever the number of rows."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TAX_RATES, Category, Product, ProductStatus
+from app.services.core.messages import message
 from app.services.core import audit
 from app.services.catalog.gtin import is_valid_gtin
 from app.services.dataio.fields import CheckedRow, Column, RowReader, in_chunks
@@ -79,7 +79,7 @@ def check_products(rows: list[tuple[int, dict]]) -> list[CheckedRow]:
         product = existing.products.get(code) if code else None
         if code:
             if code in first_row_of_code:
-                reader.error(_("商品编码 %(code)s 与第 %(row)d 行重复", code=code, row=first_row_of_code[code]))
+                reader.error(message("import.product_repeated", code=code, row=first_row_of_code[code]))
             first_row_of_code.setdefault(code, number)
             fields["code"] = code
         if product is None:
@@ -110,7 +110,7 @@ def _check_category(reader: RowReader, existing: _Existing, fields: dict) -> Non
     if category_code is None:
         return
     if category_code not in existing.categories:
-        reader.error(_("分类编码 %(code)s 不存在", code=category_code))
+        reader.error(message("import.no_category", code=category_code))
     else:
         fields["category_id"] = existing.categories[category_code]
 
@@ -122,13 +122,13 @@ def _check_gtin(reader: RowReader, existing: _Existing, code: str | None, first_
         return
     owner = existing.gtin_owners.get(gtin)
     if "E+" in gtin.upper():
-        reader.error(_("条码 %(gtin)s 被 Excel 改成了科学计数法，请把该列设为文本后重新填写", gtin=gtin))
+        reader.error(message("import.gtin_scientific", gtin=gtin))
     elif not is_valid_gtin(gtin):
-        reader.error(_("条码 %(gtin)s 无效（位数或校验位不对）", gtin=gtin))
+        reader.error(message("import.gtin_invalid", gtin=gtin))
     elif gtin in first_row_of_gtin:
-        reader.error(_("条码 %(gtin)s 与第 %(row)d 行重复", gtin=gtin, row=first_row_of_gtin[gtin]))
+        reader.error(message("import.gtin_repeated", gtin=gtin, row=first_row_of_gtin[gtin]))
     elif owner is not None and owner != code:
-        reader.error(_("条码 %(gtin)s 已被商品 %(other)s 使用", gtin=gtin, other=owner))
+        reader.error(message("import.gtin_taken", gtin=gtin, other=owner))
     else:
         fields["gtin"] = gtin
     first_row_of_gtin.setdefault(gtin, number)
@@ -143,7 +143,7 @@ def _check_order_quantities(reader: RowReader, product: Product | None, fields: 
 
     minimum, multiple = effective("min_order_qty"), effective("order_multiple")
     if minimum % multiple:
-        reader.error(_("起订量 %(qty)d 不是订购倍数 %(multiple)d 的整数倍", qty=minimum, multiple=multiple))
+        reader.error(message("import.min_not_multiple", qty=minimum, multiple=multiple))
 
 
 def _planned(number: int, values: dict, errors: list[str], product: Product | None, fields: dict) -> CheckedRow:

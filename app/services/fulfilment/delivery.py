@@ -35,6 +35,7 @@ from app.extensions import db
 from app.models import Order, OrderStatus, utcnow
 from app.models.credit import CreditNoteReason
 from app.models.fulfilment import DeliveryCode, DeliveryDiscrepancy, DeliverySignOff, DiscrepancyKind, SignOffMethod
+from app.services.core.messages import joined, message
 from app.services.core import audit
 from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError
@@ -200,13 +201,15 @@ def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str]
                                                           kind=kind, qty=qty, amount_fen=amount))
     db.session.add(sign_off)
     db.session.flush()
-    summary = "；".join(f"{lines[d.order_line_id].product.name_zh} {_('短少') if d.kind == 'short' else _('破损')} "
-                       f"{d.qty}" for d in sign_off.discrepancies)
-    event_note = _("收货码签收") if method == SignOffMethod.CODE.value else _("客户确认收货")
-    if summary:
-        event_note += "：" + summary
+    found_lines = [message("delivery.short" if d.kind == "short" else "delivery.damaged",
+                           product=lines[d.order_line_id].product.name_zh, qty=d.qty)
+                   for d in sign_off.discrepancies]
+    summary = str(joined(found_lines, "；"))  # the credit notes' text, as the signer reads it
+    event_note = message("delivery.by_code" if method == SignOffMethod.CODE.value else "delivery.by_buyer")
+    if found_lines:
+        event_note = message("delivery.with_lines", how=event_note, lines=joined(found_lines, "；"))
     if note:
-        event_note += "（" + note + "）"
+        event_note = message("delivery.with_note", text=event_note, note=note)
     order = lifecycle.transition(order.id, S.DELIVERED.value, actor_id, event_note, expected={S.SHIPPED.value})
     for kind in KINDS:
         found = [d for d in sign_off.discrepancies if d.kind == kind]

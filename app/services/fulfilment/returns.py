@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Order, OrderLine, OrderStatus, StockLot, utcnow
 from app.models.credit import CreditNoteReason
 from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, ReturnStatus, ShipmentLot, Shipment
+from app.services.core.messages import message
 from app.services.core import audit
 from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError, NotFound
@@ -184,13 +185,14 @@ def _stock_back(request: ReturnRequest, order: Order, actor_id: int, disposition
     per_product: dict[int, int] = {}
     for line in request.lines:
         per_product[line.product_id] = per_product.get(line.product_id, 0) + line.qty
-    reason = _("退货 %(n)s", n=request.number)
+    reason = message("stock.return", n=request.number)
     back = receive_return(order.id, [StockReturnLine(pid, qty) for pid, qty in sorted(per_product.items())],
                           actor_id, reason=reason)
     if disposition == ReturnDisposition.WRITE_OFF.value:
         for returned in back:
             lot = db.session.get(StockLot, returned.lot_id)
-            operations.adjust_lot(lot, -returned.qty, _("退货 %(n)s 报废", n=request.number), actor_id=actor_id)
+            operations.adjust_lot(lot, -returned.qty, message("stock.return_written_off", n=request.number),
+                                  actor_id=actor_id)
 
 
 def _notify_buyer(request: ReturnRequest, message: str, note: str) -> None:

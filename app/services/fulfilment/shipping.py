@@ -33,6 +33,7 @@ from app.models import Order, OrderStatus, StockReservation, utcnow
 from app.models.credit import CreditNoteReason
 from app.models.documents import DocumentKind
 from app.models.fulfilment import RemainderCancellation, Shipment, ShipmentLine, ShipmentLot
+from app.services.core.messages import Message, joined, message
 from app.services.core import audit
 from app.services.fulfilment import delivery
 from app.services.documents import requests as documents
@@ -177,7 +178,7 @@ def cancel_rest(seller_id: int, order_id: int, actor_id: int, reason: str, seen:
         raise DomainError(_("订单已全部发货，没有剩余数量。"), field="reason")
     before = order.status
     _cancel_open(order, lines, actor_id, reason, utcnow())
-    order = lifecycle.transition(order.id, S.SHIPPED.value, actor_id, _("剩余数量已取消：%(r)s", r=reason),
+    order = lifecycle.transition(order.id, S.SHIPPED.value, actor_id, message("shipping.rest_cancelled", r=reason),
                                  expected={before})
     _invoice(order, actor_id)
     _credit_cancelled(order, actor_id, reason)
@@ -195,7 +196,7 @@ def _cancel_open(order: Order, lines: list[LineProgress], actor_id: int, reason:
     amount = sum(credit_value(row.line, row.credited, row.open) for row in lines if row.open > 0)
     db.session.add(RemainderCancellation(order_id=order.id, reason=reason, amount_fen=amount, cancelled_at=at,
                                          cancelled_by_id=actor_id))
-    release_order(order.id, actor_id, reason=_("订单 %(n)s 剩余数量取消", n=order.number or order.id))
+    release_order(order.id, actor_id, reason=message("stock.order_rest_cancelled", n=order.number or order.id))
     audit.record(actor_id, "order.cancel_rest", "order", order.id, None, {
         "reason": reason, "amount_fen": amount,
         "lines": {str(row.line.id): row.open for row in lines if row.open > 0}})
@@ -211,12 +212,14 @@ def _credit_cancelled(order: Order, actor_id: int, reason: str) -> None:
         cancellation.credit_note_id = note.id
 
 
-def _shipment_note(shipment: Shipment, cancelled_reason: str) -> str:
-    text = _("发货单 %(n)s：%(carrier)s %(tracking)s", n=shipment.number, carrier=shipment.carrier,
-             tracking=shipment.tracking_no).strip()
+def _shipment_note(shipment: Shipment, cancelled_reason: str) -> Message:
+    if shipment.tracking_no:
+        note = message("shipping.shipment", n=shipment.number, carrier=shipment.carrier, tracking=shipment.tracking_no)
+    else:
+        note = message("shipping.shipment_untracked", n=shipment.number, carrier=shipment.carrier)
     if cancelled_reason:
-        text += "；" + _("剩余数量已取消：%(r)s", r=cancelled_reason)
-    return text
+        note = joined([note, message("shipping.rest_cancelled", r=cancelled_reason)], "；")
+    return note
 
 
 def _notify_partial(order: Order, shipment: Shipment) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import StockCount, StockCountLine, StockLot, utcnow
+from app.services.core.messages import message
 from app.services.core import audit
 from app.services.core.errors import DomainError
 from app.services.inventory.operations import MAX_QTY, set_lot_quantity
@@ -54,7 +55,7 @@ def post_count(count: StockCount, *, actor_id: int | None) -> int:
     changed = 0
     for line in sorted(counted, key=lambda x: (x.lot.product_id, x.lot_id)):
         difference = set_lot_quantity(line.lot, line.counted_qty, actor_id=actor_id,
-                                      reason=_("盘点单 %(n)d", n=count.id), document=f"count:{count.id}")
+                                      reason=message("stock.count", n=count.id), document=f"count:{count.id}")
         changed += difference != 0
     count.status, count.posted_at = "posted", utcnow()
     audit.record(actor_id, "stock.count.post", "stock_count", count.id, {"status": "open"},

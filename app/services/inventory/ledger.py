@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import StockBalance, StockLot, StockMovement, utcnow
+from app.services.core.messages import Message
 
 
 BALANCES = StockBalance.__table__
@@ -78,11 +79,15 @@ def change_lot(lot_id: int, delta: int) -> bool:
 
 
 def record(kind: str, warehouse_id: int, product_id: int, *, lot_id: int | None = None, on_hand_delta: int = 0,
-           reserved_delta: int = 0, actor_id: int | None = None, reason: str = "", document: str = "") -> None:
+           reserved_delta: int = 0, actor_id: int | None = None, reason: str | Message = "",
+           document: str = "") -> None:
+    """One ledger line. `reason`: text a person typed, or a Message the system writes (stored as
+    its code, shown in the reader's language)."""
+    typed = "" if isinstance(reason, Message) else (reason or "")[:200]
     connection().execute(RECORD, dict(
         at=utcnow(), kind=kind, warehouse_id=warehouse_id, product_id=product_id, lot_id=lot_id,
-        on_hand_delta=on_hand_delta, reserved_delta=reserved_delta, actor_id=actor_id, reason=reason[:200],
-        document=document[:100]))
+        on_hand_delta=on_hand_delta, reserved_delta=reserved_delta, actor_id=actor_id, reason=typed,
+        reason_message=reason if isinstance(reason, Message) else None, document=document[:100]))
 
 
 def find_or_create_lot(warehouse_id: int, product_id: int, batch_no: str, expiry_date: date,
@@ -98,7 +103,7 @@ def find_or_create_lot(warehouse_id: int, product_id: int, batch_no: str, expiry
         .execution_options(populate_existing=True)).one()
 
 
-def add_to_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, reason: str = "",
+def add_to_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, reason: str | Message = "",
                document: str = "") -> None:
     """Put `qty` into a lot (receipt, transfer in, return, positive adjustment or count)."""
     ensure_balance(lot.warehouse_id, lot.product_id)
@@ -109,7 +114,7 @@ def add_to_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, reas
            reason=reason, document=document)
 
 
-def take_from_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, reason: str = "",
+def take_from_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, reason: str | Message = "",
                   document: str = "", from_reserved: bool = False) -> bool:
     """Take `qty` out of a lot, and out of the balance's reserved as well when `from_reserved`
     (shipping what was reserved). False, with nothing changed, when the lot holds less or when

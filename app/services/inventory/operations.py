@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import MovementKind, Product, StockLot, Warehouse
+from app.services.core.messages import Message, message
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import ledger
@@ -56,7 +57,7 @@ def receive_stock(warehouse_id: int, product_id: int, qty: int, batch_no: str, *
     else:
         lot = ledger.find_or_create_lot(warehouse_id, product_id, batch_no,
                                         expiry_from(product, production_date, expiry_date), production_date)
-    ledger.add_to_lot(kind, lot, qty, actor_id=actor_id, reason=reason or _("入库"), document=document)
+    ledger.add_to_lot(kind, lot, qty, actor_id=actor_id, reason=reason or message("stock.received"), document=document)
     if kind == MovementKind.RECEIPT.value and actor_id is not None and not document:
         audit.record(actor_id, "stock.receive", "stock_lot", lot.id, None, {"qty": qty, "batch_no": batch_no})
     return lot
@@ -73,10 +74,11 @@ def _current_on_hand(lot: StockLot) -> int:
     return db.session.scalar(select(StockLot.on_hand).where(StockLot.id == lot.id))
 
 
-def adjust_lot(lot: StockLot, delta: int, reason: str, *, actor_id: int | None) -> None:
-    """Add (or, negative, remove) stock in a lot, with a reason (damage, found stock, ...).
-    A decrease may not take stock that is reserved."""
-    reason = (reason or "").strip()
+def adjust_lot(lot: StockLot, delta: int, reason: str | Message, *, actor_id: int | None) -> None:
+    """Add (or, negative, remove) stock in a lot, with a reason (damage, found stock, ...): typed,
+    or a Message when the system adjusts. A decrease may not take stock that is reserved."""
+    if not isinstance(reason, Message):
+        reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请填写调整原因。"), field="reason")
     if delta == 0:
@@ -118,7 +120,8 @@ def expire_lot(lot: StockLot, *, actor_id: int | None, today: date | None = None
     qty = _current_on_hand(lot)
     if qty == 0:
         raise DomainError(_("该批次已无库存。"), field="lot_id")
-    if not ledger.take_from_lot(MovementKind.EXPIRE.value, lot, qty, actor_id=actor_id, reason=_("过期报废")):
+    if not ledger.take_from_lot(MovementKind.EXPIRE.value, lot, qty, actor_id=actor_id,
+                                reason=message("stock.expired")):
         raise DomainError(_("该批次的库存已被预留，请先释放预留。"), field="lot_id")
     audit.record(actor_id, "stock.expire", "stock_lot", lot.id, {"on_hand": qty}, {"on_hand": 0})
     return qty

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MovementKind, Order, StockLot, StockMovement, StockReservation, Warehouse
+from app.services.core.messages import message
 from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import allocation, ledger
 from app.services.inventory.reservations import (ShippedLot, release_document, reservations_of,
@@ -78,7 +79,7 @@ def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None 
         raise DomainError(_("卖方没有可用的仓库，无法预留库存。"), field="warehouse_id")
     quantities = _order_quantities(order)
     reserve_stock(warehouse.id, quantities, document=document, min_expiry=_buyer_cutoffs(order, quantities),
-                  actor_id=actor_id, reason=_("订单 %(n)s 审核", n=order.number or order.id))
+                  actor_id=actor_id, reason=message("stock.order_approved", n=order.number or order.id))
     db.session.flush()
     return reservations_of(document)
 
@@ -86,14 +87,14 @@ def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None 
 def release_order(order_id: int, actor_id: int | None, reason: str = "") -> dict[int, int]:
     order = _order(order_id)
     return release_document(order_document(order.id), actor_id=actor_id,
-                            reason=reason or _("订单 %(n)s 取消", n=order.number or order.id))
+                            reason=reason or message("stock.order_cancelled", n=order.number or order.id))
 
 
 def ship_order_lines(order_id: int, quantities: dict[int, int], actor_id: int | None) -> list[ShippedLot]:
     order = _order(order_id)
     return ship_reserved(order_document(order.id), quantities, kind=MovementKind.SHIP.value,
                          on=today_local(), actor_id=actor_id,
-                         reason=_("订单 %(n)s 发货", n=order.number or order.id))
+                         reason=message("stock.order_shipped", n=order.number or order.id))
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def receive_return(order_id: int, lines: list[ReturnLine], actor_id: int | None,
     returned = []
     for lot, qty in plan:
         ledger.add_to_lot(MovementKind.RETURN.value, lot, qty, actor_id=actor_id,
-                          reason=reason or _("订单 %(n)s 退货", n=order.number or order.id), document=document)
+                          reason=reason or message("stock.order_returned", n=order.number or order.id),
+                          document=document)
         returned.append(ShippedLot(lot.product_id, lot.id, lot.batch_no, lot.expiry_date, qty))
     return returned

@@ -20,6 +20,7 @@ from sqlalchemy import case, select
 from app.extensions import db
 from app.models import MovementKind, Product, StockBalance, StockReservation, utcnow
 from app.services.core.errors import DomainError
+from app.services.core.messages import joined, message
 from app.services.inventory import allocation, ledger
 
 
@@ -40,12 +41,13 @@ class StockShortage(DomainError):
         parts = []
         for s in shortages:
             if s.shelf_life:
-                parts.append(_("%(code)s %(name)s（保质期符合要求的库存不足，需要 %(req)d）",
-                               code=s.code, name=s.name, req=s.requested))
+                parts.append(message("stock.short_shelf_life", code=s.code, name=s.name, req=s.requested))
             else:
-                parts.append(_("%(code)s %(name)s（需要 %(req)d，可用 %(avail)d）",
-                               code=s.code, name=s.name, req=s.requested, avail=s.available))
-        super().__init__(_("库存不足：%(items)s", items="；".join(parts)), field=field)
+                parts.append(message("stock.short_line", code=s.code, name=s.name, req=s.requested,
+                                     avail=s.available))
+        # `detail` is kept with a held order's review reasons; the error text is for this reader
+        self.detail = message("stock.short", items=joined(parts, "；"))
+        super().__init__(str(self.detail), field=field)
         self.shortages = shortages
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import select, tuple_
 
 from app.extensions import db
 from app.models import MovementKind, Product, StockLot, StockSyncLine, Warehouse
+from app.services.core.messages import Message, message
 from app.services.core.errors import DomainError
 from app.services.inventory import ledger
 from app.services.inventory.operations import MAX_QTY, expiry_from, receive_stock, set_lot_quantity
@@ -44,10 +45,11 @@ MAX_LINES = 5000
 class RowError:
     row: int
     field: str
-    message: str
+    message: Message | str  # a Message (kept on import batches as code + parameters), or a service's text
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "field": self.field, "message": self.message}
+        """For the API's JSON answer: the text in the caller's language."""
+        return {"row": self.row, "field": self.field, "message": str(self.message)}
 
 
 @dataclass
@@ -96,7 +98,7 @@ def _parse_date(value, row: int, name: str, errors: list[RowError]) -> date | No
     try:
         return date.fromisoformat(text[:10]) if len(text) >= 10 else date.fromisoformat(text)
     except ValueError:
-        errors.append(RowError(row, name, _("日期格式应为 YYYY-MM-DD。")))
+        errors.append(RowError(row, name, message("stock_import.bad_date")))
         return None
 
 
@@ -107,9 +109,10 @@ def _parse_qty(value, kind: str, row: int, errors: list[RowError]) -> int | None
     except ValueError:
         qty = None
     if qty is None:
-        errors.append(RowError(row, "qty", _("数量必须是整数。")))
+        errors.append(RowError(row, "qty", message("stock_import.qty_integer")))
     elif qty < 0 or (kind == "receipt" and qty == 0) or qty > MAX_QTY:
-        errors.append(RowError(row, "qty", _("入库数量必须大于 0。") if kind == "receipt" else _("库存数量不能为负数。")))
+        errors.append(RowError(row, "qty", message("stock_import.receipt_positive") if kind == "receipt"
+                               else message("stock_import.level_negative")))
         qty = None
     return qty
 
@@ -123,9 +126,9 @@ def validate_lines(org_id: int, items: list[tuple[int, dict]], *, require_ref: b
     """Check every (row number, values) item without writing anything."""
     errors: list[RowError] = []
     if not items:
-        return [], [RowError(0, "lines", _("没有数据行。"))]
+        return [], [RowError(0, "lines", message("stock_import.no_rows"))]
     if len(items) > MAX_LINES:
-        return [], [RowError(0, "lines", _("一次最多 %(n)d 行。", n=MAX_LINES))]
+        return [], [RowError(0, "lines", message("stock_import.too_many_rows", n=MAX_LINES))]
     codes = {_text(v.get("warehouse_code")) for _r, v in items}
     warehouses = {w.code: w for w in db.session.scalars(select(Warehouse).where(Warehouse.code.in_(codes)))}
     product_codes = {_text(v.get("product_code")) for _r, v in items}
@@ -141,42 +144,42 @@ def validate_lines(org_id: int, items: list[tuple[int, dict]], *, require_ref: b
         row_errors: list[RowError] = []
         unknown = sorted(set(values) - set(FIELDS))
         if unknown:
-            row_errors.append(RowError(row, unknown[0], _("未知字段。")))
+            row_errors.append(RowError(row, unknown[0], message("stock_import.unknown_field")))
         kind = _text(values.get("kind")).lower()
         if kind not in KINDS:
-            row_errors.append(RowError(row, "kind", _("类型必须是 receipt（入库）或 level（库存数）。")))
+            row_errors.append(RowError(row, "kind", message("stock_import.bad_kind")))
         warehouse = warehouses.get(_text(values.get("warehouse_code")))
         if warehouse is None or warehouse.owner_id != org_id or not warehouse.active:
-            row_errors.append(RowError(row, "warehouse_code", _("仓库编码不存在或不属于本单位。")))
+            row_errors.append(RowError(row, "warehouse_code", message("stock_import.no_warehouse")))
         product = products.get(_text(values.get("product_code")))
         if product is None:
-            row_errors.append(RowError(row, "product_code", _("商品编码不存在。")))
+            row_errors.append(RowError(row, "product_code", message("stock_import.no_product")))
         batch_no = _text(values.get("batch_no"))
         if not batch_no or len(batch_no) > 40:
-            row_errors.append(RowError(row, "batch_no", _("批号必填，最长 40 个字符。")))
+            row_errors.append(RowError(row, "batch_no", message("stock_import.bad_batch")))
         qty = _parse_qty(values.get("qty"), kind, row, row_errors)
         production = _parse_date(values.get("production_date"), row, "production_date", row_errors)
         expiry = _parse_date(values.get("expiry_date"), row, "expiry_date", row_errors)
         if production and expiry and expiry <= production:
-            row_errors.append(RowError(row, "expiry_date", _("到期日必须晚于生产日期。")))
+            row_errors.append(RowError(row, "expiry_date", message("stock_import.expiry_before_production")))
         ref = _text(values.get("external_ref"))
         payload_hash = _hash(values)
         duplicate = False
         if len(ref) > 80:
-            row_errors.append(RowError(row, "external_ref", _("外部单号最长 80 个字符。")))
+            row_errors.append(RowError(row, "external_ref", message("stock_import.ref_too_long")))
         elif require_ref and not ref:
-            row_errors.append(RowError(row, "external_ref", _("请提供外部单号（external_ref）。")))
+            row_errors.append(RowError(row, "external_ref", message("stock_import.ref_required")))
         elif ref and ref in seen_refs:
-            row_errors.append(RowError(row, "external_ref", _("同一外部单号在本批数据中重复出现。")))
+            row_errors.append(RowError(row, "external_ref", message("stock_import.ref_repeated")))
         elif ref in known_refs:
             if known_refs[ref] != payload_hash:
-                row_errors.append(RowError(row, "external_ref", _("该外部单号已用于另一条不同的数据。")))
+                row_errors.append(RowError(row, "external_ref", message("stock_import.ref_taken")))
             duplicate = True
         seen_refs.add(ref)
         if kind == "level" and warehouse and product and not duplicate:
             key = (warehouse.id, product.id, batch_no)
             if key in seen_levels:
-                row_errors.append(RowError(row, "batch_no", _("同一批次的库存数在本批数据中重复出现。")))
+                row_errors.append(RowError(row, "batch_no", message("stock_import.level_repeated")))
             seen_levels.add(key)
         if not row_errors:
             lines.append(SyncLine(row, kind, warehouse.id, product.id, batch_no, qty, production, expiry, ref,
@@ -199,10 +202,10 @@ def _check_batches(lines: list[SyncLine], products: dict[str, Product]) -> list[
             continue
         lot = existing.get((line.warehouse_id, line.product_id, line.batch_no))
         if lot is None and line.production_date is None and line.expiry_date is None:
-            errors.append(RowError(line.row, "production_date", _("新批次请提供生产日期或到期日。")))
+            errors.append(RowError(line.row, "production_date", message("stock_import.new_lot_dates")))
         elif lot is not None and line.expiry_date is not None and line.expiry_date != lot.expiry_date:
             errors.append(RowError(line.row, "expiry_date",
-                                   _("该批次已存在，到期日为 %(d)s。", d=lot.expiry_date.isoformat())))
+                                   message("stock_import.lot_expiry_differs", d=lot.expiry_date.isoformat())))
     return errors
 
 
@@ -222,7 +225,7 @@ def apply_lines(org_id: int, lines: list[SyncLine], *, actor_id: int | None, doc
             if line.kind == "receipt":
                 receive_stock(line.warehouse_id, line.product_id, line.qty, line.batch_no, actor_id=actor_id,
                               production_date=line.production_date, expiry_date=line.expiry_date,
-                              reason=line.reason or _("ERP 入库"), document=document)
+                              reason=line.reason or message("stock.erp_receipt"), document=document)
             else:
                 lot = db.session.scalar(select(StockLot).where(
                     StockLot.warehouse_id == line.warehouse_id, StockLot.product_id == line.product_id,
@@ -232,7 +235,7 @@ def apply_lines(org_id: int, lines: list[SyncLine], *, actor_id: int | None, doc
                     lot = ledger.find_or_create_lot(line.warehouse_id, line.product_id, line.batch_no,
                                                     expiry_from(product, line.production_date, line.expiry_date),
                                                     line.production_date)
-                set_lot_quantity(lot, line.qty, actor_id=actor_id, reason=line.reason or _("ERP 库存同步"),
+                set_lot_quantity(lot, line.qty, actor_id=actor_id, reason=line.reason or message("stock.erp_sync"),
                                  document=document)
         except DomainError as error:
             errors.append(RowError(line.row, error.field or "qty", error.message))

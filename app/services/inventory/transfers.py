@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (MovementKind, Product, ReorderRule, StockBalance, StockLot, StockMovement, Transfer,
                         TransferLine, TransferStatus, Warehouse, utcnow)
+from app.services.core.messages import message
 from app.services.core import audit
 from app.services.core.errors import DomainError
 from app.services.inventory import allocation, ledger
@@ -41,7 +42,7 @@ def create_transfer(source: Warehouse, dest: Warehouse, quantities: dict[int, in
     transfer.number = f"TR{transfer.id:08d}"
     not_expired = allocation.cutoffs_for(quantities, 0, today_local())
     reserve_stock(source.id, quantities, document=transfer.document, min_expiry=not_expired, actor_id=actor_id,
-                  reason=_("调拨单 %(n)s", n=transfer.number))
+                  reason=message("stock.transfer", n=transfer.number))
     audit.record(actor_id, "transfer.create", "transfer", transfer.id, None,
                  {"source_id": source.id, "dest_id": dest.id, "lines": {str(k): v for k, v in quantities.items()}})
     return transfer
@@ -64,7 +65,7 @@ def ship_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
     quantities = {line.product_id: line.qty for line in transfer.lines}
     ship_reserved(transfer.document, quantities, kind=MovementKind.TRANSFER_OUT.value,
                   on=today_local(), actor_id=actor_id,
-                  reason=_("调拨单 %(n)s 出库", n=transfer.number))
+                  reason=message("stock.transfer_out", n=transfer.number))
     transfer.shipped_at = utcnow()
     _set_status(transfer, TransferStatus.SHIPPED, actor_id)
 
@@ -81,14 +82,15 @@ def receive_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
         lot = ledger.find_or_create_lot(transfer.dest_id, source_lot.product_id, source_lot.batch_no,
                                         source_lot.expiry_date, source_lot.production_date)
         ledger.add_to_lot(MovementKind.TRANSFER_IN.value, lot, int(qty), actor_id=actor_id,
-                          reason=_("调拨单 %(n)s 入库", n=transfer.number), document=transfer.document)
+                          reason=message("stock.transfer_in", n=transfer.number), document=transfer.document)
     transfer.received_at = utcnow()
     _set_status(transfer, TransferStatus.RECEIVED, actor_id)
 
 
 def cancel_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
     _require(transfer, TransferStatus.CREATED)
-    release_document(transfer.document, actor_id=actor_id, reason=_("调拨单 %(n)s 取消", n=transfer.number))
+    release_document(transfer.document, actor_id=actor_id,
+                     reason=message("stock.transfer_cancelled", n=transfer.number))
     _set_status(transfer, TransferStatus.CANCELLED, actor_id)
 
 

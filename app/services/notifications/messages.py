@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 from flask_babel import lazy_gettext as _l
 
 from app.models.vocabulary import OrderStatus
+from app.services.core.messages import render as render_message
 
 PLAIN = "plain"
 
@@ -70,9 +71,16 @@ def render(code: str, params: Mapping[str, Any] | None) -> Text:
     if code == PLAIN or code not in MESSAGES:
         return Text(str(params.get("title") or code), str(params.get("body") or ""))
     message = MESSAGES[code]
-    values = {key: (message.labels[key](value) if key in message.labels else value) for key, value in params.items()}
+    values = {key: (message.labels[key](value) if key in message.labels else _shown(value)) for key, value in params.items()}
     title = _format(message.title, values)
     if message.body is not None:
         return Text(title, _format(message.body, values))
     note = params.get("note") or ""
-    return Text(title, "\n".join(note) if isinstance(note, list) else str(note))
+    return Text(title, "\n".join(_shown(n) for n in note) if isinstance(note, list) else _shown(note))
+
+
+def _shown(value):
+    """A stored message ({"code", "params"}) in the reader's language; anything else as it is."""
+    if isinstance(value, dict) and "code" in value:
+        return render_message(value)
+    return value if isinstance(value, (int, float)) else str(value)

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import CartLine, Organisation, Product, User
+from app.services.core.messages import Message
 from app.services.core.errors import DomainError, NotFound
 from app.services.pricing.prices import CustomerProfile, Price, quote_prices, region_profile
 from app.services.catalog.visibility import visible_clause
@@ -75,7 +76,8 @@ class QuoteLine:
         return self.price.unit_price_fen if self.price else 0
 
     @property
-    def reason(self) -> str:
+    def reason(self) -> Message | str:
+        """Why this price (a message rendered for the reader), "" when the line has none."""
         return self.price.reason if self.price else ""
 
     @property

@@ -32,6 +32,7 @@ from app.extensions import db
 from app.models import Order, OrderEvent, OrderStatus, utcnow
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
+from app.services.core.messages import Message, stored
 
 S = OrderStatus
 ALLOWED: dict[str, frozenset[str]] = {
@@ -57,11 +58,13 @@ def can_move(current: str, to: str) -> bool:
     return to in ALLOWED.get(current, frozenset())
 
 
-def transition(order_id: int, to: str, actor_id: int | None, note: str = "", *,
+def transition(order_id: int, to: str, actor_id: int | None, note: str | Message = "", *,
                expected: frozenset[str] | set[str] | None = None) -> Order:
-    """Move the order to `to`, or raise TransitionRefused (nothing changed). `expected`: the
-    statuses the caller saw or accepts (e.g. the page a person acted on); any other current
-    status is refused even where the move itself would be allowed."""
+    """Move the order to `to`, or raise TransitionRefused (nothing changed). `note`: the reason a
+    person typed (kept as typed), or a Message the system writes (kept as code + parameters, read
+    in each reader's language). `expected`: the statuses the caller saw or accepts (e.g. the page
+    a person acted on); any other current status is refused even where the move itself would be
+    allowed."""
     order = db.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
     if order is None:
         raise TransitionRefused(_("订单不存在。"))
@@ -78,8 +81,9 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str = "", *,
     if moved != 1:  # someone else moved it between our read and our write
         raise TransitionRefused(_("订单刚刚已被他人处理，请刷新后查看。"))
     _stock_side_effects(order_id, current, to, actor_id, note)
+    system_note = note if isinstance(note, Message) else None
     db.session.add(OrderEvent(order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
-                              note=(note or "")[:500]))
+                              note="" if system_note else (note or "")[:500], note_message=system_note))
     audit.record(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
     db.session.flush()
     db.session.refresh(order)
@@ -94,7 +98,7 @@ def tracks_stock(seller_id: int) -> bool:
     return default_warehouse(seller_id) is not None
 
 
-def _stock_side_effects(order_id: int, current: str, to: str, actor_id: int | None, note: str) -> None:
+def _stock_side_effects(order_id: int, current: str, to: str, actor_id: int | None, note: str | Message) -> None:
     from app.services.inventory.orders import release_order, reserve_order
 
     if to == S.APPROVED.value:
@@ -110,13 +114,13 @@ BUYER_ROLES = {"retailer": "retailer", "dealer": "dealer"}
 SELLER_ROLES = {"dealer": "dealer", "brand": "admin"}
 
 
-def _notify_buyer(order: Order, current: str, to: str, note: str) -> None:
+def _notify_buyer(order: Order, current: str, to: str, note: str | Message) -> None:
     from app.services.notifications import Audience, Subject, notify
 
     if order.buyer.kind not in BUYER_ROLES:
         return
     notify(Audience(order.buyer_id, BUYER_ROLES[order.buyer.kind]), kind="order_status", message="order.status",
-           params={"n": order.number or str(order.id), "status": to, "note": note or ""},
+           params={"n": order.number or str(order.id), "status": to, "note": stored(note) if note else ""},
            about=Subject("order", order.id), dedupe_key=f"order:{order.id}:{to}")
 
 

@@ -113,8 +113,8 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     # One executemany whatever the number of lines (the ORM would insert them one by one on SQLite).
     db.session.execute(insert(OrderLine), [
         dict(order_id=order_id, product_id=line.product.id, qty=line.qty, unit_price_fen=line.unit_price_fen,
-             price_reason=line.reason[:120], tax_rate=line.product.tax_rate, line_total_fen=line.line_total_fen,
-             tax_fen=line.tax_fen) for line in lines])
+             price_reason="", price_basis=line.price.reason if line.price else None, tax_rate=line.product.tax_rate,
+             line_total_fen=line.line_total_fen, tax_fen=line.tax_fen) for line in lines])
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
                               to_status=OrderStatus.SUBMITTED.value))
     consumed = db.session.execute(delete(CartLine).where(CartLine.id.in_([line.line_id for line in quote.lines]))

@@ -22,12 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from app.extensions import db
 from app.models import ContractPrice, Organisation, PriceList, PriceListItem, Product, Region
 from app.services.core.clock import today_local
+from app.services.core.messages import Message, joined, message
 
 
 @dataclass(frozen=True)
@@ -57,15 +57,15 @@ class Price:
     min_qty: int
 
     @property
-    def reason(self) -> str:
-        """Why this price, in the current language (stored on order lines as shown)."""
+    def reason(self) -> Message:
+        """Why this price (stored on order lines; rendered in the reader's language)."""
         if self.source == "contract":
-            text = _("合同价 %(ref)s", ref=self.reference)
+            basis = message("price.contract", ref=self.reference)
         elif self.source == "price_list":
-            text = _("价目表 %(name)s", name=self.name or self.reference)
+            basis = message("price.list", name=self.name or self.reference)
         else:
-            return _("基础价")
-        return text + (_("（满 %(n)d 起）", n=self.min_qty) if self.min_qty > 1 else "")
+            return message("price.base")
+        return joined([basis, message("price.min_qty", n=self.min_qty)], "") if self.min_qty > 1 else basis
 
     def total_fen(self) -> int:
         return self.unit_price_fen * self.qty

@@ -1,9 +1,10 @@
-"""Jinja filters and globals: money, dates in Asia/Shanghai, asset URLs, the vocabulary's labels."""
+"""Jinja filters and globals: money, dates in Asia/Shanghai, stored messages, asset URLs, the vocabulary's labels."""
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from jinja2 import StrictUndefined
 
 from app.models import vocabulary
+from app.services.core.messages import render as render_message
 from app.web.assets import asset_url
 
 
@@ -24,9 +25,15 @@ def local_date(value, fmt: str = "yyyy-MM-dd") -> str:
     return format_date(value, fmt) if value else ""
 
 
+def msg(value, fallback: str = "") -> str:
+    """A stored message in the reader's language; text (typed by a person, or written before
+    messages were stored as codes) as it is; `fallback` when there is no message."""
+    return render_message(value, fallback)
+
+
 def register(app: Flask) -> None:
     if app.config.get("ENV_NAME") in ("development", "testing"):
         app.jinja_env.undefined = StrictUndefined
-    app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date)
+    app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg)
     app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()),
                                  vocabulary=vocabulary)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -73,7 +74,8 @@ def product_page(warehouse, product, status: int = 200, fragment: str | None = N
         StockLot.id.in_({m.lot_id for m in movements.items if m.lot_id}))).all())
     manage = caller_scope().can_manage(warehouse)
     adjust = forms.get("adjust_form") or AdjustForm(formdata=None)
-    adjust.lot_id.choices = [SelectChoice(lot.id, f"{lot.batch_no}（{lot.on_hand}）") for lot in lots]
+    adjust.lot_id.choices = [SelectChoice(lot.id, _("%(batch)s（%(qty)d）", batch=lot.batch_no, qty=lot.on_hand))
+                             for lot in lots]
     cost = db.session.get(ProductCost, product.id)
     rule_form = forms.get("rule_form") or ReorderRuleForm(formdata=None, obj=rule)
     context = dict(

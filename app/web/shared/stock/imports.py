@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ImportBatch, ImportStatus, User, utcnow
+from app.services.core.messages import Message, joined, message
 from app.services.core.errors import DomainError
 from app.services.inventory import sync
 from app.services.dataio.spreadsheets import read_table
@@ -36,10 +37,10 @@ def batch_or_404(batch_id: int) -> ImportBatch:
     return batch
 
 
-def _items(headers: list[str], rows: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, dict]], list[str]]:
+def _items(headers: list[str], rows: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, dict]], list[dict]]:
     keys = [sync.HEADER_ALIASES.get(h, h.strip().lower()) for h in headers]
     unknown = [h for h, k in zip(headers, keys) if k and k not in sync.FIELDS]
-    messages = [_("未知的列：%(c)s", c="、".join(unknown))] if unknown else []
+    messages = [message("stock_import.unknown_columns", c=joined(unknown)).to_json()] if unknown else []
     items = [(number, {k: (cells[i] if i < len(cells) else "") for i, k in enumerate(keys) if k in sync.FIELDS})
              for number, cells in rows]
     return items, messages
@@ -48,7 +49,8 @@ def _items(headers: list[str], rows: list[tuple[int, list[str]]]) -> tuple[list[
 def _store_errors(batch: ImportBatch, errors: list[sync.RowError]) -> None:
     by_row: dict[int, list[dict]] = {}
     for error in errors:
-        by_row.setdefault(error.row, []).append({"field": error.field, "message": error.message})
+        text = error.message.to_json() if isinstance(error.message, Message) else error.message
+        by_row.setdefault(error.row, []).append({"field": error.field, "message": text})
     batch.rows = [dict(row, errors=by_row.get(row["row"], [])) for row in batch.rows]
     batch.messages = [e["message"] for e in by_row.get(0, [])]
     batch.error_count = len(errors)
