@@ -33,13 +33,7 @@ CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\
 SYSTEM_TEXT = {
     "order_events.note", "order_review_reasons.message", "order_lines.price_reason", "stock_movements.reason",
     "credit_notes.note", "audit_events.before", "audit_events.after",
-    "notifications.title", "notifications.body",  # but see NOT_YET_MESSAGES
 }
-# Notification titles and bodies are being made code + parameters by helper h3 (issue 9,
-# notifications, app/services/notifications.py): until that change is merged they are stored in
-# the actor's language, so for now they are taken as data. The lead empties this set after
-# merging h3's branch (then they count as system text, like the other columns above).
-NOT_YET_MESSAGES = {"notifications.title", "notifications.body"}
 # Import batches keep the file's raw cells (data) next to the problems found (messages).
 JSON_MESSAGE_KEYS = {"errors", "messages"}
 # The language switch names each language in itself.
@@ -110,7 +104,7 @@ def _json_strings(value, into: set[str]) -> None:
 def data_strings() -> list[str]:
     """Every CJK-bearing string the database holds as data, longest first."""
     found: set[str] = set(builders_english.TYPED)
-    system_text = SYSTEM_TEXT - NOT_YET_MESSAGES
+    system_text = SYSTEM_TEXT
     for table in Base.metadata.sorted_tables:
         columns = [c for c in table.columns
                    if f"{table.name}.{c.name}" not in system_text and isinstance(c.type, (String, Text, JSON))]

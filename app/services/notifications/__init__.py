@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Notification, User, utcnow
 from app.queue import enqueue_after_commit
+from app.services.core.messages import stored
 from app.services.core.errors import NotFound
 from app.services.inventory.ledger import insert_ignoring_conflicts
 from app.services.notifications.messages import PLAIN, Text, render  # noqa: F401 (PLAIN for callers)
@@ -74,7 +75,8 @@ def notify_all(notices: list[Notice]) -> list[int]:
         for user in users_by_audience[notice.audience]:
             about = notice.about
             rows.append(dict(user_id=user.id, org_id=notice.audience.org_id, role=notice.audience.role,
-                             kind=notice.kind, message=notice.message, params=dict(notice.params),
+                             kind=notice.kind, message=notice.message,
+                             params={key: stored(value) for key, value in notice.params.items()},
                              subject=about.kind if about else None, subject_id=about.id if about else None,
                              subject_scope_id=about.scope_id if about else None,
                              dedupe_key=notice.dedupe_key, created_at=now))

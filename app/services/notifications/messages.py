@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 from flask_babel import lazy_gettext as _l
 
 from app.models.vocabulary import OrderStatus
-from app.services.core.messages import render as render_message
+from app.services.core.messages import SEPARATORS, render as render_message
 
 PLAIN = "plain"
 
@@ -26,7 +26,7 @@ PLAIN = "plain"
 def _hold_reasons(codes: list[str]) -> str:
     from app.services.approval.automatic import REASON_LABELS  # approval notifies through us
 
-    return "、".join(str(REASON_LABELS.get(code, code)) for code in codes or [])
+    return str(SEPARATORS["、"]).join(str(REASON_LABELS.get(code, code)) for code in codes or [])
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,6 @@ def order_recheck(desk: Desk, order_id: int):
         flash(_("订单 %(n)s 已通过全部规则，已审核。", n=order.number), "success")
     else:
         flash(_("订单 %(n)s 仍未通过：%(reasons)s", n=order.number,
-                reasons="、".join(str(approval.REASON_LABELS.get(r.code, r.code)) for r in outcome.result.reasons)),
+                reasons=_("、").join(str(approval.REASON_LABELS.get(r.code, r.code)) for r in outcome.result.reasons)),
               "warning")
     return redirect_to(desk.url("order_detail", order_id=order.id))

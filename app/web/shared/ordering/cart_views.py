@@ -62,7 +62,7 @@ def order_again(counter: Counter, order_id: int, **path):
         flash(_("已将 %(n)d 种商品加入购物车。", n=len(refill.added)), "success")
     if refill.skipped:
         locale = str(get_locale())
-        flash(_("以下商品已不可订购，未加入：%(names)s", names="、".join(p.name(locale) for p in refill.skipped)),
+        flash(_("以下商品已不可订购，未加入：%(names)s", names=_("、").join(p.name(locale) for p in refill.skipped)),
               "warning")
     return redirect_to(counter.cart_url(buyer))
 

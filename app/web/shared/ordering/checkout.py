@@ -62,7 +62,7 @@ def result_messages(submission: ordering.Submission) -> list[tuple[str, str]]:
         messages = [(_("订单 %(number)s 已提交。", number=order.number), "success")]
     if submission.dropped:
         locale = str(get_locale())
-        messages.append((_("已移除不可订购的商品：%(names)s", names="、".join(p.name(locale) for p in submission.dropped)),
+        messages.append((_("已移除不可订购的商品：%(names)s", names=_("、").join(p.name(locale) for p in submission.dropped)),
                          "warning"))
     return messages
 
@@ -70,4 +70,4 @@ def result_messages(submission: ordering.Submission) -> list[tuple[str, str]]:
 def hold_reasons(order_id: int) -> str:
     """The reasons an order waits for review, by name (e.g. 超出信用额度、库存不足)."""
     codes = dict.fromkeys(r.code for r in approval.reasons_for([order_id]).get(order_id, []))
-    return "、".join(str(approval.REASON_LABELS.get(code, code)) for code in codes)
+    return _("、").join(str(approval.REASON_LABELS.get(code, code)) for code in codes)
