@@ -9,12 +9,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Warehouse
 from app.services.inventory.reports import turnover_report
-from app.services.inventory.scope import visible_warehouse
 from app.services.core.paging import Page
 from app.services.core.clock import today_local
 from app.web.common.htmx import render_page
 from app.web.shared.stock import route
-from app.web.shared.stock.common import caller_scope, warehouse_choices
+from app.web.shared.stock.common import caller_scope, warehouse_choices, warehouse_in_scope
 from app.web.shared.stock.forms import TurnoverFilterForm
 
 DEFAULT_DAYS = 90
@@ -33,7 +32,7 @@ def stock_turnover():
     form.start.data, form.end.data = start, end
     scope = caller_scope()
     if valid and form.warehouse_id.data:  # an id from the query string: scoped like a path id
-        warehouse_ids = [visible_warehouse(scope, form.warehouse_id.data).id]
+        warehouse_ids = [warehouse_in_scope(form.warehouse_id.data).id]
     else:  # the caller's own warehouses (the brand's DCs for admins; a dealer's own)
         warehouse_ids = list(db.session.scalars(select(Warehouse.id).where(Warehouse.owner_id == scope.org_id)))
     # The brand's books value stock at standard cost; a dealer's at what it paid the brand.
