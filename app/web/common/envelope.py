@@ -51,7 +51,10 @@ def attempt(form, service: Callable, *args, **kwargs) -> Outcome:
     except DomainError as error:
         db.session.rollback()
         if form is not None:
-            show_error(form, error)
+            # A service may report several problems at once (`errors`): each next to its field.
+            problems = [p for p in getattr(error, "errors", None) or () if isinstance(p, DomainError)]
+            for problem in problems or [error]:
+                show_error(form, problem)
         return Outcome(error=error)
     db.session.commit()
     return Outcome(result=result)
