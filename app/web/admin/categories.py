@@ -10,7 +10,7 @@ from app.services.core.records import require
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import CategoryForm
-from app.web.common.envelope import attempt
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import form_status
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
@@ -62,6 +62,5 @@ def category_delete(category_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    outcome = attempt(None, catalog.delete_category, current_user.id, category)
-    flash(_("分类已删除。") if outcome.ok else outcome.error.message, "success" if outcome.ok else "error")
+    flash_outcome(attempt(None, catalog.delete_category, current_user.id, category), _("分类已删除。"))
     return redirect_to(url_for("admin.categories_list"))

@@ -11,7 +11,7 @@ from app.services.pricing.check import explain_price
 from app.services.core.clock import today_local
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.common.envelope import attempt
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import form_status
 from app.web.admin.price_forms import ContractFilterForm, ContractForm, PriceCheckForm
 from app.web.common.forms import ActionForm
@@ -66,8 +66,7 @@ def contract_delete(contract_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     customer_code = price_admin.contract_codes(contract)["customer_code"]
-    attempt(None, price_admin.delete_contract, current_user.id, contract)
-    flash(_("合同价已删除。"), "success")
+    flash_outcome(attempt(None, price_admin.delete_contract, current_user.id, contract), _("合同价已删除。"))
     return redirect_to(url_for("admin.contracts", customer_code=customer_code))
 
 

@@ -14,7 +14,7 @@ from app.services.core.records import require
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import ProductFilterForm, ProductForm, VisibilityRuleForm
-from app.web.common.envelope import attempt
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import AUDIENCE_LABELS, CHANNEL_LABELS, STATUS_LABELS, UNIT_SUGGESTIONS, form_status
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
@@ -87,8 +87,7 @@ def product_image_delete(product_id: int):
     product = require(Product, product_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    outcome = attempt(None, catalog.remove_product_image, current_user.id, product)
-    flash(_("图片已删除。") if outcome.ok else outcome.error.message, "success" if outcome.ok else "error")
+    flash_outcome(attempt(None, catalog.remove_product_image, current_user.id, product), _("图片已删除。"))
     return redirect_to(url_for("admin.product_edit", product_id=product.id))
 
 
@@ -111,6 +110,5 @@ def product_visibility_delete(product_id: int, rule_id: int):
     rule = require(ProductVisibility, rule_id, product_id=product_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    attempt(None, catalog.delete_visibility_rule, current_user.id, rule)
-    flash(_("可见范围规则已删除。"), "success")
+    flash_outcome(attempt(None, catalog.delete_visibility_rule, current_user.id, rule), _("可见范围规则已删除。"))
     return redirect_to(url_for("admin.product_edit", product_id=product_id, _anchor="visibility"))

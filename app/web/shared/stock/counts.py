@@ -10,7 +10,7 @@ from app.services.core.errors import DomainError
 from app.services.core.paging import paginate
 from app.services.inventory import counts, queries
 from app.services.inventory.scope import managed_count, visible_count
-from app.web.common.envelope import attempt
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 from app.web.shared.stock import route
@@ -93,8 +93,7 @@ def _count_action(count_id: int, action, done: str):
     count = managed_count(caller_scope(), count_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    outcome = attempt(None, action, count, actor_id=current_user.id)
-    flash(done if outcome.ok else outcome.error.message, "success" if outcome.ok else "error")
+    flash_outcome(attempt(None, action, count, actor_id=current_user.id), done)
     return redirect_to(url_for(".count_detail", count_id=count_id))
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.services.core.paging import paginate
 from app.services.inventory import queries, transfers
 from app.services.inventory.scope import managed_transfer, visible_transfer
-from app.web.common.envelope import attempt
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 from app.web.shared.stock import route
@@ -88,8 +88,7 @@ def _transfer_action(transfer_id: int, action, done: str):
     transfer = managed_transfer(caller_scope(), transfer_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    outcome = attempt(None, action, transfer, actor_id=current_user.id)
-    flash(done if outcome.ok else outcome.error.message, "success" if outcome.ok else "error")
+    flash_outcome(attempt(None, action, transfer, actor_id=current_user.id), done)
     return redirect_to(url_for(".transfer_detail", transfer_id=transfer_id))
 
 
