@@ -4,11 +4,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.services.ordering import orders as ordering
-from app.services.core.errors import NotFound
 from app.web.common.access import current_org
 from app.web.common.conditional import revalidate
+from app.web.common.envelope import attempt
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
@@ -31,10 +30,7 @@ def orders():
 
 @bp.get("/orders/<int:order_id>")
 def order_detail(order_id: int):
-    try:
-        order = ordering.order_detail(ordering.orders_visible_to(current_user), order_id)
-    except NotFound:
-        abort(404)
+    order = ordering.order_detail(ordering.orders_visible_to(current_user), order_id)
     return revalidate(retailer_page("retailer/order_detail.html", order=order, reorder_form=ActionForm(),
                                     status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS))
 
@@ -43,11 +39,11 @@ def order_detail(order_id: int):
 def order_again(order_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        refill = ordering.order_again(current_user, current_org(), order_id)
-    except NotFound:
-        abort(404)
-    db.session.commit()
+    outcome = attempt(None, ordering.order_again, current_user, current_org(), order_id)
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
+        return redirect_to(url_for("retailer.order_detail", order_id=order_id))
+    refill = outcome.result
     locale = str(get_locale())
     if refill.added:
         flash(_("已将 %(n)d 种商品加入购物车。", n=len(refill.added)), "success")
