@@ -19,7 +19,8 @@ SKIP_PATHS = ("/logout",)
 
 
 # Query names that carry a record's id without saying "_id" ("?rep=7", "?category=3").
-BARE_ID_NAMES = {"rep", "category", "customer", "warehouse", "retailer", "dealer", "product", "price_list", "order"}
+BARE_ID_NAMES = {"rep", "category", "customer", "warehouse", "retailer", "dealer", "product", "price_list", "order",
+                 "invoice"}
 
 
 def field_name(name: str) -> str:

@@ -316,6 +316,7 @@ FREE_FIELDS = {
 
 def own_records(world) -> None:
     """Something on every page of the _a side, so its forms and links hold ids."""
+    from app.models import Invoice
     from tests import builders_stock as s
     from tests import factories
 
@@ -325,8 +326,10 @@ def own_records(world) -> None:
     s.warehouse(dealer, world.regions["hz"])
     s.warehouse(world.brand, world.regions["hz"], is_default=True)
     s.stock(warehouse, product, 50)
-    s.order(retailer, dealer, {product: 1})
-    s.order(dealer, world.brand, {product: 2})
+    for n, (buyer, seller, qty) in enumerate(((retailer, dealer, 1), (dealer, world.brand, 2))):
+        order = s.order(buyer, seller, {product: qty})
+        db.session.add(Invoice(number=f"OWNINV{n}", order_id=order.id, seller_id=seller.id, buyer_id=buyer.id,
+                               total_fen=100 * qty, tax_fen=0))
     db.session.commit()
 
 
