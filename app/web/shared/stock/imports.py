@@ -84,6 +84,12 @@ def stock_import_preview(batch_id: int, status: int = 200):
                        action_form=ActionForm())
 
 
+def _apply(batch: ImportBatch, items: list[tuple[int, dict]]) -> None:
+    sync.sync_stock(current_user.org_id, items, actor_id=current_user.id, require_ref=False,
+                    document_prefix=f"import:{batch.id}")
+    batch.status, batch.applied_by, batch.applied_at = ImportStatus.APPLIED.value, current_user.id, utcnow()
+
+
 @route("/stock/import/<int:batch_id>/apply", methods=("POST",))
 def stock_import_apply(batch_id: int):
     batch = own_batch(batch_id)
@@ -93,16 +99,10 @@ def stock_import_apply(batch_id: int):
         flash(_("该导入已处理过。"), "warning")
         return redirect_to(url_for(".stock_import_preview", batch_id=batch.id))
     items = [(row["row"], row["values"]) for row in batch.rows]
-    try:
-        sync.sync_stock(current_user.org_id, items, actor_id=current_user.id, require_ref=False,
-                        document_prefix=f"import:{batch.id}")
-    except sync.SyncRejected as rejected:
-        db.session.rollback()
-        batch = own_batch(batch_id)
-        _store_errors(batch, rejected.errors)
-        db.session.commit()
+    outcome = attempt(None, _apply, batch, items)
+    if not outcome.ok:  # rows no longer valid (stock moved since the preview): keep their errors
+        attempt(None, _store_errors, own_batch(batch_id), getattr(outcome.error, "errors", None) or [
+            sync.RowError(0, "", outcome.error.message)])
         return stock_import_preview(batch_id, status=422)
-    batch.status, batch.applied_by, batch.applied_at = ImportStatus.APPLIED.value, current_user.id, utcnow()
-    db.session.commit()
     flash(_("已导入 %(n)d 行库存数据。", n=len(items)), "success")
     return redirect_to(url_for(".stock_list"))
