@@ -27,13 +27,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model on the metadata before migrate binds)
-    from app.extensions import babel, compress, csrf, db, login_manager, migrate
+    from app.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
     from app.web.common.i18n import select_locale, select_timezone
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     compress.init_app(app)
+    htmx.init_app(app)  # request.htmx: the HX-* request headers
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     from app.web import auth  # noqa: F401  (registers the user loader)

@@ -14,6 +14,8 @@ app.url_map when the tests are collected, so a new route is checked the day it i
 A route with a URL parameter the matrix does not know FAILS: register a builder below."""
 from urllib.parse import parse_qs, urlsplit
 
+from werkzeug.datastructures import MultiDict
+
 import pytest
 
 from app import create_app
@@ -288,3 +290,98 @@ def test_the_common_admin_pages_exist():
 def test_access(app, world, login_as, endpoint, rule, method):
     problems = Matrix(app, world, login_as, endpoint, rule, method).run()
     assert not problems, f"{method} {rule} ({endpoint}):\n  " + "\n  ".join(problems)
+
+
+# --- ids in query strings and form fields ------------------------------------------------------
+#
+# Path ids are not the only way an id reaches a view: filters, selects and hidden inputs carry
+# them too. For every role, a crawl (tests/access_discovery.py) opens the role's pages, follows
+# their links and reads their forms; each field or query name that carries an id (`*_id`) is
+# then sent with a record of ANOTHER organisation (the same builders as path ids). The answer must
+# be a 404 (or 403), or the form again with an error (400/422/409), and show nothing of it.
+# Admins see the whole brand, so on admin pages the id is one that exists nowhere.
+
+# Field and query names that name the same kind of record as a BUILDERS parameter.
+FIELD_ALIASES = {
+    "source_id": "warehouse_id",
+    "dest_id": "warehouse_id",
+    "rep_id": "user_id",
+}
+MISSING_ID = 987_654_321
+# Id fields that are searches, not references to a record of the caller's organisation.
+FREE_FIELDS = {
+    "entity_id": "the admin audit trail's search by record number (any record of the brand, or none)",
+}
+
+
+def own_records(world) -> None:
+    """Something on every page of the _a side, so its forms and links hold ids."""
+    from app.models import Invoice
+    from tests import builders_stock as s
+    from tests import factories
+
+    product = factories.product(code="OWNSKU")
+    dealer, retailer = world.orgs["dealer"], world.orgs["retailer"]
+    warehouse = s.warehouse(dealer, world.regions["hz"], is_default=True)
+    s.warehouse(dealer, world.regions["hz"])
+    s.warehouse(world.brand, world.regions["hz"], is_default=True)
+    s.stock(warehouse, product, 50)
+    for n, (buyer, seller, qty) in enumerate(((retailer, dealer, 1), (dealer, world.brand, 2))):
+        order = s.order(buyer, seller, {product: qty})
+        db.session.add(Invoice(number=f"OWNINV{n}", order_id=order.id, seller_id=seller.id, buyer_id=buyer.id,
+                               total_fen=100 * qty, tax_fen=0))
+    db.session.commit()
+
+
+def foreign_value(other: b.Other, name: str):
+    key = FIELD_ALIASES.get(name, name)
+    if key in SHARED_PARAMS:
+        return None
+    builder = builder_for(other.endpoint, key)
+    if builder is None:
+        pytest.fail(f"a page of {other.role} sends the id field {name!r}, which the access matrix does not know: "
+                    f"map it in FIELD_ALIASES (or BUILDERS) in tests/test_access_matrix.py")
+    record = builder(other)
+    db.session.commit()
+    return getattr(record, "id", record)
+
+
+def id_field_problems(app, world, login_as, role: str) -> tuple[list[str], int]:
+    from tests.access_discovery import crawl, field_name
+
+    own_records(world)
+    client = login_as(role)
+    start = [app.url_map.bind("localhost").build(e) for e, r, m, args in ALL_RULES
+             if blueprint(e) == role and m == "GET" and not args]
+    entries = crawl(client, start, prefix=f"/{role}/")
+    problems, tried = [], 0
+    for entry in entries:
+        for name in entry.id_names():
+            if field_name(name) in FREE_FIELDS:
+                continue
+            other = b.Other(world, role, entry.path)
+            value = MISSING_ID if role == "admin" else foreign_value(other, field_name(name))
+            if value is None:
+                continue
+            tried += 1
+            if entry.method == "GET":
+                url = entry.url(name, value)
+                for htmx in (False, True):
+                    response = send(client, "GET", url, htmx=htmx)
+                    if response.status_code not in (400, 403, 404, 422) or leaked(response, other):
+                        problems.append(f"GET {url} (htmx={htmx}, {entry.kind} on {entry.source}): "
+                                        f"{response.status_code} {leaked(response, other)}")
+            else:
+                data = MultiDict(entry.with_value(name, value))
+                response = client.request(entry.method, entry.path, data=data)
+                if response.status_code not in (400, 403, 404, 409, 422) or leaked(response, other):
+                    problems.append(f"{entry.method} {entry.path} {name}={value} (form on {entry.source}): "
+                                    f"{response.status_code} {leaked(response, other)}")
+    return problems, tried
+
+
+@pytest.mark.parametrize("role", ("dealer", "retailer", "rep", "admin"))
+def test_ids_in_query_strings_and_form_fields_are_scoped(app, world, login_as, role):
+    problems, tried = id_field_problems(app, world, login_as, role)
+    assert tried, f"the crawl found no id in any query string or form field of the {role} pages"
+    assert not problems, f"{role}: another organisation's id accepted:\n  " + "\n  ".join(problems)

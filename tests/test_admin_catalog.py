@@ -203,6 +203,39 @@ def test_media_needs_login_and_404_without_image(client, admin, category):
     assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["Location"]
 
 
+
+def test_media_serves_pictures_only_of_products_the_viewer_may_see(login_as, world, category):
+    """Issue 8: /media/ served pictures of drafts and of products hidden from the viewer's channel."""
+    from app.services.catalog.admin import set_product_image
+
+    admin_id = world.users["admin"].id
+    draft = factories.product(category, status="draft")
+    chengdu = factories.product(category)  # only for shops in 成都 (retailer_b, on rep_b's route)
+    db.session.add(ProductVisibility(product_id=chengdu.id, audience="retailer", region_id=world.regions["cd"].id))
+    for_dealers = factories.product(category)
+    db.session.add(ProductVisibility(product_id=for_dealers.id, audience="dealer"))
+    open_to_all = factories.product(category)
+    for product in (draft, chengdu, for_dealers, open_to_all):
+        set_product_image(admin_id, product, image_bytes())
+    db.session.commit()
+    expected = {  # who → products whose picture they get
+        "admin": {draft, chengdu, for_dealers, open_to_all},
+        "admin_b": {draft, chengdu, for_dealers, open_to_all},
+        "retailer": {open_to_all}, "retailer_b": {chengdu, open_to_all},
+        "rep": {open_to_all}, "rep_b": {chengdu, open_to_all},
+        "dealer": {for_dealers, open_to_all}, "dealer_b": {for_dealers, open_to_all},
+    }
+    for user, visible in expected.items():
+        client = login_as(user)
+        for product in (draft, chengdu, for_dealers, open_to_all):
+            for url in (f"/media/products/{product.id}/1/thumb.webp", f"/media/products/{product.id}/1/image",
+                        f"/media/products/{product.id}/0/thumb.webp"):
+                response = client.get(url)
+                wanted = (200 if url.split("/")[4] == "1" else 302) if product in visible else 404
+                assert response.status_code == wanted, (user, product.code, url, response.status_code)
+                if wanted == 404:
+                    assert response.mimetype == "text/html" and not response.headers.get("Location")
+
 # --- product list ---------------------------------------------------------------------------
 
 def test_product_search_by_code_name_pinyin_gtin_and_filters(admin, category):

@@ -111,6 +111,20 @@ def test_levels_are_scoped_to_the_clients_organisation(client, erp):
     assert client.http.get("/api/v1/stock/levels").status_code == 401
 
 
+def test_levels_filtered_by_another_organisations_warehouse_code_are_a_404(client, erp, world):
+    """Codes in the query string are scoped like ids: another organisation's warehouse is not found."""
+    warehouse(world.orgs["dealer"], world.regions["hz"], code="HZ-DEALER")
+    db.session.commit()
+    post(client, erp["token"], {"lines": [line()]})
+    headers = {"Authorization": f"Bearer {erp['token']}"}
+    own = client.http.get("/api/v1/stock/levels?warehouse_code=DC-1&product_code=WATER", headers=headers)
+    assert own.status_code == 200 and len(own.json["items"]) == 1
+    foreign = client.http.get("/api/v1/stock/levels?warehouse_code=HZ-DEALER", headers=headers)
+    assert foreign.status_code == 404 and foreign.json["errors"][0]["field"] == "warehouse_code"
+    nothing = client.http.get("/api/v1/stock/levels?product_code=NO-SUCH", headers=headers)
+    assert nothing.status_code == 404 and nothing.json["errors"][0]["field"] == "product_code"
+
+
 def test_openapi_document_describes_the_stock_endpoints(client):
     response = client.http.get("/api/v1/openapi.json")
     spec = response.json

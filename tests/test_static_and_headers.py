@@ -102,6 +102,39 @@ def test_pages_with_fragments_vary_on_hx_request(login_as):
         assert "HX-Request" in response.headers["Vary"]
 
 
+
+def test_boosted_and_history_restore_requests_get_the_full_page(login_as):
+    client = login_as("admin")
+    plain = client.get("/admin/users").get_data(as_text=True)
+    fragment = client.hx_get("/admin/users").get_data(as_text=True)
+    assert "<html" in plain and "<html" not in fragment
+    for extra in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
+        response = client.get("/admin/users", headers={"HX-Request": "true", **extra})
+        assert "<html" in response.get_data(as_text=True) and "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_redirects_vary_on_hx_request_too(login_as):
+    for htmx in (False, True):
+        response = login_as("dealer").post("/logout", htmx=htmx)
+        assert response.status_code in (204, 303) and "HX-Request" in response.headers["Vary"]
+
+
+def test_hx_response_sets_headers_and_checks_the_swap_style(app):
+    """Our wrapper of htmx-flask: 0.1.0 glues two swap styles into one string in its list."""
+    from app.web.common.htmx import hx_response
+
+    with app.test_request_context("/", headers={"HX-Request": "true", "HX-Trigger-Name": "qty"}):
+        from flask import request
+
+        assert request.htmx and request.htmx.trigger_name == "qty" and not request.htmx.boosted
+        response = hx_response("x", reswap="afterbegin swap:1s", retarget="#list", trigger={"saved": 1})
+        assert response.headers["HX-Reswap"] == "afterbegin swap:1s"
+        assert response.headers["HX-Retarget"] == "#list" and response.headers["HX-Trigger"] == '{"saved": 1}'
+        assert "HX-Request" in response.headers["Vary"]
+        assert hx_response("x", reswap="beforebegin").headers["HX-Reswap"] == "beforebegin"
+        with pytest.raises(ValueError):
+            hx_response("x", reswap="sideways")
+
 def body_csrf_token(page: str) -> str:
     match = re.search(r"<body hx-headers='([^']*)'", page)
     assert match, "the <body> carries no hx-headers"

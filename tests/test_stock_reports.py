@@ -91,9 +91,53 @@ def test_turnover_page_for_a_dealer(history, login_as):
     db.session.commit()
     c = login_as("dealer")
     page = c.get("/dealer/stock/reports/turnover").get_data(as_text=True)
-    assert "SODA" in page and "年化周转次数" in page and "未设置单位成本" in page  # valued at list price
+    # never bought from the brand: valued at the dealer's current purchase price (its base price here)
+    assert "SODA" in page and "年化周转次数" in page and "尚无进货记录" in page and "未设置单位成本" not in page
     fragment = c.hx_get(f"/dealer/stock/reports/turnover?warehouse_id={wh.id}&start=2020-01-01&end=2020-01-31")
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and 'id="turnover"' in body and "<html" not in body
     other = login_as("dealer_b").get("/dealer/stock/reports/turnover").get_data(as_text=True)
     assert "SODA" not in other
+
+
+def test_a_dealer_cannot_read_another_warehouse_through_the_query_string(history, login_as):
+    """Issue 8: ?warehouse_id= of the brand's or another dealer's warehouse showed its figures."""
+    wh, product, world = history
+    brand_wh = warehouse(world.brand, world.regions["hz"], code="BRANDDC", name="品牌总仓")
+    other_wh = warehouse(world.orgs["dealer_b"], world.regions["cd"], code="CDWH", name="成都仓")
+    secret = factories.product(code="SECRETSKU", base_price_fen=5000)
+    stock(brand_wh, secret, 500, batch="B1")
+    stock(other_wh, secret, 70, batch="B2")
+    db.session.commit()
+    c = login_as("dealer")
+    for foreign in (brand_wh, other_wh):
+        for response in (c.get(f"/dealer/stock/reports/turnover?warehouse_id={foreign.id}"),
+                         c.hx_get(f"/dealer/stock/reports/turnover?warehouse_id={foreign.id}")):
+            body = response.get_data(as_text=True)
+            assert response.status_code == 404 and "SECRETSKU" not in body and foreign.code not in body
+    assert c.get(f"/dealer/stock/reports/turnover?warehouse_id={wh.id}").status_code == 200
+    # the brand sees every warehouse, dealers' included
+    assert "CDWH" in login_as("admin").get(f"/admin/stock/reports/turnover?warehouse_id={other_wh.id}").get_data(
+        as_text=True)
+
+
+def test_a_dealers_report_values_stock_at_its_purchase_prices_not_the_brands_cost(history, login_as):
+    """Issue 8: cost of goods ÷ units on the dealer's report gave away the brand's standard cost."""
+    wh, product, world = history
+    db.session.add(ProductCost(product_id=product.id, cost_fen=1234))
+    bought = order(world.orgs["dealer"], world.brand, {product: 10})  # 100 fen a unit ...
+    bought.lines[0].unit_price_fen, bought.lines[0].line_total_fen = 2000, 20_000  # ... no: 20.00 yuan
+    order(world.orgs["dealer"], world.brand, {product: 30}).lines[0].line_total_fen = 30 * 2400
+    cancelled = order(world.orgs["dealer"], world.brand, {product: 100})
+    cancelled.status, cancelled.lines[0].line_total_fen = "cancelled", 100
+    stock(wh, product, 40, batch="S1")
+    _redate_last(1, _at(-20))
+    _ship(wh, product, world, 10, -5)
+    db.session.commit()
+    start, end = today_local() - timedelta(days=10), today_local() - timedelta(days=1)
+    [row] = turnover_report([wh.id], start, end, dealer_id=world.orgs["dealer"].id).rows
+    assert row.unit_cost_fen == (20_000 + 72_000) // 40 and not row.cost_is_estimate  # 23.00 yuan
+    assert turnover_report([wh.id], start, end).rows[0].unit_cost_fen == 1234  # the brand's books
+    page = login_as("dealer").get("/dealer/stock/reports/turnover").get_data(as_text=True)
+    assert "¥230.00" in page and "12.34" not in page and "¥123.40" not in page
+    assert "从品牌进货的平均单价" in page

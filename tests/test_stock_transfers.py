@@ -122,3 +122,7 @@ def test_suggestion_page_links_to_a_prefilled_transfer(login_as, two):
     assert "COLA" in page and "生成调拨单" in page
     form = c.get(f"/dealer/stock/transfers/new?source_id={a.id}&dest_id={b.id}&product_code=COLA&qty=8")
     assert 'value="COLA"' in form.get_data(as_text=True) and 'value="8"' in form.get_data(as_text=True)
+    # query-string ids are scoped like path ids: another dealer's warehouse is not found
+    for query in (f"source_id={two['other'].id}&dest_id={b.id}", f"source_id={a.id}&dest_id={two['other'].id}"):
+        foreign = c.get(f"/dealer/stock/transfers/new?{query}")
+        assert foreign.status_code == 404 and "丙仓" not in foreign.get_data(as_text=True)

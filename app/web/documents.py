@@ -6,12 +6,10 @@ from flask import Blueprint, abort, flash, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
-from app.models import ORDER_DOCUMENT_KINDS
 from app.services.documents import requests as documents
 from app.services.documents.requests import DocumentSlot
-from app.services.core.errors import DomainError
 from app.web.common.access import login_redirect
+from app.web.common.envelope import attempt
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page, wants_fragment
 
@@ -25,20 +23,9 @@ def _require_login():
     return None
 
 
-def _visible_order_or_404(order_id: int, kind: str):
-    if kind not in ORDER_DOCUMENT_KINDS:
-        abort(404)
-    order = documents.visible_order(current_user, order_id)
-    if order is None:
-        abort(404)
-    return order
-
-
 @bp.route("/<int:document_id>")
 def download(document_id: int):
     document = documents.visible_document(current_user, document_id)
-    if document is None:
-        abort(404)
     if not document.is_ready:
         return redirect_to(_status_url(document.order_id, document.kind, document.id), code=303)
     response = send_file(BytesIO(document.pdf), mimetype="application/pdf", as_attachment=True,
@@ -49,7 +36,7 @@ def download(document_id: int):
 
 @bp.route("/orders/<int:order_id>/<kind>/status")
 def order_status(order_id: int, kind: str):
-    order = _visible_order_or_404(order_id, kind)
+    order = documents.visible_order(current_user, order_id, kind)
     return _render_status(documents.document_slot(order, kind))
 
 
@@ -57,24 +44,19 @@ def order_status(order_id: int, kind: str):
 def document_status(document_id: int):
     """Status of any document the caller may see (pick lists have no order of their own)."""
     document = documents.visible_document(current_user, document_id)
-    if document is None:
-        abort(404)
     return _render_status(DocumentSlot(document.order_id, document.kind, document, available=False))
 
 
 @bp.route("/orders/<int:order_id>/<kind>", methods=["POST"])
 def order_request(order_id: int, kind: str):
     """Ask for the document (or again, after it failed); the job runs after this commit."""
-    order = _visible_order_or_404(order_id, kind)
+    order = documents.visible_order(current_user, order_id, kind)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        documents.request_order_document(order.id, kind)
-    except DomainError as error:
-        db.session.rollback()
-        return _render_status(documents.document_slot(order, kind, error=error.message), status=422)
-    db.session.commit()
+    outcome = attempt(None, documents.request_order_document, order.id, kind)
+    if not outcome.ok:
+        return _render_status(documents.document_slot(order, kind, error=outcome.error.message), status=422)
     slot = documents.document_slot(order, kind)
     if wants_fragment():
         return _render_status(slot)

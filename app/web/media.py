@@ -1,20 +1,20 @@
 """Product images for every signed-in role: `/media/products/<id>/<version>/thumb.webp` and
 `.../image`. The image version is in the URL, so responses are cached for a year; a URL with an
-old version redirects to the current one."""
-from flask import Blueprint, Response, abort, redirect, url_for
-from flask_login import login_required
+old version redirects to the current one. A picture is served only to whom the catalog shows the
+product (admins: every product, drafts included); anything else is a 404, like a missing image."""
+from flask import Blueprint, Response, redirect, url_for
+from flask_login import current_user, login_required
 
 from app.services.catalog import admin as catalog
+from app.services.catalog.visibility import seen_by_clause
 
 YEAR = 365 * 24 * 3600
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 
 def _serve(endpoint: str, product_id: int, version: int, thumbnail: bool) -> Response:
-    found = catalog.product_image(product_id, thumbnail)
-    if found is None:
-        abort(404)
-    data, content_type, current_version = found
+    data, content_type, current_version = catalog.product_image(product_id, thumbnail,
+                                                                seen=seen_by_clause(current_user))
     if version != current_version:
         return redirect(url_for(endpoint, product_id=product_id, version=current_version), code=302)
     response = Response(data, mimetype=content_type)

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import (CHANNELS, DEALER_TIERS, TAX_RATES, Category, Product, ProductImage, ProductStatus,
                         ProductVisibility, Region)
 from app.services.core import audit
-from app.services.core.errors import DomainError
+from app.services.core.errors import DomainError, NotFound
 from app.services.catalog.gtin import is_valid_gtin
 from app.services.catalog.images import PreparedImage, prepare_image
 from app.services.catalog.search_text import pinyin_initials
@@ -269,15 +269,16 @@ def remove_product_image(actor_id: int, product: Product) -> None:
     db.session.flush()
 
 
-def product_image(product_id: int, thumbnail: bool) -> tuple[bytes, str, int] | None:
-    """(bytes, content type, current image version) of a product's image or thumbnail."""
+def product_image(product_id: int, thumbnail: bool, seen=None) -> tuple[bytes, str, int]:
+    """(bytes, content type, current image version) of a product's image or thumbnail; NotFound
+    without one, or when the product is outside `seen` (a condition on Product: what the
+    viewer may see of the catalog, see visibility.seen_by_clause)."""
     column = ProductImage.thumbnail if thumbnail else ProductImage.data
-    row = db.session.execute(
-        select(column, ProductImage.content_type, Product.image_version)
-        .join(Product, Product.id == ProductImage.product_id)
-        .where(ProductImage.product_id == product_id)).first()
+    query = (select(column, ProductImage.content_type, Product.image_version)
+             .join(Product, Product.id == ProductImage.product_id).where(ProductImage.product_id == product_id))
+    row = db.session.execute(query.where(seen) if seen is not None else query).first()
     if row is None:
-        return None
+        raise NotFound(_("图片不存在。"))
     data, content_type, version = row
     return data, ("image/webp" if thumbnail else content_type), version
 

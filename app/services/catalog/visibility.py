@@ -1,8 +1,13 @@
-"""Which products a customer may see and order (see ProductVisibility for the rule)."""
-from sqlalchemy import and_, exists, not_, or_, select
+"""Which products a customer may see and order (see ProductVisibility for the rule), and which
+products a signed-in user may see anything of (pictures included)."""
+from dataclasses import replace
 
-from app.models import Product, ProductStatus, ProductVisibility
-from app.services.pricing.prices import CustomerProfile
+from sqlalchemy import and_, exists, false, not_, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Organisation, Product, ProductStatus, ProductVisibility, RepRoute, User
+from app.services.pricing.prices import CustomerProfile, region_profile
 
 
 def visible_clause(customer: CustomerProfile):
@@ -22,3 +27,23 @@ def visible_clause(customer: CustomerProfile):
 def visible_products(customer: CustomerProfile):
     """A select() of the products this customer may see; callers add search, order, paging."""
     return select(Product).where(visible_clause(customer))
+
+
+def seen_by_clause(user: User):
+    """SQL condition on Product: what `user` may see of the catalog. The brand's staff (admins)
+    see every product, drafts included; a retailer or a dealer what its catalog shows; a rep
+    what the catalog shows to at least one retailer on its route."""
+    if user.role == "admin":
+        return true()
+    if user.role in ("retailer", "dealer"):
+        org = db.session.get(Organisation, user.org_id) if user.org_id else None
+        return visible_clause(region_profile(org)) if org is not None else false()
+    if user.role == "rep":
+        retailers = db.session.scalars(
+            select(Organisation).join(RepRoute, RepRoute.retailer_id == Organisation.id)
+            .where(RepRoute.rep_id == user.id, Organisation.active.is_(True))
+            .options(selectinload(Organisation.region))).unique()
+        # Shops alike (kind, tier, channel, region) see the same catalog: one condition each.
+        profiles = {replace(CustomerProfile.of(org), id=0) for org in retailers}
+        return or_(false(), *(visible_clause(profile) for profile in profiles))
+    return false()

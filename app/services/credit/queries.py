@@ -1,40 +1,45 @@
 """Read-only queries for the credit pages, each scoped to the organisation that asks."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Invoice, Organisation, OrgKind
 from app.models.credit import CreditNote, Payment, PaymentAllocation, PrepaymentAccount, PrepaymentEntry
+from app.services.core.errors import NotFound
 from app.services.credit.limits import is_customer
 from app.services.credit.payments import open_invoices_query
 
 RECENT = 20
 
 
-def customer_for_brand(customer_id: int) -> Organisation | None:
-    """Any dealer or retailer: the brand grants credit to all of them."""
+def customer_for_brand(customer_id: int) -> Organisation:
+    """Any dealer or retailer: the brand grants credit to all of them; NotFound otherwise."""
     customer = db.session.get(Organisation, customer_id)
-    return customer if is_customer(customer) else None
+    if not is_customer(customer):
+        raise NotFound(_("客户不存在。"))
+    return customer
 
 
-def customer_for_dealer(dealer_id: int, customer_id: int) -> Organisation | None:
-    """A retailer the dealer serves, or one it has invoiced; None for anyone else's."""
+def customer_for_dealer(dealer_id: int, customer_id: int) -> Organisation:
+    """A retailer the dealer serves, or one it has invoiced; NotFound for anyone else's."""
     customer = db.session.get(Organisation, customer_id)
-    if customer is None or customer.kind != OrgKind.RETAILER.value:
-        return None
-    if customer.dealer_id == dealer_id:
-        return customer
-    invoiced = db.session.scalar(select(Invoice.id).where(Invoice.seller_id == dealer_id,
-                                                          Invoice.buyer_id == customer_id).limit(1))
-    return customer if invoiced else None
+    if customer is not None and customer.kind == OrgKind.RETAILER.value:
+        if customer.dealer_id == dealer_id or db.session.scalar(
+                select(Invoice.id).where(Invoice.seller_id == dealer_id, Invoice.buyer_id == customer_id).limit(1)):
+            return customer
+    raise NotFound(_("客户不存在。"))
 
 
-def invoice_for_party(org_id: int, invoice_id: int) -> Invoice | None:
-    """An invoice the organisation issued or received; None otherwise."""
-    return db.session.scalar(select(Invoice).where(Invoice.id == invoice_id,
-                                                   or_(Invoice.seller_id == org_id, Invoice.buyer_id == org_id)))
+def invoice_for_party(org_id: int, invoice_id: int) -> Invoice:
+    """An invoice the organisation issued or received; NotFound otherwise."""
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id,
+                                                      or_(Invoice.seller_id == org_id, Invoice.buyer_id == org_id)))
+    if invoice is None:
+        raise NotFound(_("发票不存在。"))
+    return invoice
 
 
 def invoice_payments(invoice_id: int) -> list[tuple[PaymentAllocation, Payment]]:

@@ -45,9 +45,15 @@ def party_condition(user: User, buyer_column, seller_column):
     return false()
 
 
-def visible_order(user: User, order_id: int) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.id == order_id,
-                                                 party_condition(user, Order.buyer_id, Order.seller_id)))
+def visible_order(user: User, order_id: int, kind: str | None = None) -> Order:
+    """An order `user` is a party to (and, with `kind`, a document kind orders have); NotFound else."""
+    order = None
+    if kind is None or kind in ORDER_DOCUMENT_KINDS:
+        order = db.session.scalar(select(Order).where(Order.id == order_id,
+                                                      party_condition(user, Order.buyer_id, Order.seller_id)))
+    if order is None:
+        raise NotFound(_("订单不存在。"))
+    return order
 
 
 def is_party(user: User, buyer_id: int | None, seller_id: int | None) -> bool:
@@ -59,18 +65,19 @@ def is_party(user: User, buyer_id: int | None, seller_id: int | None) -> bool:
     return False
 
 
-def visible_document(user: User, document_id: int) -> Document | None:
+def visible_document(user: User, document_id: int) -> Document:
     """The document if `user` is a party to its order (for a pick list: belongs to the
-    organisation that asked for it, or is a brand admin with "orders")."""
+    organisation that asked for it, or is a brand admin with "orders"); NotFound otherwise."""
     document = db.session.scalar(select(Document).options(joinedload(Document.order))
                                  .where(Document.id == document_id))
-    if document is None:
-        return None
-    if document.order is not None:
-        allowed = is_party(user, document.order.buyer_id, document.order.seller_id)
-    else:
-        allowed = is_party(user, document.owner_org_id, document.owner_org_id)
-    return document if allowed else None
+    if document is not None:
+        if document.order is not None:
+            allowed = is_party(user, document.order.buyer_id, document.order.seller_id)
+        else:
+            allowed = is_party(user, document.owner_org_id, document.owner_org_id)
+        if allowed:
+            return document
+    raise NotFound(_("文档不存在。"))
 
 
 # ---- what the order page shows -------------------------------------------------------------

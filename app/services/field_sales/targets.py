@@ -16,9 +16,10 @@ from app.extensions import db
 from app.models import Order, Role, User
 from app.models.visits import RepTarget
 from app.services.core import audit
-from app.services.core.errors import DomainError
+from app.services.core.errors import DomainError, NotFound
 from app.services.core.money import MAX_FEN
 from app.services.core.paging import Page, paginate
+from app.services.core.records import require
 from app.services.field_sales.portal import VOID_STATUSES
 from app.services.core.clock import LOCAL, today_local
 
@@ -97,9 +98,10 @@ def month_progress(rep: User, month: date | None = None) -> Progress:
 
 def set_target(actor: User, rep_id: int | None, month: date | None, target_fen: int | None) -> RepTarget:
     """Set (or change) a rep's target for a month; audited."""
-    rep = db.session.get(User, rep_id) if isinstance(rep_id, int) and 0 < rep_id < 2**63 else None
-    if rep is None or rep.role != Role.REP.value:
-        raise DomainError(_("请选择业务员。"), field="rep_id")
+    try:
+        rep = require(User, rep_id, role=Role.REP.value)
+    except NotFound:  # a form field: the error goes next to it
+        raise DomainError(_("请选择业务员。"), field="rep_id") from None
     if month is None:
         raise DomainError(_("请输入月份，例如 2026-01。"), field="month")
     if target_fen is None:
@@ -143,6 +145,10 @@ def targets_overview(month: date, search: str = "", page: int = 1, per_page: int
     result.items = [TargetRow(rep, Progress(month, targets.get(rep.id), *achieved.get(rep.id, (0, 0))))
                     for rep in result.items]
     return result
+
+
+def active_rep(rep_id: int) -> User:
+    return require(User, rep_id, _("业务员不存在。"), role=Role.REP.value, active=True)
 
 
 def rep_choices() -> list[tuple[int, str]]:

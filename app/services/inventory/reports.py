@@ -10,8 +10,13 @@ For a period of N days [start, end] (Shanghai days):
 - days of supply = closing on-hand at the end ÷ average daily units shipped;
 - stock-out rate = share of the N days that closed with nothing on hand.
 
-Unit cost is the product's standard cost (ProductCost); products without one are valued at
-their list price and flagged, so the report never silently mixes bases.
+Unit cost depends on whose books the report is:
+- the brand values stock at the product's standard cost (ProductCost); products without one are
+  valued at their list price and flagged, so the report never silently mixes bases;
+- a dealer values stock at what it paid the brand: the quantity-weighted average unit price of
+  its replenishment order lines for the product (orders neither rejected nor cancelled), or,
+  for a product it never bought, its current purchase price from the brand (flagged). The
+  brand's standard cost is never used for a dealer: cost of goods ÷ units would reveal it.
 """
 from __future__ import annotations
 
@@ -21,7 +26,9 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 
 from app.extensions import db
-from app.models import MovementKind, Product, ProductCost, StockBalance, StockMovement, Warehouse
+from app.models import (MovementKind, Order, OrderLine, OrderStatus, OrgKind, Organisation, Product, ProductCost,
+                        StockBalance, StockMovement, Warehouse)
+from app.services.pricing.prices import quote_prices, region_profile
 from app.services.inventory.daysql import as_date, local_day, start_of_local_day
 
 
@@ -30,12 +37,16 @@ class TurnoverRow:
     warehouse: Warehouse
     product: Product
     unit_cost_fen: int
-    cost_is_list_price: bool
+    cost_is_estimate: bool  # no standard cost (brand) / never bought (dealer): valued at a price
     shipped_qty: int
     on_hand_end: int
     avg_on_hand: float
     stockout_days: int
     days: int
+
+    @property
+    def cost_is_list_price(self) -> bool:
+        return self.cost_is_estimate
 
     @property
     def cogs_fen(self) -> int:
@@ -67,6 +78,7 @@ class TurnoverReport:
     start: date
     end: date
     rows: list[TurnoverRow]
+    cost_basis: str = "standard"  # "standard" (the brand's books) or "purchase" (a dealer's)
 
     @property
     def days(self) -> int:
@@ -90,7 +102,37 @@ class TurnoverReport:
 
     @property
     def uses_list_prices(self) -> bool:
-        return any(r.cost_is_list_price for r in self.rows)
+        return any(r.cost_is_estimate for r in self.rows)
+
+
+def standard_costs(product_ids: set[int]) -> dict[int, int]:
+    return dict(db.session.execute(select(ProductCost.product_id, ProductCost.cost_fen)
+                                   .where(ProductCost.product_id.in_(product_ids))).all())
+
+
+PURCHASE_STATUSES_EXCLUDED = (OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)
+
+
+def purchase_costs(dealer_id: int, product_ids: set[int]) -> dict[int, int]:
+    """What the dealer paid the brand per unit: line totals ÷ quantities of its replenishment
+    orders (bought from the brand, neither rejected nor cancelled), per product."""
+    rows = db.session.execute(
+        select(OrderLine.product_id, func.sum(OrderLine.line_total_fen), func.sum(OrderLine.qty))
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Organisation, Organisation.id == Order.seller_id)
+        .where(Order.buyer_id == dealer_id, Organisation.kind == OrgKind.BRAND.value,
+               Order.status.not_in(PURCHASE_STATUSES_EXCLUDED), OrderLine.product_id.in_(product_ids))
+        .group_by(OrderLine.product_id)).all()
+    return {p: round(int(total) / int(qty)) for p, total, qty in rows if qty}
+
+
+def current_purchase_prices(dealer_id: int, product_ids: set[int]) -> dict[int, int]:
+    """The dealer's price from the brand today (contract, price list or base price), per unit."""
+    dealer = db.session.get(Organisation, dealer_id)
+    if dealer is None or not product_ids:
+        return {}
+    return {p: price.unit_price_fen for p, price in
+            quote_prices(region_profile(dealer), {p: 1 for p in product_ids}).items()}
 
 
 def _closings(end_value: int, deltas: dict[date, int], start: date, end: date) -> tuple[float, int]:
@@ -110,9 +152,12 @@ def _closings(end_value: int, deltas: dict[date, int], start: date, end: date) -
     return total, zero_days
 
 
-def turnover_report(warehouse_ids: list[int], start: date, end: date) -> TurnoverReport:
+def turnover_report(warehouse_ids: list[int], start: date, end: date, dealer_id: int | None = None) -> TurnoverReport:
+    """The report over the warehouses, in the brand's books (standard costs), or in the dealer's
+    books (its purchase prices) when `dealer_id` is given."""
+    basis = "purchase" if dealer_id is not None else "standard"
     if not warehouse_ids or end < start:
-        return TurnoverReport(start, end, [])
+        return TurnoverReport(start, end, [], basis)
     days = (end - start).days + 1
     balances = db.session.execute(
         select(StockBalance.warehouse_id, StockBalance.product_id, StockBalance.on_hand)
@@ -135,8 +180,11 @@ def turnover_report(warehouse_ids: list[int], start: date, end: date) -> Turnove
     pairs = {(w, p): on_hand for w, p, on_hand in balances}
     product_ids = {p for _w, p in pairs}
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(product_ids)))}
-    costs = dict(db.session.execute(select(ProductCost.product_id, ProductCost.cost_fen)
-                                    .where(ProductCost.product_id.in_(product_ids))).all())
+    if dealer_id is None:
+        costs, fallback = standard_costs(product_ids), {}
+    else:
+        costs = purchase_costs(dealer_id, product_ids)
+        fallback = current_purchase_prices(dealer_id, product_ids - set(costs))
     warehouses = {w.id: w for w in db.session.scalars(select(Warehouse).where(Warehouse.id.in_(warehouse_ids)))}
     rows = []
     for (w, p), on_hand_now in pairs.items():
@@ -145,8 +193,8 @@ def turnover_report(warehouse_ids: list[int], start: date, end: date) -> Turnove
         total, zero_days = _closings(on_hand_end, pair_deltas, start, end)
         product = products[p]
         cost = costs.get(p)
-        rows.append(TurnoverRow(warehouses[w], product, cost if cost is not None else product.base_price_fen,
-                                cost is None, shipped_by_pair.get((w, p), 0), on_hand_end, total / days,
-                                zero_days, days))
+        estimate = cost if cost is not None else fallback.get(p, product.base_price_fen)
+        rows.append(TurnoverRow(warehouses[w], product, estimate, cost is None, shipped_by_pair.get((w, p), 0),
+                                on_hand_end, total / days, zero_days, days))
     rows.sort(key=lambda r: (r.warehouse.code, r.product.code))
-    return TurnoverReport(start, end, rows)
+    return TurnoverReport(start, end, rows, basis)

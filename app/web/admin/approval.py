@@ -6,14 +6,12 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.services.approval import automatic as approval
-from app.services.core.errors import DomainError
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.common.fields import form_status
 from app.web.admin.orders_forms import PolicyForm
-from app.web.common.forms import show_error
+from app.web.common.envelope import attempt
 from app.web.common.htmx import redirect_to, render_page
 
 
@@ -30,14 +28,7 @@ def approval_policy():
     if request.method == "GET":
         return render_page("admin/orders/policy.html", form=_form_for(policy), policy=policy)
     form = PolicyForm()
-    if form.validate_on_submit():
-        try:
-            approval.update_policy(current_user, **form.values())
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("自动审核规则已保存。"), "success")
-            return redirect_to(url_for("admin.approval_policy"))
+    if form.validate_on_submit() and attempt(form, approval.update_policy, current_user, **form.values()).ok:
+        flash(_("自动审核规则已保存。"), "success")
+        return redirect_to(url_for("admin.approval_policy"))
     return render_page("admin/orders/policy.html", status=form_status(form), form=form, policy=policy)

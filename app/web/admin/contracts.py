@@ -3,23 +3,19 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.models import ContractPrice
-from app.services.pricing import admin as price_admin
-from app.services.core.errors import DomainError
 from app.services.core.paging import paginate
+from app.services.core.records import require
+from app.services.pricing import admin as price_admin
 from app.services.pricing.check import explain_price
 from app.services.core.clock import today_local
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.common.fields import form_status, show_errors
+from app.web.common.envelope import attempt, flash_outcome
+from app.web.common.fields import form_status
 from app.web.admin.price_forms import ContractFilterForm, ContractForm, PriceCheckForm
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
-
-
-def _contract_or_404(contract_id: int) -> ContractPrice:
-    return db.session.get(ContractPrice, contract_id) or abort(404)
 
 
 @bp.route("/contracts")
@@ -34,17 +30,12 @@ def contracts():
 
 
 def _save(form: ContractForm, contract: ContractPrice | None):
-    try:
-        if contract is None:
-            contract = price_admin.create_contract(current_user.id, form.service_values())
-        else:
-            price_admin.update_contract(current_user.id, contract, form.service_values())
-    except DomainError as error:
-        db.session.rollback()
-        show_errors(form, error)
+    outcome = attempt(form, price_admin.create_contract, current_user.id, form.service_values()) \
+        if contract is None else attempt(form, price_admin.update_contract, current_user.id, contract,
+                                         form.service_values())
+    if not outcome.ok:
         return None
-    db.session.commit()
-    codes = price_admin.contract_codes(contract)
+    codes = price_admin.contract_codes(contract or outcome.result)
     flash(_("客户 %(customer)s 的合同价已保存。", customer=codes["customer_code"]), "success")
     return redirect_to(url_for("admin.contracts", customer_code=codes["customer_code"]))
 
@@ -61,7 +52,7 @@ def contract_new():
 @bp.route("/contracts/<int:contract_id>", methods=["GET", "POST"])
 @permission_required("pricing")
 def contract_edit(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = require(ContractPrice, contract_id)
     form = ContractForm(obj=contract, price=contract.price_fen, **price_admin.contract_codes(contract))
     if form.validate_on_submit() and (done := _save(form, contract)):
         return done
@@ -71,13 +62,11 @@ def contract_edit(contract_id: int):
 @bp.route("/contracts/<int:contract_id>/delete", methods=["POST"])
 @permission_required("pricing")
 def contract_delete(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = require(ContractPrice, contract_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     customer_code = price_admin.contract_codes(contract)["customer_code"]
-    price_admin.delete_contract(current_user.id, contract)
-    db.session.commit()
-    flash(_("合同价已删除。"), "success")
+    flash_outcome(attempt(None, price_admin.delete_contract, current_user.id, contract), _("合同价已删除。"))
     return redirect_to(url_for("admin.contracts", customer_code=customer_code))
 
 
@@ -90,10 +79,7 @@ def price_check():
     if form.on.data is None and not form.on.raw_data:
         form.on.data = today_local()
     if request.args and form.validate():
-        try:
-            explanation = explain_price(form.customer_code.data, form.product_code.data, form.qty.data,
-                                        form.on.data or today_local())
-        except DomainError as error:
-            show_errors(form, error)
+        explanation = attempt(form, explain_price, form.customer_code.data, form.product_code.data, form.qty.data,
+                              form.on.data or today_local()).result
     return render_page("admin/prices/price_check.html", form=form, explanation=explanation,
                        status=form_status(form))

@@ -1,14 +1,13 @@
 """Documents whose job failed (or whose worker died), with the error and a retry button.
 Needs the "orders" permission."""
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 
-from app.extensions import db
 from app.services.documents import requests as documents
-from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import paginate
 from app.web.common.access import permission_required
 from app.web.admin import bp
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 
@@ -27,14 +26,5 @@ def document_retry(document_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        documents.retry_document(document_id)
-    except DomainError as error:
-        db.session.rollback()
-        if isinstance(error, NotFound):
-            abort(404)
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("已重新排队生成。"), "success")
+    flash_outcome(attempt(None, documents.retry_document, document_id), _("已重新排队生成。"))
     return redirect_to(url_for("admin.documents_failed"))

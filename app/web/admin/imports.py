@@ -19,10 +19,12 @@ from app.services.core.errors import DomainError
 from app.services.dataio.exporting import export_rows
 from app.services.dataio.importing import ImportKind
 from app.services.core.paging import Page, paginate
+from app.services.core.records import require
 from app.services.dataio.spreadsheets import csv_chunks, xlsx_bytes
 from app.services.core.clock import today_local
 from app.web.admin import bp
-from app.web.common.forms import ActionForm, show_error
+from app.web.common.envelope import attempt
+from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 
 PREVIEW_PAGE_SIZE = 200
@@ -46,8 +48,8 @@ def _kind_or_abort(key: str) -> ImportKind:
     return kind
 
 
-def _batch_or_abort(batch_id: int) -> tuple[ImportBatch, ImportKind]:
-    batch = db.get_or_404(ImportBatch, batch_id)
+def _batch_and_kind(batch_id: int) -> tuple[ImportBatch, ImportKind]:
+    batch = require(ImportBatch, batch_id, _("导入记录不存在。"))
     return batch, _kind_or_abort(batch.kind)
 
 
@@ -82,14 +84,9 @@ def imports_upload(kind_key: str):
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            batch = importing.preview_upload(current_user, kind, upload.filename or "", upload.read())
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            return redirect_to(url_for("admin.imports_preview", batch_id=batch.id))
+        outcome = attempt(form, importing.preview_upload, current_user, kind, upload.filename or "", upload.read())
+        if outcome.ok:
+            return redirect_to(url_for("admin.imports_preview", batch_id=outcome.result.id))
     return _upload_page(kind, form, status=400)
 
 
@@ -126,15 +123,16 @@ def _preview(batch: ImportBatch, kind: ImportKind, status: int = 200) -> Respons
 
 @bp.route("/imports/batches/<int:batch_id>")
 def imports_preview(batch_id: int):
-    batch, kind = _batch_or_abort(batch_id)
+    batch, kind = _batch_and_kind(batch_id)
     return _preview(batch, kind)
 
 
 @bp.route("/imports/batches/<int:batch_id>/confirm", methods=["POST"])
 def imports_confirm(batch_id: int):
-    batch, kind = _batch_or_abort(batch_id)
+    batch, kind = _batch_and_kind(batch_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    # Not the plain envelope: rows that fail validation on confirm keep their fresh results.
     try:
         counts = importing.confirm_batch(current_user, batch)
     except importing.BatchHasErrors as error:
@@ -153,15 +151,13 @@ def imports_confirm(batch_id: int):
 
 @bp.route("/imports/batches/<int:batch_id>/discard", methods=["POST"])
 def imports_discard(batch_id: int):
-    batch, kind = _batch_or_abort(batch_id)
+    batch, kind = _batch_and_kind(batch_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        importing.discard_batch(current_user, batch)
-    except DomainError as error:
-        flash(error.message, "error")
-        return _preview(batch, kind, status=409)
-    db.session.commit()
+    outcome = attempt(None, importing.discard_batch, current_user, batch)
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
+        return _preview(db.session.get(ImportBatch, batch_id), kind, status=409)
     flash(_("已放弃这次导入，没有写入任何数据。"), "success")
     return redirect_to(url_for("admin.imports_new", kind_key=kind.key))
 

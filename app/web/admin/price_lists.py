@@ -6,30 +6,19 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.models import PriceList, PriceListItem
-from app.services.pricing import admin as price_admin
-from app.services.core.errors import DomainError
 from app.services.core.paging import paginate
+from app.services.core.records import require
+from app.services.pricing import admin as price_admin
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.common.fields import form_status, show_errors
+from app.web.common.envelope import attempt, flash_outcome
+from app.web.common.fields import form_status
 from app.web.admin.price_forms import ItemAddForm, ItemEditForm, PriceListFilterForm, PriceListForm
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page, wants_fragment
 
 ITEMS_PER_PAGE = 50
-
-
-def _list_or_404(price_list_id: int) -> PriceList:
-    return db.session.get(PriceList, price_list_id) or abort(404)
-
-
-def _item_or_404(price_list: PriceList, item_id: int) -> PriceListItem:
-    item = db.session.get(PriceListItem, item_id)
-    if item is None or item.price_list_id != price_list.id:
-        abort(404)
-    return item
 
 
 def _list_form(price_list: PriceList | None, from_request: bool = True) -> PriceListForm:
@@ -59,15 +48,10 @@ def price_lists():
 def price_list_new():
     form = _list_form(None)
     if form.validate_on_submit():
-        try:
-            price_list = price_admin.create_price_list(current_user.id, _list_values(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("价目表 %(code)s 已创建，现在可以添加商品价格。", code=price_list.code), "success")
-            return redirect_to(url_for("admin.price_list_detail", price_list_id=price_list.id))
+        outcome = attempt(form, price_admin.create_price_list, current_user.id, _list_values(form))
+        if outcome.ok:
+            flash(_("价目表 %(code)s 已创建，现在可以添加商品价格。", code=outcome.result.code), "success")
+            return redirect_to(url_for("admin.price_list_detail", price_list_id=outcome.result.id))
     return render_page("admin/prices/list_new.html", form=form, status=form_status(form))
 
 
@@ -85,7 +69,6 @@ def _detail(price_list: PriceList, form: PriceListForm | None = None, add_form: 
 
 
 def _items_changed(price_list: PriceList, message: str):
-    db.session.commit()
     flash(message, "success")
     if wants_fragment():
         return _detail(price_list)
@@ -96,77 +79,62 @@ def _items_changed(price_list: PriceList, message: str):
 @bp.route("/price-lists/<int:price_list_id>", methods=["GET", "POST"])
 @permission_required("pricing")
 def price_list_detail(price_list_id: int):
-    price_list = _list_or_404(price_list_id)
+    price_list = require(PriceList, price_list_id)
     if request.method == "GET":
         return _detail(price_list)
     form = _list_form(price_list)
-    if form.validate_on_submit():
-        try:
-            price_admin.update_price_list(current_user.id, price_list, _list_values(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("价目表 %(code)s 已保存。", code=price_list.code), "success")
-            return redirect_to(url_for("admin.price_list_detail", price_list_id=price_list.id))
+    if form.validate_on_submit() and attempt(form, price_admin.update_price_list, current_user.id, price_list,
+                                             _list_values(form)).ok:
+        flash(_("价目表 %(code)s 已保存。", code=price_list.code), "success")
+        return redirect_to(url_for("admin.price_list_detail", price_list_id=price_list.id))
     return _detail(price_list, form=form)
 
 
 @bp.route("/price-lists/<int:price_list_id>/delete", methods=["POST"])
 @permission_required("pricing")
 def price_list_delete(price_list_id: int):
-    price_list = _list_or_404(price_list_id)
+    price_list = require(PriceList, price_list_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     code = price_list.code
-    price_admin.delete_price_list(current_user.id, price_list)
-    db.session.commit()
-    flash(_("价目表 %(code)s 已删除。", code=code), "success")
+    if not flash_outcome(attempt(None, price_admin.delete_price_list, current_user.id, price_list),
+                         _("价目表 %(code)s 已删除。", code=code)):
+        return redirect_to(url_for("admin.price_list_detail", price_list_id=price_list_id))
     return redirect_to(url_for("admin.price_lists"))
 
 
 @bp.route("/price-lists/<int:price_list_id>/items", methods=["POST"])
 @permission_required("pricing")
 def price_list_item_add(price_list_id: int):
-    price_list = _list_or_404(price_list_id)
+    price_list = require(PriceList, price_list_id)
     add_form = ItemAddForm()
     if add_form.validate_on_submit():
-        try:
-            item = price_admin.add_list_item(current_user.id, price_list, product_code=add_form.product_code.data,
-                                             min_qty=add_form.min_qty.data, price_fen=add_form.price.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(add_form, error)
-        else:
-            return _items_changed(price_list, _("已添加价格（起订 %(n)d）。", n=item.min_qty))
+        outcome = attempt(add_form, price_admin.add_list_item, current_user.id, price_list,
+                          product_code=add_form.product_code.data, min_qty=add_form.min_qty.data,
+                          price_fen=add_form.price.data)
+        if outcome.ok:
+            return _items_changed(price_list, _("已添加价格（起订 %(n)d）。", n=outcome.result.min_qty))
     return _detail(price_list, add_form=add_form)
 
 
 @bp.route("/price-lists/<int:price_list_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @permission_required("pricing")
 def price_list_item_edit(price_list_id: int, item_id: int):
-    price_list = _list_or_404(price_list_id)
-    item = _item_or_404(price_list, item_id)
+    price_list = require(PriceList, price_list_id)
+    item = require(PriceListItem, item_id, price_list_id=price_list.id)
     edit_form = ItemEditForm(obj=item, price=item.price_fen, prefix="edit")
-    if edit_form.validate_on_submit():
-        try:
-            price_admin.update_list_item(current_user.id, item, min_qty=edit_form.min_qty.data,
-                                         price_fen=edit_form.price.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(edit_form, error)
-        else:
-            return _items_changed(price_list, _("价格已更新。"))
+    if edit_form.validate_on_submit() and attempt(edit_form, price_admin.update_list_item, current_user.id, item,
+                                                  min_qty=edit_form.min_qty.data, price_fen=edit_form.price.data).ok:
+        return _items_changed(price_list, _("价格已更新。"))
     return _detail(price_list, editing=item, edit_form=edit_form)
 
 
 @bp.route("/price-lists/<int:price_list_id>/items/<int:item_id>/delete", methods=["POST"])
 @permission_required("pricing")
 def price_list_item_delete(price_list_id: int, item_id: int):
-    price_list = _list_or_404(price_list_id)
-    item = _item_or_404(price_list, item_id)
+    price_list = require(PriceList, price_list_id)
+    item = require(PriceListItem, item_id, price_list_id=price_list.id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    price_admin.delete_list_item(current_user.id, item)
-    return _items_changed(price_list, _("价格已删除。"))
+    outcome = attempt(None, price_admin.delete_list_item, current_user.id, item)
+    return _items_changed(price_list, _("价格已删除。") if outcome.ok else outcome.error.message)

@@ -10,12 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired
 
-from app.extensions import db
 from app.services.field_sales import targets as rep_targets
-from app.services.core.errors import DomainError
 from app.web.admin import bp
+from app.web.common.envelope import attempt
 from app.web.common.fields import YuanField
-from app.web.common.forms import show_error
 from app.web.common.htmx import redirect_to, render_page
 from app.web.common.listing import GetForm
 
@@ -74,7 +72,8 @@ def rep_targets_list():
     form.set_reps(rep_targets.rep_choices())
     month = rep_targets.parse_month(request.args.get("month")) or rep_targets.current_month()
     form.month.data = f"{month:%Y-%m}"
-    form.rep_id.data = request.args.get("rep", 0, type=int)
+    rep_id = request.args.get("rep", 0, type=int)
+    form.rep_id.data = rep_targets.active_rep(rep_id).id if rep_id else 0  # a query-string id: 404 if no rep
     return _page(form)
 
 
@@ -84,14 +83,9 @@ def rep_target_set():
     form = TargetForm()
     form.set_reps(rep_targets.rep_choices())
     if form.validate():
-        try:
-            target = rep_targets.set_target(current_user, form.rep_id.data, rep_targets.parse_month(form.month.data),
-                                            form.target.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        outcome = attempt(form, rep_targets.set_target, current_user, form.rep_id.data,
+                          rep_targets.parse_month(form.month.data), form.target.data)
+        if outcome.ok:
             flash(_("目标已保存。"), "success")
-            return redirect_to(url_for("admin.rep_targets_list", month=f"{target.month:%Y-%m}"))
+            return redirect_to(url_for("admin.rep_targets_list", month=f"{outcome.result.month:%Y-%m}"))
     return _page(form, status=400)

@@ -4,12 +4,11 @@ from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
-from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import rules
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.common.forms import ActionForm, show_error
+from app.web.common.envelope import attempt, flash_outcome
+from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 from app.web.shared.stock import register_stock_pages
 from app.web.shared.stock.forms import ShelfLifeRuleForm
@@ -28,18 +27,11 @@ def shelf_life_rules():
     form = ShelfLifeRuleForm()
     if not form.is_submitted():
         return _rules_page(form)
-    if form.validate():
-        try:
-            rules.create_shelf_life_rule(name=form.name.data, audience=form.audience.data, tier=form.tier.data,
-                                         channel=form.channel.data, min_remaining_pct=form.min_remaining_pct.data,
-                                         actor_id=current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("保质期规则已添加。"), "success")
-            return redirect_to(url_for("admin.shelf_life_rules"))
+    if form.validate() and attempt(form, rules.create_shelf_life_rule, name=form.name.data,
+                                   audience=form.audience.data, tier=form.tier.data, channel=form.channel.data,
+                                   min_remaining_pct=form.min_remaining_pct.data, actor_id=current_user.id).ok:
+        flash(_("保质期规则已添加。"), "success")
+        return redirect_to(url_for("admin.shelf_life_rules"))
     return _rules_page(form, status=400)
 
 
@@ -48,10 +40,6 @@ def shelf_life_rules():
 def shelf_life_rule_delete(rule_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        rules.delete_shelf_life_rule(rule_id, actor_id=current_user.id)
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    flash(_("保质期规则已删除。"), "success")
+    flash_outcome(attempt(None, rules.delete_shelf_life_rule, rule_id, actor_id=current_user.id),
+                  _("保质期规则已删除。"))
     return redirect_to(url_for("admin.shelf_life_rules"))

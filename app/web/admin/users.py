@@ -1,6 +1,6 @@
 """User administration: list and search, create, edit, reset a password, and a rep's route.
 Every view needs the "users" permission."""
-from flask import abort, current_app, flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,14 +9,13 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Sele
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.extensions import db
 from app.models import PERMISSIONS, Role, User
 from app.services.accounts import users as accounts
-from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import paginate
+from app.services.core.records import require
 from app.web.common.access import permission_required
 from app.web.admin import bp
-from app.web.common.forms import show_error
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.htmx import redirect_to, render_page
 
 ROLE_LABELS = Role.labels()
@@ -110,18 +109,13 @@ def users_list():
 def user_create():
     form = UserCreateForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
-                current_user, username=form.username.data, password=form.password.data,
-                role=form.role.data, org_code=form.org_code.data, display_name=form.display_name.data or "",
-                email=form.email.data, permissions=form.permissions.data or [])
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已创建用户 %(name)s。", name=user.username), "success")
-            return redirect_to(url_for("admin.user_edit", user_id=user.id))
+        outcome = attempt(form, accounts.create_user, current_user, username=form.username.data,
+                          password=form.password.data, role=form.role.data, org_code=form.org_code.data,
+                          display_name=form.display_name.data or "", email=form.email.data,
+                          permissions=form.permissions.data or [])
+        if outcome.ok:
+            flash(_("已创建用户 %(name)s。", name=outcome.result.username), "success")
+            return redirect_to(url_for("admin.user_edit", user_id=outcome.result.id))
     return render_page("admin/users/new.html", status=400 if form.errors or form.form_errors else 200,
                        form=form, **_labels())
 
@@ -144,69 +138,46 @@ def _edit_page(user: User, *, edit_form=None, password_form=None, route_form=Non
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @permission_required("users")
 def user_edit(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = require(User, user_id)
     if request.method == "GET":
         return _edit_page(user)
     form = UserEditForm()
-    if form.validate_on_submit():
-        try:
-            accounts.update_user(current_user, user, display_name=form.display_name.data or "",
-                                 email=form.email.data, active=form.active.data,
-                                 permissions=form.permissions.data or [])
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已保存用户 %(name)s。", name=user.username), "success")
-            return redirect_to(url_for("admin.user_edit", user_id=user.id))
+    if form.validate_on_submit() and attempt(form, accounts.update_user, current_user, user,
+                                             display_name=form.display_name.data or "", email=form.email.data,
+                                             active=form.active.data, permissions=form.permissions.data or []).ok:
+        flash(_("已保存用户 %(name)s。", name=user.username), "success")
+        return redirect_to(url_for("admin.user_edit", user_id=user.id))
     return _edit_page(user, edit_form=form, status=400)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @permission_required("users")
 def user_reset_password(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = require(User, user_id)
     form = PasswordResetForm()
-    if form.validate_on_submit():
-        try:
-            accounts.reset_password(current_user, user, form.new_password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已重置 %(name)s 的密码，其已登录的会话均已退出。", name=user.username), "success")
-            return redirect_to(url_for("admin.user_edit", user_id=user.id))
+    if form.validate_on_submit() and attempt(form, accounts.reset_password, current_user, user,
+                                             form.new_password.data).ok:
+        flash(_("已重置 %(name)s 的密码，其已登录的会话均已退出。", name=user.username), "success")
+        return redirect_to(url_for("admin.user_edit", user_id=user.id))
     return _edit_page(user, password_form=form, status=400)
 
 
 @bp.route("/users/<int:user_id>/routes", methods=["POST"])
 @permission_required("users")
 def user_route_add(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = require(User, user_id)
     form = RouteForm()
-    if form.validate_on_submit():
-        try:
-            accounts.assign_route(current_user, user, form.retailer_code.data, form.weekday.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("已更新拜访路线。"), "success")
-            return redirect_to(url_for("admin.user_edit", user_id=user.id, _anchor="routes"))
+    if form.validate_on_submit() and attempt(form, accounts.assign_route, current_user, user,
+                                             form.retailer_code.data, form.weekday.data).ok:
+        flash(_("已更新拜访路线。"), "success")
+        return redirect_to(url_for("admin.user_edit", user_id=user.id, _anchor="routes"))
     return _edit_page(user, route_form=form, status=400)
 
 
 @bp.route("/users/<int:user_id>/routes/<int:route_id>/delete", methods=["POST"])
 @permission_required("users")
 def user_route_remove(user_id: int, route_id: int):
-    user = db.get_or_404(User, user_id)
-    try:
-        accounts.remove_route(current_user, user, route_id)  # CSRFProtect has checked the token
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    flash(_("已移出拜访路线。"), "success")
+    user = require(User, user_id)
+    # CSRFProtect has checked the token; a route not of this rep is a 404 (NotFound, centrally)
+    flash_outcome(attempt(None, accounts.remove_route, current_user, user, route_id), _("已移出拜访路线。"))
     return redirect_to(url_for("admin.user_edit", user_id=user.id, _anchor="routes"))

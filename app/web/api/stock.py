@@ -14,6 +14,7 @@ from app.web.api import bp
 from app.web.api.auth import token_required
 from app.web.api.errors import error_response
 from app.web.api.openapi import SCHEMAS, document
+from app.web.common.envelope import attempt
 
 SCHEMAS["StockSyncLine"] = {
     "type": "object", "required": ["kind", "warehouse_code", "product_code", "batch_no", "qty", "external_ref"],
@@ -58,18 +59,19 @@ def stock_sync():
     if items is None:
         return error_response(422, _("请求体应为 {\"lines\": [...]}。"), field="lines")
     client_org, client_name = g.api_client.org_id, g.api_client.name
-    for attempt in (1, 2):
+    for tries in (1, 2):
         try:
-            result = sync.sync_stock(client_org, items, actor_id=None, require_ref=True, document_prefix="erp")
-            db.session.commit()
-            break
-        except sync.SyncRejected as rejected:
-            db.session.rollback()
-            return error_response(422, errors=[e.as_dict() for e in rejected.errors])
+            outcome = attempt(None, sync.sync_stock, client_org, items, actor_id=None, require_ref=True,
+                              document_prefix="erp")
         except IntegrityError:  # the same references applied concurrently: now they are duplicates
             db.session.rollback()
-            if attempt == 2:
+            if tries == 2:
                 return error_response(409, _("同一批外部单号正在被另一请求处理，请稍后重试。"), field="external_ref")
+            continue
+        if not outcome.ok:
+            return error_response(422, errors=[e.as_dict() for e in outcome.error.errors])
+        result = outcome.result
+        break
     return jsonify({"applied": result.applied, "duplicates": result.duplicates, "client": client_name,
                     "lines": [{"row": line.row, "external_ref": line.external_ref,
                                "status": "duplicate" if line.duplicate else "applied"} for line in result.lines]})
@@ -98,9 +100,19 @@ def stock_levels():
              .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
              .join(Product, Product.id == StockBalance.product_id)
              .where(Warehouse.owner_id == g.api_client.org_id).order_by(Warehouse.code, Product.code))
+    # Codes in the query string name records like ids do: another organisation's warehouse (or a
+    # product that does not exist) is a 404, not an empty page.
     if request.args.get("warehouse_code"):
-        query = query.where(Warehouse.code == request.args["warehouse_code"])
+        code = request.args["warehouse_code"]
+        if db.session.scalar(select(Warehouse.id).where(Warehouse.code == code,
+                                                        Warehouse.owner_id == g.api_client.org_id)) is None:
+            db.session.rollback()
+            return error_response(404, _("仓库不存在。"), field="warehouse_code")
+        query = query.where(Warehouse.code == code)
     if request.args.get("product_code"):
+        if db.session.scalar(select(Product.id).where(Product.code == request.args["product_code"])) is None:
+            db.session.rollback()
+            return error_response(404, _("商品不存在。"), field="product_code")
         query = query.where(Product.code == request.args["product_code"])
     page = paginate(query, request.args.get("page", 1, type=int), per_page=500, scalars=False)
     db.session.commit()  # the client's last_used_at
@@ -113,7 +125,9 @@ document("/stock/levels", "get", {
     "summary": "Stock levels of your organisation's warehouses (500 per page)",
     "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": t}}
                    for n, t in (("warehouse_code", "string"), ("product_code", "string"), ("page", "integer"))],
-    "responses": {"200": {"description": "A page of levels", "content": {"application/json": {"schema": {
+    "responses": {"404": {"description": "No warehouse of yours (or no product) with that code",
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+                  "200": {"description": "A page of levels", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"page": {"type": "integer"}, "pages": {"type": "integer"},
                                          "total": {"type": "integer"},
                                          "items": {"type": "array", "items": {"$ref": "#/components/schemas/StockLevel"}}}}}}}}})

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from flask import flash
+
 from app.extensions import db
 from app.services.core.errors import DomainError, NotFound
 from app.web.common.forms import show_error
@@ -51,7 +53,16 @@ def attempt(form, service: Callable, *args, **kwargs) -> Outcome:
     except DomainError as error:
         db.session.rollback()
         if form is not None:
-            show_error(form, error)
+            # A service may report several problems at once (`errors`): each next to its field.
+            problems = [p for p in getattr(error, "errors", None) or () if isinstance(p, DomainError)]
+            for problem in problems or [error]:
+                show_error(form, problem)
         return Outcome(error=error)
     db.session.commit()
     return Outcome(result=result)
+
+
+def flash_outcome(outcome: Outcome, done: str) -> bool:
+    """For button-only actions: flash `done` on success, the service's message otherwise."""
+    flash(done if outcome.ok else outcome.error.message, "success" if outcome.ok else "error")
+    return outcome.ok

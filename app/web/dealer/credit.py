@@ -1,6 +1,6 @@
 """A dealer's credit: its own account with the brand (limit, balance, statement), and the
 accounts of its retailers, for whose invoices it records the payments it receives."""
-from flask import abort, current_app, request, url_for
+from flask import current_app, request, url_for
 
 from app.services.credit import limits as credit
 from app.services.credit.queries import (customer_for_dealer, invoice_for_party, invoice_payments, open_invoices,
@@ -14,11 +14,8 @@ from app.web.dealer import bp
 from app.web.common.htmx import render_page
 
 
-def _retailer_or_404(retailer_id: int):
-    retailer = customer_for_dealer(current_org().id, retailer_id)
-    if retailer is None:
-        abort(404)
-    return retailer
+def _retailer(retailer_id: int):
+    return customer_for_dealer(current_org().id, retailer_id)
 
 
 @bp.route("/credit/")
@@ -50,7 +47,7 @@ def credit_receivables():
 
 @bp.route("/credit/customers/<int:retailer_id>")
 def credit_customer(retailer_id: int):
-    dealer, retailer = current_org(), _retailer_or_404(retailer_id)
+    dealer, retailer = current_org(), _retailer(retailer_id)
     return render_page("dealer/credit/customer.html", customer=retailer,
                        summary=credit.summary(retailer, seller_id=dealer.id),
                        invoices=open_invoices(retailer.id, dealer.id, limit=INVOICES_SHOWN),
@@ -61,7 +58,7 @@ def credit_customer(retailer_id: int):
 
 @bp.route("/credit/customers/<int:retailer_id>/payments/new", methods=["GET", "POST"])
 def credit_payment_new(retailer_id: int):
-    retailer = _retailer_or_404(retailer_id)
+    retailer = _retailer(retailer_id)
     return payment_page("dealer/credit/payment_new.html", seller=current_org(), customer=retailer,
                         action=url_for("dealer.credit_payment_new", retailer_id=retailer.id),
                         done_url=url_for("dealer.credit_customer", retailer_id=retailer.id))
@@ -69,7 +66,7 @@ def credit_payment_new(retailer_id: int):
 
 @bp.route("/credit/customers/<int:retailer_id>/top-up", methods=["GET", "POST"])
 def credit_top_up(retailer_id: int):
-    retailer = _retailer_or_404(retailer_id)
+    retailer = _retailer(retailer_id)
     return top_up_page("dealer/credit/top_up.html", seller=current_org(), customer=retailer,
                        action=url_for("dealer.credit_top_up", retailer_id=retailer.id),
                        done_url=url_for("dealer.credit_customer", retailer_id=retailer.id))
@@ -77,7 +74,7 @@ def credit_top_up(retailer_id: int):
 
 @bp.route("/credit/customers/<int:retailer_id>/statement")
 def credit_customer_statement(retailer_id: int):
-    dealer, retailer = current_org(), _retailer_or_404(retailer_id)
+    dealer, retailer = current_org(), _retailer(retailer_id)
     return statement_page("dealer/credit/customer_statement.html", customer=retailer, seller=dealer,
                           action=url_for("dealer.credit_customer_statement", retailer_id=retailer.id))
 
@@ -86,7 +83,5 @@ def credit_customer_statement(retailer_id: int):
 def credit_invoice(invoice_id: int):
     """An invoice the dealer issued or received, with the payments that settled it."""
     invoice = invoice_for_party(current_org().id, invoice_id)
-    if invoice is None:
-        abort(404)
     return render_page("dealer/credit/invoice.html", invoice=invoice, allocations=invoice_payments(invoice.id),
                        **labels())

@@ -1,12 +1,11 @@
 """The rep's orders (placed on retailers' behalf), this month's progress against the target,
 and an order's detail (the rep's own orders and those of the retailers on the route)."""
-from flask import abort, request
+from flask import request
 from flask_login import current_user
 
 from app.services.ordering import orders as ordering
 from app.services.field_sales import portal as rep_portal
 from app.services.field_sales import targets as rep_targets
-from app.services.core.errors import NotFound
 from app.web.common.htmx import render_page, wants_fragment
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 from app.web.rep import bp
@@ -28,9 +27,6 @@ def orders():
 
 @bp.get("/orders/<int:order_id>")
 def order_detail(order_id: int):
-    try:
-        order = ordering.order_detail(rep_portal.orders_visible_to_rep(current_user), order_id)
-    except NotFound:
-        abort(404)
+    order = ordering.order_detail(rep_portal.orders_visible_to_rep(current_user), order_id)
     return render_page("rep/order_detail.html", order=order, status_labels=STATUS_LABELS,
                        channel_labels=CHANNEL_LABELS)

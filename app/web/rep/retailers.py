@@ -1,13 +1,11 @@
 """A retailer's card (only retailers on the rep's route; any other id is a 404) and the visit
 check-in, in place with htmx or by plain POST."""
-from flask import abort, flash, url_for
+from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.services.field_sales import portal as rep_portal
-from app.services.core.errors import DomainError, NotFound
-from app.web.common.forms import show_error
+from app.web.common.envelope import attempt
 from app.web.common.htmx import is_htmx, redirect_to, render_page
 from app.web.common.listing import STATUS_LABELS
 from app.web.rep import bp
@@ -15,10 +13,7 @@ from app.web.rep.forms import WEEKDAY_LABELS, VisitForm
 
 
 def _card(retailer_id: int, visit_form: VisitForm | None = None, status: int = 200):
-    try:
-        card = rep_portal.retailer_card(current_user, retailer_id)
-    except NotFound:
-        abort(404)
+    card = rep_portal.retailer_card(current_user, retailer_id)  # NotFound off the rep's route: 404
     return render_page("rep/retailer.html", status=status, card=card, retailer=card.retailer,
                        visits=card.visits, visit_form=visit_form or VisitForm(formdata=None), notice=None,
                        status_labels=STATUS_LABELS, weekdays=WEEKDAY_LABELS,
@@ -34,35 +29,20 @@ def retailer_card(retailer_id: int):
 @bp.post("/retailers/<int:retailer_id>/visits")
 def visit_check_in(retailer_id: int):
     form = VisitForm()
-    if form.validate_on_submit():
-        try:
-            rep_portal.check_in(current_user, retailer_id, form.note.data)
-        except NotFound:
-            abort(404)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            return _checked_in(retailer_id)
-    db.session.rollback()
+    if form.validate_on_submit() and attempt(form, rep_portal.check_in, current_user, retailer_id,
+                                             form.note.data).ok:
+        return _checked_in(retailer_id)
     if is_htmx():
-        retailer, _route = _retailer_or_404(retailer_id)
+        retailer, _route = rep_portal.rep_retailer(current_user, retailer_id)
         return render_page("rep/_visits.html", status=422, retailer=retailer,
                            visits=rep_portal.recent_visits(retailer), visit_form=form, notice=None)
     return _card(retailer_id, form, status=400)
 
 
-def _retailer_or_404(retailer_id: int):
-    try:
-        return rep_portal.rep_retailer(current_user, retailer_id)
-    except NotFound:
-        abort(404)
-
-
 def _checked_in(retailer_id: int):
     message = _("已签到。")
     if is_htmx():
-        retailer, _route = _retailer_or_404(retailer_id)
+        retailer, _route = rep_portal.rep_retailer(current_user, retailer_id)
         return render_page("rep/_visits.html", retailer=retailer, visits=rep_portal.recent_visits(retailer),
                            visit_form=VisitForm(formdata=None), notice=message)
     flash(message, "success")

@@ -1,10 +1,9 @@
 """The retailer's orders: list with status filter, detail with history (order again is the
 ordering counter's, app.web.retailer.ordering)."""
-from flask import abort, request
+from flask import request
 from flask_login import current_user
 
 from app.services.ordering import orders as ordering
-from app.services.core.errors import NotFound
 from app.web.common.conditional import revalidate
 from app.web.common.forms import ActionForm
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
@@ -27,10 +26,7 @@ def orders():
 
 @bp.get("/orders/<int:order_id>")
 def order_detail(order_id: int):
-    try:
-        order = ordering.order_detail(ordering.orders_visible_to(current_user), order_id)
-    except NotFound:
-        abort(404)
+    order = ordering.order_detail(ordering.orders_visible_to(current_user), order_id)
     return revalidate(retailer_page("retailer/order_detail.html", order=order, reorder_form=ActionForm(),
                                     status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS))
 

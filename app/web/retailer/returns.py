@@ -1,30 +1,20 @@
 """The retailer's returns: ask to send back part of a delivered order (a reason, quantities up
 to what was delivered and not yet returned), and the list of its returns with the decisions."""
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.services.fulfilment import progress as fulfilment
-from app.services.ordering import orders as ordering
 from app.services.core import paging
 from app.services.fulfilment import returns
-from app.services.core.errors import DomainError, NotFound
 from app.web.shared.fulfilment.forms import ReturnFilterForm, ReturnRequestForm, line_quantities, with_line_fields
-from app.web.common.forms import show_error
-from app.web.common.htmx import is_htmx, redirect_to
+from app.web.common.envelope import attempt, error_status
+from app.web.common.htmx import redirect_to
 from app.web.common.listing import STATUS_LABELS
 from app.web.retailer import bp
-from app.web.retailer.common import retailer_page
+from app.web.retailer.common import bought_order, retailer_page
 
 PER_PAGE = 20
-
-
-def _order_or_404(order_id: int):
-    try:
-        return ordering.order_detail(ordering.orders_bought_by(current_user.org_id), order_id)
-    except NotFound:
-        abort(404)
 
 
 def _form_class(rows):
@@ -39,33 +29,25 @@ def _page(order, rows, form, status: int = 200):
 
 @bp.get("/orders/<int:order_id>/return")
 def return_new(order_id: int):
-    order = _order_or_404(order_id)
+    order = bought_order(order_id)
     rows = fulfilment.progress(order)
     return _page(order, rows, _form_class(rows)(formdata=None))
 
 
 @bp.post("/orders/<int:order_id>/return")
 def return_create(order_id: int):
-    order = _order_or_404(order_id)
+    order = bought_order(order_id)
     rows = fulfilment.progress(order)
     form = _form_class(rows)()
-    error = None
+    outcome = None
     if form.validate_on_submit():
-        try:
-            made = returns.request_return(current_user.org_id, order.id, current_user.id, form.reason.data,
-                                          line_quantities(form, rows, "qty"))
-        except NotFound:
-            abort(404)
-        except DomainError as caught:
-            db.session.rollback()
-            error = caught
-            show_error(form, caught)
-        else:
-            db.session.commit()
-            flash(_("退货申请 %(n)s 已提交，等待供货方处理。", n=made.number), "success")
+        outcome = attempt(form, returns.request_return, current_user.org_id, order.id, current_user.id,
+                          form.reason.data, line_quantities(form, rows, "qty"))
+        if outcome.ok:
+            flash(_("退货申请 %(n)s 已提交，等待供货方处理。", n=outcome.result.number), "success")
             return redirect_to(url_for("retailer.returns_list"))
-    status = 409 if error is not None and not error.field else (422 if is_htmx() else 400)
-    order = _order_or_404(order_id)
+    status = outcome.status if outcome else error_status()
+    order = bought_order(order_id)
     return _page(order, fulfilment.progress(order), form, status=status)
 
 

@@ -6,18 +6,16 @@ from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.models import Organisation
 from app.services.credit import limits as credit
 from app.services.credit import payments as credit_payments
 from app.services.credit.queries import open_invoices
 from app.services.credit.statements import default_period, statement
-from app.services.core.errors import DomainError
 from app.services.core.clock import today_local
 from app.web.common.fields import form_status
 from app.web.shared.credit.forms import (OLDEST_FIRST, PaymentForm, StatementPeriodForm, TopUpForm, invoice_choices,
                                   labels)
-from app.web.common.forms import show_error
+from app.web.common.envelope import attempt
 from app.web.common.htmx import redirect_to, render_page
 
 
@@ -36,18 +34,11 @@ def payment_page(page: str, *, seller: Organisation, customer: Organisation, act
     elif form.validate_on_submit():
         invoice = next((i for i in invoices if i.id == form.invoice.data), None) \
             if form.invoice.data != OLDEST_FIRST else None
-        try:
-            payment = credit_payments.record_payment(
-                current_user, seller=seller, customer=customer, method=form.method.data,
-                amount_fen=form.amount.data, received_on=form.received_on.data, invoice=invoice,
-                reference=form.reference.data or "", note=form.note.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            number = payment.number
-            db.session.commit()
-            flash(_("已登记收款 %(number)s。", number=number), "success")
+        outcome = attempt(form, credit_payments.record_payment, current_user, seller=seller, customer=customer,
+                          method=form.method.data, amount_fen=form.amount.data, received_on=form.received_on.data,
+                          invoice=invoice, reference=form.reference.data or "", note=form.note.data or "")
+        if outcome.ok:
+            flash(_("已登记收款 %(number)s。", number=outcome.result.number), "success")
             return redirect_to(done_url)
     balances = {"owed": credit.outstanding_fen(customer.id, seller.id),
                 "prepayment": credit.prepayment_fen(customer.id, seller.id),
@@ -59,19 +50,12 @@ def payment_page(page: str, *, seller: Organisation, customer: Organisation, act
 
 def top_up_page(page: str, *, seller: Organisation, customer: Organisation, action: str, done_url: str, **extra):
     form = TopUpForm()
-    if form.validate_on_submit():
-        try:
-            credit_payments.top_up_prepayment(
-                current_user, seller=seller, customer=customer, amount_fen=form.amount.data,
-                received_on=form.received_on.data, reference=form.reference.data or "",
-                note=form.note.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("预存款已充值。"), "success")
-            return redirect_to(done_url)
+    if form.validate_on_submit() and attempt(
+            form, credit_payments.top_up_prepayment, current_user, seller=seller, customer=customer,
+            amount_fen=form.amount.data, received_on=form.received_on.data, reference=form.reference.data or "",
+            note=form.note.data or "").ok:
+        flash(_("预存款已充值。"), "success")
+        return redirect_to(done_url)
     return render_page(page, "credit/_top_up_form.html", status=form_status(form), form=form, customer=customer,
                        action=action, back_url=done_url, **extra)
 
@@ -84,9 +68,6 @@ def statement_page(page: str, *, customer: Organisation, seller: Organisation | 
         default_start, default_end = default_period(today_local())
         form.start.data = form.start.data or default_start
         form.end.data = form.end.data or default_end
-        try:
-            result = statement(customer, form.start.data, form.end.data, seller)
-        except DomainError as error:
-            show_error(form, error)
+        result = attempt(form, statement, customer, form.start.data, form.end.data, seller).result
     return render_page(page, "credit/_statement.html", status=form_status(form), form=form, statement=result,
                        customer=customer, seller=seller, action=action, **labels(), **extra)

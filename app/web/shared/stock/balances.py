@@ -15,7 +15,8 @@ from app.services.core.paging import paginate
 from app.services.core.clock import today_local
 from app.web.common.htmx import render_page
 from app.web.shared.stock import route
-from app.web.shared.stock.common import caller_scope, is_admin, product_or_404, warehouse_choices, warehouse_or_404
+from app.web.shared.stock.common import (caller_scope, is_admin, optional_warehouse_id, product_in_scope,
+                                        warehouse_choices, warehouse_in_scope)
 from app.web.shared.stock.forms import (AdjustForm, BalanceFilterForm, ComputeRulesForm, CostForm, ExpiringFilterForm,
                                  ReceiveForm, ReorderRuleForm)
 
@@ -25,7 +26,7 @@ def _balances_page(low_page: bool):
     form.warehouse_id.choices = warehouse_choices(blank="")
     valid = form.validate()
     flt = queries.BalanceFilter(
-        warehouse_id=(form.warehouse_id.data or None) if valid else None,
+        warehouse_id=optional_warehouse_id(form.warehouse_id.data) if valid else None,
         owner=(form.owner.data or "") if valid and is_admin() else "",
         q=(form.q.data or "") if valid else "",
         low_only=low_page or bool(valid and form.low.data))
@@ -53,7 +54,7 @@ def stock_expiring():
     form.warehouse_id.choices = warehouse_choices(blank="")
     valid = form.validate()
     days = form.days.data if valid and form.days.data is not None else 30
-    warehouse_id = (form.warehouse_id.data or None) if valid else None
+    warehouse_id = optional_warehouse_id(form.warehouse_id.data) if valid else None
     results = paginate(queries.expiring_lots_query(caller_scope(), days, warehouse_id),
                        request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], scalars=False)
     return render_page("stock/expiring.html", "stock/_expiring.html", form=form, results=results, days=days,
@@ -91,4 +92,4 @@ def product_page(warehouse, product, status: int = 200, fragment: str | None = N
 
 @route("/stock/<int:warehouse_id>/<int:product_id>")
 def stock_product(warehouse_id: int, product_id: int):
-    return product_page(warehouse_or_404(warehouse_id), product_or_404(product_id), fragment="stock/_movements.html")
+    return product_page(warehouse_in_scope(warehouse_id), product_in_scope(product_id), fragment="stock/_movements.html")

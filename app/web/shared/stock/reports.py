@@ -13,7 +13,7 @@ from app.services.core.paging import Page
 from app.services.core.clock import today_local
 from app.web.common.htmx import render_page
 from app.web.shared.stock import route
-from app.web.shared.stock.common import caller_scope, warehouse_choices
+from app.web.shared.stock.common import caller_scope, warehouse_choices, warehouse_in_scope
 from app.web.shared.stock.forms import TurnoverFilterForm
 
 DEFAULT_DAYS = 90
@@ -31,11 +31,12 @@ def stock_turnover():
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     form.start.data, form.end.data = start, end
     scope = caller_scope()
-    if valid and form.warehouse_id.data:
-        warehouse_ids = [form.warehouse_id.data]
+    if valid and form.warehouse_id.data:  # an id from the query string: scoped like a path id
+        warehouse_ids = [warehouse_in_scope(form.warehouse_id.data).id]
     else:  # the caller's own warehouses (the brand's DCs for admins; a dealer's own)
         warehouse_ids = list(db.session.scalars(select(Warehouse.id).where(Warehouse.owner_id == scope.org_id)))
-    report = turnover_report(warehouse_ids, start, end)
+    # The brand's books value stock at standard cost; a dealer's at what it paid the brand.
+    report = turnover_report(warehouse_ids, start, end, dealer_id=None if scope.sees_all else scope.org_id)
     per_page = current_app.config["PAGE_SIZE"]
     number = max(1, request.args.get("page", 1, type=int))
     rows = Page(report.rows[(number - 1) * per_page:number * per_page], number, per_page, len(report.rows))

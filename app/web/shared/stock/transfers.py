@@ -5,30 +5,19 @@ from __future__ import annotations
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Transfer, TransferStatus, Warehouse
-from app.services.core.errors import DomainError
-from app.services.inventory import queries, transfers
+from app.models import TransferStatus
 from app.services.core.paging import paginate
-from app.web.common.forms import ActionForm, show_error
+from app.services.inventory import queries, transfers
+from app.services.inventory.scope import managed_transfer, visible_transfer
+from app.web.common.envelope import attempt, flash_outcome
+from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 from app.web.shared.stock import route
-from app.web.shared.stock.common import caller_scope, product_by_code, warehouse_choices, warehouse_or_404
+from app.web.shared.stock.common import caller_scope, product_by_code, warehouse_choices, warehouse_in_scope
 from app.web.shared.stock.forms import TransferForm
 
 STATUS_LABELS = TransferStatus.labels()
-
-
-def transfer_or_404(transfer_id: int, manage: bool = False) -> Transfer:
-    transfer = db.session.scalar(select(Transfer).join(Warehouse, Warehouse.id == Transfer.source_id)
-                                 .where(Transfer.id == transfer_id, caller_scope().warehouse_clause()))
-    if transfer is None:
-        abort(404)
-    if manage and not caller_scope().can_manage(transfer.source):
-        abort(403)
-    return transfer
 
 
 @route("/stock/transfers/")
@@ -68,24 +57,20 @@ def transfer_new():
             else:
                 quantities[product.id] = quantities.get(product.id, 0) + qty
         if not bad:
-            try:
-                source = warehouse_or_404(form.source_id.data, manage=True)
-                dest = warehouse_or_404(form.dest_id.data, manage=True)
-                transfer = transfers.create_transfer(source, dest, quantities, actor_id=current_user.id,
-                                                     note=form.note.data or "")
-            except DomainError as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("调拨单 %(n)s 已创建，库存已在调出仓预留。", n=transfer.number), "success")
-                return redirect_to(url_for(".transfer_detail", transfer_id=transfer.id))
+            source = warehouse_in_scope(form.source_id.data, manage=True)
+            dest = warehouse_in_scope(form.dest_id.data, manage=True)
+            outcome = attempt(form, transfers.create_transfer, source, dest, quantities, actor_id=current_user.id,
+                              note=form.note.data or "")
+            if outcome.ok:
+                flash(_("调拨单 %(n)s 已创建，库存已在调出仓预留。", n=outcome.result.number), "success")
+                return redirect_to(url_for(".transfer_detail", transfer_id=outcome.result.id))
     elif request.method == "GET":
+        # Ids from a suggestion link's query string: the caller's own warehouses, like path ids.
         source_id, dest_id = request.args.get("source_id", type=int), request.args.get("dest_id", type=int)
         if source_id:
-            form.source_id.data = source_id
+            form.source_id.data = warehouse_in_scope(source_id, manage=True).id
         if dest_id:
-            form.dest_id.data = dest_id
+            form.dest_id.data = warehouse_in_scope(dest_id, manage=True).id
         if request.args.get("product_code"):
             form.lines[0].product_code.data = request.args["product_code"]
             form.lines[0].qty.data = request.args.get("qty", type=int)
@@ -94,23 +79,16 @@ def transfer_new():
 
 @route("/stock/transfers/<int:transfer_id>")
 def transfer_detail(transfer_id: int):
-    transfer = transfer_or_404(transfer_id)
+    transfer = visible_transfer(caller_scope(), transfer_id)
     return render_page("stock/transfer_detail.html", transfer=transfer, status_labels=STATUS_LABELS,
                        manage=caller_scope().can_manage(transfer.source), action_form=ActionForm())
 
 
 def _transfer_action(transfer_id: int, action, done: str):
-    transfer = transfer_or_404(transfer_id, manage=True)
+    transfer = managed_transfer(caller_scope(), transfer_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        action(transfer, actor_id=current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    flash_outcome(attempt(None, action, transfer, actor_id=current_user.id), done)
     return redirect_to(url_for(".transfer_detail", transfer_id=transfer_id))
 
 

@@ -9,11 +9,10 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Region, StockBalance, Warehouse
-from app.services.core.errors import DomainError
 from app.services.inventory import operations
 from app.services.inventory.scope import visible_warehouses
 from app.services.core.paging import paginate
-from app.web.common.forms import show_error
+from app.web.common.envelope import attempt
 from app.web.common.htmx import redirect_to, render_page
 from app.web.shared.stock import route
 from app.web.shared.stock.common import caller_scope
@@ -42,15 +41,10 @@ def warehouses_list():
         if region is None:
             form.region_code.errors = [_("地区编码不存在。")]
         else:
-            try:
-                warehouse = operations.create_warehouse(
-                    current_user.id, owner_id=current_user.org_id, code=form.code.data, name=form.name.data,
-                    region_id=region.id, address=form.address.data or "", is_default=form.is_default.data)
-            except DomainError as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("仓库 %(c)s 已创建。", c=warehouse.code), "success")
+            outcome = attempt(form, operations.create_warehouse, current_user.id, owner_id=current_user.org_id,
+                              code=form.code.data, name=form.name.data, region_id=region.id,
+                              address=form.address.data or "", is_default=form.is_default.data)
+            if outcome.ok:
+                flash(_("仓库 %(c)s 已创建。", c=outcome.result.code), "success")
                 return redirect_to(url_for(".warehouses_list"))
     return _page(form, status=400)
