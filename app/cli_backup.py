@@ -14,11 +14,11 @@ def _url() -> str:
 
 
 def _scratch(scratch_url: str | None) -> str | None:
-    from app.services.ops.backup import scratch_url_for
+    from app.services.ops.backup import scratch_database_url
 
     if db.engine.dialect.name != "postgresql":
         return None
-    return scratch_url or scratch_url_for(_url())
+    return scratch_url or scratch_database_url(_url())
 
 
 def _size(n: int) -> str:

@@ -22,7 +22,7 @@ def _url() -> str:
 
 
 def _scratch() -> str | None:
-    return ops.scratch_url_for(_url()) if db.engine.dialect.name == "postgresql" else None
+    return ops.scratch_database_url(_url()) if db.engine.dialect.name == "postgresql" else None
 
 
 def _let_go() -> None:

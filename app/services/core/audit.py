@@ -43,4 +43,6 @@ def _plain(values: dict | None) -> dict | None:
     """Stored messages (app/services/core/messages.py) as their JSON form, like their columns."""
     if not values:
         return values
-    return {k: v.to_json() if hasattr(v, "to_json") else v for k, v in values.items()}
+    from app.services.core.messages import stored
+
+    return {k: stored(v) for k, v in values.items()}

@@ -200,6 +200,8 @@ def _to_json(value):
         return value.to_json()
     if isinstance(value, (list, tuple)):
         return [_to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _to_json(item) for key, item in value.items()}
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)

@@ -96,7 +96,7 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
-def scratch_url_for(url: str) -> str:
+def scratch_database_url(url: str) -> str:
     """Where a restore drill goes by default: `<database>_scratch` on the same server, or a
     temporary file for SQLite (returned as None by the caller)."""
     parsed = make_url(url)

@@ -215,7 +215,7 @@ def _check_credit_for_approval(order_id: int, actor_id: int, override: str | Non
         return
     if override is None:
         raise DomainError(_("超出客户信用：%(reasons)s 如仍要审核，请勾选确认并填写原因。",
-                            reasons=" ".join(r.message for r in reasons)), field="credit_confirmed")
+                            reasons=" ".join(str(r.message) for r in reasons)), field="credit_confirmed")
     override = override.strip()
     if not override:
         raise DomainError(_("请填写超出信用仍审核的原因。"), field="credit_reason")
