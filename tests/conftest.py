@@ -36,7 +36,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker with the group's other tests")
 
 
+@pytest.hookimpl(trylast=True)  # after xdist's own tagging
 def pytest_collection_modifyitems(config, items):
+    _apply_xdist_groups(config, items)
     if _on_postgres():
         return
     for item in items:
@@ -44,6 +46,23 @@ def pytest_collection_modifyitems(config, items):
         if marker is not None:
             reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
             item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL (DATABASE_URL): {reason}".rstrip(": ")))
+
+
+def _apply_xdist_groups(config, items) -> None:
+    """`--dist loadgroup` on pytest 9.2: xdist 3.8 tags a grouped test by appending `@group` to
+    `item._nodeid`, which pytest 9.2's structured node ids no longer read, so every group was
+    silently spread over all workers (pytest-dev/pytest-xdist#1386). Give the id its tag here,
+    on the worker, the way xdist means to. Does nothing where xdist's own tagging works."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest before structured node ids: xdist tags them itself
+        return
+    for item in items:
+        names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        if names and isinstance(getattr(item, "_id", None), NodeId) and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(names))}")
 
 
 def _on_postgres() -> bool:
