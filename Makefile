@@ -5,15 +5,24 @@ BIN       := $(VENV)/bin
 FLASK     := $(BIN)/flask --app wsgi
 HOST      ?= 127.0.0.1
 PORT      ?= 5000
+# pytest-xdist workers; `make test PYTEST_ARGS="-n 0 -k x"` runs serially (the last -n wins).
+TEST_WORKERS ?= 2
 
-.PHONY: run test install install-test static translations db demo clean
+.PHONY: run test install install-test debian-run debian-test static translations db demo clean
 
-run: install static translations db demo
-	@$(FLASK) demo-logins
+run: debian-run install static translations db demo
+	@$(FLASK) demo-logins --host $(HOST) --port $(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test static translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Tests that start processes or servers share the xdist group "serial" (one worker runs them).
+test: debian-test install-test static translations
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# Debian packages: installed when missing if run as root, else the apt-get line is printed.
+debian-run:
+	@bash scripts/debian_packages.sh run
+debian-test:
+	@bash scripts/debian_packages.sh test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)

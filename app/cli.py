@@ -43,12 +43,24 @@ def seed_demo(scale: str, replace: bool, if_empty: bool) -> None:
 
 
 @click.command("demo-logins")
-def demo_logins() -> None:
-    """Print the demo accounts and where each lands."""
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address `flask run` serves on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="The port `flask run` serves on.")
+def demo_logins(host: str, port: int) -> None:
+    """Print the demo accounts and the address where each lands."""
     password = current_app.config["DEMO_PASSWORD"]
     click.echo("Demo logins (password: %s):" % password)
+    base = server_address(host, port)
     for username, role, home in DEMO_LOGINS:
-        click.echo(f"  {username:<16} {role:<9} http://127.0.0.1:5000{home}")
+        click.echo(f"  {username:<16} {role:<9} {base}{home}")
+
+
+def server_address(host: str, port: int) -> str:
+    """The URL a browser on this machine uses for a server bound to host:port (a wildcard bind
+    is reached through the loopback address; an IPv6 address goes in brackets)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @click.command("create-admin")

@@ -24,6 +24,8 @@ from app.services.pricing.prices import quote_prices, region_profile
 from app.services.core.clock import LOCAL
 from app.services.catalog.visibility import visible_products
 
+pytestmark = pytest.mark.xdist_group("demo-seed")  # one worker builds the demo data once
+
 HOMES = {"admin": "/admin/", "dealer001": "/dealer/", "retailer000001": "/retailer/", "rep01": "/rep/"}
 
 

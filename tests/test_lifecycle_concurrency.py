@@ -2,11 +2,11 @@
 the other is refused and nothing of theirs is saved. Each actor runs in its own thread, app
 context and database session, as two requests would. Runs on SQLite by default and on
 PostgreSQL when DATABASE_URL names it (row lock + conditional UPDATE there; serialised writes on
-SQLite)."""
+SQLite). Nothing waits on a clock: the actors meet at events and barriers, and the test polls
+the database's lock table for the one thing no event can report."""
 import threading
-import time
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from app.extensions import db
 from app.models import Order, OrderEvent, StockBalance
@@ -14,9 +14,10 @@ from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError
 from tests import builders_lifecycle as b
 from tests import factories
+from tests.waiting import wait_until
 
 
-def _act(app, order_id, to, actor_id, note, before_commit=None, start=None):
+def _act(app, order_id, to, actor_id, note, before_commit=None, start=None, name=None):
     """transition() in its own session; returns "ok" or the refusal message."""
     result = {}
 
@@ -39,24 +40,45 @@ def _act(app, order_id, to, actor_id, note, before_commit=None, start=None):
             finally:
                 db.session.remove()
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, name=name)
     thread.start()
     return thread, result
 
 
 def test_the_second_person_waits_for_the_first_and_is_refused(app, world):
-    """Forced interleaving: B reads the order while A's approval is not committed yet, then
-    tries to reject it; B's conditional UPDATE waits for A and finds the order moved."""
+    """Forced interleaving: A approves and, before committing, waits until B has read the order
+    (still "submitted") and is trying to reject it; on PostgreSQL until B's backend is seen
+    waiting for A's row lock. Then A commits, and B's conditional UPDATE finds the order moved."""
     order = b.order(world.orgs["retailer"], world.orgs["dealer"], [(factories.product(), 2)])
     db.session.commit()
     actor = world.users["dealer"].id
-    a_updated = threading.Event()
+    a_updated, b_updating = threading.Event(), threading.Event()
+    b_backend = {}
 
-    thread_a, a = _act(app, order.id, "approved", actor, "同意",
-                       before_commit=lambda: (a_updated.set(), time.sleep(0.6)))
-    thread_b, b_ = _act(app, order.id, "rejected", actor, "拒绝", start=lambda: a_updated.wait(10))
-    thread_a.join(30)
-    thread_b.join(30)
+    def watch_b(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread().name == "actor-b" and statement.lstrip().upper().startswith("UPDATE ORDERS"):
+            if conn.dialect.name == "postgresql":
+                b_backend["pid"] = conn.connection.dbapi_connection.info.backend_pid
+            b_updating.set()
+
+    def a_waits_for_b():
+        a_updated.set()
+        assert b_updating.wait(30), "B never tried to update the order"
+        if db.session.get_bind().dialect.name == "postgresql":
+            # pg_locks is read live (not from the transaction's snapshot): B's lock request
+            # shows there, not granted, for as long as A holds the row.
+            wait_until(lambda: db.session.scalar(text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"),
+                                                 {"pid": b_backend["pid"]}), 30, "B to wait for A's row lock")
+
+    event.listen(db.engine, "before_cursor_execute", watch_b)
+    try:
+        thread_a, a = _act(app, order.id, "approved", actor, "同意", before_commit=a_waits_for_b, name="actor-a")
+        thread_b, b_ = _act(app, order.id, "rejected", actor, "拒绝", start=lambda: a_updated.wait(30),
+                            name="actor-b")
+        thread_a.join(60)
+        thread_b.join(60)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch_b)
 
     assert a["outcome"] == "ok"
     # B read "submitted" before A committed: its conditional UPDATE (WHERE status = 'submitted') found nothing.

@@ -16,6 +16,8 @@ from app.services.fulfilment import shipping
 from app.services.core.errors import DomainError
 from tests import builders_fulfilment as f
 
+pytestmark = pytest.mark.xdist_group("serial")  # starts worker processes on PostgreSQL
+
 
 def _attempt(task: str, args: tuple) -> tuple[str, str]:
     """One person's action in its own transaction, ended the way the view ends it."""

@@ -17,6 +17,8 @@ from app.services.inventory.verify import verify_stock
 from tests import factories
 from tests.builders_stock import order, stock, warehouse
 
+pytestmark = pytest.mark.xdist_group("serial")  # starts worker processes
+
 UNITS_PER_PRODUCT = 6
 
 

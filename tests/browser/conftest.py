@@ -1,10 +1,10 @@
-"""Browser fixtures: the app served on a free local port from a thread (same app and database
-as the other tests), one Debian Chromium per session driven by Playwright, a fresh browser
-context per test, and the demo data at its tiny scale (retailer000001 and friends).
+"""Browser fixtures: the app served from a thread on a port the system picks (so each xdist
+worker gets its own; same app and database as the other tests), one Debian Chromium per session
+driven by Playwright, a fresh browser context per test, and the demo data at its tiny scale
+(retailer000001 and friends).
 
 `playwright install` cannot download here: Playwright drives the Debian `chromium` package."""
 import threading
-import time
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -29,10 +29,10 @@ class _InFlight:
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
         self.count = 0
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
 
     def __call__(self, environ, start_response):
-        with self.lock:
+        with self.changed:
             self.count += 1
         body = None
         try:
@@ -41,13 +41,13 @@ class _InFlight:
         finally:
             if hasattr(body, "close"):
                 body.close()
-            with self.lock:
+            with self.changed:
                 self.count -= 1
+                self.changed.notify_all()
 
     def wait_idle(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.count and time.monotonic() < deadline:
-            time.sleep(0.02)
+        with self.changed:
+            self.changed.wait_for(lambda: self.count == 0, timeout=timeout)
 
 
 class LiveServer:

@@ -4,6 +4,7 @@ search, add three products, change a quantity, check out, find the order. Once w
 (plain forms and redirects), and the catalog's cold first load over a throttled 2G-like line."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -11,6 +12,8 @@ from app.extensions import db
 from app.models import Order, OrderLine, User
 from app.services.core.clock import now_utc
 from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.xdist_group("serial")  # a live server and a browser: one test at a time
 
 RETAILER = "retailer000001"
 SEARCH = "茶"
