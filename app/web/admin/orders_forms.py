@@ -3,7 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectChoice, SelectField, \
     TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -25,7 +25,7 @@ ACTION_ENDPOINTS = {S.APPROVED.value: "admin.order_approve", S.PICKING.value: "a
 SELLER_KIND_LABELS = {"": _l("全部订单"), "brand": _l("品牌直营"), "dealer": _l("经销商")}
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """One note for every decision button of an order; `seen` is the status the page showed."""
 
     note = TextAreaField(_l("说明（暂缓、拒绝、取消时必填，买方可见）"),
@@ -44,7 +44,7 @@ class ReviewFilterForm(GetForm):
         return {"reason": self.clean("reason") or None, "page": self.clean("page", 1)}
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     auto_approve = BooleanField(_l("启用自动审核（关闭后所有新订单等待人工审核）"))
     check_hold = BooleanField(_l("客户未被暂停"))
     check_credit = BooleanField(_l("在信用额度内，且无逾期发票"))

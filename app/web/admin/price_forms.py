@@ -1,6 +1,6 @@
 """Forms for price lists, their items, contract prices and the price check."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -10,7 +10,7 @@ REQUIRED = _l("必填。")
 POSITIVE = _l("必须是大于 0 的整数。")
 
 
-class PriceListForm(FlaskForm):
+class PriceListForm(Form):
     code = StringField(_l("编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
     name = StringField(_l("名称"), validators=[InputRequired(REQUIRED), Length(max=80)])
     audience = SelectField(_l("客户类型"), choices=choices(AUDIENCE_LABELS), validate_choice=False)
@@ -23,7 +23,7 @@ class PriceListForm(FlaskForm):
     active = BooleanField(_l("启用"), default=True)
 
 
-class PriceListFilterForm(FlaskForm):
+class PriceListFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -31,18 +31,18 @@ class PriceListFilterForm(FlaskForm):
     audience = SelectField(_l("客户类型"), choices=choices(AUDIENCE_LABELS, blank=_l("全部")), validate_choice=False)
 
 
-class ItemAddForm(FlaskForm):
+class ItemAddForm(Form):
     product_code = StringField(_l("商品编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
     min_qty = IntegerField(_l("起订数量"), default=1, validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
     price = YuanField(_l("价格（元）"), validators=[InputRequired(_l("请输入价格。"))])
 
 
-class ItemEditForm(FlaskForm):
+class ItemEditForm(Form):
     min_qty = IntegerField(_l("起订数量"), validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
     price = YuanField(_l("价格（元）"), validators=[InputRequired(_l("请输入价格。"))])
 
 
-class ContractForm(FlaskForm):
+class ContractForm(Form):
     customer_code = StringField(_l("客户编码"), validators=[InputRequired(REQUIRED), Length(max=20)])
     product_code = StringField(_l("商品编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
     min_qty = IntegerField(_l("起订数量"), default=1, validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
@@ -57,7 +57,7 @@ class ContractForm(FlaskForm):
                 "valid_to": self.valid_to.data, "reference": self.reference.data}
 
 
-class ContractFilterForm(FlaskForm):
+class ContractFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -65,7 +65,7 @@ class ContractFilterForm(FlaskForm):
     product_code = StringField(_l("商品编码"), validators=[Optional(), Length(max=30)])
 
 
-class PriceCheckForm(FlaskForm):
+class PriceCheckForm(Form):
     class Meta:
         csrf = False
 

@@ -25,20 +25,28 @@ def _is_api() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
 
 
-def _page(code: int, message: str):
+def _page(code: int, message: str, headers: dict | None = None):
     db.session.rollback()
     if _is_api():
         from app.web.api.errors import error_response
 
-        return error_response(code)
-    return render_template("errors.html", code=code, message=message), code
+        response = error_response(code)
+        response.headers.update(headers or {})
+        return response
+    return render_template("errors.html", code=code, message=message), code, headers or {}
+
+
+def _allow_header(error: HTTPException) -> dict:
+    """A 405 keeps the Allow header werkzeug computed (the error page would otherwise drop it)."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = str(MESSAGES[error.code]) if error.code in MESSAGES else error.description
-        return _page(error.code or 500, message)
+        return _page(error.code or 500, message, _allow_header(error))
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):

@@ -1,10 +1,75 @@
-"""Shared form helpers."""
+"""Shared form helpers, and `Form`, the base of every form of the project.
+
+`Form.validate()` first refuses input no field should ever receive, whatever its own validators:
+control characters (NUL breaks PostgreSQL text; the others are never typed) in any text value,
+and whole numbers beyond the database's integer range. The message goes next to the field, and
+nothing else runs, so no inline `validate_<field>` query ever sees such a value."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField, StringField
 
 from app.services.core.errors import DomainError
 
+# C0 controls but tab, newline and carriage return (a textarea sends those), DEL, and the C1 controls.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# PostgreSQL's integer; money fields (YuanField, text in yuan) have their own bound.
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
-class ActionForm(FlaskForm):
+CONTROL_MESSAGE = _l("不能包含控制字符。")
+RANGE_MESSAGE = _l("数值超出范围。")
+
+
+def has_control_characters(value: str) -> bool:
+    return bool(CONTROL_CHARACTERS.search(value))
+
+
+def int_in_range(value: int) -> bool:
+    return INT_MIN <= value <= INT_MAX
+
+
+def _leaf_fields(fields):
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        else:
+            yield field
+
+
+def input_problem(field: Field) -> str | None:
+    """Why the submitted value can never be right for any field, or None."""
+    for value in field.raw_data or ():
+        if isinstance(value, str) and has_control_characters(value):
+            return str(CONTROL_MESSAGE)
+    if isinstance(field, StringField):  # text (money in yuan is bounded by its parser)
+        return None
+    values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+    if any(isinstance(v, int) and not isinstance(v, bool) and not int_in_range(v) for v in values):
+        return str(RANGE_MESSAGE)
+    return None
+
+
+class Form(FlaskForm):
+    """The project's form base: see the module docstring."""
+
+    def validate(self, extra_validators=None) -> bool:
+        bad = [(field, problem) for field in _leaf_fields(self) if (problem := input_problem(field))]
+        if not bad:
+            return super().validate(extra_validators)
+        for field, problem in bad:
+            field.errors = [problem]
+        for field in self:  # a list of rows reports its rows' errors, as its own validate() would
+            if isinstance(field, FieldList):
+                field.errors = [entry.errors for entry in field.entries]
+        return False
+
+
+class ActionForm(Form):
     """An empty form for button-only actions: it carries the CSRF token."""
 
 

@@ -1,6 +1,6 @@
 """Retailer forms: catalog search (GET), add to cart, cart line quantity, checkout."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import HiddenField, IntegerField, SelectChoice, SearchField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -28,18 +28,18 @@ class CatalogSearchForm(GetForm):
                 "page": self.clean("page", 1)}
 
 
-class AddToCartForm(FlaskForm):
+class AddToCartForm(Form):
     product_id = IntegerField(validators=[InputRequired(message=_l("请选择商品。"))],
                               invalid_value_message=_l("该商品不存在或暂不可订购。"))
     qty = quantity_field()
     next = HiddenField()
 
 
-class CartLineForm(FlaskForm):
+class CartLineForm(Form):
     qty = quantity_field()
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     idempotency_key = HiddenField(validators=[InputRequired(message=_l("提交无效，请刷新页面后重试。")),
                                               Length(max=64)])
     fingerprint = HiddenField(validators=[Optional(), Length(max=64)])
