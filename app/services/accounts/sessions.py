@@ -8,7 +8,6 @@ page view costs one indexed read and no write."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from datetime import timedelta
 
@@ -18,8 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import User, UserSession, utcnow
-
-log = logging.getLogger(__name__)
 
 
 def _hash(token: str) -> str:
@@ -79,7 +76,7 @@ def _touch(session_id: int, now) -> None:
         with db.engine.begin() as connection:
             connection.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
     except SQLAlchemyError as error:  # activity is a convenience: never fail a page for it
-        log.warning("could not record session activity: %s", error)
+        current_app.logger.warning("could not record session activity: %s", error)
 
 
 def end(token: str | None) -> None:

@@ -17,7 +17,6 @@ Redis cannot be reached the database counts, with a logged warning, so sign-in n
 because Redis is down."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +28,6 @@ from app.extensions import db
 from app.models import LoginFailure, utcnow
 from app.services.core.redis_conn import redis_connection
 
-log = logging.getLogger(__name__)
 
 
 def account_key(username: str) -> str:
@@ -70,7 +68,7 @@ class LoginThrottle:
     # --- the two stores ---------------------------------------------------------------------
 
     def _redis_failed(self, error: Exception) -> None:
-        log.warning("login throttle: Redis unreachable (%s); counting failures in the database", error)
+        current_app.logger.warning("login throttle: Redis unreachable (%s); counting failures in the database", error)
         self.redis = None
 
     def _counts(self, keys: list[str]) -> dict[str, tuple[int, datetime | None]]:

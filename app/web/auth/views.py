@@ -1,4 +1,3 @@
-import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -20,7 +19,6 @@ from app.web.common.htmx import redirect_to
 
 HOMES = {"admin": "admin.home", "dealer": "dealer.home", "retailer": "retailer.home", "rep": "rep.home"}
 SESSION_TOKEN = "sid"
-log = logging.getLogger(__name__)
 
 
 @login_manager.user_loader
@@ -75,7 +73,7 @@ def _warn_if_behind_an_untrusted_proxy() -> None:
     if not _warned_about_proxy and request.headers.get("X-Forwarded-For") \
             and not current_app.config.get("TRUSTED_PROXY_COUNT"):
         _warned_about_proxy = True
-        log.warning("X-Forwarded-For received but TRUSTED_PROXY_COUNT=0: sign-in throttling sees every "
+        current_app.logger.warning("X-Forwarded-For received but TRUSTED_PROXY_COUNT=0: sign-in throttling sees every "
                     "visitor as %s; set TRUSTED_PROXY_COUNT to the number of proxies in front of the app",
                     request.remote_addr)
 
