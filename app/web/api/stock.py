@@ -105,7 +105,7 @@ def stock_levels():
         query = query.where(Warehouse.code == request.args["warehouse_code"])
     if request.args.get("product_code"):
         query = query.where(Product.code == request.args["product_code"])
-    raw_page = request.args.get("page", "1")
+    raw_page = (request.args.getlist("page") or ["1"])[0]  # as sent: a bad page is an error here
     if not (raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 7 and 1 <= int(raw_page) <= MAX_PAGE):
         db.session.rollback()
         return error_response(400, _("page 应为 1 到 %(n)d 的整数。", n=MAX_PAGE), field="page")
