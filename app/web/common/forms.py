@@ -58,13 +58,20 @@ class Form(FlaskForm):
     """The project's form base: see the module docstring."""
 
     def validate(self, extra_validators=None) -> bool:
-        bad = [(field, problem) for field in _leaf_fields(self) if (problem := input_problem(field))]
-        if not bad:
+        problems = {id(leaf): problem for leaf in _leaf_fields(self) if (problem := input_problem(leaf))}
+        if not problems:
             return super().validate(extra_validators)
-        for field, problem in bad:
-            field.errors = [problem]
-        for field in self:  # a list of rows reports its rows' errors, as its own validate() would
-            if isinstance(field, FieldList):
+        for field in self:
+            leaves = list(_leaf_fields([field]))
+            if not any(id(leaf) in problems for leaf in leaves):
+                # The field's own checks (a choice not offered, a length), so a view that reads
+                # a filter form's valid fields gets no unchecked value; not the form's inline
+                # validate_<field> methods, which may read the bad fields.
+                field.validate(self)
+                continue
+            for leaf in leaves:
+                leaf.errors = [problems[id(leaf)]] if id(leaf) in problems else []
+            if isinstance(field, FieldList):  # a list of rows reports its rows' errors
                 field.errors = [entry.errors for entry in field.entries]
         return False
 
