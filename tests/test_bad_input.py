@@ -183,3 +183,30 @@ def test_a_failure_during_a_save_shows_the_styled_error_page(failing_app, world)
             db.session.add(Product(code="DUP", name_zh="x", name_en="x", category_id=db.session.scalars(
                 select(Product.category_id)).first(), spec="1", unit="箱", pack_size=1))
             db.session.flush()
+
+
+def test_when_even_the_error_page_fails_the_answer_is_still_a_page(app, world):
+    """The database is gone entirely (the layout cannot read the signed-in user): a bare page,
+    still a 500 with the message, never a traceback."""
+    from sqlalchemy import create_engine
+
+    broken = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                        REDIS_URL=app.config["REDIS_URL"], ARGON2_PARAMS=app.config["ARGON2_PARAMS"],
+                        PROPAGATE_EXCEPTIONS=False)
+
+    @broken.get("/test-only/database-gone")
+    def database_gone():
+        db.engines[None] = create_engine("sqlite:////nonexistent-dir/none.db")  # every query fails now
+        raise RuntimeError("the save failed")
+
+    c = Client(broken)
+    assert c.login("dealer1").status_code == 303
+    with broken.app_context():
+        saved_engine = db.engines[None]
+    try:
+        response = c.get("/test-only/database-gone")
+    finally:
+        with broken.app_context():
+            db.engines[None] = saved_engine
+    assert response.status_code == 500
+    assert "服务器出错，请稍后再试。" in response.get_data(as_text=True)

@@ -57,8 +57,22 @@ def input_problem(field: Field) -> str | None:
 class Form(FlaskForm):
     """The project's form base: see the module docstring."""
 
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        """A value no field may hold never reaches `.data` (it becomes None), so even a view
+        that reads a filter form without validating it cannot send it to the database; the
+        problem is kept for validate() to show next to the field."""
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+        self._input_problems = {}
+        for leaf in _leaf_fields(self):
+            problem = input_problem(leaf)
+            if problem:
+                self._input_problems[id(leaf)] = problem
+                leaf.data = None
+                leaf.raw_data = [CONTROL_CHARACTERS.sub("", v) if isinstance(v, str) else v
+                                 for v in leaf.raw_data or ()]
+
     def validate(self, extra_validators=None) -> bool:
-        problems = {id(leaf): problem for leaf in _leaf_fields(self) if (problem := input_problem(leaf))}
+        problems = getattr(self, "_input_problems", {})
         if not problems:
             return super().validate(extra_validators)
         for field in self:
