@@ -63,6 +63,7 @@ class Fuzz:
         self.app, self.client, self.role = app, client, role
         self.problems: list[str] = []
         self.requests = 0
+        self.query_links: dict[str, str] = {}  # endpoint → a link to it with a query string
 
     def get(self, url: str, label: str = ""):
         return self.call(lambda: self.client.get(url), "GET", url, label)
@@ -93,6 +94,8 @@ class Fuzz:
                     forms.setdefault(form.key(), form)
                 for link in links:
                     endpoint = endpoint_of(self.app, link, "GET")
+                    if endpoint and "?" in link and link.startswith(prefixes):
+                        self.query_links.setdefault(endpoint, link)
                     if endpoint and link.startswith(prefixes) and endpoint not in seen_endpoints:
                         seen_endpoints.add(endpoint)
                         linked.append(link)
@@ -123,11 +126,18 @@ class Fuzz:
                                  f"{response.headers.get('Location')})")
 
     def fuzz_queries(self, urls):
-        """Query parameters: `page` everywhere, and each parameter of the GET forms and links."""
+        """Query parameters: `page` on every page, and each parameter of the links the pages
+        carry (one link per endpoint), with a sample of the class its value suggests."""
         for n, url in enumerate(urls):
             for value in (HUGE_INTS[n % 3], CONTROL_VALUES[n % 3]):
                 target = f"{url}{'&' if '?' in url else '?'}{urlencode({'page': value})}"
-                self.check(self.get(target), "GET", target, "page")
+                self.check(self.get(target, "page"), "GET", target, "page")
+        for n, link in enumerate(self.query_links.values()):
+            params = query_of(link)
+            for name, value in params.items():
+                bad = HUGE_INTS[n % 3] if value.lstrip("-").isdigit() else CONTROL_VALUES[n % 3]
+                target = urlsplit(link).path + "?" + urlencode({**params, name: bad})
+                self.check(self.get(target, name), "GET", target, name)
 
     def run(self):
         forms, endpoints = self.discover()

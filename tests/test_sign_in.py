@@ -239,10 +239,8 @@ def test_sign_in_works_when_redis_is_down_and_the_database_counts(redis_down_app
 
 
 def test_a_proxy_header_without_trusted_proxies_is_logged(app, client, world, caplog):
-    from app.web.auth import views
-
     caplog.set_level(logging.WARNING)
-    views._warned_about_proxy = False
+    app.extensions.pop("lianying-proxy-warned", None)
     client.get("/login")
     client.post("/login", {"username": "rep1", "password": "wrong-one"}, headers={"X-Forwarded-For": "1.2.3.4"})
     assert any("TRUSTED_PROXY_COUNT" in r.getMessage() for r in caplog.records)

@@ -63,19 +63,15 @@ def _remember_device(response, user: User, device: str | None):
     return response
 
 
-_warned_about_proxy = False
-
-
 def _warn_if_behind_an_untrusted_proxy() -> None:
     """X-Forwarded-For with TRUSTED_PROXY_COUNT=0: every visitor seems to share the proxy's
-    address, and the per-address sign-in limit counts them all together. Say so once."""
-    global _warned_about_proxy  # once per process
-    if not _warned_about_proxy and request.headers.get("X-Forwarded-For") \
-            and not current_app.config.get("TRUSTED_PROXY_COUNT"):
-        _warned_about_proxy = True
-        current_app.logger.warning("X-Forwarded-For received but TRUSTED_PROXY_COUNT=0: sign-in throttling sees every "
-                    "visitor as %s; set TRUSTED_PROXY_COUNT to the number of proxies in front of the app",
-                    request.remote_addr)
+    address, and the per-address sign-in limit counts them all together. Said once per process."""
+    if request.headers.get("X-Forwarded-For") and not current_app.config.get("TRUSTED_PROXY_COUNT") \
+            and not current_app.extensions.get("lianying-proxy-warned"):
+        current_app.extensions["lianying-proxy-warned"] = True
+        current_app.logger.warning(
+            "X-Forwarded-For received but TRUSTED_PROXY_COUNT=0: sign-in throttling sees every visitor as %s; "
+            "set TRUSTED_PROXY_COUNT to the number of proxies in front of the app", request.remote_addr)
 
 
 @login_manager.unauthorized_handler
