@@ -20,6 +20,15 @@ from tests.builders_users import field_error, fresh_user, login_from
 from tests.conftest import Client
 
 
+@pytest.fixture
+def app_log(app, caplog, monkeypatch):
+    """The app's warnings. Alembic's logging setup (the migrations every test run applies)
+    disables the loggers that exist at that moment, the app's among them: switch it back on."""
+    monkeypatch.setattr(app.logger, "disabled", False)
+    caplog.set_level(logging.WARNING)
+    return caplog
+
+
 def copy_of_cookies(source: Client) -> Client:
     """Another browser holding a copy of `source`'s cookies (as a thief would)."""
     thief = Client(source.app)
@@ -226,8 +235,7 @@ def redis_down_app(app):
                       REDIS_URL="redis://127.0.0.1:1/0", ARGON2_PARAMS=app.config["ARGON2_PARAMS"])
 
 
-def test_sign_in_works_when_redis_is_down_and_the_database_counts(redis_down_app, world, caplog):
-    caplog.set_level(logging.WARNING)
+def test_sign_in_works_when_redis_is_down_and_the_database_counts(redis_down_app, world, app_log):
     c = Client(redis_down_app)
     for n in range(5):
         assert login_from(c, "rep2", f"guess-{n}", "10.1.7.1").status_code == 401
@@ -235,12 +243,11 @@ def test_sign_in_works_when_redis_is_down_and_the_database_counts(redis_down_app
     db.session.expire_all()
     assert len(db.session.scalars(select(LoginFailure).where(LoginFailure.key == "user:rep2")).all()) == 5
     assert login_from(Client(redis_down_app), "rep1", factories.PASSWORD, "10.1.7.3").status_code == 303
-    assert any("Redis unreachable" in r.getMessage() for r in caplog.records)
+    assert any("Redis unreachable" in r.getMessage() for r in app_log.records)
 
 
-def test_a_proxy_header_without_trusted_proxies_is_logged(app, client, world, caplog):
-    caplog.set_level(logging.WARNING)
+def test_a_proxy_header_without_trusted_proxies_is_logged(app, client, world, app_log):
     app.extensions.pop("lianying-proxy-warned", None)
     client.get("/login")
     client.post("/login", {"username": "rep1", "password": "wrong-one"}, headers={"X-Forwarded-For": "1.2.3.4"})
-    assert any("TRUSTED_PROXY_COUNT" in r.getMessage() for r in caplog.records)
+    assert any("TRUSTED_PROXY_COUNT" in r.getMessage() for r in app_log.records)

@@ -8,6 +8,8 @@ from app.web.common.fields import AUDIENCE_LABELS, CHANNEL_LABELS, TIER_LABELS, 
 
 REQUIRED = _l("必填。")
 POSITIVE = _l("必须是大于 0 的整数。")
+MAX_BREAK_QTY = 1_000_000  # a quantity break beyond any order
+TOO_MANY = _l("不能超过 %(max)d。")
 
 
 class PriceListForm(Form):
@@ -33,19 +35,22 @@ class PriceListFilterForm(Form):
 
 class ItemAddForm(Form):
     product_code = StringField(_l("商品编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
-    min_qty = IntegerField(_l("起订数量"), default=1, validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
+    min_qty = IntegerField(_l("起订数量"), default=1, validators=[
+        InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE), NumberRange(max=MAX_BREAK_QTY, message=TOO_MANY)])
     price = YuanField(_l("价格（元）"), validators=[InputRequired(_l("请输入价格。"))])
 
 
 class ItemEditForm(Form):
-    min_qty = IntegerField(_l("起订数量"), validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
+    min_qty = IntegerField(_l("起订数量"), validators=[
+        InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE), NumberRange(max=MAX_BREAK_QTY, message=TOO_MANY)])
     price = YuanField(_l("价格（元）"), validators=[InputRequired(_l("请输入价格。"))])
 
 
 class ContractForm(Form):
     customer_code = StringField(_l("客户编码"), validators=[InputRequired(REQUIRED), Length(max=20)])
     product_code = StringField(_l("商品编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
-    min_qty = IntegerField(_l("起订数量"), default=1, validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
+    min_qty = IntegerField(_l("起订数量"), default=1, validators=[
+        InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE), NumberRange(max=MAX_BREAK_QTY, message=TOO_MANY)])
     price = YuanField(_l("合同价（元）"), validators=[InputRequired(_l("请输入价格。"))])
     valid_from = DateField(_l("生效日期"), validators=[Optional()])
     valid_to = DateField(_l("截止日期"), validators=[Optional()])

@@ -1,9 +1,13 @@
 """Shared form helpers, and `Form`, the base of every form of the project.
 
-`Form.validate()` first refuses input no field should ever receive, whatever its own validators:
-control characters (NUL breaks PostgreSQL text; the others are never typed) in any text value,
-and whole numbers beyond the database's integer range. The message goes next to the field, and
-nothing else runs, so no inline `validate_<field>` query ever sees such a value."""
+`Form` guards every field, whatever its own validators, against input that would break the
+database:
+- control characters (NUL breaks PostgreSQL text; the others are never typed) in any text value
+  are refused: the value never reaches `.data`, the message goes next to the field, and no inline
+  `validate_<field>` query ever sees it;
+- a whole number beyond the database's integer range becomes the nearest number the database
+  holds, so the field's own rules answer it with their usual message (a quantity "cannot exceed
+  9999", "this product does not exist") and no query overflows."""
 from __future__ import annotations
 
 import re
@@ -20,7 +24,6 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 CONTROL_MESSAGE = _l("不能包含控制字符。")
-RANGE_MESSAGE = _l("数值超出范围。")
 
 
 def has_control_characters(value: str) -> bool:
@@ -46,12 +49,23 @@ def input_problem(field: Field) -> str | None:
     for value in field.raw_data or ():
         if isinstance(value, str) and has_control_characters(value):
             return str(CONTROL_MESSAGE)
-    if isinstance(field, StringField):  # text (money in yuan is bounded by its parser)
-        return None
-    values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
-    if any(isinstance(v, int) and not isinstance(v, bool) and not int_in_range(v) for v in values):
-        return str(RANGE_MESSAGE)
     return None
+
+
+def _clamp(value):
+    if isinstance(value, int) and not isinstance(value, bool) and not int_in_range(value):
+        return max(INT_MIN, min(INT_MAX, value))
+    return value
+
+
+def clamp_to_database_range(field: Field) -> None:
+    """Whole numbers (not money typed in yuan: YuanField is text with its own bound)."""
+    if isinstance(field, StringField):
+        return
+    if isinstance(field.data, list):
+        field.data = [_clamp(v) for v in field.data]
+    else:
+        field.data = _clamp(field.data)
 
 
 class Form(FlaskForm):
@@ -64,6 +78,7 @@ class Form(FlaskForm):
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
         self._input_problems = {}
         for leaf in _leaf_fields(self):
+            clamp_to_database_range(leaf)
             problem = input_problem(leaf)
             if problem:
                 self._input_problems[id(leaf)] = problem
