@@ -44,6 +44,16 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     LANGUAGES = ("zh", "en")
 
+    # Security headers (app/__init__.py register_security_headers). Scripts and styles come only
+    # from /static (no inline code, no eval); no site may frame these pages.
+    CONTENT_SECURITY_POLICY = {
+        "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
+        "font-src": "'self'", "connect-src": "'self'", "object-src": "'none'", "base-uri": "'self'",
+        "form-action": "'self'", "frame-ancestors": "'none'"}
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    HSTS_ENABLED = False  # production only: development and tests run over plain http
+    HSTS_MAX_AGE = 365 * 24 * 3600
+
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     IMAGE_MAX_BYTES = 2 * 1024 * 1024
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
@@ -53,10 +63,25 @@ class Config:
     SEND_FILE_MAX_AGE_DEFAULT = 3600
 
     # Behind nginx every request comes from the proxy: trust this many X-Forwarded-* hops so
-    # login throttling by address sees the client's address (0 = not behind a proxy).
+    # login throttling by address sees the client's address (0 = not behind a proxy). Left at 0
+    # behind a proxy, every visitor shares the proxy's address (see README, Production).
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_WINDOW_SECONDS = 15 * 60
+    # Sign-in throttling (app/services/accounts/throttle.py), over a sliding window: per account
+    # the first failures are free, then each one locks it for a doubling delay; a browser that
+    # signed in before counts on its own; an address may fail many times (a carrier NAT).
+    LOGIN_WINDOW_SECONDS = 60 * 60
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_DELAY_SECONDS = 30
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("LOGIN_ADDRESS_MAX_FAILURES", "300"))
+    LOGIN_DEVICE_COOKIE = "ly_device"
+    LOGIN_DEVICE_DAYS = 365
+    # Server-side sessions (app/services/accounts/sessions.py): end after this long without a
+    # request, and at the latest this long after sign-in.
+    SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_MINUTES", "120")) * 60
+    SESSION_MAX_AGE_SECONDS = 7 * 24 * 3600
+    SESSION_TOUCH_SECONDS = 5 * 60
+    PERMANENT_SESSION_LIFETIME = SESSION_MAX_AGE_SECONDS  # the signed cookie's own limit
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass")
     PAGE_SIZE = 50
 
@@ -88,6 +113,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_ENABLED = True
 
 
 class TestingConfig(Config):

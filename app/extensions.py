@@ -4,6 +4,7 @@ from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 
@@ -16,3 +17,4 @@ csrf = CSRFProtect()
 babel = Babel()
 compress = Compress()
 htmx = Htmx()
+talisman = Talisman()

@@ -21,7 +21,7 @@ from app.models.approval import ApprovalPolicy, OrderReviewReason  # noqa: F401
 from app.models.ordering import CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
 from app.models.org import CHANNELS, DEALER_TIERS, DealerTerritory, OrgKind, Organisation, Region, RepRoute
 from app.models.pricing import ContractPrice, PriceList, PriceListItem
-from app.models.user import PERMISSIONS, Role, User
+from app.models.user import PERMISSIONS, Role, User, UserSession  # noqa: F401
 
 __all__ = [
     "AuditEvent", "Base", "CHANNELS", "CartLine", "Category", "ContractPrice", "DEALER_TIERS",

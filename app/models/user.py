@@ -48,3 +48,17 @@ class User(UserMixin, Base):
 
     def can(self, permission: str) -> bool:
         return self.role == Role.ADMIN.value and permission in self.permission_set
+
+
+class UserSession(Base):
+    """One signed-in browser. The cookie carries a random token; only its SHA-256 is stored.
+    Sign-out revokes the row, so a copy of the cookie taken before is worthless; a password
+    change or an admin disabling the user revokes every row; idle sessions expire."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,8 @@ from app.extensions import db
 from app.models import PERMISSIONS, Organisation, OrgKind, RepRoute, Role, User
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
-from app.services.accounts.throttle import LoginThrottle
+from app.services.accounts import sessions
+from app.services.accounts.throttle import LoginThrottle, account_key
 
 AUDITED_FIELDS = ["username", "role", "org_id", "display_name", "email", "permissions", "active", "locale"]
 MIN_PASSWORD_LENGTH = 8
@@ -54,18 +55,28 @@ class LoginRefused(DomainError):
 
 
 class LoginThrottled(LoginRefused):
-    """Too many recent failures for the account or the address."""
+    """Too many recent failures for the account, the browser or the address."""
+
+    def __init__(self, message: str, *, field: str | None = None, seconds: int = 0):
+        super().__init__(message, field=field)
+        self.seconds = seconds
 
 
-def authenticate(username: str, password: str, address: str) -> User:
-    """The user for these credentials, or LoginRefused. Too many recent failures for the
-    account or the address refuse even a correct password until the window passes."""
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return _("登录失败次数过多，请 %(n)d 秒后再试。", n=seconds)
+    return _("登录失败次数过多，请 %(n)d 分钟后再试。", n=-(-seconds // 60))
+
+
+def authenticate(username: str, password: str, address: str, device: str | None = None) -> User:
+    """The user for these credentials, or LoginRefused. `device` is the token of a browser that
+    signed in to this account before (see throttle.py): it is judged by its own failures only.
+    While the account, the browser or the address is locked even a correct password is refused."""
     throttle = LoginThrottle()
-    keys = throttle.keys(username, address)
-    if throttle.blocked(keys):
-        minutes = throttle.window // 60
-        raise LoginThrottled(_("登录失败次数过多，请 %(minutes)d 分钟后再试。", minutes=minutes),
-                             field="password")
+    keys = throttle.keys(username, address, device)
+    block = throttle.blocked(keys)
+    if block is not None:
+        raise LoginThrottled(_wait_text(block.seconds), field="password", seconds=block.seconds)
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         _spend_hash_time(password)
@@ -75,7 +86,7 @@ def authenticate(username: str, password: str, address: str) -> User:
     if not user.active:
         # Said only to whoever knows the password, so it reveals nothing to a guesser.
         raise LoginRefused(_("该账号已停用，请联系管理员。"), field="username")
-    throttle.succeed(username)
+    throttle.succeed(username, device)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -86,13 +97,15 @@ def _check_new_password(password: str, field: str) -> None:
         raise DomainError(_("密码至少 %(n)d 位。", n=MIN_PASSWORD_LENGTH), field=field)
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """The user's own change: needs the current password; ends the user's other sessions."""
+def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
+    """The user's own change: needs the current password; ends the user's other sessions
+    (all but the one whose token is `keep_session`)."""
     if not verify_password(user, current):
         raise DomainError(_("当前密码不正确。"), field="current_password")
     _check_new_password(new, "new_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
+    sessions.revoke_all(user.id, keep=keep_session)
     audit.record(user.id, "user.password", "user", user.id)
 
 
@@ -103,6 +116,9 @@ def reset_password(actor: User, user: User, new: str) -> None:
     _check_new_password(new, "new_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
+    sessions.revoke_all(user.id)
+    # The unlock path: a user locked out by someone else's guesses gets in with the new password.
+    LoginThrottle().clear(account_key(user.username))
     audit.record(actor.id, "user.password_reset", "user", user.id)
 
 
@@ -186,6 +202,7 @@ def update_user(actor: User, user: User, *, display_name: str, email: str | None
     user.permissions = _clean_permissions(user.role, permissions)
     if user.active and not active:
         user.session_version += 1  # signs the user out everywhere
+        sessions.revoke_all(user.id)
     user.active = active
     after = audit.snapshot(user, AUDITED_FIELDS)
     if after != before:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -20,12 +20,13 @@ from typing import Iterable, Iterator
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils.exceptions import InvalidFileException
 
 from app.services.core.errors import DomainError
 
 FORMATS = ("csv", "xlsx")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# C0 controls but tab, newline and carriage return, and DEL: never data, and NUL breaks PostgreSQL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_COLUMNS = 100  # far more than any import has; a sheet claiming thousands is not read cell by cell
 
 
@@ -59,6 +60,8 @@ def read_table(filename: str, data: bytes, max_rows: int) -> Table:
     try:
         for number, raw in enumerate(lines, start=1):
             cells = [_cell_text(value) for value in raw]
+            if any(CONTROL_CHARACTERS.search(c) for c in cells):
+                raise FileRejected(_("第 %(n)d 行含有控制字符（如 NUL），无法导入。", n=number))
             if header is None:
                 if any(cells):
                     header = [c.strip() for c in cells]
@@ -93,7 +96,7 @@ def _decode_csv(data: bytes) -> str:
 def _xlsx_lines(data: bytes) -> Iterator[tuple]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:  # a damaged file fails in many ways (zip, XML, styles, values); all mean "unreadable"
         raise FileRejected(_("无法读取该 XLSX 文件，请用 Excel 另存为 .xlsx 后重试。")) from None
     try:
         sheet = workbook.worksheets[0]

@@ -1,7 +1,7 @@
 """Admin: the audit log, newest first, filtered by entity and id (any admin may read it)."""
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
@@ -12,7 +12,7 @@ from app.web.common.fields import form_status
 from app.web.common.htmx import render_page
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -3,7 +3,7 @@
 Forms parse and check each input on its own; rules that need the database or several fields
 (unique codes, GTIN check digit, minimum quantity vs multiple) are app.services.catalog.admin's."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -20,14 +20,14 @@ def _int_or_none(value):
     return int(value) if value not in (None, "") else None
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     code = StringField(_l("分类编码"), validators=[InputRequired(REQUIRED), Length(max=20)])
     name_zh = StringField(_l("中文名称"), validators=[InputRequired(REQUIRED), Length(max=60)])
     name_en = StringField(_l("英文名称"), validators=[Optional(), Length(max=60)])
     sort_order = IntegerField(_l("排序"), default=0, validators=[Optional(), NumberRange(-9999, 9999)])
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     code = StringField(_l("商品编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
     gtin = StringField(_l("条码（GTIN）"), validators=[Optional(), Length(max=14)])
     category_id = SelectField(_l("分类"), coerce=_int_or_none, validate_choice=False,
@@ -64,7 +64,7 @@ class ProductForm(FlaskForm):
         return upload.read()
 
 
-class ProductFilterForm(FlaskForm):
+class ProductFilterForm(Form):
     """The product list's GET filters (no CSRF: it changes nothing)."""
 
     class Meta:
@@ -78,7 +78,7 @@ class ProductFilterForm(FlaskForm):
     status = SelectField(_l("状态"), choices=choices(STATUS_LABELS, blank=_l("全部状态")), validate_choice=False)
 
 
-class VisibilityRuleForm(FlaskForm):
+class VisibilityRuleForm(Form):
     audience = SelectField(_l("客户类型"), choices=choices(AUDIENCE_LABELS, blank=_l("不限")), validate_choice=False)
     tier = SelectField(_l("经销商等级"), choices=choices(TIER_LABELS, blank=_l("不限")), validate_choice=False)
     channel = SelectField(_l("渠道"), choices=choices(CHANNEL_LABELS, blank=_l("不限")), validate_choice=False)

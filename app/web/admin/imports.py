@@ -7,7 +7,7 @@ from flask import Response, abort, current_app, flash, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from sqlalchemy.orm import defer
@@ -33,7 +33,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 UPLOAD_ENDPOINTS = ("admin.imports_upload",)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("文件"), validators=[
         FileRequired(_l("请选择要上传的文件。")),
         FileAllowed(["csv", "xlsx"], _l("只支持 CSV 或 XLSX 文件。"))])

@@ -4,9 +4,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
+
+from app.web.common.forms import Form
 
 from app.services.approval.automatic import REASON_LABELS
 from app.services.approval.reports import MAX_PERIOD_DAYS
@@ -26,7 +27,7 @@ class ReviewFilterForm(GetForm):
         return {"reason": self.clean("reason") or None, "page": self.clean("page", 1)}
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     auto_approve = BooleanField(_l("启用自动审核（关闭后所有新订单等待人工审核）"))
     check_hold = BooleanField(_l("客户未被暂停"))
     check_credit = BooleanField(_l("在信用额度内，且无逾期发票"))

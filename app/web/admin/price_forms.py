@@ -1,6 +1,6 @@
 """Forms for price lists, their items, contract prices and the price check."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -8,9 +8,11 @@ from app.web.common.fields import AUDIENCE_LABELS, CHANNEL_LABELS, TIER_LABELS, 
 
 REQUIRED = _l("必填。")
 POSITIVE = _l("必须是大于 0 的整数。")
+MAX_BREAK_QTY = 1_000_000  # a quantity break beyond any order
+TOO_MANY = _l("不能超过 %(max)d。")
 
 
-class PriceListForm(FlaskForm):
+class PriceListForm(Form):
     code = StringField(_l("编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
     name = StringField(_l("名称"), validators=[InputRequired(REQUIRED), Length(max=80)])
     audience = SelectField(_l("客户类型"), choices=choices(AUDIENCE_LABELS), validate_choice=False)
@@ -23,7 +25,7 @@ class PriceListForm(FlaskForm):
     active = BooleanField(_l("启用"), default=True)
 
 
-class PriceListFilterForm(FlaskForm):
+class PriceListFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -31,21 +33,24 @@ class PriceListFilterForm(FlaskForm):
     audience = SelectField(_l("客户类型"), choices=choices(AUDIENCE_LABELS, blank=_l("全部")), validate_choice=False)
 
 
-class ItemAddForm(FlaskForm):
+class ItemAddForm(Form):
     product_code = StringField(_l("商品编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
-    min_qty = IntegerField(_l("起订数量"), default=1, validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
+    min_qty = IntegerField(_l("起订数量"), default=1, validators=[
+        InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE), NumberRange(max=MAX_BREAK_QTY, message=TOO_MANY)])
     price = YuanField(_l("价格（元）"), validators=[InputRequired(_l("请输入价格。"))])
 
 
-class ItemEditForm(FlaskForm):
-    min_qty = IntegerField(_l("起订数量"), validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
+class ItemEditForm(Form):
+    min_qty = IntegerField(_l("起订数量"), validators=[
+        InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE), NumberRange(max=MAX_BREAK_QTY, message=TOO_MANY)])
     price = YuanField(_l("价格（元）"), validators=[InputRequired(_l("请输入价格。"))])
 
 
-class ContractForm(FlaskForm):
+class ContractForm(Form):
     customer_code = StringField(_l("客户编码"), validators=[InputRequired(REQUIRED), Length(max=20)])
     product_code = StringField(_l("商品编码"), validators=[InputRequired(REQUIRED), Length(max=30)])
-    min_qty = IntegerField(_l("起订数量"), default=1, validators=[InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE)])
+    min_qty = IntegerField(_l("起订数量"), default=1, validators=[
+        InputRequired(REQUIRED), NumberRange(min=1, message=POSITIVE), NumberRange(max=MAX_BREAK_QTY, message=TOO_MANY)])
     price = YuanField(_l("合同价（元）"), validators=[InputRequired(_l("请输入价格。"))])
     valid_from = DateField(_l("生效日期"), validators=[Optional()])
     valid_to = DateField(_l("截止日期"), validators=[Optional()])
@@ -57,7 +62,7 @@ class ContractForm(FlaskForm):
                 "valid_to": self.valid_to.data, "reference": self.reference.data}
 
 
-class ContractFilterForm(FlaskForm):
+class ContractFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -65,7 +70,7 @@ class ContractFilterForm(FlaskForm):
     product_code = StringField(_l("商品编码"), validators=[Optional(), Length(max=30)])
 
 
-class PriceCheckForm(FlaskForm):
+class PriceCheckForm(Form):
     class Meta:
         csrf = False
 

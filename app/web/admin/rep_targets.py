@@ -6,7 +6,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired
 
@@ -35,7 +35,7 @@ class TargetFilterForm(GetForm):
     q = StringField(_l("业务员"))
 
 
-class TargetForm(FlaskForm):
+class TargetForm(Form):
     rep_id = SelectField(_l("业务员"), coerce=int, validate_choice=False,
                          validators=[InputRequired(message=_l("请选择业务员。"))])
     month = StringField(_l("月份"), validators=[InputRequired(message=_l("请输入月份，例如 2026-01。"))],

@@ -4,7 +4,7 @@ from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -42,7 +42,7 @@ def role_choices() -> list[SelectChoice]:
     return [SelectChoice(role, label) for role, label in ROLE_LABELS.items()]
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     """The list's search box and role filter: a GET form, no CSRF."""
 
     class Meta:
@@ -53,7 +53,7 @@ class UserFilterForm(FlaskForm):
                        validators=[Optional()])
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     username = StringField(_l("用户名"), validators=[
         DataRequired(), Length(min=3, max=40),
         Regexp(r"^[A-Za-z0-9._-]+$", message=_l("只能使用字母、数字、点、下划线和连字符。"))])
@@ -66,21 +66,21 @@ class UserCreateForm(FlaskForm):
     permissions = CheckboxesField(_l("权限"), choices=permission_choices)
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=60)])
     email = StringField(_l("电子邮箱"), validators=[Optional(), Length(max=120), EMAIL])
     active = BooleanField(_l("启用"))
     permissions = CheckboxesField(_l("权限"), choices=permission_choices)
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH,
                                                                              max=200)])
     confirm = PasswordField(_l("确认新密码"), validators=[
         DataRequired(), EqualTo("new_password", message=_l("两次输入的密码不一致。"))])
 
 
-class RouteForm(FlaskForm):
+class RouteForm(Form):
     retailer_code = StringField(_l("零售商编码"), validators=[DataRequired(), Length(max=20)])
     weekday = SelectField(_l("拜访日"), coerce=int,
                           choices=lambda: [SelectChoice(day, label) for day, label in enumerate(WEEKDAY_LABELS)])

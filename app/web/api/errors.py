@@ -21,9 +21,16 @@ def error_response(status: int, message: str | None = None, field: str | None = 
     return response
 
 
+def allowing(response, methods):
+    """A 405 names the methods the resource does allow (RFC 9110 says it must)."""
+    if methods:
+        response.headers["Allow"] = ", ".join(sorted(set(methods) | ({"HEAD"} if "GET" in methods else set())))
+    return response
+
+
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    return error_response(error.code or 500)
+    return allowing(error_response(error.code or 500), getattr(error, "valid_methods", None))
 
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -33,11 +40,14 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 def unknown_path(anything: str):
     """Any other path under /api/v1: JSON 405 when the path exists for another method, else 404."""
     adapter = current_app.url_map.bind("")
+    allowed = []
     for method in METHODS:
         try:
             endpoint, _args = adapter.match(request.path, method=method)
         except HTTPException:
             continue
         if endpoint != "api.unknown_path":
-            return error_response(405)
+            allowed.append(method)
+    if allowed:
+        return allowing(error_response(405), allowed)
     return error_response(404)

@@ -39,9 +39,12 @@ def spec() -> dict:
                                 "systems. Authenticate with `Authorization: Bearer <token>` "
                                 "(tokens come from `flask api create-client`)."},
         "servers": [{"url": "/api/v1"}],
+        # Every operation needs the bearer token (each also says so itself, see document()).
+        "security": [{"bearer": []}],
         "paths": dict(sorted(PATHS.items())),
         "components": {"schemas": SCHEMAS,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                     "description": "A client token from `flask api create-client`"}}},
     }
 
 

@@ -43,6 +43,9 @@ SCHEMAS["StockLevel"] = {
         "reserved": {"type": "integer"}, "available": {"type": "integer"}}}
 
 
+MAX_PAGE = 1_000_000
+
+
 def _items_from_body() -> list[tuple[int, dict]] | None:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("lines"), list):
@@ -81,7 +84,7 @@ document("/stock/sync", "post", {
     "summary": "Sync stock receipts or levels (all or nothing, idempotent per external_ref)",
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": ["lines"],
-        "properties": {"lines": {"type": "array", "maxItems": sync.MAX_LINES,
+        "properties": {"lines": {"type": "array", "minItems": 1, "maxItems": sync.MAX_LINES,
                                  "items": {"$ref": "#/components/schemas/StockSyncLine"}}}}}}},
     "responses": {
         "200": {"description": "Every line applied or already applied",
@@ -114,7 +117,11 @@ def stock_levels():
             db.session.rollback()
             return error_response(404, _("商品不存在。"), field="product_code")
         query = query.where(Product.code == request.args["product_code"])
-    page = paginate(query, request.args.get("page", 1, type=int), per_page=500, scalars=False)
+    raw_page = (request.args.getlist("page") or ["1"])[0]  # as sent: a bad page is an error here
+    if not (raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 7 and 1 <= int(raw_page) <= MAX_PAGE):
+        db.session.rollback()
+        return error_response(400, _("page 应为 1 到 %(n)d 的整数。", n=MAX_PAGE), field="page")
+    page = paginate(query, int(raw_page), per_page=500, scalars=False)
     db.session.commit()  # the client's last_used_at
     return jsonify({"page": page.number, "pages": page.pages, "total": page.total, "items": [
         {"warehouse_code": w, "product_code": p, "on_hand": b.on_hand, "reserved": b.reserved,
@@ -123,11 +130,15 @@ def stock_levels():
 
 document("/stock/levels", "get", {
     "summary": "Stock levels of your organisation's warehouses (500 per page)",
-    "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": t}}
-                   for n, t in (("warehouse_code", "string"), ("product_code", "string"), ("page", "integer"))],
-    "responses": {"404": {"description": "No warehouse of yours (or no product) with that code",
-                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
-                  "200": {"description": "A page of levels", "content": {"application/json": {"schema": {
+    "parameters": [{"name": n, "in": "query", "required": False, "schema": schema} for n, schema in (
+        ("warehouse_code", {"type": "string"}), ("product_code", {"type": "string"}),
+        ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}))],
+    "responses": {
+        "400": {"description": "A query parameter is not valid (e.g. page is not a whole number)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+        "404": {"description": "No warehouse of yours (or no product) with that code",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+        "200": {"description": "A page of levels", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"page": {"type": "integer"}, "pages": {"type": "integer"},
                                          "total": {"type": "integer"},
                                          "items": {"type": "array", "items": {"$ref": "#/components/schemas/StockLevel"}}}}}}}}})

@@ -1,22 +1,22 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=40)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired()])
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(_l("确认新密码"), validators=[
         DataRequired(), EqualTo("new_password", message=_l("两次输入的密码不一致。"))])
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(Form):
     locale = SelectField(_l("语言"), choices=[("zh", "简体中文"), ("en", "English")])
     next = HiddenField()

@@ -3,7 +3,7 @@
 A service's `NotFound` anywhere in a view becomes the 404 page (or the API's JSON 404), so views
 need no `try/except NotFound: abort(404)` of their own. Every error page rolls the database
 session back first, so a page never depends on the transaction that failed."""
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -21,24 +21,39 @@ MESSAGES = {
 }
 
 
+# The last resort when even the error page cannot be rendered: no layout, no database.
+BARE_500 = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>500</title></head>'
+            '<body><main><h1>500</h1><p>服务器出错，请稍后再试。 / Server error, please try again later.</p>'
+            '<p><a href="/">首页 / Home</a></p></main></body></html>')
+
+
 def _is_api() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
 
 
-def _page(code: int, message: str):
+def _page(code: int, message: str, headers: dict | None = None):
     db.session.rollback()
     if _is_api():
         from app.web.api.errors import error_response
 
-        return error_response(code)
-    return render_template("errors.html", code=code, message=message), code
+        response = error_response(code)
+        response.headers.update(headers or {})
+        return response
+    return render_template("errors.html", code=code, message=message), code, headers or {}
+
+
+def _allow_header(error: HTTPException) -> dict:
+    """A 405 keeps the Allow header werkzeug computed (the error page would otherwise drop it)."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = str(MESSAGES[error.code]) if error.code in MESSAGES else error.description
-        return _page(error.code or 500, message)
+        return _page(error.code or 500, message, _allow_header(error))
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):
@@ -54,4 +69,9 @@ def register(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # the session itself may be what broke
             db.session.remove()
-        return render_template("errors.html", code=500, message=_("服务器出错，请稍后再试。")), 500
+        try:  # the language and the layout both read the signed-in user: the database again
+            return render_template("errors.html", code=500, message=_("服务器出错，请稍后再试。")), 500
+        except Exception:  # noqa: BLE001 - e.g. the database is down
+            app.logger.exception("the error page itself failed; answering with the bare page")
+            db.session.remove()
+            return Response(BARE_500, 500, mimetype="text/html")

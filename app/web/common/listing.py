@@ -1,7 +1,7 @@
 """Shared by the order pages of every role: filter forms read from the query string and the
 labels of order statuses and channels (the vocabulary's: app/models/vocabulary.py)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import IntegerField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
@@ -11,7 +11,7 @@ STATUS_LABELS = OrderStatus.labels()  # the one map, under the name the order pa
 CHANNEL_LABELS = OrderChannel.labels()
 
 
-class GetForm(FlaskForm):
+class GetForm(Form):
     """A search/filter form read from the query string: no CSRF, bad values fall back to defaults."""
 
     class Meta:

@@ -5,7 +5,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -23,7 +23,7 @@ from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterFor
 PER_PAGE = 30
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     note = TextAreaField(_l("取消原因"), validators=[Optional(), Length(max=lifecycle.MAX_NOTE)],
                          render_kw={"rows": 2, "maxlength": lifecycle.MAX_NOTE})
 

@@ -1,6 +1,6 @@
 """Rep forms: the route's day and search (GET), a visit check-in."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import IntegerField, SearchField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -20,7 +20,7 @@ class RouteForm(GetForm):
         return {"weekday": self.clean("day", today), "search": self.clean("q", ""), "page": self.clean("page", 1)}
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     note = TextAreaField(_l("拜访记录"), validators=[
         DataRequired(message=_l("请填写拜访记录。")),
         Length(max=MAX_VISIT_NOTE, message=_l("拜访记录最多 %(max)d 个字。"))],

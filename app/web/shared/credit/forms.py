@@ -1,6 +1,6 @@
 """Forms and labels for credit and payments, shared by the brand's and the dealers' pages."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -29,7 +29,7 @@ def labels() -> dict:
             "org_kind_labels": ORG_KIND_LABELS, "invoices_shown": INVOICES_SHOWN}
 
 
-class CreditSettingsForm(FlaskForm):
+class CreditSettingsForm(Form):
     credit_limit = YuanField(_l("信用额度（元）"), validators=[InputRequired(message=_l("请输入金额。"))])
     payment_terms_days = IntegerField(_l("账期（天）"), validators=[
         InputRequired(message=_l("请输入天数。")),
@@ -39,7 +39,7 @@ class CreditSettingsForm(FlaskForm):
     hold_reason = StringField(_l("暂停原因"), validators=[Optional(), Length(max=200)])
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     """Record a payment; `invoice` choices are set by the view (0 = oldest invoices first)."""
 
     method = SelectField(_l("付款方式"), choices=lambda: _choices(METHOD_LABELS))
@@ -51,7 +51,7 @@ class PaymentForm(FlaskForm):
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=500)])
 
 
-class TopUpForm(FlaskForm):
+class TopUpForm(Form):
     amount = YuanField(_l("充值金额（元）"), validators=[InputRequired(message=_l("请输入金额。"))])
     received_on = DateField(_l("收款日期"), default=today_local,
                             validators=[InputRequired(message=_l("请输入日期。"))])
@@ -59,7 +59,7 @@ class TopUpForm(FlaskForm):
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=500)])
 
 
-class StatementPeriodForm(FlaskForm):
+class StatementPeriodForm(Form):
     """The statement's period: a GET form, no CSRF."""
 
     class Meta:
@@ -69,7 +69,7 @@ class StatementPeriodForm(FlaskForm):
     end = DateField(_l("结束日期"), validators=[Optional()])
 
 
-class CustomerFilterForm(FlaskForm):
+class CustomerFilterForm(Form):
     """The admin's customer search: a GET form, no CSRF."""
 
     class Meta:
@@ -81,7 +81,7 @@ class CustomerFilterForm(FlaskForm):
     flag = SelectField(_l("筛选"), choices=lambda: _choices(FLAG_LABELS), validators=[Optional()])
 
 
-class ReceivableFilterForm(FlaskForm):
+class ReceivableFilterForm(Form):
     """The dealer's receivables search: a GET form, no CSRF."""
 
     class Meta:

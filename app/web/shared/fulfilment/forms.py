@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SearchField, SelectChoice, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
@@ -61,7 +61,7 @@ class SelectionForm(GetForm):
             return []
 
 
-class PdfSelectionForm(FlaskForm):
+class PdfSelectionForm(Form):
     """The same selection posted to ask for PDFs (a POST: it makes documents)."""
 
     order_ids = SelectMultipleField(coerce=int, validate_choice=False)
@@ -76,7 +76,7 @@ ACTION_ROUTES = {OrderStatus.APPROVED.value: "approve", OrderStatus.PICKING.valu
                  OrderStatus.CANCELLED.value: "cancel"}
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """One note for every decision button of an order; `seen` is the status the page showed.
     Approving an order the buyer's credit does not cover needs the box ticked and a reason
     (audited, not shown to the buyer)."""
@@ -95,7 +95,7 @@ class DecisionForm(FlaskForm):
         return (self.credit_reason.data or "") if self.credit_confirmed.data else None
 
 
-def with_line_fields(base: type[FlaskForm], rows, kinds: tuple[str, ...], limit) -> type[FlaskForm]:
+def with_line_fields(base: type[Form], rows, kinds: tuple[str, ...], limit) -> type[Form]:
     """A subclass of `base` with an IntegerField `<kind>_<line id>` for every row and kind;
     `limit(row, kind)` is the largest quantity allowed (checked again by the service)."""
     fields = {}
@@ -111,11 +111,11 @@ def with_line_fields(base: type[FlaskForm], rows, kinds: tuple[str, ...], limit)
     return type(base.__name__, (base,), fields)
 
 
-def line_quantities(form: FlaskForm, rows, kind: str) -> dict[int, int]:
+def line_quantities(form: Form, rows, kind: str) -> dict[int, int]:
     return {row.line.id: getattr(form, f"{kind}_{row.line.id}").data or 0 for row in rows}
 
 
-def discrepancies(form: FlaskForm, rows) -> dict[tuple[int, str], int]:
+def discrepancies(form: Form, rows) -> dict[tuple[int, str], int]:
     found = {}
     for kind in ("short", "damaged"):
         for line_id, qty in line_quantities(form, rows, kind).items():
@@ -124,7 +124,7 @@ def discrepancies(form: FlaskForm, rows) -> dict[tuple[int, str], int]:
     return found
 
 
-class ShipForm(FlaskForm):
+class ShipForm(Form):
     carrier = StringField(_l("承运方"), validators=[InputRequired(message=_l("请填写承运方。")), Length(max=MAX_CARRIER)],
                           render_kw={"maxlength": MAX_CARRIER, "placeholder": _l("如：顺丰、自有车辆")})
     tracking_no = StringField(_l("运单号"), validators=[Optional(), Length(max=MAX_TRACKING)],
@@ -141,14 +141,14 @@ class ShipForm(FlaskForm):
             raise ValidationError(_l("取消剩余数量请填写原因。"))
 
 
-class CancelRestForm(FlaskForm):
+class CancelRestForm(Form):
     reason = TextAreaField(_l("取消原因（客户可见）"),
                            validators=[InputRequired(message=_l("请填写取消原因。")), Length(max=MAX_REASON)],
                            render_kw={"rows": 2})
     seen = HiddenField()
 
 
-class CodeSignOffForm(FlaskForm):
+class CodeSignOffForm(Form):
     code = StringField(_l("收货码"), validators=[InputRequired(message=_l("请输入收货码。")), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": CODE_DIGITS,
                                   "pattern": "[0-9]*"})
@@ -156,17 +156,17 @@ class CodeSignOffForm(FlaskForm):
     seen = HiddenField()
 
 
-class ConfirmReceiptForm(FlaskForm):
+class ConfirmReceiptForm(Form):
     note = TextAreaField(_l("收货备注"), validators=[Optional(), Length(max=NOTE_MAX)], render_kw={"rows": 2})
     seen = HiddenField()
 
 
-class ReturnRequestForm(FlaskForm):
+class ReturnRequestForm(Form):
     reason = TextAreaField(_l("退货原因"), validators=[InputRequired(message=_l("请填写退货原因。")),
                                                        Length(max=NOTE_MAX)], render_kw={"rows": 3})
 
 
-class AcceptReturnForm(FlaskForm):
+class AcceptReturnForm(Form):
     disposition = RadioField(_l("退回商品的处理方式"),
                              choices=[SelectChoice(value, label) for value, label in DISPOSITION_LABELS.items()],
                              default=ReturnDisposition.RESTOCK.value,
@@ -174,7 +174,7 @@ class AcceptReturnForm(FlaskForm):
     note = TextAreaField(_l("说明（客户可见）"), validators=[Optional(), Length(max=NOTE_MAX)], render_kw={"rows": 2})
 
 
-class RefuseReturnForm(FlaskForm):
+class RefuseReturnForm(Form):
     note = TextAreaField(_l("拒绝原因（客户可见）"), validators=[InputRequired(message=_l("请填写拒绝原因。")),
                                                             Length(max=NOTE_MAX)], render_kw={"rows": 2})
 

@@ -1,7 +1,7 @@
 """The ordering counter's forms, the same for every role: catalog search (GET), add to cart, a
 cart line's quantity, checkout."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.web.common.forms import Form
 from wtforms import HiddenField, IntegerField, SelectChoice, SearchField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -38,7 +38,7 @@ class CatalogSearchForm(GetForm):
         return {k: v for k, v in (("q", self.clean("q", "")), ("category", self.clean("category"))) if v}
 
 
-class AddToCartForm(FlaskForm):
+class AddToCartForm(Form):
     product_id = IntegerField(validators=[InputRequired(message=_l("请选择商品。"))],
                               invalid_value_message=_l("该商品不存在或暂不可订购。"))
     qty = quantity_field()
@@ -56,11 +56,11 @@ class AddToCartForm(FlaskForm):
         return [str(m) for name, messages in self.errors.items() if name != "qty" for m in messages]
 
 
-class CartLineForm(FlaskForm):
+class CartLineForm(Form):
     qty = quantity_field()
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     idempotency_key = HiddenField(validators=[InputRequired(message=_l("提交无效，请刷新页面后重试。")),
                                               Length(max=64)])
     fingerprint = HiddenField(validators=[Optional(), Length(max=64)])

@@ -1,0 +1,94 @@
+"""Server-side sign-in sessions: one row per signed-in browser, so a session can be ended from
+the server (sign-out, password change, an admin disabling the user) and ends by itself after
+SESSION_IDLE_SECONDS without a request or SESSION_MAX_AGE_SECONDS after sign-in.
+
+The browser's cookie holds a random token; the table holds its SHA-256 only. `last_seen_at`
+is written at most every SESSION_TOUCH_SECONDS, in its own short transaction, so an ordinary
+page view costs one indexed read and no write."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models import User, UserSession, utcnow
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _idle() -> timedelta:
+    return timedelta(seconds=current_app.config["SESSION_IDLE_SECONDS"])
+
+
+def _max_age() -> timedelta:
+    return timedelta(seconds=current_app.config["SESSION_MAX_AGE_SECONDS"])
+
+
+def new_device_token() -> str:
+    """A random name for a browser that signed in (the login throttle's device count)."""
+    return secrets.token_urlsafe(16)
+
+
+def start(user: User) -> str:
+    """A new session for `user`; returns the token for the cookie. The user's ended sessions
+    are cleared away at the same time, so the table holds about one row per live browser."""
+    now = utcnow()
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        or_(UserSession.revoked_at.is_not(None), UserSession.last_seen_at < now - _idle(),
+            UserSession.created_at < now - _max_age())))
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_hash(token), created_at=now, last_seen_at=now))
+    db.session.flush()
+    return token
+
+
+def resume(token: str | None, user_id: int) -> User | None:
+    """The signed-in user of a live session with this token, or None (unknown, ended, idle too
+    long, too old, or another user's)."""
+    if not token or not isinstance(token, str) or len(token) > 100:
+        return None
+    row = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
+                             .where(UserSession.token_hash == _hash(token))).first()
+    if row is None:
+        return None
+    user_session, user = row
+    now = utcnow()
+    if (user_session.user_id != user_id or user_session.revoked_at is not None
+            or user_session.last_seen_at < now - _idle() or user_session.created_at < now - _max_age()):
+        return None
+    if user_session.last_seen_at < now - timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
+        _touch(user_session.id, now)
+    return user
+
+
+def _touch(session_id: int, now) -> None:
+    """Record activity outside the request's transaction: a page that only reads commits
+    nothing, and a failed save must not take the touch (or the touch the save) with it."""
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+    except SQLAlchemyError as error:  # activity is a convenience: never fail a page for it
+        current_app.logger.warning("could not record session activity: %s", error)
+
+
+def end(token: str | None) -> None:
+    """Sign-out: this browser's session ends for good (a copy of the cookie too)."""
+    if token and isinstance(token, str):
+        db.session.execute(update(UserSession).where(UserSession.token_hash == _hash(token),
+                                                     UserSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def revoke_all(user_id: int, *, keep: str | None = None) -> None:
+    """End every session of the user, except the one whose token is `keep`."""
+    query = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep:
+        query = query.where(UserSession.token_hash != _hash(keep))
+    db.session.execute(query.values(revoked_at=utcnow()))
