@@ -13,9 +13,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(load_config(config_name))
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
-    from app.web.common.safe_args import SafeRequest
-
-    app.request_class = SafeRequest  # query and form values never reach the database unusable
     if app.config.get("TRUSTED_PROXY_COUNT"):
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -38,6 +35,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     compress.init_app(app)
     htmx.init_app(app)  # request.htmx: the HX-* request headers
+    from app.web.common.safe_args import SafeRequest
+
+    # After htmx-flask, which sets its own request class: ours extends it, so query and form
+    # values never reach the database unusable and request.htmx still works.
+    app.request_class = SafeRequest
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     register_security_headers(app, talisman)

@@ -8,7 +8,7 @@ or a whole number beyond the database's integer range is treated like any other 
 to the field."""
 from __future__ import annotations
 
-from flask import Request
+from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequestKeyError
 
@@ -48,5 +48,7 @@ class SafeArgs(ImmutableMultiDict):
         return values if type is None else [v for v in values if usable(v)]
 
 
-class SafeRequest(Request):
+class SafeRequest(HtmxAwareRequest):
+    """htmx-flask's request (request.htmx) with the safe argument storage."""
+
     parameter_storage_class = SafeArgs
