@@ -77,7 +77,8 @@ def product_page(warehouse, product, status: int = 200, fragment: str | None = N
     adjust = forms.get("adjust_form") or AdjustForm(formdata=None)
     adjust.lot_id.choices = [SelectChoice(lot.id, _("%(batch)s（%(qty)d）", batch=lot.batch_no, qty=lot.on_hand))
                              for lot in lots]
-    cost = db.session.get(ProductCost, product.id)
+    show_cost = is_admin()  # the brand's standard cost: never loaded for a dealer's page
+    cost = db.session.get(ProductCost, product.id) if show_cost else None
     rule_form = forms.get("rule_form") or ReorderRuleForm(formdata=None, obj=rule)
     context = dict(
         warehouse=warehouse, product=product, balance=balance, rule=rule, lots=lots, movements=movements,
@@ -86,7 +87,7 @@ def product_page(warehouse, product, status: int = 200, fragment: str | None = N
         receive_form=forms.get("receive_form") or ReceiveForm(formdata=None), adjust_form=adjust,
         rule_form=rule_form, compute_form=forms.get("compute_form") or ComputeRulesForm(formdata=None),
         cost=cost, cost_form=forms.get("cost_form") or CostForm(formdata=None, cost=yuan_text(cost.cost_fen) if cost else ""),
-        show_cost=is_admin())
+        show_cost=show_cost)
     return render_page("stock/product.html", fragment, status=status, **context)
 
 

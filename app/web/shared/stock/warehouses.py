@@ -37,7 +37,7 @@ def warehouses_list():
     if form.validate_on_submit():
         code = (form.region_code.data or "").strip()
         region = db.session.scalar(select(Region).where(Region.code == code)) if code else \
-            db.session.get(Region, current_user.org.region_id) if current_user.org.region_id else None
+            current_user.org.region
         if region is None:
             form.region_code.errors = [_("地区编码不存在。")]
         else:
