@@ -259,11 +259,13 @@ def pick_list(seller_id: int, order_ids, printed_on: date) -> PickList:
     with its lots; and the batch's totals per product with their lots."""
     orders = selected_orders(seller_id, order_ids)
     routes = routes_for(o.buyer_id for o in orders)
-    plan = _plan_lots(orders, printed_on)
+    plan: dict[int, dict[int, list[dict]]] = defaultdict(dict)  # order id → product id → lots
+    for (order_id, product_id), lots in _plan_lots(orders, printed_on).items():
+        plan[order_id][product_id] = lots
     grouped: dict[Route, dict[int, PickRetailer]] = defaultdict(dict)
     products: dict[int, PickProduct] = {}
     for order in sorted(orders, key=lambda o: (o.buyer.name, o.number or "", o.id)):
-        remaining = {pid: [dict(lot) for lot in lots] for (oid, pid), lots in plan.items() if oid == order.id}
+        remaining = {pid: [dict(lot) for lot in lots] for pid, lots in plan[order.id].items()}
         pick_lines = []
         for line in order.lines:
             lots = _take(remaining.get(line.product_id, []), line.qty)
