@@ -31,7 +31,7 @@ from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, 
 from app.services.core.messages import message
 from app.services.core import audit
 from app.services.ordering import lifecycle
-from app.services.core.errors import DomainError, NotFound
+from app.services.core.errors import DomainError, NotFound, checked_text
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
 from app.services.inventory import operations
 from app.services.inventory.orders import ReturnLine as StockReturnLine
@@ -44,20 +44,11 @@ STATUS_LABELS = ReturnStatus.labels()  # the vocabulary's maps (app/models/vocab
 DISPOSITION_LABELS = ReturnDisposition.labels()
 
 
-def _text(value: str | None, field: str, required: str | None = None) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(required, field=field)
-    if len(value) > MAX_TEXT:
-        raise DomainError(_("最多 %(n)d 个字。", n=MAX_TEXT), field=field)
-    return value
-
-
 # ---- asking -------------------------------------------------------------------------------------
 
 def request_return(buyer_id: int, order_id: int, actor_id: int, reason: str, quantities: dict[int, int]
                    ) -> ReturnRequest:
-    reason = _text(reason, "reason", _("请填写退货原因。"))
+    reason = checked_text(reason, "reason", MAX_TEXT, _("请填写退货原因。"))
     order = locked_order(order_id, buyer_id=buyer_id)
     if order.status not in RETURNABLE_STATUSES:
         raise lifecycle.TransitionRefused(_("订单签收后才能申请退货。"))
@@ -139,7 +130,7 @@ def _decide(request: ReturnRequest, status: str, actor_id: int, **values) -> Non
 
 
 def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: str, note: str = "") -> ReturnRequest:
-    note = _text(note, "note")
+    note = checked_text(note, "note", MAX_TEXT)
     if disposition not in {d.value for d in ReturnDisposition}:
         raise DomainError(_("请选择退回商品的处理方式。"), field="disposition")
     request = return_for_seller(seller_id, return_id)
@@ -165,7 +156,7 @@ def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: st
 
 
 def refuse_return(seller_id: int, return_id: int, actor_id: int, note: str) -> ReturnRequest:
-    note = _text(note, "note", _("请填写拒绝原因。"))
+    note = checked_text(note, "note", MAX_TEXT, _("请填写拒绝原因。"))
     request = return_for_seller(seller_id, return_id)
     _decide(request, ReturnStatus.REFUSED.value, actor_id, decision_note=note)
     audit.record(actor_id, "return.refuse", "return", request.id, {"status": ReturnStatus.REQUESTED.value},

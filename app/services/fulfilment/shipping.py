@@ -38,7 +38,7 @@ from app.services.core import audit
 from app.services.fulfilment import delivery
 from app.services.documents import requests as documents
 from app.services.ordering import lifecycle
-from app.services.core.errors import DomainError
+from app.services.core.errors import DomainError, checked_text
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress, \
     remainder_cancellation
 from app.services.inventory.orders import order_document, release_order, ship_order_lines
@@ -57,15 +57,6 @@ class ShipResult:
     order: Order
     complete: bool          # nothing left to ship: the order is now "shipped"
     rest_cancelled: bool
-
-
-def _check_text(value: str | None, field: str, limit: int, required_message: str | None = None) -> str:
-    value = (value or "").strip()
-    if required_message and not value:
-        raise DomainError(required_message, field=field)
-    if len(value) > limit:
-        raise DomainError(_("最多 %(n)d 个字。", n=limit), field=field)
-    return value
 
 
 def _check_shippable(order: Order, seen: str | None) -> None:
@@ -109,10 +100,10 @@ def ship(seller_id: int, order_id: int, actor_id: int, *, carrier: str, tracking
          ) -> ShipResult:
     """Ship `quantities` ({order_line_id: qty}) of the seller's order. `cancel_rest_reason`:
     cancel whatever stays open after this shipment. `seen`: the status the person's page showed."""
-    carrier = _check_text(carrier, "carrier", MAX_CARRIER, _("请填写承运方（自送也请填写，如“自有车辆”）。"))
-    tracking_no = _check_text(tracking_no, "tracking_no", MAX_TRACKING)
-    note = _check_text(note, "note", MAX_REASON)
-    cancel_rest_reason = _check_text(cancel_rest_reason, "cancel_rest_reason", MAX_REASON)
+    carrier = checked_text(carrier, "carrier", MAX_CARRIER, _("请填写承运方（自送也请填写，如“自有车辆”）。"))
+    tracking_no = checked_text(tracking_no, "tracking_no", MAX_TRACKING)
+    note = checked_text(note, "note", MAX_REASON)
+    cancel_rest_reason = checked_text(cancel_rest_reason, "cancel_rest_reason", MAX_REASON)
     order = locked_order(order_id, seller_id=seller_id)
     _check_shippable(order, seen)
     lines = progress(order)
@@ -168,7 +159,7 @@ def ship(seller_id: int, order_id: int, actor_id: int, *, carrier: str, tracking
 def cancel_rest(seller_id: int, order_id: int, actor_id: int, reason: str, seen: str | None = None) -> Order:
     """Cancel everything still open on a partly shipped order, with a reason the buyer reads;
     the order moves to shipped. (An order with nothing shipped is cancelled as a whole instead.)"""
-    reason = _check_text(reason, "reason", MAX_REASON, _("请填写取消原因。"))
+    reason = checked_text(reason, "reason", MAX_REASON, _("请填写取消原因。"))
     order = locked_order(order_id, seller_id=seller_id)
     _check_shippable(order, seen)
     lines = progress(order)
