@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.cli_backup import backup, restore
 from app.cli_documents import documents_cli
+from app.cli_analytics import analytics_cli
 from app.cli_forecast import forecast_cli
 from app.cli_stock import api_cli, stock_cli
 from app.models import PERMISSIONS, Organisation, User
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(documents_cli)
     app.cli.add_command(forecast_cli)
+    app.cli.add_command(analytics_cli)
     app.cli.add_command(stock_cli)
     app.cli.add_command(api_cli)
     app.cli.add_command(backup)

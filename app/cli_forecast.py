@@ -36,3 +36,28 @@ def forecast_csv(input_path: str, horizon: int, output_path: str) -> None:
         mase = "n/a" if overall.mase is None else f"{overall.mase:.2f}"
         click.echo(f"Backtest: accuracy (1 - WAPE) {overall.accuracy:.1%}, median MASE {mase}, "
                    f"bias {overall.bias:+.1%}.")
+
+
+@forecast_cli.command("run")
+@click.option("--horizon", default=13, show_default=True, type=click.IntRange(1, 52))
+@click.option("--queue", is_flag=True, help="Enqueue on RQ instead of running here.")
+def forecast_run(horizon: int, queue: bool) -> None:
+    """Refresh the sales facts, then forecast every product x province series."""
+    import time
+
+    from app.extensions import db
+    from app.services.analytics.facts import refresh
+    from app.services.forecasting.demand import run_forecast
+
+    if queue:
+        from jobs.analytics import enqueue, forecast_job
+        click.echo(f"Enqueued job {enqueue(forecast_job, horizon)}.")
+        return
+    started = time.perf_counter()
+    refresh()
+    db.session.commit()
+    run = run_forecast(horizon)
+    db.session.commit()
+    accuracy = "n/a" if run.wape is None else f"{1 - run.wape:.1%}"
+    click.echo(f"Forecast run {run.id}: {run.series_count} series, backtest accuracy {accuracy}, "
+               f"{time.perf_counter() - started:.1f} s.")
