@@ -31,6 +31,7 @@ class Refresh:
     rows: int
     first_day: date | None
     last_day: date | None
+    rebuilt: frozenset = frozenset()  # the days rebuilt, for an incremental refresh
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -121,7 +122,8 @@ def refresh() -> Refresh:
         result = rebuild_range(first, local_day(db.session.scalar(select(func.max(Order.created_at)))))
     else:
         days = changed_days(mark.changed_up_to, up_to)
-        result = Refresh(len(days), rebuild_days(days), min(days, default=None), max(days, default=None))
+        result = Refresh(len(days), rebuild_days(days), min(days, default=None), max(days, default=None),
+                         frozenset(days))
     mark.changed_up_to = up_to
     mark.built_at = now_utc()
     db.session.flush()
