@@ -19,3 +19,7 @@ from app.web.admin import audit_log, categories, contracts, price_lists, product
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)
+
+from app.web.shared.analytics.views import admin_guard, register_sales_report  # noqa: E402
+
+register_sales_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import IntegerField, SearchField, SelectField
+from wtforms import IntegerField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from app.extensions import db
@@ -39,7 +39,7 @@ def _guard() -> None:
 def _filters():
     form = ForecastFilterForm(formdata=request.args)
     provinces = reports.provinces()
-    form.province.choices = [("", _("全部省份"))] + [(str(p.id), p.name) for p in provinces]
+    form.province.choices = [SelectChoice("", _("全部省份"))] + [SelectChoice(str(p.id), p.name) for p in provinces]
     form.validate()
     province_ids = {p.id for p in provinces}
     raw_province = form.clean("province")
