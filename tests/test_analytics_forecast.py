@@ -179,3 +179,30 @@ def test_forecast_page_refuses_other_roles_and_unknown_filters(world, login_as):
     empty = admin.get("/admin/forecasts/export.xlsx")  # no run yet: the header row only
     assert empty.status_code == 200
     assert len(list(load_workbook(io.BytesIO(empty.data)).active.iter_rows(values_only=True))) == 1
+
+
+def test_reorder_rules_follow_the_forecast_and_its_measured_error(world):
+    """A steady 10 cases a week: the forecast is ~10/7 a day with almost no error, so the
+    reorder point is about a week of forecast demand and safety stock is small."""
+    from app.models import ReorderRule, Warehouse
+    from app.services.inventory.safety import compute_reorder_rules
+
+    product = _weekly_orders(world)
+    facts.refresh()
+    run_forecast(horizon=13)
+    warehouse = Warehouse(owner_id=world.orgs["dealer"].id, region_id=world.orgs["dealer"].region_id,
+                          name="杭州仓", code="HZ-T1", active=True)
+    db.session.add(warehouse)
+    db.session.flush()
+    assert compute_reorder_rules(warehouse.id, actor_id=None) == 1
+    rule = db.session.get(ReorderRule, (warehouse.id, product.id))
+    assert rule.method == "forecast"
+    assert rule.avg_daily_demand == pytest.approx(10 / 7, rel=0.05)
+    assert rule.reorder_point == pytest.approx(10 + rule.safety_stock, abs=1)
+    assert rule.safety_stock <= 2
+    # The other dealer sells none of it: no forecast share, so no rule from the forecast.
+    other = Warehouse(owner_id=world.orgs["dealer_b"].id, region_id=world.orgs["dealer_b"].region_id,
+                      name="成都仓", code="CD-T1", active=True)
+    db.session.add(other)
+    db.session.flush()
+    assert compute_reorder_rules(other.id, actor_id=None) == 0
