@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed-demo, demo-logins, create-admin, worker."""
+"""Flask CLI commands: seed-demo, demo-logins, create-admin, worker; the groups of the cli_* modules."""
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -6,6 +6,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.cli_backup import backup, restore
 from app.cli_documents import documents_cli
+from app.cli_analytics import analytics_cli
+from app.cli_forecast import forecast_cli
 from app.cli_stock import api_cli, stock_cli
 from app.models import PERMISSIONS, Organisation, User
 
@@ -19,6 +21,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(worker)
     app.cli.add_command(documents_cli)
+    app.cli.add_command(forecast_cli)
+    app.cli.add_command(analytics_cli)
     app.cli.add_command(stock_cli)
     app.cli.add_command(api_cli)
     app.cli.add_command(backup)

@@ -12,3 +12,8 @@ from jobs.stock_alerts import SCHEDULE as STOCK_ALERT_SCHEDULE
 from jobs.stock_alerts import scan_stock_alerts_job
 
 cron.register(scan_stock_alerts_job, "default", cron=STOCK_ALERT_SCHEDULE, job_timeout=1800, name="stock-alert-scan")
+
+from jobs.analytics import SCHEDULE_FACTS, SCHEDULE_FORECAST, forecast_job, refresh_facts_job  # noqa: E402
+
+cron.register(refresh_facts_job, "default", cron=SCHEDULE_FACTS, job_timeout=3600, name="analytics-facts")
+cron.register(forecast_job, "default", cron=SCHEDULE_FORECAST, job_timeout=3600, name="demand-forecast")

@@ -148,7 +148,7 @@ class ReorderRule(Base):
     __tablename__ = "reorder_rules"
     __table_args__ = (
         CheckConstraint("safety_stock >= 0 AND reorder_point >= 0 AND lead_time_days > 0", name="values"),
-        CheckConstraint("method IN ('manual', 'computed')", name="method"),
+        CheckConstraint("method IN ('manual', 'computed', 'forecast')", name="method"),
     )
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)

@@ -44,6 +44,7 @@ class Order(Base):
         UniqueConstraint("buyer_id", "idempotency_key"),
         Index("ix_orders_seller_created", "seller_id", "created_at"),
         Index("ix_orders_buyer_created", "buyer_id", "created_at"),
+        Index("ix_orders_updated_at", "updated_at"),  # the nightly facts job finds changed days by it
         CheckConstraint("total_fen >= 0 AND tax_fen >= 0", name="totals"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,6 +11,10 @@ customers (ledger `ship` movements; days without any count as zero demand):
     safety stock   SS  = ⌈ z × σ × √L ⌉
     reorder point  ROP = ⌈ d̄ × L ⌉ + SS
 
+Where a demand forecast exists for the warehouse's owner and product, d̄ and the safety stock
+come from the forecast and its measured error instead (`method = forecast`; see
+app/services/forecasting/replenishment.py); the history rule above is the fallback.
+
 Rules set by hand (`method = manual`) are left alone unless `overwrite_manual` is given.
 """
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import MovementKind, ReorderRule, StockMovement
+from app.models import MovementKind, ReorderRule, StockMovement, Warehouse
 from app.services.core import audit
 from app.services.inventory.daysql import as_date, local_day, start_of_local_day
 from app.services.core.clock import today_local
@@ -60,9 +64,14 @@ def compute_reorder_rules(warehouse_id: int, *, actor_id: int | None, days: int 
                           product_ids: list[int] | None = None) -> int:
     """Recompute rules for products with demand (or an existing computed rule) in the window;
     returns how many rules were written."""
+    from app.services.forecasting import replenishment as forecast_levels
+
     demand = daily_demand(warehouse_id, days)
     rules = {r.product_id: r for r in db.session.scalars(select(ReorderRule).where(ReorderRule.warehouse_id == warehouse_id))}
-    candidates = set(demand) | {pid for pid, r in rules.items() if r.method == "computed"}
+    warehouse = db.session.get(Warehouse, warehouse_id)
+    forecasts = forecast_levels.owner_demand(warehouse.owner, DEFAULT_LEAD_TIME_DAYS) if warehouse else {}
+    share = warehouse_share(warehouse, days) if forecasts else 1.0
+    candidates = set(demand) | set(forecasts) | {pid for pid, r in rules.items() if r.method in ("computed", "forecast")}
     if product_ids is not None:
         candidates &= set(product_ids)
     start = today_local() - timedelta(days=days)
@@ -74,14 +83,39 @@ def compute_reorder_rules(warehouse_id: int, *, actor_id: int | None, days: int 
         by_day = demand.get(product_id, {})
         series = [by_day.get(start + timedelta(days=i), 0) for i in range(days)]
         lead = rule.lead_time_days if rule is not None else DEFAULT_LEAD_TIME_DAYS
-        safety, reorder_point, mean, std = reorder_levels(series, lead, z)
+        predicted = forecasts.get(product_id)
+        if predicted is not None:
+            if lead != DEFAULT_LEAD_TIME_DAYS:
+                predicted = forecast_levels.owner_demand(warehouse.owner, lead).get(product_id, predicted)
+            predicted = forecast_levels.ForecastDemand(predicted.mean * share, predicted.sigma * share)
+            safety, reorder_point = forecast_levels.reorder_levels(predicted, lead, z)
+            mean, std, method = predicted.mean, predicted.sigma, "forecast"
+        else:
+            safety, reorder_point, mean, std = reorder_levels(series, lead, z)
+            method = "computed"
         if rule is None:
             rule = ReorderRule(warehouse_id=warehouse_id, product_id=product_id, lead_time_days=lead)
             db.session.add(rule)
         rule.safety_stock, rule.reorder_point = safety, reorder_point
-        rule.avg_daily_demand, rule.demand_std, rule.method = round(mean, 3), round(std, 3), "computed"
+        rule.avg_daily_demand, rule.demand_std, rule.method = round(mean, 3), round(std, 3), method
         written += 1
     db.session.flush()
     audit.record(actor_id, "stock.reorder_rules.compute", "warehouse", warehouse_id, None,
                  {"rules": written, "days": days, "z": z})
     return written
+
+
+def warehouse_share(warehouse: Warehouse, days: int) -> float:
+    """The part of its owner's shipments this warehouse made over the last `days` days (1 when
+    the owner has one active warehouse, or shipped nothing)."""
+    siblings = list(db.session.scalars(select(Warehouse.id).where(Warehouse.owner_id == warehouse.owner_id,
+                                                                  Warehouse.active.is_(True))))
+    if len(siblings) <= 1:
+        return 1.0
+    start = start_of_local_day(today_local() - timedelta(days=days))
+    shipped = dict(db.session.execute(
+        select(StockMovement.warehouse_id, -func.sum(StockMovement.on_hand_delta))
+        .where(StockMovement.warehouse_id.in_(siblings), StockMovement.kind == MovementKind.SHIP.value,
+               StockMovement.at >= start).group_by(StockMovement.warehouse_id)).all())
+    total = sum(float(v or 0) for v in shipped.values())
+    return 1.0 / len(siblings) if total <= 0 else float(shipped.get(warehouse.id) or 0) / total

@@ -15,3 +15,9 @@ from app.web.dealer import orders_print  # noqa: E402,F401
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)
+
+from flask_login import current_user  # noqa: E402
+
+from app.web.shared.analytics.views import register_sales_report  # noqa: E402
+
+register_sales_report(bp, "dealer/layout.html", lambda: current_user.org_id)

@@ -1,0 +1,83 @@
+"""Analytics facts kept by jobs, and demand forecasts with their backtest accuracy.
+
+`SalesDay` is the daily sales fact: one row per business day (Asia/Shanghai) × product × buyer ×
+seller, with the buyer's region, province and channel copied in so reports group without joins.
+`FactWatermark` remembers up to which `orders.updated_at` a fact table has been brought, so the
+nightly job rebuilds only the days whose orders changed.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime, utcnow
+
+
+class SalesDay(Base):
+    """Derived data, rebuilt from the order tables: no foreign keys, which would cost a lookup per
+    key on every one of millions of inserted rows."""
+    __tablename__ = "sales_daily"
+    __table_args__ = (Index("ix_sales_daily_product_day", "product_id", "day"),
+                      Index("ix_sales_daily_seller_day", "seller_id", "day"),
+                      Index("ix_sales_daily_province_day", "province_id", "day"))
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(Integer)
+    province_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))  # the retailer's channel, or "dealer"
+    orders: Mapped[int] = mapped_column(Integer)
+    qty: Mapped[int] = mapped_column(Integer)  # ordered, whatever became of the order
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    lost_qty: Mapped[int] = mapped_column(Integer)  # of which on orders later cancelled or rejected
+    lost_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class FactWatermark(Base):
+    __tablename__ = "fact_watermarks"
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    changed_up_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ForecastRun(Base):
+    """One weekly forecast of every product × province series, with its overall accuracy."""
+    __tablename__ = "forecast_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    history_to: Mapped[date] = mapped_column(Date)  # the Monday of the last full week used
+    horizon: Mapped[int] = mapped_column(Integer)
+    series_count: Mapped[int] = mapped_column(Integer, default=0)
+    wape: Mapped[float | None] = mapped_column(Float)
+    mase: Mapped[float | None] = mapped_column(Float)
+    bias: Mapped[float | None] = mapped_column(Float)
+    backtest_weeks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ForecastSeries(Base):
+    """A series of a run: the model chosen by the backtest and its accuracy."""
+    __tablename__ = "forecast_series"
+    run_id: Mapped[int] = mapped_column(ForeignKey("forecast_runs.id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(20))
+    wape: Mapped[float | None] = mapped_column(Float)
+    mase: Mapped[float | None] = mapped_column(Float)
+    bias: Mapped[float | None] = mapped_column(Float)
+    history_weeks: Mapped[int] = mapped_column(Integer)
+    history_qty: Mapped[int] = mapped_column(BigInteger)  # net cases over the whole history
+    forecast_qty: Mapped[float] = mapped_column(Float)  # over the horizon
+
+
+class DemandForecast(Base):
+    """Forecast cases for one week of one series."""
+    __tablename__ = "demand_forecasts"
+    run_id: Mapped[int] = mapped_column(ForeignKey("forecast_runs.id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    qty: Mapped[float] = mapped_column(Float)

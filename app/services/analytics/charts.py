@@ -1,0 +1,41 @@
+"""Server-side SVG charts (pygal): no script, no web font, scalable to any width (viewBox).
+
+Callers pass labels already in the reader's language; every chart sits next to a table with
+the same figures, which is the fallback for screen readers and for printing.
+"""
+from __future__ import annotations
+
+import re
+
+import pygal
+from pygal.style import Style
+
+# pygal always writes its tooltip configuration as an inline <script>; our pages allow no script
+# there (Content-Security-Policy), and the chart needs none.
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+
+STYLE = Style(font_family="sans-serif", background="transparent", plot_background="transparent",
+              colors=("#1f6f5c", "#d9822b", "#6b7b8c", "#b23b3b"), label_font_size=12,
+              major_label_font_size=12, legend_font_size=13, value_font_size=11, title_font_size=14)
+
+
+def line_chart(labels: list[str], series: list[tuple[str, list[float | None]]], every: int = 13) -> str:
+    """A line chart of weekly (or other) values; `every` picks which x labels are printed."""
+    chart = pygal.Line(js=[], disable_xml_declaration=True, width=640, height=300, show_dots=False,
+                       show_minor_x_labels=False, truncate_label=-1, style=STYLE, legend_at_bottom=True,
+                       margin=8, print_values=False, allow_interruptions=True)
+    chart.x_labels = labels
+    chart.x_labels_major = labels[::every]
+    for name, values in series:
+        chart.add(name, values)
+    return _SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+def bar_chart(labels: list[str], series: list[tuple[str, list[float | None]]]) -> str:
+    """A horizontal bar chart (long Chinese labels stay readable on a phone)."""
+    chart = pygal.HorizontalBar(js=[], disable_xml_declaration=True, width=640, height=max(200, 28 * len(labels) + 80),
+                                style=STYLE, legend_at_bottom=True, margin=8, truncate_label=-1)
+    chart.x_labels = labels
+    for name, values in series:
+        chart.add(name, values)
+    return _SCRIPT.sub("", chart.render(is_unicode=True))

@@ -1,0 +1,123 @@
+"""The sales report page: filters in the URL (bookmarkable, no JS needed), an htmx fragment, a
+printable layout, an XLSX export and two server-side SVG charts with their tables."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import DateField, SelectChoice, SelectField
+from wtforms.validators import Optional
+
+from app.extensions import db
+from app.models import Region
+from app.services.analytics.charts import bar_chart, line_chart
+from app.services.analytics.sales import MAX_DAYS, sales_report
+from app.services.core.clock import today_local
+from app.services.dataio.spreadsheets import xlsx_bytes
+from app.services.forecasting.reports import provinces as provinces_list
+from app.web.common.fields import CHANNEL_LABELS
+from app.web.common.htmx import render_page
+from app.web.common.listing import GetForm
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DIMENSION_LABELS = {"product": _l("商品"), "category": _l("分类"), "province": _l("省份"), "region": _l("地区"),
+                    "dealer": _l("经销商"), "channel": _l("渠道")}
+COMPARE_LABELS = {"previous": _l("环比（上一同长周期）"), "last_year": _l("同比（去年同期）")}
+CHANNELS = dict(CHANNEL_LABELS, dealer=_l("经销商补货"))
+
+
+class SalesReportForm(GetForm):
+    start = DateField(_l("开始日期"), validators=[Optional()])
+    end = DateField(_l("结束日期"), validators=[Optional()])
+    by = SelectField(_l("按"), choices=[SelectChoice(k, v) for k, v in DIMENSION_LABELS.items()], validators=[Optional()])
+    compare = SelectField(_l("对比"), choices=[SelectChoice(k, v) for k, v in COMPARE_LABELS.items()], validators=[Optional()])
+    province = SelectField(_l("省份"), validators=[Optional()], validate_choice=False)
+
+
+def _report_args(seller_id: int | None):
+    form = SalesReportForm(formdata=request.args)
+    provinces = provinces_list()
+    form.province.choices = [SelectChoice("", _("全部省份"))] + [SelectChoice(str(p.id), p.name) for p in provinces]
+    form.validate()
+    end = form.clean("end") or today_local() - timedelta(days=1)
+    start = form.clean("start") or end - timedelta(days=29)
+    if start > end:
+        start, end = end, start
+    start = max(start, end - timedelta(days=MAX_DAYS - 1))
+    form.start.data, form.end.data = start, end
+    by = form.clean("by") or "product"
+    if seller_id is not None and by == "dealer":
+        by = "product"
+    compare = form.clean("compare") or "previous"
+    form.by.data, form.compare.data = by, compare
+    raw = form.clean("province")
+    province = None
+    if raw:
+        province = db.session.get(Region, int(raw)) if raw.isdigit() else None
+        if province is None or province.level != 1:
+            abort(404)
+    if seller_id is not None:
+        form.by.choices = [SelectChoice(k, v) for k, v in DIMENSION_LABELS.items() if k != "dealer"]
+    return form, dict(start=start, end=end, by=by, compare=compare, seller_id=seller_id,
+                      province_id=province.id if province else None, channel_labels=CHANNELS), province
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+    return str(get_locale())
+
+
+def _build(seller_id: int | None):
+    form, args, province = _report_args(seller_id)
+    args["locale"] = _locale()
+    return form, sales_report(**args), province
+
+
+def sales_page(endpoint_prefix: str, layout: str, seller_id: int | None):
+    form, report, province = _build(seller_id)
+    top = report.rows[:15]
+    bars = bar_chart([r.label for r in top], [(_("本期"), [r.value_fen / 100 for r in top]),
+                                             (_("对比期"), [r.prior_fen / 100 for r in top])]) if top else ""
+    trend = line_chart([w.strftime("%m-%d") for w in report.weeks],
+                       [(_("每周净销售额（元）"), [v / 100 for v in report.weekly_fen])], every=max(1, len(report.weeks) // 6))
+    risers, fallers = report.movers()
+    return render_page("shared/analytics/sales.html", "shared/analytics/_sales.html", form=form, report=report,
+                       province=province, bars=bars, trend=trend, risers=risers, fallers=fallers, layout=layout,
+                       endpoint=endpoint_prefix, dimension_labels=DIMENSION_LABELS, compare_labels=COMPARE_LABELS,
+                       query=request.args.to_dict())
+
+
+def sales_export(seller_id: int | None):
+    _form, report, _province = _build(seller_id)
+    headers = [str(DIMENSION_LABELS[report.by]), _("编码"), _("净销售额（元）"), _("净箱数"), _("订单行数"),
+               _("对比期（元）"), _("变化")]
+    rows = ([r.label, r.code, r.value_fen / 100, r.qty, r.orders, r.prior_fen / 100,
+             None if r.change is None else round(r.change, 4)] for r in report.rows)
+    name = f"sales-{report.by}-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
+    return Response(xlsx_bytes(headers, rows, "sales"), mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def register_sales_report(bp: Blueprint, layout: str, seller_scope, guard=None) -> None:
+    """Mount /reports/sales and its export on `bp`; `seller_scope()` gives the seller id or None."""
+
+    def page():
+        if guard:
+            guard()
+        return sales_page(bp.name, layout, seller_scope())
+
+    def export():
+        if guard:
+            guard()
+        return sales_export(seller_scope())
+
+    bp.add_url_rule("/reports/sales", "sales_report", page)
+    bp.add_url_rule("/reports/sales/export.xlsx", "sales_report_export", export)
+
+
+def admin_guard() -> None:
+    if not current_user.can("reports"):
+        abort(403)

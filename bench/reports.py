@@ -1,0 +1,75 @@
+"""Benchmark: server time of the report pages at `full` demo scale (p95 over 100 requests).
+
+    .venv/bin/python bench/reports.py [--database bench_forecast] [--requests 100]
+
+Needs a database with the full demo data and its facts built (`bench/forecasting.py` builds
+them on a copy). The app runs in this process with production settings, driven by the Flask
+test client (the server's own time per request). Signed in as `admin` (and `dealer001`) through
+the login form once. Each page is asked for a one-year range with its filters varied (dimension,
+comparison, province), the first round is a warm-up. Budget: p95 ≤ 300 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+from datetime import date, timedelta
+
+from benchlib import DEMO_PASSWORD, create_bench_app, csrf_token, percentile, print_table, verdict
+
+BUDGET_MS = 300
+
+
+def login(app, username: str):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                           "csrf_token": csrf_token(page)})
+    assert response.status_code in (302, 303), response.status_code
+    return client
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="bench_forecast")
+    parser.add_argument("--requests", type=int, default=100)
+    options = parser.parse_args()
+    app = create_bench_app(f"postgresql://postgres@127.0.0.1:5432/{options.database}")
+    admin, dealer = login(app, "admin"), login(app, "dealer001")
+    end = date.today() - timedelta(days=1)
+    start = end - timedelta(days=364)
+    rng = random.Random(5)
+    with app.app_context():
+        from app.services.forecasting.reports import provinces
+        province_ids = [p.id for p in provinces()]
+    pages = {
+        "admin sales report, 1 year": lambda: (admin, "/admin/reports/sales?start={}&end={}&by={}&compare={}{}".format(
+            start, end, rng.choice(["product", "category", "province", "dealer", "channel"]),
+            rng.choice(["previous", "last_year"]), rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
+        "dealer sales report, 1 year": lambda: (dealer, "/dealer/reports/sales?start={}&end={}&by={}".format(
+            start, end, rng.choice(["product", "province", "region", "channel"]))),
+        "admin forecasts page": lambda: (admin, "/admin/forecasts?province={}".format(
+            rng.choice(["", str(rng.choice(province_ids))]))),
+    }
+    rows = []
+    for name, make in pages.items():
+        samples = []
+        for i in range(options.requests + 5):
+            client, url = make()
+            started = time.perf_counter()
+            response = client.get(url)
+            response.get_data()
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, (url, response.status_code)
+            if i >= 5:
+                samples.append(elapsed)
+        p95 = percentile(samples, 0.95)
+        rows.append((name, f"{percentile(samples, 0.5):.0f}", f"{p95:.0f}", f"{max(samples):.0f}", verdict(p95, BUDGET_MS)))
+    print_table(("page", "p50 ms", "p95 ms", "max ms", f"budget p95 ≤ {BUDGET_MS} ms"), rows)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

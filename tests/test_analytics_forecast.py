@@ -1,0 +1,208 @@
+"""Daily sales facts against the order tables, the stored weekly forecast, and its page."""
+from __future__ import annotations
+
+import gzip
+import io
+import random
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Order, OrderLine, Product
+from app.models.analytics import DemandForecast, ForecastRun, ForecastSeries, SalesDay
+from app.services.analytics import facts
+from app.services.core.clock import LOCAL
+from app.services.forecasting.demand import run_forecast
+from tests import factories
+from tests.builders_ordering import order
+
+
+def _orders(world, count=60, seed=7):
+    rng = random.Random(seed)
+    products = [factories.product() for _ in range(3)]
+    buyers = [(world.orgs["retailer"], world.orgs["dealer"]), (world.orgs["retailer_b"], world.orgs["dealer_b"]),
+              (world.orgs["dealer"], world.orgs["brand"])]
+    made = []
+    for _ in range(count):
+        buyer, seller = rng.choice(buyers)
+        lines = [(p, rng.randint(1, 9)) for p in rng.sample(products, rng.randint(1, len(products)))]
+        status = rng.choice(["submitted", "approved", "completed", "cancelled", "rejected"])
+        row = order(buyer, seller, lines, status=status, days_ago=rng.randint(0, 20))
+        # Spread the orders over the Shanghai day boundary (16:00 UTC).
+        moment = row.created_at.replace(hour=rng.choice([15, 16, 23, 2]), minute=rng.randint(0, 59))
+        row.created_at = row.updated_at = moment
+        made.append(row)
+    db.session.flush()
+    return made
+
+
+def _direct(first: date, last: date) -> dict:
+    """The facts recomputed in Python from the raw order tables."""
+    expected = defaultdict(lambda: [0, 0, 0, 0])
+    for line, o in db.session.execute(select(OrderLine, Order).join(Order, Order.id == OrderLine.order_id)):
+        day = o.created_at.astimezone(LOCAL).date()
+        if not first <= day <= last:
+            continue
+        row = expected[(day, line.product_id, o.buyer_id, o.seller_id)]
+        row[0] += line.qty
+        row[1] += line.line_total_fen
+        if o.status in ("cancelled", "rejected"):
+            row[2] += line.qty
+            row[3] += line.line_total_fen
+    return dict(expected)
+
+
+def _stored(first: date, last: date) -> dict:
+    return {(r.day, r.product_id, r.buyer_id, r.seller_id): [r.qty, r.value_fen, r.lost_qty, r.lost_fen]
+            for r in db.session.scalars(select(SalesDay).where(SalesDay.day.between(first, last)))}
+
+
+def test_facts_agree_with_the_order_tables_for_random_ranges_and_rerunning_changes_nothing(world):
+    _orders(world)
+    today = datetime.now(LOCAL).date()
+    rng = random.Random(3)
+    for _ in range(4):
+        first = today - timedelta(days=rng.randint(5, 22))
+        last = first + timedelta(days=rng.randint(0, 10))
+        facts.rebuild_range(first, last)
+        assert _stored(first, last) == _direct(first, last)
+    everything = (today - timedelta(days=25), today + timedelta(days=1))
+    first_run = facts.rebuild_range(*everything)
+    snapshot = _stored(*everything)
+    assert first_run.rows == len(snapshot) > 0
+    facts.rebuild_range(*everything)
+    assert _stored(*everything) == snapshot == _direct(*everything)
+
+
+def test_facts_carry_the_buyers_province_and_channel(world):
+    product = factories.product()
+    row = order(world.orgs["retailer"], world.orgs["dealer"], [(product, 2)])
+    day = row.created_at.astimezone(LOCAL).date()
+    facts.rebuild_range(day, day)
+    fact = db.session.scalars(select(SalesDay).where(SalesDay.buyer_id == world.orgs["retailer"].id)).one()
+    retailer_region = world.orgs["retailer"].region
+    assert fact.region_id == retailer_region.id
+    assert fact.province_id == retailer_region.parent_id  # a city's province
+    assert fact.channel == "kiosk"
+    assert (fact.orders, fact.qty, fact.lost_qty) == (1, 2, 0)
+
+
+def test_refresh_rebuilds_only_the_days_whose_orders_changed(world):
+    made = _orders(world, count=30)
+    now = datetime.now(timezone.utc)
+    for i, row in enumerate(sorted(made, key=lambda o: o.created_at)):
+        row.created_at = min(row.created_at, now - timedelta(hours=2))
+        row.updated_at = now - timedelta(hours=len(made) - i + 1)  # distinct, an hour apart, all in the past
+    db.session.flush()
+    first = facts.refresh()
+    assert first.rows == len(_direct(date(2000, 1, 1), date(2100, 1, 1)))
+    # Nothing changed: at most the day of the newest change is re-read (the overlap for late commits).
+    newest = max(made, key=lambda o: o.updated_at)
+    newest_day = newest.created_at.astimezone(LOCAL).date()
+    assert facts.refresh().rebuilt == {newest_day}
+    changed = min(made, key=lambda o: o.created_at)
+    changed.status = "cancelled"
+    changed.updated_at = now
+    db.session.flush()
+    again = facts.refresh()
+    changed_day = changed.created_at.astimezone(LOCAL).date()
+    assert changed_day != newest_day
+    # The changed day, and again the newest order's day (within the overlap of the previous watermark).
+    assert again.rebuilt == {changed_day, newest_day}
+    assert _stored(date(2000, 1, 1), date(2100, 1, 1)) == _direct(date(2000, 1, 1), date(2100, 1, 1))
+
+
+def _weekly_orders(world, weeks=30):
+    """A retailer buying a steady 10 cases of one product every week."""
+    product = factories.product()
+    for w in range(1, weeks + 1):
+        row = order(world.orgs["retailer"], world.orgs["dealer"], [(product, 10)], status="completed", days_ago=7 * w)
+        row.updated_at = row.created_at
+    db.session.flush()
+    return product
+
+
+def test_the_weekly_run_forecasts_each_series_with_its_accuracy(world):
+    product = _weekly_orders(world)
+    facts.refresh()
+    run = run_forecast(horizon=13)
+    assert run.series_count == 1
+    series = db.session.scalars(select(ForecastSeries).where(ForecastSeries.run_id == run.id)).one()
+    assert (series.product_id, series.province_id) == (product.id, world.orgs["retailer"].region.parent_id)
+    weeks = list(db.session.scalars(select(DemandForecast).where(DemandForecast.run_id == run.id)
+                                    .order_by(DemandForecast.week)))
+    assert len(weeks) == 13 and all(w.week.weekday() == 0 for w in weeks)
+    assert weeks[0].week == run.history_to + timedelta(days=7)
+    assert all(w.qty == pytest.approx(10, abs=0.5) for w in weeks)
+    assert run.wape is not None and run.wape < 0.05
+
+
+def test_forecast_page_shows_the_measured_accuracy_chart_and_series(world, login_as):
+    product = _weekly_orders(world)
+    facts.refresh()
+    run = run_forecast(horizon=13)
+    db.session.commit()
+    client = login_as("admin")
+    page = client.get("/admin/forecasts")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"{(1 - run.wape) * 100:.1f}%" in html
+    assert "<svg" in html and "<script" not in html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert product.code in html
+    chart = html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert len(gzip.compress(chart.encode())) <= 15 * 1024
+    fragment = client.hx_get(f"/admin/forecasts?product={product.id}")
+    assert fragment.status_code == 200
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="forecast-results">') and product.name_zh in body
+    assert '<html' not in body
+    export = client.get("/admin/forecasts/export.xlsx")
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + 13 and rows[1][0] == product.code
+
+
+def test_forecast_page_refuses_other_roles_and_unknown_filters(world, login_as):
+    assert login_as("admin_b").get("/admin/forecasts").status_code == 403
+    assert login_as("dealer").get("/admin/forecasts").status_code == 403
+    admin = login_as("admin")
+    assert admin.get("/admin/forecasts").status_code == 200  # no run yet: says how to make one
+    assert "还没有预测" in admin.get("/admin/forecasts").get_data(as_text=True)
+    assert admin.get("/admin/forecasts?province=999999").status_code == 404
+    assert admin.get("/admin/forecasts?product=999999").status_code == 404
+    assert admin.get("/admin/forecasts?province=abc&page=x").status_code in (200, 404)
+    empty = admin.get("/admin/forecasts/export.xlsx")  # no run yet: the header row only
+    assert empty.status_code == 200
+    assert len(list(load_workbook(io.BytesIO(empty.data)).active.iter_rows(values_only=True))) == 1
+
+
+def test_reorder_rules_follow_the_forecast_and_its_measured_error(world):
+    """A steady 10 cases a week: the forecast is ~10/7 a day with almost no error, so the
+    reorder point is about a week of forecast demand and safety stock is small."""
+    from app.models import ReorderRule, Warehouse
+    from app.services.inventory.safety import compute_reorder_rules
+
+    product = _weekly_orders(world)
+    facts.refresh()
+    run_forecast(horizon=13)
+    warehouse = Warehouse(owner_id=world.orgs["dealer"].id, region_id=world.orgs["dealer"].region_id,
+                          name="杭州仓", code="HZ-T1", active=True)
+    db.session.add(warehouse)
+    db.session.flush()
+    assert compute_reorder_rules(warehouse.id, actor_id=None) == 1
+    rule = db.session.get(ReorderRule, (warehouse.id, product.id))
+    assert rule.method == "forecast"
+    assert rule.avg_daily_demand == pytest.approx(10 / 7, rel=0.05)
+    assert rule.reorder_point == pytest.approx(10 + rule.safety_stock, abs=1)
+    assert rule.safety_stock <= 2
+    # The other dealer sells none of it: no forecast share, so no rule from the forecast.
+    other = Warehouse(owner_id=world.orgs["dealer_b"].id, region_id=world.orgs["dealer_b"].region_id,
+                      name="成都仓", code="CD-T1", active=True)
+    db.session.add(other)
+    db.session.flush()
+    assert compute_reorder_rules(other.id, actor_id=None) == 0

@@ -1,0 +1,74 @@
+"""The sales report reads the facts: figures match a hand computation, dealers see only their own."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from openpyxl import load_workbook
+
+from app.extensions import db
+from app.services.analytics import facts
+from app.services.analytics.sales import prior_period, sales_report
+from app.services.core.clock import LOCAL, today_local
+from tests import factories
+from tests.builders_ordering import order
+
+
+def _history(world):
+    cola, water = factories.product(), factories.product()
+    east, west = world.orgs["retailer"], world.orgs["retailer_b"]
+    rows = [order(east, world.orgs["dealer"], [(cola, 10), (water, 2)], status="completed", days_ago=3),
+            order(west, world.orgs["dealer_b"], [(cola, 4)], status="completed", days_ago=4),
+            order(east, world.orgs["dealer"], [(water, 5)], status="cancelled", days_ago=5),
+            order(east, world.orgs["dealer"], [(cola, 1)], status="completed", days_ago=40),  # the period before
+            order(world.orgs["dealer"], world.orgs["brand"], [(cola, 100)], status="completed", days_ago=3)]
+    db.session.flush()
+    days = [r.created_at.astimezone(LOCAL).date() for r in rows]
+    facts.rebuild_range(min(days), max(days))
+    db.session.commit()
+    return cola, water
+
+
+def test_net_sales_by_product_match_a_hand_computation(world):
+    cola, water = _history(world)
+    end = today_local()
+    report = sales_report(end - timedelta(days=29), end, by="product")
+    by_product = {r.key: r for r in report.rows}
+    # Retailer purchases only; the cancelled order counts for nothing; replenishment is not end demand.
+    assert by_product[cola.id].value_fen == cola.base_price_fen * 14
+    assert by_product[cola.id].qty == 14
+    assert by_product[water.id].value_fen == water.base_price_fen * 2
+    assert report.value_fen == cola.base_price_fen * 14 + water.base_price_fen * 2
+    assert report.prior_fen == cola.base_price_fen * 1
+    assert by_product[cola.id].change == (14 - 1) / 1
+    assert sum(report.weekly_fen) == report.value_fen
+    assert prior_period(end - timedelta(days=29), end, "previous") == (end - timedelta(days=59), end - timedelta(days=30))
+
+
+def test_dealer_report_holds_only_its_own_sales(world, login_as):
+    cola, _water = _history(world)
+    page = login_as("dealer_b").get("/dealer/reports/sales?by=province")
+    assert page.status_code == 200
+    report = page.get_data(as_text=True).split('id="sales-report"', 1)[1]
+    assert "四川省" in report and "浙江省" not in report
+    export = login_as("dealer_b").get("/dealer/reports/sales/export.xlsx?by=product")
+    rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][2] == cola.base_price_fen * 4 / 100
+
+
+def test_admin_report_page_chart_drilldown_and_access(world, login_as):
+    _history(world)
+    admin = login_as("admin")
+    page = admin.get("/admin/reports/sales?by=province&compare=last_year")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    report = html.split('id="sales-report"', 1)[1]
+    assert "浙江省" in report and "四川省" in report and html.count("<svg") == 2
+    province = world.orgs["retailer"].region.parent_id
+    drill = admin.hx_get(f"/admin/reports/sales?by=region&province={province}")
+    body = drill.get_data(as_text=True)
+    assert drill.status_code == 200 and "<html" not in body and "杭州市" in body and "成都市" not in body
+    assert admin.get("/admin/reports/sales?province=999999").status_code == 404
+    assert admin.get("/admin/reports/sales?start=bad&by=nonsense").status_code == 200
+    assert login_as("admin_b").get("/admin/reports/sales").status_code == 403
+    assert login_as("retailer").get("/admin/reports/sales").status_code == 403
