@@ -206,3 +206,15 @@ def test_reorder_rules_follow_the_forecast_and_its_measured_error(world):
     db.session.add(other)
     db.session.flush()
     assert compute_reorder_rules(other.id, actor_id=None) == 0
+
+
+def test_schedule_registers_the_nightly_facts_and_the_weekly_forecast():
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=Redis.from_url("redis://127.0.0.1:6379/0"))  # not contacted
+    scheduler.load_config_from_file("jobs.schedule")
+    jobs = {j.func_name: j.cron for j in scheduler.get_jobs()}
+    from jobs.analytics import SCHEDULE_FACTS, SCHEDULE_FORECAST
+    assert jobs["jobs.analytics.refresh_facts_job"] == SCHEDULE_FACTS
+    assert jobs["jobs.analytics.forecast_job"] == SCHEDULE_FORECAST

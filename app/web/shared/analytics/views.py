@@ -19,6 +19,7 @@ from app.services.core.clock import today_local
 from app.services.dataio.spreadsheets import xlsx_bytes
 from app.services.forecasting.reports import provinces as provinces_list
 from app.web.common.fields import CHANNEL_LABELS
+from app.web.common.forms import int_in_range
 from app.web.common.htmx import render_page
 from app.web.common.listing import GetForm
 
@@ -56,7 +57,7 @@ def _report_args(seller_id: int | None):
     raw = form.clean("province")
     province = None
     if raw:
-        province = db.session.get(Region, int(raw)) if raw.isdigit() else None
+        province = db.session.get(Region, int(raw)) if raw.isdigit() and int_in_range(int(raw)) else None
         if province is None or province.level != 1:
             abort(404)
     if seller_id is not None:
