@@ -39,3 +39,12 @@ def bar_chart(labels: list[str], series: list[tuple[str, list[float | None]]]) -
     for name, values in series:
         chart.add(name, values)
     return _SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+def column_chart(labels: list[str], name: str, values: list[float]) -> str:
+    """A small vertical bar chart of a few periods (a home page's last weeks)."""
+    chart = pygal.Bar(js=[], disable_xml_declaration=True, width=640, height=240, style=STYLE, margin=8,
+                      show_legend=False, truncate_label=-1, title=name)
+    chart.x_labels = labels
+    chart.add(name, values)
+    return _SCRIPT.sub("", chart.render(is_unicode=True))

@@ -79,7 +79,7 @@ def _key(by: str):
             "region": SalesDay.region_id, "dealer": SalesDay.seller_id, "channel": SalesDay.channel}[by]
 
 
-def _filtered(query, start: date, end: date, by: str, seller_id: int | None, province_id: int | None):
+def facts_in(query, start: date, end: date, by: str, seller_id: int | None, province_id: int | None):
     query = query.where(SalesDay.day.between(start, end))
     if by == "category":
         query = query.join(Product, Product.id == SalesDay.product_id)
@@ -97,7 +97,7 @@ def _totals(start, end, by, seller_id, province_id):
     key = _key(by).label("key")
     net = func.sum(SalesDay.value_fen - SalesDay.lost_fen)
     query = select(key, net, func.sum(SalesDay.qty - SalesDay.lost_qty), func.sum(SalesDay.orders))
-    query = _filtered(query, start, end, by, seller_id, province_id).group_by(key)
+    query = facts_in(query, start, end, by, seller_id, province_id).group_by(key)
     return {k: (int(v or 0), int(q or 0), int(o or 0)) for k, v, q, o in db.session.execute(query)}
 
 
@@ -131,7 +131,7 @@ def sales_report(start: date, end: date, by: str = "product", compare: str = "pr
     rows.sort(key=lambda r: (-r.value_fen, -r.prior_fen, str(r.key)))
     _label(rows, by, locale, channel_labels or {})
     week = week_start(SalesDay.day).label("week")
-    trend = _filtered(select(week, func.sum(SalesDay.value_fen - SalesDay.lost_fen)), start, end, "product",
+    trend = facts_in(select(week, func.sum(SalesDay.value_fen - SalesDay.lost_fen)), start, end, "product",
                       seller_id, province_id).group_by(week)
     weekly = {(date.fromisoformat(w) if isinstance(w, str) else w): int(v or 0) for w, v in db.session.execute(trend)}
     first_week = start - timedelta(days=start.weekday())

@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from app.extensions import db
 from app.models import Region
-from app.services.analytics.charts import bar_chart, line_chart
+from app.services.analytics.charts import bar_chart, column_chart, line_chart
 from app.services.analytics.sales import MAX_DAYS, sales_report
 from app.services.core.clock import today_local
 from app.services.dataio.spreadsheets import xlsx_bytes
@@ -75,6 +75,14 @@ def _build(seller_id: int | None):
     form, args, province = _report_args(seller_id)
     args["locale"] = _locale()
     return form, sales_report(**args), province
+
+
+def trend_chart(trend) -> str:
+    """A home page's last weeks of net sales (empty when the facts hold nothing yet)."""
+    if not trend.total_fen:
+        return ""
+    return column_chart([w.strftime("%m-%d") for w in trend.weeks], _("近 %(n)d 周净销售额（元）", n=len(trend.weeks)),
+                        [v / 100 for v in trend.values_fen])
 
 
 def sales_page(endpoint_prefix: str, layout: str, seller_id: int | None):
