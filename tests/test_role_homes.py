@@ -87,6 +87,7 @@ def test_brand_overview_today_permissions_and_trend(world, login_as):
     db.session.commit()
     html = login_as("admin").get("/admin/").get_data(as_text=True)
     assert "<svg" in html and "<script" not in html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert "/static/charts." in html
     # Net sales of the last weeks: retailer orders only (the facts' definition), as on the sales report.
     assert f"合计 ¥{cola.base_price_fen * 10 / 100:,.2f}" in html
     # An admin with no permissions sees neither the orders, the stock nor the sales.
@@ -113,3 +114,14 @@ def test_retailer_home_last_order_reorders_in_one_tap_and_shows_new_products(wor
     assert [i.qty for i in items] == [6]
     # Another shop's last order is not on this home.
     assert last.number not in login_as("retailer_b").get("/retailer/").get_data(as_text=True)
+
+
+def test_chart_styles_come_from_the_static_stylesheet_kept_equal_to_pygal():
+    import pathlib
+
+    from app.services.analytics.charts import column_chart, stylesheet
+
+    static = pathlib.Path(__file__).resolve().parent.parent / "static" / "charts.css"
+    assert static.read_text(encoding="utf-8") == stylesheet(), "regenerate static/charts.css from charts.stylesheet()"
+    svg = column_chart(["01-05", "01-12"], "净销售额", [1.0, 2.0])
+    assert "<style" not in svg and "<script" not in svg and "color-0" in svg

@@ -10,9 +10,12 @@ import re
 import pygal
 from pygal.style import Style
 
-# pygal always writes its tooltip configuration as an inline <script>; our pages allow no script
-# there (Content-Security-Policy), and the chart needs none.
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+# pygal always writes its tooltip configuration as an inline <script> and its colours as inline
+# <style> blocks; our pages allow neither (Content-Security-Policy: scripts and styles only from
+# /static). The chart needs no script, and its styles live in static/charts.css, made by
+# `stylesheet()` below (a test keeps the file equal to it) and linked by pages with charts.
+_INLINE = re.compile(r"<(script|style)\b.*?</\1>", re.S)
+_CHART_ID = re.compile(r"#chart-[0-9a-f-]{36}")
 
 STYLE = Style(font_family="sans-serif", background="transparent", plot_background="transparent",
               colors=("#1f6f5c", "#d9822b", "#6b7b8c", "#b23b3b"), label_font_size=12,
@@ -28,7 +31,7 @@ def line_chart(labels: list[str], series: list[tuple[str, list[float | None]]], 
     chart.x_labels_major = labels[::every]
     for name, values in series:
         chart.add(name, values)
-    return _SCRIPT.sub("", chart.render(is_unicode=True))
+    return _INLINE.sub("", chart.render(is_unicode=True))
 
 
 def bar_chart(labels: list[str], series: list[tuple[str, list[float | None]]]) -> str:
@@ -38,7 +41,7 @@ def bar_chart(labels: list[str], series: list[tuple[str, list[float | None]]]) -
     chart.x_labels = labels
     for name, values in series:
         chart.add(name, values)
-    return _SCRIPT.sub("", chart.render(is_unicode=True))
+    return _INLINE.sub("", chart.render(is_unicode=True))
 
 
 def column_chart(labels: list[str], name: str, values: list[float]) -> str:
@@ -47,4 +50,20 @@ def column_chart(labels: list[str], name: str, values: list[float]) -> str:
                       show_legend=False, truncate_label=-1, title=name)
     chart.x_labels = labels
     chart.add(name, values)
-    return _SCRIPT.sub("", chart.render(is_unicode=True))
+    return _INLINE.sub("", chart.render(is_unicode=True))
+
+
+def stylesheet() -> str:
+    """The CSS pygal would inline in each chart, for every chart kind used here, scoped to
+    `.chart svg` instead of one chart's id (the content of static/charts.css)."""
+    blocks: list[str] = []
+    for kind in (pygal.Line, pygal.Bar, pygal.HorizontalBar):
+        chart = kind(js=[], style=STYLE, disable_xml_declaration=True)
+        chart.x_labels = ["a", "b"]
+        for n in range(len(STYLE.colors)):
+            chart.add(str(n), [1, 2])
+        for css in re.findall(r"<style[^>]*>(.*?)</style>", chart.render(is_unicode=True), re.S):
+            css = _CHART_ID.sub(".chart svg", css).replace("&gt;", ">").strip()
+            if css not in blocks:
+                blocks.append(css)
+    return "/* Made by app.services.analytics.charts.stylesheet(); do not edit. */\n" + "\n".join(blocks) + "\n"
