@@ -76,8 +76,15 @@ def test_brand_overview_today_permissions_and_trend(world, login_as):
     order(world.orgs["retailer"], world.orgs["dealer"], [(cola, 3)], status="submitted")
     order(world.orgs["dealer"], world.brand, [(cola, 10)], status="submitted")
     old = order(world.orgs["retailer"], world.orgs["dealer"], [(cola, 7)], status="completed", days_ago=9)
+    for owner in (world.brand, world.orgs["dealer"]):  # low in the brand's warehouse and in a dealer's
+        wh = builders_stock.warehouse(owner, world.regions["hz"])
+        builders_stock.stock(wh, cola, 5)
+        db.session.add(ReorderRule(warehouse_id=wh.id, product_id=cola.id, reorder_point=20))
     db.session.commit()
     html = login_as("admin").get("/admin/").get_data(as_text=True)
+    assert _tile(html, "/admin/stock/low?owner=brand") == "1"
+    low = login_as("admin").get("/admin/stock/low?owner=brand").get_data(as_text=True)
+    assert low.count(cola.code) == 1
     assert re.search(r"全渠道今日订单</dt><dd class=\"num\">2<", html)
     assert f"¥{cola.base_price_fen * 13 / 100:,.2f}" in html
     assert _tile(html, "/admin/orders?status=submitted") == "1"

@@ -72,3 +72,46 @@ def test_admin_report_page_chart_drilldown_and_access(world, login_as):
     assert admin.get("/admin/reports/sales?start=bad&by=nonsense").status_code == 200
     assert login_as("admin_b").get("/admin/reports/sales").status_code == 403
     assert login_as("retailer").get("/admin/reports/sales").status_code == 403
+
+
+def test_brand_rollup_equals_the_facts_for_any_range_dimension_and_province(world):
+    import random
+
+    from app.services.analytics.sales import DIMENSIONS, _fact_totals, _totals, split_weeks
+
+    cola, water = factories.product(), factories.product()
+    rng = random.Random(13)
+    buyers = [(world.orgs["retailer"], world.orgs["dealer"]), (world.orgs["retailer_b"], world.orgs["dealer_b"])]
+    made = []
+    for _ in range(40):
+        buyer, seller = rng.choice(buyers)
+        made.append(order(buyer, seller, [(rng.choice([cola, water]), rng.randint(1, 9))],
+                          status=rng.choice(["completed", "completed", "cancelled"]), days_ago=rng.randint(0, 60)))
+    days = [m.created_at.astimezone(LOCAL).date() for m in made]
+    facts.rebuild_range(min(days), max(days))
+    db.session.commit()
+    provinces = [None, world.regions["zj"].id]
+    for _ in range(12):
+        start = today_local() - timedelta(days=rng.randint(0, 60))
+        end = start + timedelta(days=rng.randint(0, 40))
+        for by in DIMENSIONS:
+            for province_id in provinces:
+                assert _totals(start, end, by, None, province_id) == _fact_totals(start, end, by, None, province_id), \
+                    (start, end, by, province_id, split_weeks(start, end))
+
+
+def test_a_changed_order_moves_its_day_and_its_week_in_the_rollup(world):
+    from app.services.analytics.sales import _totals
+
+    cola = factories.product()
+    placed = order(world.orgs["retailer"], world.orgs["dealer"], [(cola, 10)], status="completed", days_ago=20)
+    db.session.commit()
+    facts.refresh()
+    end = today_local()
+    before = _totals(end - timedelta(days=60), end, "product", None, None)[cola.id]
+    placed.status = "cancelled"
+    placed.updated_at = placed.updated_at + timedelta(days=20)
+    db.session.commit()
+    facts.refresh()
+    after = _totals(end - timedelta(days=60), end, "product", None, None)[cola.id]
+    assert before[0] == cola.base_price_fen * 10 and after[0] == 0

@@ -36,6 +36,37 @@ class SalesDay(Base):
     lost_fen: Mapped[int] = mapped_column(BigInteger)
 
 
+ROLLUP_INCLUDE = ["product_id", "province_id", "region_id", "seller_id", "channel", "orders", "qty", "value_fen",
+                  "lost_qty", "lost_fen"]
+
+
+class SalesRollup(Base):
+    """`SalesDay` summed without the buyer, so a brand report over a year reads thousands of rows,
+    not millions. Each row is one `grain` (the dimensions it keeps; the others are NULL), always
+    with the channel, for one day (`period` "d") or one Monday-to-Sunday week keyed by its Monday
+    (`period` "w", the sum of its days). Rebuilt with the facts, for the same days."""
+    __tablename__ = "sales_rollup"
+    # Covering (PostgreSQL INCLUDE): a report reads the index alone, never the scattered heap rows.
+    __table_args__ = (Index("ix_sales_rollup_grain_period_day", "grain", "period", "day",
+                            postgresql_include=ROLLUP_INCLUDE),
+                      Index("ix_sales_rollup_grain_province_day", "grain", "province_id", "period", "day",
+                            postgresql_include=ROLLUP_INCLUDE))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(1))
+    day: Mapped[date] = mapped_column(Date)
+    grain: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[int | None] = mapped_column(Integer)
+    province_id: Mapped[int | None] = mapped_column(Integer)
+    region_id: Mapped[int | None] = mapped_column(Integer)
+    seller_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    orders: Mapped[int] = mapped_column(Integer)
+    qty: Mapped[int] = mapped_column(Integer)
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    lost_qty: Mapped[int] = mapped_column(Integer)
+    lost_fen: Mapped[int] = mapped_column(BigInteger)
+
+
 class FactWatermark(Base):
     __tablename__ = "fact_watermarks"
     name: Mapped[str] = mapped_column(String(30), primary_key=True)

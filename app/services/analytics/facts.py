@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, delete, distinct, func, insert, literal, select
+from sqlalchemy import Date, and_, case, delete, distinct, func, insert, literal, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Order, OrderLine, OrderStatus, Organisation, Region
-from app.models.analytics import FactWatermark, SalesDay
+from app.models.analytics import FactWatermark, SalesDay, SalesRollup
 from app.services.core.clock import LOCAL, now_utc
 
 NAME = "sales_daily"
@@ -73,14 +73,58 @@ COLUMNS = ("day", "product_id", "buyer_id", "seller_id", "region_id", "province_
            "value_fen", "lost_qty", "lost_fen")
 
 
+# The rollup's grains: the dimensions each keeps (always with the channel). "product_province" is
+# kept by week only: a report filtered to a province reads its edge days from the facts, whose
+# province index makes that cheap, rather than storing millions of daily rows.
+GRAINS = {"product": ("product_id",), "product_province": ("product_id", "province_id"),
+          "province": ("province_id",), "region": ("region_id", "province_id"),
+          "seller": ("seller_id", "province_id")}
+WEEKLY_ONLY = ("product_province",)
+MEASURES = ("orders", "qty", "value_fen", "lost_qty", "lost_fen")
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _rollup_select(period: str, day, grain: str, where):
+    keys = [getattr(SalesDay, k) for k in GRAINS[grain]] + [SalesDay.channel]
+    columns = [literal(period).label("period"), day.label("day"), literal(grain).label("grain"), *keys,
+               *[func.sum(getattr(SalesDay, m)).label(m) for m in MEASURES]]
+    group = keys if period == "w" else [SalesDay.day, *keys]
+    return select(*columns).where(where).group_by(*group), ("period", "day", "grain", *GRAINS[grain], "channel",
+                                                            *MEASURES)
+
+
+def rebuild_rollup(days) -> None:
+    """Replace the rollup rows of `days` and of the weeks holding them, from the facts."""
+    days = sorted(set(days))
+    if not days:
+        return
+    db.session.execute(delete(SalesRollup).where(SalesRollup.period == "d", SalesRollup.day.in_(days)))
+    for grain in GRAINS:
+        if grain not in WEEKLY_ONLY:
+            query, names = _rollup_select("d", SalesDay.day, grain, SalesDay.day.in_(days))
+            db.session.execute(insert(SalesRollup).from_select(names, query))
+    weeks = sorted({week_of(d) for d in days})
+    db.session.execute(delete(SalesRollup).where(SalesRollup.period == "w", SalesRollup.day.in_(weeks)))
+    for week in weeks:
+        for grain in GRAINS:
+            query, names = _rollup_select("w", literal(week, Date), grain,
+                                          SalesDay.day.between(week, week + timedelta(days=6)))
+            db.session.execute(insert(SalesRollup).from_select(names, query))
+
+
 def rebuild_days(days) -> int:
-    """Replace the facts of each day by a fresh aggregate; returns the rows written."""
+    """Replace the facts of each day by a fresh aggregate, and their rollup; returns the fact rows
+    written."""
     days = sorted(set(days))
     for day in days:
         db.session.execute(delete(SalesDay).where(SalesDay.day == day))
         db.session.execute(insert(SalesDay).from_select(COLUMNS, _day_aggregate(day)))
     if not days:
         return 0
+    rebuild_rollup(days)
     # psycopg reports no row count for INSERT … SELECT: count what the days hold now.
     return db.session.scalar(select(func.count()).select_from(SalesDay)
                              .where(SalesDay.day.between(days[0], days[-1]), SalesDay.day.in_(days)))

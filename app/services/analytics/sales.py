@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from app.extensions import db
 from app.models import Category, Organisation, Product, Region
-from app.models.analytics import SalesDay
+from app.models.analytics import SalesDay, SalesRollup
+from app.services.analytics.facts import WEEKLY_ONLY
 from app.services.forecasting.demand import week_start
 
 DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel")
@@ -93,12 +94,96 @@ def facts_in(query, start: date, end: date, by: str, seller_id: int | None, prov
     return query
 
 
-def _totals(start, end, by, seller_id, province_id):
+def _fact_totals(start, end, by, seller_id, province_id) -> dict:
     key = _key(by).label("key")
     net = func.sum(SalesDay.value_fen - SalesDay.lost_fen)
     query = select(key, net, func.sum(SalesDay.qty - SalesDay.lost_qty), func.sum(SalesDay.orders))
     query = facts_in(query, start, end, by, seller_id, province_id).group_by(key)
     return {k: (int(v or 0), int(q or 0), int(o or 0)) for k, v, q, o in db.session.execute(query)}
+
+
+def split_weeks(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The whole Monday-to-Sunday weeks inside [start, end] (as the Mondays of the first and last),
+    and the days outside them as up to two ranges."""
+    first = start + timedelta(days=(7 - start.weekday()) % 7)
+    last = end - timedelta(days=(end.weekday() + 1) % 7) - timedelta(days=6)
+    if first > last:
+        return None, [(start, end)]
+    edges = [(a, b) for a, b in ((start, first - timedelta(days=1)), (last + timedelta(days=7), end)) if a <= b]
+    return (first, last), edges
+
+
+def _grain(by: str, province_id: int | None) -> str:
+    if by in ("product", "category", "channel"):
+        return "product_province" if province_id is not None else "product"
+    return {"province": "province", "region": "region", "dealer": "seller"}[by]
+
+
+ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", "channel", "orders", "qty",
+                  "value_fen", "lost_qty", "lost_fen")
+
+
+def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily: bool = True):
+    """The brand's market (channel other than dealer) from the rollup, as a subquery: whole weeks
+    by week, the edge days by day (`daily` False: whole weeks only, the caller reads the edges
+    elsewhere). One index range scan per part (an OR of ranges would scan the whole grain)."""
+    weeks, edges = split_weeks(start, end)
+    parts = ([("w", *weeks)] if weeks else []) + ([("d", a, b) for a, b in edges] if daily else [])
+    selects = []
+    for period, first, last in parts or [("w", end, start)]:  # no part: an empty range
+        query = select(*[getattr(SalesRollup, c) for c in ROLLUP_COLUMNS]).where(
+            SalesRollup.grain == grain, SalesRollup.period == period, SalesRollup.day.between(first, last),
+            SalesRollup.channel != "dealer")
+        if province_id is not None:
+            query = query.where(SalesRollup.province_id == province_id)
+        selects.append(query)
+    return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("rollup")
+
+
+def _rollup_totals(start, end, by, province_id) -> dict:
+    grain = _grain(by, province_id)
+    weekly_only = grain in WEEKLY_ONLY
+    r = rollup_in(start, end, grain, province_id, daily=not weekly_only)
+    key = Product.category_id if by == "category" else {
+        "product": r.c.product_id, "province": r.c.province_id, "region": r.c.region_id, "dealer": r.c.seller_id,
+        "channel": r.c.channel}[by]
+    query = select(key.label("key"), func.sum(r.c.value_fen - r.c.lost_fen), func.sum(r.c.qty - r.c.lost_qty),
+                   func.sum(r.c.orders)).select_from(r)
+    if by == "category":
+        query = query.join(Product, Product.id == r.c.product_id)
+    totals = {k: (int(v or 0), int(q or 0), int(o or 0)) for k, v, q, o in db.session.execute(query.group_by(key))}
+    if weekly_only:  # the edge days from the facts, narrowed by their province index
+        for a, b in split_weeks(start, end)[1]:
+            for k, (v, q, o) in _fact_totals(a, b, by, None, province_id).items():
+                tv, tq, to = totals.get(k, (0, 0, 0))
+                totals[k] = (tv + v, tq + q, to + o)
+    return totals
+
+
+def _totals(start, end, by, seller_id, province_id) -> dict:
+    """Net sales, quantity and order count per key: a dealer's from its facts (its seller index
+    keeps that small), the brand's whole market from the rollup."""
+    if seller_id is not None:
+        return _fact_totals(start, end, by, seller_id, province_id)
+    return _rollup_totals(start, end, by, province_id)
+
+
+def weekly_net(start: date, end: date, seller_id: int | None, province_id: int | None) -> dict[date, int]:
+    """Net sales per week (keyed by its Monday) within [start, end]."""
+    if seller_id is not None:
+        week = week_start(SalesDay.day).label("week")
+        trend = facts_in(select(week, func.sum(SalesDay.value_fen - SalesDay.lost_fen)), start, end, "product",
+                         seller_id, province_id).group_by(week)
+        rows = db.session.execute(trend)
+    else:
+        r = rollup_in(start, end, "province", province_id)
+        rows = db.session.execute(select(r.c.day, func.sum(r.c.value_fen - r.c.lost_fen)).group_by(r.c.day))
+    weekly: dict[date, int] = {}
+    for day, value in rows:
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        monday = day - timedelta(days=day.weekday())
+        weekly[monday] = weekly.get(monday, 0) + int(value or 0)
+    return weekly
 
 
 def _label(rows: list[SalesRow], by: str, locale: str, channel_labels: dict) -> None:
@@ -130,10 +215,7 @@ def sales_report(start: date, end: date, by: str = "product", compare: str = "pr
     rows += [SalesRow(k, 0, 0, 0, p[0]) for k, p in prior.items() if k not in current]
     rows.sort(key=lambda r: (-r.value_fen, -r.prior_fen, str(r.key)))
     _label(rows, by, locale, channel_labels or {})
-    week = week_start(SalesDay.day).label("week")
-    trend = facts_in(select(week, func.sum(SalesDay.value_fen - SalesDay.lost_fen)), start, end, "product",
-                      seller_id, province_id).group_by(week)
-    weekly = {(date.fromisoformat(w) if isinstance(w, str) else w): int(v or 0) for w, v in db.session.execute(trend)}
+    weekly = weekly_net(start, end, seller_id, province_id)
     first_week = start - timedelta(days=start.weekday())
     weeks = [first_week + timedelta(weeks=i) for i in range((end - first_week).days // 7 + 1)]
     return SalesReport(start, end, prior_start, prior_end, by, rows,

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Invoice, Order, Organisation, Product, ReturnRequest
-from app.models.analytics import SalesDay
-from app.services.analytics.sales import facts_in
+from app.services.analytics.sales import weekly_net
 from app.services.catalog.visibility import visible_products
 from app.services.core.clock import LOCAL, today_local
 from app.services.credit import limits
@@ -59,8 +58,8 @@ class BrandToday:
     sales_today_fen: int  # every order placed today in the channel, at its order total
     replenishment_today: int  # of which dealers' orders to the brand
     orders: dict[str, int]  # the brand's own desk: count per order status
-    low_stock: int  # balances at or below their reorder point, every warehouse
-    expiring: int  # lots expiring within 30 days (the expiring list's default)
+    low_stock: int  # balances at or below their reorder point in the brand's own warehouses
+    expiring: int  # lots expiring within 30 days in every warehouse (the expiring list's default)
     failed_documents: int
     trend: Trend
 
@@ -70,18 +69,13 @@ def _utc(day: date) -> datetime:
 
 
 def sales_trend(seller_id: int | None = None, today: date | None = None, weeks: int = TREND_WEEKS) -> Trend:
-    """One grouped query over the facts (seller_id None: the whole channel)."""
+    """One grouped query over the facts (seller_id None: the whole channel, from the rollup)."""
     today = today or today_local()
     first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
     week_keys = [first + timedelta(weeks=i) for i in range(weeks)]
-    # The sales report's definition: the brand's view counts retailer purchases only.
-    query = facts_in(select(SalesDay.day, func.sum(SalesDay.value_fen - SalesDay.lost_fen)), first, today,
-                     "product", seller_id, None)
-    totals = dict.fromkeys(week_keys, 0)
-    for day, value in db.session.execute(query.group_by(SalesDay.day)):
-        day = date.fromisoformat(day) if isinstance(day, str) else day
-        totals[day - timedelta(days=day.weekday())] += int(value or 0)
-    return Trend(week_keys, [totals[w] for w in week_keys])
+    # The sales report's definition and source: the brand's view counts retailer purchases only.
+    totals = weekly_net(first, today, seller_id, None)
+    return Trend(week_keys, [totals.get(w, 0) for w in week_keys])
 
 
 def _count(query) -> int:
@@ -122,7 +116,7 @@ def brand_today(brand_id: int, today: date | None = None) -> BrandToday:
     return BrandToday(
         orders_today=int(placed[0]), sales_today_fen=int(placed[1]), replenishment_today=int(placed[2]),
         orders=counts,
-        low_stock=_list_count(balances_query(scope, BalanceFilter(low_only=True))),
+        low_stock=_list_count(balances_query(scope, BalanceFilter(owner="brand", low_only=True))),
         expiring=_list_count(expiring_lots_query(scope, EXPIRY_DAYS)),
         failed_documents=failed, trend=sales_trend(None, today))
 
