@@ -40,6 +40,7 @@ def main() -> int:
     options = parser.parse_args()
     app = create_bench_app(f"postgresql://postgres@127.0.0.1:5432/{options.database}")
     admin, dealer, retailer = login(app, "admin"), login(app, "dealer001"), login(app, "retailer000001")
+    rep = login(app, "rep01")
     end = date.today() - timedelta(days=1)
     start = end - timedelta(days=364)
     rng = random.Random(5)
@@ -54,10 +55,14 @@ def main() -> int:
             start, end, rng.choice(["product", "province", "region", "channel"]))),
         "admin forecasts page": lambda: (admin, "/admin/forecasts?province={}".format(
             rng.choice(["", str(rng.choice(province_ids))]))),
+        "dealer customer health": lambda: (dealer, "/dealer/reports/customers?segment={}".format(
+            rng.choice(["", "at_risk", "new", "active"]))),
+        "rep customer health": lambda: (rep, "/rep/reports/customers"),
     }
     homes = {"admin home (brand overview)": lambda: (admin, "/admin/"),
              "dealer home": lambda: (dealer, "/dealer/"),
-             "retailer home": lambda: (retailer, "/retailer/")}
+             "retailer home": lambda: (retailer, "/retailer/"),
+             "rep home (route, shops at risk)": lambda: (rep, "/rep/")}
     pages.update(homes)
     rows = []
     for name, make in pages.items():

@@ -1,4 +1,4 @@
-"""sales rollup: the daily facts summed without the buyer, by day and by week
+"""sales rollup: the daily facts summed without the buyer, by day and by week; the facts by buyer
 
 Revision ID: h13b_sales_rollup
 Revises: h13_analytics
@@ -61,7 +61,12 @@ def upgrade():
                     unique=False, postgresql_include=include)
 
 
+    # A customer's order days (customer health reports).
+    op.create_index('ix_sales_daily_buyer_day', 'sales_daily', ['buyer_id', 'day'], unique=False)
+
+
 def downgrade():
+    op.drop_index('ix_sales_daily_buyer_day', table_name='sales_daily')
     op.drop_index('ix_sales_rollup_grain_province_day', table_name='sales_rollup')
     op.drop_index('ix_sales_rollup_grain_period_day', table_name='sales_rollup')
     op.drop_table('sales_rollup')
