@@ -57,11 +57,11 @@ def test_the_brand_ships_in_parts_then_the_rest(login_as, world, goods):
 
     first = desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [6, 0]))
     assert first.status_code == 303 and first.headers["Location"].endswith(f"/admin/orders/{order.id}")
-    assert status_of(order) == "picking" and f.shipments(order) == 1
+    assert status_of(order) == "partly_shipped" and f.shipments(order) == 1
     page = text(desk.get(f"/admin/orders/{order.id}"))
     assert "部分发货" in page and "品牌物流" in page and f'/admin/orders/{order.id}/ship' in page
 
-    rest = desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [4, 4], seen="picking"), htmx=True)
+    rest = desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [4, 4], seen="partly_shipped"), htmx=True)
     assert rest.status_code in (200, 204) and rest.headers["HX-Redirect"].endswith(f"/admin/orders/{order.id}")
     assert status_of(order) == "shipped" and f.shipments(order) == 2
     page = text(desk.get(f"/admin/orders/{order.id}"))
@@ -85,9 +85,9 @@ def test_the_brand_cancels_the_rest_after_a_partial_shipment(login_as, world, go
     order = brand_order(world, goods)
     desk = login_as("admin")
     desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [6, 0]))
-    refused = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "", "seen": "picking"})
-    assert refused.status_code == 400 and status_of(order) == "picking"
-    done = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "picking"})
+    refused = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "", "seen": "partly_shipped"})
+    assert refused.status_code == 400 and status_of(order) == "partly_shipped"
+    done = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "partly_shipped"})
     assert done.status_code == 303 and status_of(order) == "shipped"
     assert "剩余数量已取消" in text(desk.get(f"/admin/orders/{order.id}"))
 
