@@ -185,7 +185,7 @@ def test_replacing_and_deleting_image_bumps_version_and_audits(admin, category):
                    content_type="multipart/form-data")
     db.session.expire_all()
     assert db.session.get(Product, product.id).image_version == 2
-    response = admin.post(f"/admin/products/{product.id}/image/delete")
+    response = admin.post(f"/admin/products/{product.id}/image/delete", {"confirmed": "1"})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(ProductImage, product.id) is None
@@ -289,13 +289,13 @@ def test_category_create_edit_delete(admin, world):
                                                             "name_en": "Craft beer", "sort_order": "1"}).status_code == 303
     factories.product(db.session.get(Category, beer.id))
     db.session.commit()
-    refused = admin.post(f"/admin/categories/{beer.id}/delete")
+    refused = admin.post(f"/admin/categories/{beer.id}/delete", {"confirmed": "1"})
     assert refused.status_code == 303 and db.session.get(Category, beer.id) is not None
     assert "还有商品" in admin.get("/admin/categories").get_data(as_text=True)
 
     empty_id = factories.category(code="EMPTY").id
     db.session.commit()
-    assert admin.post(f"/admin/categories/{empty_id}/delete").status_code == 303
+    assert admin.post(f"/admin/categories/{empty_id}/delete", {"confirmed": "1"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Category, empty_id) is None
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "category")).all()
@@ -321,7 +321,7 @@ def test_visibility_rule_add_and_delete(admin, world, category):
                            {"audience": "retailer", "channel": "catering", "region_code": world.regions["zj"].code})
     assert duplicate.status_code == 400 and "相同的规则已存在" in field_error(duplicate.get_data(as_text=True), "audience")
 
-    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete").status_code == 303
+    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete", {"confirmed": "1"}).status_code == 303
     assert count(ProductVisibility) == 0
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == product.id)).all()
     assert actions == ["product.visibility.create", "product.visibility.delete"]
@@ -348,7 +348,7 @@ def test_visibility_rule_of_another_product_is_404(admin, category):
     product, other = factories.product(category), factories.product(category)
     rule = visibility(other, channel="kiosk")
     db.session.commit()
-    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete").status_code == 404
+    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete", {"confirmed": "1"}).status_code == 404
     assert count(ProductVisibility) == 1
 
 

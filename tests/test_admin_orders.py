@@ -98,7 +98,7 @@ def test_saying_no_without_a_note_is_refused_next_to_the_field(desk, held, actio
 
 
 def test_reject_with_a_reason_notifies_the_buyer(desk, held, world):
-    response = desk.post(f"/admin/orders/{held.id}/reject", {"note": "额度不足，请先付款", "seen": "on_hold"})
+    response = desk.post(f"/admin/orders/{held.id}/reject", {"note": "额度不足，请先付款", "seen": "on_hold", "confirmed": "1"})
     assert response.status_code == 303 and status_of(held) == "rejected"
     [notice] = b.notices_for(world.users["dealer"], "order_status")
     assert "已拒绝" in b.shown(notice).title and b.shown(notice).body == "额度不足，请先付款"

@@ -231,14 +231,14 @@ def test_cancel_rest_by_form_and_whole_order_cancel_refused_after_a_shipment(log
     dealer = login_as("dealer")
     page = text(dealer.get(f"/dealer/orders/{order.id}"))
     assert "取消订单" not in page  # goods are on the road: no whole-order cancel button
-    response = dealer.post(f"/dealer/orders/{order.id}/cancel", {"note": "不要了", "seen": "partly_shipped"})
+    response = dealer.post(f"/dealer/orders/{order.id}/cancel", {"note": "不要了", "seen": "partly_shipped", "confirmed": "1"})
     assert response.status_code == 409 and "不能整单取消" in text(response) and f.status_of(order) == "partly_shipped"
 
     response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "", "seen": "partly_shipped"})
     assert response.status_code == 400 and 'id="reason-msg"' in text(response)
     response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "", "seen": "partly_shipped"}, htmx=True)
     assert response.status_code == 422 and "<html" not in text(response)
-    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "partly_shipped"})
+    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "partly_shipped", "confirmed": "1"})
     assert response.status_code == 303 and f.status_of(order) == "shipped"
     assert "剩余数量已取消" in text(dealer.get(f"/dealer/orders/{order.id}"))
 
@@ -250,7 +250,7 @@ def test_another_dealers_order_cannot_be_shipped(login_as, world, goods):
     other = login_as("dealer_b")
     assert other.get(f"/dealer/orders/{order.id}/ship").status_code == 404
     assert other.post(f"/dealer/orders/{order.id}/ship", ship_form(order, [1])).status_code == 404
-    assert other.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "x"}).status_code == 404
+    assert other.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "x", "confirmed": "1"}).status_code == 404
     assert login_as("retailer").post(f"/dealer/orders/{order.id}/ship", ship_form(order, [1])).status_code == 403
     assert f.shipments(order) == 0
 

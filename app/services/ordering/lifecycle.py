@@ -238,4 +238,7 @@ def cancel_as_buyer(buyer_id: int, order_id: int, actor_id: int, note: str) -> O
     note = _clean_note(S.CANCELLED.value, note)
     if current not in BUYER_MAY_CANCEL:
         raise TransitionRefused(_("订单已被卖方受理，不能再取消；请联系卖方。"))
-    return transition(order_id, S.CANCELLED.value, actor_id, note, expected=BUYER_MAY_CANCEL)
+    order = transition(order_id, S.CANCELLED.value, actor_id, note, expected=BUYER_MAY_CANCEL)
+    notify_seller(order, kind="order_cancelled", message="order.cancelled_by_buyer",
+                  params={"n": order.number or str(order.id), "note": note})
+    return order
