@@ -188,5 +188,7 @@ def test_shelf_life_rules_admin_page(login_as, world):
     ok = c.post("/admin/stock/shelf-life", {"name": "超市", "audience": "retailer", "channel": "supermarket",
                                              "min_remaining_pct": "34"})
     assert ok.status_code == 303
-    assert "34%" in c.get("/admin/stock/shelf-life").get_data(as_text=True)
+    page = c.get("/admin/stock/shelf-life").get_data(as_text=True)
+    assert "34%" in page and "<td>零售商</td>" in page and "<td>超市</td>" in page  # labels, not raw codes
+    assert ">supermarket<" not in page and ">retailer<" not in page and ">kiosk<" not in page
     assert login_as("dealer").get("/dealer/stock/shelf-life").status_code == 404

@@ -9,6 +9,7 @@ from app.services.core.records import require
 from app.services.inventory import rules
 from app.web.common.access import permission_required
 from app.web.admin import bp
+from app.web.common.fields import AUDIENCE_LABELS, CHANNEL_LABELS
 from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm
@@ -21,7 +22,7 @@ register_stock_pages(bp, permission_required("stock"), is_admin=True)
 
 def _rules_page(form: ShelfLifeRuleForm, status: int = 200):
     return render_page("stock/shelf_life_rules.html", status=status, form=form, rules=rules.shelf_life_rules(),
-                       action_form=ActionForm())
+                       action_form=ActionForm(), audience_labels=AUDIENCE_LABELS, channel_labels=CHANNEL_LABELS)
 
 
 @bp.route("/stock/shelf-life", methods=["GET", "POST"])
