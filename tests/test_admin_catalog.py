@@ -381,11 +381,41 @@ def test_audit_log_filters_newest_first_and_any_admin_may_read(admin, login_as, 
     reader = login_as("admin_b")  # no permissions at all, may still read the trail
     html = reader.get(f"/admin/audit?entity=product&entity_id={first.id}").get_data(as_text=True)
     assert html.count("product.update") == 2 and "共 2 条记录" in html
-    assert html.index("<ins>300</ins>") < html.index("<ins>100</ins>")  # newest first
+    assert html.index("<ins>¥3.00</ins>") < html.index("<ins>¥1.00</ins>")  # newest first, in yuan
+    assert "基础价" in html and "修改商品" in html and "base_price_fen" not in html
     assert "共 3 条记录" in reader.hx_get("/admin/audit?entity=product").get_data(as_text=True)
     assert "共 0 条记录" in reader.get("/admin/audit?entity=category").get_data(as_text=True)
     bad = reader.get("/admin/audit?entity_id=abc")
     assert bad.status_code == 400 and field_error(bad.get_data(as_text=True), "entity_id")
+
+
+def test_audit_log_reads_labels_yuan_and_names_with_one_query_per_kind(admin, world, category):
+    from app.services.core import audit
+    from tests.builders_ordering import count_queries
+
+    product = factories.product(category, code="TEA-7", name_zh="冰红茶")
+    retailer, dealer = world.orgs["retailer"], world.orgs["dealer"]
+    for n in range(5):
+        audit.record(world.users["admin"].id, "order.submit", "order", 900 + n, None,
+                     {"number": f"SO{n}", "status": "submitted", "buyer_id": retailer.id, "seller_id": dealer.id,
+                      "total_fen": 9600, "channel": "web"})
+        audit.record(world.users["admin"].id, "price_list.item.update", "price_list", 1,
+                     {"product_id": product.id, "price_fen": 9600, "active": True},
+                     {"product_id": product.id, "price_fen": 9800, "active": False})
+    audit.record(world.users["admin"].id, "price_list.item.create", "price_list", 1, None,
+                 {"product_id": product.id, "price_fen": 9600})
+    audit.record(world.users["admin"].id, "stock.shelf_life_rule.create", "shelf_life_rule", 1, None,
+                 {"channel": "supermarket", "audience": "retailer"})
+    db.session.commit()
+    with count_queries() as counted:
+        html = admin.get("/admin/audit").get_data(as_text=True)
+    assert f"{retailer.name} (#{retailer.id})" in html and f"{dealer.name} (#{dealer.id})" in html
+    assert "买方" in html and "卖方" in html and "buyer_id" not in html and f"<ins>{retailer.id}</ins>" not in html
+    assert "<del>¥96.00</del> → <ins>¥98.00</ins>" in html and "TEA-7 冰红茶" in html and "<ins>已提交</ins>" in html
+    assert "<del>是</del> → <ins>否</ins>" in html and "<ins>超市</ins>" in html and "<ins>零售商</ins>" in html
+    assert "修改价格" in html and "提交订单" in html and "订单 #900" in html
+    lookups = [s for s in counted.statements if "FROM organisations" in s or "FROM products" in s]
+    assert len(lookups) <= 3  # the org names once, the product names once (and the signed-in user's org)
 
 
 def test_audit_log_paginates(admin, world):

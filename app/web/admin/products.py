@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from app.models import Category, Product, ProductVisibility
 from app.services.catalog import admin as catalog
 from app.services.core.audit_log import recent_events
+from app.web.admin.audit_log import readable_events
 from app.services.core.paging import paginate
 from app.services.core.records import require
 from app.web.common.confirm import ask_confirmation, confirmed
@@ -66,7 +67,7 @@ def product_new():
 
 def _edit_page(product: Product, form: ProductForm, rule_form: VisibilityRuleForm):
     return render_page("admin/catalog/product_edit.html", product=product, form=form, rule_form=rule_form,
-                       rules=catalog.visibility_rules(product.id), events=recent_events("product", product.id),
+                       rules=catalog.visibility_rules(product.id), events=readable_events(recent_events("product", product.id)),
                        action_form=ActionForm(), units=UNIT_SUGGESTIONS, status=form_status(form, rule_form))
 
 
