@@ -84,3 +84,26 @@ def test_cancel_asks_in_the_browser_dialog_with_htmx(new_context, live_server, d
     assert questions == [f"取消订单 {number}？"] * 2
     expect(page.locator("h1 .status")).to_have_text("已取消")
     assert _status(order_id) == "cancelled"
+
+
+def test_a_plain_delete_form_asks_in_the_browser_with_javascript(new_context, live_server, demo):
+    """A form without hx-post (here: delete a shelf-life rule) is boosted by its confirm_attrs, so
+    with JavaScript it asks in the browser instead of showing the confirm page."""
+    from app.models.inventory import ShelfLifeRule
+
+    rule = ShelfLifeRule(name="超市九成", audience="retailer", channel="supermarket", min_remaining_pct=90)
+    db.session.add(rule)
+    db.session.commit()
+    rule_id = rule.id
+    page = new_context().new_page()
+    log_in(page, live_server, "admin", home="/admin/")
+    page.goto(live_server("/admin/stock/shelf-life"))
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    with page.expect_response(lambda r: r.url.endswith(f"/admin/stock/shelf-life/{rule_id}/delete")):
+        page.locator("tr", has_text="超市九成").locator("button", has_text="删除").click()
+    expect(page.locator(".flashes")).to_contain_text("保质期规则已删除")
+    assert questions == ["删除保质期规则“超市九成”？"]
+    expect(page.locator("#confirm")).to_have_count(0)
+    db.session.expire_all()
+    assert db.session.get(ShelfLifeRule, rule_id) is None
