@@ -30,8 +30,8 @@ def orders():
                                     params=params, status_labels=STATUS_LABELS))
 
 
-def _detail(order, cancel_form: CancelForm | None = None, status: int = 200):
-    return retailer_page("retailer/order_detail.html", "retailer/_cancel.html", status=status, order=order,
+def _detail(order, cancel_form: CancelForm | None = None, status: int = 200, fragment: str | None = None):
+    return retailer_page("retailer/order_detail.html", fragment, status=status, order=order,
                          reorder_form=ActionForm(), cancel_form=cancel_form or CancelForm(formdata=None),
                          may_cancel=order.status in lifecycle.BUYER_MAY_CANCEL,
                          status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS)
@@ -60,4 +60,4 @@ def order_cancel(order_id: int):
             flash(_("订单 %(n)s 已取消。", n=order.number), "success")
             return redirect_to(url_for("retailer.order_detail", order_id=order.id))
         status = outcome.status
-    return _detail(bought_order(order_id), form, status)
+    return _detail(bought_order(order_id), form, status, fragment="retailer/_cancel.html")
