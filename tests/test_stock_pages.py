@@ -139,7 +139,11 @@ def test_movements_fragment_and_expire_button(login_as, stocked):
     assert "已过期" in page and "报废" in page
     fragment = c.hx_get(url).get_data(as_text=True)
     assert 'id="movements"' in fragment and "<html" not in fragment and "入库" in fragment
-    response = c.post(f"{url}/lots/{old.id}/expire", {})
+    assert 'hx-confirm="报废批次 OLD 的全部库存（4）？"' in page
+    asked = c.post(f"{url}/lots/{old.id}/expire", {})
+    assert asked.status_code == 200 and "报废批次 OLD 的全部库存（4）？" in asked.get_data(as_text=True)
+    assert _balance(wh, product).on_hand == 34  # nothing written off before the confirmation
+    response = c.post(f"{url}/lots/{old.id}/expire", {"confirmed": "1"})
     assert response.status_code == 303
     assert _balance(wh, product).on_hand == 30
     assert db.session.scalar(select(StockMovement.kind).where(StockMovement.lot_id == old.id,
