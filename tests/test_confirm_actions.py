@@ -5,7 +5,6 @@ retailer cancels its own order that way, and reads its statement."""
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
