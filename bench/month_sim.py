@@ -65,7 +65,7 @@ def settle_history(db, text) -> int:
         SELECT 'HIST' || o.id, o.id, o.seller_id, o.buyer_id, o.total_fen, o.tax_fen, o.total_fen, 'paid', o.created_at,
                CAST(o.created_at + interval '30 days' AS date)
         FROM orders o JOIN organisations b ON b.id = o.buyer_id
-        WHERE b.kind = 'dealer' AND o.status IN ('approved', 'picking', 'shipped', 'delivered', 'completed')
+        WHERE b.kind = 'dealer' AND o.status IN ('approved', 'picking', 'partly_shipped', 'shipped', 'delivered', 'completed')
           AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id)""")).rowcount
 
 

@@ -185,7 +185,7 @@ def test_replacing_and_deleting_image_bumps_version_and_audits(admin, category):
                    content_type="multipart/form-data")
     db.session.expire_all()
     assert db.session.get(Product, product.id).image_version == 2
-    response = admin.post(f"/admin/products/{product.id}/image/delete")
+    response = admin.post(f"/admin/products/{product.id}/image/delete", {"confirmed": "1"})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(ProductImage, product.id) is None
@@ -289,13 +289,13 @@ def test_category_create_edit_delete(admin, world):
                                                             "name_en": "Craft beer", "sort_order": "1"}).status_code == 303
     factories.product(db.session.get(Category, beer.id))
     db.session.commit()
-    refused = admin.post(f"/admin/categories/{beer.id}/delete")
+    refused = admin.post(f"/admin/categories/{beer.id}/delete", {"confirmed": "1"})
     assert refused.status_code == 303 and db.session.get(Category, beer.id) is not None
     assert "还有商品" in admin.get("/admin/categories").get_data(as_text=True)
 
     empty_id = factories.category(code="EMPTY").id
     db.session.commit()
-    assert admin.post(f"/admin/categories/{empty_id}/delete").status_code == 303
+    assert admin.post(f"/admin/categories/{empty_id}/delete", {"confirmed": "1"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Category, empty_id) is None
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "category")).all()
@@ -321,7 +321,7 @@ def test_visibility_rule_add_and_delete(admin, world, category):
                            {"audience": "retailer", "channel": "catering", "region_code": world.regions["zj"].code})
     assert duplicate.status_code == 400 and "相同的规则已存在" in field_error(duplicate.get_data(as_text=True), "audience")
 
-    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete").status_code == 303
+    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete", {"confirmed": "1"}).status_code == 303
     assert count(ProductVisibility) == 0
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == product.id)).all()
     assert actions == ["product.visibility.create", "product.visibility.delete"]
@@ -348,7 +348,7 @@ def test_visibility_rule_of_another_product_is_404(admin, category):
     product, other = factories.product(category), factories.product(category)
     rule = visibility(other, channel="kiosk")
     db.session.commit()
-    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete").status_code == 404
+    assert admin.post(f"/admin/products/{product.id}/visibility/{rule.id}/delete", {"confirmed": "1"}).status_code == 404
     assert count(ProductVisibility) == 1
 
 
@@ -381,11 +381,41 @@ def test_audit_log_filters_newest_first_and_any_admin_may_read(admin, login_as, 
     reader = login_as("admin_b")  # no permissions at all, may still read the trail
     html = reader.get(f"/admin/audit?entity=product&entity_id={first.id}").get_data(as_text=True)
     assert html.count("product.update") == 2 and "共 2 条记录" in html
-    assert html.index("<ins>300</ins>") < html.index("<ins>100</ins>")  # newest first
+    assert html.index("<ins>¥3.00</ins>") < html.index("<ins>¥1.00</ins>")  # newest first, in yuan
+    assert "基础价" in html and "修改商品" in html and "base_price_fen" not in html
     assert "共 3 条记录" in reader.hx_get("/admin/audit?entity=product").get_data(as_text=True)
     assert "共 0 条记录" in reader.get("/admin/audit?entity=category").get_data(as_text=True)
     bad = reader.get("/admin/audit?entity_id=abc")
     assert bad.status_code == 400 and field_error(bad.get_data(as_text=True), "entity_id")
+
+
+def test_audit_log_reads_labels_yuan_and_names_with_one_query_per_kind(admin, world, category):
+    from app.services.core import audit
+    from tests.builders_ordering import count_queries
+
+    product = factories.product(category, code="TEA-7", name_zh="冰红茶")
+    retailer, dealer = world.orgs["retailer"], world.orgs["dealer"]
+    for n in range(5):
+        audit.record(world.users["admin"].id, "order.submit", "order", 900 + n, None,
+                     {"number": f"SO{n}", "status": "submitted", "buyer_id": retailer.id, "seller_id": dealer.id,
+                      "total_fen": 9600, "channel": "web"})
+        audit.record(world.users["admin"].id, "price_list.item.update", "price_list", 1,
+                     {"product_id": product.id, "price_fen": 9600, "active": True},
+                     {"product_id": product.id, "price_fen": 9800, "active": False})
+    audit.record(world.users["admin"].id, "price_list.item.create", "price_list", 1, None,
+                 {"product_id": product.id, "price_fen": 9600})
+    audit.record(world.users["admin"].id, "stock.shelf_life_rule.create", "shelf_life_rule", 1, None,
+                 {"channel": "supermarket", "audience": "retailer"})
+    db.session.commit()
+    with count_queries() as counted:
+        html = admin.get("/admin/audit").get_data(as_text=True)
+    assert f"{retailer.name} (#{retailer.id})" in html and f"{dealer.name} (#{dealer.id})" in html
+    assert "买方" in html and "卖方" in html and "buyer_id" not in html and f"<ins>{retailer.id}</ins>" not in html
+    assert "<del>¥96.00</del> → <ins>¥98.00</ins>" in html and "TEA-7 冰红茶" in html and "<ins>已提交</ins>" in html
+    assert "<del>是</del> → <ins>否</ins>" in html and "<ins>超市</ins>" in html and "<ins>零售商</ins>" in html
+    assert "修改价格" in html and "提交订单" in html and "订单 #900" in html
+    lookups = [s for s in counted.statements if "FROM organisations" in s or "FROM products" in s]
+    assert len(lookups) <= 3  # the org names once, the product names once (and the signed-in user's org)
 
 
 def test_audit_log_paginates(admin, world):

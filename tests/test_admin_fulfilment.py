@@ -57,11 +57,11 @@ def test_the_brand_ships_in_parts_then_the_rest(login_as, world, goods):
 
     first = desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [6, 0]))
     assert first.status_code == 303 and first.headers["Location"].endswith(f"/admin/orders/{order.id}")
-    assert status_of(order) == "picking" and f.shipments(order) == 1
+    assert status_of(order) == "partly_shipped" and f.shipments(order) == 1
     page = text(desk.get(f"/admin/orders/{order.id}"))
     assert "部分发货" in page and "品牌物流" in page and f'/admin/orders/{order.id}/ship' in page
 
-    rest = desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [4, 4], seen="picking"), htmx=True)
+    rest = desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [4, 4], seen="partly_shipped"), htmx=True)
     assert rest.status_code in (200, 204) and rest.headers["HX-Redirect"].endswith(f"/admin/orders/{order.id}")
     assert status_of(order) == "shipped" and f.shipments(order) == 2
     page = text(desk.get(f"/admin/orders/{order.id}"))
@@ -85,9 +85,9 @@ def test_the_brand_cancels_the_rest_after_a_partial_shipment(login_as, world, go
     order = brand_order(world, goods)
     desk = login_as("admin")
     desk.post(f"/admin/orders/{order.id}/ship", ship_data(order, [6, 0]))
-    refused = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "", "seen": "picking"})
-    assert refused.status_code == 400 and status_of(order) == "picking"
-    done = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "picking"})
+    refused = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "", "seen": "partly_shipped"})
+    assert refused.status_code == 400 and status_of(order) == "partly_shipped"
+    done = desk.post(f"/admin/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "partly_shipped", "confirmed": "1"})
     assert done.status_code == 303 and status_of(order) == "shipped"
     assert "剩余数量已取消" in text(desk.get(f"/admin/orders/{order.id}"))
 
@@ -127,13 +127,13 @@ def test_the_brand_accepts_and_refuses_returns(login_as, world, goods):
     assert missing.status_code == 422 and 'id="return-decision"' in text(missing) and "<html" not in text(missing)
     accepted = desk.post(f"/admin/returns/{first.id}/accept", {"disposition": "restock", "note": "已收"})
     assert accepted.status_code == 303 and accepted.headers["Location"].endswith(f"/admin/returns/{first.id}")
-    refused = desk.post(f"/admin/returns/{second.id}/refuse", {"note": "不符合退货条件"})
+    refused = desk.post(f"/admin/returns/{second.id}/refuse", {"note": "不符合退货条件", "confirmed": "1"})
     assert refused.status_code == 303
     db.session.expire_all()
     assert db.session.get(ReturnRequest, first.id).status == "accepted"
     assert db.session.get(ReturnRequest, first.id).credit_note_id is not None
     assert db.session.get(ReturnRequest, second.id).status == "refused"
-    again = desk.post(f"/admin/returns/{first.id}/refuse", {"note": "改主意"})
+    again = desk.post(f"/admin/returns/{first.id}/refuse", {"note": "改主意", "confirmed": "1"})
     assert again.status_code == 409 and db.session.get(ReturnRequest, first.id).status == "accepted"
 
 
@@ -158,7 +158,7 @@ def test_a_dealer_sold_order_and_its_return_are_not_found(login_as, world, goods
     assert desk.get(f"/admin/orders/{sold_by_dealer.id}/ship").status_code == 404
     assert desk.post(f"/admin/orders/{sold_by_dealer.id}/ship",
                      ship_data(sold_by_dealer, [1])).status_code == 404
-    assert desk.post(f"/admin/orders/{sold_by_dealer.id}/cancel-rest", {"reason": "x"}).status_code == 404
+    assert desk.post(f"/admin/orders/{sold_by_dealer.id}/cancel-rest", {"reason": "x", "confirmed": "1"}).status_code == 404
     assert desk.get(f"/admin/orders/{delivered.id}/sign-off").status_code == 404
     assert desk.get(f"/admin/returns/{ret.id}").status_code == 404
     assert desk.post(f"/admin/returns/{ret.id}/accept", {"disposition": "restock"}).status_code == 404

@@ -47,7 +47,8 @@ def test_review_queue_lists_held_orders_with_their_reasons(desk, held, world):
     for response in (desk.get("/admin/orders/review"), desk.hx_get("/admin/orders/review")):
         page = text(response)
         assert response.status_code == 200
-        assert held.number in page and "超出信用额度 ¥1,000.00" in page and world.orgs["dealer"].name in page
+        assert held.number in page and "<b>超出信用额度</b> ¥1,000.00" in page and world.orgs["dealer"].name in page
+        assert "超出信用额度</b>：超出信用额度" not in page  # the label once
         assert "共 1 个订单等待审核" in page
     assert "<html" in text(desk.get("/admin/orders/review")) and "<html" not in text(desk.hx_get("/admin/orders/review"))
     filtered = text(desk.get("/admin/orders/review?reason=stock_short"))
@@ -66,7 +67,7 @@ def test_order_list_filters_by_status_and_search(desk, held, world):
 
 def test_order_page_shows_reasons_events_credit_and_the_decisions(desk, held, world):
     page = text(desk.get(f"/admin/orders/{held.id}"))
-    assert held.number in page and "冰红茶" in page and "超出信用额度 ¥1,000.00" in page
+    assert held.number in page and "冰红茶" in page and "<b>超出信用额度</b> ¥1,000.00" in page
     assert "信用概况" in page and "审核通过" in page and "拒绝" in page and "重新检查审核规则" in page
     assert "开始拣货" not in page  # not from on_hold
     assert SEEN_RE.search(page) and "on_hold" in page
@@ -98,7 +99,7 @@ def test_saying_no_without_a_note_is_refused_next_to_the_field(desk, held, actio
 
 
 def test_reject_with_a_reason_notifies_the_buyer(desk, held, world):
-    response = desk.post(f"/admin/orders/{held.id}/reject", {"note": "额度不足，请先付款", "seen": "on_hold"})
+    response = desk.post(f"/admin/orders/{held.id}/reject", {"note": "额度不足，请先付款", "seen": "on_hold", "confirmed": "1"})
     assert response.status_code == 303 and status_of(held) == "rejected"
     [notice] = b.notices_for(world.users["dealer"], "order_status")
     assert "已拒绝" in b.shown(notice).title and b.shown(notice).body == "额度不足，请先付款"

@@ -92,7 +92,7 @@ def test_delete_price_list_removes_items_and_audits(admin, product):
     plist = price_list("GONE")
     list_item(plist, product, 3000)
     db.session.commit()
-    assert admin.post(f"/admin/price-lists/{plist.id}/delete").status_code == 303
+    assert admin.post(f"/admin/price-lists/{plist.id}/delete", {"confirmed": "1"}).status_code == 303
     assert count(PriceList) == 0 and count(PriceListItem) == 0
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "price_list.delete")).one()
     assert event.before["code"] == "GONE" and event.before["items"] == 1 and event.after is None
@@ -179,9 +179,9 @@ def test_delete_item_with_and_without_js(admin, product):
     plist = price_list("RT")
     first, second = list_item(plist, product, 3500), list_item(plist, product, 3300, min_qty=10)
     db.session.commit()
-    response = admin.post(f"/admin/price-lists/{plist.id}/items/{first.id}/delete", htmx=True)
+    response = admin.post(f"/admin/price-lists/{plist.id}/items/{first.id}/delete", {"confirmed": "1"}, htmx=True)
     assert response.status_code == 200 and "已删除" in response.get_data(as_text=True)
-    assert admin.post(f"/admin/price-lists/{plist.id}/items/{second.id}/delete").status_code == 303
+    assert admin.post(f"/admin/price-lists/{plist.id}/items/{second.id}/delete", {"confirmed": "1"}).status_code == 303
     assert count(PriceListItem) == 0
     deletes = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "price_list.item.delete")).all()
     assert [e.before["price_fen"] for e in deletes] == [3500, 3300]
@@ -191,7 +191,7 @@ def test_item_of_another_list_is_404(admin, product):
     mine, other = price_list("MINE"), price_list("OTHER")
     item = list_item(other, product, 3000)
     db.session.commit()
-    assert admin.post(f"/admin/price-lists/{mine.id}/items/{item.id}/delete").status_code == 404
+    assert admin.post(f"/admin/price-lists/{mine.id}/items/{item.id}/delete", {"confirmed": "1"}).status_code == 404
     assert admin.get(f"/admin/price-lists/{mine.id}/items/{item.id}/edit").status_code == 404
     assert admin.get("/admin/price-lists/99999").status_code == 404
     assert count(PriceListItem) == 1
@@ -222,7 +222,7 @@ def test_contract_create_edit_delete(admin, world, product):
     db.session.expire_all()
     assert db.session.get(ContractPrice, row.id).price_fen == 3400
 
-    assert admin.post(f"/admin/contracts/{row.id}/delete").status_code == 303
+    assert admin.post(f"/admin/contracts/{row.id}/delete", {"confirmed": "1"}).status_code == 303
     assert count(ContractPrice) == 0
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "contract_price")
                                 .order_by(AuditEvent.id)).all()

@@ -96,7 +96,7 @@ def test_rejecting_needs_a_reason_next_to_the_note(login_as, desk):
     response = dealer.post(f"/dealer/orders/{loose.id}/reject", {"note": "", "seen": "submitted"}, htmx=True)
     assert response.status_code == 422 and 'id="decision"' in text(response) and "<html" not in text(response)
     assert f.status_of(loose) == "submitted"
-    response = dealer.post(f"/dealer/orders/{loose.id}/reject", {"note": "超出配送范围", "seen": "submitted"})
+    response = dealer.post(f"/dealer/orders/{loose.id}/reject", {"note": "超出配送范围", "seen": "submitted", "confirmed": "1"})
     assert response.status_code == 303 and f.status_of(loose) == "rejected"
     event = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == loose.id)
                                .order_by(OrderEvent.id.desc())).first()

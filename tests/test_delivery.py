@@ -196,6 +196,7 @@ def test_sign_off_by_code_on_the_dealer_page_wrong_then_right(login_as, world, s
     response = dealer.post(f"/dealer/orders/{shipped.id}/sign-off", code_form(shipped, wrong(code)))
     page = text(response)
     assert response.status_code == 400 and "收货码错误，还可以再试 4 次" in page and 'id="code-msg"' in page
+    assert page.count("还可以再试") == 1  # the message once, next to the field
     assert wrong(code) not in page  # the typed code is not echoed
     assert delivery.code_state(shipped.id).failed_attempts == 1 and f.status_of(shipped) == "shipped"
     response = dealer.post(f"/dealer/orders/{shipped.id}/sign-off", code_form(shipped, wrong(code)), htmx=True)
@@ -216,6 +217,7 @@ def test_the_dealer_page_locks_after_too_many_wrong_codes(login_as, world, shipp
         response = dealer.post(f"/dealer/orders/{shipped.id}/sign-off", code_form(shipped, bad))
         assert response.status_code == 400
     assert "已锁定" in text(response) and 'name="code"' not in text(response)
+    assert text(response).count("已锁定") == 1  # the refusal that locked it, once
     response = dealer.post(f"/dealer/orders/{shipped.id}/sign-off", code_form(shipped, delivery.code_for(shipped.id)))
     assert response.status_code == 400 and "已锁定" in text(response) and f.status_of(shipped) == "shipped"
     assert "已锁定" in text(dealer.get(f"/dealer/orders/{shipped.id}"))

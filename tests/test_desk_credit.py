@@ -139,7 +139,7 @@ def test_after_a_shipment_the_desk_offers_no_cancel_and_refuses_it(login_as, wor
     desk = login_as("dealer")
     page = text(desk.get(f"/dealer/orders/{order.id}"))
     assert f"/dealer/orders/{order.id}/cancel\"" not in page and "取消订单" not in page
-    response = desk.post(f"/dealer/orders/{order.id}/cancel", {"note": "不送了", "seen": "picking"})
+    response = desk.post(f"/dealer/orders/{order.id}/cancel", {"note": "不送了", "seen": "picking", "confirmed": "1"})
     assert response.status_code == 409 and "部分发货" in text(response)
     assert status_of(order) == "picking"
 

@@ -117,3 +117,56 @@ def test_approve_and_cancel_at_once_leave_stock_and_status_consistent(app, world
                                    .order_by(OrderEvent.id)).all()
         assert moves[-1] == status and moves[0] == "submitted"
     assert db.session.scalar(select(func.count()).select_from(OrderEvent)) >= 2 * len(orders)
+
+
+def test_a_retailer_cancelling_while_the_dealer_approves_never_gets_both(app, world):
+    """The retailer's cancel (allowed only before approval) and the dealer's approval at once: one
+    of them wins, never an order approved and then cancelled by its buyer."""
+    product = factories.product()
+    warehouse = b.stocked_warehouse(world.orgs["dealer"], world.regions["hz"], {product: 100})
+    buyer, seller = world.orgs["retailer"], world.orgs["dealer"]
+    retailer_user, dealer_user = world.users["retailer"].id, world.users["dealer"].id
+    orders = [b.order(buyer, seller, [(product, 5)]).id for _ in range(4)]
+    db.session.commit()
+
+    def actor(call, barrier, result):
+        def run():
+            with app.test_request_context():
+                try:
+                    barrier.wait(10)
+                    call()
+                    db.session.commit()
+                    result["outcome"] = "ok"
+                except DomainError as refused:
+                    db.session.rollback()
+                    result["outcome"] = refused.message
+                except Exception as error:  # noqa: BLE001 - reported by the test
+                    db.session.rollback()
+                    result["outcome"] = f"error: {error!r}"
+                finally:
+                    db.session.remove()
+        return threading.Thread(target=run)
+
+    for order_id in orders:
+        barrier = threading.Barrier(2)
+        cancelled, approved = {}, {}
+        threads = [actor(lambda: lifecycle.cancel_as_buyer(buyer.id, order_id, retailer_user, "买多了"), barrier,
+                         cancelled),
+                   actor(lambda: lifecycle.transition(order_id, "approved", dealer_user, ""), barrier, approved)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        outcomes = [cancelled["outcome"], approved["outcome"]]
+        assert not any(o.startswith("error") for o in outcomes), outcomes
+        assert outcomes.count("ok") == 1, outcomes
+
+    db.session.expire_all()
+    statuses = [db.session.get(Order, order_id).status for order_id in orders]
+    assert set(statuses) <= {"approved", "cancelled"}
+    for order_id, status in zip(orders, statuses):
+        moves = db.session.scalars(select(OrderEvent.to_status).where(OrderEvent.order_id == order_id)
+                                   .order_by(OrderEvent.id)).all()
+        assert moves == ["submitted", status]  # one move, never approved then cancelled
+    reserved = db.session.scalar(select(StockBalance.reserved).where(StockBalance.warehouse_id == warehouse.id))
+    assert reserved == 5 * statuses.count("approved")

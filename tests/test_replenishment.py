@@ -166,7 +166,7 @@ def test_the_list_holds_only_the_dealers_own_replenishment_orders(dealer, goods,
     assert mine.number not in text(dealer.hx_get("/dealer/replenishment/orders?status=submitted"))
     assert dealer.get(f"/dealer/replenishment/orders/{theirs.id}").status_code == 404
     assert dealer.get(f"/dealer/replenishment/orders/{incoming.id}").status_code == 404
-    assert dealer.post(f"/dealer/replenishment/orders/{theirs.id}/cancel", {"note": "x"}).status_code == 404
+    assert dealer.post(f"/dealer/replenishment/orders/{theirs.id}/cancel", {"note": "x", "confirmed": "1"}).status_code == 404
     assert dealer.post(f"/dealer/replenishment/orders/{theirs.id}/reorder").status_code == 404
 
 
@@ -180,7 +180,7 @@ def test_withdrawing_needs_a_reason(dealer, goods, world, htmx):
     assert re.search(r'<p class="error" id="note-msg">请填写原因。</p>', text(response))
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "on_hold"
-    response = dealer.post(f"/dealer/replenishment/orders/{order.id}/cancel", {"note": "下错了"}, htmx=htmx)
+    response = dealer.post(f"/dealer/replenishment/orders/{order.id}/cancel", {"note": "下错了", "confirmed": "1"}, htmx=htmx)
     assert response.status_code == (204 if htmx else 303)
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "cancelled"
@@ -191,7 +191,7 @@ def test_an_accepted_order_cannot_be_withdrawn(dealer, goods, world):
     order = b.order(world.orgs["dealer"], world.brand, [(tea, 5)], status="approved")
     db.session.commit()
     assert "取消补货单" not in text(dealer.get(f"/dealer/replenishment/orders/{order.id}"))
-    response = dealer.post(f"/dealer/replenishment/orders/{order.id}/cancel", {"note": "不要了"})
+    response = dealer.post(f"/dealer/replenishment/orders/{order.id}/cancel", {"note": "不要了", "confirmed": "1"})
     assert response.status_code == 409 and "不能再取消" in text(response)
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "approved"

@@ -207,7 +207,7 @@ def test_the_dealer_accepts_and_refuses_on_its_pages(login_as, world, setup):
     response = dealer.post(f"/dealer/returns/{first.id}/accept", {"disposition": "restock", "note": "收到"})
     assert response.status_code == 303 and response.headers["Location"] == f"/dealer/returns/{first.id}"
     assert "已接受" in text(dealer.get(f"/dealer/returns/{first.id}"))
-    response = dealer.post(f"/dealer/returns/{first.id}/refuse", {"note": "改主意"})
+    response = dealer.post(f"/dealer/returns/{first.id}/refuse", {"note": "改主意", "confirmed": "1"})
     assert response.status_code == 409 and "已处理过" in text(response)
 
     response = dealer.post(f"/dealer/returns/{second.id}/refuse", {"note": ""})
@@ -216,7 +216,7 @@ def test_the_dealer_accepts_and_refuses_on_its_pages(login_as, world, setup):
     assert response.status_code == 422 and "<html" not in text(response)
     response = dealer.post(f"/dealer/returns/{second.id}/accept", {"disposition": "bogus"})
     assert response.status_code == 400
-    response = dealer.post(f"/dealer/returns/{second.id}/refuse", {"note": "口味属个人偏好"}, htmx=True)
+    response = dealer.post(f"/dealer/returns/{second.id}/refuse", {"note": "口味属个人偏好", "confirmed": "1"}, htmx=True)
     assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/dealer/returns/{second.id}"
     db.session.expire_all()
     assert {r.number: r.status for r in db.session.scalars(select(ReturnRequest))} == {
@@ -232,7 +232,7 @@ def test_return_pages_refuse_other_parties(login_as, world, setup):
     other = login_as("dealer_b")
     assert other.get(f"/dealer/returns/{request.id}").status_code == 404
     assert other.post(f"/dealer/returns/{request.id}/accept", {"disposition": "restock"}).status_code == 404
-    assert other.post(f"/dealer/returns/{request.id}/refuse", {"note": "x"}).status_code == 404
+    assert other.post(f"/dealer/returns/{request.id}/refuse", {"note": "x", "confirmed": "1"}).status_code == 404
     assert request.number not in text(other.get("/dealer/returns"))
     other_shop = login_as("retailer_b")
     assert other_shop.get(f"/retailer/orders/{order.id}/return").status_code == 404

@@ -53,20 +53,20 @@ def test_a_full_shipment_takes_earliest_lots_and_moves_the_order_to_shipped(worl
     assert kinds == {"invoice", "delivery_note"}
 
 
-def test_partial_shipments_go_through_picking_and_the_last_one_ships(world, goods):
+def test_partial_shipments_go_through_partly_shipped_and_the_last_one_ships(world, goods):
     (a, b), warehouse = goods
     order = f.approved_order(world, [(a, 10), (b, 4)])
     dealer = world.users["dealer"].id
     first = shipping.ship(order.seller_id, order.id, dealer, carrier="自有车辆", quantities={order.lines[0].id: 6})
     db.session.commit()
-    assert not first.complete and f.status_of(order) == "picking"
+    assert not first.complete and f.status_of(order) == "partly_shipped"
     assert f.balance(warehouse, a) == (94, 4)  # 6 out, 4 still reserved
     assert db.session.scalar(select(Invoice).where(Invoice.order_id == order.id)) is None
 
     second = shipping.ship(order.seller_id, order.id, dealer, carrier="自有车辆",
                            quantities={order.lines[0].id: 2, order.lines[1].id: 1})
     db.session.commit()
-    assert not second.complete and f.status_of(order) == "picking"
+    assert not second.complete and f.status_of(order) == "partly_shipped"
     notices = db.session.scalars(select(Notification).where(Notification.kind == "order_shipment")).all()
     assert len(notices) == 1 and second.shipment.number in shown(notices[0]).body  # a later part still tells the buyer
 
@@ -182,7 +182,7 @@ def test_partial_shipment_by_form_then_the_rest(login_as, world, goods):
     response = dealer.post(f"/dealer/orders/{order.id}/ship", ship_form(order, [1, 0]))
     assert response.status_code == 303 and response.headers["Location"] == f"/dealer/orders/{order.id}"
     page = text(dealer.get(f"/dealer/orders/{order.id}"))
-    assert "部分发货" in page and "顺丰速运" in page and "SF123456" in page and f"E-{a.code}" in page and "拣货中" in page
+    assert "部分发货" in page and "顺丰速运" in page and "SF123456" in page and f"E-{a.code}" in page and "拣货中" not in page
     db.session.expire_all()
     order = db.session.get(Order, order.id)
     response = dealer.post(f"/dealer/orders/{order.id}/ship", ship_form(order, [2, 2], tracking="SF2"), htmx=True)
@@ -231,14 +231,14 @@ def test_cancel_rest_by_form_and_whole_order_cancel_refused_after_a_shipment(log
     dealer = login_as("dealer")
     page = text(dealer.get(f"/dealer/orders/{order.id}"))
     assert "取消订单" not in page  # goods are on the road: no whole-order cancel button
-    response = dealer.post(f"/dealer/orders/{order.id}/cancel", {"note": "不要了", "seen": "picking"})
-    assert response.status_code == 409 and "不能整单取消" in text(response) and f.status_of(order) == "picking"
+    response = dealer.post(f"/dealer/orders/{order.id}/cancel", {"note": "不要了", "seen": "partly_shipped", "confirmed": "1"})
+    assert response.status_code == 409 and "不能整单取消" in text(response) and f.status_of(order) == "partly_shipped"
 
-    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "", "seen": "picking"})
+    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "", "seen": "partly_shipped"})
     assert response.status_code == 400 and 'id="reason-msg"' in text(response)
-    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "", "seen": "picking"}, htmx=True)
+    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "", "seen": "partly_shipped"}, htmx=True)
     assert response.status_code == 422 and "<html" not in text(response)
-    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "picking"})
+    response = dealer.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "停产", "seen": "partly_shipped", "confirmed": "1"})
     assert response.status_code == 303 and f.status_of(order) == "shipped"
     assert "剩余数量已取消" in text(dealer.get(f"/dealer/orders/{order.id}"))
 
@@ -250,7 +250,7 @@ def test_another_dealers_order_cannot_be_shipped(login_as, world, goods):
     other = login_as("dealer_b")
     assert other.get(f"/dealer/orders/{order.id}/ship").status_code == 404
     assert other.post(f"/dealer/orders/{order.id}/ship", ship_form(order, [1])).status_code == 404
-    assert other.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "x"}).status_code == 404
+    assert other.post(f"/dealer/orders/{order.id}/cancel-rest", {"reason": "x", "confirmed": "1"}).status_code == 404
     assert login_as("retailer").post(f"/dealer/orders/{order.id}/ship", ship_form(order, [1])).status_code == 403
     assert f.shipments(order) == 0
 
@@ -268,3 +268,22 @@ def test_after_shipping_the_invoice_and_delivery_note_are_ready_for_both_parties
     assert f'/documents/{ready["invoice"].id}' in page
     assert login_as("retailer").get(f'/documents/{ready["delivery_note"].id}').status_code == 200
     assert db.session.scalar(select(Shipment.shipped_by_id)) == world.users["dealer"].id
+
+
+def test_a_partly_shipped_order_reads_partly_shipped_in_every_list_and_notice(login_as, world, goods):
+    (a, b), _ = goods
+    order = f.approved_order(world, [(a, 3), (b, 2)])
+    shipping.ship(order.seller_id, order.id, world.users["dealer"].id, carrier="顺丰", quantities={order.lines[0].id: 3})
+    db.session.commit()
+    notice = db.session.scalars(select(Notification).where(Notification.kind == "order_status")
+                                .order_by(Notification.id.desc())).first()
+    assert "部分发货" in shown(notice).title and "拣货" not in shown(notice).title
+
+    retailer = login_as("retailer")
+    for url in ("/retailer/orders", f"/retailer/orders/{order.id}", "/retailer/orders?status=partly_shipped"):
+        page = text(retailer.get(url))
+        assert '<span class="status partly_shipped">部分发货</span>' in page and 'status picking' not in page, url
+    dealer = login_as("dealer")
+    for url in ("/dealer/orders?status=partly_shipped", f"/dealer/orders/{order.id}"):
+        page = text(dealer.get(url))
+        assert '<span class="status partly_shipped">部分发货</span>' in page and order.number in page, url

@@ -88,7 +88,7 @@ def test_concurrent_shipments_never_ship_more_than_is_open(world):
     assert all("最多还能发" in detail or "请刷新" in detail for o, detail in outcomes if o == "refused")
     shipped = db.session.scalar(select(func.sum(ShipmentLine.qty)))
     taken = -db.session.scalar(select(func.sum(StockMovement.on_hand_delta)).where(StockMovement.kind == "ship"))
-    assert shipped == taken == 4 and f.status_of(order) == "picking"
+    assert shipped == taken == 4 and f.status_of(order) == "partly_shipped"
 
 
 def test_concurrent_wrong_codes_are_counted_up_to_the_limit(world):

@@ -139,7 +139,11 @@ def test_movements_fragment_and_expire_button(login_as, stocked):
     assert "已过期" in page and "报废" in page
     fragment = c.hx_get(url).get_data(as_text=True)
     assert 'id="movements"' in fragment and "<html" not in fragment and "入库" in fragment
-    response = c.post(f"{url}/lots/{old.id}/expire", {})
+    assert 'hx-confirm="报废批次 OLD 的全部库存（4）？"' in page
+    asked = c.post(f"{url}/lots/{old.id}/expire", {})
+    assert asked.status_code == 200 and "报废批次 OLD 的全部库存（4）？" in asked.get_data(as_text=True)
+    assert _balance(wh, product).on_hand == 34  # nothing written off before the confirmation
+    response = c.post(f"{url}/lots/{old.id}/expire", {"confirmed": "1"})
     assert response.status_code == 303
     assert _balance(wh, product).on_hand == 30
     assert db.session.scalar(select(StockMovement.kind).where(StockMovement.lot_id == old.id,
@@ -188,5 +192,7 @@ def test_shelf_life_rules_admin_page(login_as, world):
     ok = c.post("/admin/stock/shelf-life", {"name": "超市", "audience": "retailer", "channel": "supermarket",
                                              "min_remaining_pct": "34"})
     assert ok.status_code == 303
-    assert "34%" in c.get("/admin/stock/shelf-life").get_data(as_text=True)
+    page = c.get("/admin/stock/shelf-life").get_data(as_text=True)
+    assert "34%" in page and "<td>零售商</td>" in page and "<td>超市</td>" in page  # labels, not raw codes
+    assert ">supermarket<" not in page and ">retailer<" not in page and ">kiosk<" not in page
     assert login_as("dealer").get("/dealer/stock/shelf-life").status_code == 404

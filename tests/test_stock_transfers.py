@@ -126,3 +126,16 @@ def test_suggestion_page_links_to_a_prefilled_transfer(login_as, two):
     for query in (f"source_id={two['other'].id}&dest_id={b.id}", f"source_id={a.id}&dest_id={two['other'].id}"):
         foreign = c.get(f"/dealer/stock/transfers/new?{query}")
         assert foreign.status_code == 404 and "丙仓" not in foreign.get_data(as_text=True)
+
+
+def test_cancelling_a_transfer_on_its_page_asks_first(login_as, two):
+    a, b, product = two["a"], two["b"], two["product"]
+    t = transfers.create_transfer(a, b, {product.id: 6}, actor_id=None)
+    db.session.commit()
+    c = login_as("dealer")
+    assert 'hx-confirm="取消这张调拨单？预留的库存会释放。"' in c.get(f"/dealer/stock/transfers/{t.id}").get_data(as_text=True)
+    asked = c.post(f"/dealer/stock/transfers/{t.id}/cancel", {})
+    assert asked.status_code == 200 and "取消这张调拨单？" in asked.get_data(as_text=True)
+    assert _bal(a, product)[1] == 6  # still reserved
+    done = c.post(f"/dealer/stock/transfers/{t.id}/cancel", {"confirmed": "1"})
+    assert done.status_code == 303 and _bal(a, product) == (40, 0)

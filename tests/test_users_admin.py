@@ -343,7 +343,7 @@ def test_remove_a_retailer_from_the_route(login_as, world):
     c = login_as("admin")
     rep = world.users["rep"]
     route_id = db.session.scalar(select(RepRoute.id).where(RepRoute.rep_id == rep.id))
-    response = c.post(f"/admin/users/{rep.id}/routes/{route_id}/delete")
+    response = c.post(f"/admin/users/{rep.id}/routes/{route_id}/delete", {"confirmed": "1"})
     assert response.status_code == 303 and response.headers["Location"] == f"/admin/users/{rep.id}#routes"
     assert routes_of(rep.id) == []
     assert "尚未分配零售商。" in c.get(f"/admin/users/{rep.id}").get_data(as_text=True)
@@ -354,7 +354,7 @@ def test_remove_a_retailer_from_the_route(login_as, world):
 def test_a_route_is_removed_only_through_its_own_rep(login_as, world):
     c = login_as("admin")
     other_route = db.session.scalar(select(RepRoute.id).where(RepRoute.rep_id == world.users["rep_b"].id))
-    response = c.post(f"/admin/users/{world.users['rep'].id}/routes/{other_route}/delete")
+    response = c.post(f"/admin/users/{world.users['rep'].id}/routes/{other_route}/delete", {"confirmed": "1"})
     assert response.status_code == 404
     assert routes_of(world.users["rep_b"].id) == [(world.orgs["retailer_b"].id, 0)]
 
@@ -363,5 +363,5 @@ def test_route_forms_need_a_csrf_token(login_as, world):
     c = login_as("admin")
     rep = world.users["rep"]
     route_id = db.session.scalar(select(RepRoute.id).where(RepRoute.rep_id == rep.id))
-    assert c.post(f"/admin/users/{rep.id}/routes/{route_id}/delete", csrf=False).status_code == 400
+    assert c.post(f"/admin/users/{rep.id}/routes/{route_id}/delete", {"confirmed": "1"}, csrf=False).status_code == 400
     assert len(routes_of(rep.id)) == 1

@@ -88,6 +88,7 @@ class OrderStatus(Vocabulary):
     SUBMITTED = "submitted"
     APPROVED = "approved"
     PICKING = "picking"
+    PARTLY_SHIPPED = "partly_shipped"  # some goods on the road, the rest still to ship
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     COMPLETED = "completed"
@@ -104,6 +105,7 @@ class OrderChannel(Vocabulary):
 
 _labelled(OrderStatus, {
     OrderStatus.SUBMITTED: _l("已提交"), OrderStatus.APPROVED: _l("已审核"), OrderStatus.PICKING: _l("拣货中"),
+    OrderStatus.PARTLY_SHIPPED: _l("部分发货"),
     OrderStatus.SHIPPED: _l("已发货"), OrderStatus.DELIVERED: _l("已送达"), OrderStatus.COMPLETED: _l("已完成"),
     OrderStatus.ON_HOLD: _l("暂停审核"), OrderStatus.REJECTED: _l("已拒绝"), OrderStatus.CANCELLED: _l("已取消"),
 })

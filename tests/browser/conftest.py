@@ -105,10 +105,10 @@ def demo(db):
     return context
 
 
-def log_in(page, live_server, username: str) -> None:
-    """Sign in through the login form with the demo password."""
+def log_in(page, live_server, username: str, home: str = "/retailer/") -> None:
+    """Sign in through the login form with the demo password; lands on the role's `home`."""
     page.goto(live_server("/login"))
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", live_server.app.config["DEMO_PASSWORD"])
     page.click("form[action$='/login'] [type=submit]")
-    page.wait_for_url(live_server("/retailer/"))
+    page.wait_for_url(live_server(home))

@@ -28,7 +28,8 @@ from app.services.core.clock import today_local
 from app.services.core.messages import Message, message
 
 # Orders the seller has accepted but not yet invoiced: they will become debt.
-UNINVOICED_OPEN_STATUSES = (OrderStatus.APPROVED.value, OrderStatus.PICKING.value, OrderStatus.SHIPPED.value,
+UNINVOICED_OPEN_STATUSES = (OrderStatus.APPROVED.value, OrderStatus.PICKING.value, OrderStatus.PARTLY_SHIPPED.value,
+                            OrderStatus.SHIPPED.value,
                             OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
 MAX_LIMIT_FEN = 100_000_000 * 100
 MAX_TERMS_DAYS = 365

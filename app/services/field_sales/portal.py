@@ -51,7 +51,7 @@ MAX_SEARCH_LENGTH = 40
 VOID_STATUSES = (OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)
 # Orders the retailer is still waiting for (the card's "open issues").
 OPEN_STATUSES = (OrderStatus.SUBMITTED.value, OrderStatus.APPROVED.value, OrderStatus.PICKING.value,
-                 OrderStatus.SHIPPED.value, OrderStatus.ON_HOLD.value)
+                 OrderStatus.PARTLY_SHIPPED.value,                  OrderStatus.SHIPPED.value, OrderStatus.ON_HOLD.value)
 
 
 def local_weekday(at: datetime | None = None) -> int:

@@ -33,8 +33,8 @@ S = OrderStatus
 WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
 MAX_SELECTED = 200
 # The desk's status tabs, in the order work flows.
-DESK_STATUSES = (S.SUBMITTED.value, S.ON_HOLD.value, S.APPROVED.value, S.PICKING.value, S.SHIPPED.value,
-                 S.DELIVERED.value, S.COMPLETED.value, S.REJECTED.value, S.CANCELLED.value)
+DESK_STATUSES = (S.SUBMITTED.value, S.ON_HOLD.value, S.APPROVED.value, S.PICKING.value, S.PARTLY_SHIPPED.value,
+                 S.SHIPPED.value,                  S.DELIVERED.value, S.COMPLETED.value, S.REJECTED.value, S.CANCELLED.value)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@
     cancel_rest(seller_id, order_id, actor_id, reason)  → the order (now shipped)
 
 Statuses (the lifecycle's transition() does every move):
-- the first shipment that leaves something open moves approved → picking; later partial
-  shipments keep the order in picking;
+- the first shipment that leaves something open moves approved (or picking) → partly_shipped
+  (部分发货, in every list and notice); later partial shipments keep it there;
 - the shipment that ships the last open quantity, or the cancellation of the rest (with a
   reason, after at least one shipment), moves the order to shipped; the buyer then signs for it.
 A shipment whose "cancel the rest" reason is given does both at once.
@@ -45,7 +45,7 @@ from app.services.inventory.orders import order_document, release_order, ship_or
 from app.services.credit.invoicing import ensure_invoice
 
 S = OrderStatus
-SHIPPABLE = frozenset({S.APPROVED.value, S.PICKING.value})
+SHIPPABLE = frozenset({S.APPROVED.value, S.PICKING.value, S.PARTLY_SHIPPED.value})
 MAX_CARRIER = 40
 MAX_TRACKING = 60
 MAX_REASON = 500
@@ -147,8 +147,8 @@ def ship(seller_id: int, order_id: int, actor_id: int, *, carrier: str, tracking
         _invoice(order, actor_id)
         if rest_cancelled:
             _credit_cancelled(order, actor_id, cancel_rest_reason)
-    elif before == S.APPROVED.value:
-        order = lifecycle.transition(order.id, S.PICKING.value, actor_id, _shipment_note(shipment, ""),
+    elif before != S.PARTLY_SHIPPED.value:
+        order = lifecycle.transition(order.id, S.PARTLY_SHIPPED.value, actor_id, _shipment_note(shipment, ""),
                                      expected={before})
     else:
         _notify_partial(order, shipment)

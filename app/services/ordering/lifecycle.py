@@ -1,6 +1,7 @@
 """The order lifecycle: which status may follow which, and the one function that moves an order.
 
     submitted → approved → picking → shipped → delivered → completed
+                                    ↘ partly_shipped ↗   (a shipment that leaves goods to ship)
     side exits: on_hold (credit or review), rejected, cancelled
 
 `transition(order_id, to, actor_id, note)` is the only way an order's status changes. It checks the
@@ -38,8 +39,11 @@ S = OrderStatus
 ALLOWED: dict[str, frozenset[str]] = {
     S.SUBMITTED.value: frozenset({S.APPROVED.value, S.ON_HOLD.value, S.REJECTED.value, S.CANCELLED.value}),
     S.ON_HOLD.value: frozenset({S.APPROVED.value, S.REJECTED.value, S.CANCELLED.value}),
-    S.APPROVED.value: frozenset({S.PICKING.value, S.SHIPPED.value, S.CANCELLED.value}),
-    S.PICKING.value: frozenset({S.SHIPPED.value, S.CANCELLED.value}),
+    S.APPROVED.value: frozenset({S.PICKING.value, S.PARTLY_SHIPPED.value, S.SHIPPED.value, S.CANCELLED.value}),
+    S.PICKING.value: frozenset({S.PARTLY_SHIPPED.value, S.SHIPPED.value, S.CANCELLED.value}),
+    # Goods are on the road: the rest is shipped or cancelled on the shipping page (a shipment
+    # that cancels the rest moves the order to shipped), never a whole-order cancel.
+    S.PARTLY_SHIPPED.value: frozenset({S.SHIPPED.value}),
     S.SHIPPED.value: frozenset({S.DELIVERED.value}),
     S.DELIVERED.value: frozenset({S.COMPLETED.value}),
     S.COMPLETED.value: frozenset(),
@@ -47,7 +51,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     S.CANCELLED.value: frozenset(),
 }
 # Statuses in which the seller holds stock reserved for the order.
-RESERVED = frozenset({S.APPROVED.value, S.PICKING.value})
+RESERVED = frozenset({S.APPROVED.value, S.PICKING.value, S.PARTLY_SHIPPED.value})
 
 
 class TransitionRefused(DomainError):
@@ -159,7 +163,7 @@ def seller_actions(status: str, order_id: int | None = None) -> list[str]:
 
 def may_cancel_whole(order_id: int) -> bool:
     """The one rule "no whole-order cancel after a shipment": once goods of the order are on the
-    road (a partial shipment while "picking"), only the rest can be cancelled, on the shipping
+    road (partly_shipped), only the rest can be cancelled, on the shipping
     page. The desk hides its cancel button by it and `act_as_seller` refuses by it."""
     from app.models.fulfilment import Shipment
 
@@ -234,4 +238,7 @@ def cancel_as_buyer(buyer_id: int, order_id: int, actor_id: int, note: str) -> O
     note = _clean_note(S.CANCELLED.value, note)
     if current not in BUYER_MAY_CANCEL:
         raise TransitionRefused(_("订单已被卖方受理，不能再取消；请联系卖方。"))
-    return transition(order_id, S.CANCELLED.value, actor_id, note, expected=BUYER_MAY_CANCEL)
+    order = transition(order_id, S.CANCELLED.value, actor_id, note, expected=BUYER_MAY_CANCEL)
+    notify_seller(order, kind="order_cancelled", message="order.cancelled_by_buyer",
+                  params={"n": order.number or str(order.id), "note": note})
+    return order

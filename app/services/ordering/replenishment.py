@@ -33,7 +33,8 @@ from app.services.catalog.visibility import visible_clause
 
 S = OrderStatus
 # Ordered from the brand and not yet in the dealer's warehouse.
-ON_ORDER_STATUSES = (S.SUBMITTED.value, S.ON_HOLD.value, S.APPROVED.value, S.PICKING.value, S.SHIPPED.value)
+ON_ORDER_STATUSES = (S.SUBMITTED.value, S.ON_HOLD.value, S.APPROVED.value, S.PICKING.value, S.PARTLY_SHIPPED.value,
+                     S.SHIPPED.value)
 MAX_SUGGESTIONS = 200
 
 

@@ -1,14 +1,16 @@
 """Admin: the audit log, newest first, filtered by entity and id (any admin may read it)."""
 from flask import request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from app.web.common.forms import Form
 from wtforms import IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from app.services.core.audit_log import KNOWN_ENTITIES, events_query
+from app.services.core.audit_readable import readable
 from app.services.core.paging import paginate
 from app.web.admin import bp
-from app.web.common.fields import form_status
+from app.web.common.fields import AUDIENCE_LABELS, CHANNEL_LABELS, form_status
 from app.web.common.htmx import render_page
 
 
@@ -30,4 +32,10 @@ def audit_log():
                     scalars=False)
     args = {"entity": entity, "entity_id": entity_id or ""}
     return render_page("admin/audit/list.html", "admin/audit/_results.html", filters=filters, listing=page,
-                       args=args, entities=KNOWN_ENTITIES, status=form_status(filters))
+                       events=readable_events(page.items), args=args, entities=KNOWN_ENTITIES,
+                       status=form_status(filters))
+
+
+def readable_events(rows):
+    """Audit rows as people read them (labels, yuan, names), for the log and a record's history."""
+    return readable(rows, str(get_locale()), {"channel": CHANNEL_LABELS, "audience": AUDIENCE_LABELS})

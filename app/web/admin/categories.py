@@ -7,6 +7,7 @@ from app.models import Category
 from app.services.catalog import admin as catalog
 from app.services.core.paging import paginate
 from app.services.core.records import require
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import CategoryForm
@@ -62,5 +63,7 @@ def category_delete(category_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_confirmation(_("删除分类“%(name)s”？", name=category.name_zh), back_url=url_for("admin.categories_list"))
     flash_outcome(attempt(None, catalog.delete_category, current_user.id, category), _("分类已删除。"))
     return redirect_to(url_for("admin.categories_list"))

@@ -9,6 +9,7 @@ from app.services.core.records import require
 from app.services.pricing import admin as price_admin
 from app.services.pricing.check import explain_price
 from app.services.core.clock import today_local
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.common.envelope import attempt, flash_outcome
@@ -65,6 +66,8 @@ def contract_delete(contract_id: int):
     contract = require(ContractPrice, contract_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_confirmation(_("删除这条合同价？"), back_url=url_for("admin.contract_edit", contract_id=contract.id))
     customer_code = price_admin.contract_codes(contract)["customer_code"]
     flash_outcome(attempt(None, price_admin.delete_contract, current_user.id, contract), _("合同价已删除。"))
     return redirect_to(url_for("admin.contracts", customer_code=customer_code))

@@ -6,10 +6,11 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.models import PriceList, PriceListItem
+from app.models import PriceList, PriceListItem, Product
 from app.services.core.paging import paginate
 from app.services.core.records import require
 from app.services.pricing import admin as price_admin
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.common.envelope import attempt, flash_outcome
@@ -96,6 +97,9 @@ def price_list_delete(price_list_id: int):
     price_list = require(PriceList, price_list_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_confirmation(_("删除整个价目表 %(code)s？", code=price_list.code),
+                                back_url=url_for("admin.price_list_detail", price_list_id=price_list.id))
     code = price_list.code
     if not flash_outcome(attempt(None, price_admin.delete_price_list, current_user.id, price_list),
                          _("价目表 %(code)s 已删除。", code=code)):
@@ -136,5 +140,10 @@ def price_list_item_delete(price_list_id: int, item_id: int):
     item = require(PriceListItem, item_id, price_list_id=price_list.id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        product = require(Product, item.product_id)
+        return ask_confirmation(_("删除 %(product)s 起订 %(n)d 的价格？", product=product.name_zh, n=item.min_qty),
+                                back_url=url_for("admin.price_list_detail", price_list_id=price_list.id,
+                                                 page=request.args.get("page", 1, type=int), _anchor="items"))
     outcome = attempt(None, price_admin.delete_list_item, current_user.id, item)
     return _items_changed(price_list, _("价格已删除。") if outcome.ok else outcome.error.message)

@@ -9,8 +9,10 @@ from wtforms.fields.choices import SelectChoice
 from app.models import Category, Product, ProductVisibility
 from app.services.catalog import admin as catalog
 from app.services.core.audit_log import recent_events
+from app.web.admin.audit_log import readable_events
 from app.services.core.paging import paginate
 from app.services.core.records import require
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.access import permission_required
 from app.web.admin import bp
 from app.web.admin.catalog_forms import ProductFilterForm, ProductForm, VisibilityRuleForm
@@ -65,7 +67,7 @@ def product_new():
 
 def _edit_page(product: Product, form: ProductForm, rule_form: VisibilityRuleForm):
     return render_page("admin/catalog/product_edit.html", product=product, form=form, rule_form=rule_form,
-                       rules=catalog.visibility_rules(product.id), events=recent_events("product", product.id),
+                       rules=catalog.visibility_rules(product.id), events=readable_events(recent_events("product", product.id)),
                        action_form=ActionForm(), units=UNIT_SUGGESTIONS, status=form_status(form, rule_form))
 
 
@@ -87,6 +89,8 @@ def product_image_delete(product_id: int):
     product = require(Product, product_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_confirmation(_("删除商品图片？"), back_url=url_for("admin.product_edit", product_id=product.id))
     flash_outcome(attempt(None, catalog.remove_product_image, current_user.id, product), _("图片已删除。"))
     return redirect_to(url_for("admin.product_edit", product_id=product.id))
 
@@ -110,5 +114,8 @@ def product_visibility_delete(product_id: int, rule_id: int):
     rule = require(ProductVisibility, rule_id, product_id=product_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_confirmation(_("删除这条可见范围规则？"),
+                                back_url=url_for("admin.product_edit", product_id=product_id, _anchor="visibility"))
     flash_outcome(attempt(None, catalog.delete_visibility_rule, current_user.id, rule), _("可见范围规则已删除。"))
     return redirect_to(url_for("admin.product_edit", product_id=product_id, _anchor="visibility"))

@@ -4,12 +4,13 @@ from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.forms import Form
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import PERMISSIONS, Role, User
+from app.models import PERMISSIONS, RepRoute, Role, User
 from app.services.accounts import users as accounts
 from app.services.core.paging import paginate
 from app.services.core.records import require
@@ -179,5 +180,8 @@ def user_route_add(user_id: int):
 def user_route_remove(user_id: int, route_id: int):
     user = require(User, user_id)
     # CSRFProtect has checked the token; a route not of this rep is a 404 (NotFound, centrally)
+    if not confirmed():
+        require(RepRoute, route_id, rep_id=user.id)
+        return ask_confirmation(_("把这家店移出拜访路线？"), back_url=url_for("admin.user_edit", user_id=user.id, _anchor="routes"))
     flash_outcome(attempt(None, accounts.remove_route, current_user, user, route_id), _("已移出拜访路线。"))
     return redirect_to(url_for("admin.user_edit", user_id=user.id, _anchor="routes"))

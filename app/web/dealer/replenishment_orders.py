@@ -3,11 +3,7 @@ brand has not accepted it); order again is the ordering counter's (replenishment
 orders the dealer bought; another dealer's order is not found."""
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from app.web.common.forms import Form
-from wtforms import TextAreaField
-from wtforms.validators import Length, Optional
 
 from app.extensions import db
 from app.services.ordering import lifecycle
@@ -19,13 +15,10 @@ from app.web.dealer import bp
 from app.web.common.forms import ActionForm, show_error
 from app.web.common.htmx import redirect_to, render_page
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
+from app.web.common.confirm import ask_confirmation, confirmed
+from app.web.shared.ordering.cancel import CancelForm
 
 PER_PAGE = 30
-
-
-class CancelForm(Form):
-    note = TextAreaField(_l("取消原因"), validators=[Optional(), Length(max=lifecycle.MAX_NOTE)],
-                         render_kw={"rows": 2, "maxlength": lifecycle.MAX_NOTE})
 
 
 def _scope():
@@ -62,6 +55,13 @@ def replenishment_detail(order_id: int):
 def replenishment_cancel(order_id: int):
     form = CancelForm()
     status = None
+    if form.validate_on_submit() and (form.note.data or "").strip() and not confirmed():
+        try:
+            order = ordering.order_detail(_scope(), order_id)
+        except NotFound:
+            abort(404)
+        return ask_confirmation(_("取消补货单 %(n)s？", n=order.number), detail=form.note.data,
+                                back_url=url_for("dealer.replenishment_detail", order_id=order_id))
     if form.validate_on_submit():
         try:
             order = replenishment.cancel_replenishment(current_user, order_id, form.note.data or "")

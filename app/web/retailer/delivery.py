@@ -17,7 +17,7 @@ from app.web.retailer import bp
 from app.web.retailer.common import bought_order, retailer_page
 
 # While goods are on the road the page shows the code for the driver.
-CODE_SHOWN = frozenset({"picking", "shipped"})
+CODE_SHOWN = frozenset({"picking", "partly_shipped", "shipped"})
 
 
 def _form_class(rows):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.services.fulfilment import delivery
 from app.services.fulfilment import progress as fulfilment
 from app.services.fulfilment import shipping
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.envelope import Outcome, attempt, error_status
 from app.web.common.forms import show_error
 from app.web.common.htmx import redirect_to, render_page
@@ -78,6 +79,9 @@ def order_cancel_rest(desk: Desk, order_id: int):
     order = seller_order(order_id)
     cancel_form = CancelRestForm()
     status = error_status()
+    if cancel_form.validate_on_submit() and (cancel_form.reason.data or "").strip() and not confirmed():
+        return ask_confirmation(_("取消订单 %(n)s 剩余未发的数量？", n=order.number), detail=cancel_form.reason.data,
+                                back_url=desk.url("order_ship", order_id=order.id))
     if cancel_form.validate_on_submit():
         outcome = attempt(cancel_form, shipping.cancel_rest, current_user.org_id, order.id, current_user.id,
                           cancel_form.reason.data, seen=cancel_form.seen.data or None)

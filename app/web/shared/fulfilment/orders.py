@@ -21,6 +21,7 @@ from app.services.fulfilment import progress as fulfilment
 from app.services.fulfilment import returns
 from app.services.fulfilment.shipping import SHIPPABLE
 from app.services.ordering import lifecycle
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.conditional import revalidate
 from app.web.common.envelope import attempt, error_status
 from app.web.common.forms import ActionForm
@@ -31,6 +32,9 @@ from app.web.shared.fulfilment.forms import ACTION_LABELS, ACTION_ROUTES, Decisi
 
 S = lifecycle.S
 DETAIL_PAGE = "fulfilment/order_detail.html"
+
+# Decisions that say no to the buyer: they ask for confirmation first.
+CONFIRMED_ACTIONS = frozenset({S.REJECTED.value, S.CANCELLED.value})
 
 
 def labels() -> dict:
@@ -98,6 +102,12 @@ def decide(desk: Desk, order_id: int, to: str):
     (409). Nothing is changed then."""
     order = seller_order(order_id)
     form = DecisionForm()
+    if form.validate_on_submit() and to in CONFIRMED_ACTIONS and (form.note.data or "").strip() and not confirmed():
+        # Saying no asks first (without a reason the service refuses anyway, with the message in place).
+        question = (_("拒绝订单 %(n)s？", n=order.number) if to == S.REJECTED.value
+                    else _("取消订单 %(n)s？", n=order.number))
+        return ask_confirmation(question, detail=form.note.data,
+                                button=str(ACTION_LABELS[to]), back_url=desk.url("order_detail", order_id=order.id))
     if form.validate_on_submit():
         outcome = attempt(form, lifecycle.act_as_seller, current_user.org_id, order.id, to, current_user.id,
                           form.note.data or "", seen=form.seen.data or None, credit_override=form.credit_override())

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.services.core import paging
 from app.services.fulfilment import returns
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.envelope import attempt, error_status
 from app.web.common.htmx import redirect_to, render_page
 from app.web.common.listing import STATUS_LABELS
@@ -58,6 +59,10 @@ def return_accept(desk: Desk, return_id: int):
 @route("/returns/<int:return_id>/refuse", "return_refuse", methods=("POST",))
 def return_refuse(desk: Desk, return_id: int):
     form = RefuseReturnForm()
+    if form.validate_on_submit() and (form.note.data or "").strip() and not confirmed():
+        found = seller_return(return_id)
+        return ask_confirmation(_("拒绝退货 %(n)s？", n=found.number), detail=form.note.data,
+                                back_url=desk.url("return_detail", return_id=found.id))
     return _decide_return(desk, return_id, form, "refuse_form",
                           lambda found: (returns.refuse_return, current_user.org_id, found.id, current_user.id,
                                          form.note.data),

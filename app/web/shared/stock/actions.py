@@ -15,6 +15,7 @@ from app.models import StockLot
 from app.services.core.errors import NotFound
 from app.services.core.money import parse_yuan
 from app.services.inventory import operations, rules, safety
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.envelope import Outcome, attempt
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to
@@ -115,6 +116,12 @@ def stock_expire_lot(warehouse_id: int, product_id: int, lot_id: int):
     warehouse, product = _load(warehouse_id, product_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        lot = operations.lot_in(warehouse.id, lot_id)
+        if lot.product_id != product.id:
+            abort(404)
+        return ask_confirmation(_("报废批次 %(b)s 的全部库存（%(n)d）？", b=lot.batch_no, n=lot.on_hand),
+                                back_url=url_for(".stock_product", warehouse_id=warehouse.id, product_id=product.id))
     outcome = attempt(None, _expire_lot, warehouse.id, product.id, lot_id, current_user.id)
     if outcome.ok:
         flash(_("已报废过期库存 %(n)d。", n=outcome.result), "success")

@@ -10,6 +10,7 @@ from app.services.core.errors import DomainError
 from app.services.core.paging import paginate
 from app.services.inventory import counts, queries
 from app.services.inventory.scope import managed_count, visible_count
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
@@ -89,10 +90,13 @@ def count_detail(count_id: int):
     return _detail(visible_count(caller_scope(), count_id), form, status=400)
 
 
-def _count_action(count_id: int, action, done: str):
+def _count_action(count_id: int, action, done: str, question: str | None = None):
+    """Post or cancel a count; `question`: the action asks for confirmation first."""
     count = managed_count(caller_scope(), count_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if question and not confirmed():
+        return ask_confirmation(question, back_url=url_for(".count_detail", count_id=count_id))
     flash_outcome(attempt(None, action, count, actor_id=current_user.id), done)
     return redirect_to(url_for(".count_detail", count_id=count_id))
 
@@ -104,4 +108,5 @@ def count_post(count_id: int):
 
 @route("/stock/counts/<int:count_id>/cancel", methods=("POST",))
 def count_cancel(count_id: int):
-    return _count_action(count_id, counts.cancel_count, _("盘点单已取消。"))
+    return _count_action(count_id, counts.cancel_count, _("盘点单已取消。"),
+                         question=_("取消盘点单 %(n)d？已录入的实盘数不会过账。", n=count_id))

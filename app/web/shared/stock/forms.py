@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateField, FieldList, FormField, HiddenField,
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.models import CHANNELS, DEALER_TIERS
+from app.web.common.fields import AUDIENCE_LABELS, CHANNEL_LABELS
 
 
 class BalanceFilterForm(Form):
@@ -114,9 +115,10 @@ class WarehouseForm(Form):
 
 class ShelfLifeRuleForm(Form):
     name = StringField(_l("名称"), validators=[DataRequired(), Length(max=60)])
-    audience = SelectField(_l("客户类型"), choices=[SelectChoice("", _l("全部")), SelectChoice("dealer", _l("经销商")),
-                                    SelectChoice("retailer", _l("零售商"))],
+    audience = SelectField(_l("客户类型"), choices=[SelectChoice("", _l("全部"))] + [
+                               SelectChoice(code, label) for code, label in AUDIENCE_LABELS.items()],
                            validators=[Optional()])
     tier = SelectField(_l("等级"), choices=[SelectChoice("", _l("全部"))] + [SelectChoice(t) for t in DEALER_TIERS], validators=[Optional()])
-    channel = SelectField(_l("渠道"), choices=[SelectChoice("", _l("全部"))] + [SelectChoice(c) for c in CHANNELS], validators=[Optional()])
+    channel = SelectField(_l("渠道"), choices=[SelectChoice("", _l("全部"))] + [SelectChoice(c, CHANNEL_LABELS.get(c, c)) for c in CHANNELS],
+                          validators=[Optional()])
     min_remaining_pct = IntegerField(_l("最低剩余保质期（%）"), validators=[InputRequired(), NumberRange(min=1, max=100)])

@@ -10,6 +10,7 @@ from app.models import TransferStatus
 from app.services.core.paging import paginate
 from app.services.inventory import queries, transfers
 from app.services.inventory.scope import managed_transfer, visible_transfer
+from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
@@ -84,10 +85,13 @@ def transfer_detail(transfer_id: int):
                        manage=caller_scope().can_manage(transfer.source), action_form=ActionForm())
 
 
-def _transfer_action(transfer_id: int, action, done: str):
+def _transfer_action(transfer_id: int, action, done: str, question: str | None = None):
+    """Ship, receive or cancel a transfer; `question`: the action asks for confirmation first."""
     transfer = managed_transfer(caller_scope(), transfer_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if question and not confirmed():
+        return ask_confirmation(question, back_url=url_for(".transfer_detail", transfer_id=transfer_id))
     flash_outcome(attempt(None, action, transfer, actor_id=current_user.id), done)
     return redirect_to(url_for(".transfer_detail", transfer_id=transfer_id))
 
@@ -104,7 +108,8 @@ def transfer_receive(transfer_id: int):
 
 @route("/stock/transfers/<int:transfer_id>/cancel", methods=("POST",))
 def transfer_cancel(transfer_id: int):
-    return _transfer_action(transfer_id, transfers.cancel_transfer, _("调拨单已取消，预留已释放。"))
+    return _transfer_action(transfer_id, transfers.cancel_transfer, _("调拨单已取消，预留已释放。"),
+                            question=_("取消这张调拨单？预留的库存会释放。"))
 
 
 @route("/stock/transfers/suggestions")
