@@ -2,12 +2,12 @@
 longer "picking": a data migration (orders.status has no CHECK constraint).
 
 Revision ID: h10b_partly_shipped
-Revises: h13_analytics
+Revises: h13b_sales_rollup
 """
 from alembic import op
 
 revision = "h10b_partly_shipped"
-down_revision = "h13_analytics"
+down_revision = "h13b_sales_rollup"
 branch_labels = None
 depends_on = None
 
