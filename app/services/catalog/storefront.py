@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 
 from app.extensions import db
 from app.models import Category, Organisation, Product, User
@@ -32,14 +32,32 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_clause(term: str):
-    """Name (Chinese or English), code, pinyin initials ("nfsq" finds 农夫山泉) or barcode."""
+def _search_conditions(term: str) -> list[tuple]:
+    """(condition, rank) pairs, best rank first: the Chinese name, then its pinyin (initials,
+    "kl", or in full, "kele"), then code and barcode, then a word of the English name starting
+    with the term ("Cola" finds "Coca Cola"; "kl" does not find "Pickled")."""
     like = _like(term)
-    conditions = [Product.name_zh.like(like, escape="\\"), Product.name_en.ilike(like, escape="\\"),
-                  Product.code.ilike(like, escape="\\"), Product.pinyin.like(_like(term.lower()), escape="\\")]
+    letters = _like(term.lower().replace(" ", ""))
+    prefix = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conditions = [(Product.name_zh.like(like, escape="\\"), 0),
+                  (or_(Product.pinyin.like(letters, escape="\\"), Product.pinyin_full.like(letters, escape="\\")), 1),
+                  (Product.code.ilike(like, escape="\\"), 2)]
     if term.isdigit():
-        conditions.append(Product.gtin.like(term + "%"))
-    return or_(*conditions)
+        conditions.append((Product.gtin.like(term + "%"), 2))
+    english_word = or_(*(Product.name_en.ilike(start + prefix, escape="\\") for start in ("", "% ", "%(")))
+    conditions.append((english_word, 3))
+    return conditions
+
+
+def search_clause(term: str):
+    """Name (Chinese or a word of the English one), code, pinyin ("nfsq" or "nongfushanquan"
+    finds 农夫山泉) or barcode."""
+    return or_(*(condition for condition, _rank in _search_conditions(term)))
+
+
+def search_rank(term: str):
+    """An ORDER BY expression: Chinese-name matches before pinyin, code and English-name ones."""
+    return case(*((condition, rank) for condition, rank in _search_conditions(term)), else_=4)
 
 
 def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_id: int | None = None,
@@ -48,11 +66,13 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
     profile = region_profile(buyer)
     query = visible_products(profile).join(Category, Category.id == Product.category_id)
     term = (search or "").strip()[:MAX_SEARCH_LENGTH]
+    order = [Category.sort_order, Category.id, Product.code]
     if term:
         query = query.where(search_clause(term))
+        order.insert(0, search_rank(term))
     if category_id:
         query = query.where(Product.category_id == category_id)
-    result = paginate(query.order_by(Category.sort_order, Category.id, Product.code), page, per_page)
+    result = paginate(query.order_by(*order), page, per_page)
     products = {p.id: p for p in result.items}
     prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
     categories = list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
