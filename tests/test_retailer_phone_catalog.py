@@ -164,6 +164,15 @@ def test_stock_is_shown_as_a_level_never_a_quantity(retailer, world, tea):
     assert '<span class="stock out">缺货</span>' in row_of(page, tea)
 
 
+def test_the_rep_sees_the_same_stock_level_when_ordering_for_the_shop(login_as, world):
+    warehouse = stock.warehouse(world.orgs["dealer"], world.regions["hz"], is_default=True)
+    few = factories.product(name_zh="椰汁", min_order_qty=2)
+    stock.stock(warehouse, few, 7)
+    db.session.commit()
+    page = text(login_as("rep").get(f"/rep/retailers/{world.orgs['retailer'].id}/order"))
+    assert '<span class="stock low">紧张</span>' in row_of(page, few) and ">7<" not in page
+
+
 def test_usual_list_holds_the_shops_own_products_most_often_first(retailer, shop, world):
     user, org = shop
     dealer = world.orgs["dealer"]
