@@ -7,10 +7,10 @@ import re
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
-from app.models import CartLine
+from app.models import CartLine, Product
 from tests import builders_ordering as b
 from tests import builders_stock as stock
 from tests import factories
@@ -212,3 +212,28 @@ def test_favicon_linked_and_served(client):
     assert svg.status_code == 200 and b"<svg" in svg.get_data() and "immutable" in svg.headers["Cache-Control"]
     ico = client.get("/favicon.ico")
     assert ico.status_code == 200 and ico.get_data()[:4] == b"\x00\x00\x01\x00"
+
+
+def test_stock_levels_and_the_usual_list_cost_no_query_per_product(retailer, shop, world):
+    """5 or 50 products, each with dealer stock and ordered before: the catalog page stays at 9
+    queries (as before stock levels), the "常购" page at a fixed number too."""
+    user, org = shop
+    warehouse = stock.warehouse(world.orgs["dealer"], world.regions["hz"], is_default=True)
+    measured = {"catalog": [], "usual": []}
+    for size in (5, 50):
+        db.session.execute(delete(CartLine))
+        db.session.execute(update(Product).values(status="discontinued"))
+        products = b.products(size)
+        for n, product in enumerate(products):
+            stock.stock(warehouse, product, n + 1)
+        b.order(org, world.orgs["dealer"], [(p, 2) for p in products])
+        b.cart_line(user, org, products[0], 1)
+        db.session.commit()
+        for name, url in (("catalog", "/retailer/catalog"), ("usual", "/retailer/catalog?usual=1")):
+            retailer.get(url)  # warm caches
+            with b.count_queries() as counter:
+                response = retailer.get(url)
+            assert text(response).count('<li class="prod"') == size
+            measured[name].append(len(counter))
+    assert measured["catalog"][0] == measured["catalog"][1] <= 9, measured
+    assert measured["usual"][0] == measured["usual"][1] <= 9, measured
