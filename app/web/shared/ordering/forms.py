@@ -22,7 +22,7 @@ def raw_value(field, limit: int = 12) -> str:
 
 class CatalogSearchForm(GetForm):
     q = SearchField(_l("搜索"), validators=[Optional(), Length(max=MAX_SEARCH_LENGTH)],
-                    render_kw={"placeholder": _l("名称、编码、条码或拼音首字母")})
+                    render_kw={"placeholder": _l("名称、拼音、编码或条码")})
     category = SelectField(_l("分类"), coerce=int, validators=[Optional()], validate_choice=False)
     usual = BooleanField(validators=[Optional()])  # only the buyer's usual products ("常购")
 
