@@ -21,7 +21,10 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass")
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _HIDDEN = r'name="{name}" value="([^"]*)"'
-_ADD_FORM = re.compile(r'name="product_id" value="(\d+)">.*?name="qty" value="(\d+)" min="\d+" step="(\d+)"', re.S)
+# A catalog row's stepper form: its product and the + button's quantity (the minimum when the
+# product is not in the cart yet, one multiple more when it is: a valid quantity either way).
+_ADD_FORM = re.compile(r'name="product_id" value="(\d+)">(?:(?!</form>).)*?name="to" value="(\d+)" class="button primary"',
+                       re.S)
 _ORDER_URL = re.compile(r"/retailer/orders/(\d+)$")
 
 
@@ -55,8 +58,8 @@ def hidden_value(page: str, name: str) -> str:
 
 
 def add_forms(page: str) -> list[tuple[int, int]]:
-    """(product id, a valid quantity: its minimum) for every add-to-cart form on a catalog page."""
-    return [(int(pid), int(qty)) for pid, qty, _step in _ADD_FORM.findall(page)]
+    """(product id, a valid quantity: its minimum) for every stepper form on a catalog page."""
+    return [(int(pid), int(qty)) for pid, qty in _ADD_FORM.findall(page)]
 
 
 def order_id_from(location: str) -> int:

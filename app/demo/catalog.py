@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from app.demo.data_catalog import CATEGORIES, FAMILIES, FLAVOURS_EN, LABELS_EN, MULTIPLE_OF_TWO
 from app.demo.data_regions import NORTHEAST_PROVINCES, SICHUAN_CHONGQING
 from app.services.catalog.gtin import with_check_digit
-from app.services.catalog.search_text import pinyin_initials
+from app.services.catalog.search_text import pinyin_full, pinyin_initials
 
 GTIN_COMPANY_PREFIX = "6923456"  # GS1 China (690–699) company prefix; item reference follows
 VARIANT_POPULARITY = (1.0, 0.6, 0.4, 0.3, 0.25, 0.2, 0.15)
@@ -68,11 +68,12 @@ def build_catalog(ctx) -> None:
         products.append(info)
         rows.append((info.id, code, with_check_digit(f"{GTIN_COMPANY_PREFIX}{item_number:05d}"),
                      category_ids[category], name_zh, name_en, pinyin_initials(flavour + family_zh),
+                     pinyin_full(flavour + family_zh),
                      variant["spec"], variant.get("unit", "箱"), variant["pack"], info.min_qty, multiple,
                      variant.get("shelf", shelf_life), info.tax_rate, status, launch, info.base_price_fen, 0,
                      ctx.started_at))
-    loader.load("products", ("id", "code", "gtin", "category_id", "name_zh", "name_en", "pinyin", "spec", "unit",
-                             "pack_size", "min_order_qty", "order_multiple", "shelf_life_days", "tax_rate",
+    loader.load("products", ("id", "code", "gtin", "category_id", "name_zh", "name_en", "pinyin", "pinyin_full",
+                             "spec", "unit", "pack_size", "min_order_qty", "order_multiple", "shelf_life_days", "tax_rate",
                              "status", "launch_date", "base_price_fen", "image_version", "updated_at"), rows)
     _load_visibility(ctx, products)
     ctx.category_ids = category_ids

@@ -42,6 +42,8 @@ class Product(Base):
     name_en: Mapped[str] = mapped_column(String(100))
     # Pinyin initials of name_zh ("nfsq" for 农夫山泉), kept for search on phones.
     pinyin: Mapped[str] = mapped_column(String(100), default="", index=True)
+    # The full pinyin of name_zh without tones or spaces ("kekoukele" for 可口可乐).
+    pinyin_full: Mapped[str] = mapped_column(String(400), default="", server_default="")
     spec: Mapped[str] = mapped_column(String(60), default="")
     unit: Mapped[str] = mapped_column(String(10), default="箱")
     pack_size: Mapped[int] = mapped_column(Integer, default=1)

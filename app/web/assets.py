@@ -62,3 +62,12 @@ def static(filename: str):
     response.direct_passthrough = False
     response.make_sequence()
     return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """For browsers that ask the fixed address instead of the page's <link rel="icon"> (an SVG):
+    the same picture as an ICO, cached for a day (its URL cannot change with it)."""
+    response = send_from_directory(pathlib.Path(STATIC), "favicon.ico", max_age=24 * 3600, etag=True)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -38,27 +38,28 @@ def _search(page, live_server, js: bool) -> None:
         with page.expect_navigation():
             page.click("form.filters button[type=submit]")
     expect(page).to_have_url(re.compile(r"/retailer/catalog\?q=%E8%8C%B6"))
-    names = page.locator("#catalog-list li.prod .prod-info b:first-child").all_inner_texts()
+    names = page.locator("#catalog-list li.prod .prod-name").all_inner_texts()
     assert len(names) >= 3 and all(SEARCH in name for name in names), names
 
 
 def _add_three(page, js: bool) -> list[int]:
+    """Tap + on three rows: each row's stepper then shows the quantity in the cart."""
     rows = page.locator("#catalog-list li.prod")
     added = []
     for index in range(3):
         row_id = rows.nth(index).get_attribute("id")
-        button = page.locator(f"#{row_id} button[type=submit]")
+        button = page.locator(f"#{row_id} button[name=to]")
         if js:
-            with page.expect_response(lambda r: _is_htmx(r, "/retailer/cart/add")):
+            with page.expect_response(lambda r: _is_htmx(r, "/retailer/cart/set")):
                 button.click()
-            expect(page.locator(f"#{row_id}")).to_contain_text("已加入购物车")
         else:
             with page.expect_navigation():
                 button.click()
             assert page.url.endswith(f"#{row_id}"), page.url  # back to the same page and row
-            expect(page.locator(".flashes")).to_contain_text("已加入购物车")
-        expect(page.locator(f"#{row_id}")).to_contain_text("购物车中")
+            expect(page.locator(".flashes")).to_contain_text("购物车中")
+        expect(page.locator(f"#{row_id} input[name=qty]")).not_to_have_value("0")
         expect(page.locator("#cart-badge")).to_have_text(str(index + 1))
+        expect(page.locator("#cart-bar")).to_contain_text(f"购物车 {index + 1} 种")
         added.append(int(row_id[1:]))
     return added
 

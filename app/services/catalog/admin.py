@@ -21,7 +21,7 @@ from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.catalog.gtin import is_valid_gtin
 from app.services.catalog.images import PreparedImage, prepare_image
-from app.services.catalog.search_text import pinyin_initials
+from app.services.catalog.search_text import pinyin_keys
 
 CATEGORY_FIELDS = ["code", "name_zh", "name_en", "sort_order"]
 PRODUCT_FIELDS = ["code", "gtin", "category_id", "name_zh", "name_en", "spec", "unit", "pack_size",
@@ -211,7 +211,7 @@ def create_product(actor_id: int, values: dict, image: bytes | None = None) -> P
     problems = product_problems(values)
     prepared = _prepare_optional(image, problems)
     _raise_if(problems)
-    product = Product(**values, pinyin=pinyin_initials(values["name_zh"]))
+    product = Product(**values, **pinyin_keys(values["name_zh"]))
     db.session.add(product)
     db.session.flush()
     audit.record(actor_id, "product.create", "product", product.id, None, audit.snapshot(product, PRODUCT_FIELDS))
@@ -228,7 +228,8 @@ def update_product(actor_id: int, product: Product, values: dict, image: bytes |
     before = audit.snapshot(product, PRODUCT_FIELDS)
     for name, value in values.items():
         setattr(product, name, value)
-    product.pinyin = pinyin_initials(product.name_zh)
+    for name, value in pinyin_keys(product.name_zh).items():
+        setattr(product, name, value)
     after = audit.snapshot(product, PRODUCT_FIELDS)
     if after != before:
         audit.record(actor_id, "product.update", "product", product.id, before, after, keep=("code",))

@@ -1,81 +1,174 @@
-"""What a buyer browses: the products it may order, with its own prices, in a fixed number of
-queries (count, page, contracts, price lists, cart, categories) whatever the catalog size."""
+"""What a buyer browses: the products it may order, with its own prices, how much stock its
+dealer has (as a level: in stock, low, out of stock; never the quantity) and its usual products,
+in a fixed number of queries (count, page with stock levels, contracts, price lists, cart,
+categories) whatever the catalog size."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, desc, func, or_, select
 
 from app.extensions import db
-from app.models import Category, Organisation, Product, User
+from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance, User,
+                        Warehouse)
+from app.services.core.clock import now_utc
 from app.services.ordering import cart
 from app.services.core.paging import Page, paginate
 from app.services.pricing.prices import Price, quote_prices, region_profile
 from app.services.catalog.visibility import visible_clause, visible_products
 
 MAX_SEARCH_LENGTH = 50
+USUAL_DAYS = 90  # "常购": what the buyer ordered over this many days, most often first
+LOW_STOCK_ORDERS = 5  # "紧张" below this many minimum orders left
+VOID_STATUSES = (OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)
 
 
 @dataclass
 class CatalogPage:
     page: Page  # of Product
     prices: dict[int, Price]  # product id → the buyer's price for the minimum order quantity
-    in_cart: dict[int, int]  # product id → quantity already in the cart (the whole cart)
+    cart: cart.CartSummary  # the buyer's cart (quantities per product, count, total)
     categories: list[Category]
+    stock: dict[int, str] = field(default_factory=dict)  # product id → "in" | "low" | "out" (none: unknown)
+    usual_qty: dict[int, int] = field(default_factory=dict)  # usual products → the usual quantity
+
+    @property
+    def in_cart(self) -> dict[int, int]:
+        return self.cart.quantities
 
     @property
     def cart_count(self) -> int:
-        return len(self.in_cart)
+        return self.cart.count
 
 
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_clause(term: str):
-    """Name (Chinese or English), code, pinyin initials ("nfsq" finds 农夫山泉) or barcode."""
+def _search_conditions(term: str) -> list[tuple]:
+    """(condition, rank) pairs, best rank first: the Chinese name, then its pinyin (initials,
+    "kl", or in full, "kele"), then code and barcode, then a word of the English name starting
+    with the term ("Cola" finds "Coca Cola"; "kl" does not find "Pickled")."""
     like = _like(term)
-    conditions = [Product.name_zh.like(like, escape="\\"), Product.name_en.ilike(like, escape="\\"),
-                  Product.code.ilike(like, escape="\\"), Product.pinyin.like(_like(term.lower()), escape="\\")]
+    letters = _like(term.lower().replace(" ", ""))
+    prefix = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conditions = [(Product.name_zh.like(like, escape="\\"), 0),
+                  (or_(Product.pinyin.like(letters, escape="\\"), Product.pinyin_full.like(letters, escape="\\")), 1),
+                  (Product.code.ilike(like, escape="\\"), 2)]
     if term.isdigit():
-        conditions.append(Product.gtin.like(term + "%"))
-    return or_(*conditions)
+        conditions.append((Product.gtin.like(term + "%"), 2))
+    english_word = or_(*(Product.name_en.ilike(start + prefix, escape="\\") for start in ("", "% ", "%(")))
+    conditions.append((english_word, 3))
+    return conditions
+
+
+def search_clause(term: str):
+    """Name (Chinese or a word of the English one), code, pinyin ("nfsq" or "nongfushanquan"
+    finds 农夫山泉) or barcode."""
+    return or_(*(condition for condition, _rank in _search_conditions(term)))
+
+
+def search_rank(term: str):
+    """An ORDER BY expression: Chinese-name matches before pinyin, code and English-name ones."""
+    return case(*((condition, rank) for condition, rank in _search_conditions(term)), else_=4)
+
+
+def stock_owner_id(buyer: Organisation) -> int | None:
+    """Whose stock a buyer's catalog shows: a retailer's assigned dealer (the seller of its
+    orders in the usual case), None when unknown (then no level is shown)."""
+    return buyer.dealer_id if buyer.kind == OrgKind.RETAILER.value else None
+
+
+def _available_column(owner_id: int):
+    """On hand less reserved of the product in the owner's ordering warehouse (its default one,
+    else its first active one: the warehouse an approval reserves from)."""
+    warehouse = (select(Warehouse.id).where(Warehouse.owner_id == owner_id, Warehouse.active.is_(True))
+                 .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1).scalar_subquery())
+    return (select(func.coalesce(func.sum(StockBalance.on_hand - StockBalance.reserved), 0))
+            .where(StockBalance.warehouse_id == warehouse, StockBalance.product_id == Product.id)
+            .scalar_subquery())
+
+
+def stock_level(product: Product, available: int) -> str:
+    if available < product.min_order_qty:
+        return "out"
+    if available < LOW_STOCK_ORDERS * product.min_order_qty:
+        return "low"
+    return "in"
+
+
+def _usual_counts(buyer: Organisation):
+    since = now_utc() - timedelta(days=USUAL_DAYS)
+    return (select(OrderLine.product_id, func.count(func.distinct(OrderLine.order_id)).label("times"),
+                   func.sum(OrderLine.qty).label("qty"))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.buyer_id == buyer.id, Order.created_at >= since, Order.status.not_in(VOID_STATUSES))
+            .group_by(OrderLine.product_id).subquery())
 
 
 def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_id: int | None = None,
-                   page: int = 1, per_page: int = 50) -> CatalogPage:
-    """One page of the products `buyer` may order, with its prices and `owner`'s cart for it."""
+                   page: int = 1, per_page: int = 50, usual: bool = False) -> CatalogPage:
+    """One page of the products `buyer` may order, with its prices, its dealer's stock levels and
+    `owner`'s cart for it. `usual`: only what the buyer ordered over USUAL_DAYS, most often first,
+    each with its usual quantity."""
     profile = region_profile(buyer)
+    owner_id = stock_owner_id(buyer)
+    available = _available_column(owner_id) if owner_id else None
     query = visible_products(profile).join(Category, Category.id == Product.category_id)
     term = (search or "").strip()[:MAX_SEARCH_LENGTH]
+    order = [Category.sort_order, Category.id, Product.code]
+    if usual:
+        counts = _usual_counts(buyer)
+        query = query.join(counts, counts.c.product_id == Product.id).add_columns(counts.c.times, counts.c.qty)
+        order = [desc(counts.c.times), desc(counts.c.qty), Product.id]
+    if available is not None:
+        query = query.add_columns(available.label("available"))
     if term:
         query = query.where(search_clause(term))
+        order.insert(0, search_rank(term))
     if category_id:
         query = query.where(Product.category_id == category_id)
-    result = paginate(query.order_by(Category.sort_order, Category.id, Product.code), page, per_page)
+    result = paginate(query.order_by(*order), page, per_page, scalars=False)
+    rows, result.items = result.items, [row[0] for row in result.items]
     products = {p.id: p for p in result.items}
+    stock = {row[0].id: stock_level(row[0], int(row.available)) for row in rows} if available is not None else {}
+    usual_qty = {row[0].id: cart.valid_quantity(row[0], round(int(row.qty) / int(row.times)))
+                 for row in rows} if usual else {}
     prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
     categories = list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
-    return CatalogPage(result, prices, cart.cart_quantities(owner, buyer), categories)
+    return CatalogPage(result, prices, cart.cart_summary(owner, buyer), categories, stock, usual_qty)
 
 
 @dataclass
 class CatalogRow:
     product: Product
     prices: dict[int, Price]
-    in_cart: dict[int, int]
+    cart: cart.CartSummary
+    stock: dict[int, str] = field(default_factory=dict)
+    usual_qty: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def in_cart(self) -> dict[int, int]:
+        return self.cart.quantities
 
     @property
     def cart_count(self) -> int:
-        return len(self.in_cart)
+        return self.cart.count
 
 
 def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow | None:
-    """One product as the catalog shows it (after adding it to the cart), or None when the
+    """One product as the catalog shows it (after a change to the cart), or None when the
     buyer may not see it."""
     profile = region_profile(buyer)
-    product = db.session.scalar(select(Product).where(Product.id == product_id, visible_clause(profile)))
-    if product is None:
+    owner_id = stock_owner_id(buyer)
+    query = select(Product).where(Product.id == product_id, visible_clause(profile))
+    if owner_id:
+        query = query.add_columns(_available_column(owner_id).label("available"))
+    row = db.session.execute(query).first()
+    if row is None:
         return None
+    product = row[0]
+    stock = {product.id: stock_level(product, int(row.available))} if owner_id else {}
     prices = quote_prices(profile, {product.id: product.min_order_qty}, products={product.id: product})
-    return CatalogRow(product, prices, cart.cart_quantities(owner, buyer))
+    return CatalogRow(product, prices, cart.cart_summary(owner, buyer), stock)

@@ -13,7 +13,7 @@ from app.services.core.messages import message
 from app.services.core import audit
 from app.services.catalog.gtin import is_valid_gtin
 from app.services.dataio.fields import CheckedRow, Column, RowReader, in_chunks
-from app.services.catalog.search_text import pinyin_initials
+from app.services.catalog.search_text import pinyin_keys
 
 COLUMNS = (
     Column("code", "商品编码", ("product_code",)),
@@ -160,7 +160,7 @@ def apply_products(actor_id: int, checked: list[CheckedRow]) -> None:
     created = []
     for row in checked:
         if row.action == "create":
-            product = Product(**row.changes, pinyin=pinyin_initials(row.changes["name_zh"]))
+            product = Product(**row.changes, **pinyin_keys(row.changes["name_zh"]))
             db.session.add(product)
             created.append(product)
         elif row.action == "update":
@@ -169,7 +169,8 @@ def apply_products(actor_id: int, checked: list[CheckedRow]) -> None:
             for key, value in row.changes.items():
                 setattr(product, key, value)
             if "name_zh" in row.changes:
-                product.pinyin = pinyin_initials(product.name_zh)
+                for name, value in pinyin_keys(product.name_zh).items():
+                    setattr(product, name, value)
             audit.record(actor_id, "product.update", "product", product.id, before,
                          audit.snapshot(product, AUDITED_FIELDS), keep=("code",))
     db.session.flush()

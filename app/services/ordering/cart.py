@@ -170,12 +170,31 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False) -> CartQuot
     return quote
 
 
+@dataclass
+class CartSummary:
+    """What the catalog shows of the cart: the quantity of each product in it (the steppers), the
+    number of lines (the badge) and the total at the prices the buyer was last shown (the cart
+    bar). The cart page re-prices (quote_cart) and flags any price changed since."""
+    quantities: dict[int, int] = field(default_factory=dict)
+    total_fen: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.quantities)
+
+
+def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
+    """The cart in one query (see CartSummary)."""
+    rows = db.session.execute(select(CartLine.product_id, CartLine.qty, CartLine.quoted_price_fen)
+                              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)).all()
+    return CartSummary({product_id: qty for product_id, qty, _price in rows},
+                       sum(qty * (price or 0) for _product_id, qty, price in rows))
+
+
 def cart_quantities(owner: User, buyer: Organisation) -> dict[int, int]:
     """{product_id: qty} for the cart (one query): the catalog marks what is in it, and the
     badge counts it."""
-    rows = db.session.execute(select(CartLine.product_id, CartLine.qty)
-                              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id))
-    return dict(rows.all())
+    return cart_summary(owner, buyer).quantities
 
 
 def cart_count(owner: User, buyer: Organisation) -> int:
@@ -240,6 +259,30 @@ def update_line(owner: User, buyer: Organisation, line_id: int, qty) -> CartLine
     return line
 
 
+def set_quantity(owner: User, buyer: Organisation, product_id, qty) -> CartLine | None:
+    """The catalog's stepper: the cart holds `qty` of the product afterwards (0 removes its line;
+    None is returned then). The same checks as adding; the line is re-quoted."""
+    if qty == 0 and isinstance(product_id, int) and 0 < product_id < 2**63:
+        db.session.execute(delete(CartLine).where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id,
+                                                  CartLine.product_id == product_id))
+        return None
+    profile = _profile(buyer)
+    product = orderable_product(profile, product_id)
+    check_quantity(product, qty)
+    line = db.session.scalar(select(CartLine).where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id,
+                                                    CartLine.product_id == product.id))
+    if line is None:
+        if cart_count(owner, buyer) >= MAX_CART_LINES:
+            raise DomainError(_("购物车最多 %(n)d 种商品。", n=MAX_CART_LINES), field="qty")
+        line = CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product.id, qty=qty)
+        db.session.add(line)
+    line.qty = qty
+    line.quoted_price_fen = _unit_price(profile, product, qty)
+    line.product = product
+    db.session.flush()
+    return line
+
+
 def remove_line(owner: User, buyer: Organisation, line_id: int) -> None:
     db.session.delete(_own_line(owner, buyer, line_id))
     db.session.flush()
@@ -275,10 +318,10 @@ def refill_cart(owner: User, buyer: Organisation, wanted: list[tuple[Product, in
         line = lines.get(product.id)
         if line is None:
             line = lines[product.id] = CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product.id,
-                                                qty=_valid_qty(product, qty))
+                                                qty=valid_quantity(product, qty))
             db.session.add(line)
         else:
-            line.qty = _valid_qty(product, line.qty + qty)
+            line.qty = valid_quantity(product, line.qty + qty)
         if product not in result.added:
             result.added.append(product)
     prices = quote_prices(profile, {p.id: lines[p.id].qty for p in result.added}, products=products)
@@ -288,7 +331,8 @@ def refill_cart(owner: User, buyer: Organisation, wanted: list[tuple[Product, in
     return result
 
 
-def _valid_qty(product: Product, qty: int) -> int:
+def valid_quantity(product: Product, qty: int) -> int:
+    """`qty` raised to the product's minimum and multiple, and capped at MAX_LINE_QTY."""
     qty = max(qty, product.min_order_qty)
     qty = -(-qty // product.order_multiple) * product.order_multiple
     while qty > MAX_LINE_QTY:

@@ -17,7 +17,7 @@ from app.web.common.conditional import revalidate
 from app.web.common.envelope import attempt
 from app.web.common.htmx import is_htmx, render_page
 from app.web.shared.ordering.counter import Counter
-from app.web.shared.ordering.forms import AddToCartForm, raw_value
+from app.web.shared.ordering.forms import AddToCartForm, SetQuantityForm, raw_value
 from app.web.shared.ordering.pages import cart_context, row_context, show_catalog
 
 
@@ -36,6 +36,34 @@ def cart_add(counter: Counter, **path):
         if attempt(form, cart.add_to_cart, current_user, buyer, form.product_id.data, form.qty.data).ok:
             return _added(counter, buyer, form.product_id.data, form.qty.data, back)
     return _add_failed(counter, buyer, form, back)
+
+
+def cart_set(counter: Counter, **path):
+    """The stepper (− / + or a typed quantity): the cart holds that many of the product after."""
+    buyer = counter.find_buyer(**path)
+    form = SetQuantityForm.from_request()
+    back = counter.back_url(buyer, form.next.data)
+    if form.validate_on_submit():
+        if attempt(form, cart.set_quantity, current_user, buyer, form.product_id.data, form.qty.data).ok:
+            return _quantity_set(counter, buyer, form.product_id.data, form.qty.data, back)
+    return _add_failed(counter, buyer, form, back)
+
+
+def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
+    """htmx: the row again (its stepper shows the quantity), the badge and the cart bar out of
+    band; otherwise back to the same catalog page and row, with the news."""
+    if not is_htmx():
+        flash(_("购物车中 %(n)d", n=qty) if qty else _("已从购物车移除。"), "success")
+        return redirect(f"{back}#p{product_id}", code=303)
+    row = storefront.catalog_row(current_user, buyer, product_id)
+    if row is None:  # removed from the cart and no longer orderable: nothing left to show
+        return render_page(counter.pages.row_error, status=200, product_id=product_id,
+                           message=_("已从购物车移除。"), counter=counter)
+    context = row_context(counter, buyer, back)
+    if counter.cart_on_catalog:
+        context.update(cart_context(counter, buyer, oob=True))
+    context["cart_count"] = row.cart_count
+    return render_page("shared/ordering/_row_added.html", p=row.product, listing=row, **context)
 
 
 def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):

@@ -28,6 +28,8 @@ class Pages:
     catalog / catalog_list: the catalog page and the list htmx swaps while searching;
     row: one product row; row_error: the htmx answer when an add names no orderable product;
     badge: the cart count shown in the navigation (sent out of band after a change), or None;
+    cart_bar: the cart's count, total and checkout link under the catalog (out of band after a
+    change), or None;
     cart: the cart page, or None when the cart sits on the catalog page (the rep's order page);
     cart_extra: included at the end of the cart fragment (the dealer's reorder suggestions)."""
     catalog: str
@@ -35,6 +37,7 @@ class Pages:
     row: str = "shared/ordering/_product_row.html"
     row_error: str = "shared/ordering/_row_error.html"
     badge: str | None = None
+    cart_bar: str | None = None
     cart: str | None = None
     cart_fragment: str = "shared/ordering/_cart.html"
     cart_extra: str | None = None
@@ -108,7 +111,7 @@ def register(bp: Blueprint, counter: Counter) -> None:
     from app.web.shared.ordering import cart_views, catalog_views, checkout
 
     views = {"catalog": catalog_views.catalog_page, "cart": cart_views.cart_page,
-             "cart_add": catalog_views.cart_add, "cart_line_update": cart_views.cart_line_update,
+             "cart_add": catalog_views.cart_add, "cart_set": catalog_views.cart_set, "cart_line_update": cart_views.cart_line_update,
              "cart_line_remove": cart_views.cart_line_remove, "checkout": checkout.checkout,
              "order_again": cart_views.order_again}
     methods = {"catalog": ["GET"], "cart": ["GET"]}

@@ -2,7 +2,8 @@
 cart line's quantity, checkout."""
 from flask_babel import lazy_gettext as _l
 from app.web.common.forms import Form
-from wtforms import HiddenField, IntegerField, SelectChoice, SearchField, SelectField, TextAreaField
+from flask import request
+from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SearchField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.services.catalog.storefront import MAX_SEARCH_LENGTH
@@ -21,8 +22,9 @@ def raw_value(field, limit: int = 12) -> str:
 
 class CatalogSearchForm(GetForm):
     q = SearchField(_l("搜索"), validators=[Optional(), Length(max=MAX_SEARCH_LENGTH)],
-                    render_kw={"placeholder": _l("名称、编码、条码或拼音首字母")})
+                    render_kw={"placeholder": _l("名称、拼音、编码或条码")})
     category = SelectField(_l("分类"), coerce=int, validators=[Optional()], validate_choice=False)
+    usual = BooleanField(validators=[Optional()])  # only the buyer's usual products ("常购")
 
     def set_categories(self, categories, locale: str) -> None:
         self.category.choices = [SelectChoice(0, _l("全部分类"))] + [
@@ -31,11 +33,12 @@ class CatalogSearchForm(GetForm):
     def criteria(self) -> dict:
         self.validate()
         return {"search": self.clean("q", ""), "category_id": self.clean("category") or None,
-                "page": self.clean("page", 1)}
+                "page": self.clean("page", 1), "usual": bool(self.usual.data)}
 
     def params(self) -> dict:
         """The search as URL parameters (for the pager and the way back), without empty ones."""
-        return {k: v for k, v in (("q", self.clean("q", "")), ("category", self.clean("category"))) if v}
+        return {k: v for k, v in (("q", self.clean("q", "")), ("category", self.clean("category")),
+                                  ("usual", 1 if self.usual.data else None)) if v}
 
 
 class AddToCartForm(Form):
@@ -54,6 +57,19 @@ class AddToCartForm(Form):
     def other_errors(self) -> list[str]:
         """Every message that is not about the quantity (the product, the way back, the form)."""
         return [str(m) for name, messages in self.errors.items() if name != "qty" for m in messages]
+
+
+class SetQuantityForm(AddToCartForm):
+    """The catalog's stepper: the cart is to hold `qty` of the product (0 removes it). The − and +
+    buttons post their own target quantity as `to`, which wins over the typed `qty` (the box
+    submitted with Enter)."""
+
+    @classmethod
+    def from_request(cls) -> "SetQuantityForm":
+        data = request.form.copy()
+        if data.get("to"):
+            data["qty"] = data["to"]
+        return cls(formdata=data)
 
 
 class CartLineForm(Form):

@@ -29,12 +29,16 @@ def row_text(counter: Counter, buyer: Organisation) -> dict:
     product (a 50-row page would otherwise spend most of its time in gettext and url_for)."""
     return {"add": _("加入"), "qty": _("数量"), "min": _("起订 %(n)d"), "multiple": _("%(n)d 的倍数"),
             "pack": _("每%(unit)s %(n)d"), "in_cart": _("购物车中 %(n)d"), "add_url": counter.url("cart_add", buyer),
-            "csrf": generate_csrf(), "locale": str(get_locale()), "max_qty": cart.MAX_LINE_QTY}
+            "csrf": generate_csrf(), "locale": str(get_locale()), "max_qty": cart.MAX_LINE_QTY,
+            "set_url": counter.url("cart_set", buyer) if "cart_set" in counter.routes else None,
+            "less": _("减少"), "more": _("增加"), "set": _("确定"), "usual": _("常购 %(n)d%(unit)s"),
+            "stock": {"in": _("有货"), "low": _("紧张"), "out": _("缺货")}}
 
 
 def row_context(counter: Counter, buyer: Organisation, back_url: str, **row) -> dict:
     """What a catalog row template needs besides the product and its prices."""
-    return dict(counter=counter, buyer=buyer, back_url=back_url, row_errors=row.get("row_errors") or {},
+    return dict(counter=counter, buyer=buyer, back_url=back_url, cart_url=counter.cart_url(buyer),
+                row_errors=row.get("row_errors") or {},
                 row_values=row.get("row_values") or {}, row_notes=row.get("row_notes") or {},
                 thumb_url=thumb_url, text=row_text(counter, buyer))
 
