@@ -11,11 +11,15 @@ the id on 7 digits; line tax is app.services.ordering.cart.tax_included.
 """
 from __future__ import annotations
 
+import random
 import time
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 
+from app.demo.builder import SEED
 from app.demo.catalog import visible
+from app.demo.documents import DocumentWriter
+from app.demo.organisations import RETAILER_TERMS_DAYS
 from app.demo.data_catalog import CATEGORIES
 from app.demo.seasonality import WEEKDAY_WEIGHT, cny_rush, demand_factor, growth
 from app.services.ordering.cart import tax_included
@@ -52,8 +56,9 @@ EVENT_COLUMNS = ("id", "order_id", "at", "actor_id", "from_status", "to_status",
 class OrderBuffer:
     """Order, line and event rows with ids from local counters, loaded in batches."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, documents: DocumentWriter):
         self.loader = loader
+        self.documents = documents
         self.next_order = loader.allocate_ids("orders", 0).start
         self.next_line = loader.allocate_ids("order_lines", 0).start
         self.next_event = loader.allocate_ids("order_events", 0).start
@@ -70,6 +75,7 @@ class OrderBuffer:
                 self.loader.allocate_ids(table, len(rows))  # the ids the rows already carry
                 self.loader.load(table, columns, rows)
         self.orders, self.lines, self.events = [], [], []
+        self.documents.flush()
         self.load_seconds += time.perf_counter() - started
 
 
@@ -82,7 +88,8 @@ class HistoryGenerator:
         self.ctx = ctx
         self.rng = ctx.rng
         self.book = ctx.price_book
-        self.buffer = OrderBuffer(ctx.loader)
+        # The documents draw from their own generator: the orders stay what they were without them.
+        self.buffer = OrderBuffer(ctx.loader, DocumentWriter(ctx, random.Random(f"{SEED}:documents")))
         self.now = ctx.started_at
         span = (ctx.history_end - ctx.history_start).days + 1
         self.days = [ctx.history_start + timedelta(days=n) for n in range(span)]
@@ -193,7 +200,7 @@ class HistoryGenerator:
         prefix = "SO" + day.strftime("%y%m%d")
         weekday = day.weekday()
         choices, randrange, random = rng.choices, rng.randrange, rng.random
-        lines, orders = buffer.lines, buffer.orders
+        lines, orders, documents = buffer.lines, buffer.orders, buffer.documents
         for r in buyers:
             retailer = retailers[r]
             channel = retailer.channel
@@ -211,6 +218,7 @@ class HistoryGenerator:
             dealer = self.sellers[r]
             restock = demand[dealer.index] if dealer is not None else None
             case_choices = CASES_PER_LINE[channel]
+            first_line = len(lines)
             total = tax = 0
             for product_id in picked:
                 p = products[product_id]
@@ -241,9 +249,13 @@ class HistoryGenerator:
             seller_user = dealer.user_id if dealer is not None else ctx.admin_user_id
             updated = self.add_event(order_id, created, status, placed_by, seller_user, retailer.user_id)
             note = rng.choice(ORDER_NOTES) if random() < 0.03 else ""
-            orders.append((order_id, f"{prefix}{order_id:07d}", customer_id,
-                           dealer.id if dealer is not None else ctx.brand_id, placed_by, channel_used, status,
-                           len(picked), total, tax, None, None, note, created, updated))
+            seller_id = dealer.id if dealer is not None else ctx.brand_id
+            orders.append((order_id, f"{prefix}{order_id:07d}", customer_id, seller_id, placed_by, channel_used,
+                           status, len(picked), total, tax, None, None, note, created, updated))
+            documents.add(order_id=order_id, status=status, created=created, final_at=updated, buyer_id=customer_id,
+                          seller_id=seller_id, seller_user=seller_user, buyer_user=retailer.user_id,
+                          lines=lines[first_line:], total=total, tax=tax, terms_days=RETAILER_TERMS_DAYS,
+                          dealer_index=None)
         buffer.retail_orders += len(buyers)
 
     def dealer_orders_of_day(self, day) -> None:
@@ -277,6 +289,7 @@ class HistoryGenerator:
                 continue
             order_id = buffer.next_order
             buffer.next_order += 1
+            first_line = len(buffer.lines)
             total = tax = 0
             for product_id, qty, unit_price, reason, rate in priced:
                 line_total = unit_price * qty
@@ -292,4 +305,8 @@ class HistoryGenerator:
             channel = "api" if dealer.tier == "A" and rng.random() < 0.5 else "web"
             buffer.orders.append((order_id, f"{prefix}{order_id:07d}", dealer.id, ctx.brand_id, dealer.user_id,
                                   channel, status, len(priced), total, tax, None, None, "", created, updated))
+            buffer.documents.add(order_id=order_id, status=status, created=created, final_at=updated,
+                                 buyer_id=dealer.id, seller_id=ctx.brand_id, seller_user=ctx.admin_user_id,
+                                 buyer_user=dealer.user_id, lines=buffer.lines[first_line:], total=total, tax=tax,
+                                 terms_days=dealer.terms_days, dealer_index=dealer.index)
             buffer.dealer_orders += 1

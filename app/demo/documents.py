@@ -1,0 +1,231 @@
+"""The documents each seeded order's status implies, written alongside the order by the "orders"
+step (app/demo/orders.py), with the rows the real services write (app/services/fulfilment,
+app/services/credit):
+
+- shipped, delivered, completed: one shipment of every line in full (ShipmentLine) with the lot
+  it left in (ShipmentLot: batch and expiry copied, lot_id empty: the stock ledger only covers
+  the last weeks), and the invoice issued at shipping (due after the buyer's payment terms);
+- delivered, completed: the buyer's sign-off; about one in forty records a damaged case, with
+  the credit note that settles that part of the invoice (a `credit` payment), as delivery.py does;
+- payments: shops pay cash on delivery (the rest of the invoice, the day they sign); dealers pay
+  the brand by bank transfer before the due date, so only invoices not yet due are open, except
+  for a few dealers who let one invoice run overdue (the credit page's overdue case);
+- returns: a few completed orders have an accepted return (credit note kept as unused credit,
+  as the invoice was already paid) or a refused one; a few recent deliveries have one waiting.
+
+Random choices come from the orders step's generator, so the same seed builds the same data.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Product
+from app.services.fulfilment.progress import line_value
+
+SHANGHAI = timezone(timedelta(hours=8))
+CARRIERS = ("自有车辆", "自有车辆", "顺丰速运", "德邦物流", "安能物流")
+DAMAGED_SHARE = 1 / 40
+RETURN_SHARE = 1 / 150          # of completed orders
+PENDING_RETURN_SHARE = 1 / 25   # of orders delivered in the last days
+OVERDUE_DEALER_EVERY = 12       # every twelfth dealer (never dealer001) lets one invoice run overdue
+RETURN_REASONS = ("包装破损", "临期商品", "发错货", "滞销退回")
+DELIVERY_NOTES = ("外箱压坏", "一箱破损", "")
+DONE = ("delivered", "completed")
+
+SHIPMENT_COLUMNS = ("id", "number", "order_id", "seller_id", "carrier", "tracking_no", "note", "shipped_at",
+                    "shipped_by_id")
+SHIPMENT_LINE_COLUMNS = ("id", "shipment_id", "order_line_id", "product_id", "qty")
+SHIPMENT_LOT_COLUMNS = ("id", "shipment_id", "product_id", "lot_id", "batch_no", "expiry_date", "qty")
+INVOICE_COLUMNS = ("id", "number", "order_id", "seller_id", "buyer_id", "total_fen", "tax_fen", "paid_fen", "status",
+                   "issued_at", "due_on")
+SIGN_OFF_COLUMNS = ("id", "order_id", "method", "note", "signed_at", "signed_by_id")
+DISCREPANCY_COLUMNS = ("id", "sign_off_id", "order_line_id", "product_id", "kind", "qty", "amount_fen",
+                       "credit_note_id")
+PAYMENT_COLUMNS = ("id", "number", "customer_id", "seller_id", "method", "amount_fen", "received_on", "reference",
+                   "note", "recorded_by_id", "recorded_at")
+ALLOCATION_COLUMNS = ("id", "payment_id", "invoice_id", "amount_fen")
+CREDIT_NOTE_COLUMNS = ("id", "number", "customer_id", "seller_id", "order_id", "invoice_id", "reason", "source_ref",
+                       "note", "amount_fen", "remaining_fen", "issued_on", "issued_at", "issued_by_id")
+RETURN_COLUMNS = ("id", "number", "order_id", "buyer_id", "seller_id", "status", "reason", "amount_fen",
+                  "requested_at", "requested_by_id", "disposition", "decision_note", "decided_at", "decided_by_id",
+                  "credit_note_id")
+RETURN_LINE_COLUMNS = ("id", "return_id", "order_line_id", "product_id", "qty")
+
+TABLES = (("shipments", SHIPMENT_COLUMNS), ("shipment_lines", SHIPMENT_LINE_COLUMNS),
+          ("shipment_lots", SHIPMENT_LOT_COLUMNS), ("invoices", INVOICE_COLUMNS),
+          ("credit_notes", CREDIT_NOTE_COLUMNS), ("delivery_sign_offs", SIGN_OFF_COLUMNS),
+          ("delivery_discrepancies", DISCREPANCY_COLUMNS), ("payments", PAYMENT_COLUMNS),
+          ("payment_allocations", ALLOCATION_COLUMNS), ("return_requests", RETURN_COLUMNS),
+          ("return_lines", RETURN_LINE_COLUMNS))
+BULK_TABLES = tuple(name for name, _columns in TABLES)
+
+
+class DocumentWriter:
+    """Rows for every table in TABLES, with ids from local counters; `flush` loads them (after
+    the orders they refer to)."""
+
+    def __init__(self, ctx, rng):
+        self.ctx, self.rng = ctx, rng
+        self.loader = ctx.loader
+        self.rows = {name: [] for name in BULK_TABLES}
+        self.next_id = {name: self.loader.allocate_ids(name, 0).start for name in BULK_TABLES}
+        self.shelf_life = dict(db.session.execute(select(Product.id, Product.shelf_life_days)).all())
+        self.today = ctx.today
+        self.now = ctx.started_at - timedelta(minutes=5)
+
+    def _id(self, table: str) -> int:
+        value = self.next_id[table]
+        self.next_id[table] = value + 1
+        return value
+
+    def flush(self) -> None:
+        for name, columns in TABLES:
+            rows = self.rows[name]
+            if rows:
+                self.loader.allocate_ids(name, len(rows))  # the ids the rows already carry
+                self.loader.load(name, columns, (tuple(row) for row in rows))
+                self.rows[name] = []
+
+    def add(self, *, order_id: int, status: str, created: datetime, final_at: datetime, buyer_id: int,
+            seller_id: int, seller_user: int, buyer_user: int, lines: list[tuple], total: int, tax: int,
+            terms_days: int, dealer_index: int | None) -> None:
+        """`lines` are the order_lines rows just written; `final_at` is the time of the order's
+        last status event; `dealer_index` is set for a dealer's replenishment order."""
+        if status not in ("shipped", "delivered", "completed"):
+            return
+        rng, rows = self.rng, self.rows
+        shipped_at = final_at if status == "shipped" else \
+            min(created + timedelta(hours=20 + rng.random() * 10), final_at - timedelta(hours=2))
+        shipped_at = max(shipped_at, created + timedelta(minutes=30))
+        shipment_id = self._id("shipments")
+        carrier = rng.choice(CARRIERS)
+        tracking = "" if carrier == "自有车辆" else f"{rng.randrange(10 ** 11, 10 ** 12)}"
+        rows["shipments"].append((shipment_id, f"SH{shipment_id:08d}", order_id, seller_id, carrier, tracking, "",
+                                  shipped_at, seller_user))
+        ship_day = shipped_at.astimezone(SHANGHAI).date()
+        for line in lines:
+            line_id, _order, product_id, qty = line[0], line[1], line[2], line[3]
+            rows["shipment_lines"].append((self._id("shipment_lines"), shipment_id, line_id, product_id, qty))
+            shelf = self.shelf_life.get(product_id) or 365
+            produced = ship_day - timedelta(days=3 + (line_id * 7) % min(30, max(4, shelf // 4)))
+            rows["shipment_lots"].append((self._id("shipment_lots"), shipment_id, product_id, None,
+                                          f"{produced:%y%m%d}-{product_id % 1000:03d}-1",
+                                          produced + timedelta(days=shelf), qty))
+
+        invoice_id = self._id("invoices")
+        due_on = ship_day + timedelta(days=terms_days)
+        invoice = [invoice_id, f"INV{ship_day:%Y%m%d}{order_id:08d}", order_id, seller_id, buyer_id, total, tax,
+                   0, "open", shipped_at, due_on]
+        rows["invoices"].append(invoice)
+        if status in DONE:
+            signed_at = final_at if status == "delivered" else \
+                min(shipped_at + timedelta(hours=18 + rng.random() * 12), final_at - timedelta(hours=1))
+            signed_at = max(signed_at, shipped_at + timedelta(minutes=30))
+            self._sign_off(order_id, signed_at, buyer_id, seller_id, buyer_user, seller_user, lines, invoice,
+                           dealer_index)
+            paid_day = signed_at.astimezone(SHANGHAI).date()
+        else:
+            paid_day = None
+        self._pay(invoice, buyer_id, seller_id, paid_day, ship_day, terms_days, dealer_index)
+        if status in DONE:
+            self._maybe_return(order_id, status, final_at, buyer_id, seller_id, buyer_user, seller_user, lines,
+                               invoice_id)
+
+    def _sign_off(self, order_id, signed_at, buyer_id, seller_id, buyer_user, seller_user, lines, invoice,
+                  dealer_index) -> None:
+        rng, rows = self.rng, self.rows
+        by_code = dealer_index is None and rng.random() < 0.3
+        sign_off_id = self._id("delivery_sign_offs")
+        damaged = rng.random() < DAMAGED_SHARE
+        note = rng.choice(DELIVERY_NOTES) if damaged else ""
+        rows["delivery_sign_offs"].append((sign_off_id, order_id, "code" if by_code else "portal", note, signed_at,
+                                           seller_user if by_code else buyer_user))
+        if not damaged:
+            return
+        line = rng.choice(lines)
+        amount = _value(line, 1)
+        note_id = self._credit_note(buyer_id, seller_id, order_id, invoice[0], "damaged",
+                                    f"delivery:{sign_off_id}", "破损 1", amount, 0, signed_at, seller_user)
+        rows["delivery_discrepancies"].append((self._id("delivery_discrepancies"), sign_off_id, line[0], line[2],
+                                               "damaged", 1, amount, note_id))
+        # The note settles that much of the invoice at once (issue_credit_note → a `credit` payment).
+        self._payment(buyer_id, seller_id, "credit", amount, signed_at.astimezone(SHANGHAI).date(),
+                      f"CN{note_id:08d}", invoice)
+
+    def _pay(self, invoice, buyer_id, seller_id, signed_day, ship_day, terms_days, dealer_index) -> None:
+        unpaid = invoice[5] - invoice[7]
+        if unpaid <= 0:
+            return
+        if dealer_index is None:  # shops pay the driver when they sign
+            if signed_day is not None:
+                self._payment(buyer_id, seller_id, "cod", unpaid, signed_day, "", invoice)
+            return
+        due_on = invoice[10]
+        paid_on = ship_day + timedelta(days=int(terms_days * self.rng.uniform(0.5, 1.0)))
+        overdue_case = dealer_index % OVERDUE_DEALER_EVERY == OVERDUE_DEALER_EVERY - 1 and \
+            self.today - timedelta(days=20) <= due_on < self.today
+        if paid_on < self.today and not overdue_case:
+            self._payment(buyer_id, seller_id, "bank_transfer", unpaid, paid_on,
+                          f"BK{paid_on:%Y%m%d}{invoice[2] % 100000:05d}", invoice)
+
+    def _payment(self, customer_id, seller_id, method, amount, received_on, reference, invoice) -> None:
+        received_on = min(received_on, self.today)
+        payment_id = self._id("payments")
+        recorded_at = min(datetime(received_on.year, received_on.month, received_on.day, 10,
+                                   tzinfo=SHANGHAI).astimezone(timezone.utc), self.now)
+        self.rows["payments"].append((payment_id, f"SK{payment_id:08d}", customer_id, seller_id, method, amount,
+                                      received_on, reference, "", None, recorded_at))
+        self.rows["payment_allocations"].append((self._id("payment_allocations"), payment_id, invoice[0], amount))
+        invoice[7] += amount
+        if invoice[7] == invoice[5]:
+            invoice[8] = "paid"
+
+    def _credit_note(self, customer_id, seller_id, order_id, invoice_id, reason, source_ref, note, amount,
+                     remaining, at, actor_id) -> int:
+        note_id = self._id("credit_notes")
+        self.rows["credit_notes"].append((note_id, f"CN{note_id:08d}", customer_id, seller_id, order_id, invoice_id,
+                                          reason, source_ref, note, amount, remaining,
+                                          at.astimezone(SHANGHAI).date(), at, actor_id))
+        return note_id
+
+    def _maybe_return(self, order_id, status, final_at, buyer_id, seller_id, buyer_user, seller_user, lines,
+                      invoice_id) -> None:
+        rng = self.rng
+        recent = (self.today - final_at.astimezone(SHANGHAI).date()).days <= 5
+        if status == "completed" and not recent and rng.random() < RETURN_SHARE:
+            decision = "accepted" if rng.random() < 0.8 else "refused"
+        elif recent and rng.random() < PENDING_RETURN_SHARE:
+            decision = "requested"
+        else:
+            return
+        line = rng.choice(lines)
+        qty = max(1, line[3] // 3)
+        amount = _value(line, qty)
+        requested_at = min(final_at + timedelta(hours=6 + rng.random() * 48), self.now)
+        decided_at = min(requested_at + timedelta(hours=4 + rng.random() * 24), self.now)
+        return_id = self._id("return_requests")
+        number = f"RT{return_id:08d}"
+        reason = rng.choice(RETURN_REASONS)
+        note_id = None
+        disposition, decision_note = None, ""
+        if decision == "accepted":
+            disposition = "write_off" if reason == "包装破损" else "restock"
+            # The invoice was paid by then: the credit stays on the note for later invoices.
+            note_id = self._credit_note(buyer_id, seller_id, order_id, invoice_id, "return", f"return:{return_id}",
+                                        f"退货 {number}：{reason}", amount, amount, decided_at, seller_user)
+        elif decision == "refused":
+            decision_note = "超过退货期限"
+        self.rows["return_requests"].append((
+            return_id, number, order_id, buyer_id, seller_id, decision, reason, amount, requested_at, buyer_user,
+            disposition, decision_note, decided_at if decision != "requested" else None,
+            seller_user if decision != "requested" else None, note_id))
+        self.rows["return_lines"].append((self._id("return_lines"), return_id, line[0], line[2], qty))
+
+
+def _value(line: tuple, qty: int) -> int:
+    """progress.line_value of an order_lines row tuple (id, order, product, qty, unit, basis, rate, total, tax)."""
+    return line_value(SimpleNamespace(qty=line[3], line_total_fen=line[7]), qty)
