@@ -237,7 +237,7 @@ class HistoryGenerator:
                 tax += line_tax
                 if restock is not None:
                     restock[product_id] = restock.get(product_id, 0) + qty
-            by_rep = retailer.rep_weekday == weekday and random() < 0.6
+            by_rep = random() < 0.6 and retailer.rep_weekday == weekday  # one draw whatever the routes
             if by_rep:
                 channel_used, placed_by = "rep", retailer.rep_user_id
                 created = midnight + timedelta(seconds=randrange(9 * 3600, 17 * 3600))
