@@ -13,7 +13,10 @@ app/services/credit):
 - returns: a few completed orders have an accepted return (credit note kept as unused credit,
   as the invoice was already paid) or a refused one; a few recent deliveries have one waiting.
 
-Random choices come from the orders step's generator, so the same seed builds the same data.
+Events: submitted, then approved (78 % by the automatic review: no actor), shipped, delivered,
+completed as far as the status goes, or cancelled / rejected with a note; the order-cycle
+report (app/services/approval/reports.py) reads them. Random choices come from a generator of
+their own, so the orders are the same with or without the documents.
 """
 from __future__ import annotations
 
@@ -35,7 +38,11 @@ OVERDUE_DEALER_EVERY = 12       # every twelfth dealer (never dealer001) lets on
 RETURN_REASONS = ("包装破损", "临期商品", "发错货", "滞销退回")
 DELIVERY_NOTES = ("外箱压坏", "一箱破损", "")
 DONE = ("delivered", "completed")
+AUTO_APPROVED_SHARE = 0.78      # the rest a person approved (the automatic review held nothing in the demo)
+REJECT_NOTES = ("库存不足", "超出信用额度", "地址超出配送范围")
+CANCEL_NOTES = ("客户取消", "重复下单", "改为下次一起送")
 
+EVENT_COLUMNS = ("id", "order_id", "at", "actor_id", "from_status", "to_status", "note")
 SHIPMENT_COLUMNS = ("id", "number", "order_id", "seller_id", "carrier", "tracking_no", "note", "shipped_at",
                     "shipped_by_id")
 SHIPMENT_LINE_COLUMNS = ("id", "shipment_id", "order_line_id", "product_id", "qty")
@@ -55,13 +62,13 @@ RETURN_COLUMNS = ("id", "number", "order_id", "buyer_id", "seller_id", "status",
                   "credit_note_id")
 RETURN_LINE_COLUMNS = ("id", "return_id", "order_line_id", "product_id", "qty")
 
-TABLES = (("shipments", SHIPMENT_COLUMNS), ("shipment_lines", SHIPMENT_LINE_COLUMNS),
+TABLES = (("order_events", EVENT_COLUMNS), ("shipments", SHIPMENT_COLUMNS), ("shipment_lines", SHIPMENT_LINE_COLUMNS),
           ("shipment_lots", SHIPMENT_LOT_COLUMNS), ("invoices", INVOICE_COLUMNS),
           ("credit_notes", CREDIT_NOTE_COLUMNS), ("delivery_sign_offs", SIGN_OFF_COLUMNS),
           ("delivery_discrepancies", DISCREPANCY_COLUMNS), ("payments", PAYMENT_COLUMNS),
           ("payment_allocations", ALLOCATION_COLUMNS), ("return_requests", RETURN_COLUMNS),
           ("return_lines", RETURN_LINE_COLUMNS))
-BULK_TABLES = tuple(name for name, _columns in TABLES)
+BULK_TABLES = tuple(name for name, _columns in TABLES if name != "order_events")
 
 
 class DocumentWriter:
@@ -71,8 +78,8 @@ class DocumentWriter:
     def __init__(self, ctx, rng):
         self.ctx, self.rng = ctx, rng
         self.loader = ctx.loader
-        self.rows = {name: [] for name in BULK_TABLES}
-        self.next_id = {name: self.loader.allocate_ids(name, 0).start for name in BULK_TABLES}
+        self.rows = {name: [] for name, _columns in TABLES}
+        self.next_id = {name: self.loader.allocate_ids(name, 0).start for name, _columns in TABLES}
         self.shelf_life = dict(db.session.execute(select(Product.id, Product.shelf_life_days)).all())
         self.today = ctx.today
         self.now = ctx.started_at - timedelta(minutes=5)
@@ -90,17 +97,54 @@ class DocumentWriter:
                 self.loader.load(name, columns, (tuple(row) for row in rows))
                 self.rows[name] = []
 
-    def add(self, *, order_id: int, status: str, created: datetime, final_at: datetime, buyer_id: int,
-            seller_id: int, seller_user: int, buyer_user: int, lines: list[tuple], total: int, tax: int,
-            terms_days: int, dealer_index: int | None) -> None:
-        """`lines` are the order_lines rows just written; `final_at` is the time of the order's
-        last status event; `dealer_index` is set for a dealer's replenishment order."""
-        if status not in ("shipped", "delivered", "completed"):
-            return
+    def add(self, *, order_id: int, status: str, created: datetime, placed_by: int, buyer_id: int, seller_id: int,
+            seller_user: int, buyer_user: int, lines: list[tuple], total: int, tax: int, terms_days: int,
+            dealer_index: int | None) -> datetime:
+        """The order's status events and documents; returns the time of its last event.
+        `lines` are the order_lines rows just written; `dealer_index` is set for a dealer's
+        replenishment order."""
+        by_code = dealer_index is None and self.rng.random() < 0.3  # the driver types the shop's code
+        times = self._events(order_id, status, created, placed_by, seller_user,
+                             seller_user if by_code else buyer_user, buyer_user)
+        if "shipped" in times:
+            self._documents(order_id, status, times, buyer_id, seller_id, seller_user, buyer_user, lines, total, tax,
+                            terms_days, dealer_index, by_code)
+        return max(times.values())
+
+    def _events(self, order_id, status, created, placed_by, seller_user, signer, buyer_user) -> dict[str, datetime]:
+        """submitted → approved (by the automatic review, or by a person) → shipped → delivered →
+        completed, as far as `status`; or submitted → cancelled / rejected. At most now."""
+        rng = self.rng
+        auto = rng.random() < AUTO_APPROVED_SHARE
+        steps = [("submitted", timedelta(0), placed_by, "")]
+        if status in ("cancelled", "rejected"):
+            cancelled = status == "cancelled"
+            steps.append((status, timedelta(hours=0.2 + rng.random() * (4 if cancelled else 6)),
+                          placed_by if cancelled else seller_user,
+                          rng.choice(CANCEL_NOTES if cancelled else REJECT_NOTES)))
+        elif status != "submitted":
+            steps.append(("approved", timedelta(minutes=1 + rng.random() * 2) if auto
+                          else timedelta(hours=0.5 + rng.random() * 6), None if auto else seller_user, ""))
+            for next_status, low, spread, actor in (("shipped", 2, 18, seller_user), ("delivered", 4, 22, signer),
+                                                    ("completed", 20, 50, buyer_user)):
+                if status == steps[-1][0]:
+                    break
+                steps.append((next_status, timedelta(hours=low + rng.random() * spread), actor, ""))
+        times: dict[str, datetime] = {}
+        at, previous = created, None
+        for n, (to_status, delay, actor, note) in enumerate(steps):
+            if n:  # before now (a minute left for each later step), after the previous event
+                at = max(min(at + delay, self.now - timedelta(minutes=len(steps) - n)), at + timedelta(seconds=30))
+            times[to_status] = at
+            self.rows["order_events"].append((self._id("order_events"), order_id, at, actor, previous, to_status,
+                                              note))
+            previous = to_status
+        return times
+
+    def _documents(self, order_id, status, times, buyer_id, seller_id, seller_user, buyer_user, lines, total, tax,
+                   terms_days, dealer_index, by_code) -> None:
         rng, rows = self.rng, self.rows
-        shipped_at = final_at if status == "shipped" else \
-            min(created + timedelta(hours=20 + rng.random() * 10), final_at - timedelta(hours=2))
-        shipped_at = max(shipped_at, created + timedelta(minutes=30))
+        shipped_at = times["shipped"]
         shipment_id = self._id("shipments")
         carrier = rng.choice(CARRIERS)
         tracking = "" if carrier == "自有车辆" else f"{rng.randrange(10 ** 11, 10 ** 12)}"
@@ -108,7 +152,7 @@ class DocumentWriter:
                                   shipped_at, seller_user))
         ship_day = shipped_at.astimezone(SHANGHAI).date()
         for line in lines:
-            line_id, _order, product_id, qty = line[0], line[1], line[2], line[3]
+            line_id, product_id, qty = line[0], line[2], line[3]
             rows["shipment_lines"].append((self._id("shipment_lines"), shipment_id, line_id, product_id, qty))
             shelf = self.shelf_life.get(product_id) or 365
             produced = ship_day - timedelta(days=3 + (line_id * 7) % min(30, max(4, shelf // 4)))
@@ -121,24 +165,20 @@ class DocumentWriter:
         invoice = [invoice_id, f"INV{ship_day:%Y%m%d}{order_id:08d}", order_id, seller_id, buyer_id, total, tax,
                    0, "open", shipped_at, due_on]
         rows["invoices"].append(invoice)
+        signed_day = None
         if status in DONE:
-            signed_at = final_at if status == "delivered" else \
-                min(shipped_at + timedelta(hours=18 + rng.random() * 12), final_at - timedelta(hours=1))
-            signed_at = max(signed_at, shipped_at + timedelta(minutes=30))
+            signed_at = times["delivered"]
+            signed_day = signed_at.astimezone(SHANGHAI).date()
             self._sign_off(order_id, signed_at, buyer_id, seller_id, buyer_user, seller_user, lines, invoice,
-                           dealer_index)
-            paid_day = signed_at.astimezone(SHANGHAI).date()
-        else:
-            paid_day = None
-        self._pay(invoice, buyer_id, seller_id, paid_day, ship_day, terms_days, dealer_index)
+                           by_code)
+        self._pay(invoice, buyer_id, seller_id, signed_day, ship_day, terms_days, dealer_index)
         if status in DONE:
-            self._maybe_return(order_id, status, final_at, buyer_id, seller_id, buyer_user, seller_user, lines,
-                               invoice_id)
+            self._maybe_return(order_id, status, max(times.values()), buyer_id, seller_id, buyer_user, seller_user,
+                               lines, invoice_id)
 
     def _sign_off(self, order_id, signed_at, buyer_id, seller_id, buyer_user, seller_user, lines, invoice,
-                  dealer_index) -> None:
+                  by_code) -> None:
         rng, rows = self.rng, self.rows
-        by_code = dealer_index is None and rng.random() < 0.3
         sign_off_id = self._id("delivery_sign_offs")
         damaged = rng.random() < DAMAGED_SHARE
         note = rng.choice(DELIVERY_NOTES) if damaged else ""
