@@ -33,7 +33,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 CARRIERS = ("自有车辆", "自有车辆", "顺丰速运", "德邦物流", "安能物流")
 DAMAGED_SHARE = 1 / 40
 RETURN_SHARE = 1 / 150          # of completed orders
-PENDING_RETURN_SHARE = 1 / 25   # of orders delivered in the last days
+PENDING_RETURN_SHARE = 1 / 8    # of orders delivered in the last days (the dealers have returns to decide)
 OVERDUE_DEALER_EVERY = 12       # every twelfth dealer (never dealer001) lets one invoice run overdue
 RETURN_REASONS = ("包装破损", "临期商品", "发错货", "滞销退回")
 DELIVERY_NOTES = ("外箱压坏", "一箱破损", "")
