@@ -9,7 +9,7 @@ app/services/credit):
   the credit note that settles that part of the invoice (a `credit` payment), as delivery.py does;
 - payments: shops pay cash on delivery (the rest of the invoice, the day they sign); dealers pay
   the brand by bank transfer before the due date, so only invoices not yet due are open, except
-  for a few dealers who let one invoice run overdue (the credit page's overdue case);
+  for a few dealers whose invoices that fell due in the last 20 days are overdue (the hold case);
 - returns: a few completed orders have an accepted return (credit note kept as unused credit,
   as the invoice was already paid) or a refused one; a few recent deliveries have one waiting.
 
@@ -34,7 +34,7 @@ CARRIERS = ("自有车辆", "自有车辆", "顺丰速运", "德邦物流", "安
 DAMAGED_SHARE = 1 / 40
 RETURN_SHARE = 1 / 150          # of completed orders
 PENDING_RETURN_SHARE = 1 / 8    # of orders delivered in the last days (the dealers have returns to decide)
-OVERDUE_DEALER_EVERY = 12       # every twelfth dealer (never dealer001) lets one invoice run overdue
+OVERDUE_DEALER_EVERY = 12       # every twelfth dealer (never dealer001) leaves its invoices of the last 20 days overdue
 RETURN_REASONS = ("包装破损", "临期商品", "发错货", "滞销退回")
 DELIVERY_NOTES = ("外箱压坏", "一箱破损", "")
 DONE = ("delivered", "completed")
