@@ -2,6 +2,7 @@
 implies, the credit figures agree on every page and in the approval rule, and a seeded report
 matches a computation by hand. Built once for this module at the "tiny" scale (the same code as
 small and full)."""
+import re
 import statistics
 from collections import defaultdict
 from datetime import timedelta
@@ -17,7 +18,7 @@ from app.models.credit import CreditNote, Payment, PaymentAllocation
 from app.models.fulfilment import (DeliverySignOff, ReturnLine, ReturnRequest, Shipment, ShipmentLine,
                                    ShipmentLot)
 from app.services.approval.reports import approval_report
-from app.services.core.clock import today_local
+from app.services.core.clock import LOCAL, today_local
 from app.services.credit import limits as credit
 from app.services.credit.statements import statement
 from app.services.fulfilment.progress import progress
@@ -85,7 +86,10 @@ def test_shipments_carry_every_ordered_case_with_its_lots():
     by_lots = dict(_db.session.execute(select(ShipmentLot.shipment_id, func.sum(ShipmentLot.qty))
                                        .group_by(ShipmentLot.shipment_id)).all())
     assert by_lines == by_lots
-    assert _db.session.scalar(select(func.count()).select_from(ShipmentLot).where(ShipmentLot.batch_no == "")) == 0
+    for batch_no, expiry, shipped_at in _db.session.execute(
+            select(ShipmentLot.batch_no, ShipmentLot.expiry_date, Shipment.shipped_at).join(Shipment)):
+        assert re.fullmatch(r"\d{6}-\d{3}-1", batch_no)
+        assert expiry > shipped_at.astimezone(LOCAL).date()  # nothing ships expired
 
 
 def test_events_follow_the_lifecycle_and_the_documents():

@@ -18,7 +18,7 @@ from itertools import accumulate
 
 from app.demo.builder import SEED
 from app.demo.catalog import visible
-from app.demo.documents import DocumentWriter
+from app.demo.documents import DocumentWriter, add_shipment_lines_and_lots
 from app.demo.organisations import RETAILER_TERMS_DAYS
 from app.demo.data_catalog import CATEGORIES
 from app.demo.seasonality import WEEKDAY_WEIGHT, cny_rush, demand_factor, growth
@@ -81,6 +81,7 @@ class HistoryGenerator:
         self.book = ctx.price_book
         # The documents draw from their own generator: the orders stay what they were without them.
         self.buffer = OrderBuffer(ctx.loader, DocumentWriter(ctx, random.Random(f"{SEED}:documents")))
+        self.first_shipment_id = self.buffer.documents.next_id["shipments"]
         self.now = ctx.started_at
         span = (ctx.history_end - ctx.history_start).days + 1
         self.days = [ctx.history_start + timedelta(days=n) for n in range(span)]
@@ -158,6 +159,7 @@ class HistoryGenerator:
             if len(self.buffer.lines) >= FLUSH_AT_LINES:
                 self.buffer.flush()
         self.buffer.flush()
+        add_shipment_lines_and_lots(self.buffer.documents, self.first_shipment_id)
         b = self.buffer
         ctx.echo(f"  {b.retail_orders:,} retailer orders, {b.dealer_orders:,} dealer orders, {b.line_count:,} lines; "
                  f"loading them took {b.load_seconds:.1f} s")
