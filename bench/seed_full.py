@@ -22,7 +22,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
 MAIN_TABLES = ("regions", "categories", "products", "product_visibility", "organisations", "dealer_territories",
                "users", "rep_routes", "price_lists", "price_list_items", "contract_prices", "orders",
-               "order_lines", "order_events")
+               "order_lines", "order_events", "shipments", "shipment_lines", "shipment_lots", "invoices",
+               "delivery_sign_offs", "payments", "payment_allocations", "credit_notes", "return_requests")
 
 
 def run(command: list[str], env: dict[str, str]) -> float:

@@ -274,13 +274,19 @@ def test_drinks_are_more_seasonal_than_noodles(built):
     assert drinks_rise > 1.3 and drinks_rise > noodles_rise + 0.3
 
 
-def test_reps_have_routes_over_six_weekdays():
+def test_reps_have_routes_over_six_weekdays_one_city_a_day():
     rep01 = _db.session.scalar(select(User).where(User.username == "rep01"))
     routes = _db.session.scalars(select(RepRoute).where(RepRoute.rep_id == rep01.id)).all()
-    assert len(routes) == builder.SCALES["tiny"].retailers // builder.SCALES["tiny"].reps
     assert {r.weekday for r in routes} == set(range(6))
     assert org("R000001").id in {r.retailer_id for r in routes}
-    assert _db.session.scalar(select(func.count()).select_from(RepRoute)) == builder.SCALES["tiny"].retailers
+    cities = defaultdict(set)
+    for rep_id, weekday, path in _db.session.execute(
+            select(RepRoute.rep_id, RepRoute.weekday, Region.path).join(Organisation, Organisation.id == RepRoute.retailer_id)
+            .join(Region, Region.id == Organisation.region_id)):
+        cities[(rep_id, weekday)].add(path.split("/")[2])  # /province/city/[district/]
+    assert cities and all(len(city) == 1 for city in cities.values())
+    assert _db.session.scalar(select(func.count(func.distinct(RepRoute.retailer_id)))) == \
+        _db.session.scalar(select(func.count()).select_from(RepRoute))
 
 
 def test_seed_demo_if_empty_does_nothing_and_plain_seed_refuses(app):

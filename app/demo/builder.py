@@ -98,13 +98,13 @@ class Step:
 
 
 def _core_steps() -> list[Step]:
-    from app.demo import catalog, geography, orders, organisations, prices, users
+    from app.demo import catalog, documents, geography, orders, organisations, prices, users
 
     return [Step("regions", geography.build_regions), Step("catalog", catalog.build_catalog),
             Step("organisations", organisations.build_organisations, ("organisations", "dealer_territories")),
             Step("users", users.build_users, ("users", "rep_routes")),
             Step("prices", prices.build_prices),
-            Step("orders", orders.build_orders, ("orders", "order_lines", "order_events"))]
+            Step("orders", orders.build_orders, ("orders", "order_lines", "order_events") + documents.BULK_TABLES)]
 
 
 STEPS: list[Step] = []

@@ -1,5 +1,5 @@
 """Step "orders": two years of retailer orders up to yesterday, and the dealers' weekly
-replenishment orders to the brand, with one status event per order.
+replenishment orders to the brand, with their status events and documents (app/demo/documents.py).
 
 Volume follows app/demo/seasonality.py (New Year rush, summer drinks, growth); which products a
 shop buys follows its visibility and each category's season; prices come from the in-memory
@@ -11,11 +11,15 @@ the id on 7 digits; line tax is app.services.ordering.cart.tax_included.
 """
 from __future__ import annotations
 
+import random
 import time
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 
+from app.demo.builder import SEED
 from app.demo.catalog import visible
+from app.demo.documents import DocumentWriter, add_shipment_lines_and_lots
+from app.demo.organisations import RETAILER_TERMS_DAYS
 from app.demo.data_catalog import CATEGORIES
 from app.demo.seasonality import WEEKDAY_WEIGHT, cny_rush, demand_factor, growth
 from app.services.ordering.cart import tax_included
@@ -26,8 +30,6 @@ LINES_PER_ORDER = {"kiosk": (3, 3, 4, 4, 5), "convenience": (3, 4, 4, 5, 6), "su
 CASES_PER_LINE = {"kiosk": (1, 1, 1, 2, 2, 3), "convenience": (1, 2, 2, 3, 4, 5),
                   "supermarket": (3, 5, 8, 10, 10, 12, 15, 20, 30, 50), "catering": (1, 2, 3, 4, 5, 6, 8, 10)}
 ORDER_NOTES = ("请上午送货", "到店前请打电话", "放门口即可", "下午三点后送", "发票抬头同店名")
-REJECT_NOTES = ("库存不足", "超出信用额度", "地址超出配送范围")
-CANCEL_NOTES = ("客户取消", "重复下单", "改为下次一起送")
 # Final status by the order's age in days: history is settled, the last days are in flight.
 STATUS_BY_AGE = (
     (1, (("submitted", 60), ("approved", 30), ("cancelled", 5), ("rejected", 5))),
@@ -36,40 +38,35 @@ STATUS_BY_AGE = (
     (5, (("shipped", 15), ("delivered", 35), ("completed", 45), ("cancelled", 3), ("rejected", 2))),
 )
 SETTLED = (("completed", 955), ("cancelled", 30), ("rejected", 15))
-PREVIOUS_STATUS = {"submitted": None, "approved": "submitted", "shipped": "picking", "delivered": "shipped",
-                   "completed": "delivered", "cancelled": "submitted", "rejected": "submitted"}
-EVENT_DELAY_HOURS = {"submitted": 0, "approved": 2, "shipped": 26, "delivered": 50, "completed": 74,
-                     "cancelled": 1, "rejected": 3}
 FLUSH_AT_LINES = 200_000
 
 ORDER_COLUMNS = ("id", "number", "buyer_id", "seller_id", "placed_by_id", "channel", "status", "line_count",
                  "total_fen", "tax_fen", "idempotency_key", "cart_fingerprint", "note", "created_at", "updated_at")
 LINE_COLUMNS = ("id", "order_id", "product_id", "qty", "unit_price_fen", "price_basis", "tax_rate",
                 "line_total_fen", "tax_fen")
-EVENT_COLUMNS = ("id", "order_id", "at", "actor_id", "from_status", "to_status", "note")
 
 
 class OrderBuffer:
     """Order, line and event rows with ids from local counters, loaded in batches."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, documents: DocumentWriter):
         self.loader = loader
+        self.documents = documents
         self.next_order = loader.allocate_ids("orders", 0).start
         self.next_line = loader.allocate_ids("order_lines", 0).start
-        self.next_event = loader.allocate_ids("order_events", 0).start
-        self.orders, self.lines, self.events = [], [], []
+        self.orders, self.lines = [], []
         self.load_seconds = 0.0
         self.retail_orders = self.dealer_orders = self.line_count = 0
 
     def flush(self) -> None:
         started = time.perf_counter()
         self.line_count += len(self.lines)
-        for table, columns, rows in (("orders", ORDER_COLUMNS, self.orders), ("order_lines", LINE_COLUMNS, self.lines),
-                                     ("order_events", EVENT_COLUMNS, self.events)):
+        for table, columns, rows in (("orders", ORDER_COLUMNS, self.orders), ("order_lines", LINE_COLUMNS, self.lines)):
             if rows:
                 self.loader.allocate_ids(table, len(rows))  # the ids the rows already carry
                 self.loader.load(table, columns, rows)
-        self.orders, self.lines, self.events = [], [], []
+        self.orders, self.lines = [], []
+        self.documents.flush()  # the orders' events and documents
         self.load_seconds += time.perf_counter() - started
 
 
@@ -82,7 +79,9 @@ class HistoryGenerator:
         self.ctx = ctx
         self.rng = ctx.rng
         self.book = ctx.price_book
-        self.buffer = OrderBuffer(ctx.loader)
+        # The documents draw from their own generator: the orders stay what they were without them.
+        self.buffer = OrderBuffer(ctx.loader, DocumentWriter(ctx, random.Random(f"{SEED}:documents")))
+        self.first_shipment_id = self.buffer.documents.next_id["shipments"]
         self.now = ctx.started_at
         span = (ctx.history_end - ctx.history_start).days + 1
         self.days = [ctx.history_start + timedelta(days=n) for n in range(span)]
@@ -160,6 +159,7 @@ class HistoryGenerator:
             if len(self.buffer.lines) >= FLUSH_AT_LINES:
                 self.buffer.flush()
         self.buffer.flush()
+        add_shipment_lines_and_lots(self.buffer.documents, self.first_shipment_id)
         b = self.buffer
         ctx.echo(f"  {b.retail_orders:,} retailer orders, {b.dealer_orders:,} dealer orders, {b.line_count:,} lines; "
                  f"loading them took {b.load_seconds:.1f} s")
@@ -173,17 +173,6 @@ class HistoryGenerator:
         statuses, weights = zip(*SETTLED)
         return self.rng.choices(statuses, weights=weights)[0]
 
-    def add_event(self, order_id, created, status, placed_by, seller_user, buyer_user) -> datetime:
-        rng, buffer = self.rng, self.buffer
-        at = created + timedelta(hours=EVENT_DELAY_HOURS[status] + (rng.random() * 20 if status != "submitted" else 0))
-        at = max(created, min(at, self.now - timedelta(minutes=5)))
-        actor = {"submitted": placed_by, "cancelled": placed_by, "completed": buyer_user}.get(status, seller_user)
-        note = rng.choice(REJECT_NOTES) if status == "rejected" else \
-            rng.choice(CANCEL_NOTES) if status == "cancelled" else ""
-        buffer.events.append((buffer.next_event, order_id, at, actor, PREVIOUS_STATUS[status], status, note))
-        buffer.next_event += 1
-        return at
-
     def retail_orders_of_day(self, day, week: int, buyers: list[int]) -> None:
         ctx, rng, buffer = self.ctx, self.rng, self.buffer
         retailers, price = ctx.retailers, self.book.price
@@ -193,7 +182,7 @@ class HistoryGenerator:
         prefix = "SO" + day.strftime("%y%m%d")
         weekday = day.weekday()
         choices, randrange, random = rng.choices, rng.randrange, rng.random
-        lines, orders = buffer.lines, buffer.orders
+        lines, orders, documents = buffer.lines, buffer.orders, buffer.documents
         for r in buyers:
             retailer = retailers[r]
             channel = retailer.channel
@@ -211,6 +200,7 @@ class HistoryGenerator:
             dealer = self.sellers[r]
             restock = demand[dealer.index] if dealer is not None else None
             case_choices = CASES_PER_LINE[channel]
+            first_line = len(lines)
             total = tax = 0
             for product_id in picked:
                 p = products[product_id]
@@ -229,7 +219,7 @@ class HistoryGenerator:
                 tax += line_tax
                 if restock is not None:
                     restock[product_id] = restock.get(product_id, 0) + qty
-            by_rep = retailer.rep_weekday == weekday and random() < 0.6
+            by_rep = random() < 0.6 and retailer.rep_weekday == weekday  # one draw whatever the routes
             if by_rep:
                 channel_used, placed_by = "rep", retailer.rep_user_id
                 created = midnight + timedelta(seconds=randrange(9 * 3600, 17 * 3600))
@@ -239,11 +229,14 @@ class HistoryGenerator:
                 created = midnight + timedelta(seconds=randrange(7 * 3600, 22 * 3600))
             status = self.status_for(day)
             seller_user = dealer.user_id if dealer is not None else ctx.admin_user_id
-            updated = self.add_event(order_id, created, status, placed_by, seller_user, retailer.user_id)
             note = rng.choice(ORDER_NOTES) if random() < 0.03 else ""
-            orders.append((order_id, f"{prefix}{order_id:07d}", customer_id,
-                           dealer.id if dealer is not None else ctx.brand_id, placed_by, channel_used, status,
-                           len(picked), total, tax, None, None, note, created, updated))
+            seller_id = dealer.id if dealer is not None else ctx.brand_id
+            updated = documents.add(order_id=order_id, status=status, created=created, placed_by=placed_by,
+                                    buyer_id=customer_id, seller_id=seller_id, seller_user=seller_user,
+                                    buyer_user=retailer.user_id, lines=lines[first_line:], total=total, tax=tax,
+                                    terms_days=RETAILER_TERMS_DAYS, dealer_index=None)
+            orders.append((order_id, f"{prefix}{order_id:07d}", customer_id, seller_id, placed_by, channel_used,
+                           status, len(picked), total, tax, None, None, note, created, updated))
         buffer.retail_orders += len(buyers)
 
     def dealer_orders_of_day(self, day) -> None:
@@ -277,6 +270,7 @@ class HistoryGenerator:
                 continue
             order_id = buffer.next_order
             buffer.next_order += 1
+            first_line = len(buffer.lines)
             total = tax = 0
             for product_id, qty, unit_price, reason, rate in priced:
                 line_total = unit_price * qty
@@ -288,7 +282,10 @@ class HistoryGenerator:
                 tax += line_tax
             created = midnight + timedelta(seconds=rng.randrange(8 * 3600, 18 * 3600))
             status = self.status_for(day)
-            updated = self.add_event(order_id, created, status, dealer.user_id, ctx.admin_user_id, dealer.user_id)
+            updated = buffer.documents.add(order_id=order_id, status=status, created=created, placed_by=dealer.user_id,
+                                           buyer_id=dealer.id, seller_id=ctx.brand_id, seller_user=ctx.admin_user_id,
+                                           buyer_user=dealer.user_id, lines=buffer.lines[first_line:], total=total,
+                                           tax=tax, terms_days=dealer.terms_days, dealer_index=dealer.index)
             channel = "api" if dealer.tier == "A" and rng.random() < 0.5 else "web"
             buffer.orders.append((order_id, f"{prefix}{order_id:07d}", dealer.id, ctx.brand_id, dealer.user_id,
                                   channel, status, len(priced), total, tax, None, None, "", created, updated))

@@ -16,6 +16,7 @@ CHANNEL_ACTIVITY = {"kiosk": 0.8, "convenience": 1.2, "supermarket": 1.8, "cater
 TIER_SHARES = (("A", 0.2), ("B", 0.4), ("C", 0.4))
 CREDIT_YUAN = {"A": (2_000_000, 5_000_000), "B": (800_000, 2_000_000), "C": (200_000, 800_000)}
 PAYMENT_TERMS = {"A": (45, 60), "B": (30,), "C": (0, 15)}
+RETAILER_TERMS_DAYS = 7  # shops pay on delivery; an invoice of an order still on the road is due a week later
 
 ORG_COLUMNS = ("id", "kind", "code", "name", "region_id", "channel", "tier", "dealer_id", "credit_limit_fen",
                "payment_terms_days", "contact_name", "phone", "address", "active")
@@ -32,6 +33,7 @@ class DealerInfo:
     contact: str
     user_id: int = 0
     retailer_count: int = 0
+    terms_days: int = 0
 
 
 @dataclass(slots=True)
@@ -109,8 +111,10 @@ def _dealers(ctx, covered: list[int], ids, rows: list) -> list[DealerInfo]:
         contact = person_name(rng)
         dealer = DealerInfo(k, next(ids), f"D{k + 1:03d}", tier, first_unit.region_id, run, contact)
         dealers.append(dealer)
-        rows.append((dealer.id, "dealer", dealer.code, company_name(rng, first_unit.place), first_unit.region_id,
-                     None, tier, None, credit_fen, rng.choice(PAYMENT_TERMS[tier]), contact, mobile_phone(rng),
+        name = company_name(rng, first_unit.place)
+        dealer.terms_days = rng.choice(PAYMENT_TERMS[tier])
+        rows.append((dealer.id, "dealer", dealer.code, name, first_unit.region_id,
+                     None, tier, None, credit_fen, dealer.terms_days, contact, mobile_phone(rng),
                      address(rng, first_unit.place), True))
     return dealers
 
@@ -141,6 +145,6 @@ def _retailers(ctx, covered: list[int], uncovered: list[int], dealers: list[Deal
             dealers[dealer_index].retailer_count += 1
         dealer_id = dealers[dealer_index].id if dealer_index >= 0 else None
         rows.append((retailer.id, "retailer", retailer.code, shop_name(rng, unit.place, channel, owner),
-                     unit.region_id, channel, None, dealer_id, 0, 0, owner, mobile_phone(rng),
+                     unit.region_id, channel, None, dealer_id, 0, RETAILER_TERMS_DAYS, owner, mobile_phone(rng),
                      address(rng, unit.place), True))
     return retailers

@@ -1,10 +1,12 @@
 """Step "users": admins with different permissions, one login per dealer and per retailer, and
-sales reps with their weekly visit routes (neighbouring shops on the same weekday).
+sales reps with their weekly visit routes (one city a day).
 
 Every demo user shares one password hash (hashing 100,000 times would take hours)."""
 from __future__ import annotations
 
+import math
 from datetime import timedelta
+from itertools import groupby
 
 from app.demo.data_names import person_name
 from app.models import PERMISSIONS
@@ -51,18 +53,28 @@ def build_users(ctx) -> None:
 
 
 def _load_routes(ctx) -> None:
-    """Each rep takes a run of neighbouring retailers (retailer codes follow geography) and
-    visits a sixth of them each weekday."""
+    """A rep's day is one area: the shops of one city (a big city's shops split over several
+    days). The areas with the most shops are covered, as many days as the reps have (six each);
+    a rep takes six neighbouring days (retailer codes follow geography), so its week stays in
+    one part of the country. Shops in the remaining small towns have no rep and order themselves."""
     retailers, reps = ctx.retailers, ctx.rep_user_ids
-    bounds = [k * len(retailers) // len(reps) for k in range(len(reps) + 1)]
+    if not reps:
+        return
+    per_day = max(8, math.ceil(len(retailers) / (len(reps) * ROUTE_WEEKDAYS)))
+    days: list[list] = []
+    for _city, group in groupby(retailers, key=lambda r: ctx.regions[r.region_id].path_ids[:2]):
+        shops = list(group)
+        parts = math.ceil(len(shops) / per_day)
+        days.extend(shops[k * len(shops) // parts:(k + 1) * len(shops) // parts] for k in range(parts))
+    # The biggest days are visited (retailer000001's always: it is the demo's shop), in geographic order.
+    chosen = sorted(range(len(days)), key=lambda k: (days[k][0].index != 0, -len(days[k]), k))
+    chosen = sorted(chosen[:len(reps) * ROUTE_WEEKDAYS], key=lambda k: days[k][0].index)
     rows = []
-    for rep_number, rep_user_id in enumerate(reps):
-        first, end = bounds[rep_number], bounds[rep_number + 1]
-        for position in range(first, end):
-            retailer = retailers[position]
-            retailer.rep_user_id = rep_user_id
-            retailer.rep_weekday = (position - first) * ROUTE_WEEKDAYS // (end - first)
-            rows.append((rep_user_id, retailer.id, retailer.rep_weekday))
+    for position, k in enumerate(chosen):
+        rep_user_id, weekday = reps[position // ROUTE_WEEKDAYS], position % ROUTE_WEEKDAYS
+        for retailer in days[k]:
+            retailer.rep_user_id, retailer.rep_weekday = rep_user_id, weekday
+            rows.append((rep_user_id, retailer.id, weekday))
     ids = ctx.loader.allocate_ids("rep_routes", len(rows))
     ctx.loader.load("rep_routes", ("id", "rep_id", "retailer_id", "weekday"),
                     [(route_id, *row) for route_id, row in zip(ids, rows)])

@@ -3,7 +3,9 @@ check the order lifecycle runs at approval.
 
 - outstanding = the unpaid part of its open invoices (every seller);
 - open orders = approved orders not yet invoiced;
-- available credit = limit − outstanding − open orders;
+- exposure = outstanding + open orders (`exposures`: the one definition, used by the customer's
+  own credit page, the brand's customer list, the order pages and the credit check);
+- available credit = limit − exposure;
 - an order passes the limit check when its total fits in available credit plus the money the
   customer already holds with the order's seller (prepayment and unused credit notes): that
   money pays the invoice when it comes, so counting it is safe as long as open orders count too.
@@ -59,11 +61,17 @@ class CreditSummary:
     unused_credit_fen: int
 
     @property
+    def exposure_fen(self) -> int:
+        return self.outstanding_fen + self.open_orders_fen
+
+    @property
     def available_fen(self) -> int:
         """Credit still free (negative when over the limit); zero for customers not on credit."""
-        if not self.allow_credit:
-            return 0
-        return self.limit_fen - self.outstanding_fen - self.open_orders_fen
+        return available_fen(self.allow_credit, self.limit_fen, self.exposure_fen)
+
+
+def available_fen(allow_credit: bool, limit_fen: int, exposure_fen: int) -> int:
+    return limit_fen - exposure_fen if allow_credit else 0
 
 
 def is_customer(org: Organisation | None) -> bool:
@@ -98,14 +106,38 @@ def _overdue(customer_id: int, on: date) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def open_orders_fen(customer_id: int, exclude_order_id: int | None = None) -> int:
-    query = (select(func.coalesce(func.sum(Order.total_fen), 0))
-             .outerjoin(Invoice, Invoice.order_id == Order.id)
-             .where(Order.buyer_id == customer_id, Order.status.in_(UNINVOICED_OPEN_STATUSES),
-                    Invoice.id.is_(None)))
+@dataclass(frozen=True)
+class Exposure:
+    """What a customer's credit limit is holding: unpaid invoices and accepted, uninvoiced orders."""
+
+    outstanding_fen: int = 0
+    open_orders_fen: int = 0
+
+    @property
+    def total_fen(self) -> int:
+        return self.outstanding_fen + self.open_orders_fen
+
+
+def exposures(customer_ids: list[int], exclude_order_id: int | None = None) -> dict[int, Exposure]:
+    """The exposure of each customer (every seller), in two grouped queries whatever the count.
+    `exclude_order_id`: leave that order out (the one being checked)."""
+    if not customer_ids:
+        return {}
+    owed = dict(db.session.execute(
+        select(Invoice.buyer_id, func.sum(Invoice.total_fen - Invoice.paid_fen))
+        .where(Invoice.buyer_id.in_(customer_ids), Invoice.status == "open").group_by(Invoice.buyer_id)).all())
+    orders = (select(Order.buyer_id, func.sum(Order.total_fen))
+              .outerjoin(Invoice, Invoice.order_id == Order.id)
+              .where(Order.buyer_id.in_(customer_ids), Order.status.in_(UNINVOICED_OPEN_STATUSES),
+                     Invoice.id.is_(None)).group_by(Order.buyer_id))
     if exclude_order_id is not None:
-        query = query.where(Order.id != exclude_order_id)
-    return int(db.session.scalar(query))
+        orders = orders.where(Order.id != exclude_order_id)
+    accepted = dict(db.session.execute(orders).all())
+    return {cid: Exposure(int(owed.get(cid) or 0), int(accepted.get(cid) or 0)) for cid in customer_ids}
+
+
+def exposure(customer_id: int, exclude_order_id: int | None = None) -> Exposure:
+    return exposures([customer_id], exclude_order_id)[customer_id]
 
 
 def prepayment_fen(customer_id: int, seller_id: int | None = None) -> int:
@@ -129,12 +161,13 @@ def summary(customer: Organisation, seller_id: int | None = None) -> CreditSumma
     (the limit covers them all); prepayment and unused credit only `seller_id`'s when given."""
     profile = profile_of(customer.id)
     overdue_count, overdue = _overdue(customer.id, today_local())
+    held = exposure(customer.id)
     return CreditSummary(
         customer=customer, allow_credit=credit_allowed(customer, profile),
         on_hold=bool(profile and profile.on_hold), hold_reason=profile.hold_reason if profile else "",
         limit_fen=customer.credit_limit_fen, terms_days=customer.payment_terms_days,
-        outstanding_fen=outstanding_fen(customer.id), overdue_fen=overdue, overdue_count=overdue_count,
-        open_orders_fen=open_orders_fen(customer.id),
+        outstanding_fen=held.outstanding_fen, overdue_fen=overdue, overdue_count=overdue_count,
+        open_orders_fen=held.open_orders_fen,
         prepayment_fen=prepayment_fen(customer.id, seller_id),
         unused_credit_fen=unused_credit_fen(customer.id, seller_id))
 
@@ -146,29 +179,31 @@ class CustomerRow:
     customer: Organisation
     allow_credit: bool
     on_hold: bool
-    outstanding_fen: int
+    exposure: Exposure
     prepayment_fen: int
 
     @property
+    def outstanding_fen(self) -> int:
+        return self.exposure.outstanding_fen
+
+    @property
     def available_fen(self) -> int:
-        return self.customer.credit_limit_fen - self.outstanding_fen if self.allow_credit else 0
+        return available_fen(self.allow_credit, self.customer.credit_limit_fen, self.exposure.total_fen)
 
 
 def customer_rows(customers: list[Organisation]) -> list[CustomerRow]:
-    """Balances for a page of customers in three queries, whatever the page size."""
+    """Balances for a page of customers in four queries, whatever the page size."""
     ids = [c.id for c in customers]
     if not ids:
         return []
-    owed = dict(db.session.execute(
-        select(Invoice.buyer_id, func.sum(Invoice.total_fen - Invoice.paid_fen))
-        .where(Invoice.buyer_id.in_(ids), Invoice.status == "open").group_by(Invoice.buyer_id)).all())
+    exposed = exposures(ids)
     held = dict(db.session.execute(
         select(PrepaymentAccount.customer_id, func.sum(PrepaymentAccount.balance_fen))
         .where(PrepaymentAccount.customer_id.in_(ids)).group_by(PrepaymentAccount.customer_id)).all())
     profiles = {p.customer_id: p for p in db.session.scalars(
         select(CreditProfile).where(CreditProfile.customer_id.in_(ids)))}
     return [CustomerRow(c, credit_allowed(c, profiles.get(c.id)), bool(profiles.get(c.id) and profiles[c.id].on_hold),
-                        int(owed.get(c.id) or 0), int(held.get(c.id) or 0)) for c in customers]
+                        exposed[c.id], int(held.get(c.id) or 0)) for c in customers]
 
 
 def customers_query(text: str = "", kind: str = "", flag: str = ""):
@@ -222,14 +257,13 @@ def check_credit(order: Order, lock: bool = True) -> list[HoldReason]:
         reasons.append(HoldReason("overdue", message("credit.overdue", n=overdue_count,
                                                      amount=format_yuan(overdue))))
     if credit_allowed(customer, profile):
-        exposure = (outstanding_fen(customer.id) + open_orders_fen(customer.id, exclude_order_id=order.id)
-                    + order.total_fen)
+        exposure_fen = exposure(customer.id, exclude_order_id=order.id).total_fen + order.total_fen
         held = prepayment_fen(customer.id, order.seller_id) + unused_credit_fen(customer.id, order.seller_id)
-        over = exposure - customer.credit_limit_fen - held
+        over = exposure_fen - customer.credit_limit_fen - held
         if over > 0:
             reasons.append(HoldReason("credit_limit", message(
                 "credit.limit", over=format_yuan(over), limit=format_yuan(customer.credit_limit_fen),
-                used=format_yuan(exposure - order.total_fen), order=format_yuan(order.total_fen))))
+                used=format_yuan(exposure_fen - order.total_fen), order=format_yuan(order.total_fen))))
     return reasons
 
 

@@ -1,0 +1,263 @@
+"""The demo data tells one story: every seeded order has the events and documents its status
+implies, the credit figures agree on every page and in the approval rule, and a seeded report
+matches a computation by hand. Built once for this module at the "tiny" scale (the same code as
+small and full)."""
+import re
+import statistics
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.demo import builder
+from app.demo.bulk import delete_all_data
+from app.extensions import db as _db
+from app.models import Invoice, Order, OrderEvent, OrderLine, Organisation, User
+from app.models.credit import CreditNote, Payment, PaymentAllocation
+from app.models.fulfilment import (DeliverySignOff, ReturnLine, ReturnRequest, Shipment, ShipmentLine,
+                                   ShipmentLot)
+from app.services.approval.reports import approval_report
+from app.services.core.clock import LOCAL, today_local
+from app.services.credit import limits as credit
+from app.services.credit.statements import statement
+from app.services.fulfilment.progress import progress
+from app.services.inventory.daysql import start_of_local_day
+from app.web.common.filters import yuan
+
+pytestmark = pytest.mark.xdist_group("demo-seed")  # one worker builds the demo data, one module at a time
+
+SHIPPED = {"shipped", "delivered", "completed"}
+SIGNED = {"delivered", "completed"}
+TRAIL = {"submitted": ["submitted"], "approved": ["submitted", "approved"],
+         "shipped": ["submitted", "approved", "shipped"], "delivered": ["submitted", "approved", "shipped", "delivered"],
+         "completed": ["submitted", "approved", "shipped", "delivered", "completed"],
+         "cancelled": ["submitted", "cancelled"], "rejected": ["submitted", "rejected"]}
+
+
+@pytest.fixture(scope="module")
+def built(app):
+    with app.app_context():
+        context = builder.build("tiny", replace=True, echo=lambda _line: None)
+    yield context
+    with app.app_context():
+        _db.session.remove()
+        delete_all_data(_db.session)
+        _db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def db(app, built):
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+
+
+def statuses() -> dict[int, str]:
+    return dict(_db.session.execute(select(Order.id, Order.status)).all())
+
+
+def test_every_order_has_the_documents_its_status_implies():
+    status_of = statuses()
+    assert SHIPPED <= set(status_of.values())
+    shipments = defaultdict(int)
+    for order_id, in _db.session.execute(select(Shipment.order_id)):
+        shipments[order_id] += 1
+    invoiced = dict(_db.session.execute(select(Invoice.order_id, Invoice.total_fen)).all())
+    signed = set(_db.session.scalars(select(DeliverySignOff.order_id)))
+    totals = dict(_db.session.execute(select(Order.id, Order.total_fen)).all())
+    for order_id, status in status_of.items():
+        assert shipments[order_id] == (1 if status in SHIPPED else 0), (order_id, status)
+        assert (order_id in invoiced) == (status in SHIPPED), (order_id, status)
+        assert (order_id in signed) == (status in SIGNED), (order_id, status)
+        if order_id in invoiced:
+            assert invoiced[order_id] == totals[order_id]
+
+
+def test_shipments_carry_every_ordered_case_with_its_lots():
+    shipped = dict(_db.session.execute(select(ShipmentLine.order_line_id, func.sum(ShipmentLine.qty))
+                                       .group_by(ShipmentLine.order_line_id)).all())
+    ordered = _db.session.execute(select(OrderLine.id, OrderLine.qty, Order.status).join(Order)).all()
+    for line_id, qty, status in ordered:
+        assert shipped.get(line_id, 0) == (qty if status in SHIPPED else 0)
+    by_lines = dict(_db.session.execute(select(Shipment.id, func.sum(ShipmentLine.qty)).join(ShipmentLine)
+                                        .group_by(Shipment.id)).all())
+    by_lots = dict(_db.session.execute(select(ShipmentLot.shipment_id, func.sum(ShipmentLot.qty))
+                                       .group_by(ShipmentLot.shipment_id)).all())
+    assert by_lines == by_lots
+    for batch_no, expiry, shipped_at in _db.session.execute(
+            select(ShipmentLot.batch_no, ShipmentLot.expiry_date, Shipment.shipped_at).join(Shipment)):
+        assert re.fullmatch(r"\d{6}-\d{3}-1", batch_no)
+        assert expiry > shipped_at.astimezone(LOCAL).date()  # nothing ships expired
+
+
+def test_events_follow_the_lifecycle_and_the_documents():
+    status_of = statuses()
+    trails = defaultdict(list)
+    for order_id, at, from_status, to_status in _db.session.execute(
+            select(OrderEvent.order_id, OrderEvent.at, OrderEvent.from_status, OrderEvent.to_status)
+            .order_by(OrderEvent.order_id, OrderEvent.at, OrderEvent.id)):
+        trails[order_id].append((at, from_status, to_status))
+    updated = dict(_db.session.execute(select(Order.id, Order.updated_at)).all())
+    for order_id, status in status_of.items():
+        trail = trails[order_id]
+        assert [to for _at, _from, to in trail] == TRAIL[status], order_id
+        assert [f for _at, f, _to in trail] == [None] + TRAIL[status][:-1]
+        assert updated[order_id] == trail[-1][0]
+    shipped_at = dict(_db.session.execute(select(Shipment.order_id, Shipment.shipped_at)).all())
+    signed_at = dict(_db.session.execute(select(DeliverySignOff.order_id, DeliverySignOff.signed_at)).all())
+    for order_id, at in shipped_at.items():
+        assert next(a for a, _f, to in trails[order_id] if to == "shipped") == at
+    for order_id, at in signed_at.items():
+        assert next(a for a, _f, to in trails[order_id] if to == "delivered") == at
+
+
+def test_invoices_payments_and_credit_notes_add_up():
+    allocated = dict(_db.session.execute(select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount_fen))
+                                         .group_by(PaymentAllocation.invoice_id)).all())
+    for invoice in _db.session.scalars(select(Invoice)):
+        assert invoice.paid_fen == allocated.get(invoice.id, 0)
+        assert (invoice.status == "paid") == (invoice.paid_fen == invoice.total_fen)
+    payments = dict(_db.session.execute(select(Payment.id, Payment.amount_fen)).all())
+    per_payment = dict(_db.session.execute(select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount_fen))
+                                           .group_by(PaymentAllocation.payment_id)).all())
+    assert payments == per_payment
+    spent = dict(_db.session.execute(select(Payment.reference, func.sum(Payment.amount_fen))
+                                     .where(Payment.method == "credit").group_by(Payment.reference)).all())
+    notes = _db.session.scalars(select(CreditNote)).all()
+    assert {n.reason for n in notes} >= {"damaged", "return"}
+    for note in notes:
+        assert note.amount_fen - note.remaining_fen == spent.get(note.number, 0)
+    # Shops pay on delivery: what they owe is for orders still on the road.
+    open_shop_orders = _db.session.execute(
+        select(Order.status).join(Invoice, Invoice.order_id == Order.id)
+        .join(Organisation, Organisation.id == Order.buyer_id)
+        .where(Organisation.kind == "retailer", Invoice.status == "open")).scalars().all()
+    assert set(open_shop_orders) <= {"shipped"}
+
+
+def test_returns_belong_to_delivered_orders_and_accepted_ones_are_credited():
+    requests = _db.session.scalars(select(ReturnRequest)).all()
+    assert "accepted" in {r.status for r in requests}
+    status_of = statuses()
+    notes = {n.id: n for n in _db.session.scalars(select(CreditNote))}
+    for request in requests:
+        assert status_of[request.order_id] in SIGNED
+        order = _db.session.get(Order, request.order_id)
+        rows = {row.line.id: row for row in progress(order)}
+        for line in _db.session.scalars(select(ReturnLine).where(ReturnLine.return_id == request.id)):
+            assert 0 < line.qty <= rows[line.order_line_id].delivered
+        if request.status == "accepted":
+            assert notes[request.credit_note_id].amount_fen == request.amount_fen
+        else:
+            assert request.credit_note_id is None
+
+
+def _username(org_id: int) -> str:
+    return _db.session.scalar(select(User.username).where(User.org_id == org_id).order_by(User.id))
+
+
+def _shop_order(status: str) -> Order:
+    """A shop's order in that status, the demo shop's (retailer000001) when it has one."""
+    shop = _db.session.scalar(select(Organisation.id).where(Organisation.code == "R000001"))
+    return _db.session.scalar(select(Order).join(Organisation, Organisation.id == Order.buyer_id)
+                              .where(Order.status == status, Organisation.kind == "retailer")
+                              .order_by((Order.buyer_id == shop).desc(), Order.id.desc()).limit(1))
+
+
+def test_a_shipped_order_shows_its_shipment_and_a_delivered_one_takes_a_return(app, client):
+    shipped = _shop_order("shipped")
+    shipment = _db.session.scalar(select(Shipment).where(Shipment.order_id == shipped.id))
+    assert all(row.open == 0 for row in progress(shipped))
+    client.login(_username(shipped.buyer_id), app.config["DEMO_PASSWORD"])
+    page = client.get(f"/retailer/orders/{shipped.id}/delivery")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "尚未发货" not in html and shipment.number in html
+
+    delivered = _db.session.scalar(
+        select(Order).join(Organisation, Organisation.id == Order.buyer_id)
+        .where(Order.status == "delivered", Organisation.kind == "retailer",
+               ~select(ReturnRequest.id).where(ReturnRequest.order_id == Order.id).exists())
+        .order_by(Order.id.desc()).limit(1))
+    line = max(progress(delivered), key=lambda row: row.returnable)
+    assert line.returnable > 0
+    shop = type(client)(app)
+    shop.login(_username(delivered.buyer_id), app.config["DEMO_PASSWORD"])
+    form = shop.get(f"/retailer/orders/{delivered.id}/return")
+    assert form.status_code == 200 and f"qty_{line.line.id}" in form.get_data(as_text=True)
+    response = shop.post(f"/retailer/orders/{delivered.id}/return",
+                         {f"qty_{line.line.id}": "1", "reason": "包装破损"})
+    assert response.status_code == 303, response.get_data(as_text=True)[-600:]
+    _db.session.remove()
+    request = _db.session.scalar(select(ReturnRequest).where(ReturnRequest.order_id == delivered.id))
+    assert request.status == "requested" and request.lines[0].qty == 1
+
+
+def dealers() -> list[Organisation]:
+    return _db.session.scalars(select(Organisation).where(Organisation.kind == "dealer")
+                               .order_by(Organisation.code)).all()
+
+
+def test_credit_figures_agree_on_the_dealer_page_the_brand_list_and_the_approval_rule(app, client):
+    brand = _db.session.scalar(select(Organisation).where(Organisation.kind == "brand"))
+    rows = {row.customer.id: row for row in credit.customer_rows(dealers())}
+    admin = client
+    admin.login("admin", app.config["DEMO_PASSWORD"])
+    brand_list = admin.get("/admin/credit/?kind=dealer").get_data(as_text=True)
+    for dealer in dealers():
+        summary = credit.summary(dealer)
+        assert summary.open_orders_fen < summary.limit_fen // 4  # history is invoiced: only recent orders are open
+        assert 0 < summary.available_fen <= summary.limit_fen
+        assert rows[dealer.id].available_fen == summary.available_fen
+        assert yuan(summary.available_fen) in brand_list
+        own = type(client)(app)
+        own.login(_username(dealer.id), app.config["DEMO_PASSWORD"])
+        assert yuan(summary.available_fen) in own.get("/dealer/credit/").get_data(as_text=True)
+        assert yuan(summary.available_fen) in admin.get(f"/admin/credit/customers/{dealer.id}").get_data(as_text=True)
+
+        # The approval rule passes an order up to available credit plus the money held with the seller.
+        held = credit.prepayment_fen(dealer.id, brand.id) + credit.unused_credit_fen(dealer.id, brand.id)
+        fits = Order(buyer_id=dealer.id, seller_id=brand.id, total_fen=summary.available_fen + held)
+        over = Order(buyer_id=dealer.id, seller_id=brand.id, total_fen=summary.available_fen + held + 1)
+        assert "credit_limit" not in {r.code for r in credit.check_credit(fits, lock=False)}
+        assert "credit_limit" in {r.code for r in credit.check_credit(over, lock=False)}
+
+        # The statement's closing balance is what the dealer owes net of the money it holds.
+        today = today_local()
+        closing = statement(dealer, today - timedelta(days=90), today, brand).closing_fen
+        assert closing == (credit.outstanding_fen(dealer.id, brand.id) - credit.prepayment_fen(dealer.id, brand.id)
+                           - credit.unused_credit_fen(dealer.id, brand.id))
+
+
+def test_dealer001_replenishes_without_a_credit_hold():
+    dealer = _db.session.scalar(select(Organisation).where(Organisation.code == "D001"))
+    brand = _db.session.scalar(select(Organisation).where(Organisation.kind == "brand"))
+    assert credit.check_credit(Order(buyer_id=dealer.id, seller_id=brand.id, total_fen=2_000_000), lock=False) == []
+
+
+def test_the_order_cycle_report_matches_a_computation_by_hand(built):
+    end = built.history_end
+    start = end - timedelta(days=59)
+    report = approval_report(start, end)
+    begins, ends = start_of_local_day(start), start_of_local_day(end + timedelta(days=1))
+    orders = dict(_db.session.execute(select(Order.id, Order.status).where(Order.created_at >= begins,
+                                                                            Order.created_at < ends)).all())
+    approvals = _db.session.execute(select(OrderEvent.order_id, OrderEvent.actor_id)
+                                    .where(OrderEvent.to_status == "approved",
+                                           OrderEvent.order_id.in_(orders))).all()
+    assert report.submitted == len(orders) > 100
+    assert report.auto_approved == sum(1 for _o, actor in approvals if actor is None)
+    assert report.approved_by_person == sum(1 for _o, actor in approvals if actor is not None)
+    assert report.rejected == sum(1 for s in orders.values() if s == "rejected")
+    assert report.cancelled == sum(1 for s in orders.values() if s == "cancelled")
+    assert 0.6 < report.auto_rate < 0.9
+
+    created = dict(_db.session.execute(select(Order.id, Order.created_at)).all())
+    hours = [(at - created[order_id]).total_seconds() / 3600 for order_id, at in _db.session.execute(
+        select(OrderEvent.order_id, OrderEvent.at).where(OrderEvent.to_status == "delivered", OrderEvent.at >= begins,
+                                                         OrderEvent.at < ends))]
+    assert report.delivered == len(hours) > 100
+    assert report.median_hours == pytest.approx(statistics.median(hours), abs=1e-6)
+    assert report.within_target == sum(1 for h in hours if h <= 48)
