@@ -13,7 +13,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, 
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
 from app.models.vocabulary import Funding, PromotionKind, PromotionLane, PromotionStatus  # noqa: F401
 
 
@@ -138,4 +138,4 @@ class OrderLineAdjustment(Base):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), index=True)
     promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id"))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    label: Mapped[str] = mapped_column(String(200), default="")  # the explanation as shown, in Chinese
+    label: Mapped[Any | None] = mapped_column(MessageJSON)  # the explanation, code + params

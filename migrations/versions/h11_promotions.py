@@ -129,7 +129,7 @@ def upgrade():
     sa.Column('order_line_id', sa.Integer(), nullable=False),
     sa.Column('promotion_id', sa.Integer(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
-    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('label', app.models.base.MessageJSON(), nullable=True),
     sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], name=op.f('fk_order_line_adjustments_order_line_id_order_lines'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['promotion_id'], ['promotions.id'], name=op.f('fk_order_line_adjustments_promotion_id_promotions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_line_adjustments')),

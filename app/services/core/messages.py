@@ -148,7 +148,7 @@ CATALOG: dict[str, Any] = {
     "import.contract_repeated": _l("与第 %(row)d 行重复（同一客户、商品、起始数量和生效日期）"),
 }
 # Separators a joined list may use (translated when rendered; "" joins without one).
-SEPARATORS = {"、": _l("、"), "；": _l("；"), "，": _l("，"), " · ": " · ", "": ""}
+SEPARATORS = {"、": _l("、"), "；": _l("；"), "，": _l("，"), "：": _l("："), " · ": " · ", "": ""}
 JOIN = "core.join"
 
 

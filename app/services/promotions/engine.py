@@ -262,6 +262,7 @@ class Coupon:
     id: int
     code: str
     promotion: CompiledPromotion | None
+    problem: str | None = None  # a message code: why the code cannot be used now (used up, ...)
 
 
 def _best(candidates: list[tuple[CompiledPromotion, int]]) -> tuple[CompiledPromotion, int] | None:
@@ -414,7 +415,9 @@ class _Run:
         coupon = self.coupon
         if coupon is not None:
             promo = coupon.promotion
-            if promo is None or not promo.live_at(self.now) or not promo.targets(self.buyer):
+            if coupon.problem:
+                self.result.coupon_note = message(coupon.problem)
+            elif promo is None or not promo.live_at(self.now) or not promo.targets(self.buyer):
                 self.result.coupon_note = message("promo.coupon_not_live")
             elif promo.id in self.excluded:
                 self.result.coupon_note = message("promo.budget_used_up")

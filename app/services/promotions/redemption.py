@@ -1,0 +1,101 @@
+"""Budgets consumed at checkout and given back on cancel or reject.
+
+`consume` runs inside the exactly-once checkout transaction, before the order row: one
+conditional UPDATE per budgeted promotion (`used + d <= limit`, in promotion id order so two
+checkouts never deadlock) and per coupon code. On PostgreSQL a concurrent checkout waits for the
+row and re-checks the condition against the committed value, so a budget is never exceeded. Any
+refusal is returned; the caller re-prices the cart without those promotions, raises, and rolls
+back what was consumed. `record` then writes one redemption row per promotion (unique per
+promotion and order, with the frozen snapshot) and the per-line adjustments.
+
+`release_order` gives back what an order consumed when it is cancelled or rejected, once
+(`released_at`), in the transaction that moves the order. Not yet released: short deliveries
+and returns (a later change, next to the credit note that settles them)."""
+from __future__ import annotations
+
+from sqlalchemy import insert, or_, select, update
+
+from app.extensions import db
+from app.models import CouponCode, OrderLineAdjustment, Promotion, PromotionRedemption
+from app.services.core.clock import now_utc
+from app.services.promotions import index as promo_index
+from app.services.promotions.coupons import customer_uses
+from app.services.promotions.engine import Applied
+
+
+def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
+    """Take each applied promotion's share of its budgets; [(promotion id, message code)] of those
+    refused (nothing else to undo: the caller rolls back)."""
+    refused = []
+    for item in sorted(applied, key=lambda a: a.promotion.id):
+        promo = item.promotion
+        if promo.per_customer_limit is not None and customer_uses(promo.id, buyer_id) >= promo.per_customer_limit:
+            refused.append((promo.id, "promo.customer_limit"))
+            continue
+        if promo.has_budget:
+            value = item.value_fen
+            taken = db.session.execute(
+                update(Promotion).where(
+                    Promotion.id == promo.id, Promotion.status.in_(promo_index.LIVE_STATUSES),
+                    or_(Promotion.budget_fen.is_(None), Promotion.used_fen + value <= Promotion.budget_fen),
+                    or_(Promotion.budget_uses.is_(None), Promotion.used_uses + 1 <= Promotion.budget_uses))
+                .values(used_fen=Promotion.used_fen + value, used_uses=Promotion.used_uses + 1)
+                .execution_options(synchronize_session=False)).rowcount
+            if not taken:
+                refused.append((promo.id, "promo.budget_used_up"))
+                continue
+        if item.coupon_id is not None:
+            taken = db.session.execute(
+                update(CouponCode).where(CouponCode.id == item.coupon_id,
+                                         or_(CouponCode.max_uses.is_(None), CouponCode.used_uses + 1 <= CouponCode.max_uses))
+                .values(used_uses=CouponCode.used_uses + 1).execution_options(synchronize_session=False)).rowcount
+            if not taken:
+                refused.append((promo.id, "promo.coupon_used_up"))
+    if refused:
+        promo_index.invalidate()  # this process reloads the budgets as committed on its next quote
+    return refused
+
+
+def record(order_id: int, buyer_id: int, applied: list[Applied], adjustments: list[dict]) -> None:
+    """The redemption rows and the per-line adjustments ({order_line_id, promotion_id, amount_fen,
+    label}) of a new order, in two statements."""
+    if not applied:
+        return
+    now = now_utc()
+    db.session.execute(insert(PromotionRedemption), [dict(
+        promotion_id=item.promotion.id, order_id=order_id, buyer_id=buyer_id, coupon_id=item.coupon_id,
+        discount_fen=item.discount_fen, gift_fen=item.gift_fen, brand_fen=item.promotion.brand_share(item.value_fen),
+        snapshot=snapshot(item), created_at=now) for item in applied])
+    if adjustments:
+        db.session.execute(insert(OrderLineAdjustment), adjustments)
+
+
+def snapshot(item: Applied) -> dict:
+    """What the order keeps of the promotion as it applied: editing it later changes nothing here."""
+    promo = item.promotion
+    return {"version": promo.version, "code": promo.code, "name": promo.name, "kind": promo.kind, "lane": item.lane,
+            "rule": promo.rule, "funding": promo.funding, "brand_share_pct": promo.brand_share_pct,
+            "label": item.label.to_json() if item.label is not None else None, "counted": promo.has_budget}
+
+
+def release_order(order_id: int) -> int:
+    """Give back the budgets and coupon uses the order consumed (once); the number of redemptions
+    released."""
+    rows = list(db.session.scalars(select(PromotionRedemption).where(
+        PromotionRedemption.order_id == order_id, PromotionRedemption.released_at.is_(None))
+        .order_by(PromotionRedemption.promotion_id).with_for_update()))
+    now = now_utc()
+    for row in rows:
+        if (row.snapshot or {}).get("counted"):
+            db.session.execute(update(Promotion).where(Promotion.id == row.promotion_id).values(
+                used_fen=Promotion.used_fen - (row.discount_fen + row.gift_fen), used_uses=Promotion.used_uses - 1)
+                .execution_options(synchronize_session=False))
+        if row.coupon_id is not None:
+            db.session.execute(update(CouponCode).where(CouponCode.id == row.coupon_id)
+                               .values(used_uses=CouponCode.used_uses - 1).execution_options(synchronize_session=False))
+        row.released_at = now
+    if rows:
+        promo_index.bump_version()  # budgets freed: every process reloads what is left
+        db.session.flush()
+    return len(rows)
+
