@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+
+from app.models.ordering import Order
 
 from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
 from app.models.vocabulary import Funding, PromotionKind, PromotionLane, PromotionStatus  # noqa: F401
@@ -126,6 +128,15 @@ class PromotionRedemption(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     promotion: Mapped[Promotion] = relationship()
+    order: Mapped[Order] = relationship(backref=backref("redemptions", order_by="PromotionRedemption.id",
+                                                        cascade="all, delete-orphan"))
+
+    @property
+    def label(self):
+        """The explanation as the order froze it ("满3000减300 · 品牌承担"), in the reader's language."""
+        from app.services.core.messages import as_message
+
+        return as_message((self.snapshot or {}).get("label")) or (self.snapshot or {}).get("name", "")
 
 
 class OrderLineAdjustment(Base):

@@ -255,6 +255,15 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
                                      [(gift.promotion.id, labels[gift.promotion.id], 0)], gift.promotion))
 
 
+def enter_coupon(owner: User, buyer: Organisation, code):
+    """Put a coupon code on this cart (services/promotions/coupons.py says why one is refused)."""
+    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer)))
+
+
+def leave_coupon(owner: User, buyer: Organisation) -> None:
+    promo_coupons.remove_coupon(owner, buyer)
+
+
 def cart_quantities(owner: User, buyer: Organisation) -> dict[int, int]:
     """{product_id: qty} for the cart (one query): the catalog marks what is in it, and the
     badge counts it."""

@@ -238,7 +238,8 @@ def order_detail(scope, order_id: int) -> Order:
     when it is not in the scope (another party's order looks exactly like a missing one)."""
     order = db.session.scalar(scope.where(Order.id == order_id).options(
         joinedload(Order.buyer), joinedload(Order.seller),
-        selectinload(Order.lines).joinedload(OrderLine.product), selectinload(Order.events)))
+        selectinload(Order.lines).joinedload(OrderLine.product), selectinload(Order.events),
+        selectinload(Order.redemptions)))
     if order is None:
         raise NotFound(_("订单不存在。"))
     return order

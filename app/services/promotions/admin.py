@@ -76,7 +76,7 @@ def _check_rule(kind: str, rule: dict) -> dict:
         if kind == "spend_off" and threshold and value >= threshold:
             raise DomainError(_("减免金额须小于门槛金额。"), field="ladder")
         if kind == "spend_percent" and value >= 10_000:
-            raise DomainError(_("折扣须小于 100%%。"), field="ladder")
+            raise DomainError(_("折扣须小于 100%。"), field="ladder")
         rungs.append([threshold, value])
     if len({t for t, _v in rungs}) != len(rungs):
         raise DomainError(_("门槛金额不能重复。"), field="ladder")
