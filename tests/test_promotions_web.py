@@ -71,3 +71,22 @@ def test_the_order_page_shows_the_frozen_promotions(retailer, promoted_cart):
     assert order.total_fen == 120_000 - 5_000
     detail = text(retailer.get(f"/retailer/orders/{order.id}"))
     assert "满1000减50 · 品牌承担" in detail and "赠品" in detail
+
+
+def test_catalog_rows_carry_a_promotion_tag_at_the_same_query_count(retailer, app, world):
+    with app.test_request_context():
+        products = [factories.product(name_zh=f"饮品{i}") for i in range(5)]
+        db.session.commit()
+    retailer.get("/retailer/catalog")
+    with b.count_queries() as before:
+        retailer.get("/retailer/catalog")
+    with app.test_request_context():
+        bp.promotion(world.users["admin"], world.brand, "buy_x_get_y", {"buy": 10, "get": 1},
+                     product_ids=[products[0].id])
+        bp.promotion(world.users["admin"], world.brand, "percent_off", {"percent_x100": 500},
+                     product_ids=[products[1].id], audience={"channels": ["supermarket"]})  # not this shop
+    retailer.get("/retailer/catalog")  # the process loads the changed promotions once
+    with b.count_queries() as after:
+        page = text(retailer.get("/retailer/catalog"))
+    assert len(after) == len(before)
+    assert page.count('class="tag promo small"') == 1 and "每满10箱赠1箱" in page

@@ -2,7 +2,7 @@
 queries (count, page, contracts, price lists, cart, categories) whatever the catalog size."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 
@@ -12,6 +12,8 @@ from app.services.ordering import cart
 from app.services.core.paging import Page, paginate
 from app.services.pricing.prices import Price, quote_prices, region_profile
 from app.services.catalog.visibility import visible_clause, visible_products
+from app.services.core.clock import now_utc
+from app.services.promotions import index as promo_index
 
 MAX_SEARCH_LENGTH = 50
 
@@ -22,6 +24,7 @@ class CatalogPage:
     prices: dict[int, Price]  # product id → the buyer's price for the minimum order quantity
     in_cart: dict[int, int]  # product id → quantity already in the cart (the whole cart)
     categories: list[Category]
+    tags: dict[int, list] = field(default_factory=dict)  # product id → its item promotions' wording
 
     @property
     def cart_count(self) -> int:
@@ -55,8 +58,27 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
     result = paginate(query.order_by(Category.sort_order, Category.id, Product.code), page, per_page)
     products = {p.id: p for p in result.items}
     prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
-    categories = list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
-    return CatalogPage(result, prices, cart.cart_quantities(owner, buyer), categories)
+    # The promotions' version rides on the categories query: tags cost no query of their own.
+    rows = db.session.execute(select(Category, promo_index.version_column().label("v"))
+                              .order_by(Category.sort_order, Category.id)).all()
+    categories = [row[0] for row in rows]
+    tags = promotion_tags(buyer, profile, result.items, rows[0].v) if rows and result.items else {}
+    return CatalogPage(result, prices, cart.cart_quantities(owner, buyer), categories, tags)
+
+
+def promotion_tags(buyer: Organisation, profile, products, version) -> dict[int, list]:
+    """{product id: [rule wording]} of the live item promotions the buyer would get on each
+    product (from the process's index: no query)."""
+    index = promo_index.index_for(version)
+    if not index.by_id:
+        return {}
+    facts, now = cart.promotion_buyer(buyer, profile), now_utc()
+    tags = {}
+    for product in products:
+        found = index.tags_for(product.id, product.category_id, facts, now)
+        if found:
+            tags[product.id] = [promo.rule_text(product.unit) for promo in found[:2]]
+    return tags
 
 
 @dataclass
@@ -64,6 +86,7 @@ class CatalogRow:
     product: Product
     prices: dict[int, Price]
     in_cart: dict[int, int]
+    tags: dict[int, list] = field(default_factory=dict)
 
     @property
     def cart_count(self) -> int:
@@ -74,8 +97,10 @@ def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow
     """One product as the catalog shows it (after adding it to the cart), or None when the
     buyer may not see it."""
     profile = region_profile(buyer)
-    product = db.session.scalar(select(Product).where(Product.id == product_id, visible_clause(profile)))
-    if product is None:
+    row = db.session.execute(select(Product, promo_index.version_column())
+                             .where(Product.id == product_id, visible_clause(profile))).first()
+    if row is None:
         return None
+    product = row[0]
     prices = quote_prices(profile, {product.id: product.min_order_qty}, products={product.id: product})
-    return CatalogRow(product, prices, cart.cart_quantities(owner, buyer))
+    return CatalogRow(product, prices, cart.cart_quantities(owner, buyer), promotion_tags(buyer, profile, [product], row[1]))
