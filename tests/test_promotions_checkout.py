@@ -250,3 +250,27 @@ def test_fifty_concurrent_checkouts_race_for_a_budget_that_fits_ten(app, world):
     assert db.session.scalar(select(func.count()).select_from(Order)) == 50
     row = db.session.get(Promotion, promo.id)
     assert (row.used_uses, row.used_fen) == (10, 10_000)
+
+
+def test_a_per_customer_limit_refuses_the_second_order_with_the_reason(world, shop):
+    """The shop and its rep each quote a cart while one use is left; the second to submit is
+    refused with the reason, and its next quote leaves the promotion out."""
+    user, retailer = shop
+    rep = world.users["rep"]
+    drink = factories.product(base_price_fen=10_000)
+    bp.promotion(world.users["admin"], world.brand, "percent_off", {"percent_x100": 1000}, per_customer_limit=1)
+    cart.add_to_cart(user, retailer, drink.id, 1)
+    cart.add_to_cart(rep, retailer, drink.id, 1)
+    reps_quote = cart.quote_cart(rep, retailer)
+    assert reps_quote.discount_fen == 1_000
+    first = ordering.submit_order(user, retailer, key(1), cart.quote_cart(user, retailer).fingerprint).order
+    db.session.commit()
+    assert first.total_fen == 9_000
+    with pytest.raises(ordering.PricesChanged) as refused:
+        ordering.submit_order(rep, retailer, key(2), reps_quote.fingerprint)
+    db.session.rollback()
+    assert "已达每位客户的参与次数" in refused.value.message
+    assert refused.value.quote.discount_fen == 0
+    again = cart.quote_cart(rep, retailer)
+    assert again.discount_fen == 0
+    assert ordering.submit_order(rep, retailer, key(2), again.fingerprint).order.total_fen == 10_000

@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import CartCoupon, CartLine, Organisation, Product, User
-from app.services.core.messages import Message
+from app.services.core.messages import Message, joined, message
 from app.services.core.errors import DomainError, NotFound
 from app.services.pricing.prices import CustomerProfile, Price, quote_prices, region_profile
 from app.services.catalog.visibility import visible_clause
@@ -235,10 +235,16 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
         quote.coupon_code = coupon.code
     if not index.by_id and coupon is None:
         return
+    used_up = promo_coupons.used_up_for(buyer.id, index.limited) if index.limited else set()
     priced = [line for line in quote.lines if line.available]
     inputs = [promo_engine.LineIn(line.line_id, line.product.id, line.product.category_id, line.qty,
                                   line.unit_price_fen, line.product.unit) for line in priced]
-    result = promo_engine.apply_promotions(inputs, promotion_buyer(buyer, profile), now_utc(), index, coupon, exclude)
+    facts, now = promotion_buyer(buyer, profile), now_utc()
+    result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up)
+    if used_up:  # say which promotions this customer has used as often as allowed, where they would apply
+        unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude)
+        quote.dropped = [joined([a.promotion.name, message("promo.customer_limit")], "：")
+                         for a in unlimited.applied if a.promotion.id in used_up]
     quote.promotions = result
     labels = {applied.promotion.id: applied.label for applied in result.applied}
     for line in priced:

@@ -96,7 +96,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     if not quote.lines:
         raise DomainError(_("购物车是空的。"))
     if fingerprint and fingerprint != quote.fingerprint:
-        raise PricesChanged(quote)
+        raise PricesChanged(quote)  # with quote.dropped: which promotions left, and why
     if quote.changed_lines and not accept_changes:
         raise PricesChanged(quote)
     if quote.invalid_lines:

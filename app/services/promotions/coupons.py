@@ -77,6 +77,15 @@ def remove_coupon(owner: User, buyer: Organisation) -> None:
     db.session.execute(delete(CartCoupon).where(CartCoupon.owner_id == owner.id, CartCoupon.buyer_id == buyer.id))
 
 
+def used_up_for(buyer_id: int, limits: dict[int, int]) -> set[int]:
+    """Of the promotions with a per-customer limit ({id: limit}), those this buyer has used up
+    (one query, run only when such promotions are live)."""
+    rows = db.session.execute(select(PromotionRedemption.promotion_id, func.count()).where(
+        PromotionRedemption.promotion_id.in_(limits), PromotionRedemption.buyer_id == buyer_id,
+        PromotionRedemption.released_at.is_(None)).group_by(PromotionRedemption.promotion_id))
+    return {pid for pid, n in rows if n >= limits[pid]}
+
+
 def customer_uses(promotion_id: int, buyer_id: int) -> int:
     """The customer's orders that took the promotion and were not given back."""
     return db.session.scalar(select(func.count()).select_from(PromotionRedemption).where(

@@ -1,6 +1,7 @@
 """Budgets consumed at checkout and given back on cancel or reject.
 
-`consume` runs inside the exactly-once checkout transaction, before the order row: one
+Per-customer limits count the buyer's redemptions not given back, under a lock on the buyer's
+row. `consume` runs inside the exactly-once checkout transaction, before the order row: one
 conditional UPDATE per budgeted promotion (`used + d <= limit`, in promotion id order so two
 checkouts never deadlock) and per coupon code. On PostgreSQL a concurrent checkout waits for the
 row and re-checks the condition against the committed value, so a budget is never exceeded. Any
@@ -16,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import insert, or_, select, update
 
 from app.extensions import db
-from app.models import CouponCode, OrderLineAdjustment, Promotion, PromotionRedemption
+from app.models import CouponCode, OrderLineAdjustment, Organisation, Promotion, PromotionRedemption
 from app.services.core.clock import now_utc
 from app.services.promotions import index as promo_index
 from app.services.promotions.coupons import customer_uses
@@ -27,6 +28,10 @@ def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
     """Take each applied promotion's share of its budgets; [(promotion id, message code)] of those
     refused (nothing else to undo: the caller rolls back)."""
     refused = []
+    if any(item.promotion.per_customer_limit is not None for item in applied):
+        # The buyer's row lock makes two checkouts of one buyer (the shop and its rep) count
+        # the customer's uses one after the other.
+        db.session.execute(select(Organisation.id).where(Organisation.id == buyer_id).with_for_update())
     for item in sorted(applied, key=lambda a: a.promotion.id):
         promo = item.promotion
         if promo.per_customer_limit is not None and customer_uses(promo.id, buyer_id) >= promo.per_customer_limit:
