@@ -72,3 +72,26 @@ def test_an_admin_without_marketing_is_refused(world, login_as):
     db.session.commit()
     assert client.get("/admin/promotions").status_code == 403
     assert client.post("/admin/promotions/new", form()).status_code == 403
+
+
+def test_a_dealer_manages_only_its_own_promotions(world, login_as):
+    dealer = login_as("dealer")
+    created = dealer.post("/dealer/promotions/new", form(code="D-OWN", funding="brand"))
+    assert created.status_code in (302, 303)
+    own = db.session.scalar(select(Promotion).where(Promotion.code == "DOWN"))
+    assert (own.owner_id, own.funding) == (world.orgs["dealer"].id, "dealer")  # always its own money
+    other = login_as("dealer_b")
+    assert "DOWN" not in other.get("/dealer/promotions").get_data(as_text=True)
+    assert other.get(f"/dealer/promotions/{own.id}/edit").status_code == 404
+    assert other.post(f"/dealer/promotions/{own.id}/edit", form(code="D-OWN", name="抢来的")).status_code == 404
+    assert "DOWN" in dealer.get("/dealer/promotions").get_data(as_text=True)
+
+
+def test_an_admin_editing_a_dealers_promotion_keeps_its_owner(world, login_as, marketing):
+    dealer = login_as("dealer")
+    dealer.post("/dealer/promotions/new", form(code="D-OWN"))
+    own = db.session.scalar(select(Promotion).where(Promotion.code == "DOWN"))
+    assert marketing.post(f"/admin/promotions/{own.id}/edit", form(code="D-OWN", status="paused")).status_code in (302, 303)
+    db.session.expire_all()
+    row = db.session.get(Promotion, own.id)
+    assert (row.owner_id, row.funding, row.status) == (world.orgs["dealer"].id, "dealer", "paused")

@@ -104,7 +104,12 @@ def _optional_int(value, field: str, low: int = 0):
 def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id: int | None = None) -> Promotion:
     """Create or edit a promotion from checked `values` (the form's fields, typed); raises
     DomainError naming the field. A dealer's promotion targets only the retailers it serves and
-    is always dealer funded."""
+    is always dealer funded. `owner` makes a new promotion; an edited one keeps its owner."""
+    row = Promotion(used_fen=0, used_uses=0, version=0) if promotion_id is None else db.session.get(Promotion, promotion_id)
+    if row is None:
+        raise NotFound(_("促销不存在。"))
+    if promotion_id is not None:
+        owner = db.session.get(Organisation, row.owner_id)
     code = normalise_code(values.get("code"))[:30]
     if not code:
         raise DomainError(_("请输入编号。"), field="code")
@@ -142,9 +147,6 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if owner.kind == "dealer":
         funding, share = "dealer", 0
         audience.pop("dealer_ids", None)
-    row = Promotion(used_fen=0, used_uses=0, version=0) if promotion_id is None else db.session.get(Promotion, promotion_id)
-    if row is None:
-        raise NotFound(_("促销不存在。"))
     clash = db.session.scalar(select(Promotion.id).where(Promotion.code == code))
     if clash is not None and clash != promotion_id:
         raise DomainError(_("编号 %(code)s 已被使用。", code=code), field="code")

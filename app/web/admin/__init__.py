@@ -14,7 +14,6 @@ from app.web.admin import approval, orders, orders_report  # noqa: E402,F401
 from app.web.admin import stock  # noqa: E402,F401
 from app.web.admin import rep_targets  # noqa: E402,F401
 from app.web.admin import forecasts  # noqa: E402,F401
-from app.web.admin import promotions  # noqa: E402,F401
 from app.web.admin import audit_log, categories, contracts, price_lists, products  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
@@ -24,3 +23,7 @@ register_notification_pages(bp)
 from app.web.shared.analytics.views import admin_guard, register_sales_report  # noqa: E402
 
 register_sales_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
+
+from app.web.shared.promotions.views import marketing_guard, register_promotion_pages  # noqa: E402
+
+register_promotion_pages(bp, "admin/layout.html", guard=marketing_guard)

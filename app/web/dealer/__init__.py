@@ -21,3 +21,7 @@ from flask_login import current_user  # noqa: E402
 from app.web.shared.analytics.views import register_sales_report  # noqa: E402
 
 register_sales_report(bp, "dealer/layout.html", lambda: current_user.org_id)
+
+from app.web.shared.promotions.views import register_promotion_pages  # noqa: E402
+
+register_promotion_pages(bp, "dealer/layout.html")

@@ -1,13 +1,14 @@
-"""Promotions for admins holding the "marketing" permission: the list (status, window, budget
-used, orders, discount given) and the create/edit form, errors next to their fields. The
-window is typed in Asia/Shanghai time and stored in UTC. Coupon promotions get a shared code
-from the same form. Every change is audited by the service."""
+"""Promotion pages, written once and mounted on two blueprints (`register_promotion_pages`):
+admins holding the "marketing" permission manage the brand's and every dealer's promotions;
+a dealer manages only its own, for the retailers it serves (dealer funded, whatever the form
+says). The list shows status, window, budget used, orders and discount given; the create/edit
+form puts errors next to their fields. The window is typed in Asia/Shanghai time and stored in
+UTC. Coupon promotions get a shared code from the same form. The service audits every change."""
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import flash, url_for
+from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,8 +23,6 @@ from app.models.vocabulary import Funding, PromotionKind, PromotionStatus
 from app.services.core.clock import LOCAL
 from app.services.promotions import admin as promotions
 from app.services.promotions import reports
-from app.web.admin import bp
-from app.web.common.access import permission_required
 from app.web.common.envelope import attempt
 from app.web.common.fields import YuanField
 from app.web.common.forms import Form
@@ -146,18 +145,6 @@ def _plain(x100: int) -> str:
     return str(whole) if not cents else f"{whole}.{cents:02d}".rstrip("0")
 
 
-def _save(form: PromotionForm, promotion_id: int | None):
-    if form.validate_on_submit():
-        outcome = attempt(form, save_with_code, current_user, form.values(), promotion_id, form.coupon_code.data)
-        if outcome.ok:
-            flash(_("促销 %(code)s 已保存。", code=outcome.result.code), "success")
-            return redirect_to(url_for("admin.promotions_list"))
-        status = outcome.status
-    else:
-        status = 400
-    return render_page("admin/promotions/form.html", status=status, form=form, promotion_id=promotion_id)
-
-
 def save_with_code(actor, values, promotion_id, coupon_code):
     """One unit of work: the promotion and, for a coupon, its shared code."""
     row = promotions.save_promotion(actor, actor.org, values, promotion_id)
@@ -166,37 +153,59 @@ def save_with_code(actor, values, promotion_id, coupon_code):
     return row
 
 
-@bp.get("/promotions")
-@permission_required("marketing")
-def promotions_list():
-    rows = reports.promotion_list(promotions.promotions_visible_to(current_user))
-    return render_page("admin/promotions/list.html", rows=rows)
+def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
+    """Mount /promotions (list), /promotions/new and /promotions/<id>/edit on `bp`. Every
+    promotion is found through promotions_visible_to(caller): another dealer's is a 404."""
+
+    def check():
+        if guard is not None:
+            guard()
+
+    def page(template, status=200, **context):
+        return render_page(template, status=status, layout=layout, endpoint=bp.name, **context)
+
+    def save(form, promotion_id):
+        if form.validate_on_submit():
+            outcome = attempt(form, save_with_code, current_user, form.values(), promotion_id, form.coupon_code.data)
+            if outcome.ok:
+                flash(_("促销 %(code)s 已保存。", code=outcome.result.code), "success")
+                return redirect_to(url_for(f"{bp.name}.promotions_list"))
+            status = outcome.status
+        else:
+            status = 400
+        return page("shared/promotions/form.html", status, form=form, promotion_id=promotion_id)
+
+    def promotions_list():
+        check()
+        return page("shared/promotions/list.html", rows=reports.promotion_list(promotions.promotions_visible_to(current_user)))
+
+    def promotion_new():
+        check()
+        return page("shared/promotions/form.html", form=PromotionForm(formdata=None), promotion_id=None)
+
+    def promotion_create():
+        check()
+        return save(PromotionForm(), None)
+
+    def promotion_edit(promotion_id: int):
+        check()
+        row = promotions.promotion_for(current_user, promotion_id)
+        form = PromotionForm(formdata=None)
+        form.fill(row)
+        return page("shared/promotions/form.html", form=form, promotion_id=row.id)
+
+    def promotion_update(promotion_id: int):
+        check()
+        promotions.promotion_for(current_user, promotion_id)
+        return save(PromotionForm(), promotion_id)
+
+    bp.add_url_rule("/promotions", "promotions_list", promotions_list)
+    bp.add_url_rule("/promotions/new", "promotion_new", promotion_new)
+    bp.add_url_rule("/promotions/new", "promotion_create", promotion_create, methods=["POST"])
+    bp.add_url_rule("/promotions/<int:promotion_id>/edit", "promotion_edit", promotion_edit)
+    bp.add_url_rule("/promotions/<int:promotion_id>/edit", "promotion_update", promotion_update, methods=["POST"])
 
 
-@bp.get("/promotions/new")
-@permission_required("marketing")
-def promotion_new():
-    form = PromotionForm(formdata=None)
-    return render_page("admin/promotions/form.html", form=form, promotion_id=None)
-
-
-@bp.post("/promotions/new")
-@permission_required("marketing")
-def promotion_create():
-    return _save(PromotionForm(), None)
-
-
-@bp.get("/promotions/<int:promotion_id>/edit")
-@permission_required("marketing")
-def promotion_edit(promotion_id: int):
-    row = promotions.promotion_for(current_user, promotion_id)
-    form = PromotionForm(formdata=None)
-    form.fill(row)
-    return render_page("admin/promotions/form.html", form=form, promotion_id=row.id)
-
-
-@bp.post("/promotions/<int:promotion_id>/edit")
-@permission_required("marketing")
-def promotion_update(promotion_id: int):
-    promotions.promotion_for(current_user, promotion_id)
-    return _save(PromotionForm(), promotion_id)
+def marketing_guard() -> None:
+    if not current_user.can("marketing"):
+        abort(403)
