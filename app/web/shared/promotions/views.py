@@ -48,8 +48,8 @@ class PromotionForm(Form):
     lane = SelectField(_l("满减/满折用于"), choices=[SelectChoice("order", _l("整单自动")), SelectChoice("coupon", _l("优惠券"))])
     percent = StringField(_l("折扣（%）"), validators=[Optional()], render_kw={"inputmode": "decimal", "placeholder": "10"})
     off = YuanField(_l("每件立减（元）"), validators=[Optional()], render_kw={"inputmode": "decimal"})
-    buy = IntegerField(_l("每买"), validators=[Optional()])
-    get = IntegerField(_l("赠送"), validators=[Optional()])
+    buy = IntegerField(_l("每买"), validators=[Optional(), NumberRange(1, 9_999)])
+    get = IntegerField(_l("赠送"), validators=[Optional(), NumberRange(1, 9_999)])
     repeat = BooleanField(_l("可累计（每满 N 赠 M）"), default=True)
     gift_product = StringField(_l("赠品商品编码（空：同一商品）"), validators=[Optional(), Length(max=30)])
     ladder = StringField(_l("门槛阶梯"), validators=[Optional(), Length(max=200)],
@@ -66,12 +66,12 @@ class PromotionForm(Form):
     status = SelectField(_l("状态"), choices=[SelectChoice(s.value, s.label) for s in PromotionStatus])
     funding = SelectField(_l("费用承担"), choices=[SelectChoice(f.value, f.label) for f in Funding])
     brand_share_pct = IntegerField(_l("品牌承担比例（%）"), default=100, validators=[Optional(), NumberRange(0, 100)])
-    priority = IntegerField(_l("优先级（空：择优）"), validators=[Optional()])
+    priority = IntegerField(_l("优先级（空：择优）"), validators=[Optional(), NumberRange(0, 1_000_000)])
     exclusive_group = StringField(_l("互斥组"), validators=[Optional(), Length(max=30)])
     stop_further = BooleanField(_l("命中后不再叠加后续优惠"))
     budget_fen = YuanField(_l("预算金额（元）"), validators=[Optional()], render_kw={"inputmode": "decimal"})
-    budget_uses = IntegerField(_l("预算订单数"), validators=[Optional()])
-    per_customer_limit = IntegerField(_l("每位客户限用次数"), validators=[Optional()])
+    budget_uses = IntegerField(_l("预算订单数"), validators=[Optional(), NumberRange(1, 1_000_000_000)])
+    per_customer_limit = IntegerField(_l("每位客户限用次数"), validators=[Optional(), NumberRange(1, 1_000_000)])
     coupon_code = StringField(_l("共享券码（优惠券）"), validators=[Optional(), Length(max=40)])
 
     def validate_percent(self, field) -> None:
