@@ -274,3 +274,21 @@ def test_a_per_customer_limit_refuses_the_second_order_with_the_reason(world, sh
     again = cart.quote_cart(rep, retailer)
     assert again.discount_fen == 0
     assert ordering.submit_order(rep, retailer, key(2), again.fingerprint).order.total_fen == 10_000
+
+
+def test_the_owner_is_told_once_when_a_budget_passes_80_percent(world, shop):
+    from app.models import Notification
+
+    user, retailer = shop
+    drink = factories.product(base_price_fen=10_000)
+    bp.promotion(world.users["admin"], world.brand, "percent_off", {"percent_x100": 1000}, budget_uses=5,
+                 name="夏日折扣")
+    for n in range(5):
+        cart.add_to_cart(user, retailer, drink.id, 1)
+        ordering.submit_order(user, retailer, key(n), cart.quote_cart(user, retailer).fingerprint)
+        db.session.commit()
+        notices = db.session.scalars(select(Notification).where(Notification.kind == "promotion.budget")).all()
+        # the 4th order reaches 80 %: every marketing admin is told, once
+        assert len(notices) == (0 if n < 3 else 1), n
+    assert notices[0].user_id == world.users["admin"].id
+    assert notices[0].params["pct"] == 80

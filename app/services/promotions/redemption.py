@@ -45,10 +45,13 @@ def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
                     or_(Promotion.budget_fen.is_(None), Promotion.used_fen + value <= Promotion.budget_fen),
                     or_(Promotion.budget_uses.is_(None), Promotion.used_uses + 1 <= Promotion.budget_uses))
                 .values(used_fen=Promotion.used_fen + value, used_uses=Promotion.used_uses + 1)
-                .execution_options(synchronize_session=False)).rowcount
-            if not taken:
+                .returning(Promotion.used_fen, Promotion.used_uses, Promotion.budget_fen, Promotion.budget_uses,
+                           Promotion.owner_id)
+                .execution_options(synchronize_session=False)).first()
+            if taken is None:
                 refused.append((promo.id, "promo.budget_used_up"))
                 continue
+            _alert_when_budget_passes(promo, value, *taken)
         if item.coupon_id is not None:
             taken = db.session.execute(
                 update(CouponCode).where(CouponCode.id == item.coupon_id,
@@ -59,6 +62,30 @@ def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
     if refused:
         promo_index.invalidate()  # this process reloads the budgets as committed on its next quote
     return refused
+
+
+ALERT_SHARE = 80  # percent of a budget: its owner is told once when an order passes it
+
+
+def _alert_when_budget_passes(promo, value: int, used_fen: int, used_uses: int, budget_fen, budget_uses,
+                              owner_id: int) -> None:
+    """An in-app notice to the promotion's owner (the brand's marketing admins, or the dealer)
+    when this order took the budget past ALERT_SHARE percent; once per promotion (dedupe key)."""
+    from app.services.notifications import Audience, notify
+
+    shares = []
+    if budget_fen:
+        shares.append(((used_fen - value) * 100 // budget_fen, used_fen * 100 // budget_fen))
+    if budget_uses:
+        shares.append(((used_uses - 1) * 100 // budget_uses, used_uses * 100 // budget_uses))
+    crossed = [after for before, after in shares if before < ALERT_SHARE <= after]
+    if not crossed:
+        return
+    audience = (Audience(owner_id, "dealer") if promo.owner_dealer_id is not None
+                else Audience(owner_id, "admin", "marketing"))
+    notify(audience, kind="promotion.budget", message="promotion.budget_80",
+           params={"name": promo.name, "code": promo.code, "pct": max(crossed)},
+           dedupe_key=f"promotion-budget-{promo.id}-{ALERT_SHARE}")
 
 
 def record(order_id: int, buyer_id: int, applied: list[Applied], adjustments: list[dict]) -> None:
