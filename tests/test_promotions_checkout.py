@@ -292,3 +292,22 @@ def test_the_owner_is_told_once_when_a_budget_passes_80_percent(world, shop):
         assert len(notices) == (0 if n < 3 else 1), n
     assert notices[0].user_id == world.users["admin"].id
     assert notices[0].params["pct"] == 80
+
+
+def test_gift_lines_reserve_stock_like_any_line_and_skip_the_price_recheck(world, shop):
+    """The gift rule: a gift is an order line priced 0 that reserves stock at approval (here the
+    automatic review approves the order), and the review's price check leaves it alone."""
+    from app.models import StockReservation
+    from tests import builders_lifecycle as bl
+
+    user, retailer = shop
+    drink = factories.product(base_price_fen=1_000)
+    bl.stocked_warehouse(world.orgs["dealer"], world.regions["hz"], {drink: 100})
+    bp.promotion(world.users["admin"], world.brand, "buy_x_get_y", {"buy": 10, "get": 1}, product_ids=[drink.id])
+    submission = bl.checkout(user, retailer, [(drink, 20)])
+    db.session.commit()
+    order = db.session.get(Order, submission.order.id)
+    assert order.status == "approved", order.status
+    assert sorted((l.qty, l.is_gift, l.line_total_fen) for l in order.lines) == [(2, True, 0), (20, False, 20_000)]
+    reserved = db.session.scalar(select(func.sum(StockReservation.qty)).where(StockReservation.product_id == drink.id))
+    assert reserved == 22
