@@ -90,3 +90,19 @@ def test_catalog_rows_carry_a_promotion_tag_at_the_same_query_count(retailer, ap
         page = text(retailer.get("/retailer/catalog"))
     assert len(after) == len(before)
     assert page.count('class="tag promo small"') == 1 and "每满10箱赠1箱" in page
+
+
+def test_the_rep_enters_a_coupon_for_a_shop_on_the_order_page(app, world, login_as, promoted_cart):
+    rep = login_as("rep")
+    shop_id = world.orgs["retailer"].id
+    with app.test_request_context():
+        b.cart_line(world.users["rep"], world.orgs["retailer"], promoted_cart, 10)
+        db.session.commit()
+    refused = rep.post(f"/rep/retailers/{shop_id}/cart/coupon", {"coupon_code": "WRONG"})
+    assert refused.status_code == 400 and "优惠券码无效" in text(refused)
+    applied = rep.post(f"/rep/retailers/{shop_id}/cart/coupon", {"coupon_code": "hello2026"}, htmx=True)
+    assert applied.status_code == 200
+    page = text(applied)
+    assert "立减10 · 品牌承担" in page and "每满10箱赠1箱" in page
+    # the coupon is on the rep's cart for this shop, not on the shop's own cart
+    assert db.session.scalar(select(CartCoupon.owner_id)) == world.users["rep"].id

@@ -104,12 +104,6 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     lines = quote.orderable_lines
     if not lines:
         raise DomainError(_("购物车中没有可订购的商品。"))
-    refused = promo_redemption.consume(quote.applied, buyer.id)
-    if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
-        requote = cart.quote_cart(owner, buyer, exclude=frozenset(pid for pid, _code in refused))
-        names = {a.promotion.id: a.promotion.name for a in quote.applied}
-        requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
-        raise PricesChanged(requote)
 
     seller = routing.seller_for(buyer)
     created_at = now_utc()
@@ -120,6 +114,13 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         created_at=created_at, updated_at=created_at))
     if order_id is None:  # a concurrent submit with this key won the insert
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
+    # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
+    refused = promo_redemption.consume(quote.applied, buyer.id)
+    if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
+        requote = cart.quote_cart(owner, buyer, exclude=frozenset(pid for pid, _code in refused))
+        names = {a.promotion.id: a.promotion.name for a in quote.applied}
+        requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
+        raise PricesChanged(requote)
 
     order = db.session.get(Order, order_id)
     order.number = order_number(order_id, created_at)
