@@ -95,3 +95,12 @@ def test_an_admin_editing_a_dealers_promotion_keeps_its_owner(world, login_as, m
     db.session.expire_all()
     row = db.session.get(Promotion, own.id)
     assert (row.owner_id, row.funding, row.status) == (world.orgs["dealer"].id, "dealer", "paused")
+
+
+def test_saving_reports_overlapping_live_promotions_and_who_wins(marketing):
+    marketing.post("/admin/promotions/new", form(code="A1", priority="5"))
+    marketing.post("/admin/promotions/new", form(code="B1", channels="supermarket"))  # overlaps A1 (A1: every channel)
+    marketing.post("/admin/promotions/new", form(code="C1", starts_at="2027-03-01T00:00", ends_at="2027-03-02T00:00"))
+    page = marketing.get("/admin/promotions").get_data(as_text=True)
+    assert "与进行中的促销重叠" in page and "A1（对方优先级更高，对方胜出）" in page
+    assert "C1（" not in page

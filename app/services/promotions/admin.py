@@ -200,3 +200,34 @@ def issue_codes(actor: User, promotion: Promotion, count: int = 1, shared_code: 
     audit.record(actor.id, "coupon.issue", "promotion", promotion.id, None, {"codes": len(rows)})
     promo_index.bump_version()
     return rows
+
+
+def overlapping(row: Promotion) -> list[tuple[Promotion, str]]:
+    """The conflict report at save time: live promotions of the same lane whose window, products
+    and audience overlap `row`'s, each with who would win ("priority": the other's pinned
+    priority beats this one; "this": this one's does; "best": the bigger saving per cart;
+    "exclusive": they share an exclusive group, only the better one applies)."""
+    if row.status not in promo_index.LIVE_STATUSES:
+        return []
+    others = db.session.scalars(select(Promotion).where(
+        Promotion.id != row.id, Promotion.lane == row.lane, Promotion.status.in_(promo_index.LIVE_STATUSES),
+        Promotion.starts_at < row.ends_at, Promotion.ends_at > row.starts_at).order_by(Promotion.id))
+    found = []
+    for other in others:
+        if not (_meets(row.product_ids, other.product_ids) and _meets(row.category_ids, other.category_ids)):
+            continue
+        if not all(_meets((row.audience or {}).get(k), (other.audience or {}).get(k)) for k in AUDIENCE_KEYS):
+            continue
+        if row.exclusive_group and row.exclusive_group == other.exclusive_group:
+            winner = "exclusive"
+        elif row.priority is not None or other.priority is not None:
+            winner = "priority" if (other.priority or -1) > (row.priority or -1) else "this"
+        else:
+            winner = "best"
+        found.append((other, winner))
+    return found
+
+
+def _meets(mine, theirs) -> bool:
+    """Two scopes overlap: either is unrestricted (empty) or they share a member."""
+    return not mine or not theirs or bool(set(mine) & set(theirs))

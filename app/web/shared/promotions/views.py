@@ -28,6 +28,8 @@ from app.web.common.fields import YuanField
 from app.web.common.forms import Form
 from app.web.common.htmx import redirect_to, render_page
 
+WINNER = {"priority": _l("对方优先级更高，对方胜出"), "this": _l("本促销优先级更高，本促销胜出"),
+          "best": _l("按买家最优自动选择"), "exclusive": _l("同一互斥组，只取优惠更大的一个")}
 CHANNEL_CHOICES = (("kiosk", _l("小卖部")), ("convenience", _l("便利店")), ("supermarket", _l("超市")),
                    ("catering", _l("餐饮")))
 
@@ -169,6 +171,10 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
             outcome = attempt(form, save_with_code, current_user, form.values(), promotion_id, form.coupon_code.data)
             if outcome.ok:
                 flash(_("促销 %(code)s 已保存。", code=outcome.result.code), "success")
+                overlaps = promotions.overlapping(outcome.result)
+                if overlaps:
+                    flash(_("与进行中的促销重叠：%(list)s", list=_("、").join(
+                        f"{other.code}（{WINNER[winner]}）" for other, winner in overlaps[:10])), "warning")
                 return redirect_to(url_for(f"{bp.name}.promotions_list"))
             status = outcome.status
         else:
