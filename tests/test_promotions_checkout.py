@@ -311,3 +311,31 @@ def test_gift_lines_reserve_stock_like_any_line_and_skip_the_price_recheck(world
     assert sorted((l.qty, l.is_gift, l.line_total_fen) for l in order.lines) == [(2, True, 0), (20, False, 20_000)]
     reserved = db.session.scalar(select(func.sum(StockReservation.qty)).where(StockReservation.product_id == drink.id))
     assert reserved == 22
+
+
+def test_a_return_credits_net_of_the_discount_and_gives_that_discount_back_to_the_budget(world, shop):
+    from app.services.fulfilment import delivery, returns
+    from tests import builders_fulfilment as f
+
+    user, retailer = shop
+    drink = factories.product(base_price_fen=1_000)
+    f.stocked_dealer(world, [drink])
+    promo = bp.promotion(world.users["admin"], world.brand, "percent_off", {"percent_x100": 1000},
+                         budget_fen=1_000_000)
+    cart.add_to_cart(user, retailer, drink.id, 10)
+    order = ordering.submit_order(user, retailer, key(), cart.quote_cart(user, retailer).fingerprint).order
+    db.session.commit()
+    assert order.total_fen == 9_000
+    if order.status == "submitted":
+        lifecycle.transition(order.id, "approved", world.users["dealer"].id)
+    f.ship_all(world, db.session.get(Order, order.id))
+    delivery.confirm_receipt(retailer.id, order.id, user.id, {})
+    db.session.commit()
+    line = db.session.scalar(select(OrderLine).where(OrderLine.order_id == order.id))
+    request = returns.request_return(retailer.id, order.id, user.id, "破损", {line.id: 3})
+    accepted = returns.accept_return(order.seller_id, request.id, world.users["dealer"].id, "write_off")
+    db.session.commit()
+    assert accepted.amount_fen == 2_700  # 3 of 10 units at their price after the 10 % off
+    db.session.refresh(promo)
+    redemption = db.session.scalar(select(PromotionRedemption))
+    assert (redemption.released_fen, promo.used_fen, promo.used_uses) == (300, 700, 1)

@@ -109,7 +109,8 @@ class CartCoupon(Base):
 class PromotionRedemption(Base):
     """What one order took from one promotion, frozen at checkout: the amount (discount plus gift
     value), the promotion's version, rule and wording (`snapshot`), the coupon used. Unique per
-    (promotion, order). `released_at` is set when a cancel or reject gave the budget back."""
+    (promotion, order). `released_fen` is what returns gave back of the amount; `released_at`
+    is set when a cancel or reject gave the rest back (and the use)."""
 
     __tablename__ = "promotion_redemptions"
     __table_args__ = (UniqueConstraint("promotion_id", "order_id"),
@@ -126,6 +127,7 @@ class PromotionRedemption(Base):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # given back by returns so far
 
     promotion: Mapped[Promotion] = relationship()
     order: Mapped[Order] = relationship(backref=backref("redemptions", order_by="PromotionRedemption.id",

@@ -112,6 +112,7 @@ def upgrade():
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('released_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('released_fen', sa.BigInteger(), nullable=False, server_default='0'),
     sa.CheckConstraint('discount_fen >= 0 AND gift_fen >= 0', name=op.f('ck_promotion_redemptions_amounts')),
     sa.ForeignKeyConstraint(['buyer_id'], ['organisations.id'], name=op.f('fk_promotion_redemptions_buyer_id_organisations')),
     sa.ForeignKeyConstraint(['coupon_id'], ['coupon_codes.id'], name=op.f('fk_promotion_redemptions_coupon_id_coupon_codes')),

@@ -10,18 +10,19 @@ back what was consumed. `record` then writes one redemption row per promotion (u
 promotion and order, with the frozen snapshot) and the per-line adjustments.
 
 `release_order` gives back what an order consumed when it is cancelled or rejected, once
-(`released_at`), in the transaction that moves the order. Not yet released: short deliveries
-and returns (a later change, next to the credit note that settles them)."""
+(`released_at`), in the transaction that moves the order; `release_returned` gives back the
+discount of returned units in the transaction of the return's credit note. Not yet released:
+short deliveries and cancelled remainders."""
 from __future__ import annotations
 
 from sqlalchemy import insert, or_, select, update
 
 from app.extensions import db
-from app.models import CouponCode, OrderLineAdjustment, Organisation, Promotion, PromotionRedemption
+from app.models import CouponCode, OrderLine, OrderLineAdjustment, Organisation, Promotion, PromotionRedemption
 from app.services.core.clock import now_utc
 from app.services.promotions import index as promo_index
 from app.services.promotions.coupons import customer_uses
-from app.services.promotions.engine import Applied
+from app.services.promotions.engine import Applied, half_up_div
 
 
 def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
@@ -120,8 +121,10 @@ def release_order(order_id: int) -> int:
     for row in rows:
         if (row.snapshot or {}).get("counted"):
             db.session.execute(update(Promotion).where(Promotion.id == row.promotion_id).values(
-                used_fen=Promotion.used_fen - (row.discount_fen + row.gift_fen), used_uses=Promotion.used_uses - 1)
+                used_fen=Promotion.used_fen - (row.discount_fen + row.gift_fen - row.released_fen),
+                used_uses=Promotion.used_uses - 1)
                 .execution_options(synchronize_session=False))
+        row.released_fen = row.discount_fen + row.gift_fen
         if row.coupon_id is not None:
             db.session.execute(update(CouponCode).where(CouponCode.id == row.coupon_id)
                                .values(used_uses=CouponCode.used_uses - 1).execution_options(synchronize_session=False))
@@ -131,3 +134,38 @@ def release_order(order_id: int) -> int:
         db.session.flush()
     return len(rows)
 
+
+
+def release_returned(order_id: int, quantities: dict[int, int]) -> int:
+    """A return gives back the discount the returned units took ({order line id: qty}): each
+    line's adjustment × returned / ordered, rounded half up once per line, never more than the
+    redemption has left. The order still counts as a use; gifts' value stays consumed (a
+    returned gift comes back at price 0). Returns the fen given back."""
+    if not quantities:
+        return 0
+    lines = dict(db.session.execute(select(OrderLine.id, OrderLine.qty).where(
+        OrderLine.order_id == order_id, OrderLine.id.in_(quantities))).all())
+    back: dict[int, int] = {}
+    for line_id, promotion_id, amount in db.session.execute(select(
+            OrderLineAdjustment.order_line_id, OrderLineAdjustment.promotion_id, OrderLineAdjustment.amount_fen)
+            .where(OrderLineAdjustment.order_line_id.in_(lines))):
+        share = half_up_div(amount * min(quantities[line_id], lines[line_id]), lines[line_id])
+        back[promotion_id] = back.get(promotion_id, 0) + share
+    if not back:
+        return 0
+    total = 0
+    for row in db.session.scalars(select(PromotionRedemption).where(
+            PromotionRedemption.order_id == order_id, PromotionRedemption.promotion_id.in_(back),
+            PromotionRedemption.released_at.is_(None)).order_by(PromotionRedemption.promotion_id).with_for_update()):
+        give = min(back[row.promotion_id], row.discount_fen - row.released_fen)
+        if give <= 0:
+            continue
+        if (row.snapshot or {}).get("counted"):
+            db.session.execute(update(Promotion).where(Promotion.id == row.promotion_id)
+                               .values(used_fen=Promotion.used_fen - give).execution_options(synchronize_session=False))
+        row.released_fen += give
+        total += give
+    if total:
+        promo_index.bump_version()
+        db.session.flush()
+    return total
