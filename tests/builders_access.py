@@ -264,3 +264,18 @@ def other_return(o: Other):
          qty=1)
     o.hide(request.number, "成都退货机密原因")
     return request
+
+
+def other_promotion(o: Other):
+    """A promotion of the other side (dealer_b's own for dealers; the brand's for admins, where the
+    permissionless admin must be refused)."""
+    def build():
+        from app.services.core.clock import now_utc
+
+        owner = o.dealer if o.role == "dealer" else o.world.brand
+        promotion = make("Promotion", code=code("PRX"), name=f"成都专享{next(_seq)}", kind="percent_off", lane="item",
+                         rule={"percent_x100": 500}, product_ids=[], category_ids=[], audience={}, owner_id=owner.id,
+                         starts_at=now_utc(), ends_at=now_utc() + timedelta(days=1), status="draft")
+        o.hide(promotion.name)
+        return promotion
+    return o.once("promotion", build)

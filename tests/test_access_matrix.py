@@ -52,6 +52,7 @@ BUILDERS = {
     "count_id": b.other_count,
     "notification_id": b.other_notification,
     "return_id": b.other_return,
+    "promotion_id": b.other_promotion,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),

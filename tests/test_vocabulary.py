@@ -16,6 +16,8 @@ COLUMNS = {  # table.column → its vocabulary
     "products.status": "ProductStatus", "payments.method": "PaymentMethod", "credit_notes.reason": "CreditNoteReason",
     "import_batches.status": "ImportStatus", "delivery_sign_offs.method": "SignOffMethod",
     "delivery_discrepancies.kind": "DiscrepancyKind", "return_requests.status": "ReturnStatus", "users.role": "Role",
+    "promotions.status": "PromotionStatus", "promotions.kind": "PromotionKind", "promotions.lane": "PromotionLane",
+    "promotions.funding": "Funding",
 }
 
 

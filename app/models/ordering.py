@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Boolean, false as sa_false
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,8 +83,10 @@ class OrderLine(Base):
     price_reason: Mapped[str] = mapped_column(String(120), default="")  # older lines: the text as shown
     price_basis: Mapped[Any | None] = mapped_column(MessageJSON)  # why this price, code + params
     tax_rate: Mapped[int] = mapped_column(Integer)
-    line_total_fen: Mapped[int] = mapped_column(BigInteger)
+    line_total_fen: Mapped[int] = mapped_column(BigInteger)  # after discount_fen
     tax_fen: Mapped[int] = mapped_column(BigInteger)
+    discount_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # promotions, coupon
+    is_gift: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # 赠品, priced 0
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()

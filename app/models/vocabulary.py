@@ -249,7 +249,50 @@ class ImportStatus(Vocabulary):
 _labelled(ImportStatus, {ImportStatus.PENDING: _l("待确认"), ImportStatus.APPLIED: _l("已导入"),
                          ImportStatus.DISCARDED: _l("已放弃")})
 
+# ---- promotions ---------------------------------------------------------------------------------
+
+class PromotionStatus(Vocabulary):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class PromotionKind(Vocabulary):
+    PERCENT_OFF = "percent_off"      # 限时折扣: percent off matching lines
+    AMOUNT_OFF = "amount_off"        # so many fen off each unit of matching lines
+    BUY_X_GET_Y = "buy_x_get_y"      # 买赠: every `buy` units give `get` units free (a zero-priced line)
+    SPEND_OFF = "spend_off"          # 满减 ladder: spend ≥ threshold, so many fen off the order
+    SPEND_PERCENT = "spend_percent"  # 满折 ladder: spend ≥ threshold, a percent off the order
+
+
+class PromotionLane(Vocabulary):
+    ITEM = "item"
+    ORDER = "order"
+    COUPON = "coupon"
+
+
+class Funding(Vocabulary):
+    BRAND = "brand"
+    DEALER = "dealer"
+    SHARED = "shared"
+
+
+_labelled(PromotionStatus, {
+    PromotionStatus.DRAFT: _l("草稿"), PromotionStatus.APPROVED: _l("已批准"), PromotionStatus.ACTIVE: _l("进行中"),
+    PromotionStatus.PAUSED: _l("已暂停"), PromotionStatus.ENDED: _l("已结束"),
+})
+_labelled(PromotionKind, {
+    PromotionKind.PERCENT_OFF: _l("限时折扣"), PromotionKind.AMOUNT_OFF: _l("单品立减"),
+    PromotionKind.BUY_X_GET_Y: _l("买赠"), PromotionKind.SPEND_OFF: _l("满减"), PromotionKind.SPEND_PERCENT: _l("满折"),
+})
+_labelled(PromotionLane, {PromotionLane.ITEM: _l("单品"), PromotionLane.ORDER: _l("整单"),
+                          PromotionLane.COUPON: _l("优惠券")})
+_labelled(Funding, {Funding.BRAND: _l("品牌承担"), Funding.DEALER: _l("经销商承担"), Funding.SHARED: _l("共同承担")})
+
 ALL = {cls.__name__: cls for cls in (OrgKind, Role, ProductStatus, OrderStatus, OrderChannel, SignOffMethod,
                                      DiscrepancyKind, ReturnStatus, ReturnDisposition, DocumentKind, DocumentStatus,
                                      InvoiceStatus, PaymentMethod, CreditNoteReason, MovementKind, TransferStatus,
-                                     CountStatus, ImportStatus)}
+                                     CountStatus, ImportStatus, PromotionStatus, PromotionKind,
+                                     PromotionLane, Funding)}

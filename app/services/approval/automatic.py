@@ -115,6 +115,8 @@ def price_changes(order: Order) -> list[Message]:
                           products=products)
     changed = []
     for line in order.lines:
+        if line.is_gift:  # 赠品: priced 0 by its promotion, not by the price list
+            continue
         price = prices.get(line.product_id)
         if price is None or price.unit_price_fen != line.unit_price_fen:
             now = price.unit_price_fen if price else None

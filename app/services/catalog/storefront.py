@@ -17,6 +17,7 @@ from app.services.ordering import cart
 from app.services.core.paging import Page, paginate
 from app.services.pricing.prices import Price, quote_prices, region_profile
 from app.services.catalog.visibility import visible_clause, visible_products
+from app.services.promotions import index as promo_index
 
 MAX_SEARCH_LENGTH = 50
 USUAL_DAYS = 90  # "常购": what the buyer ordered over this many days, most often first
@@ -32,6 +33,7 @@ class CatalogPage:
     categories: list[Category]
     stock: dict[int, str] = field(default_factory=dict)  # product id → "in" | "low" | "out" (none: unknown)
     usual_qty: dict[int, int] = field(default_factory=dict)  # usual products → the usual quantity
+    tags: dict[int, list] = field(default_factory=dict)  # product id → its item promotions' wording
 
     @property
     def in_cart(self) -> dict[int, int]:
@@ -136,8 +138,27 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
     usual_qty = {row[0].id: cart.valid_quantity(row[0], round(int(row.qty) / int(row.times)))
                  for row in rows} if usual else {}
     prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
-    categories = list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
-    return CatalogPage(result, prices, cart.cart_summary(owner, buyer), categories, stock, usual_qty)
+    # The promotions' version rides on the categories query: tags cost no query of their own.
+    category_rows = db.session.execute(select(Category, promo_index.version_column().label("v"))
+                                       .order_by(Category.sort_order, Category.id)).all()
+    categories = [row[0] for row in category_rows]
+    tags = promotion_tags(buyer, profile, result.items, category_rows[0].v) if category_rows and result.items else {}
+    return CatalogPage(result, prices, cart.cart_summary(owner, buyer), categories, stock, usual_qty, tags)
+
+
+def promotion_tags(buyer: Organisation, profile, products, version) -> dict[int, list]:
+    """{product id: [rule wording]} of the live item promotions the buyer would get on each
+    product (from the process's index: no query)."""
+    index = promo_index.index_for(version)
+    if not index.by_id:
+        return {}
+    facts, now = cart.promotion_buyer(buyer, profile), now_utc()
+    tags = {}
+    for product in products:
+        found = index.tags_for(product.id, product.category_id, facts, now)
+        if found:
+            tags[product.id] = [promo.rule_text(product.unit) for promo in found[:2]]
+    return tags
 
 
 @dataclass
@@ -147,6 +168,7 @@ class CatalogRow:
     cart: cart.CartSummary
     stock: dict[int, str] = field(default_factory=dict)
     usual_qty: dict[int, int] = field(default_factory=dict)
+    tags: dict[int, list] = field(default_factory=dict)
 
     @property
     def in_cart(self) -> dict[int, int]:
@@ -162,7 +184,8 @@ def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow
     buyer may not see it."""
     profile = region_profile(buyer)
     owner_id = stock_owner_id(buyer)
-    query = select(Product).where(Product.id == product_id, visible_clause(profile))
+    query = select(Product, promo_index.version_column().label("v")).where(Product.id == product_id,
+                                                                           visible_clause(profile))
     if owner_id:
         query = query.add_columns(_available_column(owner_id).label("available"))
     row = db.session.execute(query).first()
@@ -171,4 +194,5 @@ def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow
     product = row[0]
     stock = {product.id: stock_level(product, int(row.available))} if owner_id else {}
     prices = quote_prices(profile, {product.id: product.min_order_qty}, products={product.id: product})
-    return CatalogRow(product, prices, cart.cart_summary(owner, buyer), stock)
+    return CatalogRow(product, prices, cart.cart_summary(owner, buyer), stock,
+                      tags=promotion_tags(buyer, profile, [product], row.v))

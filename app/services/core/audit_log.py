@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import AuditEvent, User
 
 # Entities written today; the filter accepts any name, these feed its suggestions.
-KNOWN_ENTITIES = ("product", "category", "price_list", "contract_price", "user")
+KNOWN_ENTITIES = ("product", "category", "price_list", "contract_price", "user", "promotion")
 
 
 def events_query(entity: str | None = None, entity_id: int | None = None):

@@ -23,6 +23,27 @@ from flask_babel import lazy_gettext as _l
 
 CATALOG: dict[str, Any] = {
     # pricing (why a price is what it is)
+    "price.gift": _l("赠品"),
+    # promotions: rule wording, funding, hints, why one was left out
+    "promo.percent_off": _l("直降 %(pct)s%%"),
+    "promo.amount_off": _l("每件立减 %(off)s 元"),
+    "promo.buy_get_repeat": _l("每满%(buy)d%(unit)s赠%(get)d%(unit)s"),
+    "promo.buy_get_once": _l("满%(buy)d%(unit)s赠%(get)d%(unit)s"),
+    "promo.spend_off": _l("满%(threshold)s减%(off)s"),
+    "promo.amount_flat": _l("立减%(off)s"),
+    "promo.spend_percent": _l("满%(threshold)s减%(pct)s%%"),
+    "promo.funding_brand": _l("品牌承担"),
+    "promo.funding_dealer": _l("经销商承担"),
+    "promo.funding_shared": _l("品牌承担 %(pct)d%%"),
+    "promo.hint_buy": _l("再买%(n)d%(unit)s享%(rule)s"),
+    "promo.hint_spend_off": _l("还差 ¥%(short)s 可减 ¥%(off)s"),
+    "promo.hint_spend_percent": _l("还差 ¥%(short)s 可减 %(pct)s%%"),
+    "promo.budget_used_up": _l("活动额度已用完"),
+    "promo.customer_limit": _l("已达每位客户的参与次数"),
+    "promo.coupon_not_live": _l("优惠券已失效"),
+    "promo.coupon_stopped": _l("本单已享不可叠加的优惠，优惠券不可同时使用"),
+    "promo.coupon_not_reached": _l("未达到优惠券的使用门槛"),
+    "promo.coupon_used_up": _l("优惠券已被用完"),
     "price.base": _l("基础价"),
     "price.contract": _l("合同价 %(ref)s"),
     "price.list": _l("价目表 %(name)s"),
@@ -127,7 +148,7 @@ CATALOG: dict[str, Any] = {
     "import.contract_repeated": _l("与第 %(row)d 行重复（同一客户、商品、起始数量和生效日期）"),
 }
 # Separators a joined list may use (translated when rendered; "" joins without one).
-SEPARATORS = {"、": _l("、"), "；": _l("；"), "": ""}
+SEPARATORS = {"、": _l("、"), "；": _l("；"), "，": _l("，"), "：": _l("："), " · ": " · ", "": ""}
 JOIN = "core.join"
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.extensions import db
 from app.models import Order, OrderLine, OrderStatus, StockLot, utcnow
 from app.models.credit import CreditNoteReason
+from app.services.promotions.redemption import release_returned
 from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, ReturnStatus, ShipmentLot, Shipment
 from app.services.core.messages import message
 from app.services.core import audit
@@ -147,6 +148,7 @@ def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: st
     credit_note = issue_credit(order, actor_id, request.amount_fen, CreditNoteReason.RETURN.value,
                                f"return:{request.id}", _("退货 %(n)s：%(r)s", n=request.number, r=request.reason))
     request.credit_note_id = credit_note.id if credit_note else None
+    release_returned(order.id, quantities)  # the returned units' promotion discount goes back to its budget
     audit.record(actor_id, "return.accept", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
                  {"status": request.status, "disposition": disposition, "note": note,
                   "credit_note": credit_note.number if credit_note else None})

@@ -48,6 +48,8 @@ MESSAGES: dict[str, Message] = {
     "return.accepted": Message(_l("退货 %(n)s 已接受")),
     "return.refused": Message(_l("退货 %(n)s 未被接受")),
     "stock.low_stock": Message(_l("库存低于再订货点：%(what)s"), _l("可用 %(a)d，再订货点 %(r)d。")),
+    "promotion.budget_80": Message(_l("促销 %(name)s 的预算已用 %(pct)d%%"),
+                                   _l("编号 %(code)s。预算用完后，购物车不再给出这项优惠。")),
     "stock.near_expiry": Message(_l("临期库存：%(what)s"), _l("%(q)d 件将于 %(d)s 前到期。")),
 }
 

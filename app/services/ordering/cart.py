@@ -3,9 +3,11 @@
 A cart belongs to (owner user, buyer org): a retailer orders for its own shop, and a sales rep
 will build a cart for a retailer with the same functions and the retailer's prices.
 
-`quote_cart` is the one place that turns cart lines into prices, totals and warnings; the cart
-page, checkout, the rep's order page and the API all use it (promotions, coupons and points will
-join it here). It runs a fixed number of queries whatever the number of lines.
+`quote_cart` is the one place that turns cart lines into prices, promotions, totals and warnings;
+the cart page, checkout, the rep's order page and the API all use it. It runs a fixed number of
+queries whatever the number of lines or live promotions: the promotions' version and the entered
+coupon ride along as columns of the cart query, the promotions come from the process's compiled
+index (services/promotions), and only an entered coupon code adds one query.
 
 Quantity rules, checked on every change (messages belong to the `qty` field):
 an integer > 0, at least the product's `min_order_qty`, a multiple of its `order_multiple`, and
@@ -20,11 +22,15 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from app.extensions import db
-from app.models import CartLine, Organisation, Product, User
-from app.services.core.messages import Message
+from app.models import CartCoupon, CartLine, Organisation, Product, User
+from app.services.core.messages import Message, joined, message
 from app.services.core.errors import DomainError, NotFound
 from app.services.pricing.prices import CustomerProfile, Price, quote_prices, region_profile
 from app.services.catalog.visibility import visible_clause
+from app.services.core.clock import now_utc
+from app.services.promotions import coupons as promo_coupons
+from app.services.promotions import engine as promo_engine
+from app.services.promotions import index as promo_index
 
 MAX_LINE_QTY = 9_999
 MAX_CART_LINES = 200
@@ -70,6 +76,13 @@ class QuoteLine:
     price: Price | None  # None when unavailable
     quoted_price_fen: int | None  # the unit price shown when the line was added or last confirmed
     qty_problem: str | None = None
+    discount_fen: int = 0  # promotions and coupon, this line's share
+    adjustments: list[tuple[int, Message, int]] = field(default_factory=list)  # (promotion id, why, fen)
+    gift_of: promo_engine.CompiledPromotion | None = None  # a gift line (line_id is None): the promotion
+
+    @property
+    def is_gift(self) -> bool:
+        return self.gift_of is not None
 
     @property
     def unit_price_fen(self) -> int:
@@ -81,8 +94,14 @@ class QuoteLine:
         return self.price.reason if self.price else ""
 
     @property
-    def line_total_fen(self) -> int:
+    def list_total_fen(self) -> int:
+        """Before promotions."""
         return self.unit_price_fen * self.qty if self.available else 0
+
+    @property
+    def line_total_fen(self) -> int:
+        """What the buyer pays for the line, after its promotions."""
+        return self.list_total_fen - self.discount_fen if self.available else 0
 
     @property
     def tax_fen(self) -> int:
@@ -102,10 +121,31 @@ class QuoteLine:
 @dataclass
 class CartQuote:
     lines: list[QuoteLine] = field(default_factory=list)
+    gifts: list[QuoteLine] = field(default_factory=list)  # zero-priced lines the promotions add
+    promotions: promo_engine.PromotionQuote = field(default_factory=promo_engine.PromotionQuote)
+    coupon_code: str = ""  # the code entered on the cart, "" when none
+    dropped: list[Message] = field(default_factory=list)  # why promotions left since the buyer's last look
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
-        return [line for line in self.lines if line.available]
+        """What checkout orders: the available lines, then the gifts."""
+        return [line for line in self.lines if line.available] + self.gifts
+
+    @property
+    def list_total_fen(self) -> int:
+        return sum(line.list_total_fen for line in self.lines)
+
+    @property
+    def discount_fen(self) -> int:
+        return sum(line.discount_fen for line in self.lines)
+
+    @property
+    def applied(self) -> list[promo_engine.Applied]:
+        return self.promotions.applied
+
+    @property
+    def hints(self) -> list[Message]:
+        return self.promotions.hints
 
     @property
     def total_fen(self) -> int:
@@ -137,7 +177,8 @@ class CartQuote:
         """Identifies what the buyer is shown: each product, quantity and unit price. Checkout
         compares the fingerprint of the page the buyer confirmed with the one at submit."""
         parts = sorted(f"{line.product.id}:{line.qty}:{line.unit_price_fen if line.available else 'x'}"
-                       for line in self.lines)
+                       + (f":-{line.discount_fen}" if line.discount_fen else "") for line in self.lines)
+        parts += sorted(f"gift:{line.product.id}:{line.qty}" for line in self.gifts)
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
@@ -145,28 +186,36 @@ def _profile(buyer: Organisation | CustomerProfile) -> CustomerProfile:
     return buyer if isinstance(buyer, CustomerProfile) else region_profile(buyer)
 
 
-def quote_cart(owner: User, buyer: Organisation, lock: bool = False) -> CartQuote:
-    """Price the cart at today's prices for the buyer: three queries (lines with their products
-    and visibility, contracts, price lists), plus the buyer's region the first time.
+def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: frozenset[int] = frozenset()) -> CartQuote:
+    """Price the cart at today's prices and promotions for the buyer: three queries (lines with
+    their products, visibility, the promotions' version and the entered coupon; contracts; price
+    lists), plus the buyer's region the first time, the coupon's code row when one is entered,
+    and the live promotions when they changed since this process last loaded them.
 
     `lock=True` locks the cart's rows (PostgreSQL `FOR UPDATE OF cart_lines`) so that two
-    checkouts of one cart run one after the other."""
+    checkouts of one cart run one after the other. `exclude` leaves promotions out (checkout
+    found their budget used up)."""
     profile = _profile(buyer)
-    query = (select(CartLine, Product, visible_clause(profile).label("visible"))
+    entered = (select(CartCoupon.coupon_id).where(CartCoupon.owner_id == owner.id, CartCoupon.buyer_id == buyer.id)
+               .scalar_subquery())
+    query = (select(CartLine, Product, visible_clause(profile).label("visible"),
+                    promo_index.version_column().label("promotions_version"), entered.label("coupon_id"))
              .join(Product, Product.id == CartLine.product_id)
              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)
              .order_by(CartLine.id))
     if lock:
         query = query.with_for_update(of=CartLine)
     rows = db.session.execute(query).all()
-    visible = {product.id: product for _line, product, is_visible in rows if is_visible}
-    prices = quote_prices(profile, {line.product_id: line.qty for line, product, _v in rows if product.id in visible},
+    visible = {product.id: product for _line, product, is_visible, *_x in rows if is_visible}
+    prices = quote_prices(profile, {line.product_id: line.qty for line, product, *_x in rows if product.id in visible},
                           products=visible)
     quote = CartQuote()
-    for line, product, _visible in rows:
+    for line, product, *_x in rows:
         price = prices.get(product.id) if product.id in visible else None
         quote.lines.append(QuoteLine(line.id, product, line.qty, price is not None, price, line.quoted_price_fen,
                                      quantity_problem(product, line.qty) if price is not None else None))
+    if rows:
+        _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude)
     return quote
 
 
@@ -189,6 +238,55 @@ def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
                               .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)).all()
     return CartSummary({product_id: qty for product_id, qty, _price in rows},
                        sum(qty * (price or 0) for _product_id, qty, price in rows))
+def promotion_buyer(buyer: Organisation, profile: CustomerProfile) -> promo_engine.Buyer:
+    return promo_engine.Buyer(id=buyer.id, kind=buyer.kind, channel=buyer.channel, tier=buyer.tier,
+                              region_ids=profile.region_ids, dealer_id=buyer.dealer_id)
+
+
+def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerProfile, version, coupon_id,
+                      exclude: frozenset[int]) -> None:
+    """Lanes 1-3 over the priced lines (services/promotions/engine.py), written onto the quote:
+    each line's discount and its reasons, the gift lines, the entered coupon's code."""
+    index = promo_index.index_for(version)
+    coupon = None
+    if coupon_id is not None:
+        coupon = promo_coupons.entered_coupon(coupon_id, buyer.id, index)
+        quote.coupon_code = coupon.code
+    if not index.by_id and coupon is None:
+        return
+    used_up = promo_coupons.used_up_for(buyer.id, index.limited) if index.limited else set()
+    priced = [line for line in quote.lines if line.available]
+    inputs = [promo_engine.LineIn(line.line_id, line.product.id, line.product.category_id, line.qty,
+                                  line.unit_price_fen, line.product.unit) for line in priced]
+    facts, now = promotion_buyer(buyer, profile), now_utc()
+    result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up)
+    if used_up:  # say which promotions this customer has used as often as allowed, where they would apply
+        unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude)
+        quote.dropped = [joined([a.promotion.name, message("promo.customer_limit")], "：")
+                         for a in unlimited.applied if a.promotion.id in used_up]
+    quote.promotions = result
+    labels = {applied.promotion.id: applied.label for applied in result.applied}
+    for line in priced:
+        for promotion_id, fen in result.discounts.get(line.line_id, {}).items():
+            line.discount_fen += fen
+            line.adjustments.append((promotion_id, labels[promotion_id], fen))
+    products = {line.product.id: line.product for line in quote.lines}
+    for gift in result.gifts:
+        product = products.get(gift.product_id) or db.session.get(Product, gift.product_id)
+        if product is None:
+            continue
+        price = Price(product.id, gift.qty, 0, "gift", gift.promotion.code, gift.promotion.name, 1)
+        quote.gifts.append(QuoteLine(None, product, gift.qty, True, price, None, None, 0,
+                                     [(gift.promotion.id, labels[gift.promotion.id], 0)], gift.promotion))
+
+
+def enter_coupon(owner: User, buyer: Organisation, code):
+    """Put a coupon code on this cart (services/promotions/coupons.py says why one is refused)."""
+    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer)))
+
+
+def leave_coupon(owner: User, buyer: Organisation) -> None:
+    promo_coupons.remove_coupon(owner, buyer)
 
 
 def cart_quantities(owner: User, buyer: Organisation) -> dict[int, int]:

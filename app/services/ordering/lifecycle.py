@@ -111,6 +111,10 @@ def _stock_side_effects(order_id: int, current: str, to: str, actor_id: int | No
             reserve_order(order_id, actor_id)
     elif to in (S.CANCELLED.value, S.REJECTED.value) and current in RESERVED:
         release_order(order_id, actor_id, reason=note)  # releases nothing when nothing was reserved
+    if to in (S.CANCELLED.value, S.REJECTED.value):
+        from app.services.promotions.redemption import release_order as release_promotions
+
+        release_promotions(order_id)  # budgets and coupon uses go back (nothing when none were taken)
 
 
 # Who is told about an order, by organisation kind: the buyer's users and the seller's desk.

@@ -34,6 +34,9 @@ from app.services.ordering import routing
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import Page, paginate
 from app.services.core.clock import LOCAL, now_utc
+from app.services.core.messages import joined, message
+from app.services.promotions import coupons as promo_coupons
+from app.services.promotions import redemption as promo_redemption
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ORDER_AUDIT_FIELDS = ["number", "status", "buyer_id", "seller_id", "channel", "line_count", "total_fen", "tax_fen"]
@@ -41,12 +44,16 @@ ORDER_AUDIT_FIELDS = ["number", "status", "buyer_id", "seller_id", "channel", "l
 
 class PricesChanged(DomainError):
     """What would be ordered differs from what the buyer confirmed. `quote` is today's cart;
-    `lines` are the lines whose price or availability changed."""
+    `lines` are the lines whose price or availability changed; `quote.dropped` says which
+    promotions left the cart since (e.g. "活动额度已用完")."""
 
     def __init__(self, quote: cart.CartQuote):
         self.quote = quote
         self.lines = quote.changed_lines
-        if self.lines:
+        if quote.dropped:
+            message = _("优惠有变化：%(reasons)s。请确认后再提交。",
+                        reasons=_("、").join(str(reason) for reason in quote.dropped))
+        elif self.lines:
             message = _("%(n)d 种商品的价格或供应有变化，请确认后再提交。", n=len(self.lines))
         else:
             message = _("购物车内容已变化，请确认后再提交。")
@@ -89,7 +96,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     if not quote.lines:
         raise DomainError(_("购物车是空的。"))
     if fingerprint and fingerprint != quote.fingerprint:
-        raise PricesChanged(quote)
+        raise PricesChanged(quote)  # with quote.dropped: which promotions left, and why
     if quote.changed_lines and not accept_changes:
         raise PricesChanged(quote)
     if quote.invalid_lines:
@@ -107,6 +114,13 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         created_at=created_at, updated_at=created_at))
     if order_id is None:  # a concurrent submit with this key won the insert
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
+    # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
+    refused = promo_redemption.consume(quote.applied, buyer.id)
+    if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
+        requote = cart.quote_cart(owner, buyer, exclude=frozenset(pid for pid, _code in refused))
+        names = {a.promotion.id: a.promotion.name for a in quote.applied}
+        requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
+        raise PricesChanged(requote)
 
     order = db.session.get(Order, order_id)
     order.number = order_number(order_id, created_at)
@@ -114,17 +128,33 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     db.session.execute(insert(OrderLine), [
         dict(order_id=order_id, product_id=line.product.id, qty=line.qty, unit_price_fen=line.unit_price_fen,
              price_reason="", price_basis=line.price.reason if line.price else None, tax_rate=line.product.tax_rate,
-             line_total_fen=line.line_total_fen, tax_fen=line.tax_fen) for line in lines])
+             line_total_fen=line.line_total_fen, tax_fen=line.tax_fen, discount_fen=line.discount_fen,
+             is_gift=line.is_gift) for line in lines])
+    if quote.applied:
+        promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines))
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
                               to_status=OrderStatus.SUBMITTED.value))
     consumed = db.session.execute(delete(CartLine).where(CartLine.id.in_([line.line_id for line in quote.lines]))
                                   .execution_options(synchronize_session=False)).rowcount
+    if quote.coupon_code:
+        promo_coupons.remove_coupon(owner, buyer)
     if consumed != len(quote.lines):
         # Another submit of the same cart (another key) committed first; the caller rolls back.
         raise DomainError(_("购物车刚刚已被提交，请查看我的订单。"))
     db.session.flush()
     audit.record(owner.id, "order.submit", "order", order_id, None, audit.snapshot(order, ORDER_AUDIT_FIELDS))
     return Submission(order, True, [line.product for line in quote.lines if not line.available])
+
+
+def _adjustments(order_id: int, lines: list[cart.QuoteLine]) -> list[dict]:
+    """Each paid line's discounts per promotion, against the order line ids (one query; a product
+    appears once among an order's paid lines)."""
+    if not any(line.discount_fen for line in lines):
+        return []
+    ids = dict(db.session.execute(select(OrderLine.product_id, OrderLine.id).where(
+        OrderLine.order_id == order_id, OrderLine.is_gift.is_(False))).all())
+    return [dict(order_line_id=ids[line.product.id], promotion_id=promotion_id, amount_fen=fen, label=label)
+            for line in lines if not line.is_gift for promotion_id, label, fen in line.adjustments if fen]
 
 
 def _order_by_key(buyer_id: int, key: str) -> Order | None:
@@ -209,7 +239,8 @@ def order_detail(scope, order_id: int) -> Order:
     when it is not in the scope (another party's order looks exactly like a missing one)."""
     order = db.session.scalar(scope.where(Order.id == order_id).options(
         joinedload(Order.buyer), joinedload(Order.seller),
-        selectinload(Order.lines).joinedload(OrderLine.product), selectinload(Order.events)))
+        selectinload(Order.lines).joinedload(OrderLine.product), selectinload(Order.events),
+        selectinload(Order.redemptions)))
     if order is None:
         raise NotFound(_("订单不存在。"))
     return order

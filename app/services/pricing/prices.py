@@ -59,6 +59,8 @@ class Price:
     @property
     def reason(self) -> Message:
         """Why this price (stored on order lines; rendered in the reader's language)."""
+        if self.source == "gift":
+            return message("price.gift")
         if self.source == "contract":
             basis = message("price.contract", ref=self.reference)
         elif self.source == "price_list":

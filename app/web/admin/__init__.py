@@ -23,3 +23,7 @@ register_notification_pages(bp)
 from app.web.shared.analytics.views import admin_guard, register_sales_report  # noqa: E402
 
 register_sales_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
+
+from app.web.shared.promotions.views import marketing_guard, register_promotion_pages  # noqa: E402
+
+register_promotion_pages(bp, "admin/layout.html", guard=marketing_guard)

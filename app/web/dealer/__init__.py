@@ -25,3 +25,6 @@ register_sales_report(bp, "dealer/layout.html", lambda: current_user.org_id)
 from app.web.shared.analytics.customers import dealer_shops, register_customer_report  # noqa: E402
 
 register_customer_report(bp, "dealer/layout.html", lambda: dealer_shops(current_user.org_id))
+from app.web.shared.promotions.views import register_promotion_pages  # noqa: E402
+
+register_promotion_pages(bp, "dealer/layout.html")

@@ -36,7 +36,9 @@ COUNTER = Counter(
             "cart_add": ("/retailers/<int:retailer_id>/cart/add", "cart_add"),
             "cart_line_update": ("/retailers/<int:retailer_id>/cart/lines/<int:line_id>", "cart_line_update"),
             "cart_line_remove": ("/retailers/<int:retailer_id>/cart/lines/<int:line_id>/remove", "cart_line_remove"),
-            "checkout": ("/retailers/<int:retailer_id>/checkout", "checkout")},
+            "checkout": ("/retailers/<int:retailer_id>/checkout", "checkout"),
+            "coupon_apply": ("/retailers/<int:retailer_id>/cart/coupon", "coupon_apply"),
+            "coupon_remove": ("/retailers/<int:retailer_id>/cart/coupon/remove", "coupon_remove")},
     order_detail="order_detail", find_buyer=find_retailer, place=place_for_retailer,
     pages=Pages(catalog="rep/order.html"), page_extras=order_page_extras,
     checkout_labels=(_l("代 %(name)s 提交订单"), _l("确认新价格并代客户提交")))

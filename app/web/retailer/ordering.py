@@ -14,6 +14,7 @@ COUNTER = Counter(
             "cart_line_update": ("/cart/lines/<int:line_id>", "cart_line_update"),
             "cart_line_remove": ("/cart/lines/<int:line_id>/remove", "cart_line_remove"),
             "checkout": ("/cart/checkout", "checkout"),
+            "coupon_apply": ("/cart/coupon", "coupon_apply"), "coupon_remove": ("/cart/coupon/remove", "coupon_remove"),
             "order_again": ("/orders/<int:order_id>/reorder", "order_again")},
     order_detail="order_detail", find_buyer=current_org, place=approval.place_order,
     pages=Pages(catalog="retailer/catalog.html", cart="retailer/cart.html", badge="retailer/_cart_badge.html",

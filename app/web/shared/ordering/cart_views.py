@@ -15,7 +15,7 @@ from app.web.common.envelope import attempt, error_status
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, wants_fragment
 from app.web.shared.ordering.counter import Counter
-from app.web.shared.ordering.forms import CartLineForm, raw_value
+from app.web.shared.ordering.forms import CartLineForm, CouponForm, raw_value
 from app.web.shared.ordering.pages import show_cart
 
 
@@ -45,6 +45,25 @@ def cart_line_remove(counter: Counter, line_id: int, **path):
         abort(400)
     attempt(None, cart.remove_line, current_user, buyer, line_id)
     return cart_changed(counter, buyer, _("已从购物车移除。"))
+
+
+def coupon_apply(counter: Counter, **path):
+    """Put a coupon code on the cart; a refused code shows its reason next to the field and
+    changes nothing."""
+    buyer = counter.find_buyer(**path)
+    form = CouponForm()
+    if form.validate_on_submit():
+        if attempt(form, cart.enter_coupon, current_user, buyer, form.coupon_code.data).ok:
+            return cart_changed(counter, buyer, _("优惠券已使用。"))
+    return show_cart(counter, buyer, error_status(), coupon_form=form)
+
+
+def coupon_remove(counter: Counter, **path):
+    buyer = counter.find_buyer(**path)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    attempt(None, cart.leave_coupon, current_user, buyer)
+    return cart_changed(counter, buyer, _("已取消使用优惠券。"))
 
 
 def order_again(counter: Counter, order_id: int, **path):

@@ -113,7 +113,8 @@ def register(bp: Blueprint, counter: Counter) -> None:
     views = {"catalog": catalog_views.catalog_page, "cart": cart_views.cart_page,
              "cart_add": catalog_views.cart_add, "cart_set": catalog_views.cart_set, "cart_line_update": cart_views.cart_line_update,
              "cart_line_remove": cart_views.cart_line_remove, "checkout": checkout.checkout,
-             "order_again": cart_views.order_again}
+             "order_again": cart_views.order_again, "coupon_apply": cart_views.coupon_apply,
+             "coupon_remove": cart_views.coupon_remove}
     methods = {"catalog": ["GET"], "cart": ["GET"]}
     for action, (rule, endpoint) in counter.routes.items():
         bp.add_url_rule(rule, endpoint, _bound(views[action], counter, endpoint), methods=methods.get(action, ["POST"]))

@@ -3,7 +3,8 @@ cart line's quantity, checkout."""
 from flask_babel import lazy_gettext as _l
 from app.web.common.forms import Form
 from flask import request
-from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SearchField, SelectField, TextAreaField
+from wtforms import (BooleanField, HiddenField, IntegerField, SelectChoice, SearchField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.services.catalog.storefront import MAX_SEARCH_LENGTH
@@ -74,6 +75,11 @@ class SetQuantityForm(AddToCartForm):
 
 class CartLineForm(Form):
     qty = quantity_field()
+
+
+class CouponForm(Form):
+    coupon_code = StringField(_l("优惠券码"), validators=[Length(max=60)],
+                              render_kw={"autocomplete": "off", "autocapitalize": "characters", "maxlength": 60})
 
 
 class CheckoutForm(Form):

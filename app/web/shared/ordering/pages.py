@@ -17,7 +17,7 @@ from app.services.catalog import storefront
 from app.services.ordering import cart
 from app.web.common.htmx import render_page, wants_fragment
 from app.web.shared.ordering.counter import Counter, thumb_url
-from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm
+from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm, CouponForm
 
 
 def new_idempotency_key() -> str:
@@ -45,7 +45,8 @@ def row_context(counter: Counter, buyer: Organisation, back_url: str, **row) -> 
 
 def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | None = None,
                  checkout: CheckoutForm | None = None, *, key: str | None = None, notice: str | None = None,
-                 line_errors=None, line_values=None, oob: bool = False, oob_badge: bool = False) -> dict:
+                 line_errors=None, line_values=None, oob: bool = False, oob_badge: bool = False,
+                 coupon_form: CouponForm | None = None) -> dict:
     """What the cart fragment needs. A fresh idempotency key unless the cart is shown again after
     a refused checkout (then the same key, so a double tap still makes one order)."""
     quote = quote or cart.quote_cart(current_user, buyer)
@@ -53,7 +54,8 @@ def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | 
                    idempotency_key=key or new_idempotency_key(), notice=notice, line_errors=line_errors or {},
                    line_values=line_values or {}, oob=oob, oob_badge=oob_badge, cart_count=quote.count,
                    checkout_label=counter.checkout_label(buyer, bool(quote.changed_lines)),
-                   catalog_url=counter.url("catalog", buyer))
+                   catalog_url=counter.url("catalog", buyer),
+                   coupon_form=coupon_form or CouponForm(formdata=None, coupon_code=quote.coupon_code))
     if counter.cart_extras:
         context.update(counter.cart_extras(buyer))
     return context

@@ -1,0 +1,117 @@
+"""The live promotions compiled in memory, one copy per process (kept on the app), reloaded only
+when `PromotionState.version` moves: quoting reads the version as a column of the cart query it
+runs anyway, so promotions add no query to a quote, whatever their number or the lines'.
+
+Every change to a promotion or coupon calls `bump_version` in its own transaction. A checkout
+that finds a budget used up calls `invalidate` (the process reloads on its next quote, reading
+the budgets as committed), so a cart is not offered a promotion that cannot be redeemed."""
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+
+from app.extensions import db
+from app.models import Product, Promotion, PromotionState
+from app.services.core.clock import now_utc
+from app.services.promotions.engine import ITEM, ORDER, CompiledPromotion
+
+LIVE_STATUSES = ("approved", "active")  # approved: waits for its window to open
+_KEY = "promotion_index"
+
+
+class PromotionIndex:
+    def __init__(self, version, promotions: list[CompiledPromotion]):
+        self.version = version
+        self.by_id = {p.id: p for p in promotions}
+        self.by_product: dict[int, list[CompiledPromotion]] = {}
+        self.by_category: dict[int, list[CompiledPromotion]] = {}
+        self.item_all: list[CompiledPromotion] = []
+        self.order_promotions = [p for p in promotions if p.lane == ORDER]
+        self.limited = {p.id: p.per_customer_limit for p in promotions if p.per_customer_limit is not None}
+        for promo in promotions:
+            if promo.lane != ITEM:
+                continue
+            if not promo.product_ids and not promo.category_ids:
+                self.item_all.append(promo)
+            for pid in promo.product_ids:
+                self.by_product.setdefault(pid, []).append(promo)
+            for cid in promo.category_ids:
+                self.by_category.setdefault(cid, []).append(promo)
+
+    def item_candidates(self, product_id: int, category_id: int | None) -> list[CompiledPromotion]:
+        by_product = self.by_product.get(product_id, ())
+        by_category = self.by_category.get(category_id, ()) if category_id is not None else ()
+        if by_product and by_category:
+            return list({p.id: p for p in [*by_product, *by_category]}.values()) + self.item_all
+        return [*by_product, *by_category, *self.item_all]
+
+    def tags_for(self, product_id: int, category_id: int | None, buyer, now) -> list[CompiledPromotion]:
+        """The item promotions a catalog row may show for this buyer (no query)."""
+        return [p for p in self.item_candidates(product_id, category_id) if p.live_at(now) and p.targets(buyer)]
+
+
+def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, int]) -> CompiledPromotion:
+    audience = row.audience or {}
+
+    def ids(name):
+        return frozenset(audience.get(name) or ())
+
+    gift_id = (row.rule or {}).get("gift_product_id")
+    return CompiledPromotion(
+        id=row.id, code=row.code, name=row.name, kind=row.kind, lane=row.lane, rule=dict(row.rule or {}),
+        starts_at=row.starts_at, ends_at=row.ends_at, version=row.version,
+        product_ids=frozenset(row.product_ids or ()), category_ids=frozenset(row.category_ids or ()),
+        owner_dealer_id=row.owner_id if owner_kind == "dealer" else None,
+        kinds=ids("kinds"), channels=ids("channels"), tiers=ids("tiers"), region_ids=ids("region_ids"),
+        dealer_ids=ids("dealer_ids"), customer_ids=ids("customer_ids"),
+        funding=row.funding, brand_share_pct=row.brand_share_pct, priority=row.priority,
+        exclusive_group=row.exclusive_group or None, stop_further=row.stop_further,
+        remaining_fen=None if row.budget_fen is None else row.budget_fen - row.used_fen,
+        remaining_uses=None if row.budget_uses is None else row.budget_uses - row.used_uses,
+        per_customer_limit=row.per_customer_limit, gift_price_fen=gift_prices.get(gift_id, 0) if gift_id else 0)
+
+
+def load_index(version) -> PromotionIndex:
+    """Two queries: the live promotions with their owners' kind, and the gift products' prices."""
+    from app.models import Organisation
+
+    rows = db.session.execute(select(Promotion, Organisation.kind).join(Organisation, Organisation.id == Promotion.owner_id)
+                              .where(Promotion.status.in_(LIVE_STATUSES), Promotion.ends_at > now_utc())
+                              .order_by(Promotion.id)).all()
+    gift_ids = {row.rule.get("gift_product_id") for row, _kind in rows if (row.rule or {}).get("gift_product_id")}
+    gift_prices = dict(db.session.execute(select(Product.id, Product.base_price_fen)
+                                          .where(Product.id.in_(gift_ids))).all()) if gift_ids else {}
+    return PromotionIndex(version, [compile_promotion(row, kind, gift_prices) for row, kind in rows])
+
+
+def version_column():
+    """The promotions' version as a scalar subquery, to add to a query the caller runs anyway."""
+    return select(PromotionState.version).where(PromotionState.id == 1).scalar_subquery()
+
+
+def current_version():
+    return db.session.scalar(select(PromotionState.version).where(PromotionState.id == 1))
+
+
+def index_for(version) -> PromotionIndex:
+    """The compiled index at `version`, reloaded when the process holds another one."""
+    cached = current_app.extensions.get(_KEY)
+    if cached is None or cached.version != version:
+        cached = load_index(version)
+        current_app.extensions[_KEY] = cached
+    return cached
+
+
+def invalidate() -> None:
+    current_app.extensions[_KEY] = None
+
+
+def bump_version() -> None:
+    """Tell every process to reload (in the caller's transaction)."""
+    done = db.session.execute(update(PromotionState).where(PromotionState.id == 1)
+                              .values(version=PromotionState.version + 1)).rowcount
+    if not done:  # a fresh database: start from a value no earlier database had
+        db.session.execute(insert(PromotionState).values(id=1, version=time.time_ns()))
+    invalidate()

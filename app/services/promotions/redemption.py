@@ -1,0 +1,171 @@
+"""Budgets consumed at checkout and given back on cancel or reject.
+
+Per-customer limits count the buyer's redemptions not given back, under a lock on the buyer's
+row. `consume` runs inside the exactly-once checkout transaction, before the order row: one
+conditional UPDATE per budgeted promotion (`used + d <= limit`, in promotion id order so two
+checkouts never deadlock) and per coupon code. On PostgreSQL a concurrent checkout waits for the
+row and re-checks the condition against the committed value, so a budget is never exceeded. Any
+refusal is returned; the caller re-prices the cart without those promotions, raises, and rolls
+back what was consumed. `record` then writes one redemption row per promotion (unique per
+promotion and order, with the frozen snapshot) and the per-line adjustments.
+
+`release_order` gives back what an order consumed when it is cancelled or rejected, once
+(`released_at`), in the transaction that moves the order; `release_returned` gives back the
+discount of returned units in the transaction of the return's credit note. Not yet released:
+short deliveries and cancelled remainders."""
+from __future__ import annotations
+
+from sqlalchemy import insert, or_, select, update
+
+from app.extensions import db
+from app.models import CouponCode, OrderLine, OrderLineAdjustment, Organisation, Promotion, PromotionRedemption
+from app.services.core.clock import now_utc
+from app.services.promotions import index as promo_index
+from app.services.promotions.coupons import customer_uses
+from app.services.promotions.engine import Applied, half_up_div
+
+
+def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
+    """Take each applied promotion's share of its budgets; [(promotion id, message code)] of those
+    refused (nothing else to undo: the caller rolls back)."""
+    refused = []
+    if any(item.promotion.per_customer_limit is not None for item in applied):
+        # The buyer's row lock makes two checkouts of one buyer (the shop and its rep) count
+        # the customer's uses one after the other.
+        db.session.execute(select(Organisation.id).where(Organisation.id == buyer_id).with_for_update())
+    for item in sorted(applied, key=lambda a: a.promotion.id):
+        promo = item.promotion
+        if promo.per_customer_limit is not None and customer_uses(promo.id, buyer_id) >= promo.per_customer_limit:
+            refused.append((promo.id, "promo.customer_limit"))
+            continue
+        if promo.has_budget:
+            value = item.value_fen
+            taken = db.session.execute(
+                update(Promotion).where(
+                    Promotion.id == promo.id, Promotion.status.in_(promo_index.LIVE_STATUSES),
+                    or_(Promotion.budget_fen.is_(None), Promotion.used_fen + value <= Promotion.budget_fen),
+                    or_(Promotion.budget_uses.is_(None), Promotion.used_uses + 1 <= Promotion.budget_uses))
+                .values(used_fen=Promotion.used_fen + value, used_uses=Promotion.used_uses + 1)
+                .returning(Promotion.used_fen, Promotion.used_uses, Promotion.budget_fen, Promotion.budget_uses,
+                           Promotion.owner_id)
+                .execution_options(synchronize_session=False)).first()
+            if taken is None:
+                refused.append((promo.id, "promo.budget_used_up"))
+                continue
+            _alert_when_budget_passes(promo, value, *taken)
+        if item.coupon_id is not None:
+            taken = db.session.execute(
+                update(CouponCode).where(CouponCode.id == item.coupon_id,
+                                         or_(CouponCode.max_uses.is_(None), CouponCode.used_uses + 1 <= CouponCode.max_uses))
+                .values(used_uses=CouponCode.used_uses + 1).execution_options(synchronize_session=False)).rowcount
+            if not taken:
+                refused.append((promo.id, "promo.coupon_used_up"))
+    if refused:
+        promo_index.invalidate()  # this process reloads the budgets as committed on its next quote
+    return refused
+
+
+ALERT_SHARE = 80  # percent of a budget: its owner is told once when an order passes it
+
+
+def _alert_when_budget_passes(promo, value: int, used_fen: int, used_uses: int, budget_fen, budget_uses,
+                              owner_id: int) -> None:
+    """An in-app notice to the promotion's owner (the brand's marketing admins, or the dealer)
+    when this order took the budget past ALERT_SHARE percent; once per promotion (dedupe key)."""
+    from app.services.notifications import Audience, notify
+
+    shares = []
+    if budget_fen:
+        shares.append(((used_fen - value) * 100 // budget_fen, used_fen * 100 // budget_fen))
+    if budget_uses:
+        shares.append(((used_uses - 1) * 100 // budget_uses, used_uses * 100 // budget_uses))
+    crossed = [after for before, after in shares if before < ALERT_SHARE <= after]
+    if not crossed:
+        return
+    audience = (Audience(owner_id, "dealer") if promo.owner_dealer_id is not None
+                else Audience(owner_id, "admin", "marketing"))
+    notify(audience, kind="promotion.budget", message="promotion.budget_80",
+           params={"name": promo.name, "code": promo.code, "pct": max(crossed)},
+           dedupe_key=f"promotion-budget-{promo.id}-{ALERT_SHARE}")
+
+
+def record(order_id: int, buyer_id: int, applied: list[Applied], adjustments: list[dict]) -> None:
+    """The redemption rows and the per-line adjustments ({order_line_id, promotion_id, amount_fen,
+    label}) of a new order, in two statements."""
+    if not applied:
+        return
+    now = now_utc()
+    db.session.execute(insert(PromotionRedemption), [dict(
+        promotion_id=item.promotion.id, order_id=order_id, buyer_id=buyer_id, coupon_id=item.coupon_id,
+        discount_fen=item.discount_fen, gift_fen=item.gift_fen, brand_fen=item.promotion.brand_share(item.value_fen),
+        snapshot=snapshot(item), created_at=now) for item in applied])
+    if adjustments:
+        db.session.execute(insert(OrderLineAdjustment), adjustments)
+
+
+def snapshot(item: Applied) -> dict:
+    """What the order keeps of the promotion as it applied: editing it later changes nothing here."""
+    promo = item.promotion
+    return {"version": promo.version, "code": promo.code, "name": promo.name, "kind": promo.kind, "lane": item.lane,
+            "rule": promo.rule, "funding": promo.funding, "brand_share_pct": promo.brand_share_pct,
+            "label": item.label.to_json() if item.label is not None else None, "counted": promo.has_budget}
+
+
+def release_order(order_id: int) -> int:
+    """Give back the budgets and coupon uses the order consumed (once); the number of redemptions
+    released."""
+    rows = list(db.session.scalars(select(PromotionRedemption).where(
+        PromotionRedemption.order_id == order_id, PromotionRedemption.released_at.is_(None))
+        .order_by(PromotionRedemption.promotion_id).with_for_update()))
+    now = now_utc()
+    for row in rows:
+        if (row.snapshot or {}).get("counted"):
+            db.session.execute(update(Promotion).where(Promotion.id == row.promotion_id).values(
+                used_fen=Promotion.used_fen - (row.discount_fen + row.gift_fen - row.released_fen),
+                used_uses=Promotion.used_uses - 1)
+                .execution_options(synchronize_session=False))
+        row.released_fen = row.discount_fen + row.gift_fen
+        if row.coupon_id is not None:
+            db.session.execute(update(CouponCode).where(CouponCode.id == row.coupon_id)
+                               .values(used_uses=CouponCode.used_uses - 1).execution_options(synchronize_session=False))
+        row.released_at = now
+    if rows:
+        promo_index.bump_version()  # budgets freed: every process reloads what is left
+        db.session.flush()
+    return len(rows)
+
+
+
+def release_returned(order_id: int, quantities: dict[int, int]) -> int:
+    """A return gives back the discount the returned units took ({order line id: qty}): each
+    line's adjustment × returned / ordered, rounded half up once per line, never more than the
+    redemption has left. The order still counts as a use; gifts' value stays consumed (a
+    returned gift comes back at price 0). Returns the fen given back."""
+    if not quantities:
+        return 0
+    lines = dict(db.session.execute(select(OrderLine.id, OrderLine.qty).where(
+        OrderLine.order_id == order_id, OrderLine.id.in_(quantities))).all())
+    back: dict[int, int] = {}
+    for line_id, promotion_id, amount in db.session.execute(select(
+            OrderLineAdjustment.order_line_id, OrderLineAdjustment.promotion_id, OrderLineAdjustment.amount_fen)
+            .where(OrderLineAdjustment.order_line_id.in_(lines))):
+        share = half_up_div(amount * min(quantities[line_id], lines[line_id]), lines[line_id])
+        back[promotion_id] = back.get(promotion_id, 0) + share
+    if not back:
+        return 0
+    total = 0
+    for row in db.session.scalars(select(PromotionRedemption).where(
+            PromotionRedemption.order_id == order_id, PromotionRedemption.promotion_id.in_(back),
+            PromotionRedemption.released_at.is_(None)).order_by(PromotionRedemption.promotion_id).with_for_update()):
+        give = min(back[row.promotion_id], row.discount_fen - row.released_fen)
+        if give <= 0:
+            continue
+        if (row.snapshot or {}).get("counted"):
+            db.session.execute(update(Promotion).where(Promotion.id == row.promotion_id)
+                               .values(used_fen=Promotion.used_fen - give).execution_options(synchronize_session=False))
+        row.released_fen += give
+        total += give
+    if total:
+        promo_index.bump_version()
+        db.session.flush()
+    return total
