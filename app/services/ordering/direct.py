@@ -23,9 +23,11 @@ class LinesRejected(DomainError):
         self.errors = errors
 
 
-def fill_cart(owner: User, buyer: Organisation, lines: list[tuple[str, int]]) -> None:
+def fill_cart(owner: User, buyer: Organisation, lines: list[tuple[str, int]], check_quantities: bool = True) -> None:
     """Make the cart (owner, buyer) hold exactly `lines` ((product code, qty), in order), with
-    today's prices as the quoted ones; every line's problems at once (LinesRejected)."""
+    today's prices as the quoted ones; every line's problems at once (LinesRejected). Without
+    `check_quantities` a quantity below the minimum (or off the multiple) stays in the cart,
+    for the quote to name the problem."""
     cart.clear_cart(owner, buyer)
     profile = region_profile(buyer)
     codes = {code for code, _qty in lines}
@@ -40,7 +42,7 @@ def fill_cart(owner: User, buyer: Organisation, lines: list[tuple[str, int]]) ->
             errors.append({"row": row, "field": "product_code", "message": _("同一商品只能出现一次。")})
         else:
             problem = cart.quantity_problem(product, qty)
-            if problem:
+            if problem and check_quantities:
                 errors.append({"row": row, "field": "qty", "message": problem})
             else:
                 wanted[product.id] = qty
@@ -59,7 +61,7 @@ def quote_lines(owner: User, buyer: Organisation, lines: list[tuple[str, int]]) 
     """Price the lines for the buyer as its cart would be priced, writing nothing."""
     savepoint = db.session.begin_nested()
     try:
-        fill_cart(owner, buyer, lines)
+        fill_cart(owner, buyer, lines, check_quantities=False)
         return cart.quote_cart(owner, buyer)
     finally:
         savepoint.rollback()

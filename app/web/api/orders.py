@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, request, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -35,8 +35,7 @@ def etag(order: Order) -> str:
 
 
 def _with_etag(order: Order, status: int = 200):
-    response = OrderSchema().dump(order), status, {"ETag": etag(order)}
-    return response
+    return order, status, {"ETag": etag(order)}
 
 
 def _load(order_id: int, *, lock: bool = False) -> Order | None:
@@ -126,7 +125,7 @@ def order_detail(order_id: int):
         return error_response(404, _("订单不存在。"))
     tag = etag(order)
     if tag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-        return "", 304, {"ETag": tag}
+        return current_app.response_class(status=304, headers={"ETag": tag})
     return _with_etag(order)
 
 
