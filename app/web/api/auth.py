@@ -47,7 +47,7 @@ def token_required(scope: str):
             g.api_client = client
             return view(*args, **kwargs)
 
-        limited = limiter.limit(lambda: _limit_value(), key_func=rate_key)(wrapped)
+        limited = limiter.shared_limit(lambda: _limit_value(), scope="api", key_func=rate_key)(wrapped)
         documented = bp.doc(security=[{"bearer": []}])(limited)
         for status, description in ((401, "Missing or invalid token"),
                                     (403, "The token lacks the scope, or is read-only"),

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import Order, OrderLine, Organisation
+from app.models import Order, OrderLine
 from app.services.accounts.api_clients import customer_for, orders_for, service_user
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import decode_cursor, encode_cursor
@@ -141,10 +141,11 @@ def orders_list(args):
     if args.get("status"):
         query = query.where(Order.status == args["status"])
     if args.get("customer_code"):
-        buyer_id = db.session.scalar(select(Organisation.id).where(Organisation.code == args["customer_code"]))
-        if buyer_id is None:
-            return error_response(404, _("客户不存在。"), field="customer_code")
-        query = query.where(Order.buyer_id == buyer_id)
+        try:
+            buyer = customer_for(g.api_client, args["customer_code"])
+        except DomainError as error:
+            return domain_error(error, 404)
+        query = query.where(Order.buyer_id == buyer.id)
     if args.get("created_from"):
         query = query.where(Order.created_at >= args["created_from"])
     if args.get("created_to"):
