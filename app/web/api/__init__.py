@@ -11,10 +11,22 @@
 - Views hold no business rules: they call the same services as the web pages.
 """
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 
 from app.extensions import csrf
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Lianying API")
+
+class StrictParser(FlaskParser):
+    """Unknown query parameters are refused like unknown JSON keys (each schema says RAISE)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Lianying API")
 csrf.exempt(bp)
 
 from app.web.api import errors, openapi, stock, catalog, orders  # noqa: E402,F401

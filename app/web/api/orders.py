@@ -167,10 +167,9 @@ def orders_list(args):
             "next_cursor": encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id]) if more else None}
 
 
-@bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@bp.route("/orders/<int:order_id>/cancel", methods=["POST"], parameters=[IF_MATCH])
 @token_required("orders")
 @idempotent(required=False)
-@bp.doc(parameters=[IF_MATCH])
 @bp.arguments(CancelSchema)
 @bp.response(200, OrderSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @bp.alt_response(404, schema=ErrorSchema, description="No such order of yours")

@@ -260,7 +260,7 @@ class StockLevelSchema(Schema):
     available = fields.Integer(required=True)
 
 
-class StockLevelsQuerySchema(Schema):
+class StockLevelsQuerySchema(StrictSchema):
     warehouse_code = fields.String(validate=validate.Length(1, 20))
     product_code = fields.String(validate=validate.Length(1, 30))
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
