@@ -63,7 +63,11 @@ def decode_cursor(cursor: str, arity: int) -> list:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != arity or not all(
-            isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+    def plain(v) -> bool:  # what our cursors hold: short printable text, 32-bit ids
+        if isinstance(v, str):
+            return len(v) <= 100 and v.isprintable()
+        return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31
+
+    if not isinstance(values, list) or len(values) != arity or not all(plain(v) for v in values):
         raise DomainError(_("cursor 无效。"), field="cursor")
     return values

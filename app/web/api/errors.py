@@ -118,10 +118,41 @@ Blueprint.add_url_rule(bp, "/<path:anything>", "unknown_path", unknown_path, met
 
 @bp.before_request
 def refuse_control_characters():
-    """A query value with control characters is an error here (the pages treat it as absent)."""
+    """A query value with control characters is an error here (the pages treat it as absent);
+    a JSON string holding NUL is refused before it reaches the database (PostgreSQL cannot
+    store it)."""
     from app.web.common.forms import has_control_characters
 
     for name, value in request.args.items(multi=True):
         if has_control_characters(value) or has_control_characters(name):
             return error_response(400, _l("参数含有控制字符。"), field=name)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and has_control_characters(value):
+            return error_response(404, field=name)
+    if request.is_json:
+        found = _nul_in(request.get_json(silent=True))
+        if found is not None:
+            item = {"field": found[0], "message": str(_l("参数含有控制字符。"))}
+            if found[1] is not None:
+                item["row"] = found[1]
+            return error_response(422, errors=[item])
+    return None
+
+
+def _nul_in(value, field: str | None = None, row: int | None = None):
+    """(field, 1-based row or None) of the first string (or key) holding NUL, else None."""
+    if isinstance(value, str):
+        return (field, row) if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return key, row
+            found = _nul_in(item, key, row)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value, start=1):
+            found = _nul_in(item, field, row if row is not None else index)
+            if found:
+                return found
     return None

@@ -43,7 +43,7 @@ def _load(order_id: int, *, lock: bool = False) -> Order | None:
         joinedload(Order.buyer), joinedload(Order.seller), selectinload(Order.lines).joinedload(OrderLine.product))
     if lock:
         query = query.with_for_update(of=Order)
-    return db.session.scalar(query) if 0 < order_id < 2**63 else None
+    return db.session.scalar(query) if 0 < order_id < 2**31 else None  # orders.id is a 32-bit integer
 
 
 def _lines(args) -> list[tuple[str, int]]:
