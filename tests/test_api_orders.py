@@ -181,3 +181,27 @@ def test_the_docs_page_renders_every_operation_offline(client, api):
     page = client.http.get("/api/v1/docs")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "POST /api/v1/orders" in text and "cdn" not in text.lower()
+
+
+def test_order_list_detail_and_products_run_a_fixed_number_of_queries(client, api):
+    from tests import factories
+    from tests.builders_ordering import count_queries
+
+    http, token = client.http, api.tokens["brand"]
+    retailer = api.world.orgs["retailer"].code
+
+    def counted(url):
+        with count_queries() as seen:
+            assert http.get(url, headers=bearer(token)).status_code == 200
+        return len(seen.statements)
+
+    first = place(http, token, {"customer_code": retailer, "lines": lines(("WATER", 1))}).json["id"]
+    few = (counted("/api/v1/orders"), counted(f"/api/v1/orders/{first}"), counted("/api/v1/products"))
+    for _ in range(6):
+        place(http, token, {"customer_code": retailer, "lines": lines(("WATER", 1), ("JUICE", 1), ("TEA", 2))})
+    for _ in range(5):
+        factories.product(factories.category())
+    db.session.commit()
+    last = place(http, token, {"customer_code": retailer, "lines": lines(("WATER", 2), ("JUICE", 3), ("TEA", 4))}).json["id"]
+    many = (counted("/api/v1/orders"), counted(f"/api/v1/orders/{last}"), counted("/api/v1/products"))
+    assert many == few

@@ -36,7 +36,6 @@ def domain_error(error: DomainError, status: int = 422):
 def categories():
     """All product categories"""
     items = list(db.session.scalars(categories_query()))
-    db.session.commit()
     return {"items": items}
 
 
@@ -69,7 +68,6 @@ def products(args):
             return domain_error(error, 400)
         query = query.where(Product.code > str(after))
     rows = list(db.session.scalars(query.limit(args["limit"] + 1)))
-    db.session.commit()
     more = len(rows) > args["limit"]
     rows = rows[:args["limit"]]
     return {"items": rows, "next_cursor": encode_cursor([rows[-1].code]) if more else None}
@@ -82,7 +80,6 @@ def products(args):
 def product(code: str):
     """One product by code"""
     found = db.session.scalar(_products_query({}).where(Product.code == code))
-    db.session.commit()
     if found is None:
         return error_response(404, _("商品不存在。"), field="code")
     return found
@@ -106,7 +103,6 @@ def price(args):
     product_id = db.session.scalar(select(Product.id).where(Product.code == args["product_code"],
                                                             visible_clause(profile)))
     found = quote_price(profile, product_id, args["qty"]) if product_id is not None else None
-    db.session.commit()
     if found is None:
         return error_response(404, _("该商品不存在或暂不可订购。"), field="product_code")
     return {"product_code": args["product_code"], "customer_code": customer.code, "qty": args["qty"],

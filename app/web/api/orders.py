@@ -80,7 +80,6 @@ def quote(args):
                 "unit_price_fen": line.unit_price_fen, "line_total_fen": line.line_total_fen,
                 "tax_fen": line.tax_fen, "reason": str(line.reason), "problem": line.qty_problem}
                 for line in priced.lines]}
-    db.session.commit()
     return body
 
 
@@ -108,7 +107,6 @@ def order_create(args):
     order = _load(order_id)
     body, _status, headers = _with_etag(order)
     headers["Location"] = url_for("api.order_detail", order_id=order_id)
-    db.session.commit()
     return body, 201 if submission.created else 200, headers
 
 
@@ -120,7 +118,6 @@ def order_create(args):
 def order_detail(order_id: int):
     """One order with its lines"""
     order = _load(order_id)
-    db.session.commit()
     if order is None:
         return error_response(404, _("订单不存在。"))
     tag = etag(order)
@@ -160,7 +157,6 @@ def orders_list(args):
             return error_response(400, _("cursor 无效。"), field="cursor")
         query = query.where(or_(Order.created_at < at, and_(Order.created_at == at, Order.id < last_id)))
     rows = list(db.session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc()).limit(args["limit"] + 1)))
-    db.session.commit()
     more = len(rows) > args["limit"]
     rows = rows[:args["limit"]]
     return {"items": rows,

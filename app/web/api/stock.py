@@ -95,7 +95,6 @@ def stock_levels(args):
             return error_response(404, _("商品不存在。"), field="product_code")
         query = query.where(Product.code == args["product_code"])
     page = paginate(query, args["page"], per_page=500, scalars=False)
-    db.session.commit()  # the client's last_used_at
     return {"page": page.number, "pages": page.pages, "total": page.total, "items": [
         {"warehouse_code": w, "product_code": p, "on_hand": b.on_hand, "reserved": b.reserved,
          "available": b.available} for b, w, p in page.items]}
