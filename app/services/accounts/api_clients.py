@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiClient, Order, Organisation, OrgKind, Role, User, utcnow
 from app.services.core.errors import DomainError, NotFound
 
 TOKEN_PREFIX = "ly_"
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def token_hash(token: str) -> str:
@@ -84,8 +87,9 @@ def orders_for(client: ApiClient):
 def client_for_token(token: str) -> ApiClient | None:
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    client = db.session.scalar(select(ApiClient).where(ApiClient.token_hash == token_hash(token),
-                                                       ApiClient.active.is_(True)))
-    if client is not None:
-        client.last_used_at = utcnow()
+    client = db.session.scalar(select(ApiClient).options(joinedload(ApiClient.org))
+                               .where(ApiClient.token_hash == token_hash(token), ApiClient.active.is_(True)))
+    now = utcnow()
+    if client is not None and (client.last_used_at is None or now - client.last_used_at > LAST_USED_PRECISION):
+        client.last_used_at = now  # to the minute: not one UPDATE per request
     return client

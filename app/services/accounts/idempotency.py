@@ -47,17 +47,19 @@ class Claim:
 def claim(client_id: int, key: str, fingerprint: str, hours: int = DEFAULT_HOURS) -> Claim:
     """Claim the key for this request and commit the claim."""
     now = now_utc()
-    # A key older than its lifetime is forgotten (the cleanup job may not have run yet).
-    db.session.execute(delete(ApiIdempotencyKey).where(
-        ApiIdempotencyKey.client_id == client_id, ApiIdempotencyKey.key == key,
-        ApiIdempotencyKey.created_at < now - timedelta(hours=hours)))
     row_id = _insert_once(dict(client_id=client_id, key=key, request_hash=fingerprint, created_at=now))
     if row_id is not None:
         db.session.commit()
         return Claim(row_id=row_id)
     existing = db.session.scalar(select(ApiIdempotencyKey).where(ApiIdempotencyKey.client_id == client_id,
                                                                  ApiIdempotencyKey.key == key))
-    if existing is None:  # expired and purged between the two statements: run as new
+    if existing is None or existing.created_at < now - timedelta(hours=hours):
+        # Purged meanwhile, or older than its lifetime (the cleanup job has not run yet):
+        # forgotten, so this request runs as new (conditionally: one of several repeats wins).
+        db.session.execute(delete(ApiIdempotencyKey).where(
+            ApiIdempotencyKey.client_id == client_id, ApiIdempotencyKey.key == key,
+            ApiIdempotencyKey.created_at < now - timedelta(hours=hours)))
+        db.session.commit()
         return claim(client_id, key, fingerprint, hours)
     if existing.request_hash != fingerprint:
         db.session.rollback()

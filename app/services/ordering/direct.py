@@ -12,7 +12,7 @@ from app.models import CartLine, Order, Organisation, OrgKind, OrderChannel, Ord
 from app.services.catalog.visibility import visible_clause
 from app.services.core.errors import DomainError, NotFound
 from app.services.ordering import cart, lifecycle
-from app.services.pricing.prices import quote_prices, region_profile
+from app.services.pricing.prices import region_profile
 
 
 class LinesRejected(DomainError):
@@ -24,8 +24,8 @@ class LinesRejected(DomainError):
 
 
 def fill_cart(owner: User, buyer: Organisation, lines: list[tuple[str, int]], check_quantities: bool = True) -> None:
-    """Make the cart (owner, buyer) hold exactly `lines` ((product code, qty), in order), with
-    today's prices as the quoted ones; every line's problems at once (LinesRejected). Without
+    """Make the cart (owner, buyer) hold exactly `lines` ((product code, qty), in order); every
+    line's problems at once (LinesRejected). Without
     `check_quantities` a quantity below the minimum (or off the multiple) stays in the cart,
     for the quote to name the problem."""
     cart.clear_cart(owner, buyer)
@@ -49,10 +49,8 @@ def fill_cart(owner: User, buyer: Organisation, lines: list[tuple[str, int]], ch
         seen.add(code)
     if errors:
         raise LinesRejected(errors)
-    by_id = {p.id: p for p in products.values()}
-    prices = quote_prices(profile, wanted, products=by_id)
-    db.session.add_all(CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product_id, qty=qty,
-                                quoted_price_fen=prices[product_id].unit_price_fen)
+    # No quoted price: the caller sees the price quote_cart gives now (nothing to confirm).
+    db.session.add_all(CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product_id, qty=qty)
                        for product_id, qty in wanted.items())
     db.session.flush()
 

@@ -44,9 +44,10 @@ def token_required(scope: str):
             if client.read_only and request.method not in READ_METHODS:
                 db.session.rollback()
                 return error_response(403, _("该令牌为只读令牌。"), field="Authorization", code="read_only")
-            # last_used_at now, so read views never commit (a commit would expire what they
-            # are about to serialise and reload it row by row).
-            db.session.commit()
+            if db.session.dirty:
+                # last_used_at now, so read views never commit (a commit would expire what
+                # they are about to serialise and reload it row by row).
+                db.session.commit()
             g.api_client = client
             return view(*args, **kwargs)
 
