@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, OrderStatus
-from tests.builders_api import api_world, bearer, new_key, place
+from tests.builders_api import api_world, bearer, place
 
 
 @pytest.fixture
