@@ -28,7 +28,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model on the metadata before migrate binds)
-    from app.extensions import babel, compress, csrf, db, htmx, login_manager, migrate, talisman
+    from app.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate, talisman
     from app.web.common.i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -37,6 +37,8 @@ def register_extensions(app: Flask) -> None:
             event.listen(db.engine, "connect", _postgresql_session)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    limiter.init_app(app)
     compress.init_app(app)
     htmx.init_app(app)  # request.htmx: the HX-* request headers
     from app.web.common.safe_args import SafeRequest
@@ -83,7 +85,9 @@ def register_blueprints(app: Flask) -> None:
     for module in (assets, auth, admin, dealer, retailer, rep, media, documents):
         app.register_blueprint(module.bp)
     from app.web import api  # JSON API under /api/v1 (token auth, CSRF-exempt)
-    app.register_blueprint(api.bp)
+    from app.web.api.openapi import init_api
+
+    init_api(app)  # registers api.bp and builds its OpenAPI document
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -62,14 +62,16 @@ def compute_reorder(days: int, factor: float, overwrite_manual: bool) -> None:
 @api_cli.command("create-client")
 @click.argument("name")
 @click.option("--org", "org_code", default=None, help="Owning organisation code (default: the brand).")
-@click.option("--scopes", default="stock", show_default=True)
-def create_client(name: str, org_code: str | None, scopes: str) -> None:
+@click.option("--scopes", default="stock", show_default=True, help="Space-separated: stock orders catalog.")
+@click.option("--read-only", is_flag=True, help="The token may only read (GET).")
+def create_client(name: str, org_code: str | None, scopes: str, read_only: bool) -> None:
     """Create an API client and print its token (shown once; only its hash is stored)."""
     from app.services.accounts.api_clients import create_api_client
 
-    client, token = create_api_client(name, org_code=org_code, scopes=scopes)
+    client, token = create_api_client(name, org_code=org_code, scopes=scopes, read_only=read_only)
     db.session.commit()
-    click.echo(f"API client {client.id} ({client.name}) for {client.org.code}, scopes: {client.scopes}")
+    click.echo(f"API client {client.id} ({client.name}) for {client.org.code}, scopes: {client.scopes}"
+               + (", read-only" if read_only else ""))
     click.echo(f"Token (store it now, it is not shown again): {token}")
 
 

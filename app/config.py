@@ -104,6 +104,14 @@ class Config:
     # The site's address as people reach it: the links in e-mails (made outside any request).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:5000")
 
+    # API rate limits per token (Flask-Limiter): counted in Redis when REDIS_URL is set (shared by
+    # every gunicorn worker), in process memory otherwise. A Redis outage lets requests through.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute;50 per second")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_KEY_PREFIX = "lianying-api"
+    IDEMPOTENCY_KEY_HOURS = 24
+
 
 class DevelopmentConfig(Config):
     TEMPLATES_AUTO_RELOAD = True
@@ -121,6 +129,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
     JOB_RETRY_INTERVALS = (0, 0, 0)  # retries go straight back on the queue for a burst worker
+    API_RATE_LIMIT = "100000 per minute"  # tests that check the limit set their own
     # Test-only: a document job sleeps this long before rendering, so a test can kill its worker.
     DOCUMENT_RENDER_DELAY = float(os.environ.get("DOCUMENT_RENDER_DELAY", "0"))
 

@@ -17,3 +17,8 @@ from jobs.analytics import SCHEDULE_FACTS, SCHEDULE_FORECAST, forecast_job, refr
 
 cron.register(refresh_facts_job, "default", cron=SCHEDULE_FACTS, job_timeout=3600, name="analytics-facts")
 cron.register(forecast_job, "default", cron=SCHEDULE_FORECAST, job_timeout=3600, name="demand-forecast")
+
+from jobs.api import SCHEDULE_IDEMPOTENCY_PURGE, purge_idempotency_keys_job  # noqa: E402
+
+cron.register(purge_idempotency_keys_job, "default", cron=SCHEDULE_IDEMPOTENCY_PURGE, job_timeout=600,
+              name="api-idempotency-purge")

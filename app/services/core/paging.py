@@ -37,3 +37,37 @@ def paginate(query, page: int, per_page: int, scalars: bool = True) -> Page:
     result = db.session.execute(query.limit(per_page).offset((number - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items, number, per_page, total)
+
+
+# -- keyset pagination (the API): stable while rows are inserted -------------------------------
+
+def encode_cursor(values: list) -> str:
+    """An opaque cursor for the last row of a page (its sort key)."""
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list:
+    """The sort key in a cursor; DomainError (field "cursor") when it is not one of ours."""
+    import base64
+    import binascii
+    import json
+
+    from flask_babel import gettext as _
+
+    from app.services.core.errors import DomainError
+
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        values = None
+    def plain(v) -> bool:  # what our cursors hold: short printable text, 32-bit ids
+        if isinstance(v, str):
+            return len(v) <= 100 and v.isprintable()
+        return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31
+
+    if not isinstance(values, list) or len(values) != arity or not all(plain(v) for v in values):
+        raise DomainError(_("cursor 无效。"), field="cursor")
+    return values
