@@ -33,9 +33,17 @@ def cart_add(counter: Counter, **path):
     form = AddToCartForm()
     back = counter.back_url(buyer, form.next.data)
     if form.validate_on_submit():
-        if attempt(form, cart.add_to_cart, current_user, buyer, form.product_id.data, form.qty.data).ok:
-            return _added(counter, buyer, form.product_id.data, form.qty.data, back)
+        outcome = attempt(form, _add, counter, buyer, form.product_id.data, form.qty.data, back)
+        if outcome.ok:
+            return outcome.result
     return _add_failed(counter, buyer, form, back)
+
+
+def _add(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
+    """Add to the cart and build the answer in the same transaction, before the commit: the row
+    is read from what was just written, not in a second transaction after it."""
+    cart.add_to_cart(current_user, buyer, product_id, qty)
+    return _added(counter, buyer, product_id, qty, back)
 
 
 def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
