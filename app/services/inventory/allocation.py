@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.extensions import db
 from app.models import Organisation, Product, ShelfLifeRule, StockBalance, StockLot, StockReservation
@@ -135,21 +135,36 @@ def expiry_bounds(warehouse_id: int, product_ids, document: str) -> dict[int, tu
     """{product_id: (earliest expiry among lots with stock, latest cut-off among open
     reservations, id of `document`'s reservation or None)} for the products that have a balance
     row in the warehouse: one query whatever the number of products."""
-    balance = StockBalance.__table__
-    lot_min = (select(func.min(StockLot.expiry_date))
-               .where(StockLot.warehouse_id == warehouse_id, StockLot.product_id == balance.c.product_id,
-                      StockLot.on_hand > 0).scalar_subquery())
-    cutoff_max = (select(func.max(StockReservation.min_expiry_date))
-                  .where(StockReservation.warehouse_id == warehouse_id,
-                         StockReservation.product_id == balance.c.product_id, StockReservation.qty > 0)
-                  .scalar_subquery())
-    own = (select(StockReservation.id)
-           .where(StockReservation.document == document, StockReservation.warehouse_id == warehouse_id,
-                  StockReservation.product_id == balance.c.product_id).scalar_subquery())
-    rows = ledger.connection().execute(
-        select(balance.c.product_id, lot_min, cutoff_max, own)
-        .where(balance.c.warehouse_id == warehouse_id, balance.c.product_id.in_(sorted(product_ids))))
+    ids = sorted(product_ids)
+    params: dict = {"w": warehouse_id, "document": document}
+    params.update({f"p{i}": pid for i, pid in enumerate(ids)})
+    rows = ledger.connection().execute(_expiry_bounds_statement(len(ids)), params)
     return {pid: (lots, cutoffs, own_id) for pid, lots, cutoffs, own_id in rows}
+
+
+_EXPIRY_BOUNDS: dict[int, object] = {}
+
+
+def _expiry_bounds_statement(n: int):
+    """expiry_bounds' query for `n` products, built once per size with bound parameters (w,
+    document, p0..pn-1): no statement building per call, SQLAlchemy's compiled cache hit."""
+    if n not in _EXPIRY_BOUNDS:
+        balance = StockBalance.__table__
+        warehouse = bindparam("w")
+        lot_min = (select(func.min(StockLot.expiry_date))
+                   .where(StockLot.warehouse_id == warehouse, StockLot.product_id == balance.c.product_id,
+                          StockLot.on_hand > 0).scalar_subquery())
+        cutoff_max = (select(func.max(StockReservation.min_expiry_date))
+                      .where(StockReservation.warehouse_id == warehouse,
+                             StockReservation.product_id == balance.c.product_id, StockReservation.qty > 0)
+                      .scalar_subquery())
+        own = (select(StockReservation.id)
+               .where(StockReservation.document == bindparam("document"), StockReservation.warehouse_id == warehouse,
+                      StockReservation.product_id == balance.c.product_id).scalar_subquery())
+        _EXPIRY_BOUNDS[n] = (select(balance.c.product_id, lot_min, cutoff_max, own)
+                             .where(balance.c.warehouse_id == warehouse,
+                                    balance.c.product_id.in_([bindparam(f"p{i}") for i in range(n)])))
+    return _EXPIRY_BOUNDS[n]
 
 
 def unfit_products(warehouse_id: int, extra: dict[int, tuple[date, int]],

@@ -87,18 +87,38 @@ def change_reserved(warehouse_id: int, deltas: dict[int, int]) -> set[int]:
     PostgreSQL on the row version it locked, so nothing oversells. SQLite serialises writers."""
     if not deltas:
         return set()
-    delta = case(deltas, value=BALANCES.c.product_id)
-    rows = BALANCES.c.product_id.in_(sorted(deltas))
-    if db.session.get_bind().dialect.name == "postgresql":
-        rows = BALANCES.c.product_id.in_(
-            select(BALANCES.c.product_id).where(BALANCES.c.warehouse_id == warehouse_id, rows)
-            .order_by(BALANCES.c.product_id).with_for_update())
-    statement = (update(BALANCES)
-                 .where(BALANCES.c.warehouse_id == warehouse_id, rows,
-                        BALANCES.c.reserved + delta >= 0, BALANCES.c.on_hand - BALANCES.c.reserved - delta >= 0)
-                 .values(reserved=BALANCES.c.reserved + delta, updated_at=utcnow())
-                 .returning(BALANCES.c.product_id))
-    return set(connection().execute(statement).scalars())
+    ordered = sorted(deltas.items())
+    params: dict = {"w": warehouse_id, "now": utcnow()}
+    for i, (product_id, delta) in enumerate(ordered):
+        params[f"p{i}"], params[f"d{i}"] = product_id, delta
+    statement = _change_reserved_statement(db.session.get_bind().dialect.name, len(ordered))
+    return set(connection().execute(statement, params).scalars())
+
+
+_CHANGE_RESERVED: dict[tuple[str, int], object] = {}
+
+
+def _change_reserved_statement(dialect: str, n: int):
+    """change_reserved's UPDATE for `n` products, built once per dialect and size with bound
+    parameters w, now, p0..pn-1 (product ids, ascending) and d0..dn-1 (deltas), so that running
+    it costs no statement building and hits SQLAlchemy's compiled cache. One product needs no
+    lock ordering: its UPDATE locks one row."""
+    key = (dialect, n)
+    if key not in _CHANGE_RESERVED:
+        products = [bindparam(f"p{i}") for i in range(n)]
+        delta = case({products[i]: bindparam(f"d{i}") for i in range(n)}, value=BALANCES.c.product_id)
+        rows = BALANCES.c.product_id.in_(products)
+        if dialect == "postgresql" and n > 1:
+            rows = BALANCES.c.product_id.in_(
+                select(BALANCES.c.product_id).where(BALANCES.c.warehouse_id == bindparam("w"), rows)
+                .order_by(BALANCES.c.product_id).with_for_update())
+        _CHANGE_RESERVED[key] = (
+            update(BALANCES)
+            .where(BALANCES.c.warehouse_id == bindparam("w"), rows,
+                   BALANCES.c.reserved + delta >= 0, BALANCES.c.on_hand - BALANCES.c.reserved - delta >= 0)
+            .values(reserved=BALANCES.c.reserved + delta, updated_at=bindparam("now"))
+            .returning(BALANCES.c.product_id))
+    return _CHANGE_RESERVED[key]
 
 
 def change_lot(lot_id: int, delta: int) -> bool:
