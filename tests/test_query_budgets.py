@@ -17,9 +17,9 @@ FINGERPRINT_RE = re.compile(r'name="fingerprint" value="([^"]+)"')
 ACCEPT_RE = re.compile(r'name="accept_changes" value="([^"]*)"')
 
 # Measured on the branch that introduced them; the issue's targets are "same or fewer".
-CATALOG_BUDGET = 9
-CART_BUDGET = 6
-ADD_TO_CART_BUDGET = {True: 11, False: 7}  # htmx answers with the row, plain POST redirects
+CATALOG_BUDGET = 8
+CART_BUDGET = 5
+ADD_TO_CART_BUDGET = {True: 8, False: 6}  # htmx answers with the row, plain POST redirects
 
 
 @pytest.fixture
@@ -134,11 +134,11 @@ def test_cart_stays_within_its_statement_budget(retailer, shop):
     for p in b.products(20, base_price_fen=2000):
         b.cart_line(user, org, p, 2, quoted=2000)
     db.session.commit()
-    retailer.get("/retailer/cart")
+    retailer.get("/retailer/cart")  # warm caches (templates, compiled statements, price book)
     with b.count_queries() as counter:
         response = retailer.get("/retailer/cart")
     assert response.status_code == 200 and "¥40.00" in text(response)
-    assert len(counter) <= CART_BUDGET, counter.statements
+    assert len(counter) <= CART_BUDGET, "\n".join(s[:100] for s in counter.statements)
 
 
 @pytest.mark.parametrize("htmx", [True, False])
@@ -148,6 +148,7 @@ def test_add_to_cart_stays_within_its_statement_budget_in_one_transaction(retail
     b.cart_line(user, org, first, 1)
     db.session.commit()
     form = {"product_id": product.id, "qty": 3, "next": "/retailer/catalog"}
+    retailer.get("/retailer/catalog")  # warm caches (templates, compiled statements, price book)
     db.session.remove()  # the request starts from nothing loaded, like a real one
     with Transactions(db.engine) as transactions, b.count_queries() as counter:
         response = retailer.post("/retailer/cart/add", form, htmx=htmx)

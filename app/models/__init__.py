@@ -21,13 +21,13 @@ from app.models.fulfilment import (DeliveryCode, DeliveryDiscrepancy, DeliverySi
 from app.models.approval import ApprovalPolicy, OrderReviewReason  # noqa: F401
 from app.models.ordering import CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
 from app.models.org import CHANNELS, DEALER_TIERS, DealerTerritory, OrgKind, Organisation, Region, RepRoute
-from app.models.pricing import ContractPrice, PriceList, PriceListItem
+from app.models.pricing import ContractPrice, PriceBookVersion, PriceList, PriceListItem
 from app.models.user import PERMISSIONS, Role, User, UserSession  # noqa: F401
 
 __all__ = [
     "AuditEvent", "Base", "CHANNELS", "CartLine", "Category", "ContractPrice", "DEALER_TIERS",
     "DealerTerritory", "Invoice", "LoginFailure", "Order", "OrderChannel", "OrderEvent", "OrderLine",
-    "OrderStatus", "OrgKind", "Organisation", "PERMISSIONS", "PriceList", "PriceListItem",
+    "OrderStatus", "OrgKind", "Organisation", "PERMISSIONS", "PriceBookVersion", "PriceList", "PriceListItem",
     "Product", "ProductImage", "ProductStatus", "ProductVisibility", "Region", "RepRoute", "Role",
     "TAX_RATES", "User", "utcnow",
 ]
