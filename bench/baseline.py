@@ -14,11 +14,14 @@ Inputs: a PostgreSQL database with demo data (default lianying_bench at `full` s
    is signed in (through the login form) as a different random retailer and asks for
    /retailer/catalog (50 products); the bare clients ask for /. Printed: requests/s per round,
    the medians and the project/bare ratio, with the load average. Clients and servers share
-   the machine's cores, the same way for both.
+   the machine's cores, the same way for both. `--compare-with /work/main` serves a third
+   gunicorn from another checkout (before/after in the same run).
 2. Checkout statements: in-process (production config), checkouts of carts of each `--lines`
    size by different retailers, counting the SQL statements each runs (a SQLAlchemy
    `before_cursor_execute` listener); the count should not depend on the size.
 
+A database not migrated to h15_price_book (the shared lianying_bench stays at the main line's
+revision) gets the price book's token table and triggers for the run, dropped at the end.
 Writes undone at the end: the orders (their reserved stock, ledger rows, notifications, audit
 rows, via benchlib.delete_bench_orders), cart lines, and the login sessions the clients opened.
 """
@@ -41,19 +44,54 @@ from benchlib import (BENCH_DATABASE, BENCH_SECRET_KEY, DEMO_PASSWORD, ROOT, che
                       csrf_token, delete_bench_orders, hidden_value, order_id_from, print_table)
 
 
+PRICE_BOOK_TABLES = ("price_lists", "price_list_items", "contract_prices")
+
+
+def add_price_book_if_missing(database_url: str) -> bool:
+    """The price book's token table and triggers (migration h15_price_book), added for the run
+    when the database has not been migrated that far (the shared lianying_bench is kept at the
+    main line's revision); True when added, to be dropped by drop_price_book."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        if connection.execute("SELECT to_regclass('price_book_version')").fetchone()[0] is not None:
+            return False
+        with connection.transaction():
+            connection.execute("CREATE TABLE price_book_version (id integer PRIMARY KEY, token varchar(40) NOT NULL)")
+            connection.execute("""
+                CREATE FUNCTION price_book_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO price_book_version (id, token) VALUES (1, md5(random()::text || clock_timestamp()::text))
+                    ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
+                    RETURN NULL;
+                END $$""")
+            for table in PRICE_BOOK_TABLES:
+                connection.execute(f"CREATE TRIGGER {table}_price_book AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                                   f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION price_book_changed()")
+            connection.execute("INSERT INTO price_book_version VALUES (1, md5(random()::text))")
+    return True
+
+
+def drop_price_book(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as connection, connection.transaction():
+        for table in PRICE_BOOK_TABLES:
+            connection.execute(f"DROP TRIGGER IF EXISTS {table}_price_book ON {table}")
+        connection.execute("DROP FUNCTION IF EXISTS price_book_changed()")
+        connection.execute("DROP TABLE IF EXISTS price_book_version")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def start_gunicorn(app_spec: str, database_url: str, workers: int, port: int, chdir: str = ".") -> subprocess.Popen:
+def start_gunicorn(app_spec: str, database_url: str, workers: int, port: int, chdir: str = ".",
+                   root=ROOT) -> subprocess.Popen:
     env = {**os.environ, "LIANYING_ENV": "production", "SECRET_KEY": os.environ.get("SECRET_KEY", BENCH_SECRET_KEY),
-           "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+           "DATABASE_URL": database_url, "PYTHONPATH": str(root)}
     env.pop("REDIS_URL", None)
     return subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind",
-                             f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", chdir, app_spec],
-                            cwd=ROOT, env=env)
+                             f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(chdir), app_spec],
+                            cwd=root, env=env)
 
 
 def wait_for(port: int, path: str) -> None:
@@ -145,8 +183,8 @@ def sample_retailers(database_url: str, count: int, seed: int) -> list[tuple[int
 
 
 def checkout_statements(database_url: str, retailers: list[tuple[int, str, int]], sizes: list[int],
-                        seed: int) -> list[tuple[int, int, str]]:
-    """(lines, statements, order status) of one checkout per size, each by another retailer,
+                        seed: int) -> tuple[list[tuple[int, int, str, float]], list[int]]:
+    """(lines, statements, order status, CPU ms of this process) of one checkout per size, each by another retailer,
     after one warm-up checkout (not counted)."""
     from sqlalchemy import event
 
@@ -178,7 +216,9 @@ def checkout_statements(database_url: str, retailers: list[tuple[int, str, int]]
         form = {"csrf_token": csrf_token(body), "idempotency_key": hidden_value(body, "idempotency_key"),
                 "fingerprint": hidden_value(body, "fingerprint"), "accept_changes": "", "note": ""}
         counted.clear()
+        cpu = time.process_time()
         response = client.post("/retailer/cart/checkout", data=form)
+        cpu = (time.process_time() - cpu) * 1000
         statements = len(counted)
         if response.status_code != 303:
             raise RuntimeError(f"checkout: {response.status_code}")
@@ -187,7 +227,7 @@ def checkout_statements(database_url: str, retailers: list[tuple[int, str, int]]
             status = db.session.execute(db.text("SELECT status FROM orders WHERE id = :i"),
                                         {"i": order_ids[-1]}).scalar()
         if index:
-            results.append((size, statements, status))
+            results.append((size, statements, status, cpu))
     return results, order_ids
 
 
@@ -200,6 +240,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--lines", default="3,20", help="cart sizes for the checkout statement counts")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--compare-with", metavar="CHECKOUT",
+                        help="another checkout of the project (e.g. /work/main) whose catalog is measured too")
     args = parser.parse_args()
     sizes = [int(n) for n in args.lines.split(",")]
 
@@ -211,37 +253,43 @@ def main() -> int:
     browsers, buyers = sample[:args.clients], sample[args.clients:]
     user_ids = [row[0] for row in sample]
 
-    bare_port, project_port = free_port(), free_port()
-    bare = start_gunicorn("bare_app:app", args.database_url, args.workers, bare_port, chdir="bench")
-    project = start_gunicorn("wsgi:app", args.database_url, args.workers, project_port)
+    added = add_price_book_if_missing(args.database_url)
+    names = ["bare", "project"] + (["other"] if args.compare_with else [])
+    ports = {name: free_port() for name in names}
+    servers = {"bare": start_gunicorn("bare_app:app", args.database_url, args.workers, ports["bare"], chdir="bench"),
+               "project": start_gunicorn("wsgi:app", args.database_url, args.workers, ports["project"])}
+    if args.compare_with:
+        servers["other"] = start_gunicorn("wsgi:app", args.database_url, args.workers, ports["other"],
+                                          root=args.compare_with)
     order_ids: list[int] = []
     try:
-        wait_for(bare_port, "/")
-        wait_for(project_port, "/login")
-        bare_clients = [Client(bare_port, "/") for _ in range(args.clients)]
-        project_clients = [Client(project_port, "/retailer/catalog") for _ in range(args.clients)]
-        for client, (_id, username, _v) in zip(project_clients, browsers):
-            client.log_in(username)
-        status, page = project_clients[0].request("GET", "/retailer/catalog")
+        wait_for(ports["bare"], "/")
+        clients = {"bare": [Client(ports["bare"], "/") for _ in range(args.clients)]}
+        for name in names[1:]:
+            wait_for(ports[name], "/login")
+            clients[name] = [Client(ports[name], "/retailer/catalog") for _ in range(args.clients)]
+            for client, (_id, username, _v) in zip(clients[name], browsers):
+                client.log_in(username)
+        status, page = clients["project"][0].request("GET", "/retailer/catalog")
         shown = page.count('class="prod"')
         print(f"gunicorn: {args.workers} sync workers each; {args.clients} clients; {args.rounds} rounds of "
               f"{args.seconds:g} s each, interleaved; project catalog page {status}, {shown} products")
-        run_round(bare_clients, 2)  # warm-up: imports, templates, connections
-        run_round(project_clients, 2)
-        figures = {"bare": [], "project": []}
+        for name in names:  # warm-up: imports, templates, connections, the price book
+            run_round(clients[name], 2)
+        figures = {name: [] for name in names}
         load = []
         for _round in range(args.rounds):
-            for name, clients in (("bare", bare_clients), ("project", project_clients)):
-                rate, errors = run_round(clients, args.seconds)
+            for name in names:
+                rate, errors = run_round(clients[name], args.seconds)
                 if errors:
                     raise RuntimeError(f"{name}: {errors} requests failed")
                 figures[name].append(rate)
                 load.append(os.getloadavg()[0])
-        stop(bare)
-        stop(project)
+        for server in servers.values():
+            stop(server)
         counts, order_ids = checkout_statements(args.database_url, buyers, sizes, args.seed)
     finally:
-        for server in (bare, project):
+        for server in servers.values():
             if server.poll() is None:
                 stop(server)
         with psycopg.connect(args.database_url, autocommit=True) as connection:
@@ -249,18 +297,21 @@ def main() -> int:
             connection.execute("DELETE FROM user_sessions WHERE user_id = ANY(%s) AND created_at >= %s",
                                (user_ids, since))
             restored = check_nothing_left(connection, user_ids, since, deleted)
+        if added:
+            drop_price_book(args.database_url)
 
-    bare_rate, project_rate = statistics.median(figures["bare"]), statistics.median(figures["project"])
+    labels = {"bare": "bare Flask page (1 SELECT, 50-row table)", "project": "catalog, this checkout",
+              "other": f"catalog, {args.compare_with}"}
+    medians = {name: statistics.median(rates) for name, rates in figures.items()}
     print()
-    print_table(["page", "requests/s per round", "median"], [
-        ["bare Flask page (1 SELECT, 50-row table)", ", ".join(f"{r:.0f}" for r in figures["bare"]), f"{bare_rate:.0f}"],
-        ["project catalog (50 products, signed in)", ", ".join(f"{r:.0f}" for r in figures["project"]),
-         f"{project_rate:.0f}"]])
-    print(f"\ncatalog / bare = {project_rate / bare_rate:.3f}   (issue 15 target: >= 0.35)")
+    print_table(["page", "requests/s per round", "median", "/ bare"], [
+        [labels[name], ", ".join(f"{r:.0f}" for r in figures[name]), f"{medians[name]:.0f}",
+         f"{medians[name] / medians['bare']:.3f}"] for name in names])
+    print(f"\ncatalog / bare = {medians['project'] / medians['bare']:.3f}   (issue 15 target: >= 0.35)")
     print(f"load average (1 min) during the rounds: {min(load):.2f}-{max(load):.2f}")
     print()
-    print_table(["checkout", "SQL statements", "order status"],
-                [[f"{size} lines", statements, status] for size, statements, status in counts])
+    print_table(["checkout", "SQL statements", "order status", "Python CPU ms (in-process)"],
+                [[f"{size} lines", statements, status, f"{cpu:.1f}"] for size, statements, status, cpu in counts])
     print(f"\nundone: {len(deleted)} orders deleted, {'nothing left' if restored else 'SOMETHING LEFT'}")
     return 0 if restored else 1
 
