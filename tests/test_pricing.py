@@ -282,3 +282,22 @@ def test_draft_and_discontinued_are_never_visible(world):
     visibility(gone, audience="retailer")
     factories.product(code="ON-SALE")
     assert visible_codes(world.orgs["retailer"]) == {"ON-SALE"}
+
+
+def test_a_price_written_by_a_statement_in_the_same_transaction_is_priced_at_once(world, retailer):
+    """The price book follows this transaction's own writes, ORM or plain UPDATE statements."""
+    from sqlalchemy import update
+
+    from app.models import PriceListItem
+
+    product = factories.product(base_price_fen=2000)
+    plist = price_list("L-NOW")
+    list_item(plist, product, 1500)
+    db.session.commit()
+    profile = region_profile(world.orgs["retailer"])
+    assert quote_prices(profile, {product.id: 1}, ON)[product.id].unit_price_fen == 1500
+    db.session.execute(update(PriceListItem).where(PriceListItem.product_id == product.id).values(price_fen=1400))
+    assert quote_prices(profile, {product.id: 1}, ON)[product.id].unit_price_fen == 1400
+    plist.items[0].price_fen = 1300
+    db.session.flush()
+    assert quote_prices(profile, {product.id: 1}, ON)[product.id].unit_price_fen == 1300

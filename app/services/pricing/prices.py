@@ -234,8 +234,12 @@ def _forget_token_after_price_writes(session, _context) -> None:
         _forget_token(session)
 
 
+_PRICE_TABLES = frozenset(model.__tablename__ for model in _PRICE_MODELS)
+
+
 def _forget_token_after_dml(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    if (state.is_insert or state.is_update or state.is_delete) and \
+            getattr(getattr(state.statement, "table", None), "name", None) in _PRICE_TABLES:
         _forget_token(state.session)
 
 
