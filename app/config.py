@@ -27,7 +27,11 @@ class Config:
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool pre-ping: it costs a `SELECT 1` round trip on every request. Connections are
+    # replaced after DB_POOL_RECYCLE seconds instead (before PostgreSQL or a proxy drops idle
+    # ones); a connection lost otherwise (a database restart) fails that one request, and
+    # SQLAlchemy then discards the whole pool, so the next requests reconnect.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": int(os.environ.get("DB_POOL_RECYCLE") or 1800)}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUES = ("default",)
 

@@ -230,15 +230,17 @@ def test_quote_prices_runs_the_same_number_of_queries_for_5_and_60_products(worl
     ids = [p.id for p in products]
     db.session.commit()
     profile = region_profile(world.orgs["retailer"])
-    db.session.expire_all()
+    quote_prices(profile, {ids[0]: 1}, ON)  # the process's price book, built once after the writes
+    db.session.commit()  # a new transaction checks the book's token again
 
     with counted_queries() as few:
         few_prices = quote_prices(profile, {i: 3 for i in ids[:5]}, ON)
-    db.session.expire_all()
+    db.session.commit()
     with counted_queries() as many:
         many_prices = quote_prices(profile, {i: 3 for i in ids}, ON)
     assert len(few_prices) == 5 and len(many_prices) == 60
-    assert len(few) == len(many) == 3
+    # the book's token, the products' base prices: whatever the number of products, lists, contracts
+    assert len(few) == len(many) == 2, many
     assert {p.source for p in many_prices.values()} == {"contract", "price_list", "base"}
     assert many_prices[ids[0]].source == "contract"
 
@@ -280,3 +282,22 @@ def test_draft_and_discontinued_are_never_visible(world):
     visibility(gone, audience="retailer")
     factories.product(code="ON-SALE")
     assert visible_codes(world.orgs["retailer"]) == {"ON-SALE"}
+
+
+def test_a_price_written_by_a_statement_in_the_same_transaction_is_priced_at_once(world, retailer):
+    """The price book follows this transaction's own writes, ORM or plain UPDATE statements."""
+    from sqlalchemy import update
+
+    from app.models import PriceListItem
+
+    product = factories.product(base_price_fen=2000)
+    plist = price_list("L-NOW")
+    list_item(plist, product, 1500)
+    db.session.commit()
+    profile = region_profile(world.orgs["retailer"])
+    assert quote_prices(profile, {product.id: 1}, ON)[product.id].unit_price_fen == 1500
+    db.session.execute(update(PriceListItem).where(PriceListItem.product_id == product.id).values(price_fen=1400))
+    assert quote_prices(profile, {product.id: 1}, ON)[product.id].unit_price_fen == 1400
+    plist.items[0].price_fen = 1300
+    db.session.flush()
+    assert quote_prices(profile, {product.id: 1}, ON)[product.id].unit_price_fen == 1300

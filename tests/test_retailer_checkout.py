@@ -262,3 +262,35 @@ def test_checkout_request_runs_a_fixed_number_of_queries(retailer, shop):
         measured.append(len(counter))
     assert measured[0] == measured[1], measured
     assert [total for _id, _n, total, _note in orders()] == [3800, 38_000]
+
+
+@pytest.mark.parametrize("how", ["orm", "sql"])
+def test_a_price_list_change_between_quote_and_submit_is_seen_by_checkout(retailer, shop, how):
+    """The price book is per process: a list price changed after the cart page was shown
+    (through the ORM, or by plain SQL as an import or a psql session would) changes its token,
+    so checkout re-prices from the database and asks the buyer to confirm."""
+    from sqlalchemy import update
+
+    from app.models import PriceListItem
+
+    user, org = shop
+    product = factories.product(name_zh="冰露", base_price_fen=2000)
+    price_list = b.price_list({product: 1500}, channel="kiosk")
+    b.cart_line(user, org, product, 2, quoted=1500)
+    db.session.commit()
+    form = checkout_form(text(retailer.get("/retailer/cart")))  # the book now holds 15.00
+    if how == "orm":
+        price_list.items[0].price_fen = 1700
+        db.session.commit()
+    else:
+        with db.engine.begin() as connection:
+            connection.execute(update(PriceListItem).where(PriceListItem.product_id == product.id)
+                               .values(price_fen=1700))
+
+    response = retailer.post("/retailer/cart/checkout", form)
+    page = text(response)
+    assert response.status_code == 409 and orders() == []
+    assert "价格有变：原 ¥15.00，现 ¥17.00" in page
+    done = retailer.post("/retailer/cart/checkout", checkout_form(page))
+    assert done.status_code == 303
+    assert [total for _id, _n, total, _note in orders()] == [3400]

@@ -24,13 +24,13 @@ from app.models.ordering import CartLine, Order, OrderChannel, OrderEvent, Order
 from app.models.org import CHANNELS, DEALER_TIERS, DealerTerritory, OrgKind, Organisation, Region, RepRoute
 from app.models.promotions import (CartCoupon, CouponCode, OrderLineAdjustment, Promotion,  # noqa: F401
                                    PromotionRedemption, PromotionState)
-from app.models.pricing import ContractPrice, PriceList, PriceListItem
+from app.models.pricing import ContractPrice, PriceBookVersion, PriceList, PriceListItem
 from app.models.user import PERMISSIONS, Role, User, UserSession  # noqa: F401
 
 __all__ = [
     "AuditEvent", "Base", "CHANNELS", "CartLine", "Category", "ContractPrice", "DEALER_TIERS",
     "DealerTerritory", "Invoice", "LoginFailure", "Order", "OrderChannel", "OrderEvent", "OrderLine",
-    "OrderStatus", "OrgKind", "Organisation", "PERMISSIONS", "PriceList", "PriceListItem",
+    "OrderStatus", "OrgKind", "Organisation", "PERMISSIONS", "PriceBookVersion", "PriceList", "PriceListItem",
     "Product", "ProductImage", "ProductStatus", "ProductVisibility", "Region", "RepRoute", "Role",
     "TAX_RATES", "User", "utcnow",
 ]

@@ -65,3 +65,13 @@ class ContractPrice(Base):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(40), default="")
+
+
+class PriceBookVersion(Base):
+    """One row whose `token` changes whenever a price list, a price list item or a contract
+    price is written (database triggers, see migration h15_price_book): the per-process price
+    book (app/services/pricing/prices.py) reloads when the token it was built at differs."""
+
+    __tablename__ = "price_book_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40))

@@ -14,9 +14,9 @@ allocated to anyone.
 
 Reserving many customers' orders against one product's lots: the reservations are feasible
 when, for every cutoff date c, the reservations that need expiry ≥ c fit in the lots that
-expire on or after c (Hall's condition for these nested sets). `reservations_fit` checks exactly
-that, and shipping FEFO among each customer's acceptable lots keeps it true (it always uses the
-lots the fewest other reservations could use).
+expire on or after c (Hall's condition for these nested sets). `unfit_products` checks exactly
+that (for many products at once), and shipping FEFO among each customer's acceptable lots keeps
+it true (it always uses the lots the fewest other reservations could use).
 
 Which lots a reservation gets: `plan_fefo`, the one allocation the pick list prints and shipping
 takes. The product's open reservations in a warehouse are served in the order they were made
@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from collections.abc import Iterable
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.extensions import db
-from app.models import Organisation, Product, ShelfLifeRule, StockLot, StockReservation
+from app.models import Organisation, Product, ShelfLifeRule, StockBalance, StockLot, StockReservation
 from app.services.core.clock import LOCAL
 from app.services.inventory import ledger
 
@@ -131,36 +131,72 @@ def fefo_lots(warehouse_id: int, product_id: int, min_expiry: date) -> list[Stoc
         .order_by(StockLot.expiry_date, StockLot.id).execution_options(populate_existing=True)))
 
 
-_EXPIRY_BOUNDS = select(
-    select(func.min(StockLot.expiry_date)).where(
-        StockLot.warehouse_id == bindparam("w"), StockLot.product_id == bindparam("p"), StockLot.on_hand > 0
-    ).scalar_subquery(),
-    select(func.max(StockReservation.min_expiry_date)).where(
-        StockReservation.warehouse_id == bindparam("w"), StockReservation.product_id == bindparam("p"),
-        StockReservation.qty > 0).scalar_subquery())
+def expiry_bounds(warehouse_id: int, product_ids, document: str) -> dict[int, tuple[date | None, date | None, int | None]]:
+    """{product_id: (earliest expiry among lots with stock, latest cut-off among open
+    reservations, id of `document`'s reservation or None)} for the products that have a balance
+    row in the warehouse: one query whatever the number of products."""
+    ids = sorted(product_ids)
+    params: dict = {"w": warehouse_id, "document": document}
+    params.update({f"p{i}": pid for i, pid in enumerate(ids)})
+    rows = ledger.connection().execute(_expiry_bounds_statement(len(ids)), params)
+    return {pid: (lots, cutoffs, own_id) for pid, lots, cutoffs, own_id in rows}
 
 
-def reservations_fit(warehouse_id: int, product_id: int, extra: tuple[date, int] | None = None) -> bool:
-    """Hall's condition for the product's reservations (plus `extra` = (cutoff, qty) not yet
-    written) against its lots. One query in the usual case where every lot is acceptable to
-    every reservation; two more otherwise."""
-    lot_min, cutoff_max = ledger.connection().execute(_EXPIRY_BOUNDS, {"w": warehouse_id, "p": product_id}).one()
-    cutoffs = [c for c in (cutoff_max, extra[0] if extra else None) if c is not None]
-    if not cutoffs:
-        return True
-    if lot_min is not None and lot_min >= max(cutoffs):
-        return True  # every lot suits every reservation: the balance check already decided
+_EXPIRY_BOUNDS: dict[int, object] = {}
 
-    demand = list(db.session.execute(select(StockReservation.min_expiry_date, StockReservation.qty).where(
-        StockReservation.warehouse_id == warehouse_id, StockReservation.product_id == product_id,
-        StockReservation.qty > 0)).all())
-    if extra:
-        demand.append(extra)
-    supply = list(db.session.execute(select(StockLot.expiry_date, StockLot.on_hand).where(
-        and_(StockLot.warehouse_id == warehouse_id, StockLot.product_id == product_id, StockLot.on_hand > 0))).all())
+
+def _expiry_bounds_statement(n: int):
+    """expiry_bounds' query for `n` products, built once per size with bound parameters (w,
+    document, p0..pn-1): no statement building per call, SQLAlchemy's compiled cache hit."""
+    if n not in _EXPIRY_BOUNDS:
+        balance = StockBalance.__table__
+        warehouse = bindparam("w")
+        lot_min = (select(func.min(StockLot.expiry_date))
+                   .where(StockLot.warehouse_id == warehouse, StockLot.product_id == balance.c.product_id,
+                          StockLot.on_hand > 0).scalar_subquery())
+        cutoff_max = (select(func.max(StockReservation.min_expiry_date))
+                      .where(StockReservation.warehouse_id == warehouse,
+                             StockReservation.product_id == balance.c.product_id, StockReservation.qty > 0)
+                      .scalar_subquery())
+        own = (select(StockReservation.id)
+               .where(StockReservation.document == bindparam("document"), StockReservation.warehouse_id == warehouse,
+                      StockReservation.product_id == balance.c.product_id).scalar_subquery())
+        _EXPIRY_BOUNDS[n] = (select(balance.c.product_id, lot_min, cutoff_max, own)
+                             .where(balance.c.warehouse_id == warehouse,
+                                    balance.c.product_id.in_([bindparam(f"p{i}") for i in range(n)])))
+    return _EXPIRY_BOUNDS[n]
+
+
+def unfit_products(warehouse_id: int, extra: dict[int, tuple[date, int]],
+                   bounds: dict[int, tuple[date | None, date | None, int | None]]) -> set[int]:
+    """The products whose reservations plus `extra` ({product_id: (cutoff, qty)} not yet
+    written) fail Hall's condition against their lots. `bounds` (expiry_bounds) settles the
+    usual case, where every lot suits every reservation and the balance check already decided;
+    the other products are checked together in two more queries."""
+    doubtful = []
+    for product_id, (cutoff, _qty) in extra.items():
+        lot_min, cutoff_max, _own = bounds.get(product_id, (None, None, None))
+        latest = max(c for c in (cutoff_max, cutoff) if c is not None)
+        if lot_min is None or lot_min < latest:
+            doubtful.append(product_id)
+    if not doubtful:
+        return set()
+    demand: dict[int, list[tuple[date, int]]] = {pid: [extra[pid]] for pid in doubtful}
+    for pid, cutoff, qty in db.session.execute(
+            select(StockReservation.product_id, StockReservation.min_expiry_date, StockReservation.qty).where(
+                StockReservation.warehouse_id == warehouse_id, StockReservation.product_id.in_(doubtful),
+                StockReservation.qty > 0)):
+        demand[pid].append((cutoff, qty))
+    supply: dict[int, list[tuple[date, int]]] = {pid: [] for pid in doubtful}
+    for pid, expiry, qty in db.session.execute(
+            select(StockLot.product_id, StockLot.expiry_date, StockLot.on_hand).where(
+                StockLot.warehouse_id == warehouse_id, StockLot.product_id.in_(doubtful), StockLot.on_hand > 0)):
+        supply[pid].append((expiry, qty))
+    return {pid for pid in doubtful if not _fits(demand[pid], supply[pid])}
+
+
+def _fits(demand: list[tuple[date, int]], supply: list[tuple[date, int]]) -> bool:
     for cutoff in {c for c, _ in demand}:
-        needed = sum(q for c, q in demand if c >= cutoff)
-        held = sum(q for e, q in supply if e >= cutoff)
-        if needed > held:
+        if sum(q for c, q in demand if c >= cutoff) > sum(q for e, q in supply if e >= cutoff):
             return False
     return True

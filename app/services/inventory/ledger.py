@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -38,6 +38,9 @@ CHANGE_BALANCE = (update(BALANCES)
 CHANGE_LOT = (update(LOTS).where(LOTS.c.id == bindparam("lot"), LOTS.c.on_hand + bindparam("d") >= 0)
               .values(on_hand=LOTS.c.on_hand + bindparam("d")))
 RECORD = insert(MOVEMENTS)
+# Many ledger lines in one statement: with RETURNING, SQLAlchemy sends an executemany of this
+# cached INSERT as one multi-row INSERT ("insertmanyvalues") on PostgreSQL and SQLite alike.
+RECORD_MANY = insert(MOVEMENTS).returning(MOVEMENTS.c.id)
 
 
 def connection():
@@ -73,6 +76,51 @@ def change_balance(warehouse_id: int, product_id: int, on_hand_delta: int = 0, r
     return result.rowcount == 1
 
 
+def change_reserved(warehouse_id: int, deltas: dict[int, int]) -> set[int]:
+    """Add `deltas` ({product_id: reserved delta}) to the warehouse's balances in ONE statement,
+    each row only if it keeps reserved ≥ 0 and available ≥ 0; the product ids changed (a product
+    whose row refused, or has no row, is left out and unchanged).
+
+    On PostgreSQL the rows are first locked in ascending product id by a `FOR UPDATE` subquery
+    of the same statement, the order every other change takes them in (see the module
+    docstring), so batches that overlap never deadlock; the conditional WHERE is re-checked by
+    PostgreSQL on the row version it locked, so nothing oversells. SQLite serialises writers."""
+    if not deltas:
+        return set()
+    ordered = sorted(deltas.items())
+    params: dict = {"w": warehouse_id, "now": utcnow()}
+    for i, (product_id, delta) in enumerate(ordered):
+        params[f"p{i}"], params[f"d{i}"] = product_id, delta
+    statement = _change_reserved_statement(db.session.get_bind().dialect.name, len(ordered))
+    return set(connection().execute(statement, params).scalars())
+
+
+_CHANGE_RESERVED: dict[tuple[str, int], object] = {}
+
+
+def _change_reserved_statement(dialect: str, n: int):
+    """change_reserved's UPDATE for `n` products, built once per dialect and size with bound
+    parameters w, now, p0..pn-1 (product ids, ascending) and d0..dn-1 (deltas), so that running
+    it costs no statement building and hits SQLAlchemy's compiled cache. One product needs no
+    lock ordering: its UPDATE locks one row."""
+    key = (dialect, n)
+    if key not in _CHANGE_RESERVED:
+        products = [bindparam(f"p{i}") for i in range(n)]
+        delta = case({products[i]: bindparam(f"d{i}") for i in range(n)}, value=BALANCES.c.product_id)
+        rows = BALANCES.c.product_id.in_(products)
+        if dialect == "postgresql" and n > 1:
+            rows = BALANCES.c.product_id.in_(
+                select(BALANCES.c.product_id).where(BALANCES.c.warehouse_id == bindparam("w"), rows)
+                .order_by(BALANCES.c.product_id).with_for_update())
+        _CHANGE_RESERVED[key] = (
+            update(BALANCES)
+            .where(BALANCES.c.warehouse_id == bindparam("w"), rows,
+                   BALANCES.c.reserved + delta >= 0, BALANCES.c.on_hand - BALANCES.c.reserved - delta >= 0)
+            .values(reserved=BALANCES.c.reserved + delta, updated_at=bindparam("now"))
+            .returning(BALANCES.c.product_id))
+    return _CHANGE_RESERVED[key]
+
+
 def change_lot(lot_id: int, delta: int) -> bool:
     """Add `delta` to the lot's on-hand if it stays ≥ 0."""
     return connection().execute(CHANGE_LOT, {"lot": lot_id, "d": delta}).rowcount == 1
@@ -88,6 +136,20 @@ def record(kind: str, warehouse_id: int, product_id: int, *, lot_id: int | None 
         at=utcnow(), kind=kind, warehouse_id=warehouse_id, product_id=product_id, lot_id=lot_id,
         on_hand_delta=on_hand_delta, reserved_delta=reserved_delta, actor_id=actor_id, reason=typed,
         reason_message=reason if isinstance(reason, Message) else None, document=document[:100]))
+
+
+def record_many(kind: str, warehouse_id: int, reserved_deltas: dict[int, int], *, actor_id: int | None,
+                reason: str | Message = "", document: str = "") -> None:
+    """One ledger line per product of `reserved_deltas`, in one INSERT (reservations, releases)."""
+    if not reserved_deltas:
+        return
+    typed = "" if isinstance(reason, Message) else (reason or "")[:200]
+    stored = reason if isinstance(reason, Message) else None
+    now = utcnow()
+    connection().execute(RECORD_MANY, [dict(
+        at=now, kind=kind, warehouse_id=warehouse_id, product_id=product_id, lot_id=None, on_hand_delta=0,
+        reserved_delta=delta, actor_id=actor_id, reason=typed, reason_message=stored, document=document[:100])
+        for product_id, delta in sorted(reserved_deltas.items())])
 
 
 def find_or_create_lot(warehouse_id: int, product_id: int, batch_no: str, expiry_date: date,

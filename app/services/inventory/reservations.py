@@ -5,9 +5,10 @@ naming every short product, having undone its own changes, so the caller's trans
 as it found it (no savepoint needed; the balance rows it touched stay locked until the caller
 commits or rolls back, which is harmless).
 
-Concurrency: each product is reserved by one conditional UPDATE
-(`reserved = reserved + q WHERE on_hand - reserved >= q`), in ascending product id, so many
-processes reserving the same products never oversell and never deadlock (see ledger.py).
+Concurrency: all the products are reserved by one conditional UPDATE
+(`reserved = reserved + q WHERE on_hand - reserved >= q`) that locks their rows in ascending
+product id, so many processes reserving the same products never oversell and never deadlock
+(see ledger.py).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, insert, select, update
 
 from app.extensions import db
 from app.models import MovementKind, Product, StockBalance, StockReservation, utcnow
@@ -51,65 +52,65 @@ class StockShortage(DomainError):
         self.shortages = shortages
 
 
-def _available(warehouse_id: int, product_id: int) -> int:
-    row = db.session.execute(select(StockBalance.on_hand, StockBalance.reserved).where(
-        StockBalance.warehouse_id == warehouse_id, StockBalance.product_id == product_id)).first()
-    return (row[0] - row[1]) if row else 0
+def _shortages(warehouse_id: int, short: dict[int, int], unfit: dict[int, int]) -> list[Shortage]:
+    """The Shortage of each product `short` ({product_id: requested}, not enough available) and
+    `unfit` (enough, but not in lots with the shelf life the customer needs), by product id, in
+    two queries."""
+    ids = sorted({*short, *unfit})
+    available = dict(db.session.execute(select(StockBalance.product_id, StockBalance.on_hand - StockBalance.reserved)
+                                        .where(StockBalance.warehouse_id == warehouse_id,
+                                               StockBalance.product_id.in_(ids))).all())
+    names = {pid: (code, name) for pid, code, name in db.session.execute(
+        select(Product.id, Product.code, Product.name_zh).where(Product.id.in_(ids)))}
+    return [Shortage(pid, *names[pid], short[pid], int(available.get(pid, 0))) if pid in short
+            else Shortage(pid, *names[pid], unfit[pid], int(available.get(pid, 0)), shelf_life=True)
+            for pid in ids]
 
 
-def _shortage(product_id: int, requested: int, available: int, shelf_life: bool = False) -> Shortage:
-    code, name = db.session.execute(select(Product.code, Product.name_zh).where(Product.id == product_id)).one()
-    return Shortage(product_id, code, name, requested, available, shelf_life)
+_ADD_TO_RESERVATION = (update(StockReservation.__table__)
+                       .where(StockReservation.__table__.c.id == bindparam("rid"))
+                       .values(qty=StockReservation.__table__.c.qty + bindparam("q"),
+                               min_expiry_date=case((StockReservation.__table__.c.min_expiry_date < bindparam("e"),
+                                                     bindparam("e")),
+                                                    else_=StockReservation.__table__.c.min_expiry_date)))
+_NEW_RESERVATIONS = insert(StockReservation.__table__).returning(StockReservation.__table__.c.id)
 
 
 def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: str, min_expiry: dict[int, date],
                   actor_id: int | None, reason: str = "") -> None:
     """Reserve `quantities` ({product_id: qty > 0}) in the warehouse for `document`, each
-    product only from lots expiring on or after `min_expiry[product_id]`."""
+    product only from lots expiring on or after `min_expiry[product_id]`.
+
+    A fixed number of statements whatever the number of products: one locking conditional
+    UPDATE of all the balances (ledger.change_reserved), one query for the lots' and the
+    reservations' expiry bounds (two more when some lots do not suit every reservation), then
+    one multi-row INSERT of reservations and one of ledger lines."""
     wanted = {pid: q for pid, q in sorted(quantities.items()) if q > 0}
-    done: list[int] = []
-    shortages: list[Shortage] = []
-    for product_id, qty in wanted.items():
-        if shortages:  # already failing: only find out what else is short, take no more locks
-            available = _available(warehouse_id, product_id)
-            if available < qty:
-                shortages.append(_shortage(product_id, qty, available))
-            continue
-        if not ledger.change_balance(warehouse_id, product_id, reserved_delta=qty):
-            shortages.append(_shortage(product_id, qty, _available(warehouse_id, product_id)))
-            continue
-        done.append(product_id)
-        if not allocation.reservations_fit(warehouse_id, product_id, (min_expiry[product_id], qty)):
-            shortages.append(_shortage(product_id, qty, _available(warehouse_id, product_id) + qty, shelf_life=True))
-    if shortages:
-        for product_id in done:
-            ledger.change_balance(warehouse_id, product_id, reserved_delta=-wanted[product_id])
-        raise StockShortage(shortages)
+    if not wanted:
+        return
+    taken = ledger.change_reserved(warehouse_id, wanted)
+    bounds = allocation.expiry_bounds(warehouse_id, taken, document) if taken else {}
+    unfit = allocation.unfit_products(warehouse_id, {pid: (min_expiry[pid], wanted[pid]) for pid in taken}, bounds)
+    if len(taken) < len(wanted) or unfit:
+        if taken:  # undo our own change, so the caller's transaction is as it was
+            ledger.change_reserved(warehouse_id, {pid: -wanted[pid] for pid in taken})
+        raise StockShortage(_shortages(warehouse_id, {pid: q for pid, q in wanted.items() if pid not in taken},
+                                       {pid: wanted[pid] for pid in unfit}))
 
-    upsert = _upsert_reservation()
-    for product_id, qty in wanted.items():
-        ledger.connection().execute(upsert, {"document": document, "warehouse_id": warehouse_id,
-                                             "product_id": product_id, "qty": qty,
-                                             "min_expiry_date": min_expiry[product_id], "created_at": utcnow()})
-        ledger.record(MovementKind.RESERVE.value, warehouse_id, product_id, reserved_delta=qty, actor_id=actor_id,
-                      reason=reason, document=document)
-
-
-_UPSERTS: dict = {}
-
-
-def _upsert_reservation():
-    """INSERT a reservation, or add to the document's existing one (built once per dialect)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect not in _UPSERTS:
-        table = StockReservation.__table__
-        upsert = ledger.dialect_insert(table)
-        later = case((upsert.excluded.min_expiry_date > table.c.min_expiry_date, upsert.excluded.min_expiry_date),
-                     else_=table.c.min_expiry_date)
-        _UPSERTS[dialect] = upsert.on_conflict_do_update(
-            index_elements=["document", "warehouse_id", "product_id"],
-            set_={"qty": table.c.qty + upsert.excluded.qty, "min_expiry_date": later})
-    return _UPSERTS[dialect]
+    now = utcnow()
+    connection = ledger.connection()
+    # The balance rows are locked: nobody else can add this document's reservations meanwhile.
+    existing = [dict(rid=bounds[pid][2], q=qty, e=min_expiry[pid]) for pid, qty in wanted.items()
+                if bounds[pid][2] is not None]
+    if existing:
+        connection.execute(_ADD_TO_RESERVATION, existing)
+    new = [dict(document=document, warehouse_id=warehouse_id, product_id=pid, qty=qty,
+                min_expiry_date=min_expiry[pid], created_at=now)
+           for pid, qty in wanted.items() if bounds[pid][2] is None]
+    if new:
+        connection.execute(_NEW_RESERVATIONS, new)
+    ledger.record_many(MovementKind.RESERVE.value, warehouse_id, wanted, actor_id=actor_id, reason=reason,
+                       document=document)
 
 
 def reservations_of(document: str) -> list[StockReservation]:
@@ -119,15 +120,19 @@ def reservations_of(document: str) -> list[StockReservation]:
 
 
 def release_document(document: str, *, actor_id: int | None, reason: str = "") -> dict[int, int]:
-    """Release whatever `document` still holds; {product_id: qty released}. Safe to repeat."""
-    released: dict[int, int] = {}
-    for row in reservations_of(document):
-        if row.qty <= 0:
-            continue
-        if not ledger.change_balance(row.warehouse_id, row.product_id, reserved_delta=-row.qty):
+    """Release whatever `document` still holds; {product_id: qty released}. Safe to repeat.
+    A fixed number of statements per warehouse whatever the number of products."""
+    rows = [row for row in reservations_of(document) if row.qty > 0]
+    by_warehouse: dict[int, dict[int, int]] = {}
+    for row in rows:
+        by_warehouse.setdefault(row.warehouse_id, {})[row.product_id] = -row.qty
+    for warehouse_id, deltas in sorted(by_warehouse.items()):
+        if ledger.change_reserved(warehouse_id, deltas) != set(deltas):
             raise RuntimeError(f"balance holds less reserved than {document}")  # verify would show it
-        ledger.record(MovementKind.RELEASE.value, row.warehouse_id, row.product_id, reserved_delta=-row.qty,
-                      actor_id=actor_id, reason=reason, document=document)
+        ledger.record_many(MovementKind.RELEASE.value, warehouse_id, deltas, actor_id=actor_id, reason=reason,
+                           document=document)
+    released: dict[int, int] = {}
+    for row in rows:
         released[row.product_id] = released.get(row.product_id, 0) + row.qty
         row.qty = 0
     return released
@@ -169,11 +174,13 @@ def ship_reserved(document: str, quantities: dict[int, int], *, kind: str, on: d
         lots = allocation.fefo_lots(row.warehouse_id, product_id, on + timedelta(days=1))
         picks = allocation.first_of(allocation.plan_fefo(queue, lots, on)[row.id], qty)
         if picks is None:
-            shortages.append(_shortage(product_id, qty, 0, shelf_life=True))
+            shortages.append((product_id, qty))
         else:
             plans.append((row, picks))
     if shortages:
-        raise StockShortage(shortages)
+        names = {pid: (code, name) for pid, code, name in db.session.execute(
+            select(Product.id, Product.code, Product.name_zh).where(Product.id.in_([pid for pid, _ in shortages])))}
+        raise StockShortage([Shortage(pid, *names[pid], qty, 0, shelf_life=True) for pid, qty in shortages])
     for row, picks in plans:
         for pick in picks:
             if not ledger.take_from_lot(kind, pick.lot, pick.qty, actor_id=actor_id, reason=reason,

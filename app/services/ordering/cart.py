@@ -328,19 +328,22 @@ def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> CartLine:
     profile = _profile(buyer)
     product = orderable_product(profile, product_id)
     check_quantity(product, qty)
-    line = db.session.scalar(select(CartLine).where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id,
-                                                    CartLine.product_id == product.id))
+    # The buyer's lines in one query: the one holding the product, and how many there are.
+    lines = list(db.session.scalars(select(CartLine).where(CartLine.owner_id == owner.id,
+                                                           CartLine.buyer_id == buyer.id)))
+    line = next((candidate for candidate in lines if candidate.product_id == product.id), None)
     have = line.qty if line is not None else 0
     if have + qty > MAX_LINE_QTY:
         raise DomainError(_("购物车中已有 %(have)d，合计不能超过 %(n)d。", have=have, n=MAX_LINE_QTY), field="qty")
+    if line is None and len(lines) >= MAX_CART_LINES:
+        raise DomainError(_("购物车最多 %(n)d 种商品。", n=MAX_CART_LINES), field="qty")
+    price = _unit_price(profile, product, have + qty)  # before the line is pending: no extra UPDATE
     if line is None:
-        if cart_count(owner, buyer) >= MAX_CART_LINES:
-            raise DomainError(_("购物车最多 %(n)d 种商品。", n=MAX_CART_LINES), field="qty")
         line = CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product.id, qty=qty)
         db.session.add(line)
     else:
         line.qty = have + qty
-    line.quoted_price_fen = _unit_price(profile, product, line.qty)
+    line.quoted_price_fen = price
     line.product = product
     db.session.flush()
     return line

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Order, OrderEvent, OrderStatus, utcnow
@@ -84,13 +85,15 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
         .values(status=to, updated_at=now).execution_options(synchronize_session=False)).rowcount
     if moved != 1:  # someone else moved it between our read and our write
         raise TransitionRefused(_("订单刚刚已被他人处理，请刷新后查看。"))
-    _stock_side_effects(order_id, current, to, actor_id, note)
+    # The order object follows the UPDATE without reloading it from the database.
+    set_committed_value(order, "status", to)
+    set_committed_value(order, "updated_at", now)
+    _stock_side_effects(order, current, to, actor_id, note)
     system_note = note if isinstance(note, Message) else None
     db.session.add(OrderEvent(order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
                               note="" if system_note else (note or "")[:500], note_message=system_note))
     audit.record(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
     db.session.flush()
-    db.session.refresh(order)
     _notify_buyer(order, current, to, note)
     return order
 
@@ -102,19 +105,19 @@ def tracks_stock(seller_id: int) -> bool:
     return default_warehouse(seller_id) is not None
 
 
-def _stock_side_effects(order_id: int, current: str, to: str, actor_id: int | None, note: str | Message) -> None:
-    from app.services.inventory.orders import release_order, reserve_order
+def _stock_side_effects(order: Order, current: str, to: str, actor_id: int | None, note: str | Message) -> None:
+    from app.services.inventory.orders import default_warehouse, release_order, reserve_order
 
     if to == S.APPROVED.value:
-        seller_id = db.session.scalar(select(Order.seller_id).where(Order.id == order_id))
-        if tracks_stock(seller_id):
-            reserve_order(order_id, actor_id)
+        warehouse = default_warehouse(order.seller_id)  # None: the seller keeps no stock here (tracks_stock)
+        if warehouse is not None:
+            reserve_order(order.id, actor_id, warehouse_id=warehouse.id)
     elif to in (S.CANCELLED.value, S.REJECTED.value) and current in RESERVED:
-        release_order(order_id, actor_id, reason=note)  # releases nothing when nothing was reserved
+        release_order(order.id, actor_id, reason=note)  # releases nothing when nothing was reserved
     if to in (S.CANCELLED.value, S.REJECTED.value):
         from app.services.promotions.redemption import release_order as release_promotions
 
-        release_promotions(order_id)  # budgets and coupon uses go back (nothing when none were taken)
+        release_promotions(order.id)  # budgets and coupon uses go back (nothing when none were taken)
 
 
 # Who is told about an order, by organisation kind: the buyer's users and the seller's desk.

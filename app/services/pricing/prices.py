@@ -14,18 +14,21 @@ Resolution order, for a product, a customer, a quantity (in sales units) and a d
 3. **Base price.** The product's `base_price_fen`.
 
 Every answer carries its reason (source, list or contract reference, break), so a page can
-show why a price is what it is. `quote_prices` prices many products in three queries whatever
-the number of products, lists or contracts; `quote_price` is its one-product form.
+show why a price is what it is. `quote_prices` prices many products from the process's price
+book (below): one query per transaction to check it is current, whatever the number of
+products, lists or contracts; `quote_price` is its one-product form.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, event, or_, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import ContractPrice, Organisation, PriceList, PriceListItem, Product, Region
+from app.models import ContractPrice, Organisation, PriceBookVersion, PriceList, PriceListItem, Product, Region
 from app.services.core.clock import today_local
 from app.services.core.messages import Message, joined, message
 
@@ -97,38 +100,155 @@ def list_rank(price_list: PriceList) -> tuple:
 
 def quote_prices(customer: CustomerProfile, quantities: dict[int, int], on: date | None = None,
                  products: dict[int, Product] | None = None) -> dict[int, Price]:
-    """Price every product in `quantities` ({product_id: qty}) for `customer` on `on`.
+    """Price every product in `quantities` ({product_id: qty}) for `customer` on `on`, from the
+    process's price book (one query per transaction to check it is current).
 
     Pass `products` when the caller already loaded them, to save the base-price query."""
     on = on or today_local()
     ids = list(quantities)
     if not ids:
         return {}
-
-    contracts: dict[int, list[ContractPrice]] = {}
-    for row in db.session.scalars(select(ContractPrice).where(
-            ContractPrice.customer_id == customer.id, ContractPrice.product_id.in_(ids),
-            _valid_on(ContractPrice, on))):
-        contracts.setdefault(row.product_id, []).append(row)
-
-    list_items: dict[int, list[tuple[tuple, PriceListItem, PriceList]]] = {}
-    for item, price_list in db.session.execute(
-            select(PriceListItem, PriceList).join(PriceList)
-            .where(PriceListItem.product_id.in_(ids), matching_lists_clause(customer), _valid_on(PriceList, on))):
-        list_items.setdefault(item.product_id, []).append((list_rank(price_list), item, price_list))
-
+    book = price_book()
+    customer_contracts = book.contracts.get(customer.id, {})
     if products is None:
         products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
 
     prices = {}
     for product_id, qty in quantities.items():
-        price = (_from_contract(product_id, qty, contracts.get(product_id, ()))
-                 or _from_lists(product_id, qty, list_items.get(product_id, ())))
+        contracts = [row for row in customer_contracts.get(product_id, ()) if _valid(row, on)]
+        entries = [(book.ranks[row.id], item, row) for item, row in book.items.get(product_id, ())
+                   if _targets(row, customer) and _valid(row, on)]
+        price = _from_contract(product_id, qty, contracts) or _from_lists(product_id, qty, entries)
         if price is None and product_id in products:
             price = Price(product_id, qty, products[product_id].base_price_fen, "base", "", "", 1)
         if price is not None:
             prices[product_id] = price
     return prices
+
+
+def _valid(row, on: date) -> bool:
+    return (row.valid_from is None or row.valid_from <= on) and (row.valid_to is None or row.valid_to >= on)
+
+
+def _targets(price_list, customer: CustomerProfile) -> bool:
+    """matching_lists_clause in Python."""
+    return (price_list.active and price_list.audience == customer.kind
+            and (price_list.tier is None or price_list.tier == customer.tier)
+            and (price_list.channel is None or price_list.channel == customer.channel)
+            and (price_list.region_id is None or price_list.region_id in customer.region_ids))
+
+
+# -- the price book ------------------------------------------------------------------------------
+#
+# Every price list, item and contract price, held by each process as plain tuples (a few MB at
+# the design scale) and rebuilt when the database's price_book_version token differs from the
+# one it was built at: triggers change the token on every write to those tables, whoever writes
+# (migration h15_price_book). The token is read once per transaction, and again after this
+# session writes prices, so a transaction always prices with what it sees, its own writes
+# included; checkout therefore re-prices from the database state of its own transaction.
+
+class ListRow(NamedTuple):
+    id: int
+    code: str
+    name: str
+    audience: str
+    tier: str | None
+    channel: str | None
+    region_id: int | None
+    priority: int
+    valid_from: date | None
+    valid_to: date | None
+    active: bool
+
+
+class ItemRow(NamedTuple):
+    id: int
+    product_id: int
+    min_qty: int
+    price_fen: int
+
+
+class ContractRow(NamedTuple):
+    id: int
+    customer_id: int
+    product_id: int
+    min_qty: int
+    price_fen: int
+    valid_from: date | None
+    valid_to: date | None
+    reference: str
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    token: str | None
+    ranks: dict[int, tuple]  # list id -> list_rank
+    items: dict[int, list[tuple[ItemRow, ListRow]]]  # product id -> (item, its list)
+    contracts: dict[int, dict[int, list[ContractRow]]]  # customer id -> product id -> rows
+
+
+_BOOK: PriceBook | None = None
+_TOKEN_KEY = "pricing.price_book_token"
+_PRICE_MODELS = (PriceList, PriceListItem, ContractPrice)
+_TOKEN = select(PriceBookVersion.token).where(PriceBookVersion.id == 1)
+
+
+def price_book() -> PriceBook:
+    """The process's price book, rebuilt first when the prices changed since it was built."""
+    global _BOOK
+    info = db.session.info
+    if _TOKEN_KEY not in info:
+        info[_TOKEN_KEY] = db.session.execute(_TOKEN).scalar()
+    token = info[_TOKEN_KEY]
+    book = _BOOK
+    if book is None or token is None or book.token != token:
+        book = _load_book(token)
+        if token is not None:  # no token row (a database emptied by hand): never cache
+            _BOOK = book
+    return book
+
+
+def _load_book(token: str | None) -> PriceBook:
+    lists = {row.id: ListRow(*row) for row in db.session.execute(select(
+        PriceList.id, PriceList.code, PriceList.name, PriceList.audience, PriceList.tier, PriceList.channel,
+        PriceList.region_id, PriceList.priority, PriceList.valid_from, PriceList.valid_to, PriceList.active))}
+    items: dict[int, list[tuple[ItemRow, ListRow]]] = {}
+    for list_id, *values in db.session.execute(select(
+            PriceListItem.price_list_id, PriceListItem.id, PriceListItem.product_id, PriceListItem.min_qty,
+            PriceListItem.price_fen)):
+        item = ItemRow(*values)
+        items.setdefault(item.product_id, []).append((item, lists[list_id]))
+    contracts: dict[int, dict[int, list[ContractRow]]] = {}
+    for values in db.session.execute(select(
+            ContractPrice.id, ContractPrice.customer_id, ContractPrice.product_id, ContractPrice.min_qty,
+            ContractPrice.price_fen, ContractPrice.valid_from, ContractPrice.valid_to, ContractPrice.reference)):
+        row = ContractRow(*values)
+        contracts.setdefault(row.customer_id, {}).setdefault(row.product_id, []).append(row)
+    return PriceBook(token, {list_id: list_rank(row) for list_id, row in lists.items()}, items, contracts)
+
+
+def _forget_token(session, *args) -> None:
+    session.info.pop(_TOKEN_KEY, None)
+
+
+def _forget_token_after_price_writes(session, _context) -> None:
+    if any(isinstance(obj, _PRICE_MODELS) for obj in (*session.new, *session.dirty, *session.deleted)):
+        _forget_token(session)
+
+
+_PRICE_TABLES = frozenset(model.__tablename__ for model in _PRICE_MODELS)
+
+
+def _forget_token_after_dml(state) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and \
+            getattr(getattr(state.statement, "table", None), "name", None) in _PRICE_TABLES:
+        _forget_token(state.session)
+
+
+for _name in ("after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget_token)
+event.listen(Session, "after_flush", _forget_token_after_price_writes)
+event.listen(Session, "do_orm_execute", _forget_token_after_dml)
 
 
 def _from_contract(product_id: int, qty: int, rows) -> Price | None:

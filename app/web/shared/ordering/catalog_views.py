@@ -33,8 +33,9 @@ def cart_add(counter: Counter, **path):
     form = AddToCartForm()
     back = counter.back_url(buyer, form.next.data)
     if form.validate_on_submit():
-        if attempt(form, cart.add_to_cart, current_user, buyer, form.product_id.data, form.qty.data).ok:
-            return _added(counter, buyer, form.product_id.data, form.qty.data, back)
+        outcome = attempt(form, _add, counter, buyer, form.product_id.data, form.qty.data, back)
+        if outcome.ok:
+            return outcome.result
     return _add_failed(counter, buyer, form, back)
 
 
@@ -44,9 +45,16 @@ def cart_set(counter: Counter, **path):
     form = SetQuantityForm.from_request()
     back = counter.back_url(buyer, form.next.data)
     if form.validate_on_submit():
-        if attempt(form, cart.set_quantity, current_user, buyer, form.product_id.data, form.qty.data).ok:
-            return _quantity_set(counter, buyer, form.product_id.data, form.qty.data, back)
+        outcome = attempt(form, _set, counter, buyer, form.product_id.data, form.qty.data, back)
+        if outcome.ok:
+            return outcome.result
     return _add_failed(counter, buyer, form, back)
+
+
+def _set(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
+    """Set the quantity and build the answer in the same transaction, like `_add`."""
+    cart.set_quantity(current_user, buyer, product_id, qty)
+    return _quantity_set(counter, buyer, product_id, qty, back)
 
 
 def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
@@ -64,6 +72,11 @@ def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: i
         context.update(cart_context(counter, buyer, oob=True))
     context["cart_count"] = row.cart_count
     return render_page("shared/ordering/_row_added.html", p=row.product, listing=row, **context)
+def _add(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
+    """Add to the cart and build the answer in the same transaction, before the commit: the row
+    is read from what was just written, not in a second transaction after it."""
+    cart.add_to_cart(current_user, buyer, product_id, qty)
+    return _added(counter, buyer, product_id, qty, back)
 
 
 def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
