@@ -255,3 +255,15 @@ def login_as(app, world):
         return c
 
     return _login
+
+
+@pytest.fixture
+def shop(world):
+    """The retailer user and its shop (world's "retailer")."""
+    return world.users["retailer"], world.orgs["retailer"]
+
+
+@pytest.fixture
+def retailer(login_as):
+    """A test client signed in as the retailer."""
+    return login_as("retailer")

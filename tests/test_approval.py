@@ -20,11 +20,6 @@ from tests import builders_credit, builders_lifecycle as b, builders_ordering
 from tests import factories
 
 
-@pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
 def reasons(order) -> list[str]:
     return [r.code for r in db.session.scalars(select(OrderReviewReason).where(OrderReviewReason.order_id == order.id)
                                                .order_by(OrderReviewReason.id))]

@@ -19,11 +19,6 @@ def request_context(app):
         yield
 
 
-@pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
 def cart_rows(owner):
     return db.session.execute(select(CartLine.product_id, CartLine.qty).where(CartLine.owner_id == owner.id)).all()
 

@@ -12,11 +12,6 @@ from app.services.catalog.search_text import pinyin_keys
 from tests import factories
 
 
-@pytest.fixture
-def retailer(login_as):
-    return login_as("retailer")
-
-
 def names_found(client, query):
     page = client.get("/retailer/catalog", query_string={"q": query}).get_data(as_text=True)
     return re.findall(r'<b class="prod-name">([^<]+)</b>', page)

@@ -24,11 +24,6 @@ def request_context(app):
         yield
 
 
-@pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
 def fill(user, retailer, *pairs):
     for product, qty in pairs:
         cart.add_to_cart(user, retailer, product.id, qty)

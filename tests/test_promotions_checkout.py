@@ -29,11 +29,6 @@ def request_context(app):
         yield
 
 
-@pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
 def key(n=0):
     return f"promo-key-{n:08d}"
 

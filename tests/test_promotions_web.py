@@ -15,16 +15,6 @@ from tests.test_retailer_checkout import checkout_form, text
 
 
 @pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
-@pytest.fixture
-def retailer(login_as):
-    return login_as("retailer")
-
-
-@pytest.fixture
 def promoted_cart(app, world, shop):
     user, org = shop
     with app.test_request_context():

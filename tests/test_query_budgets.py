@@ -23,16 +23,6 @@ ADD_TO_CART_BUDGET = {True: 8, False: 6}  # htmx answers with the row, plain POS
 
 
 @pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
-@pytest.fixture
-def retailer(login_as):
-    return login_as("retailer")
-
-
-@pytest.fixture
 def stocked(world):
     """The retailer's dealer keeps stock in a default warehouse."""
     wh = warehouse(world.orgs["dealer"], world.regions["hz"], is_default=True)

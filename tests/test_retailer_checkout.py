@@ -15,16 +15,6 @@ FINGERPRINT_RE = re.compile(r'name="fingerprint" value="([^"]+)"')
 ACCEPT_RE = re.compile(r'name="accept_changes" value="([^"]*)"')
 
 
-@pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
-@pytest.fixture
-def retailer(login_as):
-    return login_as("retailer")
-
-
 def text(response):
     return response.get_data(as_text=True)
 

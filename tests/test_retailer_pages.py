@@ -11,16 +11,6 @@ from tests import builders_ordering as b
 from tests import factories
 
 
-@pytest.fixture
-def shop(world):
-    return world.users["retailer"], world.orgs["retailer"]
-
-
-@pytest.fixture
-def retailer(login_as):
-    return login_as("retailer")
-
-
 def cart_rows(user):
     return db.session.execute(select(CartLine.product_id, CartLine.qty).where(CartLine.owner_id == user.id)
                               .order_by(CartLine.id)).all()
