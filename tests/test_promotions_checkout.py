@@ -49,7 +49,7 @@ def test_cart_shows_item_order_and_gift_promotions_and_the_order_freezes_them(wo
     assert quote.list_total_fen == 305_000
     assert quote.discount_fen == 5_500 + 30_000
     assert quote.total_fen == 305_000 - 35_500 == sum(line.line_total_fen for line in quote.lines)
-    assert [str(h) for h in quote.hints] == ["再买5箱享每满10箱赠1箱", "还差 ¥1950 可减 ¥600"]
+    assert [str(h) for h in quote.hints] == ["再买5箱享每满10箱赠1箱", "还差 ¥1,950.00 可减 ¥600"]
     assert "满3000减300 · 品牌承担 60%" in [str(a.label) for a in quote.applied]
 
     order = ordering.submit_order(user, retailer, key(), quote.fingerprint).order

@@ -77,7 +77,7 @@ def test_spend_ladder_reaches_the_highest_rung_and_hints_the_next(app):
         result = quote([A, B], ladder)  # 1,999.99 yuan
         assert result.discount_fen == 10_000
         assert text(result.applied[0].label) == "满1500减100 · 品牌承担"
-        assert [text(h) for h in result.hints] == ["还差 ¥1000.01 可减 ¥300"]
+        assert [text(h) for h in result.hints] == ["还差 ¥1,000.01 可减 ¥300"]
         assert sum(result.discounts[k][ladder.id] for k in (1, 2)) == 10_000
 
 

@@ -31,7 +31,7 @@ def test_the_cart_explains_promotions_and_hints(retailer, promoted_cart):
     page = text(retailer.get("/retailer/cart"))
     assert "满1000减50 · 品牌承担" in page
     assert "每满10箱赠1箱" in page and "赠品" in page
-    assert "还差 ¥1800 可减 ¥300" in page and "再买8箱享每满10箱赠1箱" in page
+    assert "还差 ¥1,800.00 可减 ¥300" in page and "再买8箱享每满10箱赠1箱" in page
     assert "¥1,150.00" in page or "1,150.00" in page
 
 

@@ -402,7 +402,8 @@ class _Run:
         if not above:
             return
         threshold, value = above[0]
-        short = yuan_plain(threshold - basis)
+        whole, cents = divmod(threshold - basis, 100)
+        short = f"{whole:,}.{cents:02d}"  # money still to spend, as amounts are shown everywhere
         if promo.kind == "spend_percent":
             self.result.hints.append(message("promo.hint_spend_percent", short=short, pct=yuan_plain(value)))
         else:
