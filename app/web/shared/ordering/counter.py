@@ -31,7 +31,10 @@ class Pages:
     cart_bar: the cart's count, total and checkout link under the catalog (out of band after a
     change), or None;
     cart: the cart page, or None when the cart sits on the catalog page (the rep's order page);
-    cart_extra: included at the end of the cart fragment (the dealer's reorder suggestions)."""
+    cart_extra: included at the end of the cart fragment (the dealer's reorder suggestions);
+    added: the small page a plain (no-JS) add or stepper tap lands on (the row, the cart bar and
+    the way back to the catalog), with the `cart_added` route; without it the tap goes back to
+    the whole catalog page."""
     catalog: str
     catalog_list: str = "shared/ordering/_catalog_list.html"
     row: str = "shared/ordering/_product_row.html"
@@ -41,6 +44,7 @@ class Pages:
     cart: str | None = None
     cart_fragment: str = "shared/ordering/_cart.html"
     cart_extra: str | None = None
+    added: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,8 @@ def register(bp: Blueprint, counter: Counter) -> None:
              "cart_add": catalog_views.cart_add, "cart_set": catalog_views.cart_set, "cart_line_update": cart_views.cart_line_update,
              "cart_line_remove": cart_views.cart_line_remove, "checkout": checkout.checkout,
              "order_again": cart_views.order_again, "coupon_apply": cart_views.coupon_apply,
-             "coupon_remove": cart_views.coupon_remove}
-    methods = {"catalog": ["GET"], "cart": ["GET"]}
+             "coupon_remove": cart_views.coupon_remove, "cart_added": catalog_views.cart_added}
+    methods = {"catalog": ["GET"], "cart": ["GET"], "cart_added": ["GET"]}
     for action, (rule, endpoint) in counter.routes.items():
         bp.add_url_rule(rule, endpoint, _bound(views[action], counter, endpoint), methods=methods.get(action, ["POST"]))
 
