@@ -5,7 +5,7 @@ plain INSERT rate.
                                                [--catalog-pages 0]
 
 Inputs: a PostgreSQL database with demo data (default lianying_bench at `full` scale). Starts
-gunicorn (`wsgi:app`, production settings, `--workers` sync workers, default 2 × cores + 1) on a
+gunicorn (`wsgi:app`, production settings, `--workers` sync workers, default cores + 1, the production setting) on a
 free port of 127.0.0.1, then `--clients` threads, each signed in through the login form as a
 different random retailer, loop for `--seconds`: add 3 products to the cart (plain POSTs),
 open the cart, check out (5 requests per order, over stdlib http.client with gzip, like a
@@ -235,7 +235,7 @@ def plain_insert_rate(database_url: str, threads: int, seconds: float, buyers: l
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=BENCH_DATABASE)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=7)
