@@ -2,13 +2,17 @@
 plain INSERT rate.
 
     .venv/bin/python bench/order_throughput.py [--database-url URL] [--workers 5] [--clients 8] [--seconds 20]
+                                               [--catalog-pages 0]
 
 Inputs: a PostgreSQL database with demo data (default lianying_bench at `full` scale). Starts
-gunicorn (`wsgi:app`, production settings, `--workers` sync workers, default 2 × cores + 1) on a
+gunicorn (`wsgi:app`, production settings, `--workers` sync workers, default cores + 1, the production setting) on a
 free port of 127.0.0.1, then `--clients` threads, each signed in through the login form as a
 different random retailer, loop for `--seconds`: add 3 products to the cart (plain POSTs),
 open the cart, check out (5 requests per order, over stdlib http.client with gzip, like a
-browser without JavaScript). Clients and server share this machine's cores.
+browser without JavaScript). `--catalog-pages N` makes each order a realistic visit: N catalog
+pages first (pages 1, 2, 3 ... of the signed-in retailer's catalog, 50 products each), so the
+orders/s printed is what one node serves with that mix. Clients and server share this machine's
+cores.
 
 For scale, the same number of threads then insert rows of the orders table's shape (same
 columns, indexes and constraints but the foreign keys, one row per transaction, psycopg) into a
@@ -83,7 +87,11 @@ class Browser:
         self.csrf = csrf_token(catalog)
         return add_forms(catalog)
 
-    def place_order(self, products: list[tuple[int, int]]) -> int:
+    def place_order(self, products: list[tuple[int, int]], catalog_pages: int = 0) -> int:
+        for page in range(catalog_pages):
+            status, _h, _body = self.request("catalog page", "GET", f"/retailer/catalog?page={page % 4 + 1}")
+            if status != 200:
+                raise RuntimeError(f"catalog page: {status}")
         for product_id, qty in products:
             status, _h, body = self.request("add to cart", "POST", "/retailer/cart/add", {
                 "csrf_token": self.csrf, "product_id": product_id, "qty": qty, "next": "/retailer/catalog"})
@@ -140,7 +148,7 @@ def sample_retailers(database_url: str, count: int, seed: int) -> list[tuple[int
     return random.Random(seed).sample(rows, count)
 
 
-def run_orders(port: int, retailers: list[tuple[int, str]], seconds: float, seed: int):
+def run_orders(port: int, retailers: list[tuple[int, str]], seconds: float, seed: int, catalog_pages: int = 0):
     """The client threads; returns (orders, order ids, elapsed seconds, timings, errors)."""
     timings: dict[str, list[float]] = defaultdict(list)
     order_ids: list[int] = []
@@ -167,7 +175,7 @@ def run_orders(port: int, retailers: list[tuple[int, str]], seconds: float, seed
         try:
             while products and time.perf_counter() < clock["end"]:
                 started = time.perf_counter()
-                order_id = browser.place_order(rng.sample(products, LINES_PER_ORDER))
+                order_id = browser.place_order(rng.sample(products, LINES_PER_ORDER), catalog_pages)
                 finished = time.perf_counter()
                 with lock:
                     order_ids.append(order_id)
@@ -227,10 +235,11 @@ def plain_insert_rate(database_url: str, threads: int, seconds: float, buyers: l
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=BENCH_DATABASE)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--catalog-pages", type=int, default=0, help="catalog pages viewed before each order")
     args = parser.parse_args()
 
     retailers = sample_retailers(args.database_url, args.clients, args.seed)
@@ -242,11 +251,13 @@ def main() -> int:
 
     port = free_port()
     print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; {args.clients} clients for {args.seconds:g} s; "
-          f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
+          f"{args.catalog_pages} catalog pages per order; {os.cpu_count()} cores; "
+          f"load average before: {os.getloadavg()[0]:.2f}")
     server = start_gunicorn(args.database_url, args.workers, port)
     order_ids = []
     try:
-        orders, order_ids, elapsed, timings, order_times, errors = run_orders(port, retailers, args.seconds, args.seed)
+        orders, order_ids, elapsed, timings, order_times, errors = run_orders(port, retailers, args.seconds, args.seed,
+                                                                           args.catalog_pages)
     finally:
         stop(server)
         with psycopg.connect(args.database_url, autocommit=True) as connection:
@@ -257,15 +268,17 @@ def main() -> int:
 
     insert_rate = plain_insert_rate(args.database_url, args.clients, args.seconds, buyers, seller)
     order_rate = orders / elapsed
-    requests_in_window = orders * (LINES_PER_ORDER + 2)
+    requests_in_window = orders * (LINES_PER_ORDER + 2 + args.catalog_pages)
     print()
     rows = []
-    for kind in ("add to cart", "cart page", "checkout"):
+    for kind in ("catalog page", "add to cart", "cart page", "checkout"):
+        if not timings[kind]:
+            continue
         p50, p95, worst = summary_ms(timings[kind])
         rows.append([f"{kind} (HTTP)", len(timings[kind]), f"{p50:.1f}", f"{p95:.1f}", f"{worst:.1f}"])
     if order_times:
         p50, p95, worst = summary_ms(order_times)
-        rows.append(["whole order: 3 adds, cart, checkout", len(order_times), f"{p50:.1f}", f"{p95:.1f}", f"{worst:.1f}"])
+        rows.append([f"whole order: {args.catalog_pages} catalog pages, 3 adds, cart, checkout", len(order_times), f"{p50:.1f}", f"{p95:.1f}", f"{worst:.1f}"])
     print_table(["request", "n", "p50 ms", "p95 ms", "max ms"], rows)
     print()
     print_table(["figure", "value"], [
@@ -275,6 +288,7 @@ def main() -> int:
         ["orders / plain INSERTs", f"{order_rate / insert_rate:.3f} (1 order per {insert_rate / order_rate:.0f} inserts)"
          if insert_rate else "n/a"],
     ])
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 1 if errors or not restored or not orders else 0
 
 

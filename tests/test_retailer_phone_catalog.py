@@ -75,17 +75,29 @@ def test_plus_minus_and_typed_quantity_with_htmx(retailer, shop, tea):
     assert 'class="cart-bar empty"' in body
 
 
-def test_stepper_without_js_goes_back_to_the_same_page_and_row(retailer, shop, tea):
+def test_stepper_without_js_lands_on_a_small_page_with_the_row_and_the_way_back(retailer, shop, tea):
     user, _org = shop
     response = set_qty(retailer, tea, to="2")
     assert response.status_code == 303
-    assert unquote(response.headers["Location"]) == f"/retailer/catalog?q=东方#p{tea.id}"
-    page = text(retailer.get("/retailer/catalog?q=东方"))
+    added = unquote(response.headers["Location"])
+    assert added == f"/retailer/cart/added?product={tea.id}&next=/retailer/catalog?q=东方"
+    page = text(retailer.get(response.headers["Location"]))
     assert "购物车中 2" in page  # the news, once
     assert 'name="qty" value="2"' in row_of(page, tea) and "购物车 1 种" in page and "¥120.00" in page
+    assert page.count('class="prod"') == 1 and len(page.encode()) < 8 * 1024  # not the whole catalog again
+    assert 'value="/retailer/catalog?q=东方"' in row_of(page, tea)  # the next tap comes back here too
+    assert f'href="/retailer/catalog?q=东方#p{tea.id}"' in unquote(page).replace("&amp;", "&")
     response = set_qty(retailer, tea, to="0")
     assert response.status_code == 303 and cart_rows(user) == []
-    assert "已从购物车移除" in text(retailer.get("/retailer/catalog"))
+    assert "已从购物车移除" in text(retailer.get(response.headers["Location"]))
+
+
+def test_the_added_page_shows_no_product_the_buyer_may_not_see(retailer, world):
+    hidden = factories.product(name_zh="别家专供", status="draft")
+    db.session.commit()
+    for product in (f"{hidden.id}", "0", "-1", "abc", "99999999999999999999"):
+        response = retailer.get(f"/retailer/cart/added?product={product}&next=https://evil.example/")
+        assert response.status_code == 303 and response.headers["Location"] == "/retailer/catalog"
 
 
 @pytest.mark.parametrize("qty, message", [

@@ -4,19 +4,29 @@ SESSION_IDLE_SECONDS without a request or SESSION_MAX_AGE_SECONDS after sign-in.
 
 The browser's cookie holds a random token; the table holds its SHA-256 only. `last_seen_at`
 is written at most every SESSION_TOUCH_SECONDS, in its own short transaction, so an ordinary
-page view costs one indexed read and no write."""
+page view costs one indexed read and no write. That read also brings what every page of the
+signed-in user needs (the organisation's region, for prices and visibility, and the unread
+notifications count for the badge), so a page asks for neither again."""
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, null, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import User, UserSession, utcnow
+from app.models import Notification, Organisation, User, UserSession, utcnow
+
+
+@dataclass(frozen=True)
+class Resumed:
+    user: User
+    unread_notifications: int | None  # counted in the same statement that found the session, when asked
 
 
 def _hash(token: str) -> str:
@@ -50,23 +60,28 @@ def start(user: User) -> str:
     return token
 
 
-def resume(token: str | None, user_id: int) -> User | None:
-    """The signed-in user of a live session with this token, or None (unknown, ended, idle too
-    long, too old, or another user's)."""
+def resume(token: str | None, user_id: int, count_unread: bool = False) -> Resumed | None:
+    """The signed-in user of a live session with this token (its organisation's region loaded)
+    and, with `count_unread`, the user's unread notifications count; or None (unknown, ended, idle
+    too long, too old, or another user's)."""
     if not token or not isinstance(token, str) or len(token) > 100:
         return None
-    row = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
-                             .where(UserSession.token_hash == _hash(token))).first()
+    unread = (select(func.count()).select_from(Notification)
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery()
+              if count_unread else null())
+    row = db.session.execute(select(UserSession, User, unread).join(User, User.id == UserSession.user_id)
+                             .where(UserSession.token_hash == _hash(token))
+                             .options(joinedload(User.org).joinedload(Organisation.region))).first()
     if row is None:
         return None
-    user_session, user = row
+    user_session, user, unread_count = row
     now = utcnow()
     if (user_session.user_id != user_id or user_session.revoked_at is not None
             or user_session.last_seen_at < now - _idle() or user_session.created_at < now - _max_age()):
         return None
     if user_session.last_seen_at < now - timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
         _touch(user_session.id, now)
-    return user
+    return Resumed(user, unread_count)
 
 
 def _touch(session_id: int, now) -> None:

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -15,7 +15,7 @@ from app.web.common.access import login_redirect
 from app.web.auth import bp
 from app.web.auth.forms import ChangePasswordForm, LocaleForm, LoginForm
 from app.web.common.forms import show_error
-from app.web.common.htmx import redirect_to
+from app.web.common.htmx import redirect_to, wants_fragment
 
 HOMES = {"admin": "admin.home", "dealer": "dealer.home", "retailer": "retailer.home", "rep": "rep.home"}
 SESSION_TOKEN = "sid"
@@ -30,10 +30,14 @@ def load_user(user_id: str):
         uid, version = (int(x) for x in user_id.split(":"))
     except ValueError:
         return None
-    user = sessions.resume(session.get(SESSION_TOKEN), uid)
-    if user is None or not user.active or user.session_version != version:
+    # A full page shows the unread badge: count it in the same statement (none for a fragment or a POST).
+    full_page = request.method == "GET" and not wants_fragment()
+    resumed = sessions.resume(session.get(SESSION_TOKEN), uid, count_unread=full_page)
+    if resumed is None or not resumed.user.active or resumed.user.session_version != version:
         return None
-    return user
+    if full_page:
+        g.unread_notifications = resumed.unread_notifications  # the badge's (notifications.views)
+    return resumed.user
 
 
 # --- known browsers (see app/services/accounts/throttle.py) ----------------------------------

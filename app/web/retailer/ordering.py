@@ -15,9 +15,11 @@ COUNTER = Counter(
             "cart_line_remove": ("/cart/lines/<int:line_id>/remove", "cart_line_remove"),
             "checkout": ("/cart/checkout", "checkout"),
             "coupon_apply": ("/cart/coupon", "coupon_apply"), "coupon_remove": ("/cart/coupon/remove", "coupon_remove"),
-            "order_again": ("/orders/<int:order_id>/reorder", "order_again")},
+            "order_again": ("/orders/<int:order_id>/reorder", "order_again"),
+            "cart_added": ("/cart/added", "cart_added")},
     order_detail="order_detail", find_buyer=current_org, place=approval.place_order,
     pages=Pages(catalog="retailer/catalog.html", cart="retailer/cart.html", badge="retailer/_cart_badge.html",
-                row="retailer/_product_row.html", cart_bar="retailer/_cart_bar.html"))
+                row="retailer/_product_row.html", cart_bar="retailer/_cart_bar.html",
+                added="retailer/cart_added.html"))
 
 register(bp, COUNTER)

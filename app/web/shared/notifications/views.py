@@ -54,7 +54,8 @@ def shown(notification: Notification) -> ShownNotice:
 
 
 def unread_notifications() -> int:
-    """The signed-in user's unread count, counted at most once per request."""
+    """The signed-in user's unread count, counted at most once per request (usually with the
+    session, by load_user; marking notices read counts again)."""
     if "unread_notifications" not in g:
         g.unread_notifications = (notifications.unread_count(current_user)
                                   if current_user.is_authenticated else 0)
@@ -115,6 +116,7 @@ def notifications_read(notification_id: int):
     except NotFound:
         abort(404)
     db.session.commit()
+    g.pop("unread_notifications", None)
     target = notice_link(notification) if request.form.get("follow") else None
     if target:
         return redirect_to(target)
@@ -129,6 +131,7 @@ def notifications_read_all():
         abort(400)
     count = notifications.mark_all_read(current_user)
     db.session.commit()
+    g.pop("unread_notifications", None)
     message = _("已将 %(n)d 条通知标为已读。", n=count)
     if is_htmx():
         return _list_page(_unread_only(), 1, notice=message, oob_badge=True)

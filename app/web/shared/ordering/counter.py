@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, url_for
+from flask import Blueprint, g, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.models import Organisation, Product
@@ -31,7 +31,10 @@ class Pages:
     cart_bar: the cart's count, total and checkout link under the catalog (out of band after a
     change), or None;
     cart: the cart page, or None when the cart sits on the catalog page (the rep's order page);
-    cart_extra: included at the end of the cart fragment (the dealer's reorder suggestions)."""
+    cart_extra: included at the end of the cart fragment (the dealer's reorder suggestions);
+    added: the small page a plain (no-JS) add or stepper tap lands on (the row, the cart bar and
+    the way back to the catalog), with the `cart_added` route; without it the tap goes back to
+    the whole catalog page."""
     catalog: str
     catalog_list: str = "shared/ordering/_catalog_list.html"
     row: str = "shared/ordering/_product_row.html"
@@ -41,6 +44,7 @@ class Pages:
     cart: str | None = None
     cart_fragment: str = "shared/ordering/_cart.html"
     cart_extra: str | None = None
+    added: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,14 @@ def thumb_url(product: Product) -> str | None:
     the image, so the browser may cache it for good."""
     if not product.image_version:
         return None
-    return url_for("media.product_thumb", product_id=product.id, version=product.image_version)
+    pattern = g.get("thumb_url_pattern")
+    if pattern is None:  # url_for once per request, not once per row of a 50-row page
+        pattern = g.thumb_url_pattern = url_for("media.product_thumb", product_id=_ID, version=_VERSION).replace(
+            str(_ID), "{id}").replace(str(_VERSION), "{version}")
+    return pattern.format(id=product.id, version=product.image_version)
+
+
+_ID, _VERSION = 918273645, 546372819  # placeholders no real URL part contains
 
 
 def register(bp: Blueprint, counter: Counter) -> None:
@@ -114,8 +125,8 @@ def register(bp: Blueprint, counter: Counter) -> None:
              "cart_add": catalog_views.cart_add, "cart_set": catalog_views.cart_set, "cart_line_update": cart_views.cart_line_update,
              "cart_line_remove": cart_views.cart_line_remove, "checkout": checkout.checkout,
              "order_again": cart_views.order_again, "coupon_apply": cart_views.coupon_apply,
-             "coupon_remove": cart_views.coupon_remove}
-    methods = {"catalog": ["GET"], "cart": ["GET"]}
+             "coupon_remove": cart_views.coupon_remove, "cart_added": catalog_views.cart_added}
+    methods = {"catalog": ["GET"], "cart": ["GET"], "cart_added": ["GET"]}
     for action, (rule, endpoint) in counter.routes.items():
         bp.add_url_rule(rule, endpoint, _bound(views[action], counter, endpoint), methods=methods.get(action, ["POST"]))
 

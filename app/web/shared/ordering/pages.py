@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from app.models import Organisation
@@ -37,10 +38,13 @@ def row_text(counter: Counter, buyer: Organisation) -> dict:
 
 def row_context(counter: Counter, buyer: Organisation, back_url: str, **row) -> dict:
     """What a catalog row template needs besides the product and its prices."""
+    text = row_text(counter, buyer)
+    text["csrf_input"] = Markup('<input type="hidden" name="csrf_token" value="{}">').format(text["csrf"])
+    text["next_input"] = Markup('<input type="hidden" name="next" value="{}">').format(back_url)
     return dict(counter=counter, buyer=buyer, back_url=back_url, cart_url=counter.cart_url(buyer),
                 row_errors=row.get("row_errors") or {},
                 row_values=row.get("row_values") or {}, row_notes=row.get("row_notes") or {},
-                thumb_url=thumb_url, text=row_text(counter, buyer))
+                thumb_url=thumb_url, text=text)
 
 
 def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | None = None,
