@@ -27,3 +27,7 @@ register_sales_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
 from app.web.shared.promotions.views import marketing_guard, register_promotion_pages  # noqa: E402
 
 register_promotion_pages(bp, "admin/layout.html", guard=marketing_guard)
+
+from app.web.shared.promotions.settlements import register_admin_settlement_pages  # noqa: E402
+
+register_admin_settlement_pages(bp, marketing_guard)
