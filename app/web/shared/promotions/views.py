@@ -156,7 +156,7 @@ def save_with_code(actor, values, promotion_id, coupon_code):
 
 
 def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
-    """Mount /promotions (list), /promotions/new and /promotions/<id>/edit on `bp`. Every
+    """Mount /promotions (list), /promotions/new, /promotions/<id>/edit and /promotions/<id>/effect on `bp`. Every
     promotion is found through promotions_visible_to(caller): another dealer's is a 404."""
 
     def check():
@@ -205,7 +205,13 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
         promotions.promotion_for(current_user, promotion_id)
         return save(PromotionForm(), promotion_id)
 
+    def promotion_effect(promotion_id: int):
+        check()
+        return page("shared/promotions/effect.html",
+                    effect=reports.effect(promotions.promotion_for(current_user, promotion_id)))
+
     bp.add_url_rule("/promotions", "promotions_list", promotions_list)
+    bp.add_url_rule("/promotions/<int:promotion_id>/effect", "promotion_effect", promotion_effect)
     bp.add_url_rule("/promotions/new", "promotion_new", promotion_new)
     bp.add_url_rule("/promotions/new", "promotion_create", promotion_create, methods=["POST"])
     bp.add_url_rule("/promotions/<int:promotion_id>/edit", "promotion_edit", promotion_edit)
