@@ -64,6 +64,10 @@ class Promotion(Base):
     used_uses: Mapped[int] = mapped_column(Integer, default=0)
     per_customer_limit: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who last set its terms (everything but status), and the second admin who approved those terms
+    # (services/promotions/admin.py: above the configured cost a promotion needs one to go live).
+    authored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

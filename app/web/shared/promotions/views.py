@@ -18,14 +18,14 @@ from wtforms import ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.extensions import db
-from app.models import Product
+from app.models import Product, Promotion
 from app.models.vocabulary import Funding, PromotionKind, PromotionStatus
 from app.services.core.clock import LOCAL
 from app.services.promotions import admin as promotions
 from app.services.promotions import reports
-from app.web.common.envelope import attempt
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import YuanField
-from app.web.common.forms import Form
+from app.web.common.forms import ActionForm, Form
 from app.web.common.htmx import redirect_to, render_page
 
 WINNER = {"priority": _l("对方优先级更高，对方胜出"), "this": _l("本促销优先级更高，本促销胜出"),
@@ -179,7 +179,9 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
             status = outcome.status
         else:
             status = 400
-        return page("shared/promotions/form.html", status, form=form, promotion_id=promotion_id)
+        approval = promotions.approval_state(db.session.get(Promotion, promotion_id), current_user) if promotion_id else None
+        return page("shared/promotions/form.html", status, form=form, promotion_id=promotion_id, approval=approval,
+                    action_form=ActionForm())
 
     def promotions_list():
         check()
@@ -198,7 +200,8 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
         row = promotions.promotion_for(current_user, promotion_id)
         form = PromotionForm(formdata=None)
         form.fill(row)
-        return page("shared/promotions/form.html", form=form, promotion_id=row.id)
+        return page("shared/promotions/form.html", form=form, promotion_id=row.id,
+                    approval=promotions.approval_state(row, current_user), action_form=ActionForm())
 
     def promotion_update(promotion_id: int):
         check()
@@ -216,6 +219,21 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
     bp.add_url_rule("/promotions/new", "promotion_create", promotion_create, methods=["POST"])
     bp.add_url_rule("/promotions/<int:promotion_id>/edit", "promotion_edit", promotion_edit)
     bp.add_url_rule("/promotions/<int:promotion_id>/edit", "promotion_update", promotion_update, methods=["POST"])
+
+
+def register_promotion_approval(bp: Blueprint, guard) -> None:
+    """POST /promotions/<id>/approve: a second admin approves a costly promotion's terms."""
+
+    def promotion_approve(promotion_id: int):
+        guard()
+        promotions.promotion_for(current_user, promotion_id)
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        flash_outcome(attempt(None, promotions.approve_promotion, current_user, promotion_id),
+                      _("促销已批准，到开始时间自动生效。"))
+        return redirect_to(url_for(f"{bp.name}.promotion_edit", promotion_id=promotion_id))
+
+    bp.add_url_rule("/promotions/<int:promotion_id>/approve", "promotion_approve", promotion_approve, methods=["POST"])
 
 
 def marketing_guard() -> None:
