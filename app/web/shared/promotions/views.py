@@ -239,3 +239,57 @@ def register_promotion_approval(bp: Blueprint, guard) -> None:
 def marketing_guard() -> None:
     if not current_user.can("marketing"):
         abort(403)
+
+
+class SimulatorForm(Form):
+    buyer = StringField(_l("客户编码"), validators=[InputRequired(message=_l("请输入客户编码。")), Length(max=20)])
+    at = DateTimeLocalField(_l("时间（北京时间）"), format="%Y-%m-%dT%H:%M",
+                            validators=[InputRequired(message=_l("请输入时间。"))])
+    lines = TextAreaField(_l("购物车（每行：商品编码 数量）"), validators=[InputRequired(message=_l("请至少填写一行商品。")),
+                                                               Length(max=4000)], render_kw={"rows": 5})
+    coupon = StringField(_l("优惠券码（可选）"), validators=[Optional(), Length(max=40)])
+
+
+WHY_NOT = {"lost": _l("同一通道内另一促销胜出（优先级或对买家更优）"), "budget": _l("预算不足"),
+           "exclusive": _l("同一互斥组内另一促销更优"), "not_reached": _l("未达到条件"),
+           "stopped": _l("前一促销设置了不再叠加"), "excluded": _l("已排除")}
+
+
+def _simulate(form: SimulatorForm):
+    from app.models import Organisation
+    from app.services.core.errors import DomainError
+    from app.services.promotions import simulate
+
+    items = simulate.parse_lines(form.lines.data)
+    buyer = db.session.scalar(select(Organisation).where(Organisation.code == form.buyer.data.strip().upper()))
+    if buyer is None:
+        raise DomainError(_("客户编码不存在。"), field="buyer")
+    at = form.at.data.replace(tzinfo=LOCAL)
+    return simulate.simulate(buyer, items, at, form.coupon.data or "")
+
+
+def register_promotion_simulator(bp: Blueprint, guard) -> None:
+    """GET/POST /promotions/simulate: price a typed cart as a customer at a time, lane by lane.
+    Nothing is written (the POST carries the form only because the cart is long)."""
+
+    def page(form, simulation=None, status=200):
+        return render_page("shared/promotions/simulate.html", status=status, layout="admin/layout.html",
+                           endpoint=bp.name, form=form, simulation=simulation, why_not=WHY_NOT)
+
+    def promotion_simulator():
+        guard()
+        return page(SimulatorForm(formdata=None))
+
+    def promotion_simulate():
+        guard()
+        form = SimulatorForm()
+        if not form.validate_on_submit():
+            return page(form, status=400)
+        outcome = attempt(form, _simulate, form)
+        db.session.rollback()  # a read: nothing to keep
+        if not outcome.ok:
+            return page(form, status=outcome.status)
+        return page(form, outcome.result)
+
+    bp.add_url_rule("/promotions/simulate", "promotion_simulator", promotion_simulator)
+    bp.add_url_rule("/promotions/simulate", "promotion_simulate", promotion_simulate, methods=["POST"])
