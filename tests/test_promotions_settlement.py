@@ -217,3 +217,39 @@ def test_two_concurrent_runs_of_one_period_draft_once(app, world, funded):
     rows = db.session.scalars(select(PromotionSettlement).order_by(PromotionSettlement.dealer_id)).all()
     assert [r.amount_fen for r in rows] == [10_000, 5_000]
     assert db.session.scalar(select(SettlementRun.passes)) == 4
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks race only on PostgreSQL (set DATABASE_URL)")
+def test_two_concurrent_approvals_post_one_credit_note(app, world, funded):
+    drink, _ = funded
+    _order(world, drink, 10)
+    _run()
+    [draft] = _settlements(world.orgs["dealer"])
+    draft_id, admin_ids = draft.id, [world.users["admin"].id, world.users["admin"].id]
+    db.session.remove()
+    start = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def approve(user_id):
+        with app.app_context(), app.test_request_context():
+            try:
+                start.wait(30)
+                settlement.approve(db.session.get(User, user_id), draft_id)
+                db.session.commit()
+                outcomes.append("posted")
+            except DomainError:
+                db.session.rollback()
+                outcomes.append("refused")
+            except Exception as error:  # noqa: BLE001 (reported below)
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=approve, args=(uid,)) for uid in admin_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(outcomes) == ["posted", "refused"]
+    assert db.session.scalar(select(func.count()).select_from(CreditNote)) == 1
