@@ -253,3 +253,25 @@ def test_two_concurrent_approvals_post_one_credit_note(app, world, funded):
     assert errors == []
     assert sorted(outcomes) == ["posted", "refused"]
     assert db.session.scalar(select(func.count()).select_from(CreditNote)) == 1
+
+
+@pytest.mark.xdist_group("serial")
+def test_a_real_worker_runs_the_settlement_job(app, world, funded, tmp_path):
+    """With REDIS_URL the command enqueues on RQ and `flask worker --burst` runs the job; without
+    it the command itself runs in its own process. Either way the drafts appear once."""
+    from tests.test_documents_worker import _finish, _flask
+
+    drink, _ = funded
+    _order(world, drink, 10)
+    dealer_id = world.orgs["dealer"].id
+    today = today_local().isoformat()
+    db.session.remove()
+    log = tmp_path / "settle.log"
+    _finish(_flask(app, ["promotions", "settle", "--from", today, "--to", today,
+                         *(["--queue"] if app.config.get("REDIS_URL") else [])], log), log)
+    if app.config.get("REDIS_URL"):
+        worker_log = tmp_path / "worker.log"
+        _finish(_flask(app, ["worker", "--burst"], worker_log), worker_log)
+    db.session.rollback()
+    assert db.session.scalars(select(PromotionSettlement.amount_fen)
+                              .where(PromotionSettlement.dealer_id == dealer_id)).all() == [10_000]
