@@ -140,6 +140,8 @@ class TestingConfig(Config):
     PROMOTION_APPROVAL_ABOVE_FEN = None  # the tests of the approval set their own
     # Test-only: a document job sleeps this long before rendering, so a test can kill its worker.
     DOCUMENT_RENDER_DELAY = float(os.environ.get("DOCUMENT_RENDER_DELAY", "0"))
+    # Test-only: the settlement job sleeps this long before committing its drafts.
+    SETTLEMENT_COMMIT_DELAY = float(os.environ.get("SETTLEMENT_COMMIT_DELAY", "0"))
 
 
 PROFILES = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}

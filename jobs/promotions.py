@@ -7,7 +7,10 @@ twice or at once: see app/services/promotions/settlement.py.
 """
 from __future__ import annotations
 
+import time
 from datetime import date
+
+from flask import current_app
 
 from app.extensions import db
 
@@ -16,13 +19,18 @@ SCHEDULE = "30 19 1 * *"  # 19:30 UTC on the 1st = 03:30 on the 2nd in Shanghai
 
 def settle_job(period_start: str | None = None, period_end: str | None = None, actor_id: int | None = None) -> str:
     """Settle a period (ISO dates; default the previous month); returns a one-line summary."""
-    from app.services.promotions.settlement import default_period, run_settlement
+    from app.services.promotions.settlement import default_period, run_settlement, start_run
 
     if period_start and period_end:
         start, end = date.fromisoformat(period_start), date.fromisoformat(period_end)
     else:
         start, end = default_period()
+    start_run(start, end, actor_id)
+    db.session.commit()  # the page shows the run as running
     result = run_settlement(start, end, actor_id)
+    delay = current_app.config.get("SETTLEMENT_COMMIT_DELAY") or 0
+    if delay:  # test-only: lets a test kill the worker before the drafts are committed
+        time.sleep(delay)
     db.session.commit()
     return (f"settlement {start}..{end}: run {result.run.id} pass {result.run.passes}, "
             f"drafted {result.drafted} settlement(s), {result.drafted_fen} fen")

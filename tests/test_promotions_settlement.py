@@ -275,3 +275,46 @@ def test_a_real_worker_runs_the_settlement_job(app, world, funded, tmp_path):
     db.session.rollback()
     assert db.session.scalars(select(PromotionSettlement.amount_fen)
                               .where(PromotionSettlement.dealer_id == dealer_id)).all() == [10_000]
+
+
+@pytest.mark.xdist_group("serial")
+def test_a_worker_killed_mid_run_leaves_nothing_half_drafted(app, world, funded, tmp_path):
+    """The job commits "running" first, then drafts in one transaction: SIGKILLed before that
+    commits, nothing is drafted and the page shows the run as started; the next run drafts once."""
+    from jobs.promotions import settle_job
+    from tests.test_documents_worker import _finish, _flask, _kill_session
+    from tests.waiting import wait_until
+
+    drink, _ = funded
+    _order(world, drink, 10)
+    dealer_id = world.orgs["dealer"].id
+    today = today_local().isoformat()
+    db.session.remove()
+    queued = bool(app.config.get("REDIS_URL"))
+    if queued:
+        enqueue_log = tmp_path / "enqueue.log"
+        _finish(_flask(app, ["promotions", "settle", "--from", today, "--to", today, "--queue"], enqueue_log),
+                enqueue_log)
+    log = tmp_path / "victim.log"
+    victim = _flask(app, ["worker", "--burst"] if queued else ["promotions", "settle", "--from", today, "--to", today],
+                    log, SETTLEMENT_COMMIT_DELAY=120)
+
+    def running():
+        db.session.rollback()
+        return db.session.scalar(select(SettlementRun).where(SettlementRun.finished_at.is_(None)))
+
+    try:
+        wait_until(running, timeout=60, what="the run marked running", still_possible=lambda: victim.poll() is None,
+                   details=lambda: log.read_text(errors="replace")[-2000:])
+    finally:
+        _kill_session(victim)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(PromotionSettlement)) == 0
+    assert running() is not None  # shown as running (started at …) until the period runs again
+
+    settle_job(today, today)
+    settle_job(today, today)
+    db.session.rollback()
+    assert db.session.scalars(select(PromotionSettlement.amount_fen)
+                              .where(PromotionSettlement.dealer_id == dealer_id)).all() == [10_000]
+    assert running() is None

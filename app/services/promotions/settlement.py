@@ -114,6 +114,16 @@ class RunResult:
     drafted_fen: int  # by how much (negative: returns took some back)
 
 
+def start_run(period_start: date, period_end: date, actor_id: int | None = None) -> SettlementRun:
+    """Mark the period's run as running (the job commits this first, so the page shows it);
+    a run whose worker died stays shown as running until the period is run again."""
+    period_start, period_end = check_period(period_start, period_end)
+    run = _run_row(period_start, period_end, actor_id)
+    run.started_at, run.finished_at = now_utc(), None
+    db.session.flush()
+    return run
+
+
 def run_settlement(period_start: date, period_end: date, actor_id: int | None = None) -> RunResult:
     """One pass of the period's run (see the module docstring); the caller commits."""
     period_start, period_end = check_period(period_start, period_end)
