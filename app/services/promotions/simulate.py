@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CouponCode, Organisation, Product, Promotion
@@ -82,7 +82,7 @@ def parse_lines(text: str) -> list[tuple[str, int]]:
         parts = raw.split()
         if not parts:
             continue
-        if len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= 99_999:
+        if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()) or not 1 <= int(parts[1]) <= 99_999:
             raise DomainError(_("每行填写“商品编码 数量”，数量为 1 到 99999 的整数：%(line)s", line=raw.strip()[:40]),
                               field="lines")
         found.append((parts[0].strip().upper(), int(parts[1])))
@@ -109,7 +109,7 @@ def simulate(buyer: Organisation, items: list[tuple[str, int]], at: datetime, co
     if buyer.kind not in ("retailer", "dealer"):
         raise DomainError(_("请选择零售商或经销商。"), field="buyer")
     codes = [code for code, _qty in items]
-    products = {p.code.upper(): p for p in db.session.scalars(select(Product).where(Product.code.in_(codes)))}
+    products = {p.code.upper(): p for p in db.session.scalars(select(Product).where(func.upper(Product.code).in_(codes)))}
     missing = [code for code in codes if code not in products]
     if missing:
         raise DomainError(_("商品编码不存在：%(codes)s", codes=", ".join(missing[:10])), field="lines")

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -261,7 +261,7 @@ def _simulate(form: SimulatorForm):
     from app.services.promotions import simulate
 
     items = simulate.parse_lines(form.lines.data)
-    buyer = db.session.scalar(select(Organisation).where(Organisation.code == form.buyer.data.strip().upper()))
+    buyer = db.session.scalar(select(Organisation).where(func.upper(Organisation.code) == form.buyer.data.strip().upper()))
     if buyer is None:
         raise DomainError(_("客户编码不存在。"), field="buyer")
     at = form.at.data.replace(tzinfo=LOCAL)
