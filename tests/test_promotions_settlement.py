@@ -318,3 +318,30 @@ def test_a_worker_killed_mid_run_leaves_nothing_half_drafted(app, world, funded,
     assert db.session.scalars(select(PromotionSettlement.amount_fen)
                               .where(PromotionSettlement.dealer_id == dealer_id)).all() == [10_000]
     assert running() is None
+
+
+def test_the_runs_list_reads_a_fixed_number_of_queries(world, funded):
+    from tests import builders_ordering as b
+
+    drink, _ = funded
+    _order(world, drink, 10)
+    _run()
+    settlement.approve(world.users["admin"], _settlements(world.orgs["dealer"])[0].id)
+    db.session.commit()
+
+    def shown():
+        db.session.expire_all()
+        with b.count_queries() as queries:
+            for run in settlement.recent_runs():
+                for row in run.settlements:
+                    (row.dealer.name, row.credit_note.number if row.credit_note else None)
+        return len(queries)
+
+    one = shown()
+    _order(world, drink, 5, "retailer_b")
+    _order(world, drink, 7)
+    _run()
+    settlement.approve(world.users["admin"], _settlements(world.orgs["dealer_b"])[0].id)
+    db.session.commit()
+    assert len(db.session.scalars(select(PromotionSettlement)).all()) == 3
+    assert shown() == one == 4
