@@ -34,6 +34,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": int(os.environ.get("DB_POOL_RECYCLE") or 1800)}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUES = ("default",)
+    # A brand promotion whose budget is above this (or unlimited) needs a second admin's approval
+    # before it can go live (draft → approved by someone other than its author). None: no approval.
+    PROMOTION_APPROVAL_ABOVE_FEN = int(os.environ.get("PROMOTION_APPROVAL_ABOVE_FEN") or 5_000_000)  # ¥50,000
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -134,8 +137,11 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     JOB_RETRY_INTERVALS = (0, 0, 0)  # retries go straight back on the queue for a burst worker
     API_RATE_LIMIT = "100000 per minute"  # tests that check the limit set their own
+    PROMOTION_APPROVAL_ABOVE_FEN = None  # the tests of the approval set their own
     # Test-only: a document job sleeps this long before rendering, so a test can kill its worker.
     DOCUMENT_RENDER_DELAY = float(os.environ.get("DOCUMENT_RENDER_DELAY", "0"))
+    # Test-only: the settlement job sleeps this long before committing its drafts.
+    SETTLEMENT_COMMIT_DELAY = float(os.environ.get("SETTLEMENT_COMMIT_DELAY", "0"))
 
 
 PROFILES = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}

@@ -22,3 +22,8 @@ from jobs.api import SCHEDULE_IDEMPOTENCY_PURGE, purge_idempotency_keys_job  # n
 
 cron.register(purge_idempotency_keys_job, "default", cron=SCHEDULE_IDEMPOTENCY_PURGE, job_timeout=600,
               name="api-idempotency-purge")
+
+from jobs.promotions import SCHEDULE as SETTLEMENT_SCHEDULE  # noqa: E402
+from jobs.promotions import settle_job  # noqa: E402
+
+cron.register(settle_job, "default", cron=SETTLEMENT_SCHEDULE, job_timeout=3600, name="promotion-settlement")

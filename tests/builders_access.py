@@ -279,3 +279,16 @@ def other_promotion(o: Other):
         o.hide(promotion.name)
         return promotion
     return o.once("promotion", build)
+
+
+def other_settlement(o: Other):
+    """A draft promotion settlement for the other dealer (admin routes only: the permissionless
+    admin must be refused)."""
+    def build():
+        from app.services.core.clock import today_local
+
+        run = make("SettlementRun", period_start=today_local() - timedelta(days=next(_seq)), period_end=today_local(),
+                   passes=1)
+        return make("PromotionSettlement", run_id=run.id, dealer_id=o.world.orgs["dealer_b"].id, earned_fen=1_000,
+                    settled_before_fen=0, amount_fen=1_000, redemptions=1, status="draft")
+    return o.once("settlement", build)

@@ -53,6 +53,7 @@ BUILDERS = {
     "notification_id": b.other_notification,
     "return_id": b.other_return,
     "promotion_id": b.other_promotion,
+    "settlement_id": b.other_settlement,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),

@@ -23,7 +23,7 @@ from app.models.approval import ApprovalPolicy, OrderReviewReason  # noqa: F401
 from app.models.ordering import CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
 from app.models.org import CHANNELS, DEALER_TIERS, DealerTerritory, OrgKind, Organisation, Region, RepRoute
 from app.models.promotions import (CartCoupon, CouponCode, OrderLineAdjustment, Promotion,  # noqa: F401
-                                   PromotionRedemption, PromotionState)
+                                   PromotionRedemption, PromotionSettlement, PromotionState, SettlementRun)
 from app.models.pricing import ContractPrice, PriceBookVersion, PriceList, PriceListItem
 from app.models.user import PERMISSIONS, Role, User, UserSession  # noqa: F401
 

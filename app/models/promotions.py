@@ -6,17 +6,17 @@ the active promotions compiled in memory and reloads them when the version moves
 (services/promotions/index.py)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.models.ordering import Order
 
 from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
-from app.models.vocabulary import Funding, PromotionKind, PromotionLane, PromotionStatus  # noqa: F401
+from app.models.vocabulary import Funding, PromotionKind, PromotionLane, PromotionStatus, SettlementStatus  # noqa: F401
 
 
 class Promotion(Base):
@@ -64,6 +64,10 @@ class Promotion(Base):
     used_uses: Mapped[int] = mapped_column(Integer, default=0)
     per_customer_limit: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who last set its terms (everything but status), and the second admin who approved those terms
+    # (services/promotions/admin.py: above the configured cost a promotion needs one to go live).
+    authored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -152,3 +156,59 @@ class OrderLineAdjustment(Base):
     promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id"))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     label: Mapped[Any | None] = mapped_column(MessageJSON)  # the explanation, code + params
+
+
+class SettlementRun(Base):
+    """One settlement run for a period of Asia/Shanghai days (`period_start`..`period_end`,
+    both included): unique per period, so running the same period again finds this row.
+    `dealers` and `total_fen` are what the latest pass of the run drafted (the drafts hold the
+    figures); `finished_at` unset while a pass is running."""
+
+    __tablename__ = "promotion_settlement_runs"
+    __table_args__ = (UniqueConstraint("period_start", "period_end"),
+                      CheckConstraint("period_start <= period_end", name="period"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    settlements: Mapped[list["PromotionSettlement"]] = relationship(
+        back_populates="run", order_by="PromotionSettlement.dealer_id")
+
+
+class PromotionSettlement(Base):
+    """What the brand owes one dealer for promotions it funds (brand or shared funding) that the
+    dealer gave its retailers: `earned_fen` is the brand's share of every redemption on the
+    dealer's orders placed up to the run's period end, net of what cancels and returns gave back,
+    as the run saw it; `settled_before_fen` what the dealer's earlier settlements already hold
+    (drafts included); `amount_fen` the difference, paid by a credit note when approved.
+    A dealer has at most one draft per run (runs hold the dealer's row lock while they draft);
+    a pass after an approval drafts a new one for what was earned since."""
+
+    __tablename__ = "promotion_settlements"
+    __table_args__ = (CheckConstraint("status IN ('draft', 'approved')", name="status"),
+                      CheckConstraint("amount_fen > 0", name="amount"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("promotion_settlement_runs.id", ondelete="CASCADE"), index=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    earned_fen: Mapped[int] = mapped_column(BigInteger)
+    settled_before_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    redemptions: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default=SettlementStatus.DRAFT.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"))
+
+    run: Mapped[SettlementRun] = relationship(back_populates="settlements")
+    dealer = relationship("Organisation")
+    credit_note = relationship("CreditNote")
+
+    @property
+    def number(self) -> str:
+        return f"PS{self.id:08d}"

@@ -279,6 +279,11 @@ class Funding(Vocabulary):
     SHARED = "shared"
 
 
+class SettlementStatus(Vocabulary):
+    DRAFT = "draft"        # computed by a run, waiting for the brand's approval
+    APPROVED = "approved"  # approved: its credit note is posted to the dealer
+
+
 _labelled(PromotionStatus, {
     PromotionStatus.DRAFT: _l("草稿"), PromotionStatus.APPROVED: _l("已批准"), PromotionStatus.ACTIVE: _l("进行中"),
     PromotionStatus.PAUSED: _l("已暂停"), PromotionStatus.ENDED: _l("已结束"),
@@ -290,9 +295,10 @@ _labelled(PromotionKind, {
 _labelled(PromotionLane, {PromotionLane.ITEM: _l("单品"), PromotionLane.ORDER: _l("整单"),
                           PromotionLane.COUPON: _l("优惠券")})
 _labelled(Funding, {Funding.BRAND: _l("品牌承担"), Funding.DEALER: _l("经销商承担"), Funding.SHARED: _l("共同承担")})
+_labelled(SettlementStatus, {SettlementStatus.DRAFT: _l("待审批"), SettlementStatus.APPROVED: _l("已批准入账")})
 
 ALL = {cls.__name__: cls for cls in (OrgKind, Role, ProductStatus, OrderStatus, OrderChannel, SignOffMethod,
                                      DiscrepancyKind, ReturnStatus, ReturnDisposition, DocumentKind, DocumentStatus,
                                      InvoiceStatus, PaymentMethod, CreditNoteReason, MovementKind, TransferStatus,
                                      CountStatus, ImportStatus, PromotionStatus, PromotionKind,
-                                     PromotionLane, Funding)}
+                                     PromotionLane, Funding, SettlementStatus)}

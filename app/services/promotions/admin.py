@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Category, CouponCode, Organisation, Product, Promotion, Region, User
@@ -151,6 +151,7 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if clash is not None and clash != promotion_id:
         raise DomainError(_("编号 %(code)s 已被使用。", code=code), field="code")
     before = audit.snapshot(row, AUDIT_FIELDS) if promotion_id else None
+    terms_before = _terms(row) if promotion_id else None
     budget_fen = _optional_int(values.get("budget_fen"), "budget_fen", 1)
     budget_uses = _optional_int(values.get("budget_uses"), "budget_uses", 1)
     if budget_fen is not None and budget_fen < row.used_fen:
@@ -168,11 +169,81 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     row.budget_fen, row.budget_uses = budget_fen, budget_uses
     row.per_customer_limit = _optional_int(values.get("per_customer_limit"), "per_customer_limit", 1)
     row.version = (row.version or 0) + 1
+    if _terms(row) != terms_before:
+        row.authored_by_id, row.approved_by_id = actor.id, None  # new terms: approved afresh
+    if needs_second_approval(row, owner) and row.approved_by_id is None and row.status != "draft":
+        raise DomainError(_("预算超过 %(limit)s 或不限预算的促销，须由另一位管理员批准后才能启用；请先保存为草稿。",
+                            limit=_approval_limit_text()), field="status")
     if promotion_id is None:
         db.session.add(row)
     db.session.flush()
     audit.record(actor.id, "promotion.create" if promotion_id is None else "promotion.update", "promotion", row.id,
-                 before, audit.snapshot(row, AUDIT_FIELDS))
+                 before, audit.snapshot(row, AUDIT_FIELDS + ["authored_by_id", "approved_by_id"]))
+    promo_index.bump_version()
+    return row
+
+
+TERMS = [f for f in AUDIT_FIELDS if f not in ("code", "name", "status", "version")]
+
+
+def _terms(row: Promotion) -> list:
+    """What an approval approves: everything but the wording and the status."""
+    return [getattr(row, name) for name in TERMS]
+
+
+def _approval_limit():
+    from flask import current_app
+
+    return current_app.config.get("PROMOTION_APPROVAL_ABOVE_FEN")
+
+
+def _approval_limit_text() -> str:
+    from app.services.credit.limits import format_yuan
+
+    return format_yuan(_approval_limit() or 0)
+
+
+def needs_second_approval(row: Promotion, owner: Organisation | None = None) -> bool:
+    """A brand promotion with a budget above the configured cost, or none at all."""
+    limit = _approval_limit()
+    if limit is None:
+        return False
+    owner = owner or db.session.get(Organisation, row.owner_id)
+    return owner.kind == "brand" and (row.budget_fen is None or row.budget_fen > limit)
+
+
+def approval_state(row: Promotion, user: User) -> dict | None:
+    """For the edit page: None when no approval is needed; else who wrote the terms, whether
+    they are approved, and whether `user` may approve them."""
+    if not needs_second_approval(row):
+        return None
+    author = db.session.get(User, row.authored_by_id) if row.authored_by_id else None
+    approver = db.session.get(User, row.approved_by_id) if row.approved_by_id else None
+    return {"author": author, "approver": approver, "limit": _approval_limit_text(),
+            "can_approve": approver is None and row.status == "draft" and user.role == "admin"
+            and user.can("marketing") and user.id != row.authored_by_id}
+
+
+def approve_promotion(actor: User, promotion_id: int) -> Promotion:
+    """A second admin approves a draft's terms: draft → approved (live once its window opens).
+    The author cannot approve their own terms."""
+    row = promotion_for(actor, promotion_id)
+    if actor.role != "admin" or not actor.can("marketing"):
+        raise NotFound(_("促销不存在。"))
+    if not needs_second_approval(row):
+        raise DomainError(_("该促销无需第二位管理员批准。"))
+    if row.authored_by_id == actor.id:
+        raise DomainError(_("不能批准自己制定的促销，须由另一位管理员批准。"))
+    done = db.session.execute(
+        update(Promotion).where(Promotion.id == row.id, Promotion.status == "draft", Promotion.approved_by_id.is_(None),
+                                Promotion.version == row.version)
+        .values(status="approved", approved_by_id=actor.id).execution_options(synchronize_session=False)).rowcount
+    if not done:
+        raise DomainError(_("只有未批准的草稿可以批准（可能刚被修改或批准）。"))
+    db.session.refresh(row)
+    audit.record(actor.id, "promotion.approve", "promotion", row.id,
+                 {"status": "draft", "approved_by_id": None},
+                 {"status": "approved", "approved_by_id": actor.id, "version": row.version})
     promo_index.bump_version()
     return row
 

@@ -24,6 +24,13 @@ from app.web.shared.analytics.views import admin_guard, register_sales_report  #
 
 register_sales_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
 
-from app.web.shared.promotions.views import marketing_guard, register_promotion_pages  # noqa: E402
+from app.web.shared.promotions.views import (marketing_guard, register_promotion_approval,  # noqa: E402
+                                             register_promotion_pages, register_promotion_simulator)
 
 register_promotion_pages(bp, "admin/layout.html", guard=marketing_guard)
+register_promotion_approval(bp, marketing_guard)
+register_promotion_simulator(bp, marketing_guard)
+
+from app.web.shared.promotions.settlements import register_admin_settlement_pages  # noqa: E402
+
+register_admin_settlement_pages(bp, marketing_guard)

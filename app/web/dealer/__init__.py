@@ -28,3 +28,7 @@ register_customer_report(bp, "dealer/layout.html", lambda: dealer_shops(current_
 from app.web.shared.promotions.views import register_promotion_pages  # noqa: E402
 
 register_promotion_pages(bp, "dealer/layout.html")
+
+from app.web.shared.promotions.settlements import register_dealer_settlement_pages  # noqa: E402
+
+register_dealer_settlement_pages(bp)

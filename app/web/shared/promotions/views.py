@@ -12,20 +12,20 @@ from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.extensions import db
-from app.models import Product
+from app.models import Product, Promotion
 from app.models.vocabulary import Funding, PromotionKind, PromotionStatus
 from app.services.core.clock import LOCAL
 from app.services.promotions import admin as promotions
 from app.services.promotions import reports
-from app.web.common.envelope import attempt
+from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import YuanField
-from app.web.common.forms import Form
+from app.web.common.forms import ActionForm, Form
 from app.web.common.htmx import redirect_to, render_page
 
 WINNER = {"priority": _l("对方优先级更高，对方胜出"), "this": _l("本促销优先级更高，本促销胜出"),
@@ -156,7 +156,7 @@ def save_with_code(actor, values, promotion_id, coupon_code):
 
 
 def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
-    """Mount /promotions (list), /promotions/new and /promotions/<id>/edit on `bp`. Every
+    """Mount /promotions (list), /promotions/new, /promotions/<id>/edit and /promotions/<id>/effect on `bp`. Every
     promotion is found through promotions_visible_to(caller): another dealer's is a 404."""
 
     def check():
@@ -179,7 +179,9 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
             status = outcome.status
         else:
             status = 400
-        return page("shared/promotions/form.html", status, form=form, promotion_id=promotion_id)
+        approval = promotions.approval_state(db.session.get(Promotion, promotion_id), current_user) if promotion_id else None
+        return page("shared/promotions/form.html", status, form=form, promotion_id=promotion_id, approval=approval,
+                    action_form=ActionForm())
 
     def promotions_list():
         check()
@@ -198,20 +200,96 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
         row = promotions.promotion_for(current_user, promotion_id)
         form = PromotionForm(formdata=None)
         form.fill(row)
-        return page("shared/promotions/form.html", form=form, promotion_id=row.id)
+        return page("shared/promotions/form.html", form=form, promotion_id=row.id,
+                    approval=promotions.approval_state(row, current_user), action_form=ActionForm())
 
     def promotion_update(promotion_id: int):
         check()
         promotions.promotion_for(current_user, promotion_id)
         return save(PromotionForm(), promotion_id)
 
+    def promotion_effect(promotion_id: int):
+        check()
+        return page("shared/promotions/effect.html",
+                    effect=reports.effect(promotions.promotion_for(current_user, promotion_id)))
+
     bp.add_url_rule("/promotions", "promotions_list", promotions_list)
+    bp.add_url_rule("/promotions/<int:promotion_id>/effect", "promotion_effect", promotion_effect)
     bp.add_url_rule("/promotions/new", "promotion_new", promotion_new)
     bp.add_url_rule("/promotions/new", "promotion_create", promotion_create, methods=["POST"])
     bp.add_url_rule("/promotions/<int:promotion_id>/edit", "promotion_edit", promotion_edit)
     bp.add_url_rule("/promotions/<int:promotion_id>/edit", "promotion_update", promotion_update, methods=["POST"])
 
 
+def register_promotion_approval(bp: Blueprint, guard) -> None:
+    """POST /promotions/<id>/approve: a second admin approves a costly promotion's terms."""
+
+    def promotion_approve(promotion_id: int):
+        guard()
+        promotions.promotion_for(current_user, promotion_id)
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        flash_outcome(attempt(None, promotions.approve_promotion, current_user, promotion_id),
+                      _("促销已批准，到开始时间自动生效。"))
+        return redirect_to(url_for(f"{bp.name}.promotion_edit", promotion_id=promotion_id))
+
+    bp.add_url_rule("/promotions/<int:promotion_id>/approve", "promotion_approve", promotion_approve, methods=["POST"])
+
+
 def marketing_guard() -> None:
     if not current_user.can("marketing"):
         abort(403)
+
+
+class SimulatorForm(Form):
+    buyer = StringField(_l("客户编码"), validators=[InputRequired(message=_l("请输入客户编码。")), Length(max=20)])
+    at = DateTimeLocalField(_l("时间（北京时间）"), format="%Y-%m-%dT%H:%M",
+                            validators=[InputRequired(message=_l("请输入时间。"))])
+    lines = TextAreaField(_l("购物车（每行：商品编码 数量）"), validators=[InputRequired(message=_l("请至少填写一行商品。")),
+                                                               Length(max=4000)], render_kw={"rows": 5})
+    coupon = StringField(_l("优惠券码（可选）"), validators=[Optional(), Length(max=40)])
+
+
+WHY_NOT = {"lost": _l("同一通道内另一促销胜出（优先级或对买家更优）"), "budget": _l("预算不足"),
+           "exclusive": _l("同一互斥组内另一促销更优"), "not_reached": _l("未达到条件"),
+           "stopped": _l("前一促销设置了不再叠加"), "excluded": _l("已排除")}
+
+
+def _simulate(form: SimulatorForm):
+    from app.models import Organisation
+    from app.services.core.errors import DomainError
+    from app.services.promotions import simulate
+
+    items = simulate.parse_lines(form.lines.data)
+    buyer = db.session.scalar(select(Organisation).where(func.upper(Organisation.code) == form.buyer.data.strip().upper()))
+    if buyer is None:
+        raise DomainError(_("客户编码不存在。"), field="buyer")
+    at = form.at.data.replace(tzinfo=LOCAL)
+    return simulate.simulate(buyer, items, at, form.coupon.data or "")
+
+
+def register_promotion_simulator(bp: Blueprint, guard) -> None:
+    """GET/POST /promotions/simulate: price a typed cart as a customer at a time, lane by lane.
+    Nothing is written (the POST carries the form only because the cart is long)."""
+
+    def page(form, simulation=None, status=200):
+        return render_page("shared/promotions/simulate.html", status=status, layout="admin/layout.html",
+                           endpoint=bp.name, form=form, simulation=simulation, why_not=WHY_NOT)
+
+    def promotion_simulator():
+        guard()
+        return page(SimulatorForm(formdata=None))
+
+    def promotion_simulate():
+        guard()
+        form = SimulatorForm()
+        if not form.validate_on_submit():
+            return page(form, status=400)
+        outcome = attempt(form, _simulate, form)
+        db.session.rollback()  # a read: nothing to keep
+        if not outcome.ok:
+            return page(form, status=outcome.status)
+        return page(form, outcome.result)
+
+    bp.add_url_rule("/promotions/simulate", "promotion_simulator", promotion_simulator)
+    bp.add_url_rule("/promotions/simulate", "promotion_simulate", promotion_simulate, methods=["POST"])
