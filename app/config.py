@@ -33,7 +33,7 @@ class Config:
     # SQLAlchemy then discards the whole pool, so the next requests reconnect.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": int(os.environ.get("DB_POOL_RECYCLE") or 1800)}
     REDIS_URL = os.environ.get("REDIS_URL") or None
-    RQ_QUEUES = ("default",)
+    RQ_QUEUES = ("default", "webhooks")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -111,6 +111,13 @@ class Config:
     # API rate limits per token (Flask-Limiter): counted in Redis when REDIS_URL is set (shared by
     # every gunicorn worker), in process memory otherwise. A Redis outage lets requests through.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute;50 per second")
+    # Webhooks: hosts allowed although they resolve to loopback/private/link-local addresses
+    # (development receivers only; comma-separated), per-attempt timeout in seconds, and how many
+    # failed attempts in a row disable a subscription.
+    WEBHOOK_ALLOWED_HOSTS = tuple(h.strip().lower() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                                  if h.strip())
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+    WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "20"))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_KEY_PREFIX = "lianying-api"

@@ -22,3 +22,7 @@ from jobs.api import SCHEDULE_IDEMPOTENCY_PURGE, purge_idempotency_keys_job  # n
 
 cron.register(purge_idempotency_keys_job, "default", cron=SCHEDULE_IDEMPOTENCY_PURGE, job_timeout=600,
               name="api-idempotency-purge")
+
+from jobs.webhooks import SCHEDULE_SWEEP, sweep_due_job  # noqa: E402
+
+cron.register(sweep_due_job, "webhooks", cron=SCHEDULE_SWEEP, job_timeout=1800, name="webhook-due-sweep")
