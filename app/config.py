@@ -118,6 +118,8 @@ class Config:
                                   if h.strip())
     WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
     WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "20"))
+    # ERP export: rows younger than this are held back to the next pull (see services/integrations/exports.py).
+    EXPORT_SETTLE_SECONDS = float(os.environ.get("EXPORT_SETTLE_SECONDS", "5"))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_KEY_PREFIX = "lianying-api"
@@ -141,6 +143,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     JOB_RETRY_INTERVALS = (0, 0, 0)  # retries go straight back on the queue for a burst worker
     API_RATE_LIMIT = "100000 per minute"  # tests that check the limit set their own
+    EXPORT_SETTLE_SECONDS = 0
     # Test-only: a document job sleeps this long before rendering, so a test can kill its worker.
     DOCUMENT_RENDER_DELAY = float(os.environ.get("DOCUMENT_RENDER_DELAY", "0"))
 

@@ -59,6 +59,11 @@ CASES = {
     ("api.stock_levels", "GET"): Case("stock", lambda s: ("/api/v1/stock/levels", {"warehouse_code": "CD-B"}, None)),
     ("api.stock_sync", "POST"): Case("stock", lambda s: ("/api/v1/stock/sync", {}, {
         "lines": [line(warehouse_code="CD-B", product_code="WATER")]}), (422,)),
+    ("api.export_orders", "GET"): Case("orders", lambda s: ("/api/v1/exports/orders", {}, None), (200,)),
+    ("api.export_shipments", "GET"): Case("orders", lambda s: ("/api/v1/exports/shipments", {}, None), (200,)),
+    ("api.export_invoices", "GET"): Case("orders", lambda s: ("/api/v1/exports/invoices", {}, None), (200,)),
+    ("api.export_credit_notes", "GET"): Case("orders", lambda s: ("/api/v1/exports/credit-notes", {}, None),
+                                             (200,)),
     ("api.webhook_create", "POST"): Case("webhooks", lambda s: ("/api/v1/webhooks", {}, {
         "url": "http://10.0.0.1/hooks", "event_types": ["*"]}), (422,)),
     ("api.webhooks_list", "GET"): Case("webhooks", lambda s: ("/api/v1/webhooks", {}, None), (200,)),

@@ -78,3 +78,18 @@ class ReplaySchema(StrictSchema):
 
 class ReplayResultSchema(Schema):
     scheduled = fields.List(fields.Integer(), required=True)
+
+
+class ExportQuerySchema(StrictSchema):
+    since = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "next_cursor of your last pull; without it, from the beginning"})
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000),
+                           metadata={"description": "documents (not rows) per page"})
+
+
+class ExportPageSchema(Schema):
+    items = fields.List(fields.Dict(), required=True, metadata={
+        "description": "flat rows; an order or a shipment is one row per line"})
+    next_cursor = fields.String(required=True, metadata={
+        "description": "pass as `since` next time (the same cursor when nothing new came)"})
+    has_more = fields.Boolean(required=True, metadata={"description": "true: pull again at once"})
