@@ -25,7 +25,7 @@ def attempt(delivery_id: int) -> str | None:
 def sweep_due_job() -> int:
     """Enqueue every due pending delivery (a job already waiting for it makes this a no-op)."""
     due = webhooks.due_deliveries()
-    for delivery_id, attempts in due:
-        webhooks.schedule(delivery_id, attempts)
+    for delivery_id, attempts, overdue in due:
+        webhooks.schedule(delivery_id, attempts, replace_started=overdue)
     db.session.commit()
     return len(due)

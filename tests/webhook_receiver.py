@@ -22,6 +22,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    hold_first: threading.Event | None = None  # set: the first request gets no answer until it is set
 
     @property
     def url(self) -> str:
@@ -37,6 +38,8 @@ class Receiver:
                     receiver.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body,
                                                       time.time()))
                     failing = receiver.fail_first is None or len(receiver.requests) <= receiver.fail_first
+                if receiver.hold_first is not None and len(receiver.requests) == 1:
+                    receiver.hold_first.wait(60)
                 answer = b"boom" if failing else b"ok"
                 self.send_response(500 if failing else 200)
                 self.send_header("Content-Length", str(len(answer)))

@@ -44,6 +44,9 @@ from app.services.integrations.outbox import EVENT_TYPES
 RETRY_DELAYS = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 MAX_SUBSCRIPTIONS = 10
 EXCERPT = 500
+# A delivery due for this long whose job RQ still calls "started" lost its worker (an attempt
+# takes at most WEBHOOK_TIMEOUT plus a few queries).
+STALE_SECONDS = 120
 
 
 # --- subscriptions ----------------------------------------------------------------------------
@@ -151,10 +154,12 @@ def fan_out(event_id: str) -> list[int]:
     return created
 
 
-def schedule(delivery_id: int, attempts: int = 0, delay_seconds: float = 0) -> None:
-    """Enqueue the delivery's next attempt after the commit (with a delay: RQ's scheduler)."""
+def schedule(delivery_id: int, attempts: int = 0, delay_seconds: float = 0, *, replace_started: bool = False) -> None:
+    """Enqueue the delivery's next attempt after the commit (with a delay: RQ's scheduler).
+    `replace_started`: enqueue it even if RQ believes that attempt's job still runs (the sweep,
+    for a delivery long overdue: its worker died; a second run is harmless, see `attempt`)."""
     enqueue_after_commit("jobs.webhooks.attempt", delivery_id, job_id=f"webhook-{delivery_id}-{attempts}",
-                         queue="webhooks", retries=0, delay=delay_seconds)
+                         queue="webhooks", retries=0, delay=delay_seconds, replace_started=replace_started)
 
 
 def payload(event: OutboxEvent) -> str:
@@ -213,34 +218,49 @@ def attempt(delivery_id: int, *, force: bool = False) -> str | None:
     db.session.add(WebhookAttempt(delivery_id=delivery.id, at=now, status_code=status_code, ok=ok,
                                   duration_ms=duration_ms, excerpt=excerpt[:EXCERPT]))
     delivery.attempts += 1
+    # The failure count is shared by the workers attempting this subscription's deliveries at
+    # once: it changes by single UPDATEs only, never by read-modify-write.
+    table = WebhookSubscription.__table__
     if ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
-        subscription.failures_in_a_row = 0
+        db.session.execute(update(table).where(table.c.id == subscription.id, table.c.failures_in_a_row != 0)
+                           .values(failures_in_a_row=0))
         return delivery.status
-    subscription.failures_in_a_row += 1
+    failures = db.session.execute(update(table).where(table.c.id == subscription.id)
+                                  .values(failures_in_a_row=table.c.failures_in_a_row + 1)
+                                  .returning(table.c.failures_in_a_row)).scalar_one()
     delay = next_delay(delivery.attempts)
     if delay is None:
         delivery.status, delivery.next_attempt_at = "failed", None
     else:
         delivery.next_attempt_at = now + timedelta(seconds=delay)
         schedule(delivery.id, delivery.attempts, delay)
-    if subscription.failures_in_a_row >= current_app.config["WEBHOOK_DISABLE_AFTER"] and subscription.active:
-        _disable(subscription)
-    return delivery.status
+    if failures >= current_app.config["WEBHOOK_DISABLE_AFTER"]:
+        _disable(subscription.id, failures)
+    db.session.flush()
+    db.session.expire(delivery)
+    return db.session.scalar(select(WebhookDelivery.status).where(WebhookDelivery.id == delivery_id))
 
 
-def _disable(subscription: WebhookSubscription) -> None:
+def _disable(subscription_id: int, failures: int) -> None:
+    """Disable the subscription once (the one UPDATE that turns it off tells the organisation)
+    and fail its pending deliveries."""
     from app.services.notifications import Audience, notify
 
-    subscription.active, subscription.disabled_at = False, utcnow()
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id,
+    now = utcnow()
+    table = WebhookSubscription.__table__
+    row = db.session.execute(update(table).where(table.c.id == subscription_id, table.c.active)
+                             .values(active=False, disabled_at=now)
+                             .returning(table.c.org_id, table.c.url)).first()
+    if row is None:
+        return  # another worker disabled it a moment ago
+    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id,
                                                      WebhookDelivery.status == "pending")
-                       .values(status="failed", next_attempt_at=None))
-    org = db.session.get(Organisation, subscription.org_id)
+                       .values(status="failed", next_attempt_at=None).execution_options(synchronize_session=False))
+    org = db.session.get(Organisation, row.org_id)
     role = "admin" if org.kind == "brand" else "dealer"
     notify(Audience(org.id, role), kind="webhook_disabled", message="webhook.disabled",
-           params={"url": subscription.url, "n": subscription.failures_in_a_row},
-           dedupe_key=f"webhook:{subscription.id}:{int(subscription.disabled_at.timestamp())}")
+           params={"url": row.url, "n": failures}, dedupe_key=f"webhook:{subscription_id}:{int(now.timestamp())}")
 
 
 # --- log and replay ---------------------------------------------------------------------------
@@ -277,9 +297,14 @@ def replay(org_id: int, subscription_id: int, delivery_ids: list[int] | None = N
     return ids
 
 
-def due_deliveries(limit: int = 500) -> list[tuple[int, int]]:
-    """(id, attempts) of pending deliveries whose attempt is due (for the sweep that covers a
-    lost scheduled job, and inline mode where delayed jobs do not run)."""
-    return list(db.session.execute(select(WebhookDelivery.id, WebhookDelivery.attempts).where(
-        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow())
-        .order_by(WebhookDelivery.next_attempt_at).limit(limit)).tuples())
+def due_deliveries(limit: int = 500) -> list[tuple[int, int, bool]]:
+    """(id, attempts, overdue) of pending deliveries whose attempt is due (for the sweep that
+    covers a lost scheduled job, a worker killed mid-attempt, and inline mode where delayed jobs
+    do not run). `overdue`: due for longer than STALE_SECONDS, so its job (if RQ still lists it
+    as started) died with its worker."""
+    now = utcnow()
+    stale = now - timedelta(seconds=current_app.config.get("WEBHOOK_STALE_SECONDS", STALE_SECONDS))
+    rows = db.session.execute(select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.next_attempt_at)
+                              .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                              .order_by(WebhookDelivery.next_attempt_at).limit(limit)).tuples()
+    return [(delivery_id, attempts, due_at <= stale) for delivery_id, attempts, due_at in rows]
