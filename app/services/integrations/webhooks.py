@@ -137,21 +137,16 @@ def fan_out(event_id: str) -> list[int]:
     candidates = db.session.scalars(select(WebhookSubscription).where(
         WebhookSubscription.active,
         or_(WebhookSubscription.org_id.in_(event.org_ids or [0]), WebhookSubscription.org_id.in_(brand_ids))))
-    created = []
-    for subscription in candidates:
-        if not subscription.wants(event.type):
-            continue
-        exists = db.session.scalar(select(WebhookDelivery.id).where(
-            WebhookDelivery.subscription_id == subscription.id, WebhookDelivery.event_id == event.id))
-        if exists:
-            continue
-        delivery = WebhookDelivery(subscription_id=subscription.id, event_id=event.id, status="pending",
-                                   attempts=0, next_attempt_at=utcnow())
-        db.session.add(delivery)
-        db.session.flush()
-        created.append(delivery.id)
+    done = set(db.session.scalars(select(WebhookDelivery.subscription_id).where(WebhookDelivery.event_id == event.id)))
+    now = utcnow()
+    created = [WebhookDelivery(subscription_id=subscription.id, event_id=event.id, status="pending", attempts=0,
+                               next_attempt_at=now)
+               for subscription in candidates if subscription.wants(event.type) and subscription.id not in done]
+    db.session.add_all(created)
+    db.session.flush()  # one INSERT ... RETURNING for all of them
+    for delivery in created:
         schedule(delivery.id)
-    return created
+    return [delivery.id for delivery in created]
 
 
 def schedule(delivery_id: int, attempts: int = 0, delay_seconds: float = 0, *, replace_started: bool = False) -> None:
