@@ -200,3 +200,22 @@ def test_subscriptions_hear_their_own_organisation_and_the_brand_hears_all(clien
     assert refused.status_code == 409
     assert client.http.delete(f"/api/v1/webhooks/{mine['id']}", headers=bearer(api.tokens["dealer"])).status_code == 204
     assert client.http.get(f"/api/v1/webhooks/{mine['id']}", headers=bearer(api.tokens["dealer"])).status_code == 404
+
+
+def test_the_cli_attempts_due_deliveries(client, api, world, receiver, app):
+    receiver.fail_first = 1
+    subscribe(client.http, api.tokens["dealer"], receiver.url)
+    event = approve_an_order(world)
+    webhooks.fan_out(event.event_id)
+    db.session.commit()
+    [delivery] = deliveries()
+    if delivery.attempts == 0:
+        webhooks.attempt(delivery.id)
+        db.session.commit()
+    delivery = deliveries()[0]
+    assert delivery.status == "pending"
+    delivery.next_attempt_at -= timedelta(seconds=10)  # its retry is due now
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["api", "deliver-webhooks"])
+    assert result.exit_code == 0 and "delivered 1" in result.output, result.output
+    assert deliveries()[0].status == "delivered" and len(receiver.requests) == 2
