@@ -219,3 +219,13 @@ def test_the_cli_attempts_due_deliveries(client, api, world, receiver, app):
     result = app.test_cli_runner().invoke(args=["api", "deliver-webhooks"])
     assert result.exit_code == 0 and "delivered 1" in result.output, result.output
     assert deliveries()[0].status == "delivered" and len(receiver.requests) == 2
+
+
+def test_the_sweep_is_scheduled_with_rq_cron():
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=Redis.from_url("redis://127.0.0.1:6379/0"))  # not contacted
+    scheduler.load_config_from_file("jobs.schedule")
+    [job] = [j for j in scheduler.get_jobs() if j.func_name.startswith("jobs.webhooks.")]
+    assert (job.func_name, job.cron, job.queue_name) == ("jobs.webhooks.sweep_due_job", "*/5 * * * *", "webhooks")
