@@ -1,5 +1,5 @@
 """`flask stock ...` (verify the ledger, scan for alerts, compute reorder rules) and
-`flask api ...` (API clients and their tokens)."""
+`flask api ...` (API clients and their tokens, due webhook deliveries)."""
 from __future__ import annotations
 
 import click
@@ -87,3 +87,18 @@ def revoke_client(client_id: int) -> None:
     client.active = False
     db.session.commit()
     click.echo(f"API client {client_id} revoked.")
+
+
+@api_cli.command("deliver-webhooks")
+def deliver_webhooks() -> None:
+    """Attempt every due webhook delivery here and now (development without REDIS_URL, where
+    retries are not scheduled; or to drain by hand). With workers, the sweep job does this."""
+    from app.services.integrations import webhooks
+
+    due = webhooks.due_deliveries()
+    results: dict[str, int] = {}
+    for delivery_id, _attempts, _overdue in due:
+        status = webhooks.attempt(delivery_id) or "skipped"
+        db.session.commit()
+        results[status] = results.get(status, 0) + 1
+    click.echo(f"{len(due)} due deliveries: " + (", ".join(f"{k} {v}" for k, v in sorted(results.items())) or "none"))

@@ -33,7 +33,7 @@ class Config:
     # SQLAlchemy then discards the whole pool, so the next requests reconnect.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": int(os.environ.get("DB_POOL_RECYCLE") or 1800)}
     REDIS_URL = os.environ.get("REDIS_URL") or None
-    RQ_QUEUES = ("default",)
+    RQ_QUEUES = ("default", "webhooks")
     # A brand promotion whose budget is above this (or unlimited) needs a second admin's approval
     # before it can go live (draft → approved by someone other than its author). None: no approval.
     PROMOTION_APPROVAL_ABOVE_FEN = int(os.environ.get("PROMOTION_APPROVAL_ABOVE_FEN") or 5_000_000)  # ¥50,000
@@ -114,6 +114,15 @@ class Config:
     # API rate limits per token (Flask-Limiter): counted in Redis when REDIS_URL is set (shared by
     # every gunicorn worker), in process memory otherwise. A Redis outage lets requests through.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute;50 per second")
+    # Webhooks: hosts allowed although they resolve to loopback/private/link-local addresses
+    # (development receivers only; comma-separated), per-attempt timeout in seconds, and how many
+    # failed attempts in a row disable a subscription.
+    WEBHOOK_ALLOWED_HOSTS = tuple(h.strip().lower() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                                  if h.strip())
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+    WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "20"))
+    # ERP export: rows younger than this are held back to the next pull (see services/integrations/exports.py).
+    EXPORT_SETTLE_SECONDS = float(os.environ.get("EXPORT_SETTLE_SECONDS", "5"))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_KEY_PREFIX = "lianying-api"
@@ -138,6 +147,7 @@ class TestingConfig(Config):
     JOB_RETRY_INTERVALS = (0, 0, 0)  # retries go straight back on the queue for a burst worker
     API_RATE_LIMIT = "100000 per minute"  # tests that check the limit set their own
     PROMOTION_APPROVAL_ABOVE_FEN = None  # the tests of the approval set their own
+    EXPORT_SETTLE_SECONDS = 0
     # Test-only: a document job sleeps this long before rendering, so a test can kill its worker.
     DOCUMENT_RENDER_DELAY = float(os.environ.get("DOCUMENT_RENDER_DELAY", "0"))
     # Test-only: the settlement job sleeps this long before committing its drafts.

@@ -13,6 +13,7 @@ without it the job runs inline right after the commit, and its exception is logg
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Callable, Union
@@ -98,17 +99,20 @@ class PendingJob:
     retries: int
     timeout: int | None
     replace_started: bool
+    delay: float = 0
 
 
 def enqueue_after_commit(func: JobFunc, *args, job_id: str | None = None,
                          queue: str = "default", retries: int = 3, timeout: int | None = None,
-                         replace_started: bool = False) -> None:
+                         replace_started: bool = False, delay: float = 0) -> None:
     """Run `func(*args)` (a function or its dotted path) once the current transaction commits:
     on an RQ worker when REDIS_URL is set, inline otherwise. Nothing happens if the transaction rolls back.
 
     `job_id` makes the job deterministic: while a job with that id waits in the queue (or runs),
     enqueueing it again does nothing. `replace_started=True` enqueues it even when RQ still
-    believes it runs (the caller knows its worker died)."""
+    believes it runs (the caller knows its worker died). `delay` (seconds) runs it that much later
+    through RQ's scheduler (the worker runs with it); inline, a delayed job is not run: whoever
+    delays one keeps a record that a sweep picks up."""
     session = db.session()
     if not session.in_transaction():
         session.begin()  # the job belongs to this transaction: its rollback must drop it
@@ -118,7 +122,7 @@ def enqueue_after_commit(func: JobFunc, *args, job_id: str | None = None,
         app = current_app._get_current_object()
         event.listen(session, "after_commit", lambda s: _dispatch_pending(app, s))
         event.listen(session, "after_soft_rollback", _forget_pending)
-    pending.append(PendingJob(func, args, job_id, queue, retries, timeout, replace_started))
+    pending.append(PendingJob(func, args, job_id, queue, retries, timeout, replace_started, delay))
 
 
 def _dispatch_pending(app, session: Session) -> None:
@@ -143,16 +147,20 @@ def _forget_pending(session: Session, previous_transaction) -> None:
 def dispatch(job: PendingJob) -> None:
     connection = redis_connection()
     if connection is None:
-        _run_inline(job)
+        if not job.delay:
+            _run_inline(job)
         return
     queue = Queue(job.queue, connection=connection, job_class=AppContextJob)
     if job.job_id and not _clear_way_for(job, connection):
         return
     intervals = list(current_app.config.get("JOB_RETRY_INTERVALS", (10, 60, 300)))[:job.retries]
+    options = dict(job_id=job.job_id, retry=Retry(max=job.retries, interval=intervals or 0) if job.retries else None,
+                   job_timeout=job.timeout, failure_ttl=FAILURE_TTL)
     try:
-        queue.enqueue(job.func, *job.args, job_id=job.job_id, unique=bool(job.job_id),
-                      retry=Retry(max=job.retries, interval=intervals or 0) if job.retries else None,
-                      job_timeout=job.timeout, failure_ttl=FAILURE_TTL)
+        if job.delay:
+            queue.enqueue_in(timedelta(seconds=job.delay), job.func, *job.args, **options)
+        else:
+            queue.enqueue(job.func, *job.args, unique=bool(job.job_id), **options)
     except DuplicateJobError:
         pass  # another process enqueued the same job a moment ago
 

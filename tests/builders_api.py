@@ -28,7 +28,7 @@ def api_world(world) -> ApiWorld:
     products = {"WATER": factories.product(cat, code="WATER", base_price_fen=2400),
                 "TEA": factories.product(cat, code="TEA", base_price_fen=4800, min_order_qty=2),
                 "JUICE": factories.product(cat, code="JUICE", base_price_fen=3600)}
-    scopes = "orders catalog stock"
+    scopes = "orders catalog stock webhooks"
     tokens = {
         "brand": create_api_client("ERP", scopes=scopes)[1],
         "dealer": create_api_client("Dealer WMS", org_code=world.orgs["dealer"].code, scopes=scopes)[1],

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
-from app.models import Order, ProductVisibility, StockMovement
+from app.models import Order, ProductVisibility, StockMovement, WebhookSubscription
 from tests import factories
 from tests.builders_api import api_world, bearer, new_key, place
 from tests.builders_stock import warehouse
@@ -26,6 +26,7 @@ class Setup:
     api: object
     foreign_order: int  # an order of dealer_b (bought from the brand), invisible to dealer's token
     hidden_product: str  # visible only in dealer_b's region
+    foreign_webhook: int = 0  # a subscription of dealer_b
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,22 @@ CASES = {
     ("api.stock_levels", "GET"): Case("stock", lambda s: ("/api/v1/stock/levels", {"warehouse_code": "CD-B"}, None)),
     ("api.stock_sync", "POST"): Case("stock", lambda s: ("/api/v1/stock/sync", {}, {
         "lines": [line(warehouse_code="CD-B", product_code="WATER")]}), (422,)),
+    ("api.export_orders", "GET"): Case("orders", lambda s: ("/api/v1/exports/orders", {}, None), (200,)),
+    ("api.export_shipments", "GET"): Case("orders", lambda s: ("/api/v1/exports/shipments", {}, None), (200,)),
+    ("api.export_invoices", "GET"): Case("orders", lambda s: ("/api/v1/exports/invoices", {}, None), (200,)),
+    ("api.export_credit_notes", "GET"): Case("orders", lambda s: ("/api/v1/exports/credit-notes", {}, None),
+                                             (200,)),
+    ("api.webhook_create", "POST"): Case("webhooks", lambda s: ("/api/v1/webhooks", {}, {
+        "url": "http://10.0.0.1/hooks", "event_types": ["*"]}), (422,)),
+    ("api.webhooks_list", "GET"): Case("webhooks", lambda s: ("/api/v1/webhooks", {}, None), (200,)),
+    ("api.webhook_detail", "GET"): Case("webhooks", lambda s: (f"/api/v1/webhooks/{s.foreign_webhook}", {}, None)),
+    ("api.webhook_delete", "DELETE"): Case("webhooks", lambda s: (f"/api/v1/webhooks/{s.foreign_webhook}", {}, None)),
+    ("api.webhook_enable", "POST"): Case("webhooks", lambda s: (f"/api/v1/webhooks/{s.foreign_webhook}/enable",
+                                                                {}, None)),
+    ("api.webhook_deliveries", "GET"): Case("webhooks", lambda s: (
+        f"/api/v1/webhooks/{s.foreign_webhook}/deliveries", {}, None)),
+    ("api.webhook_replay", "POST"): Case("webhooks", lambda s: (f"/api/v1/webhooks/{s.foreign_webhook}/replay", {},
+                                                                {"status": "failed"})),
 }
 
 
@@ -85,7 +102,11 @@ def setup(world):
     from flask import current_app
     foreign = place(current_app.test_client(), api.tokens["dealer_b"], {"lines": [{"product_code": "WATER", "qty": 1}]})
     assert foreign.status_code == 201, foreign.json
-    return Setup(api, foreign.json["id"], "WEST-ONLY")
+    hook = WebhookSubscription(org_id=world.orgs["dealer_b"].id, url="https://erp-b.example/hooks",
+                               secret="whsec_" + "B" * 32, event_types="*")
+    db.session.add(hook)
+    db.session.commit()
+    return Setup(api, foreign.json["id"], "WEST-ONLY", hook.id)
 
 
 def _send(http, method, path, query, body, headers):
@@ -129,7 +150,7 @@ def test_api_route_access(client, setup, endpoint, method):
 def _scope_less_token(setup, scope: str) -> str:
     from app.services.accounts.api_clients import create_api_client
 
-    others = " ".join(s for s in ("orders", "catalog", "stock") if s != scope)
+    others = " ".join(s for s in ("orders", "catalog", "stock", "webhooks") if s != scope)
     token = create_api_client(f"no-{scope}", org_code=setup.api.world.orgs["dealer"].code, scopes=others)[1]
     db.session.commit()
     return token

@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, ContractPrice, PriceListItem
+from app.models import AuditEvent, ContractPrice, OutboxEvent, PriceListItem
 from tests.builders_imports import (add_contract, batch_id_from, csv_bytes, priced_catalog, row_html, upload,
                                     xlsx_bytes)
 
@@ -40,6 +40,10 @@ def test_price_list_items_create_and_update(login_as, world):
     assert events[0].after["product_code"] == "P-WATER" and "min_qty" not in events[0].after
     assert events[1].after["price_fen"] == 3400 and events[1].after["product_code"] == "P-TEA"
     assert events[2].after["created"] == 1 and events[2].after["unchanged"] == 1
+    changes = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "price.changed")
+                                 .order_by(OutboxEvent.id)).all()  # webhooks hear imported prices too
+    assert [(e.data["product_code"], e.data["change"], e.data["price_fen"]) for e in changes] == [
+        ("P-WATER", "updated", 2150), ("P-TEA", "created", 3400)]
 
 
 def test_price_list_item_errors(login_as, world):
@@ -96,6 +100,10 @@ def test_contract_prices_from_xlsx(login_as, world):
     assert change.entity_id == existing.id
     assert change.before == {"customer_code": retailer.code, "product_code": "P-WATER", "price_fen": 1999}
     assert change.after == {"customer_code": retailer.code, "product_code": "P-WATER", "price_fen": 1880}
+    changes = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "price.changed")
+                                 .order_by(OutboxEvent.id)).all()
+    assert [(e.data["customer_code"], e.data["change"], e.org_ids) for e in changes] == [
+        (retailer.code, "updated", [retailer.id]), (dealer.code, "created", [dealer.id])]
 
 
 def test_contract_price_errors(login_as, world):

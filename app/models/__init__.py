@@ -14,6 +14,7 @@ from app.models.inventory import (MovementKind, ProductCost, ReorderRule, ShelfL
                                   StockMovement, StockReservation, StockSyncLine, Transfer, TransferLine,
                                   TransferStatus, Warehouse)
 from app.models.api import ApiClient, ApiIdempotencyKey  # noqa: F401
+from app.models.integrations import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401
 from app.models.notifications import Notification  # noqa: F401
 from app.models.visits import RepTarget, Visit  # noqa: F401
 from app.models.fulfilment import (DeliveryCode, DeliveryDiscrepancy, DeliverySignOff,  # noqa: F401

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Invoice, Order, OrderStatus, Organisation, utcnow
 from app.services.core import audit
+from app.services.integrations import outbox
 from app.services.credit.limits import due_date
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.clock import LOCAL
@@ -59,4 +60,8 @@ def ensure_invoice(order_id: int, actor_id: int | None = None) -> Invoice:
     audit.record(actor_id, "invoice.issue", "invoice", invoice.id, None,
                  {"number": invoice.number, "order_id": order.id, "total_fen": invoice.total_fen,
                   "due_on": invoice.due_on.isoformat() if invoice.due_on else None})
+    outbox.record("invoice.issued", "invoice", invoice.id, (invoice.buyer_id, invoice.seller_id),
+                  {"invoice_id": invoice.id, "number": invoice.number, "order_id": invoice.order_id,
+                   "buyer_id": invoice.buyer_id, "seller_id": invoice.seller_id, "total_fen": invoice.total_fen,
+                   "tax_fen": invoice.tax_fen, "due_on": invoice.due_on.isoformat() if invoice.due_on else None})
     return invoice

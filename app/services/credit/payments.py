@@ -19,6 +19,7 @@ from app.models import Invoice, Order, Organisation, OrgKind, User
 from app.models.credit import (CreditNote, CreditNoteReason, Payment, PaymentAllocation, PaymentMethod,
                                PrepaymentAccount, PrepaymentEntry)
 from app.services.core import audit
+from app.services.integrations import outbox
 from app.services.credit.limits import format_yuan, is_customer
 from app.services.core.errors import DomainError
 from app.services.core.clock import today_local
@@ -223,6 +224,11 @@ def record_payment(actor: User | None, *, seller: Organisation, customer: Organi
         "amount_fen": amount_fen, "received_on": received_on.isoformat(), "reference": payment.reference,
         "invoices": {str(a.invoice_id): a.amount_fen for a in payment.allocations},
         **({"credit_notes": credit_notes} if credit_notes else {})})
+    outbox.record("payment.received", "payment", payment.id, (customer.id, seller.id),
+                  {"payment_id": payment.id, "number": payment.number, "customer_id": customer.id,
+                   "seller_id": seller.id, "method": method, "amount_fen": amount_fen,
+                   "received_on": received_on.isoformat(), "reference": payment.reference,
+                   "invoices": [{"invoice_id": a.invoice_id, "amount_fen": a.amount_fen} for a in payment.allocations]})
     return payment
 
 
@@ -288,6 +294,10 @@ def issue_credit_note(actor: User | None, *, seller: Organisation, customer: Org
         "number": credit_note.number, "customer_id": customer.id, "seller_id": seller.id,
         "amount_fen": amount_fen, "reason": reason, "invoice_id": credit_note.invoice_id,
         "source_ref": source_ref})
+    outbox.record("credit_note.issued", "credit_note", credit_note.id, (customer.id, seller.id),
+                  {"credit_note_id": credit_note.id, "number": credit_note.number, "customer_id": customer.id,
+                   "seller_id": seller.id, "order_id": credit_note.order_id, "invoice_id": credit_note.invoice_id,
+                   "reason": reason, "amount_fen": amount_fen})
     if invoice is not None and invoice.status == "open" and invoice.paid_fen < invoice.total_fen:
         record_payment(actor, seller=seller, customer=customer, method=PaymentMethod.CREDIT.value,
                        amount_fen=min(amount_fen, invoice.total_fen - invoice.paid_fen), invoice=invoice,

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import ContractPrice, Organisation, OrgKind, PriceList, PriceListItem, Product
 from app.services.core.messages import message
 from app.services.core import audit
+from app.services.integrations import outbox
 from app.services.dataio.fields import CheckedRow, Column, RowReader, in_chunks
 
 PRICE_LIST_COLUMNS = (
@@ -172,6 +173,12 @@ def apply_price_list_items(actor_id: int, checked: list[CheckedRow]) -> None:
     for item, row in created:
         audit.record(actor_id, "price_list.item.create", "price_list", item.price_list_id, None,
                      _item_snapshot(item, row))
+    made = {id(row): item for item, row in created}
+    for row in checked:
+        if row.action in ("create", "update"):
+            item = row.target if row.action == "update" else made[id(row)]
+            outbox.price_changed(item.product_id, row.values["product_code"], row.action + "d", source="price_list",
+                                 price_list_id=item.price_list_id, min_qty=item.min_qty, price_fen=item.price_fen)
 
 
 def apply_contract_prices(actor_id: int, checked: list[CheckedRow]) -> None:
@@ -193,3 +200,11 @@ def apply_contract_prices(actor_id: int, checked: list[CheckedRow]) -> None:
     for contract, row in created:
         audit.record(actor_id, "contract_price.create", "contract_price", contract.id, None,
                      _contract_snapshot(contract, row))
+    made = {id(row): contract for contract, row in created}
+    for row in checked:
+        if row.action in ("create", "update"):
+            contract = row.target if row.action == "update" else made[id(row)]
+            outbox.price_changed(contract.product_id, row.values["product_code"], row.action + "d", source="contract",
+                                 org_ids=(contract.customer_id,), customer_id=contract.customer_id,
+                                 customer_code=row.values["customer_code"], min_qty=contract.min_qty,
+                                 price_fen=contract.price_fen)

@@ -31,6 +31,7 @@ from app.services.promotions.redemption import release_returned
 from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, ReturnStatus, ShipmentLot, Shipment
 from app.services.core.messages import message
 from app.services.core import audit
+from app.services.integrations import outbox
 from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError, NotFound, checked_text
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
@@ -78,6 +79,7 @@ def request_return(buyer_id: int, order_id: int, actor_id: int, reason: str, qua
     audit.record(actor_id, "return.request", "return", request.id, None, {
         "number": request.number, "order_id": order.id, "reason": reason, "amount_fen": request.amount_fen,
         "lines": {str(i): q for i, q in sorted(wanted.items())}})
+    _return_event("return.requested", request)
     _notify_seller(request, order)
     return request
 
@@ -128,6 +130,14 @@ def _decide(request: ReturnRequest, status: str, actor_id: int, **values) -> Non
     if moved != 1:
         raise lifecycle.TransitionRefused(_("该退货申请已处理过，请刷新后查看。"))
     db.session.refresh(request)
+    _return_event("return.decided", request)
+
+
+def _return_event(event_type: str, request: ReturnRequest) -> None:
+    outbox.record(event_type, "return", request.id, (request.buyer_id, request.seller_id),
+                  {"return_id": request.id, "number": request.number, "order_id": request.order_id,
+                   "status": request.status, "buyer_id": request.buyer_id, "seller_id": request.seller_id,
+                   "amount_fen": request.amount_fen})
 
 
 def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: str, note: str = "") -> ReturnRequest:

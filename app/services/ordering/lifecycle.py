@@ -35,6 +35,7 @@ from app.models import Order, OrderEvent, OrderStatus, utcnow
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.messages import Message, stored
+from app.services.integrations import outbox
 
 S = OrderStatus
 ALLOWED: dict[str, frozenset[str]] = {
@@ -93,6 +94,7 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     db.session.add(OrderEvent(order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
                               note="" if system_note else (note or "")[:500], note_message=system_note))
     audit.record(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
+    outbox.order_status_changed(order, current, "" if system_note else (note or "")[:500])
     db.session.flush()
     _notify_buyer(order, current, to, note)
     return order

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
+from app.services.integrations import outbox
 from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, Organisation,
                         Product, User)
 from app.services.core import audit
@@ -134,6 +135,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines))
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
                               to_status=OrderStatus.SUBMITTED.value))
+    outbox.order_status_changed(order, None)
     consumed = db.session.execute(delete(CartLine).where(CartLine.id.in_([line.line_id for line in quote.lines]))
                                   .execution_options(synchronize_session=False)).rowcount
     if quote.coupon_code:

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import (CHANNELS, DEALER_TIERS, ContractPrice, Organisation, PriceList, PriceListItem, Product,
                         Region)
 from app.services.core import audit
+from app.services.integrations import outbox
 from app.services.catalog.admin import AUDIENCES, InvalidInput
 from app.services.core.errors import DomainError
 
@@ -170,6 +171,7 @@ def add_list_item(actor_id: int, price_list: PriceList, *, product_code: str, mi
     db.session.add(item)
     db.session.flush()
     audit.record(actor_id, "price_list.item.create", "price_list", price_list.id, None, _item_snapshot(item, product.code))
+    _list_price_event(item, product.code, "created")
     return item
 
 
@@ -185,14 +187,21 @@ def update_list_item(actor_id: int, item: PriceListItem, *, min_qty, price_fen) 
     db.session.flush()
     audit.record(actor_id, "price_list.item.update", "price_list", item.price_list_id, before,
                  _item_snapshot(item, code), keep=("item_id", "product_code"))
+    _list_price_event(item, code, "updated")
     return item
 
 
 def delete_list_item(actor_id: int, item: PriceListItem) -> None:
     code = db.session.scalar(select(Product.code).where(Product.id == item.product_id))
     audit.record(actor_id, "price_list.item.delete", "price_list", item.price_list_id, _item_snapshot(item, code), None)
+    _list_price_event(item, code, "deleted")
     db.session.delete(item)
     db.session.flush()
+
+
+def _list_price_event(item: PriceListItem, product_code: str, change: str) -> None:
+    outbox.price_changed(item.product_id, product_code, change, source="price_list", price_list_id=item.price_list_id,
+                         min_qty=item.min_qty, price_fen=None if change == "deleted" else item.price_fen)
 
 
 # --- contract prices ----------------------------------------------------------------------
@@ -248,6 +257,7 @@ def create_contract(actor_id: int, values: dict) -> ContractPrice:
     db.session.flush()
     audit.record(actor_id, "contract_price.create", "contract_price", contract.id, None,
                  audit.snapshot(contract, CONTRACT_FIELDS) | codes)
+    _contract_price_event(contract, "created")
     return contract
 
 
@@ -260,14 +270,24 @@ def update_contract(actor_id: int, contract: ContractPrice, values: dict) -> Con
     db.session.flush()
     audit.record(actor_id, "contract_price.update", "contract_price", contract.id, before,
                  audit.snapshot(contract, CONTRACT_FIELDS) | codes, keep=("customer_code", "product_code"))
+    _contract_price_event(contract, "updated")
     return contract
 
 
 def delete_contract(actor_id: int, contract: ContractPrice) -> None:
     audit.record(actor_id, "contract_price.delete", "contract_price", contract.id,
                  audit.snapshot(contract, CONTRACT_FIELDS) | contract_codes(contract), None)
+    _contract_price_event(contract, "deleted")
     db.session.delete(contract)
     db.session.flush()
+
+
+def _contract_price_event(contract: ContractPrice, change: str) -> None:
+    codes = contract_codes(contract)
+    outbox.price_changed(contract.product_id, codes["product_code"], change, source="contract",
+                         org_ids=(contract.customer_id,), customer_id=contract.customer_id,
+                         customer_code=codes["customer_code"], min_qty=contract.min_qty,
+                         price_fen=None if change == "deleted" else contract.price_fen)
 
 
 def contract_codes(contract: ContractPrice) -> dict:
