@@ -61,6 +61,8 @@ class Order(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     cart_fingerprint: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
+    # A backorder: the lines its original could not supply at approval, held until stock arrives.
+    backorder_of_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
