@@ -95,6 +95,40 @@ class DecisionForm(Form):
         return (self.credit_reason.data or "") if self.credit_confirmed.data else None
 
 
+class ShortageForm(Form):
+    """Approve what is available: a quantity per line (`keep_<line id>`, added by `shortage_form`),
+    what becomes of the rest, the reason the buyer reads, and the credit confirmation (named apart
+    from the decision card's fields on the same page, so their ids stay unique)."""
+
+    rest = RadioField(_l("缺货部分"), choices=[SelectChoice("backorder", _l("转入补发订单，到货后自动审核")),
+                                                SelectChoice("cancel", _l("取消，不再供货"))],
+                      default="backorder", validators=[InputRequired(message=_l("请选择缺货部分的处理方式。"))])
+    reason = TextAreaField(_l("说明（客户可见；取消时必填）"),
+                           validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
+                           render_kw={"rows": 2, "maxlength": NOTE_MAX})
+    short_credit_confirmed = BooleanField(_l("已知超出客户信用，仍然审核通过"))
+    short_credit_reason = TextAreaField(_l("超出信用仍审核的原因（内部可见，记入审计）"),
+                                        validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
+                                        render_kw={"rows": 2, "maxlength": NOTE_MAX})
+    short_seen = HiddenField()
+
+    def credit_override(self) -> str | None:
+        return (self.short_credit_reason.data or "") if self.short_credit_confirmed.data else None
+
+
+def shortage_form(rows, formdata=..., order_status: str | None = None) -> ShortageForm:
+    """The form for these availability rows (ordering.shortage.availability); without formdata,
+    each line proposes what can be supplied now."""
+    cls = with_line_fields(ShortageForm, rows, ("keep",), lambda row, _kind: row.line.qty)
+    if formdata is ...:
+        return cls()
+    form = cls(formdata=None)
+    for row in rows:
+        getattr(form, f"keep_{row.line.id}").data = row.suppliable
+    form.short_seen.data = order_status
+    return form
+
+
 def with_line_fields(base: type[Form], rows, kinds: tuple[str, ...], limit) -> type[Form]:
     """A subclass of `base` with an IntegerField `<kind>_<line id>` for every row and kind;
     `limit(row, kind)` is the largest quantity allowed (checked again by the service)."""
