@@ -18,7 +18,8 @@ ACCEPT_RE = re.compile(r'name="accept_changes" value="([^"]*)"')
 
 # Measured on the branch that introduced them; the issue's targets are "same or fewer".
 CATALOG_BUDGET = 8
-CART_BUDGET = 5
+# 5 + 1 (issue 10, on purpose): the checkout form offers the retailer's delivery days (its route weekdays).
+CART_BUDGET = 6
 ADD_TO_CART_BUDGET = {True: 8, False: 6}  # htmx answers with the row, plain POST redirects
 
 

@@ -17,7 +17,7 @@ COLUMNS = {  # table.column → its vocabulary
     "import_batches.status": "ImportStatus", "delivery_sign_offs.method": "SignOffMethod",
     "delivery_discrepancies.kind": "DiscrepancyKind", "return_requests.status": "ReturnStatus", "users.role": "Role",
     "promotions.status": "PromotionStatus", "promotions.kind": "PromotionKind", "promotions.lane": "PromotionLane",
-    "promotions.funding": "Funding",
+    "promotions.funding": "Funding", "orders.payment_method": "OrderPayment",
 }
 
 
