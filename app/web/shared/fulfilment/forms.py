@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.models import OrderStatus
 from app.models.fulfilment import ReturnDisposition, ReturnStatus
 from app.services.fulfilment.delivery import CODE_DIGITS
-from app.services.fulfilment.desk import WEEKDAY_LABELS
+from app.services.fulfilment.desk import DEFAULT_SORT, SORTS, TO_ACT, WEEKDAY_LABELS
 from app.services.fulfilment.returns import DISPOSITION_LABELS
 from app.services.fulfilment.shipping import MAX_CARRIER, MAX_REASON, MAX_TRACKING
 from app.web.common.listing import STATUS_LABELS, GetForm
@@ -26,9 +26,11 @@ QTY_MAX = 1_000_000
 
 
 class DeskFilterForm(GetForm):
-    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部状态"))]
+    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部状态")), SelectChoice(TO_ACT, _l("待处理"))]
                          + [SelectChoice(value, label) for value, label in STATUS_LABELS.items()],
                          validators=[Optional()])
+    sort = SelectField(choices=[SelectChoice(name, name) for name in SORTS], validators=[Optional()])
+    dir = SelectField(choices=[SelectChoice("asc", "asc"), SelectChoice("desc", "desc")], validators=[Optional()])
     day = SelectField(_l("送货日"), choices=[SelectChoice("", _l("全部"))]
                       + [SelectChoice(str(i), label) for i, label in enumerate(WEEKDAY_LABELS)],
                       validators=[Optional()])
@@ -43,7 +45,10 @@ class DeskFilterForm(GetForm):
         self.validate()
         day = self.clean("day")
         region = self.clean("region")
+        sort = self.clean("sort") or DEFAULT_SORT[0]
+        direction = self.clean("dir")
         return {"status": self.clean("status") or None,
+                "sort": sort, "descending": direction == "desc" if direction else DEFAULT_SORT[1],
                 "weekday": int(day) if day not in (None, "") else None,
                 "region_id": int(region) if region in getattr(self, "_region_ids", ()) else None,
                 "search": self.clean("q", ""), "page": self.clean("page", 1)}

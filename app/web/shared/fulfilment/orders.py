@@ -50,14 +50,24 @@ def orders_list(desk: Desk):
     form = DeskFilterForm(formdata=request.args)
     form.set_regions(order_desk.region_choices(seller_id))
     criteria = form.criteria()
+    opened = not any(request.args.get(name) for name in ("q", "day", "region")) and "status" not in request.args
+    if desk.opens_on_action and opened:  # the bare list: what waits for a decision (a search covers every order)
+        criteria["status"] = order_desk.TO_ACT
+        form.status.data = order_desk.TO_ACT
     page = criteria.pop("page")
     results, rows = order_desk.desk_page(seller_id, order_desk.DeskFilter(**criteria), page,
                                          current_app.config["PAGE_SIZE"])
     params = {k: v for k, v in (("status", criteria["status"]), ("day", criteria["weekday"]),
                                 ("region", criteria["region_id"]), ("q", criteria["search"])) if v not in (None, "")}
+    if desk.opens_on_action and not criteria["status"]:
+        params["status"] = ""  # every order, not the default "to act on"
+    if (criteria["sort"], criteria["descending"]) != order_desk.DEFAULT_SORT:
+        params.update(sort=criteria["sort"], dir="desc" if criteria["descending"] else "asc")
     counts = order_desk.status_counts(seller_id)
     return revalidate(render_page("fulfilment/orders.html", "fulfilment/_orders_list.html", form=form,
                                   results=results, rows=rows, params=params, counts=counts,
+                                  sort=(criteria["sort"], criteria["descending"]),
+                                  to_act=sum(counts.get(s, 0) for s in order_desk.TO_ACT_STATUSES),
                                   waiting=sum(counts.get(s, 0) for s in approval.WAITING),
                                   desk_statuses=order_desk.DESK_STATUSES, **labels(), **desk.context()))
 
