@@ -153,3 +153,25 @@ def test_approving_more_than_is_available_is_a_shortage_and_rolls_back(short, wo
     db.session.rollback()
     assert db.session.get(Order, order.id).status == OrderStatus.SUBMITTED.value
     assert shortage.backorder_for(order.id) is None and _reserved(warehouse, cola) == 0
+
+
+def test_the_credit_check_runs_on_the_reduced_total(world):
+    from app.models.credit import CreditProfile
+
+    shop = world.orgs["retailer"]
+    shop.credit_limit_fen = 30_000
+    db.session.add(CreditProfile(customer_id=shop.id, allow_credit=True))
+    cola = factories.product(base_price_fen=4800)
+    b.stocked_warehouse(world.orgs["dealer"], world.regions["hz"], {cola: 6})
+    order = b.order(shop, world.orgs["dealer"], [(cola, 10)])  # ¥480 over a ¥300 limit; 6 cases are ¥288
+    db.session.commit()
+    line = order.lines[0].id
+    seller, actor = world.orgs["dealer"].id, world.users["dealer"].id
+    with pytest.raises(DomainError) as refused:  # the whole order would need the override
+        lifecycle.act_as_seller(seller, order.id, "approved", actor)
+    assert refused.value.field == "credit_confirmed"
+    db.session.rollback()
+
+    approved = shortage.approve_available(seller, order.id, actor, {line: 6}, shortage.CANCEL, "缺货")
+    db.session.commit()
+    assert approved.status == "approved" and approved.total_fen == 28_800
