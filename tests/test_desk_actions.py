@@ -91,3 +91,8 @@ def test_approving_nothing_or_without_csrf_is_refused(login_as, waiting):
                        csrf=False).status_code == 400
     response = dealer.post("/dealer/orders/approve-selected", {})
     assert response.status_code == 303 and status_of(waiting["loose"]) == "submitted"
+
+
+def test_the_confirmation_page_with_nothing_ticked_says_so(login_as, waiting):
+    page = text(login_as("dealer").get("/dealer/orders/approve-selected"))
+    assert "请先勾选要审核的订单" in page and "确认审核" not in page

@@ -140,10 +140,7 @@ def orders_approve_selected():
     """Confirm before approving the ticked orders (the desk's boxes are a GET form)."""
     form = SelectionForm(formdata=request.args)
     form.validate()
-    orders = _selected(form.ids())
-    if orders is None:
-        flash(_("请先勾选要审核的订单。"), "warning")
-        return redirect_to(url_for("dealer.orders"))
+    orders = _selected(form.ids()) or []  # nothing ticked: the page says so
     return render_page("dealer/approve_selected.html", orders=orders, pdf_form=PdfSelectionForm(formdata=None),
                        status_labels=STATUS_LABELS)
 
