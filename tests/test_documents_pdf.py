@@ -87,6 +87,16 @@ def test_order_sheet_for_a_submitted_order(app, world):
     assert yuan(order.total_fen) in text and amount_in_words(order.total_fen) in text
 
 
+def test_order_sheet_shows_what_checkout_asked(app, world):
+    from datetime import date
+
+    order = order_with_lines(world.orgs["retailer"], world.orgs["dealer"], status="submitted")
+    order.delivery_date, order.delivery_address, order.payment_method = date(2026, 12, 14), "文三路仓库后门", "cod"
+    db.session.commit()
+    text = pdf_text(_ready_document(app, order.id, "order_sheet").pdf)
+    assert "2026-12-14" in text and "文三路仓库后门" in text and "货到付款" in text
+
+
 def test_pick_list_groups_by_route_then_retailer_and_prints_given_lots(app, world):
     dealer = world.orgs["dealer"]
     shop_a = world.orgs["retailer"]

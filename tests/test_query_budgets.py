@@ -18,7 +18,8 @@ ACCEPT_RE = re.compile(r'name="accept_changes" value="([^"]*)"')
 
 # Measured on the branch that introduced them; the issue's targets are "same or fewer".
 CATALOG_BUDGET = 6  # 8 before the session read brought the region and the unread count (h15b)
-CART_BUDGET = 3
+# 3 + 1 (issue 10, on purpose): the checkout form offers the retailer's delivery days (its route weekdays).
+CART_BUDGET = 4
 ADD_TO_CART_BUDGET = {True: 7, False: 5}  # htmx answers with the row, plain POST redirects
 
 

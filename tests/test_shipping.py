@@ -1,6 +1,8 @@
 """Shipping: whole and partial shipments, the rest kept open or cancelled with a reason, lots
 first-expiry-first-out from the reservation, the invoice and delivery note after shipping, and
 every refusal (wrong status, too much, missing carrier, another dealer's order)."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -287,3 +289,20 @@ def test_a_partly_shipped_order_reads_partly_shipped_in_every_list_and_notice(lo
     for url in ("/dealer/orders?status=partly_shipped", f"/dealer/orders/{order.id}"):
         page = text(dealer.get(url))
         assert '<span class="status partly_shipped">部分发货</span>' in page and order.number in page, url
+
+
+def test_the_shipping_form_starts_with_the_dealers_usual_carrier(login_as, world, goods):
+    (a, b), _warehouse = goods
+    dealer = login_as("dealer")
+    first = f.approved_order(world, [(a, 1)])
+    db.session.commit()
+    assert re.search(r'<input[^>]*name="carrier"[^>]*value=""', text(dealer.get(f"/dealer/orders/{first.id}/ship")))
+    for carrier in ("自有车辆", "顺丰速运", "自有车辆"):
+        order = f.approved_order(world, [(a, 1)])
+        shipping.ship(order.seller_id, order.id, world.users["dealer"].id, carrier=carrier, tracking_no="",
+                      quantities={order.lines[0].id: 1})
+    other = f.approved_order(world, [(b, 1)])
+    db.session.commit()
+    assert shipping.usual_carrier(world.orgs["dealer"].id) == "自有车辆"
+    assert shipping.usual_carrier(world.orgs["dealer_b"].id) == ""
+    assert 'value="自有车辆"' in text(dealer.get(f"/dealer/orders/{other.id}/ship"))

@@ -18,6 +18,7 @@ COLUMNS = {  # table.column → its vocabulary
     "delivery_discrepancies.kind": "DiscrepancyKind", "return_requests.status": "ReturnStatus", "users.role": "Role",
     "promotions.status": "PromotionStatus", "promotions.kind": "PromotionKind", "promotions.lane": "PromotionLane",
     "promotions.funding": "Funding", "promotion_settlements.status": "SettlementStatus",
+    "orders.payment_method": "OrderPayment",
 }
 
 

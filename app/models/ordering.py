@@ -1,15 +1,15 @@
 """Carts, orders, their lines and status history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, false as sa_false
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
-from app.models.vocabulary import OrderStatus, OrderChannel  # noqa: F401 (re-exported)
+from app.models.vocabulary import OrderStatus, OrderChannel, OrderPayment  # noqa: F401 (re-exported)
 from app.models.catalog import Product
 from app.models.org import Organisation
 
@@ -47,6 +47,7 @@ class Order(Base):
         Index("ix_orders_buyer_created", "buyer_id", "created_at"),
         Index("ix_orders_updated_at", "updated_at"),  # the nightly facts job finds changed days by it
         CheckConstraint("total_fen >= 0 AND tax_fen >= 0", name="totals"),
+        CheckConstraint("payment_method IN ('credit', 'prepayment', 'cod')", name="payment_method"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -61,6 +62,12 @@ class Order(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     cart_fingerprint: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
+    # A backorder: the lines its original could not supply at approval, held until stock arrives.
+    backorder_of_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    # Asked at checkout (ordering.delivery_terms); None on orders made before they were asked.
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+    delivery_address: Mapped[str | None] = mapped_column(String(200))
+    payment_method: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -113,6 +113,18 @@ _labelled(OrderChannel, {OrderChannel.WEB: _l("网页"), OrderChannel.REP: _l("�
                          OrderChannel.API: _l("接口")})
 
 
+class OrderPayment(Vocabulary):
+    """How the buyer chose to pay at checkout (a settled invoice's own method is PaymentMethod)."""
+
+    CREDIT = "credit"          # on account, within the buyer's credit
+    PREPAYMENT = "prepayment"  # from the buyer's prepayment balance with the seller
+    COD = "cod"                # cash on delivery
+
+
+_labelled(OrderPayment, {OrderPayment.CREDIT: _l("赊账（信用额度）"), OrderPayment.PREPAYMENT: _l("预存款余额"),
+                         OrderPayment.COD: _l("货到付款")})
+
+
 # ---- fulfilment ---------------------------------------------------------------------------------
 
 class SignOffMethod(Vocabulary):
@@ -297,7 +309,8 @@ _labelled(PromotionLane, {PromotionLane.ITEM: _l("单品"), PromotionLane.ORDER:
 _labelled(Funding, {Funding.BRAND: _l("品牌承担"), Funding.DEALER: _l("经销商承担"), Funding.SHARED: _l("共同承担")})
 _labelled(SettlementStatus, {SettlementStatus.DRAFT: _l("待审批"), SettlementStatus.APPROVED: _l("已批准入账")})
 
-ALL = {cls.__name__: cls for cls in (OrgKind, Role, ProductStatus, OrderStatus, OrderChannel, SignOffMethod,
+ALL = {cls.__name__: cls for cls in (OrgKind, Role, ProductStatus, OrderStatus, OrderChannel, OrderPayment,
+                                     SignOffMethod,
                                      DiscrepancyKind, ReturnStatus, ReturnDisposition, DocumentKind, DocumentStatus,
                                      InvoiceStatus, PaymentMethod, CreditNoteReason, MovementKind, TransferStatus,
                                      CountStatus, ImportStatus, PromotionStatus, PromotionKind,

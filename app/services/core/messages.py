@@ -146,6 +146,12 @@ CATALOG: dict[str, Any] = {
     "import.no_customer": _l("客户编码 %(code)s 不存在"),
     "import.dates_reversed": _l("失效日期 %(to)s 早于生效日期 %(start)s"),
     "import.contract_repeated": _l("与第 %(row)d 行重复（同一客户、商品、起始数量和生效日期）"),
+    # approving what is available (ordering.shortage)
+    "shortage.line_reduced": _l("%(name)s %(was)d → %(now)d"),
+    "shortage.reduced": _l("审核前调整数量：%(lines)s"),
+    "shortage.backordered": _l("缺货部分转入补发订单 %(n)s"),
+    "shortage.cancelled": _l("缺货部分已取消：%(reason)s"),
+    "shortage.backorder_of": _l("订单 %(n)s 的缺货补发，到货后审核"),
 }
 # Separators a joined list may use (translated when rendered; "" joins without one).
 SEPARATORS = {"、": _l("、"), "；": _l("；"), "，": _l("，"), "：": _l("："), " · ": " · ", "": ""}

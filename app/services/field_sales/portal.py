@@ -244,13 +244,13 @@ def orders_visible_to_rep(rep: User):
 
 
 def place_order_for_retailer(rep: User, retailer_id: int, idempotency_key: str, fingerprint: str | None,
-                             accept_changes: bool = False, note: str = "") -> ordering.Submission:
+                             accept_changes: bool = False, note: str = "", terms=None) -> ordering.Submission:
     """Check out the cart the rep built for the retailer: the shared checkout with channel
     "rep", so the order is the retailer's (its prices, its dealer) and placed by the rep. The
     retailer's users are told in their notification centre (once, even on a repeat)."""
     retailer, _route = rep_retailer(rep, retailer_id)
     submission = approval.place_order(rep, retailer, idempotency_key, fingerprint, accept_changes=accept_changes,
-                                      channel=OrderChannel.REP.value, note=note)
+                                      channel=OrderChannel.REP.value, note=note, terms=terms)
     if submission.created:
         _tell_retailer(rep, submission.order)
     return submission

@@ -72,17 +72,30 @@ def routes_for(buyer_ids) -> dict[int, Route]:
 
 # ---- the desk list ---------------------------------------------------------------------------
 
+# "To act on": the orders waiting for the seller's decision (the dealer's desk opens on them).
+TO_ACT = "to_act"
+TO_ACT_STATUSES = (S.SUBMITTED.value, S.ON_HOLD.value)
+# Sortable columns: name → the column ordered by (ties broken by id).
+SORTS = {"created": Order.created_at, "number": Order.number, "buyer": Organisation.name,
+         "total": Order.total_fen, "status": Order.status, "delivery": Order.delivery_date}
+DEFAULT_SORT = ("created", True)
+
+
 @dataclass(frozen=True)
 class DeskFilter:
-    status: str | None = None
+    status: str | None = None  # a status, TO_ACT, or None for every order
     weekday: int | None = None
     region_id: int | None = None
     search: str = ""
+    sort: str = DEFAULT_SORT[0]
+    descending: bool = DEFAULT_SORT[1]
 
 
 def desk_query(seller_id: int, criteria: DeskFilter):
     query = select(Order).where(Order.seller_id == seller_id)
-    if criteria.status:
+    if criteria.status == TO_ACT:
+        query = query.where(Order.status.in_(TO_ACT_STATUSES))
+    elif criteria.status:
         query = query.where(Order.status == criteria.status)
     if criteria.weekday is not None:
         on_that_day = select(RepRoute.retailer_id).where(RepRoute.weekday == criteria.weekday)
@@ -106,9 +119,17 @@ class DeskRow:
 
 
 def desk_page(seller_id: int, criteria: DeskFilter, page: int, per_page: int) -> tuple[Page, list[DeskRow]]:
-    """A page of the desk, newest first, each order with its buyer and route (four queries)."""
+    """A page of the desk in the criteria's order (newest first by default), each order with its
+    buyer and route (four queries)."""
     query = desk_query(seller_id, criteria).options(joinedload(Order.buyer))
-    results = paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page, per_page)
+    column = SORTS.get(criteria.sort, SORTS[DEFAULT_SORT[0]])
+    if column is Organisation.name:
+        query = query.join(Organisation, Organisation.id == Order.buyer_id)
+    if criteria.descending:
+        order_by = (column.desc().nulls_last(), Order.id.desc())
+    else:
+        order_by = (column.asc().nulls_last(), Order.id.asc())
+    results = paginate(query.order_by(*order_by), page, per_page)
     routes = routes_for(o.buyer_id for o in results.items)
     return results, [DeskRow(o, routes.get(o.buyer_id, NO_ROUTE)) for o in results.items]
 

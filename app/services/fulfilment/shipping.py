@@ -223,3 +223,21 @@ def _notify_partial(order: Order, shipment: Shipment) -> None:
            message="order.shipment", params={"n": order.number or str(order.id), "shipment": shipment.number,
                                              "carrier": shipment.carrier or "", "tracking": shipment.tracking_no or ""},
            about=Subject("order", order.id), dedupe_key=f"shipment:{shipment.id}")
+
+
+USUAL_CARRIER_WINDOW = 50
+
+
+def usual_carrier(seller_id: int) -> str:
+    """The carrier the seller used most among its last USUAL_CARRIER_WINDOW shipments (the most
+    recent of those tied); "" before its first shipment. The shipping form starts with it."""
+    from collections import Counter
+
+    recent = list(db.session.scalars(select(Shipment.carrier).where(Shipment.seller_id == seller_id)
+                                     .order_by(Shipment.shipped_at.desc(), Shipment.id.desc())
+                                     .limit(USUAL_CARRIER_WINDOW)))
+    if not recent:
+        return ""
+    counts = Counter(recent)
+    best = max(counts.values())
+    return next(carrier for carrier in recent if counts[carrier] == best)

@@ -60,6 +60,11 @@ def receive_stock(warehouse_id: int, product_id: int, qty: int, batch_no: str, *
     ledger.add_to_lot(kind, lot, qty, actor_id=actor_id, reason=reason or message("stock.received"), document=document)
     if kind == MovementKind.RECEIPT.value and actor_id is not None and not document:
         audit.record(actor_id, "stock.receive", "stock_lot", lot.id, None, {"qty": qty, "batch_no": batch_no})
+    if kind == MovementKind.RECEIPT.value:
+        from app.services.ordering.shortage import release_backorders  # ordering uses inventory: a late import
+
+        owner_id = db.session.scalar(select(Warehouse.owner_id).where(Warehouse.id == warehouse_id))
+        release_backorders(owner_id, [product_id], actor_id)
     return lot
 
 

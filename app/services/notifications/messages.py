@@ -44,6 +44,7 @@ MESSAGES: dict[str, Message] = {
     "order.review": Message(_l("订单 %(n)s 待审核：%(reasons)s"), labels={"reasons": _hold_reasons}),
     "order.review_new": Message(_l("新订单 %(n)s 待审核"), _l("%(buyer)s，%(lines)d 种商品。")),
     "order.cancelled_by_buyer": Message(_l("客户取消了订单 %(n)s")),
+    "order.reduced": Message(_l("订单 %(n)s 的数量已调整")),
     "return.requested": Message(_l("订单 %(n)s 申请退货 %(r)s")),
     "return.accepted": Message(_l("退货 %(n)s 已接受")),
     "return.refused": Message(_l("退货 %(n)s 未被接受")),

@@ -251,3 +251,30 @@ def cancel_as_buyer(buyer_id: int, order_id: int, actor_id: int, note: str) -> O
     notify_seller(order, kind="order_cancelled", message="order.cancelled_by_buyer",
                   params={"n": order.number or str(order.id), "note": note})
     return order
+
+
+MAX_BULK = 200
+
+
+def approve_many(seller_id: int, order_ids, actor_id: int) -> tuple[list[Order], list[tuple[Order, str]]]:
+    """Approve the seller's ticked orders, each on its own (a savepoint per order): the ones
+    the credit check, the stock or their status refuse stay as they are, with the reason, for
+    the person to open one by one. Another seller's ids are ignored. (approved, refused)."""
+    from app.services.inventory import StockShortage
+
+    ids = sorted({int(i) for i in order_ids})[:MAX_BULK]
+    orders = list(db.session.scalars(select(Order).where(Order.id.in_(ids), Order.seller_id == seller_id)
+                                     .order_by(Order.created_at, Order.id))) if ids else []
+    if not orders:
+        raise DomainError(_("请至少选择一个订单。"), field="order_ids")
+    approved, refused = [], []
+    for order in orders:
+        seen = order.status
+        try:
+            with db.session.begin_nested():
+                act_as_seller(seller_id, order.id, S.APPROVED.value, actor_id, seen=seen)
+        except (DomainError, StockShortage) as error:
+            refused.append((order, str(error.message)))
+        else:
+            approved.append(order)
+    return approved, refused

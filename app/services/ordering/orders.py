@@ -31,7 +31,7 @@ from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderLine, Or
                         Product, User)
 from app.services.core import audit
 from app.services.ordering import cart
-from app.services.ordering import routing
+from app.services.ordering import delivery_terms, routing
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import Page, paginate
 from app.services.core.clock import LOCAL, now_utc
@@ -78,12 +78,15 @@ def order_number(order_id: int, created_at) -> str:
 
 
 def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerprint: str | None = None,
-                 accept_changes: bool = False, channel: str = OrderChannel.WEB.value, note: str = "") -> Submission:
+                 accept_changes: bool = False, channel: str = OrderChannel.WEB.value, note: str = "",
+                 terms: delivery_terms.TermsInput | None = None) -> Submission:
     """Turn the cart `owner` built for `buyer` into one order routed to the buyer's seller.
 
     `fingerprint` is CartQuote.fingerprint of the cart the buyer saw (None: no check, e.g. an API
     client that quotes and submits at once); `accept_changes` says the buyer saw and accepted the
-    changed lines. Returns the order and whether this call created it."""
+    changed lines. `terms`: the delivery date, address and payment method typed at checkout
+    (delivery_terms.checkout_terms: blanks take the defaults). Returns the order and whether this
+    call created it."""
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise DomainError(_("提交无效，请刷新页面后重试。"), field="idempotency_key")
@@ -107,12 +110,13 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         raise DomainError(_("购物车中没有可订购的商品。"))
 
     seller = routing.seller_for(buyer)
+    chosen = delivery_terms.checkout_terms(buyer, terms)
     created_at = now_utc()
     order_id = _insert_once(dict(
         buyer_id=buyer.id, seller_id=seller.id, placed_by_id=owner.id, channel=channel,
         status=OrderStatus.SUBMITTED.value, line_count=len(lines), total_fen=quote.total_fen, tax_fen=quote.tax_fen,
         idempotency_key=key, cart_fingerprint=quote.fingerprint, note=(note or "").strip()[:500],
-        created_at=created_at, updated_at=created_at))
+        created_at=created_at, updated_at=created_at, **chosen.columns()))
     if order_id is None:  # a concurrent submit with this key won the insert
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.

@@ -49,10 +49,11 @@ def replenishment_orders(dealer_id: int):
 
 
 def place_replenishment(user: User, dealer: Organisation, idempotency_key: str, fingerprint: str | None,
-                        accept_changes: bool = False, note: str = "") -> ordering.Submission:
+                        accept_changes: bool = False, note: str = "", terms=None) -> ordering.Submission:
     """Check out the dealer's cart to the brand, with the automatic review."""
     _require_dealer(dealer)
-    return approval.place_order(user, dealer, idempotency_key, fingerprint, accept_changes=accept_changes, note=note)
+    return approval.place_order(user, dealer, idempotency_key, fingerprint, accept_changes=accept_changes, note=note,
+                                terms=terms)
 
 
 def cancel_replenishment(user: User, order_id: int, note: str):

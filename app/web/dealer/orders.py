@@ -6,4 +6,4 @@ from app.web.dealer import bp
 from app.web.shared.fulfilment.desk import Desk, register_desk
 
 register_desk(bp, Desk("dealer", "dealer/layout.html", names={"orders_list": "orders"}, printing=True,
-                       documents=True, returns_list=True))
+                       documents=True, returns_list=True, opens_on_action=True))

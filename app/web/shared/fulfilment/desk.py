@@ -47,7 +47,8 @@ class Desk:
     subnav: a template shown above the list.
     Features: review (the automatic review's reasons on the order page, the waiting count and the
     re-check), printing (boxes on the list for the role's print pages), documents (the order's
-    document panel), returns_list (a list of the seller's returns)."""
+    document panel), returns_list (a list of the seller's returns), opens_on_action (the list opens
+    on the orders to act on: submitted or on hold)."""
     blueprint: str
     layout: str
     guard: Callable[[Callable], Callable] | None = None
@@ -58,6 +59,7 @@ class Desk:
     printing: bool = False
     documents: bool = False
     returns_list: bool = False
+    opens_on_action: bool = False  # the list without a status shows the orders waiting for a decision
 
     def endpoint(self, name: str) -> str:
         return f"{self.blueprint}.{self.names.get(name, name)}"

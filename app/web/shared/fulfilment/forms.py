@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.models import OrderStatus
 from app.models.fulfilment import ReturnDisposition, ReturnStatus
 from app.services.fulfilment.delivery import CODE_DIGITS
-from app.services.fulfilment.desk import WEEKDAY_LABELS
+from app.services.fulfilment.desk import DEFAULT_SORT, SORTS, TO_ACT, WEEKDAY_LABELS
 from app.services.fulfilment.returns import DISPOSITION_LABELS
 from app.services.fulfilment.shipping import MAX_CARRIER, MAX_REASON, MAX_TRACKING
 from app.web.common.listing import STATUS_LABELS, GetForm
@@ -26,9 +26,11 @@ QTY_MAX = 1_000_000
 
 
 class DeskFilterForm(GetForm):
-    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部状态"))]
+    status = SelectField(_l("状态"), choices=[SelectChoice("", _l("全部状态")), SelectChoice(TO_ACT, _l("待处理"))]
                          + [SelectChoice(value, label) for value, label in STATUS_LABELS.items()],
                          validators=[Optional()])
+    sort = SelectField(choices=[SelectChoice(name, name) for name in SORTS], validators=[Optional()])
+    dir = SelectField(choices=[SelectChoice("asc", "asc"), SelectChoice("desc", "desc")], validators=[Optional()])
     day = SelectField(_l("送货日"), choices=[SelectChoice("", _l("全部"))]
                       + [SelectChoice(str(i), label) for i, label in enumerate(WEEKDAY_LABELS)],
                       validators=[Optional()])
@@ -43,7 +45,10 @@ class DeskFilterForm(GetForm):
         self.validate()
         day = self.clean("day")
         region = self.clean("region")
+        sort = self.clean("sort") or DEFAULT_SORT[0]
+        direction = self.clean("dir")
         return {"status": self.clean("status") or None,
+                "sort": sort, "descending": direction == "desc" if direction else DEFAULT_SORT[1],
                 "weekday": int(day) if day not in (None, "") else None,
                 "region_id": int(region) if region in getattr(self, "_region_ids", ()) else None,
                 "search": self.clean("q", ""), "page": self.clean("page", 1)}
@@ -93,6 +98,40 @@ class DecisionForm(Form):
     def credit_override(self) -> str | None:
         """The reason to approve beyond the buyer's credit, or None when the box is not ticked."""
         return (self.credit_reason.data or "") if self.credit_confirmed.data else None
+
+
+class ShortageForm(Form):
+    """Approve what is available: a quantity per line (`keep_<line id>`, added by `shortage_form`),
+    what becomes of the rest, the reason the buyer reads, and the credit confirmation (named apart
+    from the decision card's fields on the same page, so their ids stay unique)."""
+
+    rest = RadioField(_l("缺货部分"), choices=[SelectChoice("backorder", _l("转入补发订单，到货后自动审核")),
+                                                SelectChoice("cancel", _l("取消，不再供货"))],
+                      default="backorder", validators=[InputRequired(message=_l("请选择缺货部分的处理方式。"))])
+    reason = TextAreaField(_l("说明（客户可见；取消时必填）"),
+                           validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
+                           render_kw={"rows": 2, "maxlength": NOTE_MAX})
+    short_credit_confirmed = BooleanField(_l("已知超出客户信用，仍然审核通过"))
+    short_credit_reason = TextAreaField(_l("超出信用仍审核的原因（内部可见，记入审计）"),
+                                        validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
+                                        render_kw={"rows": 2, "maxlength": NOTE_MAX})
+    short_seen = HiddenField()
+
+    def credit_override(self) -> str | None:
+        return (self.short_credit_reason.data or "") if self.short_credit_confirmed.data else None
+
+
+def shortage_form(rows, formdata=..., order_status: str | None = None) -> ShortageForm:
+    """The form for these availability rows (ordering.shortage.availability); without formdata,
+    each line proposes what can be supplied now."""
+    cls = with_line_fields(ShortageForm, rows, ("keep",), lambda row, _kind: row.line.qty)
+    if formdata is ...:
+        return cls()
+    form = cls(formdata=None)
+    for row in rows:
+        getattr(form, f"keep_{row.line.id}").data = row.suppliable
+    form.short_seen.data = order_status
+    return form
 
 
 def with_line_fields(base: type[Form], rows, kinds: tuple[str, ...], limit) -> type[Form]:

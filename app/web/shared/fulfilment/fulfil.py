@@ -33,10 +33,11 @@ def _ship_form_class(rows):
 
 def _ship_page(desk: Desk, order, form=None, cancel_form=None, status=200, fragment="fulfilment/_ship_form.html"):
     """The shipping page of the order as it is now; a form not given starts afresh (everything
-    still open goes out by default)."""
+    still open goes out by default, with the seller's usual carrier)."""
     rows = fulfilment.progress(order)
     if form is None:
         form = _ship_form_class(rows)(formdata=None)
+        form.carrier.data = shipping.usual_carrier(current_user.org_id)
         for row in rows:
             getattr(form, f"qty_{row.line.id}").data = row.open
     if cancel_form is None:

@@ -20,7 +20,7 @@ from app.services.fulfilment import desk as order_desk
 from app.services.fulfilment import progress as fulfilment
 from app.services.fulfilment import returns
 from app.services.fulfilment.shipping import SHIPPABLE
-from app.services.ordering import lifecycle
+from app.services.ordering import lifecycle, shortage
 from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.conditional import revalidate
 from app.web.common.envelope import attempt, error_status
@@ -28,7 +28,8 @@ from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS
 from app.web.shared.fulfilment.desk import Desk, route, seller_order
-from app.web.shared.fulfilment.forms import ACTION_LABELS, ACTION_ROUTES, DecisionForm, DeskFilterForm
+from app.web.shared.fulfilment.forms import (ACTION_LABELS, ACTION_ROUTES, DecisionForm, DeskFilterForm,
+                                             line_quantities, shortage_form)
 
 S = lifecycle.S
 DETAIL_PAGE = "fulfilment/order_detail.html"
@@ -49,14 +50,24 @@ def orders_list(desk: Desk):
     form = DeskFilterForm(formdata=request.args)
     form.set_regions(order_desk.region_choices(seller_id))
     criteria = form.criteria()
+    opened = not any(request.args.get(name) for name in ("q", "day", "region")) and "status" not in request.args
+    if desk.opens_on_action and opened:  # the bare list: what waits for a decision (a search covers every order)
+        criteria["status"] = order_desk.TO_ACT
+        form.status.data = order_desk.TO_ACT
     page = criteria.pop("page")
     results, rows = order_desk.desk_page(seller_id, order_desk.DeskFilter(**criteria), page,
                                          current_app.config["PAGE_SIZE"])
     params = {k: v for k, v in (("status", criteria["status"]), ("day", criteria["weekday"]),
                                 ("region", criteria["region_id"]), ("q", criteria["search"])) if v not in (None, "")}
+    if desk.opens_on_action and not criteria["status"]:
+        params["status"] = ""  # every order, not the default "to act on"
+    if (criteria["sort"], criteria["descending"]) != order_desk.DEFAULT_SORT:
+        params.update(sort=criteria["sort"], dir="desc" if criteria["descending"] else "asc")
     counts = order_desk.status_counts(seller_id)
     return revalidate(render_page("fulfilment/orders.html", "fulfilment/_orders_list.html", form=form,
                                   results=results, rows=rows, params=params, counts=counts,
+                                  sort=(criteria["sort"], criteria["descending"]),
+                                  to_act=sum(counts.get(s, 0) for s in order_desk.TO_ACT_STATUSES),
                                   waiting=sum(counts.get(s, 0) for s in approval.WAITING),
                                   desk_statuses=order_desk.DESK_STATUSES, **labels(), **desk.context()))
 
@@ -73,16 +84,20 @@ def order_fulfilment(order) -> dict:
                                                                               order_id=order.id))))
 
 
-def detail_context(desk: Desk, order, form: DecisionForm | None = None) -> dict:
+def detail_context(desk: Desk, order, form: DecisionForm | None = None, short_form=None) -> dict:
     """Everything the order page shows; the decision card offers what the lifecycle accepts now
     (no whole-order cancel once goods are on the road) and, where approving is one of them, the
-    buyer's credit check."""
+    buyer's credit check and each line's availability with a form to approve what is available."""
     form = form or DecisionForm(formdata=None)
     form.seen.data = order.status  # the buttons shown act on the status shown
     actor_ids = {e.actor_id for e in order.events if e.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     actions = lifecycle.seller_actions(order.status, order.id)
-    context = dict(order=order, form=form, actions=actions, actors=actors,
+    availability = shortage.availability(order) if S.APPROVED.value in actions else []
+    if availability and short_form is None:
+        short_form = shortage_form(availability, formdata=None, order_status=order.status)
+    context = dict(order=order, form=form, actions=actions, actors=actors, availability=availability,
+                   short_form=short_form, backorder=shortage.backorder_for(order.id),
                    summary=credit.summary(order.buyer, order.seller_id),
                    credit_reasons=credit.check_credit(order, lock=False) if S.APPROVED.value in actions else [],
                    reasons=approval.reasons_for([order.id]).get(order.id, []) if desk.review else [],
@@ -119,6 +134,29 @@ def decide(desk: Desk, order_id: int, to: str):
         status = error_status()
     return render_page(DETAIL_PAGE, "fulfilment/_decision.html", status=status,
                        **detail_context(desk, seller_order(order_id), form))
+
+
+@route("/orders/<int:order_id>/approve-available", "order_approve_available", methods=("POST",))
+def order_approve_available(desk: Desk, order_id: int):
+    """Approve the quantities typed per line (what is available); the rest is backordered or
+    cancelled with a reason. Errors next to their line or field; nothing changed then."""
+    order = seller_order(order_id)
+    rows = shortage.availability(order)
+    form = shortage_form(rows)
+    if form.validate_on_submit():
+        outcome = attempt(form, shortage.approve_available, current_user.org_id, order.id, current_user.id,
+                          line_quantities(form, rows, "keep"), form.rest.data, form.reason.data or "",
+                          seen=form.short_seen.data or None, credit_override=form.credit_override())
+        if outcome.ok:
+            backorder = shortage.backorder_for(order.id)
+            flash(_("订单 %(n)s：%(status)s。", n=order.number, status=STATUS_LABELS[S.APPROVED.value])
+                  + (" " + _("缺货部分已转入补发订单 %(b)s。", b=backorder.number) if backorder else ""), "success")
+            return redirect_to(desk.url("order_detail", order_id=order.id))
+        status = outcome.status
+    else:
+        status = error_status()
+    return render_page(DETAIL_PAGE, "fulfilment/_shortage.html", status=status,
+                       **detail_context(desk, seller_order(order_id), short_form=form))
 
 
 def _decision_view(to: str):

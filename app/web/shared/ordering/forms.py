@@ -1,13 +1,18 @@
 """The ordering counter's forms, the same for every role: catalog search (GET), add to cart, a
 cart line's quantity, checkout."""
+from datetime import date
+
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from app.web.common.forms import Form
 from flask import request
-from wtforms import (BooleanField, HiddenField, IntegerField, SelectChoice, SearchField, SelectField, StringField,
+from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SelectChoice, SearchField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.models.vocabulary import OrderPayment
 from app.services.catalog.storefront import MAX_SEARCH_LENGTH
+from app.services.ordering.delivery_terms import TermsInput
 from app.web.common.listing import GetForm
 
 
@@ -89,6 +94,34 @@ class CheckoutForm(Form):
     accept_changes = HiddenField()
     note = TextAreaField(_l("备注（选填）"), validators=[Optional(), Length(max=200)],
                          render_kw={"rows": 2, "maxlength": 200})
+    # Choices and defaults per buyer (`for_buyer`); the service checks them again.
+    delivery_date = SelectField(_l("送货日期"), choices=[], validate_choice=False, validators=[Optional()])
+    delivery_address = StringField(_l("送货地址"), validators=[Optional(), Length(max=200)],
+                                   render_kw={"maxlength": 200, "autocomplete": "street-address"})
+    payment_method = RadioField(_l("付款方式"), choices=[SelectChoice(v, label) for v, label in OrderPayment.labels().items()],
+                                default=OrderPayment.CREDIT.value, validators=[Optional()], validate_choice=False)
+
+    def for_buyer(self, buyer, dates) -> "CheckoutForm":
+        """Offer the buyer's delivery dates (the first chosen unless one was posted) and its
+        address as the default delivery address."""
+        self.delivery_date.choices = [SelectChoice(d.isoformat(), format_date(d, "yyyy-MM-dd EEE")) for d in dates]
+        if not self.delivery_date.data and dates:
+            self.delivery_date.data = dates[0].isoformat()
+        if self.delivery_address.data is None and not self.is_submitted():
+            self.delivery_address.data = buyer.address or ""
+        if not self.payment_method.data:
+            self.payment_method.data = OrderPayment.CREDIT.value
+        return self
+
+    def terms(self) -> TermsInput:
+        """What was typed, for delivery_terms.checkout_terms (a date that does not parse is None
+        only when blank; otherwise the service refuses it by its field)."""
+        raw = (self.delivery_date.data or "").strip()
+        try:
+            when = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            when = date.min  # not a delivery day: refused next to the field
+        return TermsInput(when, self.delivery_address.data, self.payment_method.data or None)
 
     def broken(self) -> bool:
         """The hidden fields were tampered with or lost: the key cannot be trusted any more."""

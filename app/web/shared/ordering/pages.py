@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.models import Organisation
 from app.services.catalog import storefront
-from app.services.ordering import cart
+from app.services.ordering import cart, delivery_terms
 from app.web.common.htmx import render_page, wants_fragment
 from app.web.shared.ordering.counter import Counter, thumb_url
 from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm, CouponForm
@@ -54,7 +54,9 @@ def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | 
     """What the cart fragment needs. A fresh idempotency key unless the cart is shown again after
     a refused checkout (then the same key, so a double tap still makes one order)."""
     quote = quote or cart.quote_cart(current_user, buyer)
-    context = dict(counter=counter, buyer=buyer, quote=quote, checkout=checkout or CheckoutForm(formdata=None),
+    checkout = (checkout or CheckoutForm(formdata=None)).for_buyer(
+        buyer, delivery_terms.delivery_dates(delivery_terms.route_weekdays(buyer)))
+    context = dict(counter=counter, buyer=buyer, quote=quote, checkout=checkout,
                    idempotency_key=key or new_idempotency_key(), notice=notice, line_errors=line_errors or {},
                    line_values=line_values or {}, oob=oob, oob_badge=oob_badge, cart_count=quote.count,
                    checkout_label=counter.checkout_label(buyer, bool(quote.changed_lines)),
