@@ -24,6 +24,10 @@ from app.web.shared.analytics.views import admin_guard, register_sales_report  #
 
 register_sales_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
 
+from app.web.shared.analytics.service import register_service_report  # noqa: E402
+
+register_service_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
+
 from app.web.shared.promotions.views import marketing_guard, register_promotion_pages  # noqa: E402
 
 register_promotion_pages(bp, "admin/layout.html", guard=marketing_guard)
