@@ -120,3 +120,67 @@ def register_service_report(bp: Blueprint, layout: str, seller_scope, guard=None
 
     bp.add_url_rule("/reports/service", "service_report", page)
     bp.add_url_rule("/reports/service/export.xlsx", "service_report_export", export)
+
+
+# The channel and stock report: the same page conventions.
+
+def _channel_build(dealer_id: int | None):
+    from app.services.analytics.channel import channel_report
+    from app.web.shared.analytics.views import _locale
+
+    form = PeriodForm(formdata=request.args)
+    start, end, province = period_args(form, default_days=90)
+    if dealer_id is not None:
+        province = None
+    report = channel_report(start, end, dealer_id=dealer_id, province_id=province.id if province else None,
+                            locale=_locale())
+    return form, report, province
+
+
+def channel_page(endpoint: str, layout: str, dealer_id: int | None):
+    from app.services.analytics.channel import HORIZONS
+    from app.services.analytics.charts import bar_chart
+
+    form, report, province = _channel_build(dealer_id)
+    top = report.rows[:15]
+    chart = bar_chart([r.label for r in top], [(_("从品牌进货（箱）"), [r.received_qty for r in top]),
+                                              (_("售给门店（箱）"), [r.sold_qty for r in top])]) if top else ""
+    return render_page("shared/analytics/channel.html", "shared/analytics/_channel.html", form=form, report=report,
+                       province=province, chart=chart, horizons=HORIZONS, layout=layout, endpoint=endpoint,
+                       query=request.args.to_dict(), percent=_percent)
+
+
+def channel_export(dealer_id: int | None):
+    from app.services.analytics.channel import HORIZONS
+
+    _form, report, _province = _channel_build(dealer_id)
+    headers = [_("经销商") if report.by == "dealer" else _("商品"), _("编码"), _("进货（箱）"), _("进货金额（元）"),
+               _("销售（箱）"), _("销售金额（元）"), _("动销率（%）"), _("现有库存（箱）"), _("可售天数"),
+               *[_("%(n)d 天内到期金额（元）", n=h) for h in HORIZONS]]
+
+    def line(r, label, code):
+        supply = None if r.days_of_supply is None else round(r.days_of_supply, 1)
+        return (label, code, r.received_qty, r.received_fen / 100, r.sold_qty, r.sold_fen / 100,
+                _percent(r.sell_through), r.on_hand, supply, *[v / 100 for v in r.expiring_fen])
+
+    rows = [line(r, r.label, r.code) for r in report.rows] + [line(report.total, _("合计"), "")]
+    name = f"channel-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
+    return Response(xlsx_bytes(headers, rows, "channel"), mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def register_channel_report(bp: Blueprint, layout: str, dealer_scope, guard=None) -> None:
+    """Mount /reports/channel and its export on `bp`; `dealer_scope()` gives the dealer id or None."""
+
+    def page():
+        if guard:
+            guard()
+        return channel_page(bp.name, layout, dealer_scope())
+
+    def export():
+        if guard:
+            guard()
+        return channel_export(dealer_scope())
+
+    bp.add_url_rule("/reports/channel", "channel_report", page)
+    bp.add_url_rule("/reports/channel/export.xlsx", "channel_report_export", export)
