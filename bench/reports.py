@@ -4,7 +4,8 @@
     .venv/bin/python bench/reports.py [--database lianying_bench] [--requests 100]
 
 Needs a database with the full demo data and its facts built (`flask analytics refresh` on
-`lianying_bench`, or `bench/forecasting.py`, which builds them on a copy); the forecasts page shows
+`lianying_bench`, or `bench/forecasting.py`, which builds them on a copy; the service facts of a
+database migrated before `h13d_service_facts` with `bench/service_facts.py`); the forecasts page shows
 the last `forecast run`. The app runs in this process with production settings, driven by the Flask
 test client (the server's own time per request). Signed in as `admin` (and `dealer001`) through
 the login form once. Each page is asked for a one-year range with its filters varied (dimension,
@@ -53,6 +54,12 @@ def main() -> int:
             rng.choice(["previous", "last_year"]), rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
         "dealer sales report, 1 year": lambda: (dealer, "/dealer/reports/sales?start={}&end={}&by={}".format(
             start, end, rng.choice(["product", "province", "region", "channel"]))),
+        "admin service report, 1 year": lambda: (admin, "/admin/reports/service?start={}&end={}&by={}{}".format(
+            start, end, rng.choice(["dealer", "province"]), rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
+        "dealer service report, 1 year": lambda: (dealer, f"/dealer/reports/service?start={start}&end={end}"),
+        "admin channel and stock, 1 year": lambda: (admin, "/admin/reports/channel?start={}&end={}{}".format(
+            start, end, rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
+        "dealer channel and stock, 1 year": lambda: (dealer, f"/dealer/reports/channel?start={start}&end={end}"),
         "admin forecasts page": lambda: (admin, "/admin/forecasts?province={}".format(
             rng.choice(["", str(rng.choice(province_ids))]))),
         "dealer customer health": lambda: (dealer, "/dealer/reports/customers?segment={}".format(

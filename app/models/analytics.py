@@ -115,7 +115,7 @@ class DemandForecast(Base):
     qty: Mapped[float] = mapped_column(Float)
 
 
-SERVICE_INCLUDE = ["seller_id", "province_id", "status", "submitted_at", "approved_by_rule", "delivered_at",
+SERVICE_INCLUDE = ["seller_id", "province_id", "status", "submitted_at", "approved_by_rule", "shipped_at", "delivered_at",
                    "cycle_seconds", "lines", "filled_lines", "ordered_qty", "shipped_qty", "ordered_fen", "shipped_fen"]
 
 

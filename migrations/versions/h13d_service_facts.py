@@ -17,7 +17,7 @@ down_revision = 'h15_price_book'
 branch_labels = None
 depends_on = None
 
-INCLUDE = ["seller_id", "province_id", "status", "submitted_at", "approved_by_rule", "delivered_at",
+INCLUDE = ["seller_id", "province_id", "status", "submitted_at", "approved_by_rule", "shipped_at", "delivered_at",
            "cycle_seconds", "lines", "filled_lines", "ordered_qty", "shipped_qty", "ordered_fen", "shipped_fen"]
 
 
