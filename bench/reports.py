@@ -38,6 +38,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="lianying_bench")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--only", default="", help="only the pages whose name contains this text")
     options = parser.parse_args()
     app = create_bench_app(f"postgresql://postgres@127.0.0.1:5432/{options.database}")
     admin, dealer, retailer = login(app, "admin"), login(app, "dealer001"), login(app, "retailer000001")
@@ -71,6 +72,7 @@ def main() -> int:
              "retailer home": lambda: (retailer, "/retailer/"),
              "rep home (route, shops at risk)": lambda: (rep, "/rep/")}
     pages.update(homes)
+    pages = {name: make for name, make in pages.items() if options.only in name}
     rows = []
     for name, make in pages.items():
         samples = []
@@ -85,6 +87,7 @@ def main() -> int:
                 samples.append(elapsed)
         p95 = percentile(samples, 0.95)
         budget = HOME_BUDGET_MS if name in homes else BUDGET_MS
+        print(name, f"p95 {p95:.0f} ms", flush=True)
         rows.append((name, f"{percentile(samples, 0.5):.0f}", f"{p95:.0f}", f"{max(samples):.0f}",
                      f"≤ {budget}: {verdict(p95, budget)}"))
     print_table(("page", "p50 ms", "p95 ms", "max ms", "budget p95 (ms)"), rows)
