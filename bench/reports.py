@@ -4,7 +4,8 @@
     .venv/bin/python bench/reports.py [--database lianying_bench] [--requests 100]
 
 Needs a database with the full demo data and its facts built (`flask analytics refresh` on
-`lianying_bench`, or `bench/forecasting.py`, which builds them on a copy); the forecasts page shows
+`lianying_bench`, or `bench/forecasting.py`, which builds them on a copy; the service facts of a
+database migrated before `h13d_service_facts` with `bench/service_facts.py`); the forecasts page shows
 the last `forecast run`. The app runs in this process with production settings, driven by the Flask
 test client (the server's own time per request). Signed in as `admin` (and `dealer001`) through
 the login form once. Each page is asked for a one-year range with its filters varied (dimension,
@@ -37,6 +38,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="lianying_bench")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--only", default="", help="only the pages whose name contains this text")
     options = parser.parse_args()
     app = create_bench_app(f"postgresql://postgres@127.0.0.1:5432/{options.database}")
     admin, dealer, retailer = login(app, "admin"), login(app, "dealer001"), login(app, "retailer000001")
@@ -53,6 +55,12 @@ def main() -> int:
             rng.choice(["previous", "last_year"]), rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
         "dealer sales report, 1 year": lambda: (dealer, "/dealer/reports/sales?start={}&end={}&by={}".format(
             start, end, rng.choice(["product", "province", "region", "channel"]))),
+        "admin service report, 1 year": lambda: (admin, "/admin/reports/service?start={}&end={}&by={}{}".format(
+            start, end, rng.choice(["dealer", "province"]), rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
+        "dealer service report, 1 year": lambda: (dealer, f"/dealer/reports/service?start={start}&end={end}"),
+        "admin channel and stock, 1 year": lambda: (admin, "/admin/reports/channel?start={}&end={}{}".format(
+            start, end, rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
+        "dealer channel and stock, 1 year": lambda: (dealer, f"/dealer/reports/channel?start={start}&end={end}"),
         "admin forecasts page": lambda: (admin, "/admin/forecasts?province={}".format(
             rng.choice(["", str(rng.choice(province_ids))]))),
         "dealer customer health": lambda: (dealer, "/dealer/reports/customers?segment={}".format(
@@ -64,6 +72,7 @@ def main() -> int:
              "retailer home": lambda: (retailer, "/retailer/"),
              "rep home (route, shops at risk)": lambda: (rep, "/rep/")}
     pages.update(homes)
+    pages = {name: make for name, make in pages.items() if options.only in name}
     rows = []
     for name, make in pages.items():
         samples = []
@@ -78,6 +87,7 @@ def main() -> int:
                 samples.append(elapsed)
         p95 = percentile(samples, 0.95)
         budget = HOME_BUDGET_MS if name in homes else BUDGET_MS
+        print(name, f"p95 {p95:.0f} ms", flush=True)
         rows.append((name, f"{percentile(samples, 0.5):.0f}", f"{p95:.0f}", f"{max(samples):.0f}",
                      f"≤ {budget}: {verdict(p95, budget)}"))
     print_table(("page", "p50 ms", "p95 ms", "max ms", "budget p95 (ms)"), rows)

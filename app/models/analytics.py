@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -113,3 +113,35 @@ class DemandForecast(Base):
     province_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     qty: Mapped[float] = mapped_column(Float)
+
+
+SERVICE_INCLUDE = ["seller_id", "province_id", "status", "submitted_at", "approved_by_rule", "shipped_at", "delivered_at",
+                   "cycle_seconds", "lines", "filled_lines", "ordered_qty", "shipped_qty", "ordered_fen", "shipped_fen"]
+
+
+class ServiceFact(Base):
+    """One row per order for the service report (fill rate, on-time-in-full, order cycle,
+    automatic approval), rebuilt from the order tables for the orders whose `updated_at` moved
+    (app/services/analytics/service_facts.py). `day` is the Shanghai business day of the submit.
+    Derived data: no foreign keys."""
+    __tablename__ = "service_facts"
+    __table_args__ = (Index("ix_service_facts_day", "day", postgresql_include=SERVICE_INCLUDE),
+                      Index("ix_service_facts_seller_day", "seller_id", "day", postgresql_include=SERVICE_INCLUDE))
+    order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    seller_id: Mapped[int] = mapped_column(Integer)
+    buyer_id: Mapped[int] = mapped_column(Integer)
+    province_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(15))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_rule: Mapped[bool] = mapped_column(Boolean)  # an "approved" event without a person
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last shipment
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the first "delivered" event
+    cycle_seconds: Mapped[int | None] = mapped_column(Integer)  # delivered_at − submitted_at
+    lines: Mapped[int] = mapped_column(Integer)
+    filled_lines: Mapped[int] = mapped_column(Integer)  # lines shipped in full
+    ordered_qty: Mapped[int] = mapped_column(Integer)
+    shipped_qty: Mapped[int] = mapped_column(Integer)  # per line at most what was ordered
+    ordered_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_fen: Mapped[int] = mapped_column(BigInteger)  # per line, line total × shipped ÷ ordered, rounded once

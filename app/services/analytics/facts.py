@@ -171,4 +171,6 @@ def refresh() -> Refresh:
     mark.changed_up_to = up_to
     mark.built_at = now_utc()
     db.session.flush()
+    from app.services.analytics import service_facts  # the per-order service facts, on their own watermark
+    service_facts.refresh()
     return result

@@ -24,6 +24,11 @@ from app.web.shared.analytics.views import admin_guard, register_sales_report  #
 
 register_sales_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
 
+from app.web.shared.analytics.service import register_channel_report, register_service_report  # noqa: E402
+
+register_service_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
+register_channel_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
+
 from app.web.shared.promotions.views import (marketing_guard, register_promotion_approval,  # noqa: E402
                                              register_promotion_pages, register_promotion_simulator)
 

@@ -22,6 +22,11 @@ from app.web.shared.analytics.views import register_sales_report  # noqa: E402
 
 register_sales_report(bp, "dealer/layout.html", lambda: current_user.org_id)
 
+from app.web.shared.analytics.service import register_channel_report, register_service_report  # noqa: E402
+
+register_service_report(bp, "dealer/layout.html", lambda: current_user.org_id)
+register_channel_report(bp, "dealer/layout.html", lambda: current_user.org_id)
+
 from app.web.shared.analytics.customers import dealer_shops, register_customer_report  # noqa: E402
 
 register_customer_report(bp, "dealer/layout.html", lambda: dealer_shops(current_user.org_id))
