@@ -55,11 +55,16 @@ def _add_three(page, js: bool) -> list[int]:
         else:
             with page.expect_navigation():
                 button.click()
-            assert page.url.endswith(f"#{row_id}"), page.url  # back to the same page and row
+            # A small page with the row, the cart bar and the way back (not the whole catalog).
+            assert f"/retailer/cart/added?product={row_id[1:]}" in page.url, page.url
             expect(page.locator(".flashes")).to_contain_text("购物车中")
         expect(page.locator(f"#{row_id} input[name=qty]")).not_to_have_value("0")
         expect(page.locator("#cart-badge")).to_have_text(str(index + 1))
         expect(page.locator("#cart-bar")).to_contain_text(f"购物车 {index + 1} 种")
+        if not js:
+            with page.expect_navigation():
+                page.get_by_role("link", name="← 继续选购").click()
+            assert page.url.endswith(f"#{row_id}"), page.url  # back to the same catalog page and row
         added.append(int(row_id[1:]))
     return added
 
