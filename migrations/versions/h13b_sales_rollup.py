@@ -62,7 +62,8 @@ def upgrade():
 
 
     # A customer's order days (customer health reports).
-    op.create_index('ix_sales_daily_buyer_day', 'sales_daily', ['buyer_id', 'day'], unique=False)
+    op.create_index('ix_sales_daily_buyer_day', 'sales_daily', ['buyer_id', 'day'], unique=False,
+                    postgresql_include=['qty', 'lost_qty', 'value_fen', 'lost_fen'])
 
 
 def downgrade():
