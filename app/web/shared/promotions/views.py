@@ -18,7 +18,7 @@ from wtforms import ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.extensions import db
-from app.models import Product, Promotion
+from app.models import Product
 from app.models.vocabulary import Funding, PromotionKind, PromotionStatus
 from app.services.core.clock import LOCAL
 from app.services.promotions import admin as promotions
@@ -179,7 +179,7 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
             status = outcome.status
         else:
             status = 400
-        approval = promotions.approval_state(db.session.get(Promotion, promotion_id), current_user) if promotion_id else None
+        approval = promotions.approval_state(promotions.promotion_for(current_user, promotion_id), current_user) if promotion_id else None
         return page("shared/promotions/form.html", status, form=form, promotion_id=promotion_id, approval=approval,
                     action_form=ActionForm())
 
