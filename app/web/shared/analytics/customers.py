@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -14,9 +14,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Organisation
 from app.services.analytics.customers import K, SEGMENTS, segment_counts, shop_health
-from app.services.dataio.spreadsheets import xlsx_bytes
 from app.web.common.htmx import render_page
-from app.web.shared.analytics.views import XLSX_MIMETYPE
+from app.web.shared.analytics.views import xlsx_response
 
 SEGMENT_LABELS = {"at_risk": _l("有流失风险"), "new": _l("新客户（90 天内首单）"), "active": _l("活跃"),
                   "inactive": _l("已流失（180 天未订货）"), "never": _l("从未订货")}
@@ -51,8 +50,7 @@ def register_customer_report(bp: Blueprint, layout: str, shops_of: Callable, ord
                  h.last_day.isoformat() if h.last_day else None, h.median_gap, h.days_since, h.order_days,
                  h.value_fen / 100] for h in rows)
         name = f"customers-{segment or 'all'}.xlsx"
-        return Response(xlsx_bytes(headers, data, "customers"), mimetype=XLSX_MIMETYPE,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return xlsx_response(headers, data, "customers", name)
 
     bp.add_url_rule("/reports/customers", "customers_report", page)
     bp.add_url_rule("/reports/customers/export.xlsx", "customers_report_export", export)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectChoice, SelectField
@@ -16,12 +16,11 @@ from app.models import Region
 from app.services.analytics.charts import column_chart
 from app.services.analytics.service import BUCKETS, MAX_DAYS, TARGET_HOURS, service_report
 from app.services.core.clock import today_local
-from app.services.dataio.spreadsheets import xlsx_bytes
 from app.services.forecasting.reports import provinces as provinces_list
 from app.web.common.forms import int_in_range
 from app.web.common.htmx import render_page
 from app.web.common.listing import GetForm
-from app.web.shared.analytics.views import XLSX_MIMETYPE
+from app.web.shared.analytics.views import register_report, xlsx_response
 
 DIMENSION_LABELS = {"dealer": _l("卖方"), "province": _l("省份")}
 
@@ -101,25 +100,11 @@ def service_export(seller_id: int | None):
              _percent(r.otif_rate), r.due, r.delivered) for r in [*report.rows, report.total]]
     rows[-1] = (_("合计"), "", *rows[-1][2:])
     name = f"service-{report.by}-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
-    return Response(xlsx_bytes(headers, rows, "service"), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return xlsx_response(headers, rows, "service", name)
 
 
 def register_service_report(bp: Blueprint, layout: str, seller_scope, guard=None) -> None:
-    """Mount /reports/service and its export on `bp`; `seller_scope()` gives the seller id or None."""
-
-    def page():
-        if guard:
-            guard()
-        return service_page(bp.name, layout, seller_scope())
-
-    def export():
-        if guard:
-            guard()
-        return service_export(seller_scope())
-
-    bp.add_url_rule("/reports/service", "service_report", page)
-    bp.add_url_rule("/reports/service/export.xlsx", "service_report_export", export)
+    register_report(bp, "service", service_page, service_export, layout, seller_scope, guard)
 
 
 # The channel and stock report: the same page conventions.
@@ -165,22 +150,8 @@ def channel_export(dealer_id: int | None):
 
     rows = [line(r, r.label, r.code) for r in report.rows] + [line(report.total, _("合计"), "")]
     name = f"channel-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
-    return Response(xlsx_bytes(headers, rows, "channel"), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return xlsx_response(headers, rows, "channel", name)
 
 
 def register_channel_report(bp: Blueprint, layout: str, dealer_scope, guard=None) -> None:
-    """Mount /reports/channel and its export on `bp`; `dealer_scope()` gives the dealer id or None."""
-
-    def page():
-        if guard:
-            guard()
-        return channel_page(bp.name, layout, dealer_scope())
-
-    def export():
-        if guard:
-            guard()
-        return channel_export(dealer_scope())
-
-    bp.add_url_rule("/reports/channel", "channel_report", page)
-    bp.add_url_rule("/reports/channel/export.xlsx", "channel_report_export", export)
+    register_report(bp, "channel", channel_page, channel_export, layout, dealer_scope, guard)

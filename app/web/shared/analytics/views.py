@@ -106,25 +106,35 @@ def sales_export(seller_id: int | None):
     rows = ([r.label, r.code, r.value_fen / 100, r.qty, r.orders, r.prior_fen / 100,
              None if r.change is None else round(r.change, 4)] for r in report.rows)
     name = f"sales-{report.by}-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
-    return Response(xlsx_bytes(headers, rows, "sales"), mimetype=XLSX_MIMETYPE,
+    return xlsx_response(headers, rows, "sales", name)
+
+
+def xlsx_response(headers, rows, sheet: str, name: str) -> Response:
+    return Response(xlsx_bytes(headers, rows, sheet), mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def register_sales_report(bp: Blueprint, layout: str, seller_scope, guard=None) -> None:
-    """Mount /reports/sales and its export on `bp`; `seller_scope()` gives the seller id or None."""
+def register_report(bp: Blueprint, name: str, page_view, export_view, layout: str, scope, guard=None) -> None:
+    """Mount /reports/<name> and /reports/<name>/export.xlsx on `bp` (endpoints <name>_report and
+    <name>_report_export): `page_view(blueprint name, layout, scope())`, `export_view(scope())`, where
+    `scope()` gives the caller's seller or dealer id, or None for the brand; `guard()` runs first."""
 
     def page():
         if guard:
             guard()
-        return sales_page(bp.name, layout, seller_scope())
+        return page_view(bp.name, layout, scope())
 
     def export():
         if guard:
             guard()
-        return sales_export(seller_scope())
+        return export_view(scope())
 
-    bp.add_url_rule("/reports/sales", "sales_report", page)
-    bp.add_url_rule("/reports/sales/export.xlsx", "sales_report_export", export)
+    bp.add_url_rule(f"/reports/{name}", f"{name}_report", page)
+    bp.add_url_rule(f"/reports/{name}/export.xlsx", f"{name}_report_export", export)
+
+
+def register_sales_report(bp: Blueprint, layout: str, seller_scope, guard=None) -> None:
+    register_report(bp, "sales", sales_page, sales_export, layout, seller_scope, guard)
 
 
 def admin_guard() -> None:
