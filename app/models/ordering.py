@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
-from app.models.vocabulary import OrderStatus, OrderChannel, OrderPayment  # noqa: F401 (re-exported)
+from app.models.vocabulary import OrderStatus, OrderChannel, OrderKind, OrderPayment  # noqa: F401 (re-exported)
 from app.models.catalog import Product
 from app.models.org import Organisation
 
@@ -48,6 +48,7 @@ class Order(Base):
         Index("ix_orders_updated_at", "updated_at"),  # the nightly facts job finds changed days by it
         CheckConstraint("total_fen >= 0 AND tax_fen >= 0", name="totals"),
         CheckConstraint("payment_method IN ('credit', 'prepayment', 'cod')", name="payment_method"),
+        CheckConstraint("kind IN ('standard', 'presale', 'groupbuy')", name="kind"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -55,6 +56,7 @@ class Order(Base):
     seller_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     channel: Mapped[str] = mapped_column(String(10), default=OrderChannel.WEB.value)
+    kind: Mapped[str] = mapped_column(String(10), default=OrderKind.STANDARD.value, server_default="standard")
     status: Mapped[str] = mapped_column(String(15), default=OrderStatus.SUBMITTED.value, index=True)
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     total_fen: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -103,12 +103,21 @@ class OrderChannel(Vocabulary):
     API = "api"
 
 
+class OrderKind(Vocabulary):
+    """What made the order: the cart (standard), a presale campaign (预售) or a group-buy (团购)."""
+    STANDARD = "standard"
+    PRESALE = "presale"
+    GROUPBUY = "groupbuy"
+
+
 _labelled(OrderStatus, {
     OrderStatus.SUBMITTED: _l("已提交"), OrderStatus.APPROVED: _l("已审核"), OrderStatus.PICKING: _l("拣货中"),
     OrderStatus.PARTLY_SHIPPED: _l("部分发货"),
     OrderStatus.SHIPPED: _l("已发货"), OrderStatus.DELIVERED: _l("已送达"), OrderStatus.COMPLETED: _l("已完成"),
     OrderStatus.ON_HOLD: _l("暂停审核"), OrderStatus.REJECTED: _l("已拒绝"), OrderStatus.CANCELLED: _l("已取消"),
 })
+_labelled(OrderKind, {OrderKind.STANDARD: _l("普通订单"), OrderKind.PRESALE: _l("预售订单"),
+                      OrderKind.GROUPBUY: _l("团购订单")})
 _labelled(OrderChannel, {OrderChannel.WEB: _l("网页"), OrderChannel.REP: _l("业务员代下"),
                          OrderChannel.API: _l("接口")})
 
