@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import Order, OrderEvent, Shipment, ShipmentLine, utcnow
-from app.models.analytics import ServiceFact
+from app.models.analytics import ServiceFact, ServiceRollup
 from app.services.analytics import facts, service_facts
 from app.services.analytics.service import service_report
 from app.services.core.clock import today_local
@@ -33,8 +33,8 @@ def _event(row, to_status: str, hours: float, actor=None) -> None:
                               actor_id=actor.id if actor else None))
 
 
-def _history(world):
-    """Four orders of dealer A, one of dealer B, all submitted 5 days ago:
+def _history(world, days_ago: int = 5):
+    """Four orders of dealer A, one of dealer B, all submitted `days_ago` days ago:
     1. 10 cola + 2 water, approved by the rule, shipped in full, delivered after 30 h: on time in full;
     2. 4 cola, approved by a person, 3 of 4 shipped, delivered after 20 h: on time, not in full;
     3. 6 water, approved by the rule, shipped in full, delivered after 80 h: late;
@@ -44,11 +44,11 @@ def _history(world):
     dealer, dealer_b = world.orgs["dealer"], world.orgs["dealer_b"]
     person = world.users["dealer"]
     east, west = world.orgs["retailer"], world.orgs["retailer_b"]
-    one = order(east, dealer, [(cola, 10), (water, 2)], status="delivered", days_ago=5)
-    two = order(east, dealer, [(cola, 4)], status="delivered", days_ago=5)
-    three = order(east, dealer, [(water, 6)], status="delivered", days_ago=5)
-    order(east, dealer, [(cola, 5)], status="cancelled", days_ago=5)
-    five = order(west, dealer_b, [(cola, 1)], status="approved", days_ago=5)
+    one = order(east, dealer, [(cola, 10), (water, 2)], status="delivered", days_ago=days_ago)
+    two = order(east, dealer, [(cola, 4)], status="delivered", days_ago=days_ago)
+    three = order(east, dealer, [(water, 6)], status="delivered", days_ago=days_ago)
+    order(east, dealer, [(cola, 5)], status="cancelled", days_ago=days_ago)
+    five = order(west, dealer_b, [(cola, 1)], status="approved", days_ago=days_ago)
     db.session.refresh(one), db.session.refresh(two), db.session.refresh(three)
     _event(one, "approved", 0.01), _event(two, "approved", 2, person), _event(three, "approved", 0.01)
     _event(five, "approved", 0.01)
@@ -76,6 +76,27 @@ def test_figures_match_a_hand_computation(world):
     assert total.submitted == 5 and total.auto_approved == 3 and total.due == 4 and total.otif == 1
     # Cycle: 20 h and 30 h in the first two buckets (0–24, 24–48), 80 h in 72–120.
     assert report.histogram == [1, 1, 0, 1, 0, 0]
+
+
+def test_whole_settled_weeks_come_from_the_weekly_rollup(world):
+    """The same history in a whole week that ended days ago: the report gives the same figures,
+    and still gives them with the per-order facts gone, so it read the weekly rollup."""
+    today = today_local()
+    monday = today - timedelta(days=today.weekday())
+    _history(world, days_ago=(today - (monday - timedelta(days=12))).days)  # Wednesday, two weeks back
+    assert db.session.query(ServiceRollup).count() >= 2  # one row per dealer × province of that week
+
+    def figures():
+        report = service_report(monday - timedelta(days=28), today, "dealer")
+        dealer = {r.key: r for r in report.rows}[world.orgs["dealer"].id]
+        return ((dealer.submitted, dealer.auto_approved, dealer.lines, dealer.filled_lines, dealer.ordered_fen,
+                 dealer.shipped_fen, dealer.due, dealer.otif),
+                (report.total.submitted, report.total.due, report.total.otif), report.histogram)
+
+    expected = ((4, 2, 4, 3, 16664, 15664, 3, 1), (5, 4, 1), [1, 1, 0, 1, 0, 0])
+    assert figures() == expected
+    db.session.query(ServiceFact).delete()
+    assert figures() == expected
 
 
 def test_value_fill_rounds_once_per_line(world):

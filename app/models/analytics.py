@@ -147,3 +147,42 @@ class ServiceFact(Base):
     shipped_qty: Mapped[int] = mapped_column(Integer)  # per line at most what was ordered
     ordered_fen: Mapped[int] = mapped_column(BigInteger)
     shipped_fen: Mapped[int] = mapped_column(BigInteger)  # per line, line total × shipped ÷ ordered, rounded once
+
+
+SERVICE_MEASURES = ("submitted", "auto_approved", "fulfilled", "lines", "filled_lines", "ordered_fen", "shipped_fen",
+                    "due_when_old", "otif", "delivered", "cycle_0", "cycle_1", "cycle_2", "cycle_3", "cycle_4",
+                    "cycle_5")
+
+
+class ServiceRollup(Base):
+    """`ServiceFact` summed by Monday-to-Sunday week (keyed by its Monday), seller and province, so
+    the brand's service report over a year reads tens of thousands of rows, not a million orders.
+    `due_when_old` counts the orders delivered or still open: the orders due once 48 h have passed
+    since their submit, true of every order of a week that ended at least three days ago (the
+    report reads later days, and the part-weeks at its edges, from the facts). `cycle_0…5` are the
+    delivered orders per bucket of the cycle-time histogram (services/analytics/service.py BUCKETS).
+    Rebuilt with the facts, for the weeks holding the orders that changed. Derived: no foreign keys."""
+    __tablename__ = "service_rollup"
+    __table_args__ = (Index("ix_service_rollup_week", "week", postgresql_include=["seller_id", "province_id",
+                                                                                  *SERVICE_MEASURES]),
+                      Index("ix_service_rollup_seller_week", "seller_id", "week"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    week: Mapped[date] = mapped_column(Date)
+    seller_id: Mapped[int] = mapped_column(Integer)
+    province_id: Mapped[int | None] = mapped_column(Integer)
+    submitted: Mapped[int] = mapped_column(Integer)
+    auto_approved: Mapped[int] = mapped_column(Integer)
+    fulfilled: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[int] = mapped_column(Integer)
+    filled_lines: Mapped[int] = mapped_column(Integer)
+    ordered_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_fen: Mapped[int] = mapped_column(BigInteger)
+    due_when_old: Mapped[int] = mapped_column(Integer)
+    otif: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer)
+    cycle_0: Mapped[int] = mapped_column(Integer)
+    cycle_1: Mapped[int] = mapped_column(Integer)
+    cycle_2: Mapped[int] = mapped_column(Integer)
+    cycle_3: Mapped[int] = mapped_column(Integer)
+    cycle_4: Mapped[int] = mapped_column(Integer)
+    cycle_5: Mapped[int] = mapped_column(Integer)

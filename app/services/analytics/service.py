@@ -13,7 +13,8 @@ province, with the total:
 - order-cycle time (submit → first "delivered" event) as a histogram of the delivered orders;
 - automatic-approval share: orders approved by the automatic review ÷ orders submitted.
 
-A dealer's report is limited to its own sales (`seller_id`).
+A dealer's report is limited to its own sales (`seller_id`). Whole weeks that ended at least three
+days ago are read from the weekly rollup (`ServiceRollup`), the other days from the facts.
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from sqlalchemy import and_, case, func, or_, select
 
 from app.extensions import db
 from app.models import OrderStatus, Organisation, Region
-from app.models.analytics import ServiceFact
-from app.services.core.clock import now_utc
+from app.models.analytics import SERVICE_MEASURES, ServiceFact, ServiceRollup
+from app.services.analytics.sales import split_weeks
+from app.services.core.clock import now_utc, today_local
 
 S = OrderStatus
 DIMENSIONS = ("dealer", "province")
@@ -35,6 +37,8 @@ FULFILLED = (S.SHIPPED.value, S.DELIVERED.value, S.COMPLETED.value)
 LOST = (S.CANCELLED.value, S.REJECTED.value)
 # Upper bounds of the cycle-time histogram's buckets, in hours (the last bucket is open).
 BUCKETS = (24, 48, 72, 120, 168)
+ROW_MEASURES = ("submitted", "auto_approved", "fulfilled", "lines", "filled_lines", "ordered_fen", "shipped_fen",
+                "due", "otif", "delivered")
 
 
 @dataclass
@@ -84,17 +88,14 @@ class ServiceReport:
     histogram: list[int] = field(default_factory=list)  # delivered orders per bucket of BUCKETS (+ open)
 
 
-def _counts(key, where):
-    f = ServiceFact
-    target = TARGET_HOURS * 3600
+def measures(f, due) -> list:
+    """The SERVICE_MEASURES of the facts `f` (the table or a subquery of it) as aggregates, in
+    ServiceRow's order; `due` is the condition that makes an order due."""
     # An order closed without a shipment or delivery record (history imported from the old
     # system) says nothing about how it was served: it is left out rather than counted as a failure.
     fulfilled = and_(f.status.in_(FULFILLED), f.shipped_at.is_not(None))
     delivered = f.delivered_at.is_not(None)
-    overdue = and_(f.status.not_in((*LOST, S.DELIVERED.value, S.COMPLETED.value)),
-                   f.submitted_at < now_utc() - timedelta(hours=TARGET_HOURS))
-    due = or_(delivered, overdue)
-    otif = and_(delivered, f.cycle_seconds <= target, f.filled_lines == f.lines)
+    otif = and_(delivered, f.cycle_seconds <= TARGET_HOURS * 3600, f.filled_lines == f.lines)
 
     def count_if(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -110,12 +111,52 @@ def _counts(key, where):
     columns += [count_if(and_(delivered, f.cycle_seconds >= low[i] * 3600,
                               *([f.cycle_seconds < BUCKETS[i] * 3600] if i < len(BUCKETS) else [])))
                 for i in range(len(BUCKETS) + 1)]
-    query = select(key.label("key"), *columns).where(*where).group_by(key)
-    rows, histogram = {}, [0] * (len(BUCKETS) + 1)
+    return columns
+
+
+def open_order(f):
+    """Neither lost nor delivered: an order still to be served."""
+    return f.status.not_in((*LOST, S.DELIVERED.value, S.COMPLETED.value))
+
+
+def _add(rows: dict, histogram: list[int], query) -> list[int]:
     for k, *values in db.session.execute(query):
         values = [int(v) for v in values]
-        rows[k] = ServiceRow(k, *values[:10])
-        histogram = [a + b for a, b in zip(histogram, values[10:])]
+        row = rows.setdefault(k, ServiceRow(k))
+        for name, value in zip(ROW_MEASURES, values):
+            setattr(row, name, getattr(row, name) + value)
+        histogram = [a + b for a, b in zip(histogram, values[len(ROW_MEASURES):])]
+    return histogram
+
+
+def _counts(by: str, start: date, end: date, seller_id: int | None, province_id: int | None):
+    """{key: ServiceRow} and the histogram over the orders submitted from `start` to `end`: whole
+    weeks that ended at least three days ago from the rollup, the other days from the facts."""
+    f, r = ServiceFact, ServiceRollup
+    rows: dict = {}
+    histogram = [0] * (len(BUCKETS) + 1)
+    # An order of a day up to `settled` was submitted more than 48 h ago, whatever the time now.
+    settled = today_local() - timedelta(days=3)
+    weeks, fact_days = (split_weeks(start, min(end, settled)) if start <= settled else (None, []))
+    if weeks is None:
+        fact_days = [(start, end)]
+    elif end > settled:
+        fact_days = [*fact_days, (settled + timedelta(days=1), end)]
+    if weeks is not None:
+        key = r.seller_id if by == "dealer" else r.province_id
+        where = [r.week.between(*weeks)]
+        where += [r.seller_id == seller_id] if seller_id is not None else []
+        where += [r.province_id == province_id] if province_id is not None else []
+        sums = [func.sum(getattr(r, name)) for name in SERVICE_MEASURES]
+        histogram = _add(rows, histogram, select(key, *sums).where(*where).group_by(key))
+    if fact_days:
+        due = or_(f.delivered_at.is_not(None),
+                  and_(open_order(f), f.submitted_at < now_utc() - timedelta(hours=TARGET_HOURS)))
+        key = f.seller_id if by == "dealer" else f.province_id
+        where = [or_(*[f.day.between(a, b) for a, b in fact_days])]
+        where += [f.seller_id == seller_id] if seller_id is not None else []
+        where += [f.province_id == province_id] if province_id is not None else []
+        histogram = _add(rows, histogram, select(key, *measures(f, due)).where(*where).group_by(key))
     return rows, histogram
 
 
@@ -131,19 +172,11 @@ def service_report(start: date, end: date, by: str = "dealer", seller_id: int | 
                    province_id: int | None = None) -> ServiceReport:
     if by not in DIMENSIONS:
         raise ValueError("unknown dimension")
-    f = ServiceFact
-    where = [f.day.between(start, end)]
-    if seller_id is not None:
-        where.append(f.seller_id == seller_id)
-    if province_id is not None:
-        where.append(f.province_id == province_id)
-    key = f.seller_id if by == "dealer" else f.province_id
-    by_key, histogram = _counts(key, where)
+    by_key, histogram = _counts(by, start, end, seller_id, province_id)
     rows = sorted(by_key.values(), key=lambda r: (-r.submitted, str(r.key)))
     _label(rows, by)
     total = ServiceRow(None)
     for row in rows:
-        for name in ("submitted", "auto_approved", "fulfilled", "lines", "filled_lines", "ordered_fen",
-                     "shipped_fen", "due", "otif", "delivered"):
+        for name in ROW_MEASURES:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return ServiceReport(start, end, by, total, rows, histogram)

@@ -3,16 +3,20 @@ by the automatic review), shipped and delivered, and how much of it was shipped,
 service report. Kept like the sales facts (facts.py): `refresh` rebuilds only the orders whose
 `updated_at` moved since its own watermark (a status change, a shipment or a delivery moves it),
 with the same overlap; `rebuild_orders` replaces any set of orders, so re-running changes nothing.
+The weekly rollup (`ServiceRollup`) of the weeks holding those orders is rebuilt with them.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, and_, case, delete, func, insert, select, true
+from datetime import date, timedelta
+
+from sqlalchemy import Date, Integer, and_, case, delete, func, insert, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Order, OrderEvent, OrderLine, OrderStatus, Organisation, Region, Shipment, ShipmentLine
-from app.models.analytics import FactWatermark, ServiceFact
-from app.services.analytics.facts import OVERLAP
+from app.models.analytics import SERVICE_MEASURES, FactWatermark, ServiceFact, ServiceRollup
+from app.services.analytics.facts import OVERLAP, week_of
+from app.services.analytics.service import measures, open_order
 from app.services.core.clock import now_utc
 from app.services.inventory.daysql import local_day
 
@@ -77,9 +81,31 @@ COLUMNS = ("order_id", "day", "seller_id", "buyer_id", "province_id", "status", 
 
 
 def rebuild_orders(orders) -> None:
-    """Replace the facts of the orders `orders` (a select of order ids) by a fresh aggregate."""
+    """Replace the facts of the orders `orders` (a select of order ids) by a fresh aggregate, and
+    the rollup of their weeks."""
     db.session.execute(delete(ServiceFact).where(ServiceFact.order_id.in_(orders)))
     db.session.execute(insert(ServiceFact).from_select(COLUMNS, _aggregate(orders)))
+    days = db.session.scalars(select(ServiceFact.day).where(ServiceFact.order_id.in_(orders)).distinct())
+    rebuild_rollup({week_of(day) for day in days})
+
+
+def rebuild_rollup(weeks) -> None:
+    """Replace the rollup rows of the weeks keyed by the Mondays `weeks`, from the facts."""
+    f = ServiceFact
+    due_when_old = or_(f.delivered_at.is_not(None), open_order(f))
+    names = ("week", "seller_id", "province_id", *SERVICE_MEASURES)
+    for week in sorted(weeks):
+        db.session.execute(delete(ServiceRollup).where(ServiceRollup.week == week))
+        query = (select(literal(week, Date), f.seller_id, f.province_id, *measures(f, due_when_old))
+                 .where(f.day.between(week, week + timedelta(days=6))).group_by(f.seller_id, f.province_id))
+        db.session.execute(insert(ServiceRollup).from_select(names, query))
+
+
+def _all_weeks() -> list[date]:
+    first, last = db.session.execute(select(func.min(ServiceFact.day), func.max(ServiceFact.day))).one()
+    if first is None:
+        return []
+    return [week_of(first) + timedelta(weeks=n) for n in range((week_of(last) - week_of(first)).days // 7 + 1)]
 
 
 def refresh() -> int:
@@ -98,6 +124,8 @@ def refresh() -> int:
     if mark.changed_up_to is None:
         db.session.execute(delete(ServiceFact))
         db.session.execute(insert(ServiceFact).from_select(COLUMNS, _aggregate(None)))
+        db.session.execute(delete(ServiceRollup))
+        rebuild_rollup(_all_weeks())
     elif count:
         rebuild_orders(changed)
     mark.changed_up_to = up_to
