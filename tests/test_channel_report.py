@@ -8,6 +8,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from app.extensions import db
+from app.models.analytics import SalesDay
 from app.services.analytics import facts
 from app.services.analytics.channel import channel_report
 from app.services.core.clock import today_local
@@ -50,6 +51,17 @@ def test_figures_match_a_hand_computation(world):
     # The dealer's own view, by product.
     own = channel_report(end - timedelta(days=29), end, dealer_id=world.orgs["dealer"].id)
     assert [(r.key, r.received_qty, r.sold_qty, r.on_hand) for r in own.rows] == [(cola.id, 100, 30, 120)]
+
+
+def test_the_brands_view_reads_receipts_from_the_rollup(world):
+    """With the brand-to-dealer facts gone, the brand's view still has each dealer's receipts: it
+    reads the rollup's "receipts" grain (whole weeks by week, edge days by day)."""
+    _history(world)
+    db.session.query(SalesDay).filter(SalesDay.channel == "dealer").delete()
+    end = today_local()
+    for days in (29, 90, 400):
+        row = {r.key: r for r in channel_report(end - timedelta(days=days), end).rows}[world.orgs["dealer"].id]
+        assert (row.received_qty, row.received_fen, row.sold_qty) == (100, 100000, 30)
 
 
 def test_pages_export_and_access(world, login_as):

@@ -62,6 +62,7 @@ class SalesRollup(Base):
     province_id: Mapped[int | None] = mapped_column(Integer)
     region_id: Mapped[int | None] = mapped_column(Integer)
     seller_id: Mapped[int | None] = mapped_column(Integer)
+    buyer_id: Mapped[int | None] = mapped_column(Integer)  # the "receipts" grain: the dealer that bought
     channel: Mapped[str] = mapped_column(String(20))
     orders: Mapped[int] = mapped_column(Integer)
     qty: Mapped[int] = mapped_column(Integer)

@@ -8,7 +8,8 @@
 
 The brand sees one row per dealer (optionally the dealers of one province); a dealer sees its own
 figures by product. Receipts are the brand's sales to the dealer (seller = the brand, channel
-"dealer"), read on the seller index; the dealers' sales to retailers come from the rollup (brand
+"dealer"): the brand's view reads them from the rollup's "receipts" grain (by dealer), a dealer's
+view from its own facts; likewise the dealers' sales to retailers come from the rollup (brand
 view) or the dealer's own facts (dealer view).
 """
 from __future__ import annotations
@@ -76,18 +77,20 @@ def _brand_id() -> int | None:
     return db.session.scalar(select(Organisation.id).where(Organisation.kind == "brand").order_by(Organisation.id))
 
 
-def _receipts(start, end, key, dealer_id: int | None) -> dict:
-    query = select(key, func.sum(SalesDay.qty - SalesDay.lost_qty), func.sum(SalesDay.value_fen - SalesDay.lost_fen)) \
-        .where(SalesDay.seller_id == _brand_id(), SalesDay.channel == "dealer", SalesDay.day.between(start, end))
-    if dealer_id is not None:
-        query = query.where(SalesDay.buyer_id == dealer_id)
-    return {k: (int(q or 0), int(v or 0)) for k, q, v in db.session.execute(query.group_by(key))}
+def _own_receipts(start, end, dealer_id: int) -> dict:
+    """One dealer's receipts per product, from its facts (the buyer index keeps that small)."""
+    query = select(SalesDay.product_id, func.sum(SalesDay.qty - SalesDay.lost_qty),
+                   func.sum(SalesDay.value_fen - SalesDay.lost_fen)) \
+        .where(SalesDay.buyer_id == dealer_id, SalesDay.seller_id == _brand_id(), SalesDay.channel == "dealer",
+               SalesDay.day.between(start, end))
+    return {k: (int(q or 0), int(v or 0)) for k, q, v in db.session.execute(query.group_by(SalesDay.product_id))}
 
 
-def _dealer_sales(start, end) -> dict:
-    r = rollup_in(start, end, "seller", None)
-    query = select(r.c.seller_id, func.sum(r.c.qty - r.c.lost_qty), func.sum(r.c.value_fen - r.c.lost_fen)) \
-        .group_by(r.c.seller_id)
+def _rollup_sums(start, end, grain: str, key: str) -> dict:
+    """Net cases and value per `key` of a rollup grain over the period (whole weeks by week)."""
+    r = rollup_in(start, end, grain, None)
+    key = getattr(r.c, key)
+    query = select(key, func.sum(r.c.qty - r.c.lost_qty), func.sum(r.c.value_fen - r.c.lost_fen)).group_by(key)
     return {k: (int(q or 0), int(v or 0)) for k, q, v in db.session.execute(query)}
 
 
@@ -124,14 +127,14 @@ def channel_report(start: date, end: date, dealer_id: int | None = None, provinc
     days = (end - start).days + 1
     if dealer_id is None:
         by = "dealer"
-        received = _receipts(start, end, SalesDay.buyer_id, None)
-        sold = _dealer_sales(start, end)
+        received = _rollup_sums(start, end, "receipts", "buyer_id")
+        sold = _rollup_sums(start, end, "seller", "seller_id")
         on_hand, expiring = _stock(Warehouse.owner_id, None)
         provinces = dealer_provinces()
         keys = [k for k, p in provinces.items() if province_id is None or p == province_id]
     else:
         by = "product"
-        received = _receipts(start, end, SalesDay.product_id, dealer_id)
+        received = _own_receipts(start, end, dealer_id)
         sold = _own_sales(start, end, dealer_id)
         on_hand, expiring = _stock(StockBalance.product_id, dealer_id)
         keys = sorted(set(received) | set(sold) | {k for k, v in on_hand.items() if v} | set(expiring))

@@ -75,11 +75,13 @@ COLUMNS = ("day", "product_id", "buyer_id", "seller_id", "region_id", "province_
 
 # The rollup's grains: the dimensions each keeps (always with the channel). "product_province" is
 # kept by week only: a report filtered to a province reads its edge days from the facts, whose
-# province index makes that cheap, rather than storing millions of daily rows.
+# province index makes that cheap, rather than storing millions of daily rows. "receipts" keeps
+# the buyer of the brand's sales to dealers only (channel "dealer"): each dealer's receipts.
 GRAINS = {"product": ("product_id",), "product_province": ("product_id", "province_id"),
           "province": ("province_id",), "region": ("region_id", "province_id"),
-          "seller": ("seller_id", "province_id")}
+          "seller": ("seller_id", "province_id"), "receipts": ("buyer_id",)}
 WEEKLY_ONLY = ("product_province",)
+DEALER_ONLY = ("receipts",)
 MEASURES = ("orders", "qty", "value_fen", "lost_qty", "lost_fen")
 
 
@@ -92,6 +94,8 @@ def _rollup_select(period: str, day, grain: str, where):
     columns = [literal(period).label("period"), day.label("day"), literal(grain).label("grain"), *keys,
                *[func.sum(getattr(SalesDay, m)).label(m) for m in MEASURES]]
     group = keys if period == "w" else [SalesDay.day, *keys]
+    if grain in DEALER_ONLY:
+        where = and_(where, SalesDay.channel == "dealer")
     return select(*columns).where(where).group_by(*group), ("period", "day", "grain", *GRAINS[grain], "channel",
                                                             *MEASURES)
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, union_all
 from app.extensions import db
 from app.models import Category, Organisation, Product, Region
 from app.models.analytics import SalesDay, SalesRollup
-from app.services.analytics.facts import WEEKLY_ONLY
+from app.services.analytics.facts import DEALER_ONLY, WEEKLY_ONLY
 from app.services.forecasting.demand import week_start
 
 DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel")
@@ -119,21 +119,22 @@ def _grain(by: str, province_id: int | None) -> str:
     return {"province": "province", "region": "region", "dealer": "seller"}[by]
 
 
-ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", "channel", "orders", "qty",
+ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", "buyer_id", "channel", "orders", "qty",
                   "value_fen", "lost_qty", "lost_fen")
 
 
 def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily: bool = True):
-    """The brand's market (channel other than dealer) from the rollup, as a subquery: whole weeks
-    by week, the edge days by day (`daily` False: whole weeks only, the caller reads the edges
-    elsewhere). One index range scan per part (an OR of ranges would scan the whole grain)."""
+    """The brand's market (channel other than dealer; for the "receipts" grain, the brand's sales
+    to the dealers) from the rollup, as a subquery: whole weeks by week, the edge days by day
+    (`daily` False: whole weeks only, the caller reads the edges elsewhere). One index range scan
+    per part (an OR of ranges would scan the whole grain)."""
+    market = SalesRollup.channel == "dealer" if grain in DEALER_ONLY else SalesRollup.channel != "dealer"
     weeks, edges = split_weeks(start, end)
     parts = ([("w", *weeks)] if weeks else []) + ([("d", a, b) for a, b in edges] if daily else [])
     selects = []
     for period, first, last in parts or [("w", end, start)]:  # no part: an empty range
         query = select(*[getattr(SalesRollup, c) for c in ROLLUP_COLUMNS]).where(
-            SalesRollup.grain == grain, SalesRollup.period == period, SalesRollup.day.between(first, last),
-            SalesRollup.channel != "dealer")
+            SalesRollup.grain == grain, SalesRollup.period == period, SalesRollup.day.between(first, last), market)
         if province_id is not None:
             query = query.where(SalesRollup.province_id == province_id)
         selects.append(query)
