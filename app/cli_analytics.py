@@ -27,7 +27,7 @@ def _day(value: str | None) -> date | None:
 @click.option("--queue", is_flag=True, help="Enqueue on RQ instead of running here.")
 def refresh_command(first: str | None, last: str | None, queue: bool) -> None:
     """Bring the daily sales facts up to date (only changed days), or rebuild a date range."""
-    from app.services.analytics.facts import rebuild_range, refresh
+    from app.services.analytics.facts import analyze_after, rebuild_range, refresh
 
     start_day, end_day = _day(first), _day(last)
     if (start_day is None) != (end_day is None):
@@ -41,4 +41,6 @@ def refresh_command(first: str | None, last: str | None, queue: bool) -> None:
     started = time.perf_counter()
     result = rebuild_range(start_day, end_day) if start_day else refresh()
     db.session.commit()
-    click.echo(f"Rebuilt {result.days} day(s), {result.rows} fact row(s) in {time.perf_counter() - started:.1f} s.")
+    analyzed = " (statistics refreshed)" if analyze_after(result) else ""
+    click.echo(f"Rebuilt {result.days} day(s), {result.rows} fact row(s) in {time.perf_counter() - started:.1f} s"
+               f"{analyzed}.")

@@ -14,10 +14,11 @@ SCHEDULE_FORECAST = "0 20 * * 0"    # 04:00 in Shanghai on Monday, after the wee
 
 
 def refresh_facts_job() -> str:
-    from app.services.analytics.facts import refresh
+    from app.services.analytics.facts import analyze_after, refresh
 
     result = refresh()
     db.session.commit()
+    analyze_after(result)
     return f"rebuilt {result.days} day(s), {result.rows} row(s)"
 
 

@@ -115,3 +115,18 @@ def test_a_changed_order_moves_its_day_and_its_week_in_the_rollup(world):
     facts.refresh()
     after = _totals(end - timedelta(days=60), end, "product", None, None)[cola.id]
     assert before[0] == cola.base_price_fen * 10 and after[0] == 0
+
+
+def test_a_large_rebuild_refreshes_the_planner_statistics(app, world):
+    """More than 30 days rebuilt: the command ANALYZEs the fact tables on PostgreSQL (the planner
+    otherwise keeps the statistics of the empty tables); a nightly increment does not."""
+    order(world.orgs["retailer"], world.orgs["dealer"], [(factories.product(), 2)], status="completed", days_ago=3)
+    db.session.commit()
+    end = today_local()
+    runner = app.test_cli_runner()
+    wide = runner.invoke(args=["analytics", "refresh", "--from", str(end - timedelta(days=40)), "--to", str(end)])
+    narrow = runner.invoke(args=["analytics", "refresh", "--from", str(end - timedelta(days=5)), "--to", str(end)])
+    assert wide.exit_code == 0 and narrow.exit_code == 0
+    on_postgres = db.session.get_bind().dialect.name == "postgresql"
+    assert ("statistics refreshed" in wide.output) == on_postgres
+    assert "Rebuilt 6 day(s)" in narrow.output and "statistics refreshed" not in narrow.output
