@@ -41,6 +41,6 @@ def refresh_command(first: str | None, last: str | None, queue: bool) -> None:
     started = time.perf_counter()
     result = rebuild_range(start_day, end_day) if start_day else refresh()
     db.session.commit()
-    analyzed = " (statistics refreshed)" if analyze_after(result) else ""
+    analyzed = " (tables vacuumed and analyzed)" if analyze_after(result) else ""
     click.echo(f"Rebuilt {result.days} day(s), {result.rows} fact row(s) in {time.perf_counter() - started:.1f} s"
                f"{analyzed}.")
