@@ -336,3 +336,39 @@ def test_rebuild_with_replace_gives_the_same_data(app, built):
     assert fingerprint() == first
     assert _db.session.scalar(select(func.count()).select_from(Organisation)) == \
         1 + builder.SCALES["tiny"].dealers + builder.SCALES["tiny"].retailers
+
+
+def test_every_product_has_a_drawn_picture_served_like_an_upload(app, client):
+    """The demo's pictures go through the upload service: a re-encoded image and a 112 px WebP
+    thumbnail per product, shown lazily with width/height on the retailer's catalog and the admin list."""
+    import io
+
+    from PIL import Image
+
+    from app.models import ProductImage
+
+    products = _db.session.scalars(select(Product).order_by(Product.id)).all()
+    images = {i.product_id: i for i in _db.session.scalars(select(ProductImage))}
+    assert len(products) >= 200 and set(images) == {p.id for p in products}
+    assert all(p.image_version == 1 for p in products)
+    thumbs = {images[p.id].thumbnail for p in products}
+    assert len(thumbs) == len(products)  # distinct: no two products look the same
+    assert Image.open(io.BytesIO(images[products[0].id].thumbnail)).size == (112, 112)
+
+    assert client.login("retailer000001", app.config["DEMO_PASSWORD"]).status_code == 303
+    page = client.get("/retailer/catalog").get_data(as_text=True)
+    assert page.count('<img class="thumb" src="/media/products/') >= 50
+    assert 'width="56" height="56" loading="lazy"' in page
+    thumb = client.get(f"/media/products/{products[0].id}/1/thumb.webp")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/webp"
+
+
+def test_pictures_are_deterministic():
+    from app.demo.pictures import draw_product, shape_for
+
+    args = ("SOFT", "可乐 330ml×24 罐", "Cola 330ml x 24 (can)", "330ml×24")
+    assert draw_product(*args) == draw_product(*args)
+    assert draw_product(*args) != draw_product("SOFT", "可乐 500ml×24", "Cola 500ml x 24", "500ml×24")
+    assert [shape_for(*a) for a in (("SOFT", "可乐 330ml×24 罐"), ("SOFT", "可乐 500ml×24"),
+                                    ("DAIRY", "纯牛奶 250ml×24 利乐包"), ("SNACK", "番茄味薯片 70g×22"),
+                                    ("NOODLE", "红烧牛肉面 110g×12 桶"))] == ["can", "bottle", "carton", "bag", "cup"]
