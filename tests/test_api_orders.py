@@ -205,3 +205,45 @@ def test_order_list_detail_and_products_run_a_fixed_number_of_queries(client, ap
     last = place(http, token, {"customer_code": retailer, "lines": lines(("WATER", 2), ("JUICE", 3), ("TEA", 4))}).json["id"]
     many = (counted("/api/v1/orders"), counted(f"/api/v1/orders/{last}"), counted("/api/v1/products"))
     assert many == few
+
+
+def test_checkout_fields_are_set_with_the_web_checkouts_rules(client, api):
+    """Issue 10: the API could not set the delivery date, address and payment method."""
+    from datetime import timedelta
+
+    from app.services.core.clock import today_local
+    from app.services.ordering.delivery_terms import delivery_dates, route_weekdays
+
+    retailer = api.world.orgs["retailer"]
+    dates = delivery_dates(route_weekdays(retailer))
+    body = {"lines": lines(("WATER", 1)), "delivery_date": dates[-1].isoformat(), "delivery_address": "后门 3 号",
+            "payment_method": "cod", "note": "下午送"}
+    response = place(client.http, api.tokens["retailer"], body)
+    assert response.status_code == 201, response.json
+    assert (response.json["delivery_date"], response.json["delivery_address"], response.json["payment_method"],
+            response.json["note"]) == (dates[-1].isoformat(), "后门 3 号", "cod", "下午送")
+    order = db.session.get(Order, response.json["id"])
+    assert (order.delivery_date, order.delivery_address, order.payment_method) == (dates[-1], "后门 3 号", "cod")
+
+    # left out: the web's defaults (the first delivery day, the shop's address, on credit)
+    plain = place(client.http, api.tokens["retailer"], {"lines": lines(("WATER", 1))}).json
+    assert (plain["delivery_date"], plain["payment_method"]) == (dates[0].isoformat(), "credit")
+    assert plain["delivery_address"] == (retailer.address or None)
+
+    not_a_delivery_day = [today_local(), dates[-1] + timedelta(days=7)]
+    for bad, field in [({"delivery_date": d.isoformat()}, "delivery_date") for d in not_a_delivery_day] + [
+            ({"delivery_date": "2026-02-30"}, "delivery_date"), ({"delivery_date": 20260101}, "delivery_date"),
+            ({"delivery_address": "长" * 201}, "delivery_address"), ({"payment_method": "bitcoin"}, "payment_method"),
+            ({"payment_method": 1}, "payment_method")]:
+        refused = place(client.http, api.tokens["retailer"], dict({"lines": lines(("WATER", 1))}, **bad))
+        assert refused.status_code == 422 and refused.json["field"] == field, (bad, refused.json)
+        assert refused.json["message"]
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 2
+
+
+def test_the_document_describes_the_checkout_fields(client):
+    schemas = client.http.get("/api/v1/openapi.json").json["components"]["schemas"]
+    create = schemas["OrderCreate"]["properties"]
+    assert [v for v in create["payment_method"]["enum"] if v is not None] == ["credit", "prepayment", "cod"]
+    assert "date" in str(create["delivery_date"]) and create["delivery_address"]["maxLength"] == 200
+    assert {"delivery_date", "delivery_address", "payment_method"} <= set(schemas["Order"]["required"])

@@ -336,3 +336,61 @@ def test_rebuild_with_replace_gives_the_same_data(app, built):
     assert fingerprint() == first
     assert _db.session.scalar(select(func.count()).select_from(Organisation)) == \
         1 + builder.SCALES["tiny"].dealers + builder.SCALES["tiny"].retailers
+
+
+def test_every_product_has_a_drawn_picture_served_like_an_upload(app, client):
+    """The demo's pictures go through the upload service: a re-encoded image and a 112 px WebP
+    thumbnail per product, shown lazily with width/height on the retailer's catalog and the admin list."""
+    import io
+
+    from PIL import Image
+
+    from app.models import ProductImage
+
+    products = _db.session.scalars(select(Product).order_by(Product.id)).all()
+    images = {i.product_id: i for i in _db.session.scalars(select(ProductImage))}
+    assert len(products) >= 200 and set(images) == {p.id for p in products}
+    assert all(p.image_version == 1 for p in products)
+    thumbs = {images[p.id].thumbnail for p in products}
+    assert len(thumbs) == len(products)  # distinct: no two products look the same
+    assert Image.open(io.BytesIO(images[products[0].id].thumbnail)).size == (112, 112)
+
+    assert client.login("retailer000001", app.config["DEMO_PASSWORD"]).status_code == 303
+    page = client.get("/retailer/catalog").get_data(as_text=True)
+    assert page.count('<img class="thumb" src="/media/products/') >= 50
+    assert 'width="56" height="56" loading="lazy"' in page
+    thumb = client.get(f"/media/products/{products[0].id}/1/thumb.webp")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/webp"
+
+
+def test_turnover_stockout_rates_vary_and_match_a_day_by_day_replay_of_the_ledger():
+    """Issue 10: the trial's turnover report showed 38.9 % stock-outs on every product (the days
+    before the demo ledger began). Replay the ledger of the brand's main DC day by day."""
+    from app.models import StockMovement, Warehouse
+    from app.services.core.clock import today_local
+    from app.services.inventory.daysql import start_of_local_day
+    from app.services.inventory.reports import turnover_report
+
+    wh = _db.session.scalar(select(Warehouse).where(Warehouse.code == "DC-SH"))
+    end = today_local() - timedelta(days=1)
+    start = end - timedelta(days=89)
+    report = turnover_report([wh.id], start, end)
+    movements = defaultdict(list)
+    for m in _db.session.scalars(select(StockMovement).where(StockMovement.warehouse_id == wh.id)):
+        movements[m.product_id].append(m)
+    for row in report.rows:
+        ledger = movements[row.product.id]
+        first = min(m.at for m in ledger)
+        zero_days = carried = 0
+        for offset in range(90):
+            day = start + timedelta(days=offset)
+            close = start_of_local_day(day + timedelta(days=1))
+            if close <= first:
+                continue
+            carried += 1
+            available = sum(m.on_hand_delta - m.reserved_delta for m in ledger if m.at < close)
+            zero_days += available <= 0
+        assert (row.days_carried, row.stockout_days) == (carried, zero_days), row.product.code
+    rates = {round(r.stockout_rate, 3) for r in report.rows}
+    assert len(rates) >= 5 and min(rates) == 0 and max(rates) < 0.5
+    assert 0 < report.stockout_rate < 0.15

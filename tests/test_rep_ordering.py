@@ -132,7 +132,7 @@ def test_add_with_htmx_swaps_the_row_and_the_cart_out_of_band(rep, shop, juice):
     response = rep.post(f"/rep/retailers/{shop.id}/cart/add", {"product_id": juice.id, "qty": 2}, htmx=True)
     body = text(response)
     assert response.status_code == 200 and "<html" not in body
-    assert body.lstrip().startswith(f'<li class="prod" id="p{juice.id}"') and "购物车中 2" in body
+    assert body.lstrip().startswith(f'<li class="prod" id="p{juice.id}"') and "已加入 2，购物车中共 2。" in body
     assert 'id="rep-cart" class="cart-panel" hx-swap-oob="true"' in body and "¥79.98" in body
 
 
@@ -239,3 +239,19 @@ def test_the_reps_orders_and_an_orders_detail(rep, shop, world, juice):
     assert rep.get(f"/rep/orders/{by_the_shop.id}").status_code == 200  # an order of a retailer on the route
     response = rep.get(f"/rep/orders/{foreign.id}")
     assert response.status_code == 404 and foreign.number not in text(response)
+
+
+def test_one_add_shows_one_message_in_the_row_with_and_without_js(rep, shop, juice):
+    """Issue 10: the row said both "购物车中 2" and "已加入购物车：2。" (and, swapped inside itself,
+    nested a second row). Now one note in the row, which replaces the row (outerHTML)."""
+    fragment = text(rep.post(f"/rep/retailers/{shop.id}/cart/add", {"product_id": juice.id, "qty": 2}, htmx=True))
+    row = fragment.split("</li>")[0]
+    assert row.count('role="status"') == 1 and "已加入 2，购物车中共 2。" in row and "购物车中 2<" not in row
+    assert f'hx-target="#p{juice.id}" hx-swap="outerHTML"' in row
+    response = rep.post(f"/rep/retailers/{shop.id}/cart/add", {"product_id": juice.id, "qty": 3, "next": order_url(shop)})
+    page = text(rep.get(response.headers["Location"]))
+    assert page.count("已加入 3，购物车中共 5。") == 1 and 'class="flash' not in page
+    row = page.split(f'<li class="prod" id="p{juice.id}">')[1].split("</li>")[0]
+    assert "已加入 3，购物车中共 5。" in row and "购物车中 5<" not in row
+    again = text(rep.get(order_url(shop)))
+    assert "已加入" not in again and "购物车中 5" in again  # news once; the row keeps its count

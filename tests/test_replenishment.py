@@ -72,7 +72,7 @@ def test_add_to_cart_with_htmx_returns_the_row_and_the_cart_count(dealer, goods)
     tea, _ = goods
     response = dealer.post("/dealer/replenishment/cart/add", {"product_id": tea.id, "qty": "3"}, htmx=True)
     page = text(response)
-    assert response.status_code == 200 and f'<tr id="p{tea.id}">' in page and "已加入购物车：3。" in page
+    assert response.status_code == 200 and f'<tr id="p{tea.id}">' in page and "已加入 3，购物车中共 3。" in page
     assert 'id="repl-cart-link"' in page and 'hx-swap-oob="true"' in page and "补货购物车（1）" in page
 
 
@@ -243,3 +243,18 @@ def test_only_dealers_replenish(world):
 def test_other_roles_cannot_open_replenishment(login_as, goods):
     for role in ("retailer", "rep", "admin"):
         assert login_as(role).get("/dealer/replenishment/").status_code == 403
+
+
+def test_one_add_shows_one_message_in_the_row_with_and_without_js(dealer, goods):
+    """Issue 10: one add showed two messages. The note (what was added, what the cart holds) is
+    shown once, in the row: swapped in by htmx, or on the catalog page a plain POST returns to."""
+    tea, _ = goods
+    fragment = text(dealer.post("/dealer/replenishment/cart/add", {"product_id": tea.id, "qty": "3"}, htmx=True))
+    assert fragment.count('role="status"') == 1 and fragment.count("已加入") == 1
+    response = dealer.post("/dealer/replenishment/cart/add",
+                           {"product_id": tea.id, "qty": "2", "next": "/dealer/replenishment/"})
+    page = text(dealer.get(response.headers["Location"]))
+    assert page.count("已加入 2，购物车中共 5。") == 1 and 'class="flash' not in page
+    row = page.split(f'<tr id="p{tea.id}">')[1].split("</tr>")[0]
+    assert "已加入 2，购物车中共 5。" in row
+    assert "已加入" not in text(dealer.get("/dealer/replenishment/"))  # told once, not on the next visit

@@ -175,3 +175,65 @@ def test_the_credit_check_runs_on_the_reduced_total(world):
     approved = shortage.approve_available(seller, order.id, actor, {line: 6}, shortage.CANCEL, "缺货")
     db.session.commit()
     assert approved.status == "approved" and approved.total_fen == 28_800
+
+
+def _backordered(short, world):
+    """The order approved with 6 cola and 10 tea reserved, 4 cola backordered and held."""
+    order, cola, _tea, _warehouse = short
+    line = {l.product_id: l for l in order.lines}
+    shortage.approve_available(world.orgs["dealer"].id, order.id, world.users["dealer"].id,
+                               {line[cola.id].id: 6}, shortage.BACKORDER)
+    db.session.commit()
+    backorder = shortage.backorder_for(order.id)
+    assert backorder.status == "on_hold"
+    return backorder
+
+
+def test_a_cancelled_orders_released_reservation_releases_a_backorder(short, world):
+    """Issue 10: backorders waited for a receipt even when stock became available otherwise."""
+    order, cola, _tea, warehouse = short
+    backorder = _backordered(short, world)
+    other = b.order(world.orgs["retailer"], world.orgs["dealer"], [(cola, 1)])  # submitted, not a backorder
+    db.session.commit()
+    lifecycle.act_as_seller(world.orgs["dealer"].id, order.id, OrderStatus.CANCELLED.value, world.users["dealer"].id,
+                            "客户不要了")
+    db.session.commit()
+    assert db.session.get(Order, backorder.id).status == "approved"
+    assert _reserved(warehouse, cola) == 4  # the backorder holds 4 of the 6 released
+    assert db.session.get(Order, other.id).status == "submitted"  # only held backorders are released
+    assert db.session.scalars(select(OrderReviewReason).where(OrderReviewReason.order_id == backorder.id)).all() == []
+
+
+def test_a_count_or_adjustment_up_releases_a_backorder_a_write_down_does_not(short, world):
+    from app.models import StockLot
+    from app.services.inventory import counts, operations
+
+    _order, cola, _tea, warehouse = short
+    backorder = _backordered(short, world)
+    lot = db.session.scalar(select(StockLot).where(StockLot.warehouse_id == warehouse.id,
+                                                   StockLot.product_id == cola.id))
+    operations.adjust_lot(lot, 2, "找到两箱", actor_id=world.users["dealer"].id)
+    db.session.commit()
+    assert db.session.get(Order, backorder.id).status == "on_hold"  # 2 free, 4 wanted
+
+    count = counts.open_count(warehouse.id, actor_id=world.users["dealer"].id, product_id=cola.id)
+    counts.record_counted(count, {line.id: line.lot.on_hand + 2 for line in count.lines})
+    counts.post_count(count, actor_id=world.users["dealer"].id)
+    db.session.commit()
+    assert db.session.get(Order, backorder.id).status == "approved" and _reserved(warehouse, cola) == 10
+
+
+def test_a_transfer_received_releases_a_backorder(short, world):
+    from app.services.inventory import transfers
+
+    _order, cola, _tea, warehouse = short
+    backorder = _backordered(short, world)
+    second = builders_stock.warehouse(world.orgs["dealer"], world.regions["hz"], code="DW2", name="二仓")
+    builders_stock.stock(second, cola, 4)
+    transfer = transfers.create_transfer(second, warehouse, {cola.id: 4}, actor_id=world.users["dealer"].id)
+    transfers.ship_transfer(transfer, actor_id=world.users["dealer"].id)
+    db.session.commit()
+    assert db.session.get(Order, backorder.id).status == "on_hold"  # on the road
+    transfers.receive_transfer(transfer, actor_id=world.users["dealer"].id)
+    db.session.commit()
+    assert db.session.get(Order, backorder.id).status == "approved" and _reserved(warehouse, cola) == 10

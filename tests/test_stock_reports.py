@@ -141,3 +141,31 @@ def test_a_dealers_report_values_stock_at_its_purchase_prices_not_the_brands_cos
     page = login_as("dealer").get("/dealer/stock/reports/turnover").get_data(as_text=True)
     assert "¥230.00" in page and "12.34" not in page and "¥123.40" not in page
     assert "从品牌进货的平均单价" in page
+
+
+def test_stockout_rate_counts_days_with_nothing_available_while_the_product_was_carried(history):
+    """Issue 10: the demo showed 38.9 % on every product, the days before the ledger began counted
+    as stock-outs. By hand, over days -10..-1: first received on day -8 (the two days before are not
+    carried), 20 reserved on day -5 (nothing available from then, though 20 are on hand), shipped on
+    day -3, 10 received on day -2: available closes 20, 20, 20, 0, 0, 0, 10, 10 -> 3 of 8 days."""
+    wh, product, world = history
+    stock(wh, product, 20, batch="S1")
+    _redate_last(1, _at(-8))
+    o = order(world.orgs["retailer"], world.orgs["dealer"], {product: 20})
+    reserve_order(o.id, None)
+    _redate_last(1, _at(-5))
+    ship_order_lines(o.id, {product.id: 20}, None)
+    _redate_last(1, _at(-3))
+    stock(wh, product, 10, batch="S2")
+    _redate_last(1, _at(-2))
+    db.session.commit()
+    start, end = today_local() - timedelta(days=10), today_local() - timedelta(days=1)
+    report = turnover_report([wh.id], start, end)
+    [row] = report.rows
+    assert (row.days_carried, row.stockout_days, row.stockout_rate) == (8, 3, 0.375)
+    assert row.avg_on_hand == 12.0  # (2 × 0 + 5 × 20 + 1 × 0 + 2 × 10) / 10: on hand, reserved or not
+    assert report.stockout_rate == 0.375
+
+    later_start = today_local() - timedelta(days=2)  # a period inside the carried days
+    [row] = turnover_report([wh.id], later_start, end).rows
+    assert (row.days_carried, row.stockout_days) == (2, 0)

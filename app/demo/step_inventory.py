@@ -1,4 +1,4 @@
-"""Demo step "inventory" (after "orders"): warehouses, lots, eight weeks of stock ledger,
+"""Demo step "inventory" (after "orders"): warehouses, lots, about fifteen weeks of stock ledger,
 balances, reorder rules, standard costs and shelf-life rules.
 
 - The brand has two distribution centres (Shanghai, default; and a western one); every dealer
@@ -8,6 +8,10 @@ balances, reorder rules, standard costs and shelf-life rules.
   shipments have been drawing down, and usually a fresh lot received this week. About one pair
   in twelve is left at or below its reorder point and one in twenty-five holds a lot that
   expires within a few weeks, so the low-stock and near-expiry pages and alerts show something.
+- Before that older lot, earlier lots back to LEDGER_DAYS ago (so the turnover report's default
+  90 days is all ledger), each drawn down to nothing by weekly shipments; the next one usually
+  arrives the day the last one runs out, but each pair has its own reliability and sometimes
+  waits a few days empty, so stock-out rates vary from 0 to about a third, as in real books.
 - Every number is in the ledger: balances and lots equal the sum of their movements, so
   `flask stock verify` passes on the demo data. Nothing is reserved (orders reserve at approval).
 - Reorder rules are written as if computed from that demand (method "computed"), with the
@@ -28,6 +32,7 @@ from app.services.inventory.daysql import start_of_local_day
 from app.services.inventory.safety import DEFAULT_LEAD_TIME_DAYS, DEFAULT_SAFETY_FACTOR
 
 HISTORY_WEEKS = 8
+LEDGER_DAYS = 105
 CHUNK_WAREHOUSES = 40
 LOW_SHARE, NEAR_EXPIRY_SHARE = 1 / 12, 1 / 25
 SECOND_WAREHOUSE_EVERY = 8
@@ -133,6 +138,7 @@ def _stock_pair(today, rng, warehouse_id, product_id, shelf_life, weekly, lots, 
     for day, qty in sorted(shipments):
         movements.append((_at(today, day, 15), warehouse_id, product_id, old_key, "ship", -qty, SHIPPED,
                           f"demo:shipment:{warehouse_id}:{day}"))
+    _earlier_lots(today, rng, warehouse_id, product_id, shelf_life, weekly, received_day, lots, movements)
     on_hand = left_a
     if not low:
         fresh_day = -rng.randint(1, 6)
@@ -147,6 +153,31 @@ def _stock_pair(today, rng, warehouse_id, product_id, shelf_life, weekly, lots, 
     balances.append((warehouse_id, product_id, on_hand, 0))
     reorder.append((warehouse_id, product_id, safety, reorder_point, DEFAULT_LEAD_TIME_DAYS, "computed",
                     round(daily, 3), round(std, 3)))
+
+
+def _earlier_lots(today, rng, warehouse_id, product_id, shelf_life, weekly, received_day, lots, movements) -> None:
+    """Lots received before `received_day` back to LEDGER_DAYS ago, each shipped out completely;
+    between one running out and the next arriving the pair has nothing available."""
+    cycle = max(7, min(HISTORY_WEEKS * 7 - 1, shelf_life // 2))
+    reliability = rng.random()  # a well-run pair almost never waits for stock; a poor one often
+    arrival, number = received_day, 0
+    while arrival > -LEDGER_DAYS:
+        number += 1
+        received = arrival - cycle
+        gap = rng.randint(1, max(1, min(12, cycle // 2))) if rng.random() > 0.45 + 0.55 * reliability else 0
+        empty_from = arrival - gap  # the day the last shipment empties the lot
+        ship_days = sorted({d for d in range(received + rng.randint(1, 3), empty_from, 7)} | {empty_from})
+        quantities = [max(1, round(weekly * rng.uniform(0.5, 1.5))) for _d in ship_days]
+        key = (warehouse_id, product_id, f"H{number}")
+        produced = today + timedelta(days=received - rng.randint(2, 10))
+        lots.append((key, (warehouse_id, product_id, f"{produced:%y%m%d}-{product_id % 1000:03d}-0{number}",
+                           produced, produced + timedelta(days=shelf_life), 0, _at(today, received, 9))))
+        movements.append((_at(today, received, 9), warehouse_id, product_id, key, "receipt", sum(quantities),
+                          RECEIVED, f"demo:receipt:{warehouse_id}"))
+        for day, qty in zip(ship_days, quantities):
+            movements.append((_at(today, day, 15), warehouse_id, product_id, key, "ship", -qty, SHIPPED,
+                              f"demo:shipment:{warehouse_id}:{day}"))
+        arrival = received
 
 
 register_step("inventory", build_inventory, after="orders",

@@ -6,7 +6,9 @@ Rules (each can be switched off in the brand's ApprovalPolicy):
 
 - hold:       the buyer is not on a credit hold (credit.check_credit, code "on_hold");
 - credit:     no overdue invoice and the order fits in the credit limit (codes "overdue",
-              "credit_limit"; retailers not on credit are only checked for overdue invoices);
+              "credit_limit"; retailers not on credit are only checked for overdue invoices); an
+              order paid from the prepayment balance is checked against that balance instead of
+              the limit (code "prepayment_short", credit.prepaid_orders);
 - prices:     every line still costs what it cost at submit, re-quoted with pricing for the buyer
               (matters when a held order is checked again later);
 - quantities: no line above N× the buyer's average quantity of that product over the last D days
@@ -52,9 +54,9 @@ from app.services.pricing.prices import quote_prices, region_profile
 S = OrderStatus
 POLICY_ID = 1
 AUTO_NOTE = message("approval.auto")  # the event note of an automatic approval
-REASON_CODES = ("on_hold", "overdue", "credit_limit", "price_changed", "unusual_quantity", "stock_short", "manual")
+REASON_CODES = ("on_hold", "overdue", "credit_limit", "prepayment_short", "price_changed", "unusual_quantity", "stock_short", "manual")
 REASON_LABELS = {code: CATALOG[f"review.{code}"] for code in REASON_CODES}
-CREDIT_CODES = {"overdue", "credit_limit"}
+CREDIT_CODES = {"overdue", "credit_limit", "prepayment_short"}
 LINES_NAMED = 5  # a reason names at most this many lines, then "等 n 种"
 POLICY_FIELDS = ["auto_approve", "check_hold", "check_credit", "check_prices", "check_quantities", "check_stock",
                  "quantity_factor_pct", "quantity_window_days", "quantity_min_orders"]

@@ -52,6 +52,7 @@ CATALOG: dict[str, Any] = {
     "review.on_hold": _l("客户已暂停"),
     "review.overdue": _l("发票逾期"),
     "review.credit_limit": _l("超出信用额度"),
+    "review.prepayment_short": _l("预存款不足"),
     "review.price_changed": _l("价格已变"),
     "review.unusual_quantity": _l("数量超出常规"),
     "review.stock_short": _l("库存不足"),
@@ -69,6 +70,8 @@ CATALOG: dict[str, Any] = {
     "credit.on_hold_reason": _l("客户已被暂停赊销：%(reason)s"),
     "credit.overdue": _l("有 %(n)d 张发票已逾期未付，共 %(amount)s。"),
     "credit.limit": _l("超出信用额度 %(over)s（额度 %(limit)s，已用 %(used)s，本单 %(order)s）。"),
+    "credit.prepayment_short": _l("预存款不足：本单 %(order)s，可用 %(available)s（余额 %(balance)s，"
+                                  "其他预存款订单已占用 %(claimed)s）。"),
     # stock
     "stock.short": _l("库存不足：%(items)s"),
     "stock.short_line": _l("%(code)s %(name)s（需要 %(req)d，可用 %(avail)d）"),

@@ -1,6 +1,7 @@
 """Issuing the invoice of a shipped order, exactly once.
 
-`ensure_invoice(order_id)` may run any number of times, in any number of processes at once
+An order paid from the prepayment balance has its invoice paid from it as it is issued
+(credit.prepaid_orders). `ensure_invoice(order_id)` may run any number of times, in any number of processes at once
 (a retried job, a job whose worker died, the ship action and a job racing): the unique
 order_id on `invoices` lets one insert win, and every caller gets that one invoice back."""
 from __future__ import annotations
@@ -15,6 +16,7 @@ from app.extensions import db
 from app.models import Invoice, Order, OrderStatus, Organisation, utcnow
 from app.services.core import audit
 from app.services.integrations import outbox
+from app.services.credit import prepaid_orders
 from app.services.credit.limits import due_date
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.clock import LOCAL
@@ -64,4 +66,5 @@ def ensure_invoice(order_id: int, actor_id: int | None = None) -> Invoice:
                   {"invoice_id": invoice.id, "number": invoice.number, "order_id": invoice.order_id,
                    "buyer_id": invoice.buyer_id, "seller_id": invoice.seller_id, "total_fen": invoice.total_fen,
                    "tax_fen": invoice.tax_fen, "due_on": invoice.due_on.isoformat() if invoice.due_on else None})
+    prepaid_orders.pay_invoice_if_prepaid(order, invoice, actor_id)  # only the process that issued it pays
     return invoice

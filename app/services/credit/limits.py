@@ -2,10 +2,12 @@
 check the order lifecycle runs at approval.
 
 - outstanding = the unpaid part of its open invoices (every seller);
-- open orders = approved orders not yet invoiced;
+- open orders = approved orders not yet invoiced (but those paid from the prepayment balance);
 - exposure = outstanding + open orders (`exposures`: the one definition, used by the customer's
   own credit page, the brand's customer list, the order pages and the credit check);
 - available credit = limit − exposure;
+- an order paid from the prepayment balance is checked against that balance instead of the
+  limit, and its invoice is paid from it when issued (prepaid_orders);
 - an order passes the limit check when its total fits in available credit plus the money the
   customer already holds with the order's seller (prepayment and unused credit notes): that
   money pays the invoice when it comes, so counting it is safe as long as open orders count too.
@@ -25,6 +27,7 @@ from app.extensions import db
 from app.models import Invoice, Order, Organisation, OrderStatus, OrgKind, User
 from app.models.credit import CreditNote, CreditProfile, PrepaymentAccount
 from app.services.core import audit
+from app.services.credit import prepaid_orders
 from app.services.core.errors import DomainError
 from app.services.core.clock import today_local
 from app.services.core.messages import Message, message
@@ -41,7 +44,7 @@ MAX_TERMS_DAYS = 365
 class HoldReason:
     """Why an order should wait: `code` for rules and reports, `message` for people."""
 
-    code: str  # "on_hold" | "overdue" | "credit_limit"
+    code: str  # "on_hold" | "overdue" | "credit_limit" | "prepayment_short"
     message: Message  # stored with the order's review reasons, rendered for each reader
 
 
@@ -59,6 +62,11 @@ class CreditSummary:
     open_orders_fen: int
     prepayment_fen: int
     unused_credit_fen: int
+    prepayment_claimed_fen: int = 0  # what approved, uninvoiced prepayment orders will draw
+
+    @property
+    def prepayment_free_fen(self) -> int:
+        return self.prepayment_fen - self.prepayment_claimed_fen
 
     @property
     def exposure_fen(self) -> int:
@@ -129,7 +137,9 @@ def exposures(customer_ids: list[int], exclude_order_id: int | None = None) -> d
     orders = (select(Order.buyer_id, func.sum(Order.total_fen))
               .outerjoin(Invoice, Invoice.order_id == Order.id)
               .where(Order.buyer_id.in_(customer_ids), Order.status.in_(UNINVOICED_OPEN_STATUSES),
-                     Invoice.id.is_(None)).group_by(Order.buyer_id))
+                     Invoice.id.is_(None),  # prepayment orders are paid from the prepayment, not on credit
+                     or_(Order.payment_method.is_(None), Order.payment_method != prepaid_orders.PREPAYMENT))
+              .group_by(Order.buyer_id))
     if exclude_order_id is not None:
         orders = orders.where(Order.id != exclude_order_id)
     accepted = dict(db.session.execute(orders).all())
@@ -169,7 +179,8 @@ def summary(customer: Organisation, seller_id: int | None = None) -> CreditSumma
         outstanding_fen=held.outstanding_fen, overdue_fen=overdue, overdue_count=overdue_count,
         open_orders_fen=held.open_orders_fen,
         prepayment_fen=prepayment_fen(customer.id, seller_id),
-        unused_credit_fen=unused_credit_fen(customer.id, seller_id))
+        unused_credit_fen=unused_credit_fen(customer.id, seller_id),
+        prepayment_claimed_fen=prepaid_orders.claimed_fen(customer.id, seller_id))
 
 
 @dataclass
@@ -256,7 +267,11 @@ def check_credit(order: Order, lock: bool = True) -> list[HoldReason]:
     if overdue_count:
         reasons.append(HoldReason("overdue", message("credit.overdue", n=overdue_count,
                                                      amount=format_yuan(overdue))))
-    if credit_allowed(customer, profile):
+    if prepaid_orders.is_prepaid(order):  # paid from the prepayment, not bought on credit
+        short = prepaid_orders.shortfall_reason(order)
+        if short is not None:
+            reasons.append(short)
+    elif credit_allowed(customer, profile):
         exposure_fen = exposure(customer.id, exclude_order_id=order.id).total_fen + order.total_fen
         held = prepayment_fen(customer.id, order.seller_id) + unused_credit_fen(customer.id, order.seller_id)
         over = exposure_fen - customer.credit_limit_fen - held

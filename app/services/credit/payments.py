@@ -249,10 +249,13 @@ def pay_order_from_prepayment(actor: User | None, order: Order) -> Payment:
                           invoice=invoice, reference=order.number or "")
 
 
-def settle_invoice_from_prepayment(invoice: Invoice, actor_id: int | None = None) -> Payment | None:
-    """For the invoicing job: pay as much of a new invoice as the buyer's prepayment covers.
-    Safe to run twice (the second run finds nothing unpaid or no money left)."""
-    account = prepayment_account(invoice.buyer_id, invoice.seller_id)
+def settle_invoice_from_prepayment(invoice: Invoice, actor_id: int | None = None, reference: str = "") -> Payment | None:
+    """Pay as much of an open invoice as the buyer's prepayment with its seller covers (the
+    invoice of a prepayment order, see prepaid_orders). The wallet row is locked while it is
+    read and drawn, so two draws never count the same money. Safe to run twice (the second run
+    finds nothing unpaid or no money left)."""
+    account = db.session.scalar(_locked(select(PrepaymentAccount).where(
+        PrepaymentAccount.customer_id == invoice.buyer_id, PrepaymentAccount.seller_id == invoice.seller_id)))
     unpaid = invoice.total_fen - invoice.paid_fen
     amount = min(unpaid, account.balance_fen if account else 0)
     if invoice.status != "open" or amount <= 0:
@@ -260,7 +263,8 @@ def settle_invoice_from_prepayment(invoice: Invoice, actor_id: int | None = None
     actor = db.session.get(User, actor_id) if actor_id else None
     return record_payment(actor, seller=db.session.get(Organisation, invoice.seller_id),
                           customer=db.session.get(Organisation, invoice.buyer_id),
-                          method=PaymentMethod.PREPAYMENT.value, amount_fen=amount, invoice=invoice)
+                          method=PaymentMethod.PREPAYMENT.value, amount_fen=amount, invoice=invoice,
+                          reference=reference)
 
 
 # --- credit notes ---------------------------------------------------------------------------

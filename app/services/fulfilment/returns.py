@@ -37,6 +37,7 @@ from app.services.core.errors import DomainError, NotFound, checked_text
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
 from app.services.inventory import operations
 from app.services.inventory.orders import ReturnLine as StockReturnLine
+from app.services.inventory.freed import stock_became_available
 from app.services.inventory.orders import receive_return
 
 S = OrderStatus
@@ -196,6 +197,12 @@ def _stock_back(request: ReturnRequest, order: Order, actor_id: int, disposition
             lot = db.session.get(StockLot, returned.lot_id)
             operations.adjust_lot(lot, -returned.qty, message("stock.return_written_off", n=request.number),
                                   actor_id=actor_id)
+        return
+    by_warehouse: dict[int, set[int]] = {}
+    for returned in back:  # restocked: on the shelf again, for whatever waits for it
+        by_warehouse.setdefault(db.session.get(StockLot, returned.lot_id).warehouse_id, set()).add(returned.product_id)
+    for warehouse_id, product_ids in sorted(by_warehouse.items()):
+        stock_became_available(warehouse_id, product_ids, actor_id)
 
 
 def _notify_buyer(request: ReturnRequest, message: str, note: str) -> None:

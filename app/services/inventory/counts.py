@@ -11,6 +11,7 @@ from app.models import StockCount, StockCountLine, StockLot, utcnow
 from app.services.core.messages import message
 from app.services.core import audit
 from app.services.core.errors import DomainError
+from app.services.inventory.freed import stock_became_available
 from app.services.inventory.operations import MAX_QTY, set_lot_quantity
 
 
@@ -52,11 +53,14 @@ def post_count(count: StockCount, *, actor_id: int | None) -> int:
     counted = [line for line in count.lines if line.counted_qty is not None]
     if not counted:
         raise DomainError(_("还没有录入任何盘点数量。"), field="lines")
-    changed = 0
+    changed, more = 0, set()
     for line in sorted(counted, key=lambda x: (x.lot.product_id, x.lot_id)):
         difference = set_lot_quantity(line.lot, line.counted_qty, actor_id=actor_id,
                                       reason=message("stock.count", n=count.id), document=f"count:{count.id}")
         changed += difference != 0
+        if difference > 0:
+            more.add(line.lot.product_id)
+    stock_became_available(count.warehouse_id, more, actor_id)
     count.status, count.posted_at = "posted", utcnow()
     audit.record(actor_id, "stock.count.post", "stock_count", count.id, {"status": "open"},
                  {"status": "posted", "lots_changed": changed})

@@ -13,6 +13,7 @@ from app.services.core.messages import Message, message
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import ledger
+from app.services.inventory.freed import stock_became_available
 from app.services.core.clock import today_local
 
 MAX_QTY = 10_000_000
@@ -60,11 +61,7 @@ def receive_stock(warehouse_id: int, product_id: int, qty: int, batch_no: str, *
     ledger.add_to_lot(kind, lot, qty, actor_id=actor_id, reason=reason or message("stock.received"), document=document)
     if kind == MovementKind.RECEIPT.value and actor_id is not None and not document:
         audit.record(actor_id, "stock.receive", "stock_lot", lot.id, None, {"qty": qty, "batch_no": batch_no})
-    if kind == MovementKind.RECEIPT.value:
-        from app.services.ordering.shortage import release_backorders  # ordering uses inventory: a late import
-
-        owner_id = db.session.scalar(select(Warehouse.owner_id).where(Warehouse.id == warehouse_id))
-        release_backorders(owner_id, [product_id], actor_id)
+    stock_became_available(warehouse_id, [product_id], actor_id)
     return lot
 
 
@@ -97,11 +94,14 @@ def adjust_lot(lot: StockLot, delta: int, reason: str | Message, *, actor_id: in
         raise DomainError(_("调减数量超过该批次可用库存（已预留的库存不能调减）。"), field="delta")
     audit.record(actor_id, "stock.adjust", "stock_lot", lot.id, {"on_hand": before},
                  {"on_hand": before + delta, "reason": reason})
+    if delta > 0:
+        stock_became_available(lot.warehouse_id, [lot.product_id], actor_id)
 
 
 def set_lot_quantity(lot: StockLot, counted: int, *, actor_id: int | None, reason: str, document: str = "",
                      kind: str = MovementKind.COUNT.value) -> int:
-    """Set a lot to a counted quantity, recording the difference; returns the difference."""
+    """Set a lot to a counted quantity, recording the difference; returns the difference. A
+    primitive used in loops: the caller calls freed.stock_became_available once at the end."""
     if counted < 0 or counted > MAX_QTY:
         raise DomainError(_("盘点数量无效。"), field="counted_qty")
     ledger.change_balance(lot.warehouse_id, lot.product_id)  # lock the balance before reading the lot

@@ -30,6 +30,7 @@ from app.models import MovementKind, Order, StockLot, StockMovement, StockReserv
 from app.services.core.messages import message
 from app.services.core.errors import DomainError, NotFound
 from app.services.inventory import allocation, ledger
+from app.services.inventory.freed import stock_became_available
 from app.services.inventory.reservations import (ShippedLot, release_document, reservations_of,
                                                  reserve_stock, ship_reserved)
 from app.services.core.clock import today_local
@@ -85,9 +86,16 @@ def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None 
 
 
 def release_order(order_id: int, actor_id: int | None, reason: str = "") -> dict[int, int]:
+    """Release what the order still holds (cancel, reject, rest cancelled); what waits for that
+    stock (a backorder) gets it at once."""
     order = _order(order_id)
-    return release_document(order_document(order.id), actor_id=actor_id,
-                            reason=reason or message("stock.order_cancelled", n=order.number or order.id))
+    document = order_document(order.id)
+    warehouses = {row.warehouse_id for row in reservations_of(document) if row.qty > 0}
+    released = release_document(document, actor_id=actor_id,
+                                reason=reason or message("stock.order_cancelled", n=order.number or order.id))
+    for warehouse_id in sorted(warehouses):
+        stock_became_available(warehouse_id, released, actor_id)
+    return released
 
 
 def ship_order_lines(order_id: int, quantities: dict[int, int], actor_id: int | None) -> list[ShippedLot]:

@@ -8,7 +8,10 @@ For a period of N days [start, end] (Shanghai days):
 - turnover = COGS ÷ average inventory value, and annualised × 365 / N (the requirements
   promise to move it from 4 to 6 a year);
 - days of supply = closing on-hand at the end ÷ average daily units shipped;
-- stock-out rate = share of the N days that closed with nothing on hand.
+- stock-out rate = days that closed with nothing available (on hand − reserved, rebuilt from the
+  ledger like on-hand) ÷ days the warehouse carried the product in the period: the days before a
+  pair's first ledger movement are days it was not stocked yet, not days it ran out (a product a
+  warehouse started carrying last week is not "out of stock" for the eighty days before).
 
 Unit cost depends on whose books the report is:
 - the brand values stock at the product's standard cost (ProductCost); products without one are
@@ -23,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from app.extensions import db
 from app.models import (MovementKind, Order, OrderLine, OrderStatus, OrgKind, Organisation, Product, ProductCost,
@@ -43,6 +46,7 @@ class TurnoverRow:
     avg_on_hand: float
     stockout_days: int
     days: int
+    days_carried: int  # days of the period from the pair's first ledger movement on
 
     @property
     def cost_is_list_price(self) -> bool:
@@ -70,7 +74,7 @@ class TurnoverRow:
 
     @property
     def stockout_rate(self) -> float:
-        return self.stockout_days / self.days
+        return self.stockout_days / self.days_carried if self.days_carried else 0.0
 
 
 @dataclass
@@ -98,7 +102,8 @@ class TurnoverReport:
 
     @property
     def stockout_rate(self) -> float | None:
-        return sum(r.stockout_days for r in self.rows) / (self.days * len(self.rows)) if self.rows else None
+        carried = sum(r.days_carried for r in self.rows)
+        return sum(r.stockout_days for r in self.rows) / carried if carried else None
 
     @property
     def uses_list_prices(self) -> bool:
@@ -152,6 +157,14 @@ def _closings(end_value: int, deltas: dict[date, int], start: date, end: date) -
     return total, zero_days
 
 
+def _first_movement_days(warehouse_ids: list[int]) -> dict[tuple[int, int], date]:
+    """The Shanghai day of each pair's first ledger movement (when the warehouse began carrying it)."""
+    return {(w, p): as_date(d) for w, p, d in db.session.execute(
+        select(StockMovement.warehouse_id, StockMovement.product_id, local_day(func.min(StockMovement.at)))
+        .where(StockMovement.warehouse_id.in_(warehouse_ids))
+        .group_by(StockMovement.warehouse_id, StockMovement.product_id))}
+
+
 def turnover_report(warehouse_ids: list[int], start: date, end: date, dealer_id: int | None = None) -> TurnoverReport:
     """The report over the warehouses, in the brand's books (standard costs), or in the dealer's
     books (its purchase prices) when `dealer_id` is given."""
@@ -160,24 +173,27 @@ def turnover_report(warehouse_ids: list[int], start: date, end: date, dealer_id:
         return TurnoverReport(start, end, [], basis)
     days = (end - start).days + 1
     balances = db.session.execute(
-        select(StockBalance.warehouse_id, StockBalance.product_id, StockBalance.on_hand)
+        select(StockBalance.warehouse_id, StockBalance.product_id, StockBalance.on_hand, StockBalance.reserved)
         .where(StockBalance.warehouse_id.in_(warehouse_ids))).all()
     day = local_day(StockMovement.at)
     shipped = case((StockMovement.kind == MovementKind.SHIP.value, -StockMovement.on_hand_delta), else_=0)
     deltas: dict[tuple[int, int], dict[date, int]] = {}
+    available_deltas: dict[tuple[int, int], dict[date, int]] = {}
     shipped_by_pair: dict[tuple[int, int], int] = {}
-    for w, p, d, delta, out in db.session.execute(
+    for w, p, d, delta, reserved_delta, out in db.session.execute(
             select(StockMovement.warehouse_id, StockMovement.product_id, day, func.sum(StockMovement.on_hand_delta),
-                   func.sum(shipped))
+                   func.sum(StockMovement.reserved_delta), func.sum(shipped))
             .where(StockMovement.warehouse_id.in_(warehouse_ids), StockMovement.at >= start_of_local_day(start),
-                   StockMovement.on_hand_delta != 0)
+                   or_(StockMovement.on_hand_delta != 0, StockMovement.reserved_delta != 0))
             .group_by(StockMovement.warehouse_id, StockMovement.product_id, day)):
         d = as_date(d)
         deltas.setdefault((w, p), {})[d] = int(delta)
+        available_deltas.setdefault((w, p), {})[d] = int(delta) - int(reserved_delta)
         if d <= end:
             shipped_by_pair[(w, p)] = shipped_by_pair.get((w, p), 0) + int(out or 0)
 
-    pairs = {(w, p): on_hand for w, p, on_hand in balances}
+    pairs = {(w, p): (on_hand, reserved) for w, p, on_hand, reserved in balances}
+    first_days = _first_movement_days(warehouse_ids)
     product_ids = {p for _w, p in pairs}
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(product_ids)))}
     if dealer_id is None:
@@ -187,14 +203,18 @@ def turnover_report(warehouse_ids: list[int], start: date, end: date, dealer_id:
         fallback = current_purchase_prices(dealer_id, product_ids - set(costs))
     warehouses = {w.id: w for w in db.session.scalars(select(Warehouse).where(Warehouse.id.in_(warehouse_ids)))}
     rows = []
-    for (w, p), on_hand_now in pairs.items():
-        pair_deltas = deltas.get((w, p), {})
+    for (w, p), (on_hand_now, reserved_now) in pairs.items():
+        pair_deltas, pair_available = deltas.get((w, p), {}), available_deltas.get((w, p), {})
         on_hand_end = on_hand_now - sum(v for d, v in pair_deltas.items() if d > end)
-        total, zero_days = _closings(on_hand_end, pair_deltas, start, end)
+        total, _zero = _closings(on_hand_end, pair_deltas, start, end)
+        carried_from = max(start, first_days.get((w, p), start))
+        available_end = on_hand_now - reserved_now - sum(v for d, v in pair_available.items() if d > end)
+        _total, zero_days = _closings(available_end, pair_available, carried_from, end)
+        days_carried = max(0, (end - carried_from).days + 1)
         product = products[p]
         cost = costs.get(p)
         estimate = cost if cost is not None else fallback.get(p, product.base_price_fen)
         rows.append(TurnoverRow(warehouses[w], product, estimate, cost is None, shipped_by_pair.get((w, p), 0),
-                                on_hand_end, total / days, zero_days, days))
+                                on_hand_end, total / days, zero_days, days, days_carried))
     rows.sort(key=lambda r: (r.warehouse.code, r.product.code))
     return TurnoverReport(start, end, rows, basis)

@@ -29,6 +29,7 @@ from app.models import MovementKind, Product, StockLot, StockSyncLine, Warehouse
 from app.services.core.messages import Message, message
 from app.services.core.errors import DomainError
 from app.services.inventory import ledger
+from app.services.inventory.freed import stock_became_available
 from app.services.inventory.operations import MAX_QTY, expiry_from, receive_stock, set_lot_quantity
 
 KINDS = ("receipt", "level")
@@ -219,6 +220,7 @@ def apply_lines(org_id: int, lines: list[SyncLine], *, actor_id: int | None, doc
             db.session.add(StockSyncLine(org_id=org_id, external_ref=line.external_ref, payload_hash=line.payload_hash))
     db.session.flush()
     errors: list[RowError] = []
+    levelled_up: set[tuple[int, int]] = set()
     for line in sorted(fresh, key=lambda x: (x.warehouse_id, x.product_id, x.row)):
         document = f"{document_prefix}:{line.external_ref}" if line.external_ref else document_prefix
         try:
@@ -235,12 +237,15 @@ def apply_lines(org_id: int, lines: list[SyncLine], *, actor_id: int | None, doc
                     lot = ledger.find_or_create_lot(line.warehouse_id, line.product_id, line.batch_no,
                                                     expiry_from(product, line.production_date, line.expiry_date),
                                                     line.production_date)
-                set_lot_quantity(lot, line.qty, actor_id=actor_id, reason=line.reason or message("stock.erp_sync"),
-                                 document=document)
+                if set_lot_quantity(lot, line.qty, actor_id=actor_id,
+                                    reason=line.reason or message("stock.erp_sync"), document=document) > 0:
+                    levelled_up.add((line.warehouse_id, line.product_id))
         except DomainError as error:
             errors.append(RowError(line.row, error.field or "qty", error.message))
     if errors:
         raise SyncRejected(errors)
+    for warehouse_id, product_id in sorted(levelled_up):  # receipts made their own call (receive_stock)
+        stock_became_available(warehouse_id, [product_id], actor_id)
     return SyncResult(lines)
 
 

@@ -19,6 +19,7 @@ from app.services.core.messages import message
 from app.services.core import audit
 from app.services.core.errors import DomainError
 from app.services.inventory import allocation, ledger
+from app.services.inventory.freed import stock_became_available
 from app.services.inventory.reservations import release_document, reserve_stock, ship_reserved
 from app.services.inventory.scope import StockScope
 from app.services.core.clock import today_local
@@ -85,13 +86,15 @@ def receive_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
                           reason=message("stock.transfer_in", n=transfer.number), document=transfer.document)
     transfer.received_at = utcnow()
     _set_status(transfer, TransferStatus.RECEIVED, actor_id)
+    stock_became_available(transfer.dest_id, [lot.product_id for lot, _qty in shipped], actor_id)
 
 
 def cancel_transfer(transfer: Transfer, *, actor_id: int | None) -> None:
     _require(transfer, TransferStatus.CREATED)
-    release_document(transfer.document, actor_id=actor_id,
-                     reason=message("stock.transfer_cancelled", n=transfer.number))
+    released = release_document(transfer.document, actor_id=actor_id,
+                                reason=message("stock.transfer_cancelled", n=transfer.number))
     _set_status(transfer, TransferStatus.CANCELLED, actor_id)
+    stock_became_available(transfer.source_id, released, actor_id)
 
 
 def in_transit_to(warehouse_ids: list[int]) -> dict[tuple[int, int], int]:

@@ -66,16 +66,17 @@ def quote_lines(owner: User, buyer: Organisation, lines: list[tuple[str, int]]) 
 
 
 def place_lines_order(owner: User, buyer: Organisation, lines: list[tuple[str, int]], idempotency_key: str,
-                      note: str = ""):
+                      note: str = "", terms=None):
     """One order from the lines, exactly once per (buyer, key): a repeat returns the order the
-    key already made (Submission.created False); the key with other lines is refused."""
+    key already made (Submission.created False); the key with other lines is refused. `terms`:
+    delivery_terms.TermsInput (delivery date, address, payment method), checked like the web's."""
     from app.services.approval.automatic import place_order
 
     existing = db.session.scalar(select(Order).where(Order.buyer_id == buyer.id, Order.idempotency_key == idempotency_key))
     if existing is None:
         fill_cart(owner, buyer, lines)
     return place_order(owner, buyer, idempotency_key, None, accept_changes=True, channel=OrderChannel.API.value,
-                       note=note)
+                       note=note, terms=terms)
 
 
 def cancel_as_party(org: Organisation, order: Order, actor_id: int, note: str, seen: str) -> Order:

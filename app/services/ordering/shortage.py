@@ -2,7 +2,8 @@
 cancel. The seller sees, per line, what its warehouse has available (`availability`) and
 approves the quantities it can supply (`approve_available`); the rest of each line is either
 backordered (a new order of the same buyer, linked by `backorder_of_id`, held with the reason
-"stock short" and approved by `release_backorders` once a receipt makes the stock available)
+"stock short" and approved by `release_backorders` as soon as stock becomes available: every
+stock-increasing movement calls it through inventory.freed.stock_became_available)
 or cancelled with a reason the buyer reads. Reducing quantities alone (no shortage) is the same
 call.
 
@@ -244,7 +245,7 @@ def backorder_for(order_id: int) -> Order | None:
 
 
 def release_backorders(seller_id: int, product_ids: list[int], actor_id: int | None) -> list[Order]:
-    """After stock arrives: approve the seller's held backorders of these products, oldest first,
+    """After stock becomes available (inventory.freed): approve the seller's held backorders of these products, oldest first,
     whose stock is now available and whose buyer's credit allows; the others stay held."""
     from app.services.approval.automatic import stock_shortages
     from app.services.credit.limits import check_credit

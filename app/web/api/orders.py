@@ -15,6 +15,7 @@ from app.services.accounts.api_clients import customer_for, orders_for, service_
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import decode_cursor, encode_cursor
 from app.services.ordering import direct
+from app.services.ordering.delivery_terms import TermsInput
 from app.services.ordering.lifecycle import TransitionRefused
 from app.services.ordering.orders import KeyReused
 from app.web.api import bp
@@ -94,12 +95,16 @@ def order_create(args):
     """Place an order from lines, through the same checkout as the web
 
     Requires `Idempotency-Key`: the order is made exactly once per key. The order is routed to
-    the buyer's seller and reviewed automatically (credit, prices, quantities, stock)."""
+    the buyer's seller and reviewed automatically (credit, prices, quantities, stock). The
+    delivery date, address and payment method follow the web checkout's rules: a date the seller
+    does not deliver on, an address over 200 characters or an unknown method is a 422 naming
+    the field."""
     client = g.api_client
     try:
         buyer = customer_for(client, args.get("customer_code"))
+        terms = TermsInput(args.get("delivery_date"), args.get("delivery_address"), args.get("payment_method"))
         submission = direct.place_lines_order(service_user(client), buyer, _lines(args),
-                                              request.headers["Idempotency-Key"], args.get("note") or "")
+                                              request.headers["Idempotency-Key"], args.get("note") or "", terms)
     except DomainError as error:
         return _failure(error)
     order_id = submission.order.id

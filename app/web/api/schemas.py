@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, validate
 
 from app.models import OrderStatus
+from app.models.vocabulary import OrderPayment
 from app.services.ordering.cart import MAX_CART_LINES, MAX_LINE_QTY
+from app.services.ordering.delivery_terms import DELIVERY_HORIZON, MAX_ADDRESS
 
 MAX_PAGE = 1_000_000
 MAX_LIMIT = 100
@@ -144,7 +146,19 @@ class LinesInSchema(StrictSchema):
 
 
 class OrderCreateSchema(LinesInSchema):
+    """The checkout fields are checked by the same rules as the web checkout
+    (app.services.ordering.delivery_terms); a blank one takes the web's default."""
     note = fields.String(validate=validate.Length(max=500), load_default="")
+    delivery_date = fields.Date(allow_none=True, load_default=None, metadata={
+        "description": "a day the seller delivers to the buyer (a retailer's route days) within the next "
+                       f"{DELIVERY_HORIZON} days from tomorrow, Asia/Shanghai; default: the first such day"})
+    delivery_address = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=MAX_ADDRESS),
+                                     metadata={"description": "default: the buyer's address on file"})
+    payment_method = fields.String(allow_none=True, load_default=None,
+                                   validate=validate.OneOf([p.value for p in OrderPayment]), metadata={
+                                       "description": "credit (on account), prepayment (the buyer's prepayment "
+                                                      "balance with the seller) or cod (cash on delivery); "
+                                                      "default: credit"})
 
 
 class QuoteLineSchema(Schema):
@@ -199,6 +213,9 @@ class OrderSummarySchema(Schema):
 
 class OrderSchema(OrderSummarySchema):
     note = fields.String(required=True)
+    delivery_date = fields.Date(allow_none=True, required=True)
+    delivery_address = fields.String(allow_none=True, required=True)
+    payment_method = fields.String(allow_none=True, required=True, metadata={"enum": [p.value for p in OrderPayment]})
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
 
 

@@ -18,7 +18,7 @@ from app.web.common.envelope import attempt
 from app.web.common.htmx import is_htmx, render_page
 from app.web.shared.ordering.counter import Counter
 from app.web.shared.ordering.forms import AddToCartForm, SetQuantityForm, raw_value
-from app.web.shared.ordering.pages import cart_context, row_context, show_catalog
+from app.web.shared.ordering.pages import ROW_FLASH, cart_context, row_context, show_catalog
 
 
 def catalog_page(counter: Counter, **path):
@@ -75,14 +75,19 @@ def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: i
 def _add(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
     """Add to the cart and build the answer in the same transaction, before the commit: the row
     is read from what was just written, not in a second transaction after it."""
-    cart.add_to_cart(current_user, buyer, product_id, qty)
-    return _added(counter, buyer, product_id, qty, back)
+    line = cart.add_to_cart(current_user, buyer, product_id, qty)
+    return _added(counter, buyer, product_id, qty, line.qty, back)
 
 
-def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
-    message = _("已加入购物车：%(n)d。", n=qty)
+def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, total: int, back: str):
+    # One message says both what was added and what the cart now holds: the row shows it in
+    # place of its "in the cart" line (htmx), the flash shows it alone (plain POST).
+    message = _("已加入 %(n)d，购物车中共 %(total)d。", n=qty, total=total)
     if not is_htmx():
-        flash(message, "success")
+        # Back on the catalog page the note belongs to the row the buyer lands on (pages.ROW_FLASH);
+        # the small "added" page shows it as its one flash.
+        flash(message, "success" if counter.pages.added and "cart_added" in counter.routes
+              else f"{ROW_FLASH}{product_id}")
         return _back_after_tap(counter, buyer, product_id, back)
     row = storefront.catalog_row(current_user, buyer, product_id)
     context = row_context(counter, buyer, back, row_notes={product_id: message})

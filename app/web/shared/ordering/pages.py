@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app
+from flask import current_app, g, get_flashed_messages
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,6 +19,22 @@ from app.services.ordering import cart, delivery_terms
 from app.web.common.htmx import render_page, wants_fragment
 from app.web.shared.ordering.counter import Counter, thumb_url
 from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm, CouponForm
+
+
+# A flash whose category is ROW_FLASH + product id is news about that product's row: the catalog
+# page shows it in the row (one message where the buyer lands), not again at the top.
+ROW_FLASH = "row:"
+
+
+def _row_flashes(shown: set[int]) -> dict[int, str]:
+    """The row notes flashed for products on this page; taken out of the page's top flashes."""
+    notes = {}
+    for category, message in get_flashed_messages(with_categories=True):
+        if category.startswith(ROW_FLASH) and category[len(ROW_FLASH):].isdigit():
+            notes[int(category[len(ROW_FLASH):])] = message
+    if notes and set(notes) <= shown:
+        g.row_flashes_shown = True
+    return {pid: message for pid, message in notes.items() if pid in shown}
 
 
 def new_idempotency_key() -> str:
@@ -80,7 +96,8 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
     context = dict(form=form, listing=listing, page_errors=page_errors, cart_count=listing.cart_count,
                    search_url=counter.url("catalog", buyer),
                    pager_args=dict(counter.buyer_args(buyer), **form.params()),
-                   **row_context(counter, buyer, back_url, row_errors=row_errors, row_values=row_values))
+                   **row_context(counter, buyer, back_url, row_errors=row_errors, row_values=row_values,
+                                 row_notes=_row_flashes(shown)))
     if not wants_fragment():
         if counter.page_extras:
             context.update(counter.page_extras(buyer))
