@@ -31,6 +31,7 @@ from app.services.core.clock import now_utc
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
 from app.services.promotions import index as promo_index
+from app.services.loyalty import lane as points_lane
 
 MAX_LINE_QTY = 9_999
 MAX_CART_LINES = 200
@@ -125,6 +126,7 @@ class CartQuote:
     promotions: promo_engine.PromotionQuote = field(default_factory=promo_engine.PromotionQuote)
     coupon_code: str = ""  # the code entered on the cart, "" when none
     dropped: list[Message] = field(default_factory=list)  # why promotions left since the buyer's last look
+    points: points_lane.PointsLane | None = None  # the points lane (retailers), services/loyalty/lane.py
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
@@ -186,7 +188,8 @@ def _profile(buyer: Organisation | CustomerProfile) -> CustomerProfile:
     return buyer if isinstance(buyer, CustomerProfile) else region_profile(buyer)
 
 
-def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: frozenset[int] = frozenset()) -> CartQuote:
+def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: frozenset[int] = frozenset(),
+               use_points: bool = False) -> CartQuote:
     """Price the cart at today's prices and promotions for the buyer: three queries (lines with
     their products, visibility, the promotions' version and the entered coupon; contracts; price
     lists), plus the buyer's region the first time, the coupon's code row when one is entered,
@@ -194,12 +197,13 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
 
     `lock=True` locks the cart's rows (PostgreSQL `FOR UPDATE OF cart_lines`) so that two
     checkouts of one cart run one after the other. `exclude` leaves promotions out (checkout
-    found their budget used up)."""
+    found their budget used up). `use_points`: the buyer ticked "use points" (the last lane)."""
     profile = _profile(buyer)
     entered = (select(CartCoupon.coupon_id).where(CartCoupon.owner_id == owner.id, CartCoupon.buyer_id == buyer.id)
                .scalar_subquery())
     query = (select(CartLine, Product, visible_clause(profile).label("visible"),
-                    promo_index.version_column().label("promotions_version"), entered.label("coupon_id"))
+                    promo_index.version_column().label("promotions_version"), entered.label("coupon_id"),
+                    *points_lane.columns(buyer.id))
              .join(Product, Product.id == CartLine.product_id)
              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)
              .order_by(CartLine.id))
@@ -216,6 +220,7 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
                                      quantity_problem(product, line.qty) if price is not None else None))
     if rows:
         _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude)
+    points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)
     return quote
 
 
