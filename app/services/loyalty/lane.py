@@ -50,7 +50,8 @@ class PointsLane:
 
 
 def columns(buyer_id: int) -> list:
-    """Scalar subqueries for the cart query: balance, pending gift count, rate, max share."""
+    """Scalar subqueries for the cart query: balance, pending gift count, rate, max share, and
+    the member tier (promotion targeting)."""
     def setting(column):
         return select(column).where(LoyaltySettings.id == 1).scalar_subquery()
 
@@ -60,7 +61,14 @@ def columns(buyer_id: int) -> list:
                 PointsGiftClaim.retailer_id == buyer_id, PointsGiftClaim.status == "pending").scalar_subquery()
             .label("points_gifts"),
             setting(LoyaltySettings.redeem_points_per_yuan).label("points_rate"),
-            setting(LoyaltySettings.max_redeem_pct).label("points_max_pct")]
+            setting(LoyaltySettings.max_redeem_pct).label("points_max_pct"),
+            select(PointsAccount.tier).where(PointsAccount.retailer_id == buyer_id).scalar_subquery()
+            .label("points_tier")]
+
+
+def member_tier(retailer_id: int) -> str:
+    """The retailer's member tier for promotion targeting ("member" without an account)."""
+    return db.session.scalar(select(PointsAccount.tier).where(PointsAccount.retailer_id == retailer_id)) or "member"
 
 
 def apply(quote, buyer, use: bool, row) -> None:

@@ -219,7 +219,8 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
         quote.lines.append(QuoteLine(line.id, product, line.qty, price is not None, price, line.quoted_price_fen,
                                      quantity_problem(product, line.qty) if price is not None else None))
     if rows:
-        _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude)
+        _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude,
+                          rows[0].points_tier)
     points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)
     return quote
 
@@ -243,13 +244,13 @@ def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
                               .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)).all()
     return CartSummary({product_id: qty for product_id, qty, _price in rows},
                        sum(qty * (price or 0) for _product_id, qty, price in rows))
-def promotion_buyer(buyer: Organisation, profile: CustomerProfile) -> promo_engine.Buyer:
+def promotion_buyer(buyer: Organisation, profile: CustomerProfile, member_tier: str | None = None) -> promo_engine.Buyer:
     return promo_engine.Buyer(id=buyer.id, kind=buyer.kind, channel=buyer.channel, tier=buyer.tier,
-                              region_ids=profile.region_ids, dealer_id=buyer.dealer_id)
+                              region_ids=profile.region_ids, dealer_id=buyer.dealer_id, member_tier=member_tier)
 
 
 def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerProfile, version, coupon_id,
-                      exclude: frozenset[int]) -> None:
+                      exclude: frozenset[int], member_tier: str | None = None) -> None:
     """Lanes 1-3 over the priced lines (services/promotions/engine.py), written onto the quote:
     each line's discount and its reasons, the gift lines, the entered coupon's code."""
     index = promo_index.index_for(version)
@@ -263,7 +264,7 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
     priced = [line for line in quote.lines if line.available]
     inputs = [promo_engine.LineIn(line.line_id, line.product.id, line.product.category_id, line.qty,
                                   line.unit_price_fen, line.product.unit) for line in priced]
-    facts, now = promotion_buyer(buyer, profile), now_utc()
+    facts, now = promotion_buyer(buyer, profile, member_tier), now_utc()
     result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up)
     if used_up:  # say which promotions this customer has used as often as allowed, where they would apply
         unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude)
@@ -287,7 +288,8 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
 
 def enter_coupon(owner: User, buyer: Organisation, code):
     """Put a coupon code on this cart (services/promotions/coupons.py says why one is refused)."""
-    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer)))
+    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer),
+                                                                          points_lane.member_tier(buyer.id)))
 
 
 def leave_coupon(owner: User, buyer: Organisation) -> None:
