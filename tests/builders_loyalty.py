@@ -11,10 +11,10 @@ from app.services.loyalty import ledger
 _seq = iter(range(1, 10**9))
 
 
-def earn(retailer, points: int, expires_in_days: int = 100, value_fen: int = 0) -> PointsLot:
+def earn(retailer, points: int, expires_in_days: int = 100, value_fen: int = 0, kind: str = "adjust") -> PointsLot:
     """A lot of `points` expiring in `expires_in_days` (negative: already due)."""
     change = ledger.earn(retailer.id, points, f"test:earn:{next(_seq)}", today_local() + timedelta(days=expires_in_days),
-                         kind="adjust", value_fen=value_fen)
+                         kind=kind, value_fen=value_fen)
     db.session.flush()
     return db.session.scalar(select(PointsLot).where(PointsLot.entry_id == change.entry_id))
 

@@ -63,7 +63,7 @@ class PromotionForm(Form):
                                   render_kw={"rows": 2})
     channels = SelectField(_l("渠道"), choices=[SelectChoice("", _l("全部渠道"))] + [SelectChoice(v, l) for v, l in CHANNEL_CHOICES])
     member_tier = SelectField(_l("会员等级"), choices=[SelectChoice("", _l("全部会员"))] + [
-        SelectChoice(t, _l("%(tier)s及以上", tier=TIER_LABELS[t])) for t in MEMBER_TIERS[1:]])
+        SelectChoice(t, _l("%(tier)s及以上", tier=TIER_LABELS[t])) for t in MEMBER_TIERS[1:]], default="")
     starts_at = DateTimeLocalField(_l("开始（北京时间）"), format="%Y-%m-%dT%H:%M",
                                    validators=[InputRequired(message=_l("请输入开始时间。"))])
     ends_at = DateTimeLocalField(_l("结束（北京时间）"), format="%Y-%m-%dT%H:%M",
