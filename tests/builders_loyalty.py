@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PointsAccount, PointsEntry, PointsLot
 from app.services.core.clock import today_local
-from app.services.loyalty import ledger
+from app.services.loyalty import ledger, settings, tiers
 
 _seq = iter(range(1, 10**9))
 
@@ -15,6 +15,8 @@ def earn(retailer, points: int, expires_in_days: int = 100, value_fen: int = 0, 
     """A lot of `points` expiring in `expires_in_days` (negative: already due)."""
     change = ledger.earn(retailer.id, points, f"test:earn:{next(_seq)}", today_local() + timedelta(days=expires_in_days),
                          kind=kind, value_fen=value_fen)
+    if value_fen:  # the delivered value counts towards the tier, as at a sign-off
+        tiers.note_spend(retailer.id, value_fen, settings.current())
     db.session.flush()
     return db.session.scalar(select(PointsLot).where(PointsLot.entry_id == change.entry_id))
 

@@ -9,6 +9,7 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.services.core.clock import today_local
+from app.services.core.errors import NotFound
 from app.services.loyalty import gifts, queries, settings
 from app.services.loyalty.tiers import TIER_LABELS
 from app.web.admin import bp
@@ -58,18 +59,32 @@ class LookupForm(Form):
     code = StringField(_l("零售商编号"), validators=[Optional(), Length(max=20)])
 
 
+def _home(lookup: LookupForm, status: int = 200):
+    return render_page("admin/loyalty/home.html", status=status, distribution=queries.distribution(),
+                       tier_labels=TIER_LABELS, lookup=lookup, config=settings.current())
+
+
 @bp.get("/loyalty")
 @permission_required("marketing")
 def loyalty_home():
-    return render_page("admin/loyalty/home.html", distribution=queries.distribution(), tier_labels=TIER_LABELS,
-                       lookup=LookupForm(request.args), config=settings.current())
+    return _home(LookupForm(formdata=None))
 
 
 @bp.get("/loyalty/lookup")
 @permission_required("marketing")
 def loyalty_lookup():
+    """A retailer's ledger by its code; no code: the overview; an unknown code (or one that is not a
+    retailer's): the overview again with the reason next to the field, status 404."""
     form = LookupForm(request.args)
-    retailer = queries.retailer_by_code(form.code.data or "")  # NotFound: 404
+    if not (form.code.data or "").strip():
+        return redirect_to(url_for("admin.loyalty_home"))
+    if not form.validate():
+        return _home(form, 400)
+    try:
+        retailer = queries.retailer_by_code(form.code.data)
+    except NotFound as error:
+        form.code.errors.append(error.message)
+        return _home(form, 404)
     return redirect_to(url_for("admin.loyalty_retailer", retailer_id=retailer.id))
 
 

@@ -38,7 +38,7 @@ def points():
     return render_page("retailer/points.html", "loyalty/_history.html",
                        summary=queries.summary(org.id, today_local()), lots=queries.lots(org.id)[:10],
                        history=queries.history(org.id, _page_arg()), tier_labels=TIER_LABELS,
-                       entry_labels=ENTRY_LABELS, pager_endpoint="retailer.points")
+                       entry_labels=ENTRY_LABELS, pager_endpoint="retailer.points", pager_args={})
 
 
 def _gifts_page(status: int = 200, errors: dict | None = None):
