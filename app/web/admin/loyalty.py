@@ -77,7 +77,7 @@ def loyalty_lookup():
     retailer's): the overview again with the reason next to the field, status 404."""
     form = LookupForm(request.args)
     if not (form.code.data or "").strip():
-        return redirect_to(url_for("admin.loyalty_home"))
+        return _home(form)
     if not form.validate():
         return _home(form, 400)
     try:
