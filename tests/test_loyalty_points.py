@@ -130,3 +130,29 @@ def test_cancelling_an_order_after_sign_off_is_impossible_so_points_stay(world):
     order = f.delivered_order(world, [(product, 1)])
     with pytest.raises(lifecycle.TransitionRefused):
         lifecycle.transition(order.id, S.CANCELLED.value, None)
+
+
+def test_a_return_gives_back_the_points_spent_on_the_returned_value(world):
+    from app.services.fulfilment import delivery
+    from app.services.ordering import orders as ordering
+    from tests import builders_ordering as bo
+
+    shop, user = world.orgs["retailer"], world.users["retailer"]
+    product = f.products(1)[0]  # 24.00 a case
+    f.stocked_dealer(world, [product])
+    pts.earn(shop, 10_000)
+    bo.cart_line(user, shop, product, 4, quoted=2_400)  # ¥96: 20 % = ¥19.20 in points
+    order = ordering.submit_order(user, shop, "refund-points-0001", use_points=True).order
+    assert (order.total_fen, pts.balance(shop)) == (7_680, 8_080)
+    if order.status != S.APPROVED.value:
+        lifecycle.transition(order.id, S.APPROVED.value, world.users["dealer"].id)
+    f.ship_all(world, order)
+    delivery.confirm_receipt(shop.id, order.id, user.id, {})
+    assert pts.balance(shop) == 8_080 + 76  # earned on the ¥76.80 paid
+    line = order.lines[0]
+    _return(world, order, line, 1)  # a quarter back: 480 of the 1,920 points, 19 of the 76 earned
+    assert [e.points for e in pts.entries(shop, "release")] == [480]
+    _return(world, order, line, 3)
+    assert sum(e.points for e in pts.entries(shop, "release")) == 1_920
+    assert sum(e.points for e in pts.entries(shop, "clawback")) == -76
+    assert pts.balance(shop) == 10_000 and pts.consistent(shop)

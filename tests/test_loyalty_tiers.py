@@ -116,3 +116,14 @@ def test_the_promotion_form_saves_the_member_tier(world, login_as):
     assert response.status_code == 303, response.get_data(as_text=True)[-1500:]
     row = db.session.query(Promotion).filter_by(code="GOLD10").one()
     assert row.audience["member_tiers"] == ["gold", "diamond"]
+
+
+def test_the_schedule_registers_the_nightly_points_and_tier_jobs():
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=Redis.from_url("redis://127.0.0.1:6379/0"))  # not contacted
+    scheduler.load_config_from_file("jobs.schedule")
+    found = {j.func_name: (j.cron, j.queue_name) for j in scheduler.get_jobs() if j.func_name.startswith("jobs.loyalty.")}
+    assert found == {"jobs.loyalty.expire_points_job": ("10 18 * * *", "default"),
+                     "jobs.loyalty.recompute_tiers_job": ("40 18 * * *", "default")}

@@ -13,6 +13,11 @@ deserved(b) − deserved(a), so successive returns add up to exactly what the wh
 The points come from the lots expiring first (unspent points of this order or any other);
 what the balance cannot cover because it was already spent is recorded as the entry's
 `shortfall` and written off: the balance absorbs a clawback only down to 0, never below.
+
+Points spent on the order come back for what is returned (`refund_for_return`, same call): the
+order paid P points for value V (its total after the points lane); once returns took back value
+r, the buyer has had floor(P × r / V) points back, as a new lot with a fresh lifetime (the lots
+they came from may have expired since), so successive returns again add up to the whole.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Order, PointsEntry
+from app.models import Order, PointsEntry, ReturnRequest
 from app.services.core.clock import today_local
 from app.services.fulfilment.progress import line_value, progress
 from app.services.loyalty import ledger, settings, tiers
@@ -64,3 +69,20 @@ def claw_back_for_return(order: Order, return_id: int, returned_value_fen: int) 
     if change is not None:
         tiers.note_spend(order.buyer_id, -(before - after), settings.current())
     return change
+
+
+def refund_for_return(order: Order, return_id: int, returned_value_fen: int) -> ledger.Change | None:
+    """Give back the points spent on the returned value (see the module's rule)."""
+    spent = db.session.scalar(select(PointsEntry.points).where(PointsEntry.ref == f"redeem:order:{order.id}"))
+    if not spent or order.total_fen <= 0 or returned_value_fen <= 0:
+        return None
+    returned = db.session.scalar(select(func.coalesce(func.sum(ReturnRequest.amount_fen), 0)).where(
+        ReturnRequest.order_id == order.id, ReturnRequest.status == "accepted")) or 0
+    after = min(returned, order.total_fen)
+    before = max(0, min(returned - returned_value_fen, order.total_fen))
+    points = -spent * after // order.total_fen - (-spent * before // order.total_fen)
+    if points <= 0:
+        return None
+    life = settings.current().lot_life_days
+    return ledger.earn(order.buyer_id, points, f"refund:return:{return_id}", today_local() + timedelta(days=life),
+                       kind="release", order_id=order.id)

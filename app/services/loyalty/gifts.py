@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import PointsGift, PointsGiftClaim, Product
@@ -25,8 +26,6 @@ def catalog(active_only: bool = True) -> list[PointsGift]:
                                                                                           PointsGift.id)
     if active_only:
         query = query.where(PointsGift.active.is_(True), PointsGift.claimed < PointsGift.stock_cap)
-    from sqlalchemy.orm import joinedload
-
     return list(db.session.scalars(query.options(joinedload(PointsGift.product))))
 
 
