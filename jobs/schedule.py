@@ -30,3 +30,8 @@ cron.register(settle_job, "default", cron=SETTLEMENT_SCHEDULE, job_timeout=3600,
 from jobs.webhooks import SCHEDULE_SWEEP, sweep_due_job  # noqa: E402
 
 cron.register(sweep_due_job, "webhooks", cron=SCHEDULE_SWEEP, job_timeout=1800, name="webhook-due-sweep")
+
+from jobs.loyalty import SCHEDULE_EXPIRY, SCHEDULE_TIERS, expire_points_job, recompute_tiers_job  # noqa: E402
+
+cron.register(expire_points_job, "default", cron=SCHEDULE_EXPIRY, job_timeout=3600, name="points-expiry")
+cron.register(recompute_tiers_job, "default", cron=SCHEDULE_TIERS, job_timeout=3600, name="member-tiers")

@@ -152,6 +152,12 @@ def a_category(o: Other):
     return factories.category()
 
 
+def a_points_gift(o: Other):
+    """The points catalog is the brand's, the same for every retailer."""
+    return make("PointsGift", product_id=factories.product().id, points_price=1_000, stock_cap=10, claimed=0,
+                active=True)
+
+
 def other_user(o: Other):
     o.hide(o.user.username)
     return o.user

@@ -54,6 +54,7 @@ BUILDERS = {
     "return_id": b.other_return,
     "promotion_id": b.other_promotion,
     "settlement_id": b.other_settlement,
+    "gift_id": b.a_points_gift,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),
@@ -72,6 +73,7 @@ SHARED_PARAMS = {
     "kind_key": "an import/export kind, not a record",
     "fmt": "a file format",
     "kind": "a document kind",
+    "gift_id": "the points catalog is the brand's, the same for every retailer",
 }
 
 # Blueprints several roles use, and who is checked there against the other side's records

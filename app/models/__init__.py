@@ -8,6 +8,8 @@ from app.models.documents import Document, DocumentKind, DocumentStatus, ORDER_D
 from app.models.catalog import TAX_RATES, Category, Product, ProductImage, ProductStatus, ProductVisibility
 from app.models.credit import (CreditNote, CreditNoteReason, CreditProfile, Payment,  # noqa: F401
                                PaymentAllocation, PaymentMethod, PrepaymentAccount, PrepaymentEntry)
+from app.models.loyalty import (MEMBER_TIERS, LoyaltySettings, PointsAccount, PointsEntry,  # noqa: F401
+                                 PointsGift, PointsGiftClaim, PointsLot, PointsLotUse)
 from app.models.imports import ImportBatch, ImportStatus  # noqa: F401
 from app.models.inventory import (MovementKind, ProductCost, ReorderRule, ShelfLifeRule,  # noqa: F401
                                   StockAlert, StockBalance, StockCount, StockCountLine, StockLot,

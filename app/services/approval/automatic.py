@@ -324,12 +324,12 @@ def waiting_count(seller_id: int) -> int:
 
 def place_order(owner: User, buyer: Organisation, idempotency_key: str, fingerprint: str | None = None,
                 accept_changes: bool = False, channel: str = OrderChannel.WEB.value,
-                note: str = "", terms=None) -> ordering.Submission:
+                note: str = "", terms=None, use_points: bool = False) -> ordering.Submission:
     """Checkout for every channel: ordering.submit_order, then the automatic review of the order
     it created (a repeated submit returns the order as it is). The order's status afterwards says
     what happened: approved, on_hold (see reasons_for) or submitted (auto approval off)."""
     submission = ordering.submit_order(owner, buyer, idempotency_key, fingerprint, accept_changes=accept_changes,
-                                       channel=channel, note=note, terms=terms)
+                                       channel=channel, note=note, terms=terms, use_points=use_points)
     if submission.created:
         auto_review(submission.order.id)
         db.session.refresh(submission.order)

@@ -41,6 +41,7 @@ from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
 from app.services.inventory.ledger import insert_ignoring_conflicts
+from app.services.loyalty.earning import earn_for_order
 
 S = OrderStatus
 CODE_DIGITS = 6
@@ -218,6 +219,7 @@ def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str]
                                    summary)
         for d in found:
             d.credit_note_id = credit_note.id if credit_note else None
+    earn_for_order(order)  # points on what was delivered and paid (services/loyalty/earning.py)
     audit.record(actor_id, "delivery.sign_off", "order", order.id, None, {
         "method": method, "discrepancies": [[d.order_line_id, d.kind, d.qty] for d in sign_off.discrepancies]})
     db.session.flush()

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Order, OrderLine, OrderStatus, StockLot, utcnow
 from app.models.credit import CreditNoteReason
 from app.services.promotions.redemption import release_returned
+from app.services.loyalty.earning import claw_back_for_return, refund_for_return
 from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, ReturnStatus, ShipmentLot, Shipment
 from app.services.core.messages import message
 from app.services.core import audit
@@ -160,6 +161,8 @@ def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: st
                                f"return:{request.id}", _("退货 %(n)s：%(r)s", n=request.number, r=request.reason))
     request.credit_note_id = credit_note.id if credit_note else None
     release_returned(order.id, quantities)  # the returned units' promotion discount goes back to its budget
+    claw_back_for_return(order, request.id, request.amount_fen)  # points the returned value earned
+    refund_for_return(order, request.id, request.amount_fen)  # points spent on the returned value
     audit.record(actor_id, "return.accept", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
                  {"status": request.status, "disposition": disposition, "note": note,
                   "credit_note": credit_note.number if credit_note else None})

@@ -47,6 +47,7 @@ MESSAGES: dict[str, Message] = {
     "order.reduced": Message(_l("订单 %(n)s 的数量已调整")),
     "return.requested": Message(_l("订单 %(n)s 申请退货 %(r)s")),
     "return.accepted": Message(_l("退货 %(n)s 已接受")),
+    "loyalty.expiring": Message(_l("%(points)d 积分即将到期"), _l("最早一批将于 %(date)s 到期，请尽快在购物车中使用或兑换礼品。")),
     "return.refused": Message(_l("退货 %(n)s 未被接受")),
     "stock.low_stock": Message(_l("库存低于再订货点：%(what)s"), _l("可用 %(a)d，再订货点 %(r)d。")),
     "promotion.budget_80": Message(_l("促销 %(name)s 的预算已用 %(pct)d%%"),

@@ -31,6 +31,7 @@ from app.services.core.clock import now_utc
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
 from app.services.promotions import index as promo_index
+from app.services.loyalty import lane as points_lane
 
 MAX_LINE_QTY = 9_999
 MAX_CART_LINES = 200
@@ -125,6 +126,7 @@ class CartQuote:
     promotions: promo_engine.PromotionQuote = field(default_factory=promo_engine.PromotionQuote)
     coupon_code: str = ""  # the code entered on the cart, "" when none
     dropped: list[Message] = field(default_factory=list)  # why promotions left since the buyer's last look
+    points: points_lane.PointsLane | None = None  # the points lane (retailers), services/loyalty/lane.py
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
@@ -186,7 +188,8 @@ def _profile(buyer: Organisation | CustomerProfile) -> CustomerProfile:
     return buyer if isinstance(buyer, CustomerProfile) else region_profile(buyer)
 
 
-def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: frozenset[int] = frozenset()) -> CartQuote:
+def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: frozenset[int] = frozenset(),
+               use_points: bool = False) -> CartQuote:
     """Price the cart at today's prices and promotions for the buyer: three queries (lines with
     their products, visibility, the promotions' version and the entered coupon; contracts; price
     lists), plus the buyer's region the first time, the coupon's code row when one is entered,
@@ -194,12 +197,13 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
 
     `lock=True` locks the cart's rows (PostgreSQL `FOR UPDATE OF cart_lines`) so that two
     checkouts of one cart run one after the other. `exclude` leaves promotions out (checkout
-    found their budget used up)."""
+    found their budget used up). `use_points`: the buyer ticked "use points" (the last lane)."""
     profile = _profile(buyer)
     entered = (select(CartCoupon.coupon_id).where(CartCoupon.owner_id == owner.id, CartCoupon.buyer_id == buyer.id)
                .scalar_subquery())
     query = (select(CartLine, Product, visible_clause(profile).label("visible"),
-                    promo_index.version_column().label("promotions_version"), entered.label("coupon_id"))
+                    promo_index.version_column().label("promotions_version"), entered.label("coupon_id"),
+                    *points_lane.columns(buyer.id))
              .join(Product, Product.id == CartLine.product_id)
              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)
              .order_by(CartLine.id))
@@ -215,7 +219,9 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
         quote.lines.append(QuoteLine(line.id, product, line.qty, price is not None, price, line.quoted_price_fen,
                                      quantity_problem(product, line.qty) if price is not None else None))
     if rows:
-        _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude)
+        _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude,
+                          rows[0].points_tier)
+    points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)
     return quote
 
 
@@ -238,13 +244,13 @@ def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
                               .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)).all()
     return CartSummary({product_id: qty for product_id, qty, _price in rows},
                        sum(qty * (price or 0) for _product_id, qty, price in rows))
-def promotion_buyer(buyer: Organisation, profile: CustomerProfile) -> promo_engine.Buyer:
+def promotion_buyer(buyer: Organisation, profile: CustomerProfile, member_tier: str | None = None) -> promo_engine.Buyer:
     return promo_engine.Buyer(id=buyer.id, kind=buyer.kind, channel=buyer.channel, tier=buyer.tier,
-                              region_ids=profile.region_ids, dealer_id=buyer.dealer_id)
+                              region_ids=profile.region_ids, dealer_id=buyer.dealer_id, member_tier=member_tier)
 
 
 def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerProfile, version, coupon_id,
-                      exclude: frozenset[int]) -> None:
+                      exclude: frozenset[int], member_tier: str | None = None) -> None:
     """Lanes 1-3 over the priced lines (services/promotions/engine.py), written onto the quote:
     each line's discount and its reasons, the gift lines, the entered coupon's code."""
     index = promo_index.index_for(version)
@@ -258,7 +264,7 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
     priced = [line for line in quote.lines if line.available]
     inputs = [promo_engine.LineIn(line.line_id, line.product.id, line.product.category_id, line.qty,
                                   line.unit_price_fen, line.product.unit) for line in priced]
-    facts, now = promotion_buyer(buyer, profile), now_utc()
+    facts, now = promotion_buyer(buyer, profile, member_tier), now_utc()
     result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up)
     if used_up:  # say which promotions this customer has used as often as allowed, where they would apply
         unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude)
@@ -282,7 +288,8 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
 
 def enter_coupon(owner: User, buyer: Organisation, code):
     """Put a coupon code on this cart (services/promotions/coupons.py says why one is refused)."""
-    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer)))
+    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer),
+                                                                          points_lane.member_tier(buyer.id)))
 
 
 def leave_coupon(owner: User, buyer: Organisation) -> None:

@@ -120,6 +120,9 @@ def _stock_side_effects(order: Order, current: str, to: str, actor_id: int | Non
         from app.services.promotions.redemption import release_order as release_promotions
 
         release_promotions(order.id)  # budgets and coupon uses go back (nothing when none were taken)
+        from app.services.loyalty.lane import release as release_points
+
+        release_points(order.id)  # points spent and points gifts go back (nothing when none)
 
 
 # Who is told about an order, by organisation kind: the buyer's users and the seller's desk.

@@ -38,6 +38,7 @@ from app.services.core.clock import LOCAL, now_utc
 from app.services.core.messages import joined, message
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import redemption as promo_redemption
+from app.services.loyalty import lane as points_lane
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ORDER_AUDIT_FIELDS = ["number", "status", "buyer_id", "seller_id", "channel", "line_count", "total_fen", "tax_fen"]
@@ -79,7 +80,7 @@ def order_number(order_id: int, created_at) -> str:
 
 def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerprint: str | None = None,
                  accept_changes: bool = False, channel: str = OrderChannel.WEB.value, note: str = "",
-                 terms: delivery_terms.TermsInput | None = None) -> Submission:
+                 terms: delivery_terms.TermsInput | None = None, use_points: bool = False) -> Submission:
     """Turn the cart `owner` built for `buyer` into one order routed to the buyer's seller.
 
     `fingerprint` is CartQuote.fingerprint of the cart the buyer saw (None: no check, e.g. an API
@@ -93,7 +94,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     if channel not in {c.value for c in OrderChannel}:
         raise DomainError(_("未知的下单渠道。"), field="channel")
 
-    quote = cart.quote_cart(owner, buyer, lock=True)
+    quote = cart.quote_cart(owner, buyer, lock=True, use_points=use_points)
     existing = _order_by_key(buyer.id, key)
     if existing is not None:
         return _repeat(existing, fingerprint, quote)
@@ -122,7 +123,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
     refused = promo_redemption.consume(quote.applied, buyer.id)
     if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
-        requote = cart.quote_cart(owner, buyer, exclude=frozenset(pid for pid, _code in refused))
+        requote = cart.quote_cart(owner, buyer, exclude=frozenset(pid for pid, _code in refused), use_points=use_points)
         names = {a.promotion.id: a.promotion.name for a in quote.applied}
         requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
         raise PricesChanged(requote)
@@ -137,6 +138,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
              is_gift=line.is_gift) for line in lines])
     if quote.applied:
         promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines))
+    points_lane.consume(order_id, quote, buyer.id)  # points by conditional UPDATE, pending points gifts
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
                               to_status=OrderStatus.SUBMITTED.value))
     outbox.order_status_changed(order, None)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Category, CouponCode, Organisation, Product, Promotion, Region, User
+from app.models import MEMBER_TIERS, Category, CouponCode, Organisation, Product, Promotion, Region, User
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.promotions import index as promo_index
@@ -22,7 +22,7 @@ STATUSES = ("draft", "approved", "active", "paused", "ended")
 AUDIT_FIELDS = ["code", "name", "kind", "lane", "rule", "product_ids", "category_ids", "audience", "owner_id",
                 "starts_at", "ends_at", "status", "funding", "brand_share_pct", "priority", "exclusive_group",
                 "stop_further", "budget_fen", "budget_uses", "per_customer_limit", "version"]
-AUDIENCE_KEYS = ("kinds", "channels", "tiers", "region_ids", "dealer_ids", "customer_ids")
+AUDIENCE_KEYS = ("kinds", "channels", "tiers", "region_ids", "dealer_ids", "customer_ids", "member_tiers")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -142,6 +142,8 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
         items = (values.get("audience") or {}).get(key) or []
         if key in ("region_ids", "dealer_ids", "customer_ids"):
             items = _ids(items, Region if key == "region_ids" else Organisation, "audience")
+        if key == "member_tiers" and not set(items) <= set(MEMBER_TIERS):
+            raise DomainError(_("请选择会员等级。"), field="member_tier")
         if items:
             audience[key] = list(items)
     if owner.kind == "dealer":

@@ -75,6 +75,7 @@ class Buyer:
     tier: str | None = None
     region_ids: tuple[int, ...] = ()
     dealer_id: int | None = None  # a retailer's serving dealer
+    member_tier: str | None = None  # a retailer's member tier (services/loyalty), None when unknown
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class CompiledPromotion:
     region_ids: frozenset = frozenset()
     dealer_ids: frozenset = frozenset()
     customer_ids: frozenset = frozenset()
+    member_tiers: frozenset = frozenset()  # set: only retailers of these member tiers
     funding: str = "brand"
     brand_share_pct: int = 100
     priority: int | None = None
@@ -130,6 +132,8 @@ class CompiledPromotion:
         if self.dealer_ids and (buyer.id if buyer.kind == "dealer" else buyer.dealer_id) not in self.dealer_ids:
             return False
         if self.customer_ids and buyer.id not in self.customer_ids:
+            return False
+        if self.member_tiers and buyer.member_tier not in self.member_tiers:
             return False
         return True
 

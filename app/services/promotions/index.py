@@ -65,7 +65,7 @@ def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, in
         product_ids=frozenset(row.product_ids or ()), category_ids=frozenset(row.category_ids or ()),
         owner_dealer_id=row.owner_id if owner_kind == "dealer" else None,
         kinds=ids("kinds"), channels=ids("channels"), tiers=ids("tiers"), region_ids=ids("region_ids"),
-        dealer_ids=ids("dealer_ids"), customer_ids=ids("customer_ids"),
+        dealer_ids=ids("dealer_ids"), customer_ids=ids("customer_ids"), member_tiers=ids("member_tiers"),
         funding=row.funding, brand_share_pct=row.brand_share_pct, priority=row.priority,
         exclusive_group=row.exclusive_group or None, stop_further=row.stop_further,
         remaining_fen=None if row.budget_fen is None else row.budget_fen - row.used_fen,

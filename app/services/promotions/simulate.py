@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.services.loyalty import lane as loyalty_lane
 from app.models import CouponCode, Organisation, Product, Promotion
 from app.services.core.clock import LOCAL
 from app.services.core.errors import DomainError
@@ -128,7 +129,8 @@ def simulate(buyer: Organisation, items: list[tuple[str, int]], at: datetime, co
             raise DomainError(_("优惠券码无效，请核对后重新输入。"), field="coupon")
         coupon = entered_coupon(row.id, buyer.id, index)
     facts = engine.Buyer(id=buyer.id, kind=buyer.kind, channel=buyer.channel, tier=buyer.tier,
-                         region_ids=profile.region_ids, dealer_id=buyer.dealer_id)
+                         region_ids=profile.region_ids, dealer_id=buyer.dealer_id,
+                         member_tier=loyalty_lane.member_tier(buyer.id) if buyer.kind == "retailer" else None)
     inputs = [engine.LineIn(i, line.product.id, line.product.category_id, line.qty, line.price.unit_price_fen,
                             line.product.unit) for i, line in enumerate(lines)]
     result = engine.apply_promotions(inputs, facts, at, index, coupon)

@@ -4,7 +4,10 @@ from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.services.core.clock import today_local
 from app.services.field_sales import portal as rep_portal
+from app.services.loyalty import queries as loyalty_queries
+from app.services.loyalty.tiers import TIER_LABELS
 from app.web.common.envelope import attempt
 from app.web.common.htmx import is_htmx, redirect_to, render_page
 from app.web.common.listing import STATUS_LABELS
@@ -18,7 +21,8 @@ def _card(retailer_id: int, visit_form: VisitForm | None = None, status: int = 2
                        visits=card.visits, visit_form=visit_form or VisitForm(formdata=None), notice=None,
                        status_labels=STATUS_LABELS, weekdays=WEEKDAY_LABELS,
                        overdue_days=rep_portal.OVERDUE_AFTER_DAYS, usual=card.usual,
-                       usual_days=rep_portal.USUAL_PRODUCTS_DAYS, usual_in_place=False)
+                       usual_days=rep_portal.USUAL_PRODUCTS_DAYS, usual_in_place=False,
+                       points=loyalty_queries.summary(card.retailer.id, today_local()), tier_labels=TIER_LABELS)
 
 
 @bp.get("/retailers/<int:retailer_id>")

@@ -34,7 +34,7 @@ def checkout(counter: Counter, **path):
                          notice=_("提交无效，请刷新页面后重试。") if broken else None)
     key = form.idempotency_key.data
     outcome = attempt(form, counter.place, current_user, buyer, key, form.fingerprint.data or None,
-                      accept_changes=form.accept_changes.data == "1", note=form.note.data or "", terms=form.terms())
+                      accept_changes=form.accept_changes.data == "1", note=form.note.data or "", terms=form.terms(), **form.lanes())
     if not outcome.ok:
         error = outcome.error
         return show_cart(counter, buyer, 409, checkout=form, quote=getattr(error, "quote", None),

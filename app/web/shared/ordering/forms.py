@@ -92,6 +92,7 @@ class CheckoutForm(Form):
                                               Length(max=64)])
     fingerprint = HiddenField(validators=[Optional(), Length(max=64)])
     accept_changes = HiddenField()
+    use_points = HiddenField()  # "1": the page showed points used (services/loyalty/lane.py)
     note = TextAreaField(_l("备注（选填）"), validators=[Optional(), Length(max=200)],
                          render_kw={"rows": 2, "maxlength": 200})
     # Choices and defaults per buyer (`for_buyer`); the service checks them again.
@@ -122,6 +123,11 @@ class CheckoutForm(Form):
         except ValueError:
             when = date.min  # not a delivery day: refused next to the field
         return TermsInput(when, self.delivery_address.data, self.payment_method.data or None)
+
+    def lanes(self) -> dict:
+        """The buyer's choices of payment lanes, for the checkout service (only when ticked, so
+        counters whose service has no such lane are called as before)."""
+        return {"use_points": True} if self.use_points.data == "1" else {}
 
     def broken(self) -> bool:
         """The hidden fields were tampered with or lost: the key cannot be trusted any more."""

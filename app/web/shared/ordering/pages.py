@@ -19,6 +19,7 @@ from app.services.ordering import cart, delivery_terms
 from app.web.common.htmx import render_page, wants_fragment
 from app.web.shared.ordering.counter import Counter, thumb_url
 from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm, CouponForm
+from app.web.shared.loyalty.cart import points_requested
 
 
 # A flash whose category is ROW_FLASH + product id is news about that product's row: the catalog
@@ -69,7 +70,7 @@ def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | 
                  coupon_form: CouponForm | None = None) -> dict:
     """What the cart fragment needs. A fresh idempotency key unless the cart is shown again after
     a refused checkout (then the same key, so a double tap still makes one order)."""
-    quote = quote or cart.quote_cart(current_user, buyer)
+    quote = quote or cart.quote_cart(current_user, buyer, use_points=points_requested())
     checkout = (checkout or CheckoutForm(formdata=None)).for_buyer(
         buyer, delivery_terms.delivery_dates(delivery_terms.route_weekdays(buyer)))
     context = dict(counter=counter, buyer=buyer, quote=quote, checkout=checkout,

@@ -18,7 +18,8 @@ from wtforms import ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.extensions import db
-from app.models import Product
+from app.models import MEMBER_TIERS, Product
+from app.services.loyalty.tiers import TIER_LABELS
 from app.models.vocabulary import Funding, PromotionKind, PromotionStatus
 from app.services.core.clock import LOCAL
 from app.services.promotions import admin as promotions
@@ -61,6 +62,8 @@ class PromotionForm(Form):
     product_codes = TextAreaField(_l("适用商品编码（空：全部商品）"), validators=[Optional(), Length(max=4000)],
                                   render_kw={"rows": 2})
     channels = SelectField(_l("渠道"), choices=[SelectChoice("", _l("全部渠道"))] + [SelectChoice(v, l) for v, l in CHANNEL_CHOICES])
+    member_tier = SelectField(_l("会员等级"), choices=[SelectChoice("", _l("全部会员"))] + [
+        SelectChoice(t, _l("%(tier)s及以上", tier=TIER_LABELS[t])) for t in MEMBER_TIERS[1:]], default="")
     starts_at = DateTimeLocalField(_l("开始（北京时间）"), format="%Y-%m-%dT%H:%M",
                                    validators=[InputRequired(message=_l("请输入开始时间。"))])
     ends_at = DateTimeLocalField(_l("结束（北京时间）"), format="%Y-%m-%dT%H:%M",
@@ -111,7 +114,9 @@ class PromotionForm(Form):
                 "basis": self.basis.data}
         local = {name: getattr(self, name).data for name in ("starts_at", "ends_at")}
         return dict(code=self.code.data, name=self.name.data, kind=self.kind.data, lane=self.lane.data, rule=rule,
-                    product_ids=product_ids, audience={"channels": [self.channels.data] if self.channels.data else []},
+                    product_ids=product_ids, audience={"channels": [self.channels.data] if self.channels.data else [],
+                              "member_tiers": list(MEMBER_TIERS[MEMBER_TIERS.index(self.member_tier.data):])
+                              if self.member_tier.data in MEMBER_TIERS else []},
                     starts_at=local["starts_at"].replace(tzinfo=LOCAL) if local["starts_at"] else None,
                     ends_at=local["ends_at"].replace(tzinfo=LOCAL) if local["ends_at"] else None,
                     status=self.status.data, funding=self.funding.data, brand_share_pct=self.brand_share_pct.data,
@@ -133,6 +138,8 @@ class PromotionForm(Form):
         self.product_codes.data = ", ".join(db.session.scalars(select(Product.code).where(
             Product.id.in_(row.product_ids or [-1])).order_by(Product.code)))
         self.channels.data = ((row.audience or {}).get("channels") or [""])[0]
+        tiers = (row.audience or {}).get("member_tiers") or []
+        self.member_tier.data = min(tiers, key=MEMBER_TIERS.index) if tiers else ""
         self.starts_at.data = row.starts_at.astimezone(LOCAL).replace(tzinfo=None)
         self.ends_at.data = row.ends_at.astimezone(LOCAL).replace(tzinfo=None)
         self.status.data, self.funding.data, self.brand_share_pct.data = row.status, row.funding, row.brand_share_pct
