@@ -2,7 +2,7 @@
 uses, the points catalog and gift claims
 
 Revision ID: i12b_loyalty
-Revises: i12_order_kind
+Revises: i13b_receipts_rollup
 Create Date: 2026-12-06 21:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.models.base import UTCDateTime
 
 revision = 'i12b_loyalty'
-down_revision = 'i12_order_kind'
+down_revision = 'i13b_receipts_rollup'
 branch_labels = None
 depends_on = None
 
