@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Order, OrderLine, OrderStatus, StockLot, utcnow
 from app.models.credit import CreditNoteReason
 from app.services.promotions.redemption import release_returned
+from app.services.rebates.lane import give_back_returned as rebate_give_back_returned
 from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, ReturnStatus, ShipmentLot, Shipment
 from app.services.core.messages import message
 from app.services.core import audit
@@ -159,6 +160,7 @@ def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: st
                                f"return:{request.id}", _("退货 %(n)s：%(r)s", n=request.number, r=request.reason))
     request.credit_note_id = credit_note.id if credit_note else None
     release_returned(order.id, quantities)  # the returned units' promotion discount goes back to its budget
+    rebate_give_back_returned(order.id, quantities, f"return:{request.id}")  # and their share of the rebate balance spent
     audit.record(actor_id, "return.accept", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
                  {"status": request.status, "disposition": disposition, "note": note,
                   "credit_note": credit_note.number if credit_note else None})

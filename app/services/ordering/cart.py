@@ -31,6 +31,7 @@ from app.services.core.clock import now_utc
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
 from app.services.promotions import index as promo_index
+from app.services.rebates import lane as rebate_lane
 
 MAX_LINE_QTY = 9_999
 MAX_CART_LINES = 200
@@ -125,6 +126,7 @@ class CartQuote:
     promotions: promo_engine.PromotionQuote = field(default_factory=promo_engine.PromotionQuote)
     coupon_code: str = ""  # the code entered on the cart, "" when none
     dropped: list[Message] = field(default_factory=list)  # why promotions left since the buyer's last look
+    rebate: object | None = None  # the rebate-balance lane (services/rebates/lane.py), dealers only
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
@@ -216,6 +218,7 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
                                      quantity_problem(product, line.qty) if price is not None else None))
     if rows:
         _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude)
+        rebate_lane.apply(quote, owner, buyer)  # after the coupon lane: the rebate balance (dealers)
     return quote
 
 

@@ -120,6 +120,8 @@ def _stock_side_effects(order: Order, current: str, to: str, actor_id: int | Non
         from app.services.promotions.redemption import release_order as release_promotions
 
         release_promotions(order.id)  # budgets and coupon uses go back (nothing when none were taken)
+        from app.services.rebates.lane import give_back
+        give_back(order.id)  # the rebate balance it spent goes back (nothing when none was spent)
 
 
 # Who is told about an order, by organisation kind: the buyer's users and the seller's desk.
