@@ -9,6 +9,7 @@ guard_role(bp, "dealer")
 from app.web.dealer import home, orders  # noqa: E402,F401
 from app.web.dealer import credit  # noqa: E402,F401
 from app.web.dealer import replenishment, replenishment_orders  # noqa: E402,F401
+from app.web.dealer import rebate_use  # noqa: E402,F401
 from app.web.dealer import stock  # noqa: E402,F401
 from app.web.dealer import orders_print  # noqa: E402,F401
 
