@@ -38,3 +38,7 @@ register_promotion_pages(bp, "dealer/layout.html")
 from app.web.shared.promotions.settlements import register_dealer_settlement_pages  # noqa: E402
 
 register_dealer_settlement_pages(bp)
+
+from app.web.shared.rebates.views import register_dealer_rebate_pages  # noqa: E402
+
+register_dealer_rebate_pages(bp)
