@@ -54,6 +54,7 @@ BUILDERS = {
     "return_id": b.other_return,
     "promotion_id": b.other_promotion,
     "settlement_id": b.other_settlement,
+    "agreement_id": b.other_rebate_agreement,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),
@@ -63,6 +64,7 @@ BUILDERS = {
 CONTEXT_BUILDERS = {
     ("cart", "line_id"): b.other_cart_line,
     ("cart", "item_id"): b.other_cart_line,
+    ("rebate", "settlement_id"): b.other_rebate_settlement,
 }
 
 # Parameters that name no organisation's record: the role may legitimately open any of them, so
