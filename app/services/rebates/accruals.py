@@ -23,6 +23,7 @@ from app.services.core.clock import LOCAL
 from app.services.rebates.maths import half_up, period_bounds
 
 COUNTED_PAYMENT_METHODS = ("bank_transfer", "cod", "prepayment")
+REBUILD_BATCH = 100  # dealers per batch of a rebuild
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class LineFact:
 class Document:
     """A source document as the maths sees it: `lines` the order lines it concerns with the
     quantity it moves ({order line id: qty}, shipments and returns), `amounts` {order id: fen}
-    the money it moves per order (invoices, credit notes, payments)."""
+    the money it moves per order (invoices, credit notes, payments; a shipment names its order
+    with 0)."""
     kind: str
     id: int
     ref: str
@@ -133,10 +135,7 @@ def _record(docs: list[Document]) -> int:
     agreements = agreements_for(dealers)
     if not any(agreements.values()):
         return 0
-    order_ids = {o for d in docs for o, _a in d.amounts} | set()
-    line_ids = {line_id for d in docs for line_id, _q in d.lines}
-    if line_ids:
-        order_ids |= set(db.session.scalars(select(OrderLine.order_id).where(OrderLine.id.in_(line_ids))))
+    order_ids = {o for d in docs for o, _a in d.amounts}
     rows = _rows_for(docs, agreements, line_facts(order_ids))
     existing = set(db.session.execute(select(RebateAccrual.agreement_id, RebateAccrual.dealer_id,
                                              RebateAccrual.source_kind, RebateAccrual.source_id).where(
@@ -208,7 +207,8 @@ def on_shipment(shipment: Shipment) -> int:
     if not _is_brand_to_dealer(order.seller_id, order.buyer_id):
         return 0
     return _record([Document("shipment", shipment.id, shipment.number or "", order.buyer_id,
-                             _local_day(shipment.shipped_at), lines=tuple((l.order_line_id, l.qty) for l in shipment.lines))])
+                             _local_day(shipment.shipped_at), amounts=((order.id, 0),),
+                             lines=tuple((line.order_line_id, line.qty) for line in shipment.lines))])
 
 
 # --- rebuilding a range from the documents -----------------------------------------------------
@@ -244,20 +244,23 @@ def documents_between(start: date, end: date, dealer_ids: set[int]) -> list[Docu
             .join(Organisation, Organisation.id == Payment.seller_id)
             .where(Organisation.kind == OrgKind.BRAND.value, Payment.customer_id.in_(dealers),
                    Payment.method.in_(COUNTED_PAYMENT_METHODS), Payment.received_on >= start, Payment.received_on <= end)):
-        head = payments.setdefault(pid, (number or "", customer, on, []))
-        head[3].append((order_id, int(amount)))
+        if pid not in payments:
+            payments[pid] = (number or "", customer, on, [])
+        payments[pid][3].append((order_id, int(amount)))
     docs += [Document("payment", pid, n, c, on, amounts=tuple(a)) for pid, (n, c, on, a) in payments.items()]
     shipments: dict[int, tuple] = {}
-    for sid, number, buyer, at, line_id, qty in db.session.execute(
+    for sid, number, buyer, at, line_id, qty, order_id in db.session.execute(
             select(Shipment.id, Shipment.number, Order.buyer_id, Shipment.shipped_at, ShipmentLine.order_line_id,
-                   ShipmentLine.qty)
+                   ShipmentLine.qty, Shipment.order_id)
             .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id).join(Order, Order.id == Shipment.order_id)
             .join(Organisation, Organisation.id == Order.seller_id)
             .where(Organisation.kind == OrgKind.BRAND.value, Order.buyer_id.in_(dealers),
                    Shipment.shipped_at >= lo, Shipment.shipped_at < hi)):
-        head = shipments.setdefault(sid, (number or "", buyer, _local_day(at), []))
-        head[3].append((line_id, int(qty)))
-    docs += [Document("shipment", sid, n, b, on, lines=tuple(ls)) for sid, (n, b, on, ls) in shipments.items()]
+        if sid not in shipments:
+            shipments[sid] = (number or "", buyer, _local_day(at), [], order_id)
+        shipments[sid][3].append((line_id, int(qty)))
+    docs += [Document("shipment", sid, n, b, on, amounts=((o, 0),), lines=tuple(ls))
+             for sid, (n, b, on, ls, o) in shipments.items()]
     return docs
 
 
@@ -280,16 +283,16 @@ def rebuild(start: date, end: date, agreement_ids: list[int] | None = None) -> i
             Organisation.tier.in_([a.dealer_tier for a in chosen if a.dealer_tier] or ["-"])))))
     wanted = {a.id for a in chosen}
     agreements = {d: [a for a in rows if a.id in wanted] for d, rows in agreements_for(dealers).items()}
-    docs = documents_between(start, end, {d.id for d in dealers})
-    order_ids = {o for d in docs for o, _a in d.amounts}
-    line_ids = {line_id for d in docs for line_id, _q in d.lines}
-    if line_ids:
-        order_ids |= set(db.session.scalars(select(OrderLine.order_id).where(OrderLine.id.in_(line_ids))))
-    facts: dict[int, LineFact] = {}
-    ids = sorted(order_ids)
-    for i in range(0, len(ids), 5000):
-        facts.update(line_facts(ids[i:i + 5000]))
-    rows = _rows_for(docs, agreements, facts)
-    for i in range(0, len(rows), 5000):
-        db.session.execute(insert(RebateAccrual), rows[i:i + 5000])
-    return len(rows)
+    written = 0
+    # A batch of dealers at a time keeps memory flat whatever the number of dealers.
+    for first in range(0, len(dealers), REBUILD_BATCH):
+        docs = documents_between(start, end, {d.id for d in dealers[first:first + REBUILD_BATCH]})
+        ids = sorted({o for d in docs for o, _a in d.amounts})  # a shipment names its order with amount 0
+        facts: dict[int, LineFact] = {}
+        for i in range(0, len(ids), 5000):
+            facts.update(line_facts(ids[i:i + 5000]))
+        rows = _rows_for(docs, agreements, facts)
+        for i in range(0, len(rows), 5000):
+            db.session.execute(insert(RebateAccrual), rows[i:i + 5000])
+        written += len(rows)
+    return written
