@@ -166,7 +166,10 @@ def main() -> None:
                          org_id=db.session.scalar(select(Organisation.id).where(Organisation.kind == "brand")))
             db.session.add(admin)
             db.session.commit()
-        print(f"quarter {start} – {end}, {DEALERS} dealers")
+        import os
+
+        print(f"quarter {start} – {end}, {DEALERS} dealers; load average {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} cores (wall figures move with it, CPU figures do not)")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         phase("rebuild", lambda: f"{accruals.rebuild(start, end):,} accruals")
         run = phase("run", lambda: settlement.run_settlement(end, admin.id))

@@ -11,8 +11,8 @@ the past quarters settled and approved, the current period projected, some balan
 Accruals: `accruals.rebuild` over the year (grouped reads, bulk inserts). Settlements: a run as
 of each past quarter end, every draft approved (credit notes and balance credits); the last
 quarter's run is left with its drafts for the brand to approve on the page. Spent: every
-balance-payout dealer spent a third of its balance on its latest replenishment order (a ledger
-entry of the order, as the cart lane writes it)."""
+balance-payout dealer with an open replenishment order spent part of its balance on it (the
+order's lines, totals and the ledger entry as the cart lane and checkout write them)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -79,16 +79,22 @@ def build_rebates(ctx) -> None:
 
 
 def _spend_some(ctx) -> int:
-    """A third of each balance goes to the dealer's latest replenishment order, spread over its
-    paid lines (the ledger entry and shares as the cart lane writes them)."""
+    """A third of each balance (at most 10 % of the order) goes to the dealer's latest open
+    replenishment order (not invoiced yet), as the cart lane does at checkout: spread over the
+    paid lines by largest remainder, each line's discount, total and tax follow, and the ledger
+    entry keeps the shares."""
+    from app.models import Invoice
     from app.models.rebates import RebateAccount
+    from app.services.ordering.cart import tax_included
 
     spent = 0
     for account in db.session.scalars(select(RebateAccount).where(RebateAccount.balance_fen > 0)
                                       .order_by(RebateAccount.dealer_id)).all():
-        order = db.session.scalar(select(Order).where(Order.buyer_id == account.dealer_id,
-                                                      Order.seller_id == ctx.brand_id)
-                                  .order_by(Order.created_at.desc(), Order.id.desc()).limit(1))
+        order = db.session.scalar(select(Order).where(
+            Order.buyer_id == account.dealer_id, Order.seller_id == ctx.brand_id,
+            Order.status.in_(("submitted", "on_hold", "approved")),
+            ~select(Invoice.id).where(Invoice.order_id == Order.id).exists())
+            .order_by(Order.created_at.desc(), Order.id.desc()).limit(1))
         if order is None:
             continue
         lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id,
@@ -97,6 +103,12 @@ def _spend_some(ctx) -> int:
         if amount <= 0:
             continue
         shares = spread(amount, [line.line_total_fen for line in lines])
+        for line, fen in zip(lines, shares):
+            line.discount_fen += fen
+            line.line_total_fen -= fen
+            line.tax_fen = tax_included(line.line_total_fen, line.tax_rate)
+        order.total_fen -= amount
+        order.tax_fen = sum(line.tax_fen for line in lines)
         balance.move(account.dealer_id, -amount, "spend", order_id=order.id, ref=order.number or "",
                      shares={str(line.id): fen for line, fen in zip(lines, shares) if fen})
         spent += 1
