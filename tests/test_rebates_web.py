@@ -102,3 +102,30 @@ def test_a_dealer_sees_its_progress_and_the_maths_and_never_another_dealers(worl
     fragment = other.get("/dealer/rebates/", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert login_as("retailer").get("/dealer/rebates/").status_code == 403
+
+
+def test_the_lists_read_a_fixed_number_of_queries(app, world, setup):
+    """The exposure and the runs with their settlements cost the same with one dealer or two."""
+    from app.services.rebates import reports, settlement
+    from tests import builders_ordering as bo
+
+    def shown():
+        db.session.expire_all()
+        with app.test_request_context(), bo.count_queries() as queries:
+            rows = reports.exposure()
+            [(r.dealer.name, r.progress.earned_fen) for r in rows]
+            for run in settlement.recent_runs():
+                [(s.dealer.name, s.agreement.code, s.credit_note.number if s.credit_note else None)
+                 for s in run.settlements]
+        return len(queries)
+
+    with app.test_request_context():
+        settlement.run_settlement(today_local())
+        db.session.commit()
+    one = shown()
+    with app.test_request_context():
+        br.invoiced(world.orgs["dealer_b"], world.brand, [(factories.product(base_price_fen=5_000), 4)])
+        br.agreement(world.users["admin"], None, code="RB-TIER-A", dealer_tier="A")
+        settlement.run_settlement(today_local())
+        db.session.commit()
+    assert shown() == one
