@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, insert, or_, select
 from app.extensions import db
 from app.models import Invoice, Order, OrderLine, Organisation, OrgKind, Product
 from app.models.credit import CreditNote, Payment, PaymentAllocation
-from app.models.fulfilment import ReturnLine, ReturnRequest, Shipment, ShipmentLine
+from app.models.fulfilment import ReturnLine, Shipment, ShipmentLine
 from app.models.promotions import OrderLineAdjustment, Promotion
 from app.models.rebates import AgreementStatus, RebateAccrual, RebateAgreement
 from app.services.core.clock import LOCAL
