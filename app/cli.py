@@ -10,6 +10,7 @@ from app.cli_analytics import analytics_cli
 from app.cli_forecast import forecast_cli
 from app.cli_stock import api_cli, stock_cli
 from app.cli_promotions import promotions_cli
+from app.cli_rebates import rebates_cli
 from app.models import PERMISSIONS, Organisation, User
 
 DEMO_LOGINS = (("admin", "admin", "/admin/"), ("dealer001", "dealer", "/dealer/"),
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(stock_cli)
     app.cli.add_command(api_cli)
     app.cli.add_command(promotions_cli)
+    app.cli.add_command(rebates_cli)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
 

@@ -27,6 +27,11 @@ from jobs.promotions import SCHEDULE as SETTLEMENT_SCHEDULE  # noqa: E402
 from jobs.promotions import settle_job  # noqa: E402
 
 cron.register(settle_job, "default", cron=SETTLEMENT_SCHEDULE, job_timeout=3600, name="promotion-settlement")
+
+from jobs.rebates import SCHEDULE as REBATE_SCHEDULE  # noqa: E402
+from jobs.rebates import settle_job as rebate_settle_job  # noqa: E402
+
+cron.register(rebate_settle_job, "default", cron=REBATE_SCHEDULE, job_timeout=3600, name="rebate-settlement")
 from jobs.webhooks import SCHEDULE_SWEEP, sweep_due_job  # noqa: E402
 
 cron.register(sweep_due_job, "webhooks", cron=SCHEDULE_SWEEP, job_timeout=1800, name="webhook-due-sweep")

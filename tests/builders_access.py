@@ -298,3 +298,35 @@ def other_settlement(o: Other):
         return make("PromotionSettlement", run_id=run.id, dealer_id=o.world.orgs["dealer_b"].id, earned_fen=1_000,
                     settled_before_fen=0, amount_fen=1_000, redemptions=1, status="draft")
     return o.once("settlement", build)
+
+
+def other_rebate_agreement(o: Other):
+    """An active rebate agreement of dealer_b (the brand's, for admins: the permissionless admin
+    must be refused), with an accrual whose source number the page must not show."""
+    def build():
+        from app.services.core.clock import today_local
+
+        agreement = make("RebateAgreement", code=code("RBX"), name=f"成都返利{next(_seq)}", dealer_id=o.dealer.id,
+                         period="quarter", basis="invoiced", scope="all", mode="flat", rate_bp=200, tiers=[],
+                         product_ids=[], category_ids=[], payout="credit_note", balance_share_pct=0,
+                         starts_on=today_local(), status="active")
+        make("RebateAccrual", agreement_id=agreement.id, dealer_id=o.dealer.id, period_start=today_local(),
+             occurred_on=today_local(), source_kind="invoice", source_id=next(_seq), source_ref=code("INVX"),
+             base_value=12_345)
+        o.hide(agreement.name)
+        return agreement
+    return o.once("rebate_agreement", build)
+
+
+def other_rebate_settlement(o: Other):
+    """A draft rebate settlement for the other dealer (admin routes only)."""
+    def build():
+        from app.services.core.clock import today_local
+
+        agreement = other_rebate_agreement(o)
+        run = make("RebateRun", as_of=today_local() - timedelta(days=next(_seq)), passes=1)
+        return make("RebateSettlement", run_id=run.id, agreement_id=agreement.id, dealer_id=o.dealer.id,
+                    period_start=today_local(), period_end=today_local(), base_value=1, earned_fen=1_000,
+                    settled_before_fen=0, amount_fen=1_000, payout="credit_note", status="draft", posted_fen=0,
+                    outstanding_fen=0)
+    return o.once("rebate_settlement", build)

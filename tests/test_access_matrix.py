@@ -55,6 +55,7 @@ BUILDERS = {
     "promotion_id": b.other_promotion,
     "settlement_id": b.other_settlement,
     "gift_id": b.a_points_gift,
+    "agreement_id": b.other_rebate_agreement,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),
@@ -64,6 +65,7 @@ BUILDERS = {
 CONTEXT_BUILDERS = {
     ("cart", "line_id"): b.other_cart_line,
     ("cart", "item_id"): b.other_cart_line,
+    ("rebate", "settlement_id"): b.other_rebate_settlement,
 }
 
 # Parameters that name no organisation's record: the role may legitimately open any of them, so

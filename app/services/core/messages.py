@@ -40,6 +40,7 @@ CATALOG: dict[str, Any] = {
     "promo.hint_spend_percent": _l("还差 ¥%(short)s 可减 %(pct)s%%"),
     "promo.budget_used_up": _l("活动额度已用完"),
     "promo.customer_limit": _l("已达每位客户的参与次数"),
+    "rebate.balance_changed": _l("返利余额已变化，抵扣金额已重新计算"),
     "promo.coupon_not_live": _l("优惠券已失效"),
     "promo.coupon_stopped": _l("本单已享不可叠加的优惠，优惠券不可同时使用"),
     "promo.coupon_not_reached": _l("未达到优惠券的使用门槛"),

@@ -17,6 +17,7 @@ from app.models import Invoice, Order, OrderStatus, Organisation, utcnow
 from app.services.core import audit
 from app.services.integrations import outbox
 from app.services.credit import prepaid_orders
+from app.services.rebates import accruals as rebate_accruals
 from app.services.credit.limits import due_date
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.clock import LOCAL
@@ -62,6 +63,7 @@ def ensure_invoice(order_id: int, actor_id: int | None = None) -> Invoice:
     audit.record(actor_id, "invoice.issue", "invoice", invoice.id, None,
                  {"number": invoice.number, "order_id": order.id, "total_fen": invoice.total_fen,
                   "due_on": invoice.due_on.isoformat() if invoice.due_on else None})
+    rebate_accruals.on_invoice(invoice)  # dealer rebates accrue on the brand's invoices as they are issued
     outbox.record("invoice.issued", "invoice", invoice.id, (invoice.buyer_id, invoice.seller_id),
                   {"invoice_id": invoice.id, "number": invoice.number, "order_id": invoice.order_id,
                    "buyer_id": invoice.buyer_id, "seller_id": invoice.seller_id, "total_fen": invoice.total_fen,

@@ -20,6 +20,7 @@ from app.models.credit import (CreditNote, CreditNoteReason, Payment, PaymentAll
                                PrepaymentAccount, PrepaymentEntry)
 from app.services.core import audit
 from app.services.integrations import outbox
+from app.services.rebates import accruals as rebate_accruals
 from app.services.credit.limits import format_yuan, is_customer
 from app.services.core.errors import DomainError
 from app.services.core.clock import today_local
@@ -224,6 +225,7 @@ def record_payment(actor: User | None, *, seller: Organisation, customer: Organi
         "amount_fen": amount_fen, "received_on": received_on.isoformat(), "reference": payment.reference,
         "invoices": {str(a.invoice_id): a.amount_fen for a in payment.allocations},
         **({"credit_notes": credit_notes} if credit_notes else {})})
+    rebate_accruals.on_payment(payment)  # payment-based (回款) dealer rebates accrue as money is received
     outbox.record("payment.received", "payment", payment.id, (customer.id, seller.id),
                   {"payment_id": payment.id, "number": payment.number, "customer_id": customer.id,
                    "seller_id": seller.id, "method": method, "amount_fen": amount_fen,
@@ -298,6 +300,7 @@ def issue_credit_note(actor: User | None, *, seller: Organisation, customer: Org
         "number": credit_note.number, "customer_id": customer.id, "seller_id": seller.id,
         "amount_fen": amount_fen, "reason": reason, "invoice_id": credit_note.invoice_id,
         "source_ref": source_ref})
+    rebate_accruals.on_credit_note(credit_note)  # returns claw back dealer rebates as they are credited
     outbox.record("credit_note.issued", "credit_note", credit_note.id, (customer.id, seller.id),
                   {"credit_note_id": credit_note.id, "number": credit_note.number, "customer_id": customer.id,
                    "seller_id": seller.id, "order_id": credit_note.order_id, "invoice_id": credit_note.invoice_id,

@@ -29,6 +29,7 @@ from app.models import Order, OrderLine, OrderStatus, StockLot, utcnow
 from app.models.credit import CreditNoteReason
 from app.services.promotions.redemption import release_returned
 from app.services.loyalty.earning import claw_back_for_return, refund_for_return
+from app.services.rebates.lane import give_back_returned as rebate_give_back_returned
 from app.models.fulfilment import ReturnDisposition, ReturnLine, ReturnRequest, ReturnStatus, ShipmentLot, Shipment
 from app.services.core.messages import message
 from app.services.core import audit
@@ -163,6 +164,7 @@ def accept_return(seller_id: int, return_id: int, actor_id: int, disposition: st
     release_returned(order.id, quantities)  # the returned units' promotion discount goes back to its budget
     claw_back_for_return(order, request.id, request.amount_fen)  # points the returned value earned
     refund_for_return(order, request.id, request.amount_fen)  # points spent on the returned value
+    rebate_give_back_returned(order.id, quantities, f"return:{request.id}")  # and their share of the rebate balance spent
     audit.record(actor_id, "return.accept", "return", request.id, {"status": ReturnStatus.REQUESTED.value},
                  {"status": request.status, "disposition": disposition, "note": note,
                   "credit_note": credit_note.number if credit_note else None})

@@ -41,6 +41,7 @@ from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError, checked_text
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress, \
     remainder_cancellation
+from app.services.rebates import accruals as rebate_accruals
 from app.services.inventory.orders import order_document, release_order, ship_order_lines
 from app.services.credit.invoicing import ensure_invoice
 
@@ -118,6 +119,7 @@ def ship(seller_id: int, order_id: int, actor_id: int, *, carrier: str, tracking
     db.session.add(shipment)
     db.session.flush()
     shipment.number = f"SH{shipment.id:08d}"
+    rebate_accruals.on_shipment(shipment)  # case-based dealer rebates accrue as cases ship
     if has_reservation(order.id):
         per_product: dict[int, int] = {}
         for line_id, qty in wanted.items():

@@ -32,6 +32,7 @@ from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
 from app.services.promotions import index as promo_index
 from app.services.loyalty import lane as points_lane
+from app.services.rebates import lane as rebate_lane
 
 MAX_LINE_QTY = 9_999
 MAX_CART_LINES = 200
@@ -126,6 +127,7 @@ class CartQuote:
     promotions: promo_engine.PromotionQuote = field(default_factory=promo_engine.PromotionQuote)
     coupon_code: str = ""  # the code entered on the cart, "" when none
     dropped: list[Message] = field(default_factory=list)  # why promotions left since the buyer's last look
+    rebate: object | None = None  # the rebate-balance lane (services/rebates/lane.py), dealers only
     points: points_lane.PointsLane | None = None  # the points lane (retailers), services/loyalty/lane.py
 
     @property
@@ -221,7 +223,8 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
     if rows:
         _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude,
                           rows[0].points_tier)
-    points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)
+        rebate_lane.apply(quote, owner, buyer)  # after the coupon lane: the rebate balance (dealers)
+    points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)  # then points (retailers)
     return quote
 
 

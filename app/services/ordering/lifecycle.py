@@ -121,7 +121,9 @@ def _stock_side_effects(order: Order, current: str, to: str, actor_id: int | Non
 
         release_promotions(order.id)  # budgets and coupon uses go back (nothing when none were taken)
         from app.services.loyalty.lane import release as release_points
+        from app.services.rebates.lane import give_back
 
+        give_back(order.id)  # the rebate balance it spent goes back (nothing when none was spent)
         release_points(order.id)  # points spent and points gifts go back (nothing when none)
 
 

@@ -38,6 +38,7 @@ from app.services.core.clock import LOCAL, now_utc
 from app.services.core.messages import joined, message
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import redemption as promo_redemption
+from app.services.rebates import lane as rebate_lane
 from app.services.loyalty import lane as points_lane
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -138,6 +139,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
              is_gift=line.is_gift) for line in lines])
     if quote.applied:
         promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines))
+    rebate_lane.consume(order_id, owner, buyer, quote)  # the rebate balance it uses (PricesChanged if gone)
     points_lane.consume(order_id, quote, buyer.id)  # points by conditional UPDATE, pending points gifts
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
                               to_status=OrderStatus.SUBMITTED.value))

@@ -40,3 +40,7 @@ register_promotion_simulator(bp, marketing_guard)
 from app.web.shared.promotions.settlements import register_admin_settlement_pages  # noqa: E402
 
 register_admin_settlement_pages(bp, marketing_guard)
+
+from app.web.shared.rebates.views import register_admin_rebate_pages  # noqa: E402
+
+register_admin_rebate_pages(bp, marketing_guard)

@@ -9,6 +9,7 @@ guard_role(bp, "dealer")
 from app.web.dealer import home, orders  # noqa: E402,F401
 from app.web.dealer import credit  # noqa: E402,F401
 from app.web.dealer import replenishment, replenishment_orders  # noqa: E402,F401
+from app.web.dealer import rebate_use  # noqa: E402,F401
 from app.web.dealer import stock  # noqa: E402,F401
 from app.web.dealer import orders_print  # noqa: E402,F401
 
@@ -37,3 +38,7 @@ register_promotion_pages(bp, "dealer/layout.html")
 from app.web.shared.promotions.settlements import register_dealer_settlement_pages  # noqa: E402
 
 register_dealer_settlement_pages(bp)
+
+from app.web.shared.rebates.views import register_dealer_rebate_pages  # noqa: E402
+
+register_dealer_rebate_pages(bp)
