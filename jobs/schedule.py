@@ -30,3 +30,8 @@ cron.register(settle_job, "default", cron=SETTLEMENT_SCHEDULE, job_timeout=3600,
 from jobs.webhooks import SCHEDULE_SWEEP, sweep_due_job  # noqa: E402
 
 cron.register(sweep_due_job, "webhooks", cron=SCHEDULE_SWEEP, job_timeout=1800, name="webhook-due-sweep")
+
+from jobs.groupbuy import SCHEDULE as GROUPBUY_SCHEDULE  # noqa: E402
+from jobs.groupbuy import close_due_job  # noqa: E402
+
+cron.register(close_due_job, "default", cron=GROUPBUY_SCHEDULE, job_timeout=1800, name="groupbuy-close")

@@ -39,3 +39,7 @@ register_promotion_simulator(bp, marketing_guard)
 from app.web.shared.promotions.settlements import register_admin_settlement_pages  # noqa: E402
 
 register_admin_settlement_pages(bp, marketing_guard)
+
+from app.web.shared.groupbuy.manage import register_groupbuy_desk  # noqa: E402
+
+register_groupbuy_desk(bp, "admin/layout.html", guard=marketing_guard)

@@ -37,3 +37,7 @@ register_promotion_pages(bp, "dealer/layout.html")
 from app.web.shared.promotions.settlements import register_dealer_settlement_pages  # noqa: E402
 
 register_dealer_settlement_pages(bp)
+
+from app.web.shared.groupbuy.manage import register_groupbuy_desk  # noqa: E402
+
+register_groupbuy_desk(bp, "dealer/layout.html")

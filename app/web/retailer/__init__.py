@@ -12,3 +12,7 @@ from app.web.retailer import delivery, returns, statement  # noqa: E402,F401
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)
+
+from app.web.shared.groupbuy.retailer import register_retailer_groupbuys  # noqa: E402
+
+register_retailer_groupbuys(bp)
