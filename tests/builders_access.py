@@ -292,3 +292,20 @@ def other_settlement(o: Other):
         return make("PromotionSettlement", run_id=run.id, dealer_id=o.world.orgs["dealer_b"].id, earned_fen=1_000,
                     settled_before_fen=0, amount_fen=1_000, redemptions=1, status="draft")
     return o.once("settlement", build)
+
+
+def other_groupbuy(o: Other):
+    """An open group-buy of the other side: dealer_b's (for its shops, retailer_b's territory) for
+    dealers and retailers; the brand's for a region for admins (the permissionless admin is refused)."""
+    def build():
+        from app.services.core.clock import now_utc
+
+        owner = o.world.brand if o.role == "admin" else o.dealer
+        campaign = make("GroupBuyCampaign", name=f"成都集单{next(_seq)}", owner_id=owner.id,
+                        region_id=o.world.regions["cd"].id if o.role == "admin" else None,
+                        product_id=other_product(o).id, starts_at=now_utc() - timedelta(hours=1),
+                        ends_at=now_utc() + timedelta(days=1), base_price_fen=5000, min_pool_qty=500,
+                        min_per_retailer=1, pool_qty=0, status="open")
+        o.hide(campaign.name)
+        return campaign
+    return o.once("groupbuy", build)
