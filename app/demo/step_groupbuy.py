@@ -21,6 +21,7 @@ from app.models.groupbuy import GroupBuyCampaign, GroupBuyTier
 from app.services.campaigns import groupbuy
 from app.services.campaigns.groupbuy_close import close_campaign
 from app.services.core.clock import now_utc
+from app.services.promotions.engine import spread
 
 
 def _product(ctx):
@@ -47,12 +48,8 @@ def _campaign(ctx, name, owner_id, product, *, region_id=None, min_pool, tiers, 
 
 
 def _quantities(rng: random.Random, total: int, shops: int) -> list[int]:
-    """`shops` quantities of 5..200 cases summing to `total`."""
-    cuts = sorted(rng.sample(range(1, total // 5), shops - 1))
-    parts = [(b - a) * 5 for a, b in zip([0] + cuts, cuts + [total // 5])]
-    parts[-1] += total - sum(parts)
-    assert all(5 <= p <= 200 for p in parts), parts
-    return parts
+    """`shops` quantities summing to `total`, in random proportions (largest remainder)."""
+    return spread(total, [rng.randint(3, 10) for _ in range(shops)])
 
 
 def _join(campaign, retailers, quantities) -> None:
@@ -81,10 +78,10 @@ def build_groupbuy(ctx) -> None:
     _join(running, shops, [80, 75, 70, 65, 62, 60])  # 412 / 500
 
     province = ctx.regions[dealers[1].region_id].province_id
-    in_province = [r for r in ctx.retailers if r.dealer_index >= 0 and ctx.regions[r.region_id].province_id == province]
+    in_province = [r for r in by_dealer[1] if ctx.regions[r.region_id].province_id == province]
     won = _campaign(ctx, "全省团购：国庆备货", ctx.brand_id, product, region_id=province, min_pool=300,
                     tiers=[(200, 0.94), (400, 0.88)], days_left=1)
-    joined = rng.sample(in_province, min(12, len(in_province)))
+    joined = rng.sample(in_province, min(12, len(in_province)))  # 460 cases: at least 3 shops under 200 each
     _join(won, joined, _quantities(rng, 460, len(joined)))
     _end(won)
 

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, IntegerField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.services.campaigns.groupbuy import MAX_QTY, CampaignInput
+from app.services.campaigns.groupbuy import MAX_QTY
+from app.services.campaigns.groupbuy_admin import CampaignInput
 from app.services.core.clock import LOCAL
 from app.web.common.fields import YuanField
 from app.web.common.forms import Form

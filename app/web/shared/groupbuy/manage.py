@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.services.campaigns import groupbuy
+from app.services.campaigns import groupbuy, groupbuy_admin
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm
 from app.web.common.htmx import redirect_to, render_page
@@ -25,7 +25,7 @@ def register_groupbuy_desk(bp: Blueprint, layout: str, guard=None) -> None:
 
     def save(form, campaign_id):
         if form.validate_on_submit():
-            outcome = attempt(form, groupbuy.save_campaign, current_user, form.values(), campaign_id)
+            outcome = attempt(form, groupbuy_admin.save_campaign, current_user, form.values(), campaign_id)
             if outcome.ok:
                 flash(_("团购“%(name)s”已保存（草稿）。", name=outcome.result.name), "success")
                 return redirect_to(url_for(f"{bp.name}.groupbuy_detail", campaign_id=outcome.result.id))
@@ -74,10 +74,10 @@ def register_groupbuy_desk(bp: Blueprint, layout: str, guard=None) -> None:
         return redirect_to(url_for(f"{bp.name}.groupbuy_detail", campaign_id=campaign_id))
 
     def groupbuy_publish(campaign_id: int):
-        return action(campaign_id, groupbuy.publish_campaign, _("团购已发布，区域内的门店可以参团。"))
+        return action(campaign_id, groupbuy_admin.publish_campaign, _("团购已发布，区域内的门店可以参团。"))
 
     def groupbuy_close(campaign_id: int):
-        return action(campaign_id, groupbuy.request_close, _("正在结束团购：成团则按成团价退差价，未成团则取消订单。"))
+        return action(campaign_id, groupbuy_admin.request_close, _("正在结束团购：成团则按成团价退差价，未成团则取消订单。"))
 
     bp.add_url_rule("/groupbuys", "groupbuy_list", groupbuy_list)
     bp.add_url_rule("/groupbuys/new", "groupbuy_new", groupbuy_new)
