@@ -2,10 +2,11 @@
 forms), the pool fragment with and without HX-Request, territory scoping (a shop sees only its
 territory's campaigns, a dealer only its own, with their commitments), and the campaign forms
 with errors next to their fields."""
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Order
+from app.models import CreditNote, Order
 from app.models.groupbuy import GroupBuyCampaign, GroupBuyCommitment
 from app.services.campaigns import groupbuy
 from tests import builders_groupbuy as gb
@@ -170,3 +171,28 @@ def test_brand_sees_every_campaign_with_results(world, login_as):
     html = login_as("admin").get("/admin/groupbuys").get_data(as_text=True)
     assert "杭州集单" in html and "四川全省集单" in html and "0 / 500" in html
     assert login_as("admin_b").get("/admin/groupbuys").status_code == 403
+
+
+@pytest.mark.xdist_group("serial")
+def test_a_real_worker_closes_the_campaign_once(app, world, login_as, tmp_path):
+    """With Redis, "close now" pressed twice enqueues one job (its fixed id); `flask worker
+    --burst` runs it: the pool succeeded and each shop gets one credit note."""
+    if not app.config.get("REDIS_URL"):
+        pytest.skip("needs REDIS_URL: without it the close runs inline (tested above)")
+    from tests.test_documents_worker import _finish, _flask
+
+    campaign = gb.campaign(world.orgs["dealer"], factories.product(), min_pool=300)
+    _pooled(world, campaign, 150)  # billed at ¥50
+    _pooled(world, campaign, 150)  # pool 300: billed at ¥48
+    _pooled(world, campaign, 200)  # pool 500: ¥45
+    db.session.commit()
+    dealer = login_as("dealer")
+    for _ in range(2):
+        assert dealer.post(f"/dealer/groupbuys/{campaign.id}/close").status_code == 303
+    db.session.remove()
+    log = tmp_path / "worker.log"
+    _finish(_flask(app, ["worker", "--burst"], log), log)
+    db.session.rollback()
+    closed = db.session.get(GroupBuyCampaign, campaign.id)
+    assert (closed.status, closed.result, closed.final_price_fen) == ("closed", "succeeded", 4500)
+    assert sorted(db.session.scalars(select(CreditNote.amount_fen))) == [150 * 300, 150 * 500]
