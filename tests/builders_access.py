@@ -309,3 +309,21 @@ def other_groupbuy(o: Other):
         o.hide(campaign.name)
         return campaign
     return o.once("groupbuy", build)
+
+
+def other_served_groupbuy(o: Other):
+    """A brand group-buy in which retailer_b (served by dealer_b) committed: only dealer_b may
+    open its shops page."""
+    def build():
+        from app.services.core.clock import now_utc
+
+        order = other_order(o)
+        campaign = make("GroupBuyCampaign", name=f"四川全省集单{next(_seq)}", owner_id=o.world.brand.id,
+                        region_id=o.world.regions["cd"].id, product_id=other_product(o).id,
+                        starts_at=now_utc() - timedelta(hours=1), ends_at=now_utc() + timedelta(days=1),
+                        base_price_fen=4800, min_pool_qty=500, min_per_retailer=1, pool_qty=1, status="open")
+        make("GroupBuyCommitment", campaign_id=campaign.id, retailer_id=o.retailer.id, seller_id=o.dealer.id,
+             order_id=order.id, qty=1, committed_price_fen=4800, status="active")
+        o.hide(campaign.name)
+        return campaign
+    return o.once("served_groupbuy", build)

@@ -64,6 +64,7 @@ BUILDERS = {
 CONTEXT_BUILDERS = {
     ("cart", "line_id"): b.other_cart_line,
     ("cart", "item_id"): b.other_cart_line,
+    ("groupbuy_shops", "campaign_id"): b.other_served_groupbuy,
 }
 
 # Parameters that name no organisation's record: the role may legitimately open any of them, so

@@ -196,3 +196,25 @@ def test_a_real_worker_closes_the_campaign_once(app, world, login_as, tmp_path):
     closed = db.session.get(GroupBuyCampaign, campaign.id)
     assert (closed.status, closed.result, closed.final_price_fen) == ("closed", "succeeded", 4500)
     assert sorted(db.session.scalars(select(CreditNote.amount_fen))) == [150 * 300, 150 * 500]
+
+
+def test_dealer_sees_its_own_shops_in_the_brands_campaign_and_nothing_else(world, login_as):
+    product = factories.product()
+    brand_wide = gb.campaign(world.brand, product, region=world.regions["zj"], name="浙江全省集单")
+    mine = _pooled(world, brand_wide, 40)
+    db.session.add(factories.DealerTerritory(dealer_id=world.orgs["dealer_b"].id, region_id=world.regions["zj"].id))
+    db.session.flush()
+    theirs = _pooled(world, brand_wide, 25, dealer_key="dealer_b", region_key="zj")  # routed to its own dealer
+    db.session.commit()
+    assert db.session.scalar(select(GroupBuyCommitment.seller_id).where(GroupBuyCommitment.retailer_id == theirs.id)) \
+        != world.orgs["dealer"].id
+
+    dealer = login_as("dealer")
+    listing = dealer.get("/dealer/groupbuys").get_data(as_text=True)
+    assert "浙江全省集单" in listing and "品牌团购中您服务的门店" in listing
+    page = dealer.get(f"/dealer/groupbuys/{brand_wide.id}/shops")
+    assert page.status_code == 200
+    assert mine.name in page.get_data(as_text=True) and theirs.name not in page.get_data(as_text=True)
+    assert dealer.get(f"/dealer/groupbuys/{brand_wide.id}").status_code == 404  # the brand's desk page
+    assert dealer.post(f"/dealer/groupbuys/{brand_wide.id}/close").status_code == 404
+    assert login_as("dealer_b").get(f"/dealer/groupbuys/{brand_wide.id}/shops").get_data(as_text=True).count(theirs.name) == 1

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -290,3 +290,34 @@ def withdraw(actor: User, retailer: Organisation, campaign_id: int) -> GroupBuyC
     commitment.status = CANCELLED
     db.session.flush()
     return commitment
+
+
+# --- a dealer's view of the brand's campaigns ---------------------------------------------------
+
+def brand_campaigns_served_by(dealer_id: int) -> list[tuple[GroupBuyCampaign, int, int]]:
+    """The brand's (region) campaigns in which shops served by the dealer committed: (campaign,
+    shops, cases of those shops still committed). The dealer sees its own shops only."""
+    c = GroupBuyCommitment
+    rows = db.session.execute(
+        select(c.campaign_id, func.count(), func.coalesce(func.sum(case((c.status == ACTIVE, c.qty), else_=0)), 0))
+        .join(GroupBuyCampaign, GroupBuyCampaign.id == c.campaign_id)
+        .where(c.seller_id == dealer_id, GroupBuyCampaign.owner_id != dealer_id).group_by(c.campaign_id)).all()
+    campaigns = {row.id: row for row in db.session.scalars(select(GroupBuyCampaign).where(
+        GroupBuyCampaign.id.in_([r[0] for r in rows])).options(joinedload(GroupBuyCampaign.product)))} if rows else {}
+    return sorted(((campaigns[cid], shops, cases) for cid, shops, cases in rows), key=lambda t: -t[0].id)
+
+
+def served_commitments(dealer_id: int, campaign_id: int) -> tuple[GroupBuyCampaign, list[GroupBuyCommitment]]:
+    """One brand campaign and the commitments of the dealer's shops in it; NotFound when none."""
+    commitments = list(db.session.scalars(
+        select(GroupBuyCommitment).join(GroupBuyCampaign, GroupBuyCampaign.id == GroupBuyCommitment.campaign_id)
+        .where(GroupBuyCommitment.campaign_id == campaign_id, GroupBuyCommitment.seller_id == dealer_id,
+               GroupBuyCampaign.owner_id != dealer_id)
+        .options(joinedload(GroupBuyCommitment.retailer), joinedload(GroupBuyCommitment.order),
+                 joinedload(GroupBuyCommitment.credit_note))
+        .order_by(GroupBuyCommitment.status, GroupBuyCommitment.qty.desc(), GroupBuyCommitment.id)))
+    if not commitments:
+        raise NotFound(_("团购不存在。"))
+    campaign = db.session.scalar(select(GroupBuyCampaign).where(GroupBuyCampaign.id == campaign_id).options(
+        joinedload(GroupBuyCampaign.product), selectinload(GroupBuyCampaign.tiers)))
+    return campaign, commitments

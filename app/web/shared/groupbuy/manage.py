@@ -36,8 +36,14 @@ def register_groupbuy_desk(bp: Blueprint, layout: str, guard=None) -> None:
 
     def groupbuy_list():
         check()
+        served = groupbuy.brand_campaigns_served_by(current_user.org_id) if bp.name == "dealer" else []
         return page("shared/groupbuy/list.html", campaigns=groupbuy.list_campaigns(current_user),
-                    pool_view=groupbuy.pool_view)
+                    pool_view=groupbuy.pool_view, served=served)
+
+    def groupbuy_shops(campaign_id: int):
+        """A dealer's shops in one of the brand's campaigns (the brand runs it; the dealer serves them)."""
+        campaign, commitments = groupbuy.served_commitments(current_user.org_id, campaign_id)
+        return page("shared/groupbuy/shops.html", campaign=campaign, commitments=commitments)
 
     def groupbuy_new():
         check()
@@ -85,5 +91,7 @@ def register_groupbuy_desk(bp: Blueprint, layout: str, guard=None) -> None:
     bp.add_url_rule("/groupbuys/<int:campaign_id>", "groupbuy_detail", groupbuy_detail)
     bp.add_url_rule("/groupbuys/<int:campaign_id>/edit", "groupbuy_edit", groupbuy_edit)
     bp.add_url_rule("/groupbuys/<int:campaign_id>/edit", "groupbuy_update", groupbuy_update, methods=["POST"])
+    if bp.name == "dealer":
+        bp.add_url_rule("/groupbuys/<int:campaign_id>/shops", "groupbuy_shops", groupbuy_shops)
     bp.add_url_rule("/groupbuys/<int:campaign_id>/publish", "groupbuy_publish", groupbuy_publish, methods=["POST"])
     bp.add_url_rule("/groupbuys/<int:campaign_id>/close", "groupbuy_close", groupbuy_close, methods=["POST"])
