@@ -40,3 +40,7 @@ from jobs.loyalty import SCHEDULE_EXPIRY, SCHEDULE_TIERS, expire_points_job, rec
 
 cron.register(expire_points_job, "default", cron=SCHEDULE_EXPIRY, job_timeout=3600, name="points-expiry")
 cron.register(recompute_tiers_job, "default", cron=SCHEDULE_TIERS, job_timeout=3600, name="member-tiers")
+from jobs.groupbuy import SCHEDULE as GROUPBUY_SCHEDULE  # noqa: E402
+from jobs.groupbuy import close_due_job  # noqa: E402
+
+cron.register(close_due_job, "default", cron=GROUPBUY_SCHEDULE, job_timeout=1800, name="groupbuy-close")

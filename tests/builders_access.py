@@ -330,3 +330,36 @@ def other_rebate_settlement(o: Other):
                     settled_before_fen=0, amount_fen=1_000, payout="credit_note", status="draft", posted_fen=0,
                     outstanding_fen=0)
     return o.once("rebate_settlement", build)
+def other_groupbuy(o: Other):
+    """An open group-buy of the other side: dealer_b's (for its shops, retailer_b's territory) for
+    dealers and retailers; the brand's for a region for admins (the permissionless admin is refused)."""
+    def build():
+        from app.services.core.clock import now_utc
+
+        owner = o.world.brand if o.role == "admin" else o.dealer
+        campaign = make("GroupBuyCampaign", name=f"成都集单{next(_seq)}", owner_id=owner.id,
+                        region_id=o.world.regions["cd"].id if o.role == "admin" else None,
+                        product_id=other_product(o).id, starts_at=now_utc() - timedelta(hours=1),
+                        ends_at=now_utc() + timedelta(days=1), base_price_fen=5000, min_pool_qty=500,
+                        min_per_retailer=1, pool_qty=0, status="open")
+        o.hide(campaign.name)
+        return campaign
+    return o.once("groupbuy", build)
+
+
+def other_served_groupbuy(o: Other):
+    """A brand group-buy in which retailer_b (served by dealer_b) committed: only dealer_b may
+    open its shops page."""
+    def build():
+        from app.services.core.clock import now_utc
+
+        order = other_order(o)
+        campaign = make("GroupBuyCampaign", name=f"四川全省集单{next(_seq)}", owner_id=o.world.brand.id,
+                        region_id=o.world.regions["cd"].id, product_id=other_product(o).id,
+                        starts_at=now_utc() - timedelta(hours=1), ends_at=now_utc() + timedelta(days=1),
+                        base_price_fen=4800, min_pool_qty=500, min_per_retailer=1, pool_qty=1, status="open")
+        make("GroupBuyCommitment", campaign_id=campaign.id, retailer_id=o.retailer.id, seller_id=o.dealer.id,
+             order_id=order.id, qty=1, committed_price_fen=4800, status="active")
+        o.hide(campaign.name)
+        return campaign
+    return o.once("served_groupbuy", build)

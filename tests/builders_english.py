@@ -69,6 +69,7 @@ def build(world) -> dict:
     transfer = transfers.create_transfer(warehouse, other, {items[0].id: 3}, actor_id=users["dealer"].id,
                                          note=TYPED[9])
     count = counts.open_count(warehouse.id, actor_id=users["dealer"].id, note=TYPED[8])
+    campaigns = _groupbuys(world, items)
     db.session.commit()
     return {
         "order_id": {"retailer": [checked_out.id, held.id, manual.id, rejected.id, partial.id, delivered.id],
@@ -83,4 +84,26 @@ def build(world) -> dict:
         "retailer_id": [retailer.id],
         "customer_id": [retailer.id],
         "product_id": [items[0].id],
+        "campaign_id": {"retailer": campaigns, "dealer": campaigns[:2], "admin": campaigns},
     }
+
+
+def _groupbuys(world, items) -> list[int]:
+    """The shop's group-buys: one running with its commitment, one closed on a tier with a credit
+    note, the brand's for the province failed with the order cancelled (stored reasons)."""
+    from app.services.campaigns.groupbuy import commit_quantity
+    from app.services.campaigns.groupbuy_close import close_campaign
+    from tests import builders_groupbuy as gb
+
+    user, retailer = world.users["retailer"], world.orgs["retailer"]
+    running = gb.campaign(world.orgs["dealer"], items[0])
+    commit_quantity(user, retailer, running.id, 20)
+    won = gb.campaign(world.orgs["dealer"], items[1], tiers=((20, 4500),), min_pool=20)
+    commit_quantity(user, retailer, won.id, 10)
+    other_user, other_shop = gb.shop_of(world)
+    commit_quantity(other_user, other_shop, won.id, 15)
+    close_campaign(won.id, early=True)
+    lost = gb.campaign(world.brand, items[2], region=world.regions["zj"], min_pool=500)
+    commit_quantity(user, retailer, lost.id, 10)
+    close_campaign(lost.id, early=True)
+    return [running.id, won.id, lost.id]

@@ -56,6 +56,7 @@ BUILDERS = {
     "settlement_id": b.other_settlement,
     "gift_id": b.a_points_gift,
     "agreement_id": b.other_rebate_agreement,
+    "campaign_id": b.other_groupbuy,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),
@@ -66,6 +67,7 @@ CONTEXT_BUILDERS = {
     ("cart", "line_id"): b.other_cart_line,
     ("cart", "item_id"): b.other_cart_line,
     ("rebate", "settlement_id"): b.other_rebate_settlement,
+    ("groupbuy_shops", "campaign_id"): b.other_served_groupbuy,
 }
 
 # Parameters that name no organisation's record: the role may legitimately open any of them, so

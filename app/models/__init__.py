@@ -25,6 +25,7 @@ from app.models.fulfilment import (DeliveryCode, DeliveryDiscrepancy, DeliverySi
 from app.models.approval import ApprovalPolicy, OrderReviewReason  # noqa: F401
 from app.models.ordering import CartLine, Order, OrderChannel, OrderEvent, OrderKind, OrderLine, OrderStatus  # noqa: F401
 from app.models.org import CHANNELS, DEALER_TIERS, DealerTerritory, OrgKind, Organisation, Region, RepRoute
+from app.models.groupbuy import GroupBuyCampaign, GroupBuyCommitment, GroupBuyTier  # noqa: F401
 from app.models.promotions import (CartCoupon, CouponCode, OrderLineAdjustment, Promotion,  # noqa: F401
                                    PromotionRedemption, PromotionSettlement, PromotionState, SettlementRun)
 from app.models.rebates import (RebateAccount, RebateAccrual, RebateAgreement, RebateCartChoice,  # noqa: F401

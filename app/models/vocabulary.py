@@ -324,3 +324,21 @@ ALL = {cls.__name__: cls for cls in (OrgKind, Role, ProductStatus, OrderStatus, 
                                      InvoiceStatus, PaymentMethod, CreditNoteReason, MovementKind, TransferStatus,
                                      CountStatus, ImportStatus, PromotionStatus, PromotionKind,
                                      PromotionLane, Funding, SettlementStatus)}
+
+
+# ---- group-buy campaigns (团购) ---------------------------------------------------------------
+
+class GroupBuyStatus(Vocabulary):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class GroupBuyResult(Vocabulary):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+_labelled(GroupBuyStatus, {GroupBuyStatus.DRAFT: _l("草稿"), GroupBuyStatus.OPEN: _l("进行中"),
+                           GroupBuyStatus.CLOSED: _l("已结束")})
+_labelled(GroupBuyResult, {GroupBuyResult.SUCCEEDED: _l("成团"), GroupBuyResult.FAILED: _l("未成团")})

@@ -156,6 +156,10 @@ CATALOG: dict[str, Any] = {
     "shortage.backordered": _l("缺货部分转入补发订单 %(n)s"),
     "shortage.cancelled": _l("缺货部分已取消：%(reason)s"),
     "shortage.backorder_of": _l("订单 %(n)s 的缺货补发，到货后审核"),
+    # group-buy campaigns (campaigns.groupbuy): order events when a commitment ends
+    "groupbuy.price": _l("团购价（%(name)s）"),
+    "groupbuy.withdrawn": _l("退出团购“%(name)s”"),
+    "groupbuy.failed": _l("团购“%(name)s”未成团（%(pool)d / %(min)d 箱）"),
 }
 # Separators a joined list may use (translated when rendered; "" joins without one).
 SEPARATORS = {"、": _l("、"), "；": _l("；"), "，": _l("，"), "：": _l("："), " · ": " · ", "": ""}

@@ -53,6 +53,8 @@ MESSAGES: dict[str, Message] = {
     "promotion.budget_80": Message(_l("促销 %(name)s 的预算已用 %(pct)d%%"),
                                    _l("编号 %(code)s。预算用完后，购物车不再给出这项优惠。")),
     "stock.near_expiry": Message(_l("临期库存：%(what)s"), _l("%(q)d 件将于 %(d)s 前到期。")),
+    "groupbuy.succeeded": Message(_l("团购“%(name)s”已成团：¥%(price)s/箱"),
+                                  _l("订单 %(n)s 按成团价退差价 ¥%(credit)s（红字单 %(note)s）。")),
     "webhook.disabled": Message(_l("Webhook 订阅已停用：%(url)s"),
                                 _l("连续 %(n)d 次投递失败。修复接收端后，可通过 API 重新启用并重发。")),
 }

@@ -44,3 +44,6 @@ register_admin_settlement_pages(bp, marketing_guard)
 from app.web.shared.rebates.views import register_admin_rebate_pages  # noqa: E402
 
 register_admin_rebate_pages(bp, marketing_guard)
+from app.web.shared.groupbuy.manage import register_groupbuy_desk  # noqa: E402
+
+register_groupbuy_desk(bp, "admin/layout.html", guard=marketing_guard)

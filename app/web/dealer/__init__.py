@@ -42,3 +42,6 @@ register_dealer_settlement_pages(bp)
 from app.web.shared.rebates.views import register_dealer_rebate_pages  # noqa: E402
 
 register_dealer_rebate_pages(bp)
+from app.web.shared.groupbuy.manage import register_groupbuy_desk  # noqa: E402
+
+register_groupbuy_desk(bp, "dealer/layout.html")

@@ -13,3 +13,7 @@ from app.web.retailer import points  # noqa: E402,F401
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)
+
+from app.web.shared.groupbuy.retailer import register_retailer_groupbuys  # noqa: E402
+
+register_retailer_groupbuys(bp)
