@@ -221,6 +221,7 @@ class Applied:
     gift_fen: int = 0
     label: Message | None = None
     coupon_id: int | None = None
+    gifts: dict[int, tuple[int, int]] = field(default_factory=dict)  # gift product id → (qty, value fen)
 
     @property
     def value_fen(self) -> int:
@@ -354,9 +355,11 @@ class _Run:
                 continue
             promo = best[0]
             discount, gift_qty, gift_value = gifts[promo.id]
-            self.add(promo, ITEM, line.key, discount, gift_value, promo.explanation(promo.rule_text(line.unit)))
+            applied = self.add(promo, ITEM, line.key, discount, gift_value, promo.explanation(promo.rule_text(line.unit)))
             if gift_qty:
                 gift_id = promo.rule.get("gift_product_id") or line.product_id
+                had_qty, had_value = applied.gifts.get(gift_id, (0, 0))
+                applied.gifts[gift_id] = (had_qty + gift_qty, had_value + gift_value)
                 self.result.gifts.append(Gift(promo, gift_id, gift_qty, gift_value, line.key))
                 self._buy_hint(promo, line)
 
