@@ -31,7 +31,8 @@ class Promotion(Base):
     __tablename__ = "promotions"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'approved', 'active', 'paused', 'ended')", name="status"),
-        CheckConstraint("kind IN ('percent_off', 'amount_off', 'buy_x_get_y', 'spend_off', 'spend_percent')",
+        CheckConstraint("kind IN ('percent_off', 'amount_off', 'buy_x_get_y', 'spend_off', 'spend_percent', "
+                        "'bundle', 'volume_tier')",
                         name="kind"),
         CheckConstraint("lane IN ('item', 'order', 'coupon')", name="lane"),
         CheckConstraint("funding IN ('brand', 'dealer', 'shared')", name="funding"),

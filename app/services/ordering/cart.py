@@ -31,6 +31,7 @@ from app.services.core.clock import now_utc
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
 from app.services.promotions import index as promo_index
+from app.services.promotions import volume as promo_volume
 
 MAX_LINE_QTY = 9_999
 MAX_CART_LINES = 200
@@ -259,9 +260,11 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
     inputs = [promo_engine.LineIn(line.line_id, line.product.id, line.product.category_id, line.qty,
                                   line.unit_price_fen, line.product.unit) for line in priced]
     facts, now = promotion_buyer(buyer, profile), now_utc()
-    result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up)
+    tiers = promo_volume.live_tiers(index, facts, now)  # one query, only when volume tiers reach this buyer
+    history = promo_volume.earlier_quantities(buyer.id, tiers, now) if tiers else None
+    result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up, history)
     if used_up:  # say which promotions this customer has used as often as allowed, where they would apply
-        unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude)
+        unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude, history)
         quote.dropped = [joined([a.promotion.name, message("promo.customer_limit")], "：")
                          for a in unlimited.applied if a.promotion.id in used_up]
     quote.promotions = result

@@ -16,7 +16,7 @@ from app.services.core.errors import DomainError, NotFound
 from app.services.promotions import index as promo_index
 from app.services.promotions.coupons import normalise_code
 
-ITEM_KINDS = ("percent_off", "amount_off", "buy_x_get_y")
+ITEM_KINDS = ("percent_off", "amount_off", "buy_x_get_y", "bundle", "volume_tier")
 LADDER_KINDS = ("spend_off", "spend_percent")
 STATUSES = ("draft", "approved", "active", "paused", "ended")
 AUDIT_FIELDS = ["code", "name", "kind", "lane", "rule", "product_ids", "category_ids", "audience", "owner_id",
@@ -62,6 +62,10 @@ def _check_rule(kind: str, rule: dict) -> dict:
                 raise DomainError(_("赠品商品不存在。"), field="gift_product")
             clean["gift_product_id"] = gift
         return clean
+    if kind == "bundle":
+        return _check_bundle(rule)
+    if kind == "volume_tier":
+        return _check_tiers(rule)
     ladder = rule.get("ladder") or []
     if not ladder:
         raise DomainError(_("请至少填写一档门槛。"), field="ladder")
@@ -84,6 +88,44 @@ def _check_rule(kind: str, rule: dict) -> dict:
     if basis not in ("list", "discounted"):
         raise DomainError(_("请选择门槛计算方式。"), field="basis")
     return {"ladder": sorted(rungs), "basis": basis}
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _check_bundle(rule: dict) -> dict:
+    """A bundle: at least two units of existing products, at a price below their list price."""
+    items = rule.get("items") or []
+    if (not items or not all(isinstance(i, (list, tuple)) and len(i) == 2 and all(_is_int(x) for x in i) for i in items)
+            or any(qty < 1 or qty > 9_999 for _pid, qty in items)):
+        raise DomainError(_("每项写成“商品编码:数量”，例如 P001:2, P002:1。"), field="bundle_items")
+    if len({pid for pid, _qty in items}) != len(items):
+        raise DomainError(_("同一商品只能写一次。"), field="bundle_items")
+    if sum(qty for _pid, qty in items) < 2:
+        raise DomainError(_("套餐至少包含两件商品。"), field="bundle_items")
+    prices = dict(db.session.execute(select(Product.id, Product.base_price_fen)
+                                     .where(Product.id.in_([pid for pid, _qty in items]))).all())
+    if len(prices) != len(items):
+        raise DomainError(_("套餐中有不存在的商品。"), field="bundle_items")
+    price = rule.get("price_fen")
+    listed = sum(prices[pid] * qty for pid, qty in items)
+    if not _is_int(price) or not 1 <= price < listed:
+        raise DomainError(_("套餐价须大于 0 且低于套餐商品原价合计 %(list)s 元。", list=f"{listed / 100:.2f}"),
+                          field="bundle_price")
+    return {"items": sorted([list(i) for i in items]), "price_fen": price}
+
+
+def _check_tiers(rule: dict) -> dict:
+    """Volume tiers: ascending distinct cumulative quantities, each with a percent off under 100."""
+    tiers = rule.get("tiers") or []
+    if not tiers or not all(isinstance(t, (list, tuple)) and len(t) == 2 and all(_is_int(x) for x in t) for t in tiers):
+        raise DomainError(_("每档写成“累计数量:折扣%”，例如 100:5, 300:8。"), field="tiers")
+    if any(not 1 <= qty <= 10_000_000 or not 1 <= pct < 10_000 for qty, pct in tiers):
+        raise DomainError(_("累计数量须大于 0，折扣须在 0 到 100% 之间。"), field="tiers")
+    if len({qty for qty, _pct in tiers}) != len(tiers):
+        raise DomainError(_("累计数量不能重复。"), field="tiers")
+    return {"tiers": sorted([list(t) for t in tiers])}
 
 
 def _ids(values, model, field: str) -> list[int]:
@@ -159,8 +201,9 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if budget_uses is not None and budget_uses < row.used_uses:
         raise DomainError(_("预算不能低于已用的次数。"), field="budget_uses")
     row.code, row.name, row.kind, row.lane, row.rule = code, name, kind, lane, rule
-    row.product_ids = _ids(values.get("product_ids"), Product, "product_ids")
-    row.category_ids = _ids(values.get("category_ids"), Category, "category_ids")
+    row.product_ids = ([pid for pid, _qty in rule["items"]] if kind == "bundle"  # a bundle covers its own items
+                       else _ids(values.get("product_ids"), Product, "product_ids"))
+    row.category_ids = [] if kind == "bundle" else _ids(values.get("category_ids"), Category, "category_ids")
     row.audience, row.owner_id, row.starts_at, row.ends_at, row.status = audience, owner.id, starts_at, ends_at, status
     row.funding, row.brand_share_pct = funding, share
     row.priority = _optional_int(values.get("priority"), "priority")

@@ -29,6 +29,8 @@ class PromotionIndex:
         self.by_category: dict[int, list[CompiledPromotion]] = {}
         self.item_all: list[CompiledPromotion] = []
         self.order_promotions = [p for p in promotions if p.lane == ORDER]
+        self.bundles = [p for p in promotions if p.kind == "bundle"]
+        self.volume_tiers = [p for p in promotions if p.kind == "volume_tier"]
         self.limited = {p.id: p.per_customer_limit for p in promotions if p.per_customer_limit is not None}
         for promo in promotions:
             if promo.lane != ITEM:

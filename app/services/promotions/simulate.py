@@ -20,6 +20,7 @@ from app.services.core.errors import DomainError
 from app.services.pricing.prices import Price, quote_prices, region_profile
 from app.services.promotions import engine
 from app.services.promotions import index as promo_index
+from app.services.promotions import volume
 from app.services.promotions.coupons import entered_coupon, normalise_code
 
 MAX_LINES = 100
@@ -131,7 +132,8 @@ def simulate(buyer: Organisation, items: list[tuple[str, int]], at: datetime, co
                          region_ids=profile.region_ids, dealer_id=buyer.dealer_id)
     inputs = [engine.LineIn(i, line.product.id, line.product.category_id, line.qty, line.price.unit_price_fen,
                             line.product.unit) for i, line in enumerate(lines)]
-    result = engine.apply_promotions(inputs, facts, at, index, coupon)
+    history = volume.earlier_quantities(buyer.id, volume.live_tiers(index, facts, at), at)
+    result = engine.apply_promotions(inputs, facts, at, index, coupon, history=history)
     for i, line in enumerate(lines):
         line.discounts = [(index.by_id[pid], fen) for pid, fen in result.discounts.get(i, {}).items()]
     applied = result.applied_by_id()
