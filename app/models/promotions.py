@@ -73,6 +73,25 @@ class Promotion(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class PromotionScopedBudget(Base):
+    """A share of a promotion's money allocated to one sales rep's shops (`scope` "rep", the
+    rep's user id) or one region (`scope` "region", shops in it or below). A promotion with rep
+    allocations reaches only shops of an allocated rep, likewise for regions; every matching row
+    is consumed at checkout by a conditional update (`used_fen + d <= budget_fen`) and given back
+    like the promotion's own budget (services/promotions/redemption.py)."""
+
+    __tablename__ = "promotion_scoped_budgets"
+    __table_args__ = (UniqueConstraint("promotion_id", "scope", "scope_id"),
+                      CheckConstraint("scope IN ('rep', 'region')", name="scope"),
+                      CheckConstraint("used_fen >= 0 AND used_fen <= budget_fen", name="within_budget"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    scope_id: Mapped[int] = mapped_column(Integer)
+    budget_fen: Mapped[int] = mapped_column(BigInteger)
+    used_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class PromotionState(Base):
     """One row (id 1): the version of the set of promotions, bumped on every change."""
 

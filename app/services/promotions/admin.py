@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Category, CouponCode, Organisation, Product, Promotion, Region, User
+from app.models import Category, CouponCode, Organisation, Product, Promotion, PromotionScopedBudget, Region, User
+from app.models.customer_groups import CustomerGroup
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.promotions import index as promo_index
@@ -23,6 +24,7 @@ AUDIT_FIELDS = ["code", "name", "kind", "lane", "rule", "product_ids", "category
                 "starts_at", "ends_at", "status", "funding", "brand_share_pct", "priority", "exclusive_group",
                 "stop_further", "budget_fen", "budget_uses", "per_customer_limit", "version"]
 AUDIENCE_KEYS = ("kinds", "channels", "tiers", "region_ids", "dealer_ids", "customer_ids")
+REP_GROUP_KEYS = ("rep_ids", "group_ids")  # shops on these sales reps' routes; members of these customer groups
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -128,6 +130,59 @@ def _check_tiers(rule: dict) -> dict:
     return {"tiers": sorted([list(t) for t in tiers])}
 
 
+def _rep_group_audience(audience: dict) -> dict:
+    """The sales reps (users with the rep role) and customer groups a promotion targets."""
+    found = {}
+    reps = _ids(audience.get("rep_ids"), User, "reps")
+    if reps and db.session.query(User.id).filter(User.id.in_(reps), User.role == "rep").count() != len(reps):
+        raise DomainError(_("包含不是业务员的用户。"), field="reps")
+    groups = _ids(audience.get("group_ids"), CustomerGroup, "groups")
+    for key, items in (("rep_ids", reps), ("group_ids", groups)):
+        if items:
+            found[key] = items
+    return found
+
+
+def _save_allocations(row: Promotion, wanted) -> list | None:
+    """Make the promotion's rep and region allocations exactly `wanted` ([(scope, scope id,
+    budget fen)]; None leaves them as they are). A budget cannot go below what is used, and a
+    used allocation cannot be removed. Errors name `rep_allocations` or `region_allocations`.
+    Returns what was saved (for the audit)."""
+    if wanted is None:
+        return None
+    clean: dict[tuple[str, int], int] = {}
+    for item in wanted:
+        scope = item[0] if isinstance(item, (list, tuple)) and item and item[0] in ("rep", "region") else "rep"
+        field = f"{scope}_allocations"
+        if not (isinstance(item, (list, tuple)) and len(item) == 3 and _is_int(item[1]) and _is_int(item[2])
+                and item[2] >= 1):
+            raise DomainError(_("每项写成“名称:金额（元）”，例如 rep01:5000。"), field=field)
+        if (scope, item[1]) in clean:
+            raise DomainError(_("同一业务员或地区只能分配一次。"), field=field)
+        clean[(scope, item[1])] = item[2]
+    for scope, model, extra in (("rep", User, User.role == "rep"), ("region", Region, None)):
+        ids = [sid for s, sid in clean if s == scope]
+        query = db.session.query(model.id).filter(model.id.in_(ids))
+        if ids and (query.filter(extra) if extra is not None else query).count() != len(ids):
+            raise DomainError(_("分配中有不存在的业务员或地区。"), field=f"{scope}_allocations")
+    existing = {(b.scope, b.scope_id): b for b in db.session.scalars(
+        select(PromotionScopedBudget).where(PromotionScopedBudget.promotion_id == row.id))}
+    for key, budget in existing.items():
+        if key not in clean:
+            if budget.used_fen:
+                raise DomainError(_("已有使用的分配不能删除。"), field=f"{key[0]}_allocations")
+            db.session.delete(budget)
+        elif clean[key] < budget.used_fen:
+            raise DomainError(_("分配金额不能低于已用的金额。"), field=f"{key[0]}_allocations")
+        else:
+            budget.budget_fen = clean[key]
+    for (scope, sid), fen in clean.items():
+        if (scope, sid) not in existing:
+            db.session.add(PromotionScopedBudget(promotion_id=row.id, scope=scope, scope_id=sid, budget_fen=fen, used_fen=0))
+    db.session.flush()
+    return [[scope, sid, fen] for (scope, sid), fen in sorted(clean.items())]
+
+
 def _ids(values, model, field: str) -> list[int]:
     ids = sorted({v for v in values or [] if isinstance(v, int) and not isinstance(v, bool)})
     if len(ids) != len(values or []) or (ids and db.session.query(model.id).filter(model.id.in_(ids)).count() != len(ids)):
@@ -186,6 +241,7 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
             items = _ids(items, Region if key == "region_ids" else Organisation, "audience")
         if items:
             audience[key] = list(items)
+    audience.update(_rep_group_audience(values.get("audience") or {}))
     if owner.kind == "dealer":
         funding, share = "dealer", 0
         audience.pop("dealer_ids", None)
@@ -220,8 +276,12 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if promotion_id is None:
         db.session.add(row)
     db.session.flush()
+    allocations = _save_allocations(row, values.get("allocations"))
+    after = audit.snapshot(row, AUDIT_FIELDS + ["authored_by_id", "approved_by_id"])
+    if allocations is not None:
+        after["allocations"] = allocations
     audit.record(actor.id, "promotion.create" if promotion_id is None else "promotion.update", "promotion", row.id,
-                 before, audit.snapshot(row, AUDIT_FIELDS + ["authored_by_id", "approved_by_id"]))
+                 before, after)
     promo_index.bump_version()
     return row
 
@@ -330,7 +390,8 @@ def overlapping(row: Promotion) -> list[tuple[Promotion, str]]:
     for other in others:
         if not (_meets(row.product_ids, other.product_ids) and _meets(row.category_ids, other.category_ids)):
             continue
-        if not all(_meets((row.audience or {}).get(k), (other.audience or {}).get(k)) for k in AUDIENCE_KEYS):
+        if not all(_meets((row.audience or {}).get(k), (other.audience or {}).get(k))
+                   for k in AUDIENCE_KEYS + REP_GROUP_KEYS):
             continue
         if row.exclusive_group and row.exclusive_group == other.exclusive_group:
             winner = "exclusive"

@@ -77,6 +77,8 @@ class Buyer:
     tier: str | None = None
     region_ids: tuple[int, ...] = ()
     dealer_id: int | None = None  # a retailer's serving dealer
+    rep_ids: tuple[int, ...] = ()  # the sales reps whose route holds the shop (RepRoute)
+    group_ids: tuple[int, ...] = ()  # the named customer groups it belongs to
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class CompiledPromotion:
     region_ids: frozenset = frozenset()
     dealer_ids: frozenset = frozenset()
     customer_ids: frozenset = frozenset()
+    rep_ids: frozenset = frozenset()  # targeting: shops on these reps' routes
+    group_ids: frozenset = frozenset()  # targeting: members of these customer groups
+    # allocations: ((scope "rep"|"region", scope id, fen left), ...): see PromotionScopedBudget
+    scoped_budgets: tuple = ()
     funding: str = "brand"
     brand_share_pct: int = 100
     priority: int | None = None
@@ -133,7 +139,21 @@ class CompiledPromotion:
             return False
         if self.customer_ids and buyer.id not in self.customer_ids:
             return False
+        if self.rep_ids and self.rep_ids.isdisjoint(buyer.rep_ids):
+            return False
+        if self.group_ids and self.group_ids.isdisjoint(buyer.group_ids):
+            return False
+        if self.scoped_budgets:
+            for scope, ids in (("rep", buyer.rep_ids), ("region", buyer.region_ids)):
+                allocated = [sid for s, sid, _left in self.scoped_budgets if s == scope]
+                if allocated and not set(allocated) & set(ids):
+                    return False  # allocated to other reps (regions) only
         return True
+
+    def scoped_for(self, buyer: Buyer) -> list[tuple[str, int, int]]:
+        """The allocations this buyer's order would draw on (its reps', its regions')."""
+        return [(scope, sid, left) for scope, sid, left in self.scoped_budgets
+                if sid in (buyer.rep_ids if scope == "rep" else buyer.region_ids)]
 
     def covers(self, product_id: int, category_id: int | None) -> bool:
         if not self.product_ids and not self.category_ids:
@@ -531,7 +551,7 @@ def apply_promotions(lines: list[LineIn], buyer: Buyer, now: datetime, index, co
     excluded = {pid: "excluded" for pid in exclude}
     while True:
         result = _Run(lines, buyer, now, index, coupon, excluded, history).run()
-        problem = _first_problem(result)
+        problem = _first_problem(result, buyer)
         if problem is None:
             result.left_out = [Left(index.by_id[pid], reason) for pid, reason in sorted(excluded.items())
                                if pid in index.by_id and pid not in exclude]
@@ -539,12 +559,14 @@ def apply_promotions(lines: list[LineIn], buyer: Buyer, now: datetime, index, co
         excluded[problem[0]] = problem[1]
 
 
-def _first_problem(result: PromotionQuote) -> tuple[int, str] | None:
-    """The promotion to leave out next: one whose budget cannot cover it, or the lesser of two
-    in one exclusive group."""
+def _first_problem(result: PromotionQuote, buyer: Buyer) -> tuple[int, str] | None:
+    """The promotion to leave out next: one whose budget (or the buyer's rep or region
+    allocation of it) cannot cover it, or the lesser of two in one exclusive group."""
     for applied in result.applied:
-        if not applied.promotion.fits_budget(applied.value_fen):
-            return applied.promotion.id, "budget"
+        promo = applied.promotion
+        if not promo.fits_budget(applied.value_fen) or any(
+                left < applied.value_fen for _s, _sid, left in (promo.scoped_for(buyer) if promo.scoped_budgets else ())):
+            return promo.id, "budget"
     groups: dict[str, list[Applied]] = {}
     for applied in result.applied:
         if applied.promotion.exclusive_group:

@@ -31,16 +31,18 @@ from __future__ import annotations
 from sqlalchemy import insert, or_, select, update
 
 from app.extensions import db
-from app.models import CouponCode, OrderLine, OrderLineAdjustment, Organisation, Promotion, PromotionRedemption
+from app.models import (CouponCode, OrderLine, OrderLineAdjustment, Organisation, Promotion, PromotionRedemption,
+                        PromotionScopedBudget)
 from app.services.core.clock import now_utc
 from app.services.promotions import index as promo_index
 from app.services.promotions.coupons import customer_uses
-from app.services.promotions.engine import Applied, half_up_div
+from app.services.promotions.engine import Applied, Buyer, half_up_div
 
 
-def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
-    """Take each applied promotion's share of its budgets; [(promotion id, message code)] of those
-    refused (nothing else to undo: the caller rolls back)."""
+def consume(applied: list[Applied], buyer_id: int, buyer: Buyer | None = None) -> list[tuple[int, str]]:
+    """Take each applied promotion's share of its budgets (and of the `buyer`'s rep and region
+    allocations); [(promotion id, message code)] of those refused (nothing else to undo: the
+    caller rolls back)."""
     refused = []
     if any(item.promotion.per_customer_limit is not None for item in applied):
         # The buyer's row lock makes two checkouts of one buyer (the shop and its rep) count
@@ -66,6 +68,9 @@ def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
                 refused.append((promo.id, "promo.budget_used_up"))
                 continue
             _alert_when_budget_passes(promo, value, *taken)
+        if promo.scoped_budgets and not _take_allocations(promo, item.value_fen, buyer):
+            refused.append((promo.id, "promo.budget_used_up"))
+            continue
         if item.coupon_id is not None:
             taken = db.session.execute(
                 update(CouponCode).where(CouponCode.id == item.coupon_id,
@@ -76,6 +81,31 @@ def consume(applied: list[Applied], buyer_id: int) -> list[tuple[int, str]]:
     if refused:
         promo_index.invalidate()  # this process reloads the budgets as committed on its next quote
     return refused
+
+
+def _take_allocations(promo, value: int, buyer: Buyer | None) -> bool:
+    """The buyer's rep and region allocations of `promo`, each by a conditional update (scope,
+    then id order); False when one cannot cover `value` (or the buyer has none left)."""
+    drawn = sorted((scope, sid) for scope, sid, _left in (promo.scoped_for(buyer) if buyer else ()))
+    if not drawn:
+        return False  # allocated, but not to this buyer's reps or regions
+    for scope, sid in drawn:
+        taken = db.session.execute(update(PromotionScopedBudget).where(
+            PromotionScopedBudget.promotion_id == promo.id, PromotionScopedBudget.scope == scope,
+            PromotionScopedBudget.scope_id == sid, PromotionScopedBudget.used_fen + value <= PromotionScopedBudget.budget_fen)
+            .values(used_fen=PromotionScopedBudget.used_fen + value).execution_options(synchronize_session=False)).rowcount
+        if not taken:
+            return False
+    return True
+
+
+def _give_back_allocations(row: PromotionRedemption, amount: int) -> None:
+    """Lower the allocations the redemption drew on (its snapshot names them) by `amount`."""
+    for scope, sid in (row.snapshot or {}).get("allocations") or []:
+        db.session.execute(update(PromotionScopedBudget).where(
+            PromotionScopedBudget.promotion_id == row.promotion_id, PromotionScopedBudget.scope == scope,
+            PromotionScopedBudget.scope_id == sid).values(used_fen=PromotionScopedBudget.used_fen - amount)
+            .execution_options(synchronize_session=False))
 
 
 ALERT_SHARE = 80  # percent of a budget: its owner is told once when an order passes it
@@ -102,27 +132,30 @@ def _alert_when_budget_passes(promo, value: int, used_fen: int, used_uses: int, 
            dedupe_key=f"promotion-budget-{promo.id}-{ALERT_SHARE}")
 
 
-def record(order_id: int, buyer_id: int, applied: list[Applied], adjustments: list[dict]) -> None:
+def record(order_id: int, buyer_id: int, applied: list[Applied], adjustments: list[dict],
+           buyer: Buyer | None = None) -> None:
     """The redemption rows and the per-line adjustments ({order_line_id, promotion_id, amount_fen,
-    label}) of a new order, in two statements."""
+    label}) of a new order, in two statements; each row names the allocations it drew on."""
     if not applied:
         return
     now = now_utc()
     db.session.execute(insert(PromotionRedemption), [dict(
         promotion_id=item.promotion.id, order_id=order_id, buyer_id=buyer_id, coupon_id=item.coupon_id,
         discount_fen=item.discount_fen, gift_fen=item.gift_fen, brand_fen=item.promotion.brand_share(item.value_fen),
-        snapshot=snapshot(item), created_at=now) for item in applied])
+        snapshot=snapshot(item, buyer), created_at=now) for item in applied])
     if adjustments:
         db.session.execute(insert(OrderLineAdjustment), adjustments)
 
 
-def snapshot(item: Applied) -> dict:
+def snapshot(item: Applied, buyer: Buyer | None = None) -> dict:
     """What the order keeps of the promotion as it applied: editing it later changes nothing here."""
     promo = item.promotion
+    drawn = sorted([scope, sid] for scope, sid, _left in promo.scoped_for(buyer)) if buyer and promo.scoped_budgets else []
     return {"version": promo.version, "code": promo.code, "name": promo.name, "kind": promo.kind, "lane": item.lane,
             "rule": promo.rule, "funding": promo.funding, "brand_share_pct": promo.brand_share_pct,
             "label": item.label.to_json() if item.label is not None else None, "counted": promo.has_budget,
-            "gifts": {str(pid): [qty, value] for pid, (qty, value) in sorted(item.gifts.items())}}
+            "gifts": {str(pid): [qty, value] for pid, (qty, value) in sorted(item.gifts.items())},
+            "allocations": drawn}
 
 
 def release_order(order_id: int) -> int:
@@ -138,6 +171,7 @@ def release_order(order_id: int) -> int:
                 used_fen=Promotion.used_fen - (row.discount_fen + row.gift_fen - row.released_fen),
                 used_uses=Promotion.used_uses - 1)
                 .execution_options(synchronize_session=False))
+        _give_back_allocations(row, row.discount_fen + row.gift_fen - row.released_fen)
         row.released_fen = row.discount_fen + row.gift_fen
         if row.coupon_id is not None:
             db.session.execute(update(CouponCode).where(CouponCode.id == row.coupon_id)
@@ -220,6 +254,7 @@ def _give_back(order_id: int, discounts: dict[int, int], gifts: dict[int, int]) 
         if (row.snapshot or {}).get("counted"):
             db.session.execute(update(Promotion).where(Promotion.id == row.promotion_id)
                                .values(used_fen=Promotion.used_fen - give).execution_options(synchronize_session=False))
+        _give_back_allocations(row, give)
         row.released_fen += give
         total += give
     if total:

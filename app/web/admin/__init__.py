@@ -39,3 +39,7 @@ register_promotion_simulator(bp, marketing_guard)
 from app.web.shared.promotions.settlements import register_admin_settlement_pages  # noqa: E402
 
 register_admin_settlement_pages(bp, marketing_guard)
+
+from app.web.shared.promotions.customer_groups import register_customer_group_pages  # noqa: E402
+
+register_customer_group_pages(bp, marketing_guard)

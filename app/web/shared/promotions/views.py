@@ -27,6 +27,7 @@ from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import YuanField
 from app.web.common.forms import ActionForm, Form
 from app.web.common.htmx import redirect_to, render_page
+from app.web.shared.promotions.audience_fields import allocations, fill_rep_group_fields, rep_group_audience
 
 WINNER = {"priority": _l("对方优先级更高，对方胜出"), "this": _l("本促销优先级更高，本促销胜出"),
           "best": _l("按买家最优自动选择"), "exclusive": _l("同一互斥组，只取优惠更大的一个")}
@@ -80,6 +81,12 @@ class PromotionForm(Form):
     budget_uses = IntegerField(_l("预算订单数"), validators=[Optional(), NumberRange(1, 1_000_000_000)])
     per_customer_limit = IntegerField(_l("每位客户限用次数"), validators=[Optional(), NumberRange(1, 1_000_000)])
     coupon_code = StringField(_l("共享券码（优惠券）"), validators=[Optional(), Length(max=40)])
+    reps = StringField(_l("业务员（用户名，空：不限）"), validators=[Optional(), Length(max=400)],
+                       render_kw={"placeholder": "rep01, rep02"})
+    groups = StringField(_l("客户组（编号，空：不限）"), validators=[Optional(), Length(max=400)])
+    rep_allocations = StringField(_l("按业务员分配预算（用户名:元）"), validators=[Optional(), Length(max=1000)],
+                                  render_kw={"placeholder": "rep01:5000, rep02:3000"})
+    region_allocations = StringField(_l("按地区分配预算（地区编码:元）"), validators=[Optional(), Length(max=1000)])
 
     def validate_percent(self, field) -> None:
         if field.data and _percent_x100(field.data) is None:
@@ -116,7 +123,7 @@ class PromotionForm(Form):
                 "basis": self.basis.data, "items": _bundle_items(self.bundle_items.data),
                 "price_fen": self.bundle_price.data, "tiers": _tiers(self.tiers.data)}
         local = {name: getattr(self, name).data for name in ("starts_at", "ends_at")}
-        return dict(code=self.code.data, name=self.name.data, kind=self.kind.data, lane=self.lane.data, rule=rule,
+        values = dict(code=self.code.data, name=self.name.data, kind=self.kind.data, lane=self.lane.data, rule=rule,
                     product_ids=product_ids, audience={"channels": [self.channels.data] if self.channels.data else []},
                     starts_at=local["starts_at"].replace(tzinfo=LOCAL) if local["starts_at"] else None,
                     ends_at=local["ends_at"].replace(tzinfo=LOCAL) if local["ends_at"] else None,
@@ -124,6 +131,9 @@ class PromotionForm(Form):
                     priority=self.priority.data, exclusive_group=self.exclusive_group.data,
                     stop_further=self.stop_further.data, budget_fen=self.budget_fen.data,
                     budget_uses=self.budget_uses.data, per_customer_limit=self.per_customer_limit.data)
+        values["audience"].update(rep_group_audience(self.reps.data, self.groups.data))
+        values["allocations"] = allocations(self.rep_allocations.data, self.region_allocations.data)
+        return values
 
     def fill(self, row) -> None:
         rule = row.rule or {}
@@ -152,6 +162,7 @@ class PromotionForm(Form):
                                                                                  row.stop_further)
         self.budget_fen.data, self.budget_uses.data = row.budget_fen, row.budget_uses
         self.per_customer_limit.data = row.per_customer_limit
+        fill_rep_group_fields(self, row)
 
 
 def _pairs(text: str | None) -> list[tuple[str, str, str]]:
