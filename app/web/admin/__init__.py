@@ -43,3 +43,7 @@ register_admin_settlement_pages(bp, marketing_guard)
 from app.web.shared.promotions.customer_groups import register_customer_group_pages  # noqa: E402
 
 register_customer_group_pages(bp, marketing_guard)
+
+from app.web.shared.promotions.files import register_promotion_files  # noqa: E402
+
+register_promotion_files(bp, "admin/layout.html", guard=marketing_guard)

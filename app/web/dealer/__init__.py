@@ -37,3 +37,7 @@ register_promotion_pages(bp, "dealer/layout.html")
 from app.web.shared.promotions.settlements import register_dealer_settlement_pages  # noqa: E402
 
 register_dealer_settlement_pages(bp)
+
+from app.web.shared.promotions.files import register_promotion_files  # noqa: E402
+
+register_promotion_files(bp, "dealer/layout.html")
