@@ -220,6 +220,9 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if lane not in ("order", "coupon") and kind in LADDER_KINDS:
         raise DomainError(_("请选择整单或优惠券。"), field="lane")
     rule = _check_rule(kind, values.get("rule") or {})
+    if lane == "coupon" and (values.get("rule") or {}).get("claimable"):  # listed for retailers to claim
+        limit = _optional_int((values.get("rule") or {}).get("claim_limit"), "claim_limit", 1) or 1
+        rule.update(claimable=True, claim_limit=min(limit, 100))
     starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
     if not isinstance(starts_at, datetime) or starts_at.tzinfo is None:
         raise DomainError(_("请输入开始时间。"), field="starts_at")

@@ -81,6 +81,8 @@ class PromotionForm(Form):
     budget_uses = IntegerField(_l("预算订单数"), validators=[Optional(), NumberRange(1, 1_000_000_000)])
     per_customer_limit = IntegerField(_l("每位客户限用次数"), validators=[Optional(), NumberRange(1, 1_000_000)])
     coupon_code = StringField(_l("共享券码（优惠券）"), validators=[Optional(), Length(max=40)])
+    claimable = BooleanField(_l("零售商可在“我的优惠券”中领取"))
+    claim_limit = IntegerField(_l("每位客户可领张数"), default=1, validators=[Optional(), NumberRange(1, 100)])
     reps = StringField(_l("业务员（用户名，空：不限）"), validators=[Optional(), Length(max=400)],
                        render_kw={"placeholder": "rep01, rep02"})
     groups = StringField(_l("客户组（编号，空：不限）"), validators=[Optional(), Length(max=400)])
@@ -121,7 +123,8 @@ class PromotionForm(Form):
         rule = {"percent_x100": _percent_x100(self.percent.data), "off_fen": self.off.data, "buy": self.buy.data,
                 "get": self.get.data, "repeat": self.repeat.data, "gift_product_id": gift, "ladder": ladder,
                 "basis": self.basis.data, "items": _bundle_items(self.bundle_items.data),
-                "price_fen": self.bundle_price.data, "tiers": _tiers(self.tiers.data)}
+                "price_fen": self.bundle_price.data, "tiers": _tiers(self.tiers.data),
+                "claimable": self.claimable.data, "claim_limit": self.claim_limit.data}
         local = {name: getattr(self, name).data for name in ("starts_at", "ends_at")}
         values = dict(code=self.code.data, name=self.name.data, kind=self.kind.data, lane=self.lane.data, rule=rule,
                     product_ids=product_ids, audience={"channels": [self.channels.data] if self.channels.data else []},
@@ -152,6 +155,7 @@ class PromotionForm(Form):
             self.bundle_items.data = ", ".join(f"{codes.get(pid, pid)}:{qty}" for pid, qty in rule["items"])
         self.bundle_price.data = rule.get("price_fen")
         self.tiers.data = ", ".join(f"{qty}:{_plain(pct)}" for qty, pct in rule.get("tiers", []))
+        self.claimable.data, self.claim_limit.data = bool(rule.get("claimable")), rule.get("claim_limit", 1)
         self.product_codes.data = ", ".join(db.session.scalars(select(Product.code).where(
             Product.id.in_(row.product_ids or [-1])).order_by(Product.code)))
         self.channels.data = ((row.audience or {}).get("channels") or [""])[0]
