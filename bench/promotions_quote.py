@@ -1,6 +1,8 @@
 """Promotions' cost in a cart quote: a 20-line cart quoted without promotions, then with 300 live
-promotions of mixed kinds (percent/amount off, buy X get Y, 满减 and 满折 ladders; some
-targeting other channels or another dealer's shops), in one process.
+promotions of mixed kinds (percent/amount off, buy X get Y, 满减 and 满折 ladders, bundles; some
+targeting other channels or another dealer's shops), in one process; then again with 30 of
+them volume tiers (the buyer's earlier quantity: one more statement per quote, whatever their
+number), over an order history of the shop.
 
     .venv/bin/python bench/promotions_quote.py                 # a throwaway SQLite file
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/NAME .venv/bin/python bench/promotions_quote.py
@@ -49,7 +51,8 @@ def main() -> None:
 
     from app.config import database_url
 
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url(url))
+    # no second-admin approval here: the bench makes live promotions directly
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url(url), PROMOTION_APPROVAL_ABOVE_FEN=None)
     with app.app_context(), app.test_request_context():
         upgrade()
         for table in reversed(Base.metadata.sorted_tables):
@@ -74,9 +77,24 @@ def main() -> None:
         plain_queries = len(statements)
         plain_ms = _cpu_per_quote(quote, ROUNDS)
 
-        kinds = ["percent_off", "amount_off", "buy_x_get_y", "spend_off", "spend_percent"]
+        kinds = ["percent_off", "amount_off", "buy_x_get_y", "spend_off", "spend_percent", "bundle"]
+
+        def bundle(i):
+            a, b = products[i % len(products)], products[(i + 1) % len(products)]  # spread like the other kinds
+            return {"items": [[a.id, 2], [b.id, 1]], "price_fen": (2 * a.base_price_fen + b.base_price_fen) * 9 // 10}
+
+        def save(i, kind, rule, audience):
+            admin.save_promotion(world.users["admin"], world.brand, dict(
+                code=f"BENCH{i}", name=f"基准促销{i}", kind=kind, rule=rule,
+                product_ids=[products[i % len(products)].id] if kind in kinds[:3] or kind == "volume_tier" or i % 2 else [],
+                starts_at=now_utc() - timedelta(days=1), ends_at=now_utc() + timedelta(days=30), status="active",
+                audience=audience, exclusive_group="g%d" % (i % 4) if i % 13 == 0 else None))
+
         for i in range(PROMOTIONS):
-            kind = kinds[i % 5]
+            kind = kinds[i % len(kinds)]
+            if kind == "bundle":
+                save(i, kind, bundle(i), {"channels": ["supermarket"]} if i % 7 == 0 else {})
+                continue
             rule = {"percent_off": {"percent_x100": 100 + i % 900}, "amount_off": {"off_fen": 10 + i % 50},
                     "buy_x_get_y": {"buy": 5 + i % 10, "get": 1}, "spend_off": {"ladder": [[20_000 + i * 100, 1_000],
                                                                                            [80_000 + i * 100, 5_000]]},
@@ -86,11 +104,7 @@ def main() -> None:
                 audience = {"channels": ["supermarket"]}  # not this shop
             elif i % 11 == 0:
                 audience = {"dealer_ids": [world.orgs["dealer_b"].id]}
-            admin.save_promotion(world.users["admin"], world.brand, dict(
-                code=f"BENCH{i}", name=f"基准促销{i}", kind=kind, rule=rule,
-                product_ids=[products[i % len(products)].id] if kind in kinds[:3] or i % 2 else [],
-                starts_at=now_utc() - timedelta(days=1), ends_at=now_utc() + timedelta(days=30), status="active",
-                audience=audience, exclusive_group="g%d" % (i % 4) if i % 13 == 0 else None))
+            save(i, kind, rule, audience)
         db.session.commit()
         quote()  # this process compiles its index once
         statements.clear()
@@ -98,12 +112,39 @@ def main() -> None:
         promo_queries = len(statements)
         promo_ms = _cpu_per_quote(quote, ROUNDS)
 
+        # 30 volume tiers in place of 30 others, and a history of 200 orders of 20 lines to count
+        from sqlalchemy import delete, insert
+
+        from app.models import Order, OrderLine, Promotion
+
+        db.session.execute(delete(Promotion).where(Promotion.code.in_([f"BENCH{i}" for i in range(30)])))
+        for i in range(30):
+            save(i, "volume_tier", {"tiers": [[50 + i, 300], [400 + i, 800]]}, {})
+        now = now_utc()
+        for n in range(200):
+            order_id = db.session.execute(insert(Order).values(
+                buyer_id=shop.id, seller_id=world.orgs["dealer"].id, status="delivered", line_count=LINES,
+                total_fen=0, tax_fen=0, created_at=now - timedelta(hours=n), updated_at=now)
+                .returning(Order.id)).scalar_one()
+            db.session.execute(insert(OrderLine), [dict(order_id=order_id, product_id=p.id, qty=3, unit_price_fen=1_000,
+                                                        tax_rate=13, line_total_fen=3_000, tax_fen=0)
+                                                   for p in products[:LINES]])
+        db.session.commit()
+        quote()
+        statements.clear()
+        tiered = quote()
+        tier_queries = len(statements)
+        tier_ms = _cpu_per_quote(quote, ROUNDS)
+
     load = os.getloadavg()
     print(f"database: {url.split('://')[0]}; cart of {LINES} lines; {PROMOTIONS} live promotions; "
           f"{len(promoted.applied)} applied, {len(promoted.gifts)} gift lines, discount {promoted.discount_fen} fen")
     print(f"CPU per quote (median of {ROUNDS}): without promotions {plain_ms:.2f} ms, with {promo_ms:.2f} ms, "
           f"extra {promo_ms - plain_ms:.2f} ms (budget 2 ms)")
     print(f"SQL statements per quote: without {plain_queries}, with {promo_queries} (budget: the same)")
+    print(f"with 30 volume tiers among them and 200 earlier orders: {tier_ms:.2f} ms CPU, extra "
+          f"{tier_ms - plain_ms:.2f} ms; {tier_queries} statements (one reads the history); "
+          f"{len(tiered.applied)} applied, discount {tiered.discount_fen} fen")
     print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 

@@ -287,6 +287,15 @@ def other_promotion(o: Other):
     return o.once("promotion", build)
 
 
+def other_customer_group(o: Other):
+    """A customer group (admin routes only, brand-wide: the permissionless admin must be refused)."""
+    def build():
+        group = make("CustomerGroup", code=code("CG"), name=f"重点客户{next(_seq)}")
+        o.hide(group.name)
+        return group
+    return o.once("customer_group", build)
+
+
 def other_settlement(o: Other):
     """A draft promotion settlement for the other dealer (admin routes only: the permissionless
     admin must be refused)."""

@@ -57,6 +57,7 @@ BUILDERS = {
     "gift_id": b.a_points_gift,
     "agreement_id": b.other_rebate_agreement,
     "campaign_id": b.other_groupbuy,
+    "group_id": b.other_customer_group,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),

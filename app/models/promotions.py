@@ -31,7 +31,8 @@ class Promotion(Base):
     __tablename__ = "promotions"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'approved', 'active', 'paused', 'ended')", name="status"),
-        CheckConstraint("kind IN ('percent_off', 'amount_off', 'buy_x_get_y', 'spend_off', 'spend_percent')",
+        CheckConstraint("kind IN ('percent_off', 'amount_off', 'buy_x_get_y', 'spend_off', 'spend_percent', "
+                        "'bundle', 'volume_tier')",
                         name="kind"),
         CheckConstraint("lane IN ('item', 'order', 'coupon')", name="lane"),
         CheckConstraint("funding IN ('brand', 'dealer', 'shared')", name="funding"),
@@ -70,6 +71,25 @@ class Promotion(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PromotionScopedBudget(Base):
+    """A share of a promotion's money allocated to one sales rep's shops (`scope` "rep", the
+    rep's user id) or one region (`scope` "region", shops in it or below). A promotion with rep
+    allocations reaches only shops of an allocated rep, likewise for regions; every matching row
+    is consumed at checkout by a conditional update (`used_fen + d <= budget_fen`) and given back
+    like the promotion's own budget (services/promotions/redemption.py)."""
+
+    __tablename__ = "promotion_scoped_budgets"
+    __table_args__ = (UniqueConstraint("promotion_id", "scope", "scope_id"),
+                      CheckConstraint("scope IN ('rep', 'region')", name="scope"),
+                      CheckConstraint("used_fen >= 0 AND used_fen <= budget_fen", name="within_budget"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    scope_id: Mapped[int] = mapped_column(Integer)
+    budget_fen: Mapped[int] = mapped_column(BigInteger)
+    used_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PromotionState(Base):

@@ -286,6 +286,8 @@ class PromotionKind(Vocabulary):
     BUY_X_GET_Y = "buy_x_get_y"      # 买赠: every `buy` units give `get` units free (a zero-priced line)
     SPEND_OFF = "spend_off"          # 满减 ladder: spend ≥ threshold, so many fen off the order
     SPEND_PERCENT = "spend_percent"  # 满折 ladder: spend ≥ threshold, a percent off the order
+    BUNDLE = "bundle"                # 套餐: a set of products with quantities at one price, repeatable
+    VOLUME_TIER = "volume_tier"      # 累计阶梯: the buyer's quantity in the window unlocks a percent off
 
 
 class PromotionLane(Vocabulary):
@@ -312,6 +314,7 @@ _labelled(PromotionStatus, {
 _labelled(PromotionKind, {
     PromotionKind.PERCENT_OFF: _l("限时折扣"), PromotionKind.AMOUNT_OFF: _l("单品立减"),
     PromotionKind.BUY_X_GET_Y: _l("买赠"), PromotionKind.SPEND_OFF: _l("满减"), PromotionKind.SPEND_PERCENT: _l("满折"),
+    PromotionKind.BUNDLE: _l("套餐价"), PromotionKind.VOLUME_TIER: _l("累计阶梯折扣"),
 })
 _labelled(PromotionLane, {PromotionLane.ITEM: _l("单品"), PromotionLane.ORDER: _l("整单"),
                           PromotionLane.COUPON: _l("优惠券")})

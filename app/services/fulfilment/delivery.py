@@ -42,6 +42,7 @@ from app.services.core.errors import DomainError
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
 from app.services.inventory.ledger import insert_ignoring_conflicts
 from app.services.loyalty.earning import earn_for_order
+from app.services.promotions.redemption import release_undelivered
 
 S = OrderStatus
 CODE_DIGITS = 6
@@ -202,6 +203,10 @@ def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str]
                                                           kind=kind, qty=qty, amount_fen=amount))
     db.session.add(sign_off)
     db.session.flush()
+    undelivered: dict[int, int] = {}  # short or damaged: credited, so their promotion share goes back too
+    for d in sign_off.discrepancies:
+        undelivered[d.order_line_id] = undelivered.get(d.order_line_id, 0) + d.qty
+    release_undelivered(order.id, undelivered)
     found_lines = [message("delivery.short" if d.kind == "short" else "delivery.damaged",
                            product=lines[d.order_line_id].product.name_zh, qty=d.qty)
                    for d in sign_off.discrepancies]

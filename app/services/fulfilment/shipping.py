@@ -43,6 +43,7 @@ from app.services.fulfilment.progress import LineProgress, credit_value, issue_c
     remainder_cancellation
 from app.services.rebates import accruals as rebate_accruals
 from app.services.inventory.orders import order_document, release_order, ship_order_lines
+from app.services.promotions.redemption import release_undelivered
 from app.services.credit.invoicing import ensure_invoice
 
 S = OrderStatus
@@ -190,6 +191,8 @@ def _cancel_open(order: Order, lines: list[LineProgress], actor_id: int, reason:
     db.session.add(RemainderCancellation(order_id=order.id, reason=reason, amount_fen=amount, cancelled_at=at,
                                          cancelled_by_id=actor_id))
     release_order(order.id, actor_id, reason=message("stock.order_rest_cancelled", n=order.number or order.id))
+    # the units never shipped give their promotion discount and gift value back to the budgets
+    release_undelivered(order.id, {row.line.id: row.open for row in lines if row.open > 0})
     audit.record(actor_id, "order.cancel_rest", "order", order.id, None, {
         "reason": reason, "amount_fen": amount,
         "lines": {str(row.line.id): row.open for row in lines if row.open > 0}})

@@ -30,8 +30,10 @@ from app.services.catalog.visibility import visible_clause
 from app.services.core.clock import now_utc
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
+from app.services.promotions import audience as promo_audience
 from app.services.promotions import index as promo_index
 from app.services.loyalty import lane as points_lane
+from app.services.promotions import volume as promo_volume
 from app.services.rebates import lane as rebate_lane
 
 MAX_LINE_QTY = 9_999
@@ -129,6 +131,7 @@ class CartQuote:
     dropped: list[Message] = field(default_factory=list)  # why promotions left since the buyer's last look
     rebate: object | None = None  # the rebate-balance lane (services/rebates/lane.py), dealers only
     points: points_lane.PointsLane | None = None  # the points lane (retailers), services/loyalty/lane.py
+    buyer_facts: promo_engine.Buyer | None = None  # who the promotions were targeted at (reps, groups...)
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
@@ -247,9 +250,12 @@ def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
                               .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)).all()
     return CartSummary({product_id: qty for product_id, qty, _price in rows},
                        sum(qty * (price or 0) for _product_id, qty, price in rows))
-def promotion_buyer(buyer: Organisation, profile: CustomerProfile, member_tier: str | None = None) -> promo_engine.Buyer:
-    return promo_engine.Buyer(id=buyer.id, kind=buyer.kind, channel=buyer.channel, tier=buyer.tier,
-                              region_ids=profile.region_ids, dealer_id=buyer.dealer_id, member_tier=member_tier)
+def promotion_buyer(buyer: Organisation, profile: CustomerProfile, index=None,
+                    member_tier: str | None = None) -> promo_engine.Buyer:
+    """What targeting knows of the buyer: its member tier when given (services/loyalty); with
+    `index`, also its reps and customer groups when a live promotion asks for them (one query then:
+    services/promotions/audience.py)."""
+    return promo_audience.buyer_facts(buyer, profile, index, member_tier)
 
 
 def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerProfile, version, coupon_id,
@@ -267,10 +273,13 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
     priced = [line for line in quote.lines if line.available]
     inputs = [promo_engine.LineIn(line.line_id, line.product.id, line.product.category_id, line.qty,
                                   line.unit_price_fen, line.product.unit) for line in priced]
-    facts, now = promotion_buyer(buyer, profile, member_tier), now_utc()
-    result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up)
+    facts, now = promotion_buyer(buyer, profile, index, member_tier), now_utc()
+    quote.buyer_facts = facts  # checkout draws rep and region allocations for this buyer
+    tiers = promo_volume.live_tiers(index, facts, now)  # one query, only when volume tiers reach this buyer
+    history = promo_volume.earlier_quantities(buyer.id, tiers, now) if tiers else None
+    result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up, history)
     if used_up:  # say which promotions this customer has used as often as allowed, where they would apply
-        unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude)
+        unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude, history)
         quote.dropped = [joined([a.promotion.name, message("promo.customer_limit")], "：")
                          for a in unlimited.applied if a.promotion.id in used_up]
     quote.promotions = result
@@ -291,7 +300,8 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
 
 def enter_coupon(owner: User, buyer: Organisation, code):
     """Put a coupon code on this cart (services/promotions/coupons.py says why one is refused)."""
-    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer),
+    index = promo_index.index_for(promo_index.current_version())
+    return promo_coupons.apply_coupon(owner, buyer, code, promotion_buyer(buyer, _profile(buyer), index,
                                                                           points_lane.member_tier(buyer.id)))
 
 

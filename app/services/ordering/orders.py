@@ -122,7 +122,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     if order_id is None:  # a concurrent submit with this key won the insert
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
-    refused = promo_redemption.consume(quote.applied, buyer.id)
+    refused = promo_redemption.consume(quote.applied, buyer.id, quote.buyer_facts)
     if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
         requote = cart.quote_cart(owner, buyer, exclude=frozenset(pid for pid, _code in refused), use_points=use_points)
         names = {a.promotion.id: a.promotion.name for a in quote.applied}
@@ -138,7 +138,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
              line_total_fen=line.line_total_fen, tax_fen=line.tax_fen, discount_fen=line.discount_fen,
              is_gift=line.is_gift) for line in lines])
     if quote.applied:
-        promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines))
+        promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines), quote.buyer_facts)
     rebate_lane.consume(order_id, owner, buyer, quote)  # the rebate balance it uses (PricesChanged if gone)
     points_lane.consume(order_id, quote, buyer.id)  # points by conditional UPDATE, pending points gifts
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,

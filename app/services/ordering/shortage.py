@@ -144,6 +144,10 @@ def _reduce(order: Order, reduced: dict[int, int], rest: str, reason: str, actor
     moved: list[dict] = []  # the backorder's lines
     changes = []
     adjustments = _adjustments_of(list(reduced))
+    if rest == CANCEL:  # the cut units will never ship: their promotion share goes back to the budgets
+        from app.services.promotions.redemption import release_undelivered
+
+        release_undelivered(order.id, {line_id: lines[line_id].qty - qty for line_id, qty in reduced.items()})
     for line_id, qty in sorted(reduced.items()):
         line = lines[line_id]
         discount = _share(line.discount_fen, qty, line.qty) if qty else 0

@@ -10,19 +10,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import MEMBER_TIERS, Category, CouponCode, Organisation, Product, Promotion, Region, User
+from app.models import (MEMBER_TIERS, Category, CouponCode, Organisation, Product, Promotion, PromotionScopedBudget,
+                        Region, User)
+from app.models.customer_groups import CustomerGroup
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.promotions import index as promo_index
 from app.services.promotions.coupons import normalise_code
 
-ITEM_KINDS = ("percent_off", "amount_off", "buy_x_get_y")
+ITEM_KINDS = ("percent_off", "amount_off", "buy_x_get_y", "bundle", "volume_tier")
 LADDER_KINDS = ("spend_off", "spend_percent")
 STATUSES = ("draft", "approved", "active", "paused", "ended")
 AUDIT_FIELDS = ["code", "name", "kind", "lane", "rule", "product_ids", "category_ids", "audience", "owner_id",
                 "starts_at", "ends_at", "status", "funding", "brand_share_pct", "priority", "exclusive_group",
                 "stop_further", "budget_fen", "budget_uses", "per_customer_limit", "version"]
 AUDIENCE_KEYS = ("kinds", "channels", "tiers", "region_ids", "dealer_ids", "customer_ids", "member_tiers")
+REP_GROUP_KEYS = ("rep_ids", "group_ids")  # shops on these sales reps' routes; members of these customer groups
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -62,6 +65,10 @@ def _check_rule(kind: str, rule: dict) -> dict:
                 raise DomainError(_("赠品商品不存在。"), field="gift_product")
             clean["gift_product_id"] = gift
         return clean
+    if kind == "bundle":
+        return _check_bundle(rule)
+    if kind == "volume_tier":
+        return _check_tiers(rule)
     ladder = rule.get("ladder") or []
     if not ladder:
         raise DomainError(_("请至少填写一档门槛。"), field="ladder")
@@ -84,6 +91,97 @@ def _check_rule(kind: str, rule: dict) -> dict:
     if basis not in ("list", "discounted"):
         raise DomainError(_("请选择门槛计算方式。"), field="basis")
     return {"ladder": sorted(rungs), "basis": basis}
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _check_bundle(rule: dict) -> dict:
+    """A bundle: at least two units of existing products, at a price below their list price."""
+    items = rule.get("items") or []
+    if (not items or not all(isinstance(i, (list, tuple)) and len(i) == 2 and all(_is_int(x) for x in i) for i in items)
+            or any(qty < 1 or qty > 9_999 for _pid, qty in items)):
+        raise DomainError(_("每项写成“商品编码:数量”，例如 P001:2, P002:1。"), field="bundle_items")
+    if len({pid for pid, _qty in items}) != len(items):
+        raise DomainError(_("同一商品只能写一次。"), field="bundle_items")
+    if sum(qty for _pid, qty in items) < 2:
+        raise DomainError(_("套餐至少包含两件商品。"), field="bundle_items")
+    prices = dict(db.session.execute(select(Product.id, Product.base_price_fen)
+                                     .where(Product.id.in_([pid for pid, _qty in items]))).all())
+    if len(prices) != len(items):
+        raise DomainError(_("套餐中有不存在的商品。"), field="bundle_items")
+    price = rule.get("price_fen")
+    listed = sum(prices[pid] * qty for pid, qty in items)
+    if not _is_int(price) or not 1 <= price < listed:
+        raise DomainError(_("套餐价须大于 0 且低于套餐商品原价合计 %(list)s 元。", list=f"{listed / 100:.2f}"),
+                          field="bundle_price")
+    return {"items": sorted([list(i) for i in items]), "price_fen": price}
+
+
+def _check_tiers(rule: dict) -> dict:
+    """Volume tiers: ascending distinct cumulative quantities, each with a percent off under 100."""
+    tiers = rule.get("tiers") or []
+    if not tiers or not all(isinstance(t, (list, tuple)) and len(t) == 2 and all(_is_int(x) for x in t) for t in tiers):
+        raise DomainError(_("每档写成“累计数量:折扣%”，例如 100:5, 300:8。"), field="tiers")
+    if any(not 1 <= qty <= 10_000_000 or not 1 <= pct < 10_000 for qty, pct in tiers):
+        raise DomainError(_("累计数量须大于 0，折扣须在 0 到 100% 之间。"), field="tiers")
+    if len({qty for qty, _pct in tiers}) != len(tiers):
+        raise DomainError(_("累计数量不能重复。"), field="tiers")
+    return {"tiers": sorted([list(t) for t in tiers])}
+
+
+def _rep_group_audience(audience: dict) -> dict:
+    """The sales reps (users with the rep role) and customer groups a promotion targets."""
+    found = {}
+    reps = _ids(audience.get("rep_ids"), User, "reps")
+    if reps and db.session.query(User.id).filter(User.id.in_(reps), User.role == "rep").count() != len(reps):
+        raise DomainError(_("包含不是业务员的用户。"), field="reps")
+    groups = _ids(audience.get("group_ids"), CustomerGroup, "groups")
+    for key, items in (("rep_ids", reps), ("group_ids", groups)):
+        if items:
+            found[key] = items
+    return found
+
+
+def _save_allocations(row: Promotion, wanted) -> list | None:
+    """Make the promotion's rep and region allocations exactly `wanted` ([(scope, scope id,
+    budget fen)]; None leaves them as they are). A budget cannot go below what is used, and a
+    used allocation cannot be removed. Errors name `rep_allocations` or `region_allocations`.
+    Returns what was saved (for the audit)."""
+    if wanted is None:
+        return None
+    clean: dict[tuple[str, int], int] = {}
+    for item in wanted:
+        scope = item[0] if isinstance(item, (list, tuple)) and item and item[0] in ("rep", "region") else "rep"
+        field = f"{scope}_allocations"
+        if not (isinstance(item, (list, tuple)) and len(item) == 3 and _is_int(item[1]) and _is_int(item[2])
+                and item[2] >= 1):
+            raise DomainError(_("每项写成“名称:金额（元）”，例如 rep01:5000。"), field=field)
+        if (scope, item[1]) in clean:
+            raise DomainError(_("同一业务员或地区只能分配一次。"), field=field)
+        clean[(scope, item[1])] = item[2]
+    for scope, model, extra in (("rep", User, User.role == "rep"), ("region", Region, None)):
+        ids = [sid for s, sid in clean if s == scope]
+        query = db.session.query(model.id).filter(model.id.in_(ids))
+        if ids and (query.filter(extra) if extra is not None else query).count() != len(ids):
+            raise DomainError(_("分配中有不存在的业务员或地区。"), field=f"{scope}_allocations")
+    existing = {(b.scope, b.scope_id): b for b in db.session.scalars(
+        select(PromotionScopedBudget).where(PromotionScopedBudget.promotion_id == row.id))}
+    for key, budget in existing.items():
+        if key not in clean:
+            if budget.used_fen:
+                raise DomainError(_("已有使用的分配不能删除。"), field=f"{key[0]}_allocations")
+            db.session.delete(budget)
+        elif clean[key] < budget.used_fen:
+            raise DomainError(_("分配金额不能低于已用的金额。"), field=f"{key[0]}_allocations")
+        else:
+            budget.budget_fen = clean[key]
+    for (scope, sid), fen in clean.items():
+        if (scope, sid) not in existing:
+            db.session.add(PromotionScopedBudget(promotion_id=row.id, scope=scope, scope_id=sid, budget_fen=fen, used_fen=0))
+    db.session.flush()
+    return [[scope, sid, fen] for (scope, sid), fen in sorted(clean.items())]
 
 
 def _ids(values, model, field: str) -> list[int]:
@@ -123,6 +221,9 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if lane not in ("order", "coupon") and kind in LADDER_KINDS:
         raise DomainError(_("请选择整单或优惠券。"), field="lane")
     rule = _check_rule(kind, values.get("rule") or {})
+    if lane == "coupon" and (values.get("rule") or {}).get("claimable"):  # listed for retailers to claim
+        limit = _optional_int((values.get("rule") or {}).get("claim_limit"), "claim_limit", 1) or 1
+        rule.update(claimable=True, claim_limit=min(limit, 100))
     starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
     if not isinstance(starts_at, datetime) or starts_at.tzinfo is None:
         raise DomainError(_("请输入开始时间。"), field="starts_at")
@@ -146,6 +247,7 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
             raise DomainError(_("请选择会员等级。"), field="member_tier")
         if items:
             audience[key] = list(items)
+    audience.update(_rep_group_audience(values.get("audience") or {}))
     if owner.kind == "dealer":
         funding, share = "dealer", 0
         audience.pop("dealer_ids", None)
@@ -161,8 +263,9 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if budget_uses is not None and budget_uses < row.used_uses:
         raise DomainError(_("预算不能低于已用的次数。"), field="budget_uses")
     row.code, row.name, row.kind, row.lane, row.rule = code, name, kind, lane, rule
-    row.product_ids = _ids(values.get("product_ids"), Product, "product_ids")
-    row.category_ids = _ids(values.get("category_ids"), Category, "category_ids")
+    row.product_ids = ([pid for pid, _qty in rule["items"]] if kind == "bundle"  # a bundle covers its own items
+                       else _ids(values.get("product_ids"), Product, "product_ids"))
+    row.category_ids = [] if kind == "bundle" else _ids(values.get("category_ids"), Category, "category_ids")
     row.audience, row.owner_id, row.starts_at, row.ends_at, row.status = audience, owner.id, starts_at, ends_at, status
     row.funding, row.brand_share_pct = funding, share
     row.priority = _optional_int(values.get("priority"), "priority")
@@ -179,8 +282,12 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
     if promotion_id is None:
         db.session.add(row)
     db.session.flush()
+    allocations = _save_allocations(row, values.get("allocations"))
+    after = audit.snapshot(row, AUDIT_FIELDS + ["authored_by_id", "approved_by_id"])
+    if allocations is not None:
+        after["allocations"] = allocations
     audit.record(actor.id, "promotion.create" if promotion_id is None else "promotion.update", "promotion", row.id,
-                 before, audit.snapshot(row, AUDIT_FIELDS + ["authored_by_id", "approved_by_id"]))
+                 before, after)
     promo_index.bump_version()
     return row
 
@@ -289,7 +396,8 @@ def overlapping(row: Promotion) -> list[tuple[Promotion, str]]:
     for other in others:
         if not (_meets(row.product_ids, other.product_ids) and _meets(row.category_ids, other.category_ids)):
             continue
-        if not all(_meets((row.audience or {}).get(k), (other.audience or {}).get(k)) for k in AUDIENCE_KEYS):
+        if not all(_meets((row.audience or {}).get(k), (other.audience or {}).get(k))
+                   for k in AUDIENCE_KEYS + REP_GROUP_KEYS):
             continue
         if row.exclusive_group and row.exclusive_group == other.exclusive_group:
             winner = "exclusive"

@@ -5,7 +5,9 @@ Lanes, in this fixed order, after the contract/tier price that `pricing` decided
 
 1. **item**: per line, the best for the buyer of the item promotions covering its product
    (percent off, so much off each unit, buy X get Y: gifts become zero-priced lines). A promotion
-   with a pinned `priority` beats "best for the buyer" (highest priority first).
+   with a pinned `priority` beats "best for the buyer" (highest priority first). Bundles (套餐,
+   a set of lines at one price) go first and volume tiers (the buyer's cumulative quantity in
+   the window unlocks a percent) compete like percent_off: see multiline.py.
 2. **order**: 满减 / 满折 ladders over the lines they cover; the threshold counts the lines at
    their `list` amount (after the contract/tier price, before item promotions) or `discounted`
    amount (after them), as each promotion says. One order promotion wins, chosen as above.
@@ -76,6 +78,8 @@ class Buyer:
     region_ids: tuple[int, ...] = ()
     dealer_id: int | None = None  # a retailer's serving dealer
     member_tier: str | None = None  # a retailer's member tier (services/loyalty), None when unknown
+    rep_ids: tuple[int, ...] = ()  # the sales reps whose route holds the shop (RepRoute)
+    group_ids: tuple[int, ...] = ()  # the named customer groups it belongs to
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,10 @@ class CompiledPromotion:
     dealer_ids: frozenset = frozenset()
     customer_ids: frozenset = frozenset()
     member_tiers: frozenset = frozenset()  # set: only retailers of these member tiers
+    rep_ids: frozenset = frozenset()  # targeting: shops on these reps' routes
+    group_ids: frozenset = frozenset()  # targeting: members of these customer groups
+    # allocations: ((scope "rep"|"region", scope id, fen left), ...): see PromotionScopedBudget
+    scoped_budgets: tuple = ()
     funding: str = "brand"
     brand_share_pct: int = 100
     priority: int | None = None
@@ -135,7 +143,21 @@ class CompiledPromotion:
             return False
         if self.member_tiers and buyer.member_tier not in self.member_tiers:
             return False
+        if self.rep_ids and self.rep_ids.isdisjoint(buyer.rep_ids):
+            return False
+        if self.group_ids and self.group_ids.isdisjoint(buyer.group_ids):
+            return False
+        if self.scoped_budgets:
+            for scope, ids in (("rep", buyer.rep_ids), ("region", buyer.region_ids)):
+                allocated = [sid for s, sid, _left in self.scoped_budgets if s == scope]
+                if allocated and not set(allocated) & set(ids):
+                    return False  # allocated to other reps (regions) only
         return True
+
+    def scoped_for(self, buyer: Buyer) -> list[tuple[str, int, int]]:
+        """The allocations this buyer's order would draw on (its reps', its regions')."""
+        return [(scope, sid, left) for scope, sid, left in self.scoped_budgets
+                if sid in (buyer.rep_ids if scope == "rep" else buyer.region_ids)]
 
     def covers(self, product_id: int, category_id: int | None) -> bool:
         if not self.product_ids and not self.category_ids:
@@ -154,6 +176,10 @@ class CompiledPromotion:
             return message("promo.percent_off", pct=yuan_plain(int(rule["percent_x100"])))
         if self.kind == "amount_off":
             return message("promo.amount_off", off=yuan_plain(int(rule["off_fen"])))
+        if self.kind in ("bundle", "volume_tier"):
+            from app.services.promotions import multiline
+
+            return multiline.rule_text(self, unit)
         if self.kind == "buy_x_get_y":
             code = "promo.buy_get_repeat" if rule.get("repeat", True) else "promo.buy_get_once"
             return message(code, buy=int(rule["buy"]), get=int(rule["get"]), unit=unit)
@@ -225,6 +251,7 @@ class Applied:
     gift_fen: int = 0
     label: Message | None = None
     coupon_id: int | None = None
+    gifts: dict[int, tuple[int, int]] = field(default_factory=dict)  # gift product id → (qty, value fen)
 
     @property
     def value_fen(self) -> int:
@@ -279,11 +306,17 @@ def _best(candidates: list[tuple[CompiledPromotion, int]]) -> tuple[CompiledProm
     return min(candidates, key=lambda c: (-c[1], c[0].id))
 
 
-def _item_saving(promo: CompiledPromotion, line: LineIn, net: int) -> tuple[int, int, int]:
-    """(discount, gift qty, gift value) of an item promotion on a line costing `net` so far."""
+def _item_saving(promo: CompiledPromotion, line: LineIn, net: int, cumulative: int = 0) -> tuple[int, int, int]:
+    """(discount, gift qty, gift value) of an item promotion on a line costing `net` so far;
+    `cumulative`: the buyer's quantity counted by a volume tier (earlier orders and this cart)."""
     rule = promo.rule
     if promo.kind == "percent_off":
         return min(net, half_up_div(net * int(rule["percent_x100"]), 10_000)), 0, 0
+    if promo.kind == "volume_tier":
+        from app.services.promotions.multiline import tier_reached
+
+        tier = tier_reached(promo, cumulative)
+        return (min(net, half_up_div(net * tier[1], 10_000)) if tier else 0), 0, 0
     if promo.kind == "amount_off":
         return min(net, int(rule["off_fen"]) * line.qty), 0, 0
     if promo.kind == "buy_x_get_y":
@@ -311,9 +344,12 @@ class _Run:
     """One pass over the lanes with some promotions left out."""
 
     def __init__(self, lines: list[LineIn], buyer: Buyer, now: datetime, index, coupon: Coupon | None,
-                 excluded: dict[int, str]):
+                 excluded: dict[int, str], history: dict[int, int] | None = None):
         self.lines, self.buyer, self.now, self.index, self.coupon = lines, buyer, now, index, coupon
         self.excluded = excluded
+        self.history = history or {}  # volume tier id → the buyer's earlier quantity in its window
+        self._cumulative: dict[int, int] = {}
+        self._alone: dict[int, int] = {}
         self.result = PromotionQuote()
         self.net = {line.key: line.amount_fen for line in lines}
         self.stopped = False
@@ -341,13 +377,86 @@ class _Run:
             self.stopped = True
         return applied
 
-    def item_lane(self) -> None:
+    def cumulative(self, promo: CompiledPromotion) -> int:
+        """A volume tier's count: the buyer's earlier quantity plus this cart's covered lines."""
+        if promo.kind != "volume_tier":
+            return 0
+        known = self._cumulative.get(promo.id)
+        if known is None:
+            known = self._cumulative[promo.id] = self.history.get(promo.id, 0) + sum(
+                line.qty for line in self.lines if promo.covers(line.product_id, line.category_id))
+        return known
+
+    def best_alone(self, line: LineIn) -> int:
+        """What the line's best one-line item promotion would save it (discount or gift value),
+        before any bundle; a bundle must beat this on each of its lines together."""
+        known = self._alone.get(line.key)
+        if known is not None:
+            return known
+        found = 0
+        for promo in self.index.item_candidates(line.product_id, line.category_id):
+            if promo.kind == "bundle" or not self.eligible(promo):
+                continue
+            discount, _qty, gift_value = _item_saving(promo, line, self.net[line.key], self.cumulative(promo))
+            found = max(found, discount + gift_value)
+        self._alone[line.key] = found
+        return found
+
+    def bundle_pass(self) -> set[int]:
+        """Apply the bundles that beat their lines' own item promotions (multiline.py); the keys
+        of the lines they took. Only bundles with a product in the cart are looked at."""
+        if not getattr(self.index, "bundles", None):
+            return set()
+        from app.services.promotions import multiline
+
+        by_product = {line.product_id: line for line in self.lines}
+        seen: set[int] = set()
+        offers = []
         for line in self.lines:
-            candidates, gifts = [], {}
-            for promo in self.index.item_candidates(line.product_id, line.category_id):
+            for promo in self.index.by_product.get(line.product_id, ()):
+                if promo.kind != "bundle" or promo.id in seen:
+                    continue
+                seen.add(promo.id)
                 if not self.eligible(promo):
                     continue
-                discount, gift_qty, gift_value = _item_saving(promo, line, self.net[line.key])
+                split, hint = multiline.bundle_offer(promo, by_product)
+                if hint is not None:
+                    self.result.hints.append(hint)
+                if split:
+                    offers.append((promo, split))
+        taken: set[int] = set()
+        offers.sort(key=lambda o: (-(o[0].priority if o[0].priority is not None else -1), -sum(o[1].values()), o[0].id))
+        by_key = {line.key: line for line in self.lines}
+        for promo, split in offers:
+            if taken & set(split):
+                continue
+            alone = sum(self.best_alone(by_key[key]) for key in split)
+            if promo.priority is None and sum(split.values()) <= alone:
+                continue
+            label = promo.explanation(promo.rule_text(by_key[next(iter(split))].unit))
+            for key, discount in split.items():
+                self.add(promo, ITEM, key, discount, label=label)
+            taken |= set(split)
+        return taken
+
+    def item_lane(self) -> None:
+        taken = self.bundle_pass()
+        hinted: set[int] = set()
+        for line in self.lines:
+            if line.key in taken:
+                continue
+            candidates, gifts = [], {}
+            for promo in self.index.item_candidates(line.product_id, line.category_id):
+                if promo.kind == "bundle" or not self.eligible(promo):
+                    continue
+                discount, gift_qty, gift_value = _item_saving(promo, line, self.net[line.key], self.cumulative(promo))
+                if promo.kind == "volume_tier" and promo.id not in hinted:
+                    from app.services.promotions.multiline import tier_hint
+
+                    hinted.add(promo.id)
+                    hint = tier_hint(promo, self.cumulative(promo), line.unit)
+                    if hint is not None:
+                        self.result.hints.append(hint)
                 if discount or gift_qty:
                     candidates.append((promo, discount + gift_value))
                     gifts[promo.id] = (discount, gift_qty, gift_value)
@@ -358,9 +467,11 @@ class _Run:
                 continue
             promo = best[0]
             discount, gift_qty, gift_value = gifts[promo.id]
-            self.add(promo, ITEM, line.key, discount, gift_value, promo.explanation(promo.rule_text(line.unit)))
+            applied = self.add(promo, ITEM, line.key, discount, gift_value, promo.explanation(promo.rule_text(line.unit)))
             if gift_qty:
                 gift_id = promo.rule.get("gift_product_id") or line.product_id
+                had_qty, had_value = applied.gifts.get(gift_id, (0, 0))
+                applied.gifts[gift_id] = (had_qty + gift_qty, had_value + gift_value)
                 self.result.gifts.append(Gift(promo, gift_id, gift_qty, gift_value, line.key))
                 self._buy_hint(promo, line)
 
@@ -436,13 +547,15 @@ class _Run:
 
 
 def apply_promotions(lines: list[LineIn], buyer: Buyer, now: datetime, index, coupon: Coupon | None = None,
-                     exclude: frozenset[int] | set[int] = frozenset()) -> PromotionQuote:
+                     exclude: frozenset[int] | set[int] = frozenset(),
+                     history: dict[int, int] | None = None) -> PromotionQuote:
     """Apply the live promotions in `index` (and the entered `coupon`) to priced `lines` for
-    `buyer` at `now`; `exclude` leaves promotions out (e.g. whose budget ran out at checkout)."""
+    `buyer` at `now`; `exclude` leaves promotions out (e.g. whose budget ran out at checkout);
+    `history`: each volume tier's earlier quantity for this buyer (services/promotions/volume.py)."""
     excluded = {pid: "excluded" for pid in exclude}
     while True:
-        result = _Run(lines, buyer, now, index, coupon, excluded).run()
-        problem = _first_problem(result)
+        result = _Run(lines, buyer, now, index, coupon, excluded, history).run()
+        problem = _first_problem(result, buyer)
         if problem is None:
             result.left_out = [Left(index.by_id[pid], reason) for pid, reason in sorted(excluded.items())
                                if pid in index.by_id and pid not in exclude]
@@ -450,12 +563,14 @@ def apply_promotions(lines: list[LineIn], buyer: Buyer, now: datetime, index, co
         excluded[problem[0]] = problem[1]
 
 
-def _first_problem(result: PromotionQuote) -> tuple[int, str] | None:
-    """The promotion to leave out next: one whose budget cannot cover it, or the lesser of two
-    in one exclusive group."""
+def _first_problem(result: PromotionQuote, buyer: Buyer) -> tuple[int, str] | None:
+    """The promotion to leave out next: one whose budget (or the buyer's rep or region
+    allocation of it) cannot cover it, or the lesser of two in one exclusive group."""
     for applied in result.applied:
-        if not applied.promotion.fits_budget(applied.value_fen):
-            return applied.promotion.id, "budget"
+        promo = applied.promotion
+        if not promo.fits_budget(applied.value_fen) or any(
+                left < applied.value_fen for _s, _sid, left in (promo.scoped_for(buyer) if promo.scoped_budgets else ())):
+            return promo.id, "budget"
     groups: dict[str, list[Applied]] = {}
     for applied in result.applied:
         if applied.promotion.exclusive_group:

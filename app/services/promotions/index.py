@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 
 from app.extensions import db
-from app.models import Product, Promotion, PromotionState
+from app.models import Product, Promotion, PromotionScopedBudget, PromotionState
 from app.services.core.clock import now_utc
 from app.services.promotions.engine import ITEM, ORDER, CompiledPromotion
 
@@ -29,7 +29,12 @@ class PromotionIndex:
         self.by_category: dict[int, list[CompiledPromotion]] = {}
         self.item_all: list[CompiledPromotion] = []
         self.order_promotions = [p for p in promotions if p.lane == ORDER]
+        self.bundles = [p for p in promotions if p.kind == "bundle"]
+        self.volume_tiers = [p for p in promotions if p.kind == "volume_tier"]
         self.limited = {p.id: p.per_customer_limit for p in promotions if p.per_customer_limit is not None}
+        # a quote looks the buyer's reps and groups up only when some promotion asks for them
+        self.needs_reps = any(p.rep_ids or any(s == "rep" for s, _i, _l in p.scoped_budgets) for p in promotions)
+        self.needs_groups = any(p.group_ids for p in promotions)
         for promo in promotions:
             if promo.lane != ITEM:
                 continue
@@ -52,7 +57,8 @@ class PromotionIndex:
         return [p for p in self.item_candidates(product_id, category_id) if p.live_at(now) and p.targets(buyer)]
 
 
-def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, int]) -> CompiledPromotion:
+def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, int],
+                      scoped: dict[int, tuple] | None = None) -> CompiledPromotion:
     audience = row.audience or {}
 
     def ids(name):
@@ -66,6 +72,7 @@ def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, in
         owner_dealer_id=row.owner_id if owner_kind == "dealer" else None,
         kinds=ids("kinds"), channels=ids("channels"), tiers=ids("tiers"), region_ids=ids("region_ids"),
         dealer_ids=ids("dealer_ids"), customer_ids=ids("customer_ids"), member_tiers=ids("member_tiers"),
+        rep_ids=ids("rep_ids"), group_ids=ids("group_ids"), scoped_budgets=(scoped or {}).get(row.id, ()),
         funding=row.funding, brand_share_pct=row.brand_share_pct, priority=row.priority,
         exclusive_group=row.exclusive_group or None, stop_further=row.stop_further,
         remaining_fen=None if row.budget_fen is None else row.budget_fen - row.used_fen,
@@ -74,16 +81,29 @@ def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, in
 
 
 def load_index(version) -> PromotionIndex:
-    """Two queries: the live promotions with their owners' kind, and the gift products' prices."""
+    """Three queries: the live promotions with their owners' kind, the gift products' prices,
+    the rep and region allocations."""
     from app.models import Organisation
 
     rows = db.session.execute(select(Promotion, Organisation.kind).join(Organisation, Organisation.id == Promotion.owner_id)
                               .where(Promotion.status.in_(LIVE_STATUSES), Promotion.ends_at > now_utc())
                               .order_by(Promotion.id)).all()
+    return compile_rows(version, rows)
+
+
+def compile_rows(version, rows) -> PromotionIndex:
+    """The index of (Promotion, owner kind) rows, with their gift prices and allocations."""
     gift_ids = {row.rule.get("gift_product_id") for row, _kind in rows if (row.rule or {}).get("gift_product_id")}
     gift_prices = dict(db.session.execute(select(Product.id, Product.base_price_fen)
                                           .where(Product.id.in_(gift_ids))).all()) if gift_ids else {}
-    return PromotionIndex(version, [compile_promotion(row, kind, gift_prices) for row, kind in rows])
+    scoped: dict[int, tuple] = {}
+    if rows:
+        for budget in db.session.scalars(select(PromotionScopedBudget).where(
+                PromotionScopedBudget.promotion_id.in_([row.id for row, _kind in rows]))
+                .order_by(PromotionScopedBudget.id)):
+            scoped[budget.promotion_id] = scoped.get(budget.promotion_id, ()) + (
+                (budget.scope, budget.scope_id, budget.budget_fen - budget.used_fen),)
+    return PromotionIndex(version, [compile_promotion(row, kind, gift_prices, scoped) for row, kind in rows])
 
 
 def version_column():

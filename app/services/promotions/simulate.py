@@ -21,6 +21,7 @@ from app.services.core.errors import DomainError
 from app.services.pricing.prices import Price, quote_prices, region_profile
 from app.services.promotions import engine
 from app.services.promotions import index as promo_index
+from app.services.promotions import audience, volume
 from app.services.promotions.coupons import entered_coupon, normalise_code
 
 MAX_LINES = 100
@@ -95,15 +96,12 @@ def parse_lines(text: str) -> list[tuple[str, int]]:
 
 
 def index_at(at: datetime) -> promo_index.PromotionIndex:
-    """The promotions live at `at`, compiled like the process index (two queries)."""
+    """The promotions live at `at`, compiled like the process index (three queries)."""
     rows = db.session.execute(
         select(Promotion, Organisation.kind).join(Organisation, Organisation.id == Promotion.owner_id)
         .where(Promotion.status.in_(promo_index.LIVE_STATUSES), Promotion.starts_at <= at, Promotion.ends_at > at)
         .order_by(Promotion.id)).all()
-    gift_ids = {row.rule.get("gift_product_id") for row, _kind in rows if (row.rule or {}).get("gift_product_id")}
-    gift_prices = dict(db.session.execute(select(Product.id, Product.base_price_fen)
-                                          .where(Product.id.in_(gift_ids))).all()) if gift_ids else {}
-    return promo_index.PromotionIndex(None, [promo_index.compile_promotion(row, kind, gift_prices) for row, kind in rows])
+    return promo_index.compile_rows(None, rows)
 
 
 def simulate(buyer: Organisation, items: list[tuple[str, int]], at: datetime, coupon_code: str = "") -> Simulation:
@@ -128,12 +126,12 @@ def simulate(buyer: Organisation, items: list[tuple[str, int]], at: datetime, co
         if row is None:
             raise DomainError(_("优惠券码无效，请核对后重新输入。"), field="coupon")
         coupon = entered_coupon(row.id, buyer.id, index)
-    facts = engine.Buyer(id=buyer.id, kind=buyer.kind, channel=buyer.channel, tier=buyer.tier,
-                         region_ids=profile.region_ids, dealer_id=buyer.dealer_id,
-                         member_tier=loyalty_lane.member_tier(buyer.id) if buyer.kind == "retailer" else None)
+    facts = audience.buyer_facts(buyer, profile, index,
+                                 loyalty_lane.member_tier(buyer.id) if buyer.kind == "retailer" else None)
     inputs = [engine.LineIn(i, line.product.id, line.product.category_id, line.qty, line.price.unit_price_fen,
                             line.product.unit) for i, line in enumerate(lines)]
-    result = engine.apply_promotions(inputs, facts, at, index, coupon)
+    history = volume.earlier_quantities(buyer.id, volume.live_tiers(index, facts, at), at)
+    result = engine.apply_promotions(inputs, facts, at, index, coupon, history=history)
     for i, line in enumerate(lines):
         line.discounts = [(index.by_id[pid], fen) for pid, fen in result.discounts.get(i, {}).items()]
     applied = result.applied_by_id()

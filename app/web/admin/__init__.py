@@ -47,3 +47,10 @@ register_admin_rebate_pages(bp, marketing_guard)
 from app.web.shared.groupbuy.manage import register_groupbuy_desk  # noqa: E402
 
 register_groupbuy_desk(bp, "admin/layout.html", guard=marketing_guard)
+from app.web.shared.promotions.customer_groups import register_customer_group_pages  # noqa: E402
+
+register_customer_group_pages(bp, marketing_guard)
+
+from app.web.shared.promotions.files import register_promotion_files  # noqa: E402
+
+register_promotion_files(bp, "admin/layout.html", guard=marketing_guard)

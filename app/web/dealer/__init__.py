@@ -45,3 +45,6 @@ register_dealer_rebate_pages(bp)
 from app.web.shared.groupbuy.manage import register_groupbuy_desk  # noqa: E402
 
 register_groupbuy_desk(bp, "dealer/layout.html")
+from app.web.shared.promotions.files import register_promotion_files  # noqa: E402
+
+register_promotion_files(bp, "dealer/layout.html")

@@ -9,6 +9,7 @@ guard_role(bp, "retailer")
 from app.web.retailer import home, ordering, orders  # noqa: E402,F401
 from app.web.retailer import delivery, returns, statement  # noqa: E402,F401
 from app.web.retailer import points  # noqa: E402,F401
+from app.web.retailer import coupons  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 

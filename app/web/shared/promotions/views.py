@@ -28,6 +28,7 @@ from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import YuanField
 from app.web.common.forms import ActionForm, Form
 from app.web.common.htmx import redirect_to, render_page
+from app.web.shared.promotions.audience_fields import allocations, fill_rep_group_fields, rep_group_audience
 
 WINNER = {"priority": _l("对方优先级更高，对方胜出"), "this": _l("本促销优先级更高，本促销胜出"),
           "best": _l("按买家最优自动选择"), "exclusive": _l("同一互斥组，只取优惠更大的一个")}
@@ -57,6 +58,11 @@ class PromotionForm(Form):
     gift_product = StringField(_l("赠品商品编码（空：同一商品）"), validators=[Optional(), Length(max=30)])
     ladder = StringField(_l("门槛阶梯"), validators=[Optional(), Length(max=200)],
                          render_kw={"placeholder": "3000:300, 5000:600"})
+    bundle_items = StringField(_l("套餐商品（编码:数量）"), validators=[Optional(), Length(max=400)],
+                               render_kw={"placeholder": "P001:2, P002:1"})
+    bundle_price = YuanField(_l("套餐价（元/套）"), validators=[Optional()], render_kw={"inputmode": "decimal"})
+    tiers = StringField(_l("累计阶梯（数量:折扣%）"), validators=[Optional(), Length(max=200)],
+                        render_kw={"placeholder": "100:5, 300:10"})
     basis = SelectField(_l("门槛计算"), choices=[SelectChoice("discounted", _l("按单品优惠后金额")),
                                                SelectChoice("list", _l("按原价金额"))])
     product_codes = TextAreaField(_l("适用商品编码（空：全部商品）"), validators=[Optional(), Length(max=4000)],
@@ -78,6 +84,14 @@ class PromotionForm(Form):
     budget_uses = IntegerField(_l("预算订单数"), validators=[Optional(), NumberRange(1, 1_000_000_000)])
     per_customer_limit = IntegerField(_l("每位客户限用次数"), validators=[Optional(), NumberRange(1, 1_000_000)])
     coupon_code = StringField(_l("共享券码（优惠券）"), validators=[Optional(), Length(max=40)])
+    claimable = BooleanField(_l("零售商可在“我的优惠券”中领取"))
+    claim_limit = IntegerField(_l("每位客户可领张数"), default=1, validators=[Optional(), NumberRange(1, 100)])
+    reps = StringField(_l("业务员（用户名，空：不限）"), validators=[Optional(), Length(max=400)],
+                       render_kw={"placeholder": "rep01, rep02"})
+    groups = StringField(_l("客户组（编号，空：不限）"), validators=[Optional(), Length(max=400)])
+    rep_allocations = StringField(_l("按业务员分配预算（用户名:元）"), validators=[Optional(), Length(max=1000)],
+                                  render_kw={"placeholder": "rep01:5000, rep02:3000"})
+    region_allocations = StringField(_l("按地区分配预算（地区编码:元）"), validators=[Optional(), Length(max=1000)])
 
     def validate_percent(self, field) -> None:
         if field.data and _percent_x100(field.data) is None:
@@ -111,9 +125,11 @@ class PromotionForm(Form):
             gift = db.session.scalar(select(Product.id).where(Product.code == self.gift_product.data.strip())) or -1
         rule = {"percent_x100": _percent_x100(self.percent.data), "off_fen": self.off.data, "buy": self.buy.data,
                 "get": self.get.data, "repeat": self.repeat.data, "gift_product_id": gift, "ladder": ladder,
-                "basis": self.basis.data}
+                "basis": self.basis.data, "items": _bundle_items(self.bundle_items.data),
+                "price_fen": self.bundle_price.data, "tiers": _tiers(self.tiers.data),
+                "claimable": self.claimable.data, "claim_limit": self.claim_limit.data}
         local = {name: getattr(self, name).data for name in ("starts_at", "ends_at")}
-        return dict(code=self.code.data, name=self.name.data, kind=self.kind.data, lane=self.lane.data, rule=rule,
+        values = dict(code=self.code.data, name=self.name.data, kind=self.kind.data, lane=self.lane.data, rule=rule,
                     product_ids=product_ids, audience={"channels": [self.channels.data] if self.channels.data else [],
                               "member_tiers": list(MEMBER_TIERS[MEMBER_TIERS.index(self.member_tier.data):])
                               if self.member_tier.data in MEMBER_TIERS else []},
@@ -123,6 +139,9 @@ class PromotionForm(Form):
                     priority=self.priority.data, exclusive_group=self.exclusive_group.data,
                     stop_further=self.stop_further.data, budget_fen=self.budget_fen.data,
                     budget_uses=self.budget_uses.data, per_customer_limit=self.per_customer_limit.data)
+        values["audience"].update(rep_group_audience(self.reps.data, self.groups.data))
+        values["allocations"] = allocations(self.rep_allocations.data, self.region_allocations.data)
+        return values
 
     def fill(self, row) -> None:
         rule = row.rule or {}
@@ -135,6 +154,13 @@ class PromotionForm(Form):
             self.gift_product.data = db.session.scalar(select(Product.code).where(Product.id == rule["gift_product_id"]))
         self.ladder.data = ", ".join(f"{_plain(t)}:{_plain(v)}" for t, v in rule.get("ladder", []))
         self.basis.data = rule.get("basis", "discounted")
+        if rule.get("items"):
+            codes = dict(db.session.execute(select(Product.id, Product.code).where(
+                Product.id.in_([pid for pid, _qty in rule["items"]]))).all())
+            self.bundle_items.data = ", ".join(f"{codes.get(pid, pid)}:{qty}" for pid, qty in rule["items"])
+        self.bundle_price.data = rule.get("price_fen")
+        self.tiers.data = ", ".join(f"{qty}:{_plain(pct)}" for qty, pct in rule.get("tiers", []))
+        self.claimable.data, self.claim_limit.data = bool(rule.get("claimable")), rule.get("claim_limit", 1)
         self.product_codes.data = ", ".join(db.session.scalars(select(Product.code).where(
             Product.id.in_(row.product_ids or [-1])).order_by(Product.code)))
         self.channels.data = ((row.audience or {}).get("channels") or [""])[0]
@@ -147,6 +173,35 @@ class PromotionForm(Form):
                                                                                  row.stop_further)
         self.budget_fen.data, self.budget_uses.data = row.budget_fen, row.budget_uses
         self.per_customer_limit.data = row.per_customer_limit
+        fill_rep_group_fields(self, row)
+
+
+def _pairs(text: str | None) -> list[tuple[str, str, str]]:
+    """"a:b, c:d" (full-width separators too) → [(part, a, b)]."""
+    found = []
+    for part in (text or "").replace("，", ",").replace("：", ":").split(","):
+        if part.strip():
+            left, _sep, right = part.partition(":")
+            found.append((part.strip(), left.strip(), right.strip()))
+    return found
+
+
+def _bundle_items(text: str | None) -> list:
+    """"P001:2, P002:1" → [[product id, 2], ...]; an unknown code becomes id -1 and a malformed
+    part stays a string, so the service names the field."""
+    pairs = _pairs(text)
+    ids = dict(db.session.execute(select(Product.code, Product.id).where(
+        Product.code.in_([code for _p, code, _q in pairs]))).all()) if pairs else {}
+    return [[ids.get(code, -1), int(qty)] if qty.isascii() and qty.isdigit() else [part] for part, code, qty in pairs]
+
+
+def _tiers(text: str | None) -> list:
+    """"100:5, 300:10" → [[100, 500], [300, 1000]] (percent × 100)."""
+    found = []
+    for part, qty, pct in _pairs(text):
+        scaled = _percent_x100(pct)
+        found.append([int(qty), scaled] if qty.isascii() and qty.isdigit() and scaled is not None else [part])
+    return found
 
 
 def _plain(x100: int) -> str:
