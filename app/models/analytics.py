@@ -186,3 +186,15 @@ class ServiceRollup(Base):
     cycle_3: Mapped[int] = mapped_column(Integer)
     cycle_4: Mapped[int] = mapped_column(Integer)
     cycle_5: Mapped[int] = mapped_column(Integer)
+
+
+class LaunchPlan(Base):
+    """The brand's plan for a new product's first 13 weeks: the share of active retailers that
+    should have bought it (`target_reach_bp`, basis points of a percent: 2,500 = 25 %) and the net
+    cases sold (`target_cases`), both counted at the end of week 13. One plan per product."""
+    __tablename__ = "launch_plans"
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    target_reach_bp: Mapped[int] = mapped_column(Integer)
+    target_cases: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

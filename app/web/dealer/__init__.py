@@ -27,6 +27,10 @@ from app.web.shared.analytics.service import register_channel_report, register_s
 register_service_report(bp, "dealer/layout.html", lambda: current_user.org_id)
 register_channel_report(bp, "dealer/layout.html", lambda: current_user.org_id)
 
+from app.web.shared.analytics.launches import register_launch_report  # noqa: E402
+
+register_launch_report(bp, "dealer/layout.html", lambda: current_user.org_id)
+
 from app.web.shared.analytics.customers import dealer_shops, register_customer_report  # noqa: E402
 
 register_customer_report(bp, "dealer/layout.html", lambda: dealer_shops(current_user.org_id))

@@ -1,0 +1,35 @@
+"""launch plans: the brand's week-13 targets (reach, cases) for a new product
+
+Revision ID: i13_launch_plans
+Revises: i13_service_rollup
+Create Date: 2026-12-06 20:40:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import app.models.base
+
+
+revision = 'i13_launch_plans'
+down_revision = 'i13_service_rollup'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('launch_plans',
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('target_reach_bp', sa.Integer(), nullable=False),
+    sa.Column('target_cases', sa.Integer(), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_launch_plans_product_id_products'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'], name=op.f('fk_launch_plans_updated_by_users'),
+                            ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('product_id', name=op.f('pk_launch_plans'))
+    )
+
+
+def downgrade():
+    op.drop_table('launch_plans')
