@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, distinct, func, select
+from sqlalchemy import Integer, distinct, func, literal, select, union_all
 
 from app.extensions import db
 from app.models import Organisation, Product
@@ -76,7 +76,7 @@ class Launch:
     def reach_met(self) -> bool | None:
         if self.target_reach_bp is None:
             return None
-        return self.buyers * 10_000 >= self.target_reach_bp * self.active_retailers
+        return self.active_retailers > 0 and self.buyers * 10_000 >= self.target_reach_bp * self.active_retailers
 
     @property
     def cases_met(self) -> bool | None:
@@ -128,38 +128,38 @@ def active_retailers(dealer_id: int | None) -> int:
     return db.session.scalar(query) or 0
 
 
-def _window_end(launch_date):
-    """SQL for the last day of the 13 weeks starting on the date `launch_date`."""
-    if db.engine.dialect.name == "postgresql":
-        return launch_date + (WINDOW_DAYS - 1)
-    return func.date(launch_date, f"+{WINDOW_DAYS - 1} days")
-
-
-def _window_facts(product_ids: list[int], seller_id: int | None, yesterday: date):
+def _window_facts(products: list[Product], seller_id: int | None, yesterday: date):
     """The launched products' retailer purchases (net of cancelled) within their 13 weeks, from the
-    facts: one index range scan per product, whatever the number of launches."""
-    query = (select(SalesDay.product_id, SalesDay.buyer_id, SalesDay.day, SalesDay.qty, SalesDay.lost_qty)
-             .join(Product, Product.id == SalesDay.product_id)
-             .where(SalesDay.product_id.in_(product_ids), SalesDay.day >= Product.launch_date,
-                    SalesDay.day <= _window_end(Product.launch_date), SalesDay.day <= yesterday,
-                    SalesDay.channel != "dealer", SalesDay.qty > SalesDay.lost_qty))
-    if seller_id is not None:
-        query = query.where(SalesDay.seller_id == seller_id)
-    return query.subquery("facts")
+    facts: one index range scan per launch (product, days), united (an OR of the
+    ranges, or a join on the launch dates, would read every day of the products)."""
+    selects = []
+    for product in products:
+        last = min(product.launch_date + timedelta(days=WINDOW_DAYS - 1), yesterday)
+        query = (select(SalesDay.product_id, SalesDay.buyer_id, SalesDay.day, SalesDay.qty, SalesDay.lost_qty)
+                 .where(SalesDay.product_id == product.id, SalesDay.day.between(product.launch_date, last),
+                        SalesDay.channel != "dealer", SalesDay.qty > SalesDay.lost_qty))
+        if seller_id is not None:
+            query = query.where(SalesDay.seller_id == seller_id)
+        selects.append(query)
+    return union_all(*selects) if len(selects) > 1 else selects[0]
 
 
 def _measure(products: list[Product], seller_id: int | None, active: int, yesterday: date) -> list[Launch]:
-    facts = _window_facts([p.id for p in products], seller_id, yesterday)
+    # One statement, the facts read once (a CTE): per launch, its buyers by first day (with those
+    # who came back on another day), then its cases by day, told apart by `part`.
+    facts = _window_facts(products, seller_id, yesterday).cte("facts")
     per_buyer = (select(facts.c.product_id, func.min(facts.c.day).label("first_day"),
                         func.count(distinct(facts.c.day)).label("days"))
                  .group_by(facts.c.product_id, facts.c.buyer_id).subquery("buyers"))
-    first_days = db.session.execute(
-        select(per_buyer.c.product_id, per_buyer.c.first_day, func.count(),
-               func.sum((per_buyer.c.days > 1).cast(Integer)))
-        .group_by(per_buyer.c.product_id, per_buyer.c.first_day)).all()
-    daily_cases = db.session.execute(
-        select(facts.c.product_id, facts.c.day, func.sum(facts.c.qty - facts.c.lost_qty))
-        .group_by(facts.c.product_id, facts.c.day)).all()
+    by_first_day = (select(literal("b").label("part"), per_buyer.c.product_id, per_buyer.c.first_day.label("day"),
+                           func.count().label("n"), func.sum((per_buyer.c.days > 1).cast(Integer)).label("m"))
+                    .group_by(per_buyer.c.product_id, per_buyer.c.first_day))
+    by_day = (select(literal("c").label("part"), facts.c.product_id, facts.c.day,
+                     func.sum(facts.c.qty - facts.c.lost_qty).label("n"), literal(0).label("m"))
+              .group_by(facts.c.product_id, facts.c.day))
+    rows = db.session.execute(union_all(by_first_day, by_day)).all()
+    first_days = [(p, d, n, m) for part, p, d, n, m in rows if part == "b"]
+    daily_cases = [(p, d, n) for part, p, d, n, _m in rows if part == "c"]
     by_id = {p.id: p for p in products}
     new_buyers = {p.id: [0] * WEEKS for p in products}
     cases = {p.id: [0] * WEEKS for p in products}
