@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
-from app.models.analytics import (DemandForecast, FactWatermark, ForecastRun, ForecastSeries, SalesDay,  # noqa: F401
-                                  SalesRollup, ServiceFact, ServiceRollup)
+from app.models.analytics import (DemandForecast, FactWatermark, ForecastRun, ForecastSeries, LaunchPlan,  # noqa: F401
+                                  SalesDay, SalesRollup, ServiceFact, ServiceRollup)
 from app.models.audit import AuditEvent, LoginFailure
 from app.models.base import Base, utcnow
 from app.models.billing import Invoice

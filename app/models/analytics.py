@@ -19,7 +19,10 @@ class SalesDay(Base):
     """Derived data, rebuilt from the order tables: no foreign keys, which would cost a lookup per
     key on every one of millions of inserted rows."""
     __tablename__ = "sales_daily"
-    __table_args__ = (Index("ix_sales_daily_product_day", "product_id", "day"),
+    # covering (PostgreSQL INCLUDE): a product's days read from the index alone (the launch
+    # report reads 13 weeks of each new product's buyers; the heap rows are scattered over the days)
+    __table_args__ = (Index("ix_sales_daily_product_day", "product_id", "day",
+                            postgresql_include=["buyer_id", "seller_id", "channel", "qty", "lost_qty"]),
                       Index("ix_sales_daily_seller_day", "seller_id", "day"),
                       Index("ix_sales_daily_province_day", "province_id", "day"),
                       # covering: a shop's order days and net value come from the index alone
@@ -187,3 +190,15 @@ class ServiceRollup(Base):
     cycle_3: Mapped[int] = mapped_column(Integer)
     cycle_4: Mapped[int] = mapped_column(Integer)
     cycle_5: Mapped[int] = mapped_column(Integer)
+
+
+class LaunchPlan(Base):
+    """The brand's plan for a new product's first 13 weeks: the share of active retailers that
+    should have bought it (`target_reach_bp`, basis points of a percent: 2,500 = 25 %) and the net
+    cases sold (`target_cases`), both counted at the end of week 13. One plan per product."""
+    __tablename__ = "launch_plans"
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    target_reach_bp: Mapped[int] = mapped_column(Integer)
+    target_cases: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,9 +1,9 @@
 """Reorder levels from the demand forecast, for the warehouses of a dealer (or the brand).
 
 A dealer's weekly demand for a product is the forecast of each province it sells in times its
-trailing share of that province's retailer demand (its net sales of the product there over the
-last `SHARE_WEEKS` weeks, divided by all dealers' net sales there); the brand's is the whole
-forecast. A warehouse takes the part of its owner's demand that it shipped over the window
+trailing share of that province's retailer demand (app/services/forecasting/dealer_split.py: its
+net sales of the product there over the last 13 weeks, divided by all dealers' net sales there,
+the split its forecast page shows); the brand's is the whole forecast. A warehouse takes the part of its owner's demand that it shipped over the window
 (`warehouse_share`; all of it when the owner has one warehouse).
 
 For a lead time of L days:
@@ -27,10 +27,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Organisation, OrgKind
-from app.models.analytics import DemandForecast, ForecastSeries, SalesDay
+from app.models.analytics import DemandForecast, ForecastSeries
+from app.services.forecasting.dealer_split import dealer_shares
 from app.services.forecasting.demand import latest_run
 
-SHARE_WEEKS = 13
 NORMAL_MAE_TO_SIGMA = 1.25
 
 
@@ -50,20 +50,9 @@ def owner_demand(owner: Organisation, lead_time_days: int) -> dict[int, Forecast
     horizon_end = run.history_to + timedelta(weeks=weeks)
     shares: dict[tuple[int, int], float] | None = None
     if owner.kind == OrgKind.DEALER.value:
-        since = run.history_to - timedelta(weeks=SHARE_WEEKS - 1)
-        window = (SalesDay.day >= since, SalesDay.day < run.history_to + timedelta(days=7),
-                  SalesDay.channel != "dealer")
-        net = func.sum(SalesDay.qty - SalesDay.lost_qty)
-        mine = dict(((p, r), float(q or 0)) for p, r, q in db.session.execute(
-            select(SalesDay.product_id, SalesDay.province_id, net).where(*window, SalesDay.seller_id == owner.id)
-            .group_by(SalesDay.product_id, SalesDay.province_id)))
-        if not mine:
+        shares = dealer_shares(owner.id, run)
+        if not shares:
             return {}
-        provinces = {r for _, r in mine}
-        totals = dict(((p, r), float(q or 0)) for p, r, q in db.session.execute(
-            select(SalesDay.product_id, SalesDay.province_id, net).where(*window, SalesDay.province_id.in_(provinces))
-            .group_by(SalesDay.product_id, SalesDay.province_id)))
-        shares = {key: qty / totals[key] for key, qty in mine.items() if totals.get(key, 0) > 0}
     series = db.session.execute(
         select(ForecastSeries.product_id, ForecastSeries.province_id, ForecastSeries.wape, ForecastSeries.history_qty,
                ForecastSeries.history_weeks).where(ForecastSeries.run_id == run.id)).all()

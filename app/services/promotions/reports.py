@@ -3,12 +3,14 @@ redemption rows not given back (one grouped query for the page); and one promoti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 
 from app.extensions import db
 from app.models import Promotion, PromotionRedemption
+from app.services.core.clock import LOCAL
+from app.services.forecasting.baseline import ForecastBaseline, promotion_baseline
 
 
 @dataclass
@@ -33,9 +35,10 @@ def promotion_list(scope, limit: int = 500) -> list[PromotionRow]:
 
 @dataclass
 class Effect:
-    """One promotion's effect, measured by a simple before/after comparison: the buyers who
-    took it, their gross sales (every order not rejected or cancelled, any seller) during the
-    window so far versus the same length of time just before it."""
+    """One promotion's effect, measured two ways: a simple before/after comparison (the buyers who
+    took it, their gross sales, every order not rejected or cancelled, any seller, during the
+    window so far versus the same length of time just before it), and, once a forecast covers the
+    window, the promoted products' demand against the forecast for those days (`forecast`)."""
     promotion: Promotion
     orders: int
     buyers: int
@@ -47,6 +50,9 @@ class Effect:
     before_start: datetime
     sales_during_fen: int
     sales_before_fen: int
+    # The promoted products' demand against the forecast for the window, when a forecast run made
+    # before the promotion covers it (app/services/forecasting/baseline.py).
+    forecast: ForecastBaseline | None = None
 
     @property
     def cost_fen(self) -> int:
@@ -63,7 +69,8 @@ class Effect:
 
 
 def effect(promotion: Promotion, now: datetime | None = None) -> Effect:
-    """Three queries whatever the number of orders: redemption totals, units, the buyers' sales."""
+    """Three queries whatever the number of orders (redemption totals, units, the buyers' sales),
+    and a fixed few for the forecast baseline (one when no forecast run covers the window)."""
     from app.models import Order, OrderLine, OrderStatus, Product
     from app.services.core.clock import now_utc
 
@@ -90,5 +97,10 @@ def effect(promotion: Promotion, now: datetime | None = None) -> Effect:
                func.coalesce(func.sum(case((Order.created_at < start, Order.total_fen), else_=0)), 0))
         .where(Order.buyer_id.in_(took), Order.created_at >= before, Order.created_at < end,
                Order.status.not_in((OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)))).one()
+    first_day = start.astimezone(LOCAL).date()
+    last_day = min((promotion.ends_at - timedelta(microseconds=1)).astimezone(LOCAL).date(),
+                   now.astimezone(LOCAL).date() - timedelta(days=1))  # the facts run to yesterday
+    baseline = promotion_baseline(promotion.product_ids or [], promotion.category_ids or [], first_day, last_day,
+                                  promotion.owner_id)
     return Effect(promotion, int(orders), int(buyers), int(units), int(discount), int(gift), start, end, before,
-                  int(during_fen), int(before_fen))
+                  int(during_fen), int(before_fen), baseline)

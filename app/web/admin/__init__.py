@@ -30,6 +30,11 @@ from app.web.shared.analytics.service import register_channel_report, register_s
 register_service_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
 register_channel_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
 
+from app.web.shared.analytics.launches import register_launch_plan, register_launch_report  # noqa: E402
+
+register_launch_report(bp, "admin/layout.html", lambda: None, guard=admin_guard)
+register_launch_plan(bp, "admin/layout.html", guard=admin_guard)
+
 from app.web.shared.promotions.views import (marketing_guard, register_promotion_approval,  # noqa: E402
                                              register_promotion_pages, register_promotion_simulator)
 

@@ -12,6 +12,7 @@ from app.web.dealer import replenishment, replenishment_orders  # noqa: E402,F40
 from app.web.dealer import rebate_use  # noqa: E402,F401
 from app.web.dealer import stock  # noqa: E402,F401
 from app.web.dealer import orders_print  # noqa: E402,F401
+from app.web.dealer import forecasts  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
@@ -27,6 +28,10 @@ from app.web.shared.analytics.service import register_channel_report, register_s
 
 register_service_report(bp, "dealer/layout.html", lambda: current_user.org_id)
 register_channel_report(bp, "dealer/layout.html", lambda: current_user.org_id)
+
+from app.web.shared.analytics.launches import register_launch_report  # noqa: E402
+
+register_launch_report(bp, "dealer/layout.html", lambda: current_user.org_id)
 
 from app.web.shared.analytics.customers import dealer_shops, register_customer_report  # noqa: E402
 
