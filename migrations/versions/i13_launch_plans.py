@@ -5,7 +5,7 @@ The product index of `sales_daily` is rebuilt with INCLUDE columns (PostgreSQL) 
 new product's 13 weeks from the index alone: about 20 s on the 6.6 M-row facts of bench/launch_report.py.
 
 Revision ID: i13_launch_plans
-Revises: i13_service_rollup
+Revises: i13_promotion_kinds
 Create Date: 2026-12-06 20:40:00
 """
 from alembic import op
@@ -15,7 +15,7 @@ import app.models.base
 
 
 revision = 'i13_launch_plans'
-down_revision = 'i13_service_rollup'
+down_revision = 'i13_promotion_kinds'
 branch_labels = None
 depends_on = None
 
