@@ -37,3 +37,8 @@ register_promotion_pages(bp, "dealer/layout.html")
 from app.web.shared.promotions.settlements import register_dealer_settlement_pages  # noqa: E402
 
 register_dealer_settlement_pages(bp)
+
+from app.services.ordering.replenishment import replenishment_orders  # noqa: E402
+from app.web.payments.views import register_payment_pages  # noqa: E402
+
+register_payment_pages(bp, "dealer/layout.html", lambda: replenishment_orders(current_user.org_id))

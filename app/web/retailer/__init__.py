@@ -12,3 +12,10 @@ from app.web.retailer import delivery, returns, statement  # noqa: E402,F401
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
 register_notification_pages(bp)
+
+from flask_login import current_user  # noqa: E402
+
+from app.services.ordering.orders import orders_bought_by  # noqa: E402
+from app.web.payments.views import register_payment_pages  # noqa: E402
+
+register_payment_pages(bp, "retailer/layout.html", lambda: orders_bought_by(current_user.org_id))

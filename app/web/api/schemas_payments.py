@@ -1,0 +1,54 @@
+"""Schemas of the payment and carrier endpoints (requests and answers, and the OpenAPI document)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.models.vocabulary import IntentPurpose, IntentStatus, TrackingCode
+from app.services.credit.payments import MAX_AMOUNT_FEN
+from app.web.api.schemas import StrictSchema, strict_int
+
+
+class PaymentCreateSchema(StrictSchema):
+    order_id = strict_int(required=True, validate=validate.Range(1, 2**31 - 1),
+                          metadata={"description": "An order of yours with an open invoice"})
+    amount_fen = strict_int(validate=validate.Range(1, MAX_AMOUNT_FEN), metadata={
+        "description": "Pay part of what is unpaid (default: all of it)"})
+
+
+class PaymentIntentSchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"description": "Our number for the provider (out_trade_no)"})
+    purpose = fields.String(required=True, validate=validate.OneOf(IntentPurpose.values()))
+    order_id = fields.Integer(allow_none=True, required=True)
+    amount_fen = fields.Integer(required=True)
+    refunded_fen = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(IntentStatus.values()))
+    provider = fields.String(required=True, metadata={"example": "wechat"})
+    checkout_url = fields.String(required=True, metadata={
+        "description": "Where the payer pays: a page to open, or the QR payload (weixin://...) to show"})
+    created_at = fields.DateTime(required=True)
+    settled_at = fields.DateTime(allow_none=True, required=True)
+
+
+class NotificationAckSchema(Schema):
+    code = fields.String(required=True, metadata={"example": "SUCCESS"})
+    message = fields.String(required=True)
+
+
+class TrackingEventInSchema(StrictSchema):
+    waybill = fields.String(required=True, validate=validate.Length(1, 60))
+    code = fields.String(required=True, validate=validate.OneOf(TrackingCode.values()))
+    occurred_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    location = fields.String(validate=validate.Length(max=100), load_default="")
+    description = fields.String(validate=validate.Length(max=200), load_default="")
+
+
+class TrackingEventsInSchema(StrictSchema):
+    events = fields.List(fields.Nested(TrackingEventInSchema), required=True, validate=validate.Length(1, 100))
+
+
+class TrackingResultSchema(Schema):
+    recorded = fields.Integer(required=True, metadata={"description": "New events (repeats are ignored)"})
+    ignored = fields.Integer(required=True, metadata={"description": "Repeats, or waybills of no shipment"})
+    signed_off = fields.List(fields.Integer(), required=True, metadata={
+        "description": "Orders whose delivery this signed off (the dealer trusts the carrier's proof)"})
