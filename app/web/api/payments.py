@@ -2,8 +2,6 @@
 read one, and the providers' notify endpoint (no token: the provider's signature is its proof)."""
 from __future__ import annotations
 
-import logging
-
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
@@ -23,7 +21,6 @@ from app.web.api.schemas import ErrorSchema
 from app.web.api.schemas_payments import NotificationAckSchema, PaymentCreateSchema, PaymentIntentSchema
 from app.web.payments.links import notify_url
 
-log = logging.getLogger("lianying.payments")
 NOTIFY_HEADERS = [{"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
                   for name in ("Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial",
                                "Sandbox-Timestamp", "Sandbox-Nonce", "Sandbox-Signature")]
@@ -88,11 +85,11 @@ def payment_notify(provider_name: str):
         intent = intents.accept_notification(provider_name, request.headers, body)
     except NotificationRefused as error:
         db.session.rollback()
-        log.warning("payment notification refused: provider=%s reason=%s from=%s body=%.200r",
+        current_app.logger.warning("payment notification refused: provider=%s reason=%s from=%s body=%.200r",
                     provider_name, error, request.remote_addr, body)
         return error_response(401, _("通知验证失败。"), code="invalid_signature")
     db.session.commit()
-    log.info("payment notification applied: %s is %s", intent.reference, intent.status)
+    current_app.logger.info("payment notification applied: %s is %s", intent.reference, intent.status)
     answer, status = provider(provider_name).acknowledgement()
     if answer is None:
         return current_app.response_class(status=status)
