@@ -3,6 +3,7 @@
 LIANYING_ENV selects the profile: development (default for `make run`), production, testing.
 Production refuses to start without a real SECRET_KEY.
 """
+import json
 import os
 import pathlib
 
@@ -142,6 +143,11 @@ class Config:
     WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "")
     WECHATPAY_PLATFORM_PUBLIC_KEY_PATH = os.environ.get("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", "")
     WECHATPAY_PLATFORM_SERIAL = os.environ.get("WECHATPAY_PLATFORM_SERIAL", "")
+    # Carriers that send tracking callbacks (POST /api/v1/carriers/<code>/events, HMAC-signed with
+    # their secret) or are polled by a job: JSON {"<code>": {"name": "顺丰速运", "secret": "...",
+    # "poll_url": "https://..."}}. Development and tests have a local test carrier.
+    CARRIERS = json.loads(os.environ.get("CARRIERS") or
+                          '{"local": {"name": "本地物流", "secret": "carrier-local-secret", "poll_url": ""}}')
     WECHATPAY_API_BASE = os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com")
 
 
@@ -154,8 +160,9 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS_ENABLED = True
-    # The sandbox lets anyone "pay": never the production default.
+    # The sandbox lets anyone "pay": never the production default. No test carrier either.
     PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "")
+    CARRIERS = json.loads(os.environ.get("CARRIERS") or "{}")
 
 
 class TestingConfig(Config):

@@ -30,3 +30,8 @@ cron.register(settle_job, "default", cron=SETTLEMENT_SCHEDULE, job_timeout=3600,
 from jobs.webhooks import SCHEDULE_SWEEP, sweep_due_job  # noqa: E402
 
 cron.register(sweep_due_job, "webhooks", cron=SCHEDULE_SWEEP, job_timeout=1800, name="webhook-due-sweep")
+
+from jobs.logistics import SCHEDULE as CARRIER_POLL_SCHEDULE  # noqa: E402
+from jobs.logistics import poll_carriers_job  # noqa: E402
+
+cron.register(poll_carriers_job, "default", cron=CARRIER_POLL_SCHEDULE, job_timeout=600, name="carrier-poll")

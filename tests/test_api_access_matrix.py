@@ -20,7 +20,7 @@ from tests.test_api_stock import line
 
 # No token: the provider's or carrier's signature is the proof (tests/test_api_payments.py,
 # tests/test_logistics_callbacks.py check them).
-PUBLIC = {"api.openapi_json", "api.docs", "api.unknown_path", "api.payment_notify"}
+PUBLIC = {"api.openapi_json", "api.docs", "api.unknown_path", "api.payment_notify", "api.carrier_events"}
 
 
 @dataclass

@@ -40,6 +40,9 @@ class Shipment(Base):
                                                      cascade="all, delete-orphan")
     lots: Mapped[list[ShipmentLot]] = relationship(back_populates="shipment", order_by="ShipmentLot.id",
                                                    cascade="all, delete-orphan")
+    # What the carrier reported (app/models/logistics.py), newest first.
+    tracking_events: Mapped[list["TrackingEvent"]] = relationship(  # noqa: F821
+        order_by="(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc())", viewonly=True)
 
 
 class ShipmentLine(Base):
