@@ -54,6 +54,7 @@ BUILDERS = {
     "return_id": b.other_return,
     "promotion_id": b.other_promotion,
     "settlement_id": b.other_settlement,
+    "reference": b.other_payment_intent,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),
