@@ -92,3 +92,27 @@ def test_a_bad_signature_is_refused_and_logged(app, client, world, caplog, monke
     assert client.http.post("/api/v1/payments/notify/wechat", data=raw, headers=headers).status_code == 401
     db.session.expire_all()
     assert db.session.get(PaymentIntent, body["id"]).status == "created"
+
+
+def test_the_payee_refunds_through_the_api_and_the_payer_cannot(client, world):
+    from app.services.payments.intents import accept_notification
+
+    order, _invoice = invoiced_order(world, 9_900)
+    api = api_world(world)
+    intent_id = client.http.post("/api/v1/payments", json={"order_id": order.id},
+                                 headers=bearer(_retailer_token(world), **{"Idempotency-Key": new_key()})).json["id"]
+    accept_notification("sandbox", *sandbox_notification(db.session.get(PaymentIntent, intent_id), "paid"))
+    db.session.commit()
+
+    def refund(token, amount):
+        return client.http.post(f"/api/v1/payments/{intent_id}/refunds", json={"amount_fen": amount, "reason": "退货"},
+                                headers=bearer(token, **{"Idempotency-Key": new_key()}))
+
+    assert refund(_retailer_token(world), 100).status_code == 404  # the payer
+    assert refund(api.tokens["dealer_b"], 100).status_code == 404
+    done = refund(api.tokens["dealer"], 2_000)
+    assert done.status_code == 201 and done.json["amount_fen"] == 2_000 and done.json["credit_note_id"]
+    too_much = refund(api.tokens["dealer"], 8_000)
+    assert too_much.status_code == 422 and too_much.json["field"] == "amount"
+    read = client.http.get(f"/api/v1/payments/{intent_id}", headers=bearer(api.tokens["dealer"])).json
+    assert (read["status"], read["refunded_fen"]) == ("paid", 2_000)

@@ -11,6 +11,7 @@ from app.models.payments import PaymentIntent
 from app.services.accounts.api_clients import orders_for, service_user
 from app.services.core.errors import DomainError, NotFound
 from app.services.payments import intents
+from app.services.payments.refunds import refund_intent
 from app.services.payments.providers import NotificationRefused, known, provider
 from app.web.api import bp
 from app.web.api.auth import token_required
@@ -18,7 +19,8 @@ from app.web.api.catalog import domain_error
 from app.web.api.errors import error_response
 from app.web.api.idempotency import idempotent
 from app.web.api.schemas import ErrorSchema
-from app.web.api.schemas_payments import NotificationAckSchema, PaymentCreateSchema, PaymentIntentSchema
+from app.web.api.schemas_payments import (NotificationAckSchema, PaymentCreateSchema, PaymentIntentSchema,
+                                          RefundCreateSchema, RefundSchema)
 from app.web.payments.links import notify_url
 
 NOTIFY_HEADERS = [{"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
@@ -62,6 +64,31 @@ def payment_detail(intent_id: int):
     if intent is None:
         return error_response(404, _("支付单不存在。"))
     return intent
+
+
+@bp.route("/payments/<int:intent_id>/refunds", methods=["POST"])
+@token_required("orders")
+@idempotent(required=True)
+@bp.arguments(RefundCreateSchema)
+@bp.response(201, RefundSchema)
+@bp.alt_response(404, schema=ErrorSchema, description="No such payment of yours")
+def payment_refund(args, intent_id: int):
+    """Refund (part of) a paid payment: the payee's token (the seller, or the brand)
+
+    The provider is asked first; the money goes back out of the payer's prepayment wallet where
+    this payment put it there, the rest as a credit note paid out at once (open invoices are not
+    touched). 422 above what is still refundable."""
+    intent = db.session.scalar(intents.intents_visible_to(g.api_client.org).where(PaymentIntent.id == intent_id)
+                               .with_for_update()) if 0 < intent_id < 2**31 else None
+    if intent is None or (g.api_client.org.kind != "brand" and intent.seller_id != g.api_client.org_id):
+        db.session.rollback()
+        return error_response(404, _("支付单不存在。"))
+    try:
+        refund = refund_intent(service_user(g.api_client), intent, args["amount_fen"], args["reason"])
+    except DomainError as error:
+        return domain_error(error, 422 if error.field else 409)
+    db.session.commit()
+    return refund, 201
 
 
 @bp.route("/payments/notify/<string:provider_name>", methods=["POST"])

@@ -52,3 +52,19 @@ class TrackingResultSchema(Schema):
     ignored = fields.Integer(required=True, metadata={"description": "Repeats, or waybills of no shipment"})
     signed_off = fields.List(fields.Integer(), required=True, metadata={
         "description": "Orders whose delivery this signed off (the dealer trusts the carrier's proof)"})
+
+
+class RefundCreateSchema(StrictSchema):
+    amount_fen = strict_int(required=True, validate=validate.Range(1, MAX_AMOUNT_FEN))
+    reason = fields.String(validate=validate.Length(max=80), load_default="")
+
+
+class RefundSchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"description": "Our refund number (out_refund_no)"})
+    amount_fen = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    provider_refund_id = fields.String(required=True)
+    credit_note_id = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "The credit note paid out by this refund (the part that had settled the invoice)"})
+    refunded_at = fields.DateTime(required=True)
