@@ -147,7 +147,8 @@ class Config:
     # their secret) or are polled by a job: JSON {"<code>": {"name": "顺丰速运", "secret": "...",
     # "poll_url": "https://..."}}. Development and tests have a local test carrier.
     CARRIERS = json.loads(os.environ.get("CARRIERS") or
-                          '{"local": {"name": "本地物流", "secret": "carrier-local-secret", "poll_url": ""}}')
+                          '{"local": {"name": "本地物流", "name_en": "Local carrier", "secret": "carrier-local-secret", '
+                          '"poll_url": ""}}')
     WECHATPAY_API_BASE = os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com")
 
 

@@ -21,6 +21,10 @@ class Carrier:
     name: str
     secret: str
     poll_url: str = ""
+    name_en: str = ""
+
+    def label(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class CarrierEvent:
 
 def carriers() -> dict[str, Carrier]:
     return {code: Carrier(code, str(spec.get("name") or code), str(spec.get("secret") or ""),
-                          str(spec.get("poll_url") or ""))
+                          str(spec.get("poll_url") or ""), str(spec.get("name_en") or ""))
             for code, spec in (current_app.config.get("CARRIERS") or {}).items()}
 
 

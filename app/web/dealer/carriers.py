@@ -4,7 +4,8 @@ from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectMultipleField
+from flask_babel import get_locale
+from wtforms import SelectChoice, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.logistics.carriers import carriers
@@ -25,7 +26,8 @@ class CarrierTrustForm(Form):
 def carriers_settings():
     known = carriers()
     form = CarrierTrustForm()
-    form.trusted.choices = [(code, found.name) for code, found in sorted(known.items())]
+    language = str(get_locale() or "zh")[:2]
+    form.trusted.choices = [SelectChoice(code, found.label(language)) for code, found in sorted(known.items())]
     if form.validate_on_submit():
         outcome = attempt(form, set_trusted_carriers, current_user.id, current_user.org_id, set(form.trusted.data or []),
                           set(known))
