@@ -148,3 +148,23 @@ def test_the_polling_job_reads_the_carrier_over_http_and_is_safe_to_repeat(app, 
     db.session.expire_all()
     assert _events() == 2 and f.status_of(shipped) == "delivered"
     assert db.session.scalar(select(TrackingEvent.source).limit(1)) == "poll"
+
+
+def test_the_api_lists_shipments_with_tracking_scoped_and_paged(client, shipped, world):
+    from tests.builders_api import api_world, bearer
+
+    post_events(client.http, [event("picked_up", AT - timedelta(hours=5)), event("in_transit", AT)])
+    second = f.approved_order(world, [(shipped.lines[0].product, 1)])
+    f.ship_all(world, second, carrier="本地物流", tracking="LOC2")
+    db.session.commit()
+    api = api_world(world)
+    first_page = client.http.get("/api/v1/shipments", query_string={"limit": 1}, headers=bearer(api.tokens["dealer"]))
+    assert first_page.status_code == 200 and len(first_page.json["items"]) == 1
+    assert first_page.json["items"][0]["order_id"] == second.id
+    rest = client.http.get("/api/v1/shipments", query_string={"limit": 1, "cursor": first_page.json["next_cursor"]},
+                           headers=bearer(api.tokens["dealer"])).json
+    assert [s["order_id"] for s in rest["items"]] == [shipped.id] and rest["next_cursor"] is None
+    assert [e["code"] for e in rest["items"][0]["tracking_events"]] == ["in_transit", "picked_up"]
+    assert client.http.get("/api/v1/shipments", headers=bearer(api.tokens["dealer_b"])).json["items"] == []
+    assert client.http.get("/api/v1/shipments", query_string={"cursor": "x"},
+                           headers=bearer(api.tokens["dealer"])).status_code == 400

@@ -68,3 +68,28 @@ class RefundSchema(Schema):
     credit_note_id = fields.Integer(allow_none=True, required=True, metadata={
         "description": "The credit note paid out by this refund (the part that had settled the invoice)"})
     refunded_at = fields.DateTime(required=True)
+
+
+class TrackingEventSchema(Schema):
+    code = fields.String(required=True, validate=validate.OneOf(TrackingCode.values()))
+    occurred_at = fields.DateTime(required=True)
+    location = fields.String(required=True)
+    description = fields.String(required=True)
+    carrier = fields.String(required=True)
+    source = fields.String(required=True, metadata={"description": "callback or poll"})
+
+
+class ShipmentSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(allow_none=True, required=True)
+    order_id = fields.Integer(required=True)
+    carrier = fields.String(required=True)
+    tracking_no = fields.String(required=True)
+    shipped_at = fields.DateTime(required=True)
+    tracking_events = fields.List(fields.Nested(TrackingEventSchema), required=True,
+                                  metadata={"description": "What the carrier reported, newest first"})
+
+
+class ShipmentPageSchema(Schema):
+    items = fields.List(fields.Nested(ShipmentSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
