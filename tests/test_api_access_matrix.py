@@ -79,6 +79,8 @@ CASES = {
     ("api.payment_create", "POST"): Case("orders", lambda s: ("/api/v1/payments", {}, {"order_id": s.foreign_order})),
     ("api.payment_refund", "POST"): Case("orders", lambda s: (f"/api/v1/payments/{s.foreign_intent}/refunds", {},
                                                               {"amount_fen": 1})),
+    ("api.invoices_list", "GET"): Case("orders", lambda s: ("/api/v1/invoices", {}, None), (200,)),
+    ("api.credit_notes_list", "GET"): Case("orders", lambda s: ("/api/v1/credit-notes", {}, None), (200,)),
     ("api.shipments_list", "GET"): Case("orders", lambda s: ("/api/v1/shipments", {}, None), (200,)),
     ("api.payment_detail", "GET"): Case("orders", lambda s: (f"/api/v1/payments/{s.foreign_intent}", {}, None)),
     ("api.webhook_replay", "POST"): Case("webhooks", lambda s: (f"/api/v1/webhooks/{s.foreign_webhook}/replay", {},

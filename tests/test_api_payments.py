@@ -116,3 +116,26 @@ def test_the_payee_refunds_through_the_api_and_the_payer_cannot(client, world):
     assert too_much.status_code == 422 and too_much.json["field"] == "amount"
     read = client.http.get(f"/api/v1/payments/{intent_id}", headers=bearer(api.tokens["dealer"])).json
     assert (read["status"], read["refunded_fen"]) == ("paid", 2_000)
+
+
+def test_invoices_and_credit_notes_are_listed_for_their_parties_in_pages(client, world):
+    from app.services.credit.payments import issue_credit_note
+
+    first = invoiced_order(world, 1_000)[1]
+    second = invoiced_order(world, 2_000)[1]
+    issue_credit_note(None, seller=world.orgs["dealer"], customer=world.orgs["retailer"], amount_fen=300,
+                      reason="adjustment", invoice=first)
+    db.session.commit()
+    api = api_world(world)
+    page = client.http.get("/api/v1/invoices", query_string={"limit": 1}, headers=bearer(api.tokens["dealer"])).json
+    assert [i["id"] for i in page["items"]] == [second.id]
+    rest = client.http.get("/api/v1/invoices", query_string={"limit": 1, "cursor": page["next_cursor"]},
+                           headers=bearer(api.tokens["dealer"])).json
+    assert [i["id"] for i in rest["items"]] == [first.id] and rest["items"][0]["paid_fen"] == 300
+    assert client.http.get("/api/v1/invoices", headers=bearer(_retailer_token(world))).json["items"][0]["buyer_id"] \
+        == world.orgs["retailer"].id
+    assert client.http.get("/api/v1/invoices", headers=bearer(api.tokens["dealer_b"])).json["items"] == []
+    notes = client.http.get("/api/v1/credit-notes", headers=bearer(api.tokens["dealer"])).json["items"]
+    assert [(n["amount_fen"], n["invoice_id"]) for n in notes] == [(300, first.id)]
+    assert client.http.get("/api/v1/credit-notes", headers=bearer(api.tokens["dealer_b"])).json["items"] == []
+    assert len(client.http.get("/api/v1/credit-notes", headers=bearer(api.tokens["brand"])).json["items"]) == 1

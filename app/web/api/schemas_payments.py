@@ -93,3 +93,40 @@ class ShipmentSchema(Schema):
 class ShipmentPageSchema(Schema):
     items = fields.List(fields.Nested(ShipmentSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+class InvoiceSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    order_id = fields.Integer(required=True)
+    seller_id = fields.Integer(required=True)
+    buyer_id = fields.Integer(required=True)
+    total_fen = fields.Integer(required=True)
+    tax_fen = fields.Integer(required=True)
+    paid_fen = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"description": "open, paid or void"})
+    issued_at = fields.DateTime(required=True)
+    due_on = fields.Date(allow_none=True, required=True)
+
+
+class InvoicePageSchema(Schema):
+    items = fields.List(fields.Nested(InvoiceSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CreditNoteSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(allow_none=True, required=True)
+    customer_id = fields.Integer(required=True)
+    seller_id = fields.Integer(required=True)
+    order_id = fields.Integer(allow_none=True, required=True)
+    invoice_id = fields.Integer(allow_none=True, required=True)
+    reason = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    remaining_fen = fields.Integer(required=True)
+    issued_at = fields.DateTime(required=True)
+
+
+class CreditNotePageSchema(Schema):
+    items = fields.List(fields.Nested(CreditNoteSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
