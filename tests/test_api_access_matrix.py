@@ -81,6 +81,7 @@ CASES = {
                                                               {"amount_fen": 1})),
     ("api.invoices_list", "GET"): Case("orders", lambda s: ("/api/v1/invoices", {}, None), (200,)),
     ("api.credit_notes_list", "GET"): Case("orders", lambda s: ("/api/v1/credit-notes", {}, None), (200,)),
+    ("api.customers_list", "GET"): Case("orders", lambda s: ("/api/v1/customers", {}, None), (200,)),
     ("api.shipments_list", "GET"): Case("orders", lambda s: ("/api/v1/shipments", {}, None), (200,)),
     ("api.payment_detail", "GET"): Case("orders", lambda s: (f"/api/v1/payments/{s.foreign_intent}", {}, None)),
     ("api.webhook_replay", "POST"): Case("webhooks", lambda s: (f"/api/v1/webhooks/{s.foreign_webhook}/replay", {},

@@ -139,3 +139,22 @@ def test_invoices_and_credit_notes_are_listed_for_their_parties_in_pages(client,
     assert [(n["amount_fen"], n["invoice_id"]) for n in notes] == [(300, first.id)]
     assert client.http.get("/api/v1/credit-notes", headers=bearer(api.tokens["dealer_b"])).json["items"] == []
     assert len(client.http.get("/api/v1/credit-notes", headers=bearer(api.tokens["brand"])).json["items"]) == 1
+
+
+def test_customers_are_the_token_organisations_own_in_pages(client, world):
+    api = api_world(world)
+    brand = client.http.get("/api/v1/customers", query_string={"limit": 2}, headers=bearer(api.tokens["brand"])).json
+    codes = [c["code"] for c in brand["items"]]
+    while brand["next_cursor"]:
+        brand = client.http.get("/api/v1/customers", query_string={"limit": 2, "cursor": brand["next_cursor"]},
+                                headers=bearer(api.tokens["brand"])).json
+        codes += [c["code"] for c in brand["items"]]
+    assert sorted(codes) == sorted(o.code for k, o in world.orgs.items() if k != "brand")
+    dealer = client.http.get("/api/v1/customers", headers=bearer(api.tokens["dealer"])).json["items"]
+    assert [(c["code"], c["dealer_code"]) for c in dealer] == [(world.orgs["retailer"].code, world.orgs["dealer"].code)]
+    full = client.http.get("/api/v1/customers", query_string={"limit": 100}, headers=bearer(api.tokens["brand"])).json
+    [row] = [c for c in full["items"] if c["code"] == world.orgs["dealer"].code]
+    assert row["territory_region_ids"] == [world.regions["hz"].id]
+    assert client.http.get("/api/v1/customers", headers=bearer(_retailer_token(world))).json["items"] == []
+    assert client.http.get("/api/v1/customers", query_string={"cursor": "bad"},
+                           headers=bearer(api.tokens["brand"])).status_code == 400

@@ -130,3 +130,22 @@ class CreditNoteSchema(Schema):
 class CreditNotePageSchema(Schema):
     items = fields.List(fields.Nested(CreditNoteSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CustomerSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "dealer or retailer"})
+    region_id = fields.Integer(allow_none=True, required=True)
+    channel = fields.String(allow_none=True, required=True)
+    tier = fields.String(allow_none=True, required=True)
+    dealer_code = fields.String(allow_none=True, required=True, metadata={"description": "a retailer's dealer"})
+    territory_region_ids = fields.List(fields.Integer(), required=True, metadata={
+        "description": "the regions a dealer serves (empty for a retailer)"})
+    active = fields.Boolean(required=True)
+
+
+class CustomerPageSchema(Schema):
+    items = fields.List(fields.Nested(CustomerSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
