@@ -81,8 +81,9 @@ def register_security_headers(app: Flask, talisman) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.web import admin, assets, auth, dealer, documents, media, rep, retailer
+    from app.web.payments import sandbox as payments_sandbox
 
-    for module in (assets, auth, admin, dealer, retailer, rep, media, documents):
+    for module in (assets, auth, admin, dealer, retailer, rep, media, documents, payments_sandbox):
         app.register_blueprint(module.bp)
     from app.web import api  # JSON API under /api/v1 (token auth, CSRF-exempt)
     from app.web.api.openapi import init_api

@@ -3,6 +3,7 @@
 LIANYING_ENV selects the profile: development (default for `make run`), production, testing.
 Production refuses to start without a real SECRET_KEY.
 """
+import json
 import os
 import pathlib
 
@@ -128,6 +129,28 @@ class Config:
     RATELIMIT_KEY_PREFIX = "lianying-api"
     IDEMPOTENCY_KEY_HOURS = 24
 
+    # Online payments (README, "Online payments"): "sandbox" (a local provider that plays WeChat's
+    # role: /payments/sandbox/<reference>), "wechat" (WeChat Pay API v3, the WECHATPAY_* settings)
+    # or "" (switched off). Notifications reach PUBLIC_URL/api/v1/payments/notify/<provider>.
+    PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "sandbox")
+    PAYMENTS_SANDBOX_URL = os.environ.get("PAYMENTS_SANDBOX_URL", "/payments/sandbox")
+    PAYMENTS_SANDBOX_SECRET = os.environ.get("PAYMENTS_SANDBOX_SECRET") or "sandbox-" + (
+        os.environ.get("SECRET_KEY") or DEV_SECRET_KEY)
+    WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "")
+    WECHATPAY_APPID = os.environ.get("WECHATPAY_APPID", "")
+    WECHATPAY_SERIAL_NO = os.environ.get("WECHATPAY_SERIAL_NO", "")
+    WECHATPAY_PRIVATE_KEY_PATH = os.environ.get("WECHATPAY_PRIVATE_KEY_PATH", "")
+    WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "")
+    WECHATPAY_PLATFORM_PUBLIC_KEY_PATH = os.environ.get("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", "")
+    WECHATPAY_PLATFORM_SERIAL = os.environ.get("WECHATPAY_PLATFORM_SERIAL", "")
+    # Carriers that send tracking callbacks (POST /api/v1/carriers/<code>/events, HMAC-signed with
+    # their secret) or are polled by a job: JSON {"<code>": {"name": "顺丰速运", "secret": "...",
+    # "poll_url": "https://..."}}. Development and tests have a local test carrier.
+    CARRIERS = json.loads(os.environ.get("CARRIERS") or
+                          '{"local": {"name": "本地物流", "name_en": "Local carrier", "secret": "carrier-local-secret", '
+                          '"poll_url": ""}}')
+    WECHATPAY_API_BASE = os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com")
+
 
 class DevelopmentConfig(Config):
     TEMPLATES_AUTO_RELOAD = True
@@ -138,12 +161,17 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS_ENABLED = True
+    # The sandbox lets anyone "pay": never the production default. No test carrier either.
+    PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "")
+    CARRIERS = json.loads(os.environ.get("CARRIERS") or "{}")
 
 
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret"
+    PAYMENTS_PROVIDER = "sandbox"
+    PAYMENTS_SANDBOX_SECRET = "sandbox-testing-secret"
     JOB_RETRY_INTERVALS = (0, 0, 0)  # retries go straight back on the queue for a burst worker
     API_RATE_LIMIT = "100000 per minute"  # tests that check the limit set their own
     PROMOTION_APPROVAL_ABOVE_FEN = None  # the tests of the approval set their own

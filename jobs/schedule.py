@@ -44,3 +44,7 @@ from jobs.groupbuy import SCHEDULE as GROUPBUY_SCHEDULE  # noqa: E402
 from jobs.groupbuy import close_due_job  # noqa: E402
 
 cron.register(close_due_job, "default", cron=GROUPBUY_SCHEDULE, job_timeout=1800, name="groupbuy-close")
+from jobs.logistics import SCHEDULE as CARRIER_POLL_SCHEDULE  # noqa: E402
+from jobs.logistics import poll_carriers_job  # noqa: E402
+
+cron.register(poll_carriers_job, "default", cron=CARRIER_POLL_SCHEDULE, job_timeout=600, name="carrier-poll")

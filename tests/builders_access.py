@@ -372,3 +372,13 @@ def other_served_groupbuy(o: Other):
         o.hide(campaign.name)
         return campaign
     return o.once("served_groupbuy", build)
+def other_payment_intent(o: Other):
+    """An online top-up of the other side (a retailer's with its dealer, a dealer's with the brand);
+    the URL names it by its reference."""
+    payer = o.buyer
+    seller = o.dealer if payer.kind == "retailer" else o.world.brand
+    intent = make("PaymentIntent", reference=code("PIXOTHER") + "0" * 10, purpose="topup", payer_id=payer.id,
+                  seller_id=seller.id, amount_fen=4_321, refunded_fen=0, status="created", provider="sandbox",
+                  checkout_url="/payments/sandbox/x")
+    o.hide("43.21")  # its amount (the reference is in the URL itself, which error pages may echo)
+    return intent.reference

@@ -58,6 +58,7 @@ BUILDERS = {
     "agreement_id": b.other_rebate_agreement,
     "campaign_id": b.other_groupbuy,
     "group_id": b.other_customer_group,
+    "reference": b.other_payment_intent,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),

@@ -12,13 +12,15 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
-from app.models import Order, ProductVisibility, StockMovement, WebhookSubscription
+from app.models import Order, PaymentIntent, ProductVisibility, StockMovement, WebhookSubscription
 from tests import factories
 from tests.builders_api import api_world, bearer, new_key, place
 from tests.builders_stock import warehouse
 from tests.test_api_stock import line
 
-PUBLIC = {"api.openapi_json", "api.docs", "api.unknown_path"}
+# No token: the provider's or carrier's signature is the proof (tests/test_api_payments.py,
+# tests/test_logistics_callbacks.py check them).
+PUBLIC = {"api.openapi_json", "api.docs", "api.unknown_path", "api.payment_notify", "api.carrier_events"}
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Setup:
     foreign_order: int  # an order of dealer_b (bought from the brand), invisible to dealer's token
     hidden_product: str  # visible only in dealer_b's region
     foreign_webhook: int = 0  # a subscription of dealer_b
+    foreign_intent: int = 0  # a payment intent of dealer_b
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,14 @@ CASES = {
                                                                 {}, None)),
     ("api.webhook_deliveries", "GET"): Case("webhooks", lambda s: (
         f"/api/v1/webhooks/{s.foreign_webhook}/deliveries", {}, None)),
+    ("api.payment_create", "POST"): Case("orders", lambda s: ("/api/v1/payments", {}, {"order_id": s.foreign_order})),
+    ("api.payment_refund", "POST"): Case("orders", lambda s: (f"/api/v1/payments/{s.foreign_intent}/refunds", {},
+                                                              {"amount_fen": 1})),
+    ("api.invoices_list", "GET"): Case("orders", lambda s: ("/api/v1/invoices", {}, None), (200,)),
+    ("api.credit_notes_list", "GET"): Case("orders", lambda s: ("/api/v1/credit-notes", {}, None), (200,)),
+    ("api.customers_list", "GET"): Case("orders", lambda s: ("/api/v1/customers", {}, None), (200,)),
+    ("api.shipments_list", "GET"): Case("orders", lambda s: ("/api/v1/shipments", {}, None), (200,)),
+    ("api.payment_detail", "GET"): Case("orders", lambda s: (f"/api/v1/payments/{s.foreign_intent}", {}, None)),
     ("api.webhook_replay", "POST"): Case("webhooks", lambda s: (f"/api/v1/webhooks/{s.foreign_webhook}/replay", {},
                                                                 {"status": "failed"})),
 }
@@ -105,8 +116,12 @@ def setup(world):
     hook = WebhookSubscription(org_id=world.orgs["dealer_b"].id, url="https://erp-b.example/hooks",
                                secret="whsec_" + "B" * 32, event_types="*")
     db.session.add(hook)
+    intent = PaymentIntent(reference="PI" + "B" * 24, purpose="topup", payer_id=world.orgs["dealer_b"].id,
+                           seller_id=world.brand.id, amount_fen=100, refunded_fen=0, status="created",
+                           provider="sandbox", checkout_url="/payments/sandbox/x")
+    db.session.add(intent)
     db.session.commit()
-    return Setup(api, foreign.json["id"], "WEST-ONLY", hook.id)
+    return Setup(api, foreign.json["id"], "WEST-ONLY", hook.id, intent.id)
 
 
 def _send(http, method, path, query, body, headers):

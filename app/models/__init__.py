@@ -18,6 +18,8 @@ from app.models.inventory import (MovementKind, ProductCost, ReorderRule, ShelfL
 from app.models.api import ApiClient, ApiIdempotencyKey  # noqa: F401
 from app.models.integrations import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401
 from app.models.notifications import Notification  # noqa: F401
+from app.models.payments import PaymentIntent, PaymentRefund  # noqa: F401
+from app.models.logistics import CarrierTrust, TrackingEvent  # noqa: F401
 from app.models.visits import RepTarget, Visit  # noqa: F401
 from app.models.fulfilment import (DeliveryCode, DeliveryDiscrepancy, DeliverySignOff,  # noqa: F401
                                   RemainderCancellation, ReturnLine, ReturnRequest, Shipment, ShipmentLine,

@@ -18,7 +18,7 @@ from app.models.billing import Invoice
 from app.models.org import Organisation
 
 
-CASH_METHODS = (PaymentMethod.BANK_TRANSFER.value, PaymentMethod.COD.value)
+CASH_METHODS = (PaymentMethod.BANK_TRANSFER.value, PaymentMethod.COD.value, PaymentMethod.ONLINE.value)
 
 
 class CreditProfile(Base):
@@ -40,7 +40,7 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount"),
-        CheckConstraint("method IN ('bank_transfer', 'cod', 'prepayment', 'credit')", name="method"),
+        CheckConstraint("method IN ('bank_transfer', 'cod', 'prepayment', 'credit', 'online')", name="method"),
         Index("ix_payments_customer_received", "customer_id", "received_on"),
         Index("ix_payments_seller_received", "seller_id", "received_on"),
     )
@@ -92,11 +92,12 @@ class PrepaymentAccount(Base):
 
 
 class PrepaymentEntry(Base):
-    """One movement of a prepayment account (append-only): a top-up (+) or a payment from it (−)."""
+    """One movement of a prepayment account (append-only): a top-up (+), a payment from it (−), or
+    an online top-up given back (refund, −)."""
 
     __tablename__ = "prepayment_entries"
     __table_args__ = (
-        CheckConstraint("kind IN ('topup', 'payment')", name="kind"),
+        CheckConstraint("kind IN ('topup', 'payment', 'refund')", name="kind"),
         CheckConstraint("amount_fen <> 0 AND balance_after_fen >= 0", name="amounts"),
         Index("ix_prepayment_entries_account_on", "account_id", "entered_on"),
     )

@@ -23,7 +23,8 @@ class Shipment(Base):
     """One dispatch of (part of) an order: carrier, tracking number, who and when."""
 
     __tablename__ = "shipments"
-    __table_args__ = (Index("ix_shipments_seller_shipped", "seller_id", "shipped_at"),)
+    __table_args__ = (Index("ix_shipments_seller_shipped", "seller_id", "shipped_at"),
+                      Index("ix_shipments_tracking_no", "tracking_no"))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -39,6 +40,9 @@ class Shipment(Base):
                                                      cascade="all, delete-orphan")
     lots: Mapped[list[ShipmentLot]] = relationship(back_populates="shipment", order_by="ShipmentLot.id",
                                                    cascade="all, delete-orphan")
+    # What the carrier reported (app/models/logistics.py), newest first.
+    tracking_events: Mapped[list["TrackingEvent"]] = relationship(  # noqa: F821
+        order_by="(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc())", viewonly=True)
 
 
 class ShipmentLine(Base):
@@ -106,7 +110,8 @@ class DeliverySignOff(Base):
     """The buyer received the order (once per order), with what was short or damaged."""
 
     __tablename__ = "delivery_sign_offs"
-    __table_args__ = (CheckConstraint("method IN ('portal', 'code')", name="method"),)
+    # carrier: the carrier's delivered event, for a dealer that trusts its proof of delivery
+    __table_args__ = (CheckConstraint("method IN ('portal', 'code', 'carrier')", name="method"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
     method: Mapped[str] = mapped_column(String(10))

@@ -139,6 +139,7 @@ _labelled(OrderPayment, {OrderPayment.CREDIT: _l("赊账（信用额度）"), Or
 class SignOffMethod(Vocabulary):
     PORTAL = "portal"  # the retailer confirmed receipt in its portal
     CODE = "code"      # the seller entered the code the retailer gave the driver
+    CARRIER = "carrier"  # the carrier's proof of delivery, trusted by the dealer
 
 
 class DiscrepancyKind(Vocabulary):
@@ -157,7 +158,8 @@ class ReturnDisposition(Vocabulary):
     WRITE_OFF = "write_off"  # received back, then taken out of stock (damaged, unsellable)
 
 
-_labelled(SignOffMethod, {SignOffMethod.PORTAL: _l("客户在平台确认收货"), SignOffMethod.CODE: _l("收货码签收")})
+_labelled(SignOffMethod, {SignOffMethod.PORTAL: _l("客户在平台确认收货"), SignOffMethod.CODE: _l("收货码签收"),
+                          SignOffMethod.CARRIER: _l("承运商签收凭证")})
 _labelled(DiscrepancyKind, {DiscrepancyKind.SHORT: _l("短少"), DiscrepancyKind.DAMAGED: _l("破损")})
 _labelled(ReturnStatus, {ReturnStatus.REQUESTED: _l("待处理"), ReturnStatus.ACCEPTED: _l("已接受"),
                          ReturnStatus.REFUSED: _l("已拒绝")})
@@ -202,6 +204,7 @@ class PaymentMethod(Vocabulary):
     COD = "cod"
     PREPAYMENT = "prepayment"
     CREDIT = "credit"
+    ONLINE = "online"  # an online payment (WeChat Pay, the sandbox) confirmed by the provider
 
 
 class CreditNoteReason(Vocabulary):
@@ -214,7 +217,38 @@ class CreditNoteReason(Vocabulary):
 _labelled(InvoiceStatus, {InvoiceStatus.OPEN: _l("未结清"), InvoiceStatus.PAID: _l("已结清"),
                           InvoiceStatus.VOID: _l("已作废")})
 _labelled(PaymentMethod, {PaymentMethod.BANK_TRANSFER: _l("银行转账"), PaymentMethod.COD: _l("货到付款"),
-                          PaymentMethod.PREPAYMENT: _l("预存款"), PaymentMethod.CREDIT: _l("红字抵扣")})
+                          PaymentMethod.PREPAYMENT: _l("预存款"), PaymentMethod.CREDIT: _l("红字抵扣"),
+                          PaymentMethod.ONLINE: _l("在线支付")})
+
+
+class IntentPurpose(Vocabulary):
+    ORDER = "order"
+    TOPUP = "topup"
+
+
+class IntentStatus(Vocabulary):
+    CREATED = "created"
+    PAID = "paid"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class TrackingCode(Vocabulary):
+    """What a carrier says happened to a waybill."""
+
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+
+
+_labelled(TrackingCode, {TrackingCode.PICKED_UP: _l("已揽收"), TrackingCode.IN_TRANSIT: _l("运输中"),
+                         TrackingCode.OUT_FOR_DELIVERY: _l("派送中"), TrackingCode.DELIVERED: _l("已签收"),
+                         TrackingCode.EXCEPTION: _l("异常")})
+_labelled(IntentPurpose, {IntentPurpose.ORDER: _l("订单付款"), IntentPurpose.TOPUP: _l("预存款充值")})
+_labelled(IntentStatus, {IntentStatus.CREATED: _l("待支付"), IntentStatus.PAID: _l("已支付"),
+                         IntentStatus.FAILED: _l("支付失败"), IntentStatus.REFUNDED: _l("已退款")})
 _labelled(CreditNoteReason, {CreditNoteReason.SHORT_DELIVERY: _l("短少"), CreditNoteReason.DAMAGED: _l("破损"),
                              CreditNoteReason.RETURN: _l("退货"), CreditNoteReason.ADJUSTMENT: _l("调整")})
 

@@ -104,6 +104,7 @@ CATALOG: dict[str, Any] = {
     "shipping.rest_cancelled": _l("剩余数量已取消：%(r)s"),
     "delivery.by_code": _l("收货码签收"),
     "delivery.by_buyer": _l("客户确认收货"),
+    "delivery.by_carrier": _l("承运商 %(carrier)s 签收凭证（运单 %(waybill)s）"),
     "delivery.short": _l("%(product)s 短少 %(qty)d"),
     "delivery.damaged": _l("%(product)s 破损 %(qty)d"),
     "delivery.with_lines": _l("%(how)s：%(lines)s"),

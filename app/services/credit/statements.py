@@ -4,6 +4,7 @@ The balance is what the customer owes, net of the money it has put with the sell
   + invoices issued (void ones left out)
   − money received: bank transfers and cash on delivery, and prepayment top-ups
   − credit notes issued
+  + online payments refunded (app/services/payments/refunds.py: the money left the seller)
 Paying an invoice from prepayment or with a credit note moves money the customer already has
 with the seller, so it does not change the balance; the period's settlements list every payment
 with the invoices it settled. Hence closing balance = unpaid invoices − prepayment balance −
@@ -20,12 +21,13 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Invoice, Order, Organisation
+from app.models.payments import PaymentIntent, PaymentRefund
 from app.models.credit import CASH_METHODS, CreditNote, Payment, PaymentAllocation, PrepaymentAccount, PrepaymentEntry
 from app.services.core.errors import DomainError
 from app.services.core.clock import LOCAL
 
 MAX_PERIOD_DAYS = 366
-KIND_ORDER = {"invoice": 0, "credit_note": 1, "receipt": 2, "topup": 3}
+KIND_ORDER = {"invoice": 0, "credit_note": 1, "receipt": 2, "topup": 3, "refund": 4}
 
 
 @dataclass
@@ -93,7 +95,11 @@ def _opening(customer_id: int, seller_id: int | None, start: date) -> int:
                                    PrepaymentEntry.entered_on < start), PrepaymentAccount.seller_id))
     credited = _sum(scoped(select(func.sum(CreditNote.amount_fen)).where(
         CreditNote.customer_id == customer_id, CreditNote.issued_on < start), CreditNote.seller_id))
-    return invoiced - received - topped_up - credited
+    refunded = _sum(scoped(select(func.sum(PaymentRefund.amount_fen))
+                           .join(PaymentIntent, PaymentIntent.id == PaymentRefund.intent_id)
+                           .where(PaymentIntent.payer_id == customer_id,
+                                  PaymentRefund.refunded_at < _utc_start_of(start)), PaymentIntent.seller_id))
+    return invoiced - received - topped_up - credited + refunded
 
 
 def _period_lines(customer_id: int, seller_id: int | None, start: date, end: date) -> list[StatementLine]:
@@ -112,7 +118,12 @@ def _period_lines(customer_id: int, seller_id: int | None, start: date, end: dat
     notes = (select(CreditNote, Invoice.number).outerjoin(Invoice, Invoice.id == CreditNote.invoice_id)
              .where(CreditNote.customer_id == customer_id, CreditNote.issued_on >= start,
                     CreditNote.issued_on <= end))
+    refunds = (select(PaymentRefund, PaymentIntent.seller_id)
+               .join(PaymentIntent, PaymentIntent.id == PaymentRefund.intent_id)
+               .where(PaymentIntent.payer_id == customer_id, PaymentRefund.refunded_at >= after,
+                      PaymentRefund.refunded_at < before))
     if seller_id is not None:
+        refunds = refunds.where(PaymentIntent.seller_id == seller_id)
         invoices = invoices.where(Invoice.seller_id == seller_id)
         receipts = receipts.where(Payment.seller_id == seller_id)
         topups = topups.where(PrepaymentAccount.seller_id == seller_id)
@@ -131,6 +142,9 @@ def _period_lines(customer_id: int, seller_id: int | None, start: date, end: dat
     for note, invoice_number in db.session.execute(notes):
         lines.append(StatementLine(note.issued_on, "credit_note", note.number or "", note.seller_id,
                                    credit_fen=note.amount_fen, reason=note.reason, reference=invoice_number or ""))
+    for refund, refund_seller_id in db.session.execute(refunds):
+        lines.append(StatementLine(refund.refunded_at.astimezone(LOCAL).date(), "refund", refund.reference,
+                                   refund_seller_id, debit_fen=refund.amount_fen, reference=refund.reason))
     lines.sort(key=lambda line: (line.on, KIND_ORDER[line.kind], line.number))
     return lines
 

@@ -191,8 +191,21 @@ def sign_off_with_code(seller_id: int, order_id: int, actor_id: int, code: str,
     return _sign(order, SignOffMethod.CODE.value, actor_id, wanted, note, lines)
 
 
+def sign_off_by_carrier(seller_id: int, order_id: int, carrier: str, waybill: str) -> DeliverySignOff | None:
+    """The carrier's delivered event, for a dealer that trusts that carrier's proof of delivery
+    (app/services/logistics decides that): signs the order off with nothing short or damaged.
+    None when the order is not (or no longer) waiting for sign-off: the event is then only shown."""
+    order = locked_order(order_id, seller_id=seller_id)
+    if order.status != S.SHIPPED.value:
+        return None
+    lines = progress(order)
+    sign_off = _sign(order, SignOffMethod.CARRIER.value, None, {}, "", lines,
+                     message("delivery.by_carrier", carrier=carrier, waybill=waybill))
+    return sign_off
+
+
 def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str], int], note: str,
-          progress_rows: list[LineProgress]) -> DeliverySignOff:
+          progress_rows: list[LineProgress], how=None) -> DeliverySignOff:
     lines = {line.id: line for line in order.lines}
     credited = {row.line.id: row.credited for row in progress_rows}  # the cancelled rest, if any
     sign_off = DeliverySignOff(order_id=order.id, method=method, note=note, signed_at=utcnow(), signed_by_id=actor_id)
@@ -211,7 +224,7 @@ def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str]
                            product=lines[d.order_line_id].product.name_zh, qty=d.qty)
                    for d in sign_off.discrepancies]
     summary = str(joined(found_lines, "；"))  # the credit notes' text, as the signer reads it
-    event_note = message("delivery.by_code" if method == SignOffMethod.CODE.value else "delivery.by_buyer")
+    event_note = how or message("delivery.by_code" if method == SignOffMethod.CODE.value else "delivery.by_buyer")
     if found_lines:
         event_note = message("delivery.with_lines", how=event_note, lines=joined(found_lines, "；"))
     if note:

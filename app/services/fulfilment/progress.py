@@ -115,7 +115,8 @@ def shipments_of(order_id: int) -> list[Shipment]:
     """The order's shipments, oldest first, with lines (and their products) and lots."""
     return list(db.session.scalars(
         select(Shipment).where(Shipment.order_id == order_id)
-        .options(selectinload(Shipment.lines).joinedload(ShipmentLine.product), selectinload(Shipment.lots))
+        .options(selectinload(Shipment.lines).joinedload(ShipmentLine.product), selectinload(Shipment.lots),
+                 selectinload(Shipment.tracking_events))
         .order_by(Shipment.shipped_at, Shipment.id)))
 
 

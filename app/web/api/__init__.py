@@ -29,4 +29,4 @@ class ApiBlueprint(Blueprint):
 bp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Lianying API")
 csrf.exempt(bp)
 
-from app.web.api import errors, openapi, stock, catalog, orders, webhooks, exports  # noqa: E402,F401
+from app.web.api import errors, openapi, stock, catalog, orders, webhooks, exports, payments, carriers, shipments, customers  # noqa: E402,F401

@@ -13,6 +13,7 @@ from app.web.dealer import rebate_use  # noqa: E402,F401
 from app.web.dealer import stock  # noqa: E402,F401
 from app.web.dealer import orders_print  # noqa: E402,F401
 from app.web.dealer import forecasts  # noqa: E402,F401
+from app.web.dealer import carriers  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
@@ -53,3 +54,7 @@ register_groupbuy_desk(bp, "dealer/layout.html")
 from app.web.shared.promotions.files import register_promotion_files  # noqa: E402
 
 register_promotion_files(bp, "dealer/layout.html")
+from app.services.ordering.replenishment import replenishment_orders  # noqa: E402
+from app.web.payments.views import register_payment_pages  # noqa: E402
+
+register_payment_pages(bp, "dealer/layout.html", lambda: replenishment_orders(current_user.org_id))

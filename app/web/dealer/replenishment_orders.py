@@ -16,6 +16,8 @@ from app.web.common.forms import ActionForm, show_error
 from app.web.common.htmx import redirect_to, render_page
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 from app.web.common.confirm import ask_confirmation, confirmed
+from app.services.logistics.tracking import events_for_order
+from app.web.payments.views import order_payment_panel
 from app.web.shared.ordering.cancel import CancelForm
 
 PER_PAGE = 30
@@ -43,6 +45,7 @@ def _detail(order_id: int, cancel_form: CancelForm | None = None, status: int = 
     return render_page("dealer/replenishment/detail.html", "dealer/replenishment/_cancel.html", status=status,
                        order=order, cancel_form=cancel_form or CancelForm(formdata=None), reorder_form=ActionForm(),
                        may_cancel=order.status in lifecycle.BUYER_MAY_CANCEL, status_labels=STATUS_LABELS,
+                       payment=order_payment_panel(order), tracking=events_for_order(order.id),
                        channel_labels=CHANNEL_LABELS)
 
 

@@ -8,6 +8,7 @@ from app.services.field_sales import portal as rep_portal
 from app.services.field_sales import targets as rep_targets
 from app.web.common.htmx import render_page, wants_fragment
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
+from app.services.logistics.tracking import events_for_order
 from app.web.rep import bp
 
 PER_PAGE = 20
@@ -29,4 +30,4 @@ def orders():
 def order_detail(order_id: int):
     order = ordering.order_detail(rep_portal.orders_visible_to_rep(current_user), order_id)
     return render_page("rep/order_detail.html", order=order, status_labels=STATUS_LABELS,
-                       channel_labels=CHANNEL_LABELS)
+                       channel_labels=CHANNEL_LABELS, tracking=events_for_order(order.id))

@@ -18,3 +18,9 @@ register_notification_pages(bp)
 from app.web.shared.groupbuy.retailer import register_retailer_groupbuys  # noqa: E402
 
 register_retailer_groupbuys(bp)
+from flask_login import current_user  # noqa: E402
+
+from app.services.ordering.orders import orders_bought_by  # noqa: E402
+from app.web.payments.views import register_payment_pages  # noqa: E402
+
+register_payment_pages(bp, "retailer/layout.html", lambda: orders_bought_by(current_user.org_id))

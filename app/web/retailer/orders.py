@@ -14,6 +14,8 @@ from app.web.common.htmx import redirect_to
 from app.web.common.listing import CHANNEL_LABELS, STATUS_LABELS, OrderFilterForm
 from app.web.retailer import bp
 from app.web.retailer.common import bought_order, retailer_page
+from app.services.logistics.tracking import events_for_order
+from app.web.payments.views import order_payment_panel
 from app.web.shared.ordering.cancel import CancelForm
 
 PER_PAGE = 20
@@ -33,7 +35,8 @@ def orders():
 def _detail(order, cancel_form: CancelForm | None = None, status: int = 200, fragment: str | None = None):
     return retailer_page("retailer/order_detail.html", fragment, status=status, order=order,
                          reorder_form=ActionForm(), cancel_form=cancel_form or CancelForm(formdata=None),
-                         may_cancel=order.status in lifecycle.BUYER_MAY_CANCEL,
+                         may_cancel=order.status in lifecycle.BUYER_MAY_CANCEL, payment=order_payment_panel(order),
+                         tracking=events_for_order(order.id),
                          status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS)
 
 

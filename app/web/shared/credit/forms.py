@@ -11,8 +11,11 @@ from app.web.common.fields import YuanField
 from app.web.common.filters import yuan
 
 METHOD_LABELS = PaymentMethod.labels()
+# Online payments are posted by the provider's notification only, never typed in by hand.
+RECORDED_METHOD_LABELS = {k: v for k, v in METHOD_LABELS.items() if k != PaymentMethod.ONLINE.value}
 REASON_LABELS = CreditNoteReason.labels()
-KIND_LABELS = {"invoice": _l("发票"), "receipt": _l("收款"), "topup": _l("预存款充值"), "credit_note": _l("红字单")}
+KIND_LABELS = {"invoice": _l("发票"), "receipt": _l("收款"), "topup": _l("预存款充值"), "credit_note": _l("红字单"),
+              "refund": _l("退款")}
 ORG_KIND_LABELS = {kind: OrgKind.label_of(kind) for kind in (OrgKind.DEALER, OrgKind.RETAILER)}
 FLAG_LABELS = {"": _l("全部"), "owing": _l("有未付发票"), "hold": _l("已暂停")}
 OLDEST_FIRST = 0
@@ -42,7 +45,7 @@ class CreditSettingsForm(Form):
 class PaymentForm(Form):
     """Record a payment; `invoice` choices are set by the view (0 = oldest invoices first)."""
 
-    method = SelectField(_l("付款方式"), choices=lambda: _choices(METHOD_LABELS))
+    method = SelectField(_l("付款方式"), choices=lambda: _choices(RECORDED_METHOD_LABELS))
     amount = YuanField(_l("金额（元）"), validators=[InputRequired(message=_l("请输入金额。"))])
     invoice = SelectField(_l("核销发票"), coerce=int, choices=[])
     received_on = DateField(_l("收款日期"), default=today_local,
