@@ -30,3 +30,8 @@ cron.register(settle_job, "default", cron=SETTLEMENT_SCHEDULE, job_timeout=3600,
 from jobs.webhooks import SCHEDULE_SWEEP, sweep_due_job  # noqa: E402
 
 cron.register(sweep_due_job, "webhooks", cron=SCHEDULE_SWEEP, job_timeout=1800, name="webhook-due-sweep")
+
+from jobs.presale import SCHEDULE as PRESALE_SCHEDULE  # noqa: E402
+from jobs.presale import nightly_job as presale_nightly_job  # noqa: E402
+
+cron.register(presale_nightly_job, "default", cron=PRESALE_SCHEDULE, job_timeout=1800, name="presale-nightly")

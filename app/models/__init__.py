@@ -25,6 +25,7 @@ from app.models.ordering import CartLine, Order, OrderChannel, OrderEvent, Order
 from app.models.org import CHANNELS, DEALER_TIERS, DealerTerritory, OrgKind, Organisation, Region, RepRoute
 from app.models.promotions import (CartCoupon, CouponCode, OrderLineAdjustment, Promotion,  # noqa: F401
                                    PromotionRedemption, PromotionSettlement, PromotionState, SettlementRun)
+from app.models.presale import PresaleBuyerQty, PresaleCampaign, PresaleItem, PresaleOrder  # noqa: F401
 from app.models.pricing import ContractPrice, PriceBookVersion, PriceList, PriceListItem
 from app.models.user import PERMISSIONS, Role, User, UserSession  # noqa: F401
 

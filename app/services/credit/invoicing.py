@@ -64,4 +64,8 @@ def ensure_invoice(order_id: int, actor_id: int | None = None) -> Invoice:
                   {"invoice_id": invoice.id, "number": invoice.number, "order_id": invoice.order_id,
                    "buyer_id": invoice.buyer_id, "seller_id": invoice.seller_id, "total_fen": invoice.total_fen,
                    "tax_fen": invoice.tax_fen, "due_on": invoice.due_on.isoformat() if invoice.due_on else None})
+    if order.kind == "presale":  # the deposit (and balance) paid ahead settle it at once
+        from app.services.campaigns.presale_release import apply_held_money
+
+        apply_held_money(invoice, actor_id)
     return invoice

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from app.models.vocabulary import OrderStatus
+from app.models.vocabulary import OrderStatus, PresaleBalance
 from app.services.core.messages import SEPARATORS, render as render_message
 
 PLAIN = "plain"
@@ -52,6 +52,8 @@ MESSAGES: dict[str, Message] = {
     "promotion.budget_80": Message(_l("促销 %(name)s 的预算已用 %(pct)d%%"),
                                    _l("编号 %(code)s。预算用完后，购物车不再给出这项优惠。")),
     "stock.near_expiry": Message(_l("临期库存：%(what)s"), _l("%(q)d 件将于 %(d)s 前到期。")),
+    "presale.released": Message(_l("预售订单 %(n)s 已发布"), _l("尾款 ¥%(balance)s：%(state)s（尾款截止 %(due)s）。"),
+                                labels={"state": PresaleBalance.label_of}),
     "webhook.disabled": Message(_l("Webhook 订阅已停用：%(url)s"),
                                 _l("连续 %(n)d 次投递失败。修复接收端后，可通过 API 重新启用并重发。")),
 }
