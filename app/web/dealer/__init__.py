@@ -11,6 +11,7 @@ from app.web.dealer import credit  # noqa: E402,F401
 from app.web.dealer import replenishment, replenishment_orders  # noqa: E402,F401
 from app.web.dealer import stock  # noqa: E402,F401
 from app.web.dealer import orders_print  # noqa: E402,F401
+from app.web.dealer import presale  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 

@@ -8,6 +8,7 @@ guard_role(bp, "retailer")
 
 from app.web.retailer import home, ordering, orders  # noqa: E402,F401
 from app.web.retailer import delivery, returns, statement  # noqa: E402,F401
+from app.web.retailer import presale  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
