@@ -292,3 +292,34 @@ def other_settlement(o: Other):
         return make("PromotionSettlement", run_id=run.id, dealer_id=o.world.orgs["dealer_b"].id, earned_fen=1_000,
                     settled_before_fen=0, amount_fen=1_000, redemptions=1, status="draft")
     return o.once("settlement", build)
+
+
+def a_presale_campaign(o: Other):
+    """An open presale campaign taking deposits today (the brand's; one product)."""
+    def build():
+        from app.services.core.clock import today_local
+
+        today = today_local()
+        campaign = make("PresaleCampaign", code=code("PSX"), name=f"成都预售机密{next(_seq)}", status="open",
+                        deposit_pct=30, non_payment="refund", deposit_opens_on=today - timedelta(days=1),
+                        deposit_closes_on=today + timedelta(days=3), release_on=today + timedelta(days=5),
+                        balance_opens_on=today + timedelta(days=5), balance_closes_on=today + timedelta(days=9))
+        make("PresaleItem", campaign_id=campaign.id, product_id=other_product(o).id, price_fen=4_800,
+             planned_qty=100, committed_qty=1)
+        return campaign
+    return o.once("presale_campaign", build)
+
+
+def a_presale_item(o: Other):
+    return a_presale_campaign(o).items[0]
+
+
+def other_presale_order(o: Other):
+    """retailer_b's presale order (routed to dealer_b) in the campaign above."""
+    def build():
+        order = other_order(o)
+        item = a_presale_item(o)
+        return make("PresaleOrder", order_id=order.id, campaign_id=item.campaign_id, item_id=item.id,
+                    buyer_id=order.buyer_id, seller_id=order.seller_id, qty=1, total_fen=4_800, deposit_fen=1_440,
+                    balance_fen=3_360, deposit_paid_fen=1_440, balance_paid_fen=0, applied_fen=0, balance="due")
+    return o.once("presale_order", build)

@@ -54,6 +54,9 @@ BUILDERS = {
     "return_id": b.other_return,
     "promotion_id": b.other_promotion,
     "settlement_id": b.other_settlement,
+    "campaign_id": b.a_presale_campaign,
+    "presale_item_id": b.a_presale_item,
+    "presale_order_id": b.other_presale_order,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),
@@ -72,6 +75,7 @@ SHARED_PARAMS = {
     "kind_key": "an import/export kind, not a record",
     "fmt": "a file format",
     "kind": "a document kind",
+    "presale_item_id": "presale campaigns are the brand's, offered to every retailer",
 }
 
 # Blueprints several roles use, and who is checked there against the other side's records
