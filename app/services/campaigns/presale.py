@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Order, OrderEvent, OrderLine, Organisation, Product, User
@@ -277,7 +278,11 @@ def place_order(actor: User, buyer: Organisation, item_id: int, qty: int | None,
     except IntegrityError:  # the same submit, committed by a concurrent request
         return db.session.scalar(select(PresaleOrder).join(Order, Order.id == PresaleOrder.order_id)
                                  .where(Order.buyer_id == buyer.id, Order.idempotency_key == key))
-    order.number = order_number(order.id, now)
+    # The number in one UPDATE that keeps updated_at (an ORM change of the row would move it).
+    db.session.execute(update(Order).where(Order.id == order.id)
+                       .values(number=order_number(order.id, now), updated_at=now)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(order, "number", order_number(order.id, now))
     _consume(item, buyer.id, qty)
     payments.hold_prepayment(actor.id, customer_id=buyer.id, seller_id=seller.id, amount_fen=money.deposit_fen,
                              reference=order.number, note=_("预售定金"))
