@@ -101,7 +101,7 @@ def _notify(row: PresaleOrder) -> None:
     from app.services.notifications import Audience, Subject, notify
 
     notify(Audience(row.buyer_id, "retailer"), kind="presale", message="presale.released",
-           params={"n": row.order.number, "balance": f"{row.balance_fen / 100:.2f}", "state": row.balance,
+           params={"n": row.order.number, "balance": f"{row.balance_fen // 100}.{row.balance_fen % 100:02d}", "state": row.balance,
                    "due": row.campaign.balance_closes_on.isoformat()},
            about=Subject("order", row.order_id), dedupe_key=f"presale:{row.id}:released")
 
