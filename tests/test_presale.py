@@ -259,3 +259,26 @@ def test_admin_campaign_form_errors_and_lifecycle(world, login_as):
     db.session.expire_all()
     assert presale.campaign(campaign_id).status == "released"
     assert login_as("admin_b").get("/admin/presale").status_code == 403
+
+
+# --- bounded queries ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("orders", [1, 6])
+def test_presale_lists_read_a_fixed_number_of_statements(world, login_as, orders):
+    from tests.builders_ordering import count_queries
+
+    bp.top_up(world)
+    for n in range(orders):
+        item = bp.campaign()
+        _place(world, item, 1, key=f"budget-key-{n:03d}")
+    db.session.commit()
+    counts = {}
+    for role, url in (("retailer", "/retailer/presale"), ("retailer", "/retailer/presale/orders"),
+                      ("dealer", "/dealer/presale"), ("admin", "/admin/presale")):
+        client = login_as(role)
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        counts[url] = len(counter)
+    # the same for 1 and 6 orders (session and user reads included)
+    assert counts == {"/retailer/presale": 3, "/retailer/presale/orders": 3, "/dealer/presale": 2,
+                      "/admin/presale": 4}, counts
