@@ -1,4 +1,4 @@
-"""Campaigns that sell ahead of stock, one module each:
+"""Campaigns that sell ahead of stock, one line per module:
 
-- presale: presale (预售) campaigns, their allocation, deposits and balances (presale_release: release and non-payment).
+- presale, presale_release, presale_reports: presale (预售) campaigns, orders, release, balance window, pages' reads.
 """

@@ -11,7 +11,7 @@ from wtforms import DateField, IntegerField, RadioField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.models.vocabulary import PresaleRule
-from app.services.campaigns import presale
+from app.services.campaigns import presale, presale_reports
 from app.web.admin import bp
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import YuanField, choices
@@ -57,7 +57,7 @@ def _page(template: str, status: int = 200, **context):
 @bp.route("/presale")
 def presale_list():
     _guard()
-    return _page("admin/presale/list.html", rows=presale.campaign_list())
+    return _page("admin/presale/list.html", rows=presale_reports.campaign_list())
 
 
 @bp.route("/presale/new")
@@ -100,7 +100,7 @@ def presale_update(campaign_id: int):
 
 
 def _detail(campaign_id: int, item_form: ItemForm | None = None, status: int = 200):
-    summary, items = presale.campaign_detail(campaign_id)
+    summary, items = presale_reports.campaign_detail(campaign_id)
     return _page("admin/presale/detail.html", status, summary=summary, items=items,
                  item_form=item_form or ItemForm(formdata=None), action_form=ActionForm())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import flash, url_for
+from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,7 @@ from wtforms import HiddenField, IntegerField, RadioField
 from wtforms.validators import InputRequired, NumberRange
 
 from app.models.vocabulary import OrderPayment
-from app.services.campaigns import presale
+from app.services.campaigns import presale, presale_reports
 from app.web.common.access import current_org
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import choices
@@ -33,7 +33,7 @@ class PresaleOrderForm(Form):
 
 @bp.get("/presale")
 def presale_offers():
-    return retailer_page("retailer/presale.html", "retailer/_presale_offers.html", offers=presale.offers(current_org()),
+    return retailer_page("retailer/presale.html", "retailer/_presale_offers.html", offers=presale_reports.offers(current_org()),
                          split=presale.split)
 
 
@@ -41,7 +41,7 @@ def _item_page(item, form: PresaleOrderForm, status: int = 200):
     qty = form.qty.data if isinstance(form.qty.data, int) and 0 < form.qty.data <= presale.MAX_QTY else 1
     return retailer_page("retailer/presale_item.html", status=status, item=item, form=form, c=item.campaign,
                          money=presale.split(item.price_fen, qty, item.campaign.deposit_pct),
-                         held=dict((i.id, h) for i, h in presale.offers(current_org())).get(item.id, 0))
+                         held=dict((i.id, h) for i, h in presale_reports.offers(current_org())).get(item.id, 0))
 
 
 @bp.get("/presale/<int:presale_item_id>")
@@ -68,13 +68,13 @@ def presale_order(presale_item_id: int):
 @bp.get("/presale/orders")
 def presale_orders():
     return retailer_page("retailer/presale_orders.html", "retailer/_presale_orders.html",
-                         rows=presale.orders_of(current_user.org_id), action_form=ActionForm())
+                         rows=presale_reports.orders_of(current_user.org_id), action_form=ActionForm())
 
 
 @bp.post("/presale/orders/<int:presale_order_id>/pay")
 def presale_pay_balance(presale_order_id: int):
     if not ActionForm().validate_on_submit():
-        return redirect_to(url_for("retailer.presale_orders")), 400
+        abort(400)
     flash_outcome(attempt(None, presale.pay_balance, current_user, current_org(), presale_order_id),
                   _("尾款已从预存款支付。"))
     return redirect_to(url_for("retailer.presale_orders"))
