@@ -32,9 +32,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Order, OrderEvent, OrderLine, Organisation, Product, User
@@ -215,11 +213,7 @@ def _consume(item: PresaleItem, buyer_id: int, qty: int) -> None:
         left = db.session.scalar(select(PresaleItem.planned_qty - PresaleItem.committed_qty)
                                  .where(PresaleItem.id == item.id))
         raise DomainError(_("预售名额不足：只剩 %(n)d。", n=max(0, left or 0)), field="qty")
-    try:
-        with db.session.begin_nested():
-            db.session.add(PresaleBuyerQty(item_id=item.id, buyer_id=buyer_id, qty=0))
-    except IntegrityError:  # the buyer already holds some (or a concurrent order created the row)
-        pass
+    _insert_ignoring_conflict(PresaleBuyerQty, ["item_id", "buyer_id"], dict(item_id=item.id, buyer_id=buyer_id, qty=0))
     condition = [PresaleBuyerQty.item_id == item.id, PresaleBuyerQty.buyer_id == buyer_id]
     if item.per_customer_limit is not None:
         condition.append(PresaleBuyerQty.qty + qty <= item.per_customer_limit)
@@ -229,6 +223,19 @@ def _consume(item: PresaleItem, buyer_id: int, qty: int) -> None:
         held = db.session.scalar(select(PresaleBuyerQty.qty).where(*condition[:2])) or 0
         raise DomainError(_("每店限购 %(limit)d，您已预订 %(held)d。", limit=item.per_customer_limit, held=held),
                           field="qty")
+
+
+def _insert_ignoring_conflict(model, keys: list[str], values: dict) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING (PostgreSQL, SQLite): the new row's first key column, or
+    None when the row exists (a concurrent insert waits for the other transaction, then yields).
+    No savepoint: on SQLite a savepoint opened before any write would commit on release."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    returned = model.__table__.c.id if "id" in model.__table__.c else model.__table__.c[keys[0]]
+    return db.session.scalar(upsert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+                             .returning(returned))
 
 
 def give_back(item_id: int, buyer_id: int, qty: int) -> None:
@@ -266,23 +273,21 @@ def place_order(actor: User, buyer: Organisation, item_id: int, qty: int | None,
     delivery = delivery_terms.delivery_dates(delivery_terms.route_weekdays(buyer),
                                              item.campaign.release_on - timedelta(days=1))[0]
     now = now_utc()
-    order = Order(buyer_id=buyer.id, seller_id=seller.id, placed_by_id=actor.id, kind=OrderKind.PRESALE.value,
-                  status=OrderStatus.PRESALE_HELD.value, line_count=1, total_fen=money.total_fen,
-                  tax_fen=tax_included(money.total_fen, product.tax_rate), idempotency_key=key,
-                  delivery_date=delivery, delivery_address=(buyer.address or "").strip() or None,
-                  payment_method=payment_method, created_at=now, updated_at=now,
-                  note=_("预售 %(code)s", code=item.campaign.code))
-    try:
-        with db.session.begin_nested():
-            db.session.add(order)
-    except IntegrityError:  # the same submit, committed by a concurrent request
+    order_id = _insert_ignoring_conflict(Order, ["buyer_id", "idempotency_key"], dict(
+        buyer_id=buyer.id, seller_id=seller.id, placed_by_id=actor.id, kind=OrderKind.PRESALE.value,
+        status=OrderStatus.PRESALE_HELD.value, line_count=1, total_fen=money.total_fen,
+        tax_fen=tax_included(money.total_fen, product.tax_rate), idempotency_key=key, delivery_date=delivery,
+        delivery_address=(buyer.address or "").strip() or None, payment_method=payment_method, created_at=now,
+        updated_at=now, note=_("预售 %(code)s", code=item.campaign.code), number=None, channel="web",
+        cart_fingerprint=None))
+    if order_id is None:  # the same submit, committed by a concurrent request
         return db.session.scalar(select(PresaleOrder).join(Order, Order.id == PresaleOrder.order_id)
                                  .where(Order.buyer_id == buyer.id, Order.idempotency_key == key))
     # The number in one UPDATE that keeps updated_at (an ORM change of the row would move it).
-    db.session.execute(update(Order).where(Order.id == order.id)
-                       .values(number=order_number(order.id, now), updated_at=now)
+    db.session.execute(update(Order).where(Order.id == order_id)
+                       .values(number=order_number(order_id, now), updated_at=now)
                        .execution_options(synchronize_session=False))
-    set_committed_value(order, "number", order_number(order.id, now))
+    order = db.session.get(Order, order_id)
     _consume(item, buyer.id, qty)
     payments.hold_prepayment(actor.id, customer_id=buyer.id, seller_id=seller.id, amount_fen=money.deposit_fen,
                              reference=order.number, note=_("预售定金"))
