@@ -242,7 +242,11 @@ def test_admin_campaign_form_errors_and_lifecycle(world, login_as):
     assert done.status_code == 303
     detail_url = done.headers["Location"]
     campaign_id = int(detail_url.rstrip("/").split("/")[-1])
+    edit = admin.get(f"/admin/presale/{campaign_id}/edit")
+    assert edit.status_code == 200 and 'value="NY27"' in edit.get_data(as_text=True)
     assert admin.post(f"/admin/presale/{campaign_id}/open").status_code == 303  # refused: no product yet
+    db.session.expire_all()
+    assert presale.campaign(campaign_id).status == "draft"
     product = bp.factories.product(code="NEWBOX")
     db.session.commit()
     bad = admin.post(f"/admin/presale/{campaign_id}/items", {"product_code": "NOPE", "price": "48", "planned_qty": "10"})
