@@ -48,3 +48,7 @@ from jobs.logistics import SCHEDULE as CARRIER_POLL_SCHEDULE  # noqa: E402
 from jobs.logistics import poll_carriers_job  # noqa: E402
 
 cron.register(poll_carriers_job, "default", cron=CARRIER_POLL_SCHEDULE, job_timeout=600, name="carrier-poll")
+from jobs.presale import SCHEDULE as PRESALE_SCHEDULE  # noqa: E402
+from jobs.presale import nightly_job as presale_nightly_job  # noqa: E402
+
+cron.register(presale_nightly_job, "default", cron=PRESALE_SCHEDULE, job_timeout=1800, name="presale-nightly")

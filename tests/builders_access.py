@@ -339,6 +339,8 @@ def other_rebate_settlement(o: Other):
                     settled_before_fen=0, amount_fen=1_000, payout="credit_note", status="draft", posted_fen=0,
                     outstanding_fen=0)
     return o.once("rebate_settlement", build)
+
+
 def other_groupbuy(o: Other):
     """An open group-buy of the other side: dealer_b's (for its shops, retailer_b's territory) for
     dealers and retailers; the brand's for a region for admins (the permissionless admin is refused)."""
@@ -372,6 +374,8 @@ def other_served_groupbuy(o: Other):
         o.hide(campaign.name)
         return campaign
     return o.once("served_groupbuy", build)
+
+
 def other_payment_intent(o: Other):
     """An online top-up of the other side (a retailer's with its dealer, a dealer's with the brand);
     the URL names it by its reference."""
@@ -382,3 +386,34 @@ def other_payment_intent(o: Other):
                   checkout_url="/payments/sandbox/x")
     o.hide("43.21")  # its amount (the reference is in the URL itself, which error pages may echo)
     return intent.reference
+
+
+def a_presale_campaign(o: Other):
+    """An open presale campaign taking deposits today (the brand's; one product)."""
+    def build():
+        from app.services.core.clock import today_local
+
+        today = today_local()
+        campaign = make("PresaleCampaign", code=code("PSX"), name=f"成都预售机密{next(_seq)}", status="open",
+                        deposit_pct=30, non_payment="refund", deposit_opens_on=today - timedelta(days=1),
+                        deposit_closes_on=today + timedelta(days=3), release_on=today + timedelta(days=5),
+                        balance_opens_on=today + timedelta(days=5), balance_closes_on=today + timedelta(days=9))
+        make("PresaleItem", campaign_id=campaign.id, product_id=other_product(o).id, price_fen=4_800,
+             planned_qty=100, committed_qty=1)
+        return campaign
+    return o.once("presale_campaign", build)
+
+
+def a_presale_item(o: Other):
+    return a_presale_campaign(o).items[0]
+
+
+def other_presale_order(o: Other):
+    """retailer_b's presale order (routed to dealer_b) in the campaign above."""
+    def build():
+        order = other_order(o)
+        item = a_presale_item(o)
+        return make("PresaleOrder", order_id=order.id, campaign_id=item.campaign_id, item_id=item.id,
+                    buyer_id=order.buyer_id, seller_id=order.seller_id, qty=1, total_fen=4_800, deposit_fen=1_440,
+                    balance_fen=3_360, deposit_paid_fen=1_440, balance_paid_fen=0, applied_fen=0, balance="due")
+    return o.once("presale_order", build)

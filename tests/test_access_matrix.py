@@ -59,6 +59,8 @@ BUILDERS = {
     "campaign_id": b.other_groupbuy,
     "group_id": b.other_customer_group,
     "reference": b.other_payment_intent,
+    "presale_item_id": b.a_presale_item,
+    "presale_order_id": b.other_presale_order,
     "kind": b.literal("invoice"),
     "kind_key": b.literal("products"),
     "fmt": b.literal("csv"),
@@ -69,6 +71,7 @@ CONTEXT_BUILDERS = {
     ("cart", "line_id"): b.other_cart_line,
     ("cart", "item_id"): b.other_cart_line,
     ("rebate", "settlement_id"): b.other_rebate_settlement,
+    ("presale", "campaign_id"): b.a_presale_campaign,
     ("groupbuy_shops", "campaign_id"): b.other_served_groupbuy,
 }
 
@@ -80,6 +83,7 @@ SHARED_PARAMS = {
     "fmt": "a file format",
     "kind": "a document kind",
     "gift_id": "the points catalog is the brand's, the same for every retailer",
+    "presale_item_id": "presale campaigns are the brand's, offered to every retailer",
 }
 
 # Blueprints several roles use, and who is checked there against the other side's records

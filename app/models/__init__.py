@@ -34,6 +34,7 @@ from app.models.rebates import (RebateAccount, RebateAccrual, RebateAgreement, R
                                 RebateLedgerEntry, RebateRun, RebateSettlement)
 from app.models.promotions import PromotionScopedBudget  # noqa: F401
 from app.models.customer_groups import CustomerGroup, CustomerGroupMember  # noqa: F401
+from app.models.presale import PresaleBuyerQty, PresaleCampaign, PresaleItem, PresaleOrder  # noqa: F401
 from app.models.pricing import ContractPrice, PriceBookVersion, PriceList, PriceListItem
 from app.models.user import PERMISSIONS, Role, User, UserSession  # noqa: F401
 

@@ -93,6 +93,7 @@ class OrderStatus(Vocabulary):
     DELIVERED = "delivered"
     COMPLETED = "completed"
     ON_HOLD = "on_hold"
+    PRESALE_HELD = "presale_held"  # a presale order waiting for its release (not reserved, not on the desk)
     REJECTED = "rejected"
     CANCELLED = "cancelled"
 
@@ -114,7 +115,8 @@ _labelled(OrderStatus, {
     OrderStatus.SUBMITTED: _l("已提交"), OrderStatus.APPROVED: _l("已审核"), OrderStatus.PICKING: _l("拣货中"),
     OrderStatus.PARTLY_SHIPPED: _l("部分发货"),
     OrderStatus.SHIPPED: _l("已发货"), OrderStatus.DELIVERED: _l("已送达"), OrderStatus.COMPLETED: _l("已完成"),
-    OrderStatus.ON_HOLD: _l("暂停审核"), OrderStatus.REJECTED: _l("已拒绝"), OrderStatus.CANCELLED: _l("已取消"),
+    OrderStatus.ON_HOLD: _l("暂停审核"), OrderStatus.PRESALE_HELD: _l("预售待发布"),
+    OrderStatus.REJECTED: _l("已拒绝"), OrderStatus.CANCELLED: _l("已取消"),
 })
 _labelled(OrderKind, {OrderKind.STANDARD: _l("普通订单"), OrderKind.PRESALE: _l("预售订单"),
                       OrderKind.GROUPBUY: _l("团购订单")})
@@ -355,12 +357,46 @@ _labelled(PromotionLane, {PromotionLane.ITEM: _l("单品"), PromotionLane.ORDER:
 _labelled(Funding, {Funding.BRAND: _l("品牌承担"), Funding.DEALER: _l("经销商承担"), Funding.SHARED: _l("共同承担")})
 _labelled(SettlementStatus, {SettlementStatus.DRAFT: _l("待审批"), SettlementStatus.APPROVED: _l("已批准入账")})
 
+# ---- presale campaigns --------------------------------------------------------------------------
+
+class PresaleStatus(Vocabulary):
+    DRAFT = "draft"
+    OPEN = "open"          # deposits taken (within the deposit window)
+    CLOSED = "closed"      # no more orders; waiting for the release
+    RELEASED = "released"  # orders are in the normal flow; balances due
+    FINISHED = "finished"  # balance window over, every order settled or cancelled
+
+
+class PresaleRule(Vocabulary):
+    """What happens to the deposit of an order whose balance is not paid in the window."""
+    REFUND = "refund"
+    FORFEIT = "forfeit"
+
+
+class PresaleBalance(Vocabulary):
+    HELD = "held"                # before the release: deposit paid, nothing else due yet
+    DUE = "due"                  # released; the balance is to be paid from the prepayment balance
+    PAID = "paid"                # paid from the prepayment balance (or full prepayment)
+    ON_ACCOUNT = "on_account"    # on credit, invoiced with the order like any credit order
+    ON_DELIVERY = "on_delivery"  # cash on delivery
+    CANCELLED = "cancelled"      # not paid in the window: the order was cancelled
+
+
+_labelled(PresaleStatus, {PresaleStatus.DRAFT: _l("草稿"), PresaleStatus.OPEN: _l("接受定金"),
+                          PresaleStatus.CLOSED: _l("已截单"), PresaleStatus.RELEASED: _l("已发布"),
+                          PresaleStatus.FINISHED: _l("已结束")})
+_labelled(PresaleRule, {PresaleRule.REFUND: _l("退还定金"), PresaleRule.FORFEIT: _l("定金不退")})
+_labelled(PresaleBalance, {PresaleBalance.HELD: _l("已付定金，待发布"), PresaleBalance.DUE: _l("尾款待付"),
+                           PresaleBalance.PAID: _l("已付清"), PresaleBalance.ON_ACCOUNT: _l("尾款记账（赊账）"),
+                           PresaleBalance.ON_DELIVERY: _l("尾款货到付款"), PresaleBalance.CANCELLED: _l("未付尾款，已取消")})
+
 ALL = {cls.__name__: cls for cls in (OrgKind, Role, ProductStatus, OrderStatus, OrderChannel, OrderPayment,
                                      SignOffMethod,
                                      DiscrepancyKind, ReturnStatus, ReturnDisposition, DocumentKind, DocumentStatus,
                                      InvoiceStatus, PaymentMethod, CreditNoteReason, MovementKind, TransferStatus,
                                      CountStatus, ImportStatus, PromotionStatus, PromotionKind,
-                                     PromotionLane, Funding, SettlementStatus)}
+                                     PromotionLane, Funding, SettlementStatus, PresaleStatus, PresaleRule,
+                                     PresaleBalance)}
 
 
 # ---- group-buy campaigns (团购) ---------------------------------------------------------------

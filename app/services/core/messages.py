@@ -50,6 +50,12 @@ CATALOG: dict[str, Any] = {
     "promo.coupon_not_reached": _l("未达到优惠券的使用门槛"),
     "promo.coupon_used_up": _l("优惠券已被用完"),
     "price.base": _l("基础价"),
+    "price.presale": _l("预售价 %(code)s"),
+    # presale: what the release and the balance window write on an order's history
+    "presale.released": _l("预售发布，转入正常流程"),
+    "presale.released_short": _l("预售发布，库存不足，待卖方处理：%(detail)s"),
+    "presale.unpaid_refund": _l("尾款未在 %(due)s 前支付，订单已取消，定金以红字退还"),
+    "presale.unpaid_forfeit": _l("尾款未在 %(due)s 前支付，订单已取消，定金不退"),
     "price.contract": _l("合同价 %(ref)s"),
     "price.list": _l("价目表 %(name)s"),
     "price.min_qty": _l("（满 %(n)d 起）"),

@@ -68,5 +68,10 @@ def ensure_invoice(order_id: int, actor_id: int | None = None) -> Invoice:
                   {"invoice_id": invoice.id, "number": invoice.number, "order_id": invoice.order_id,
                    "buyer_id": invoice.buyer_id, "seller_id": invoice.seller_id, "total_fen": invoice.total_fen,
                    "tax_fen": invoice.tax_fen, "due_on": invoice.due_on.isoformat() if invoice.due_on else None})
-    prepaid_orders.pay_invoice_if_prepaid(order, invoice, actor_id)  # only the process that issued it pays
+    if order.kind == "presale":  # the deposit (and balance) paid ahead settle it at once
+        from app.services.campaigns.presale_release import apply_held_money
+
+        apply_held_money(invoice, actor_id)
+    else:
+        prepaid_orders.pay_invoice_if_prepaid(order, invoice, actor_id)  # only the process that issued it pays
     return invoice

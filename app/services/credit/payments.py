@@ -156,6 +156,38 @@ def top_up_prepayment(actor: User, *, seller: Organisation, customer: Organisati
     return entry
 
 
+def hold_prepayment(actor_id: int | None, *, customer_id: int, seller_id: int, amount_fen: int,
+                    reference: str, note: str) -> PrepaymentEntry:
+    """Take money out of the wallet for an order not invoiced yet (a presale deposit or balance):
+    all or nothing, one conditional UPDATE (the CHECK refuses a negative balance under a race)."""
+    _check_amount(amount_fen)
+    account = prepayment_account(customer_id, seller_id)
+    held = account.balance_fen if account else 0
+    if account is None or held < amount_fen:
+        raise DomainError(_("预存款余额不足（可用 %(held)s，需 %(need)s），请先充值。",
+                            held=format_yuan(held), need=format_yuan(amount_fen)), field="amount")
+    balance = _move_prepayment(account, -amount_fen)
+    entry = PrepaymentEntry(account_id=account.id, kind="payment", amount_fen=-amount_fen, balance_after_fen=balance,
+                            entered_on=today_local(), reference=reference[:60], note=note, recorded_by_id=actor_id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def unhold_prepayment(actor_id: int | None, *, customer_id: int, seller_id: int, amount_fen: int,
+                      reference: str, note: str) -> PrepaymentEntry:
+    """Put money taken by hold_prepayment back into the wallet (so the order's invoice is then
+    paid from it by record_payment, like any prepayment payment)."""
+    _check_amount(amount_fen)
+    account = prepayment_account(customer_id, seller_id, create=True)
+    balance = _move_prepayment(account, amount_fen)
+    entry = PrepaymentEntry(account_id=account.id, kind="topup", amount_fen=amount_fen, balance_after_fen=balance,
+                            entered_on=today_local(), reference=reference[:60], note=note, recorded_by_id=actor_id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
 def _spend_prepayment(actor_id: int | None, payment: Payment) -> None:
     account = prepayment_account(payment.customer_id, payment.seller_id)
     held = account.balance_fen if account else 0

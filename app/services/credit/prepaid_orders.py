@@ -29,7 +29,9 @@ PREPAYMENT = OrderPayment.PREPAYMENT.value
 
 
 def is_prepaid(order: Order) -> bool:
-    return order.payment_method == PREPAYMENT
+    """A standard (or group-buy) order paid from the balance; a presale order's money follows the
+    presale rule (campaigns/presale.py: the deposit and balance are held ahead)."""
+    return order.payment_method == PREPAYMENT and order.kind != "presale"
 
 
 def claimed_fen(customer_id: int, seller_id: int | None, exclude_order_id: int | None = None) -> int:
@@ -39,7 +41,7 @@ def claimed_fen(customer_id: int, seller_id: int | None, exclude_order_id: int |
 
     query = (select(func.coalesce(func.sum(Order.total_fen), 0))
              .outerjoin(Invoice, Invoice.order_id == Order.id)
-             .where(Order.buyer_id == customer_id, Order.payment_method == PREPAYMENT,
+             .where(Order.buyer_id == customer_id, Order.payment_method == PREPAYMENT, Order.kind != "presale",
                     Order.status.in_(UNINVOICED_OPEN_STATUSES), Invoice.id.is_(None)))
     if seller_id is not None:
         query = query.where(Order.seller_id == seller_id)

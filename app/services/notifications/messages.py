@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from app.models.vocabulary import OrderStatus
+from app.models.vocabulary import OrderStatus, PresaleBalance
 from app.services.core.messages import SEPARATORS, render as render_message
 
 PLAIN = "plain"
@@ -55,6 +55,8 @@ MESSAGES: dict[str, Message] = {
     "stock.near_expiry": Message(_l("临期库存：%(what)s"), _l("%(q)d 件将于 %(d)s 前到期。")),
     "groupbuy.succeeded": Message(_l("团购“%(name)s”已成团：¥%(price)s/箱"),
                                   _l("订单 %(n)s 按成团价退差价 ¥%(credit)s（红字单 %(note)s）。")),
+    "presale.released": Message(_l("预售订单 %(n)s 已发布"), _l("尾款 ¥%(balance)s：%(state)s（尾款截止 %(due)s）。"),
+                                labels={"state": PresaleBalance.label_of}),
     "webhook.disabled": Message(_l("Webhook 订阅已停用：%(url)s"),
                                 _l("连续 %(n)d 次投递失败。修复接收端后，可通过 API 重新启用并重发。")),
 }

@@ -3,6 +3,9 @@
     submitted → approved → picking → shipped → delivered → completed
                                     ↘ partly_shipped ↗   (a shipment that leaves goods to ship)
     side exits: on_hold (credit or review), rejected, cancelled
+    presale_held → approved (or submitted on a stock shortage) at the campaign's release, or
+    cancelled: a presale order waits there, unreserved, until services/campaigns/presale.py
+    releases it; the seller's desk offers no action on it and the buyer cannot withdraw it.
 
 `transition(order_id, to, actor_id, note)` is the only way an order's status changes. It checks the
 move is allowed from the CURRENT status with a conditional UPDATE (`... WHERE status = :from`),
@@ -41,6 +44,7 @@ S = OrderStatus
 ALLOWED: dict[str, frozenset[str]] = {
     S.SUBMITTED.value: frozenset({S.APPROVED.value, S.ON_HOLD.value, S.REJECTED.value, S.CANCELLED.value}),
     S.ON_HOLD.value: frozenset({S.APPROVED.value, S.REJECTED.value, S.CANCELLED.value}),
+    S.PRESALE_HELD.value: frozenset({S.APPROVED.value, S.SUBMITTED.value, S.CANCELLED.value}),
     S.APPROVED.value: frozenset({S.PICKING.value, S.PARTLY_SHIPPED.value, S.SHIPPED.value, S.CANCELLED.value}),
     S.PICKING.value: frozenset({S.PARTLY_SHIPPED.value, S.SHIPPED.value, S.CANCELLED.value}),
     # Goods are on the road: the rest is shipped or cancelled on the shipping page (a shipment
@@ -125,6 +129,10 @@ def _stock_side_effects(order: Order, current: str, to: str, actor_id: int | Non
 
         give_back(order.id)  # the rebate balance it spent goes back (nothing when none was spent)
         release_points(order.id)  # points spent and points gifts go back (nothing when none)
+        if order.kind == "presale":  # allocation and the money paid ahead go back (campaigns.presale_release)
+            from app.services.campaigns.presale_release import order_withdrawn
+
+            order_withdrawn(order, actor_id)
 
 
 # Who is told about an order, by organisation kind: the buyer's users and the seller's desk.
@@ -169,6 +177,8 @@ def seller_actions(status: str, order_id: int | None = None) -> list[str]:
     """The statuses a seller may move an order to from `status` on its desk (shipping and
     delivery have their own pages). With `order_id`, an order with goods already on the road
     loses "cancel" (see `may_cancel_whole`), so the page shows only what the service accepts."""
+    if status == S.PRESALE_HELD.value:  # the campaign's release moves it, not the desk
+        return []
     actions = [to for to in SELLER_ACTIONS if can_move(status, to)]
     if order_id is not None and S.CANCELLED.value in actions and not may_cancel_whole(order_id):
         actions.remove(S.CANCELLED.value)
@@ -209,6 +219,8 @@ def act_as_seller(seller_id: int, order_id: int, to: str, actor_id: int, note: s
     current = db.session.scalar(select(Order.status).where(Order.id == order_id, Order.seller_id == seller_id))
     if current is None:
         raise NotFound(_("订单不存在。"))
+    if current == S.PRESALE_HELD.value:
+        raise TransitionRefused(_("预售订单在发布日由系统转入正常流程，发布前不能处理。"))
     note = _clean_note(to, note)
     if to == S.CANCELLED.value and not may_cancel_whole(order_id):
         raise TransitionRefused(_("订单已部分发货，不能整单取消；请在发货页取消剩余数量。"))

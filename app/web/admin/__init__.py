@@ -16,6 +16,7 @@ from app.web.admin import rep_targets  # noqa: E402,F401
 from app.web.admin import forecasts  # noqa: E402,F401
 from app.web.admin import loyalty  # noqa: E402,F401
 from app.web.admin import audit_log, categories, contracts, price_lists, products  # noqa: E402,F401
+from app.web.admin import presale  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 

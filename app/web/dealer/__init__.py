@@ -14,6 +14,7 @@ from app.web.dealer import stock  # noqa: E402,F401
 from app.web.dealer import orders_print  # noqa: E402,F401
 from app.web.dealer import forecasts  # noqa: E402,F401
 from app.web.dealer import carriers  # noqa: E402,F401
+from app.web.dealer import presale  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 

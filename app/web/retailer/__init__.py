@@ -10,6 +10,7 @@ from app.web.retailer import home, ordering, orders  # noqa: E402,F401
 from app.web.retailer import delivery, returns, statement  # noqa: E402,F401
 from app.web.retailer import points  # noqa: E402,F401
 from app.web.retailer import coupons  # noqa: E402,F401
+from app.web.retailer import presale  # noqa: E402,F401
 
 from app.web.shared.notifications.views import register_notification_pages  # noqa: E402
 
