@@ -35,7 +35,7 @@ class LiveServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
-        self.previous = self.app.config["PUBLIC_URL"], self.app.config["PUBLIC_URL_SET"]
+        self.previous = self.app.config["PUBLIC_URL"], self.app.config.get("PUBLIC_URL_SET")
         self.app.config["PUBLIC_URL"], self.app.config["PUBLIC_URL_SET"] = self.url, True
         self.thread.start()
         return self

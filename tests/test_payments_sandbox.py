@@ -29,7 +29,7 @@ def dead_url():
 @pytest.fixture
 def unconfigured(app, dead_url):
     """PUBLIC_URL left at its default, which is not where this server listens."""
-    previous = app.config["PUBLIC_URL"], app.config["PUBLIC_URL_SET"]
+    previous = app.config["PUBLIC_URL"], app.config.get("PUBLIC_URL_SET")
     app.config["PUBLIC_URL"], app.config["PUBLIC_URL_SET"] = dead_url, False
     yield
     app.config["PUBLIC_URL"], app.config["PUBLIC_URL_SET"] = previous
@@ -55,7 +55,7 @@ def test_without_public_url_the_sandbox_notifies_the_server_the_payer_is_on(app,
 def test_an_unreachable_notify_address_gives_a_plain_message_and_logs_the_details(app, world, retailer, dead_url,
                                                                                   caplog):
     order, invoice = invoiced_order(world, 4_200)
-    previous = app.config["PUBLIC_URL"], app.config["PUBLIC_URL_SET"]
+    previous = app.config["PUBLIC_URL"], app.config.get("PUBLIC_URL_SET")
     app.config["PUBLIC_URL"], app.config["PUBLIC_URL_SET"] = dead_url, True  # configured, but wrong
     try:
         reference = _sandbox_reference(retailer.post(f"/retailer/payments/orders/{order.id}"))
