@@ -50,7 +50,7 @@ def test_a_retailer_pays_an_invoiced_order_through_the_sandbox(world, retailer, 
     assert "发票已结清" in again and reference in again
     # the sandbox, like a real provider, refuses to take the money of a paid order twice
     again = retailer.post(f"/payments/sandbox/{reference}/pay")
-    assert again.status_code == 409 and "该支付单已关闭（已支付）" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "该支付单已支付，不能重复付款" in again.get_data(as_text=True)
     assert len(db.session.scalars(select(Payment)).all()) == 1
 
 

@@ -48,6 +48,8 @@ def _notify(reference: str, outcome: str):
     intent = _sandbox_intent(reference)
     if not ActionForm().validate_on_submit():
         return _page(intent, 400, _("页面已过期，请重试。"))
+    if intent.status == "paid":
+        return _page(intent, 409, _("该支付单已支付，不能重复付款。"))
     if intent.status != "created":
         return _page(intent, 409, _("该支付单已关闭（%(s)s），不能再付款或更改；如需付款，请回到订单重新发起在线支付。",
                                     s=IntentStatus.label_of(intent.status)))
