@@ -111,6 +111,9 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@lianying.local")
     # The site's address as people reach it: the links in e-mails (made outside any request).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:5000")
+    # Whether PUBLIC_URL was set: when not, the payment sandbox (our own server calling itself)
+    # notifies the address the payer's request came in on, so `flask run` works on any port.
+    PUBLIC_URL_SET = bool(os.environ.get("PUBLIC_URL"))
 
     # API rate limits per token (Flask-Limiter): counted in Redis when REDIS_URL is set (shared by
     # every gunicorn worker), in process memory otherwise. A Redis outage lets requests through.
@@ -131,7 +134,8 @@ class Config:
 
     # Online payments (README, "Online payments"): "sandbox" (a local provider that plays WeChat's
     # role: /payments/sandbox/<reference>), "wechat" (WeChat Pay API v3, the WECHATPAY_* settings)
-    # or "" (switched off). Notifications reach PUBLIC_URL/api/v1/payments/notify/<provider>.
+    # or "" (switched off). Notifications reach PUBLIC_URL/api/v1/payments/notify/<provider> (the
+    # sandbox's: the host of the payer's request while PUBLIC_URL is not set).
     PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "sandbox")
     PAYMENTS_SANDBOX_URL = os.environ.get("PAYMENTS_SANDBOX_URL", "/payments/sandbox")
     PAYMENTS_SANDBOX_SECRET = os.environ.get("PAYMENTS_SANDBOX_SECRET") or "sandbox-" + (

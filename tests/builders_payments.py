@@ -35,12 +35,12 @@ class LiveServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
-        self.previous = self.app.config["PUBLIC_URL"]
-        self.app.config["PUBLIC_URL"] = self.url
+        self.previous = self.app.config["PUBLIC_URL"], self.app.config.get("PUBLIC_URL_SET")
+        self.app.config["PUBLIC_URL"], self.app.config["PUBLIC_URL_SET"] = self.url, True
         self.thread.start()
         return self
 
     def __exit__(self, *exc):
         self.server.shutdown()
         self.thread.join()
-        self.app.config["PUBLIC_URL"] = self.previous
+        self.app.config["PUBLIC_URL"], self.app.config["PUBLIC_URL_SET"] = self.previous

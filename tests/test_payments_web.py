@@ -48,8 +48,9 @@ def test_a_retailer_pays_an_invoiced_order_through_the_sandbox(world, retailer, 
     assert db.session.scalar(select(Payment)).method == "online"
     again = retailer.get(f"/retailer/orders/{order.id}").get_data(as_text=True)
     assert "发票已结清" in again and reference in again
-    # paying again from the sandbox page (a duplicate notification) changes nothing
-    assert retailer.post(f"/payments/sandbox/{reference}/pay").status_code == 303
+    # the sandbox, like a real provider, refuses to take the money of a paid order twice
+    again = retailer.post(f"/payments/sandbox/{reference}/pay")
+    assert again.status_code == 409 and "该支付单已支付，不能重复付款" in again.get_data(as_text=True)
     assert len(db.session.scalars(select(Payment)).all()) == 1
 
 

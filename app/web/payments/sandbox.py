@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models.payments import PaymentIntent
+from app.models.vocabulary import IntentStatus
 from app.services.payments.providers import FAILED, PAID, ProviderError
 from app.services.payments.sandbox import SandboxProvider
 from app.web.common.forms import ActionForm
@@ -41,19 +42,29 @@ def sandbox_checkout(reference: str):
 
 def _notify(reference: str, outcome: str):
     """Send the notification as the provider would (signed, over HTTP, to our notify endpoint),
-    then send the payer back to the merchant, as a provider's checkout does."""
+    then send the payer back to the merchant, as a provider's checkout does. Like a real provider
+    it refuses a payment that is no longer open (paid, failed, refunded): it tells the payer and
+    sends nothing."""
     intent = _sandbox_intent(reference)
     if not ActionForm().validate_on_submit():
         return _page(intent, 400, _("页面已过期，请重试。"))
+    if intent.status == "paid":
+        return _page(intent, 409, _("该支付单已支付，不能重复付款。"))
+    if intent.status != "created":
+        return _page(intent, 409, _("该支付单已关闭（%(s)s），不能再付款或更改；如需付款，请回到订单重新发起在线支付。",
+                                    s=IntentStatus.label_of(intent.status)))
     sandbox = SandboxProvider()
     headers, body = sandbox.signed_notification(intent, outcome, "" if outcome == PAID else _("付款人取消或余额不足"))
+    target = notify_url("sandbox")
     db.session.rollback()  # hold no transaction while our own endpoint handles the notification
     try:
-        answered = sandbox.send(notify_url("sandbox"), headers, body)
-    except ProviderError as error:
-        return _page(intent, 502, _("通知发送失败：%(e)s", e=error.message))
+        answered = sandbox.send(target, headers, body)
+    except ProviderError as error:  # the details are for the log, not for the payer
+        current_app.logger.error("sandbox notification to %s not delivered: %s", target, error.message)
+        return _page(intent, 502, _("支付通知未能送达商户，付款未完成。请稍后重试；若一直失败，请联系管理员检查 PUBLIC_URL 设置。"))
     if answered >= 300:
-        return _page(intent, 502, _("商户未接受通知（HTTP %(s)s）。", s=answered))
+        current_app.logger.error("sandbox notification to %s refused: HTTP %s", target, answered)
+        return _page(intent, 502, _("商户未接受支付通知（HTTP %(s)s），付款未完成。请稍后重试。", s=answered))
     return redirect_to(url_for("payments.payment_return", reference=reference))
 
 

@@ -113,6 +113,11 @@ def register_payment_pages(bp, layout: str, orders_query: Callable[[], object]) 
         outcome = attempt(None, intents.refresh_from_provider, intent)
         if not outcome.ok:
             flash(outcome.error.message, "error")
+        elif intent.status == "created":
+            flash(_("支付渠道尚未给出结果，当前状态：%(s)s。付款完成后请稍候再查询。",
+                    s=IntentStatus.label_of(intent.status)), "info")
+        else:
+            flash(_("当前支付状态：%(s)s。", s=IntentStatus.label_of(intent.status)), "info")
         return redirect_to(url_for(detail_endpoint, reference=reference))
 
 
