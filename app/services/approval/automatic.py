@@ -111,14 +111,18 @@ def _named(items: list[Message]) -> Message:
 
 
 def price_changes(order: Order) -> list[Message]:
-    """Lines whose price for the buyer today differs from the price ordered."""
-    products = {line.product_id: line.product for line in order.lines}
-    prices = quote_prices(region_profile(order.buyer), {line.product_id: line.qty for line in order.lines},
-                          products=products)
+    """Paid lines whose price for the buyer today differs from the price ordered. Gift lines
+    (赠品, priced 0 by their promotion or the points shop) are not judged, and their quantity does
+    not count: a product both bought and given is priced at its paid quantity, as the cart did
+    (quantity breaks would otherwise price 20 paid + 1 free at the 1-unit tier)."""
+    paid = [line for line in order.lines if not line.is_gift]
+    products = {line.product_id: line.product for line in paid}
+    quantities: dict[int, int] = {}
+    for line in paid:
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.qty
+    prices = quote_prices(region_profile(order.buyer), quantities, products=products)
     changed = []
-    for line in order.lines:
-        if line.is_gift:  # 赠品: priced 0 by its promotion, not by the price list
-            continue
+    for line in paid:
         price = prices.get(line.product_id)
         if price is None or price.unit_price_fen != line.unit_price_fen:
             now = price.unit_price_fen if price else None
