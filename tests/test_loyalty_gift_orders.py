@@ -1,6 +1,7 @@
 """Points gifts of a product the retailer also buys: the automatic review prices the product by its
-paid line (not at the 1-unit tier of the free one), the order counts the product once and shows the
-gifts as one "赠品 × n" row; the points page lists every expiry date of the balance, adding up to it."""
+paid line (not at the 1-unit tier of the free one) and free units in past orders do not lower the
+usual quantity; the order counts the product once and shows the gifts as one "赠品 × n" row; the
+points page lists every expiry date of the balance, adding up to it."""
 import re
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from app.extensions import db
 from app.models import Order, OrderLine, PointsGift
 from app.models.approval import OrderReviewReason
 from tests import builders_loyalty as pts
+from tests import builders_lifecycle as lifecycle_builders
 from tests import builders_ordering as b
 from tests import factories
 
@@ -77,3 +79,15 @@ def test_the_points_page_lists_every_expiry_date_adding_up_to_the_balance(retail
     assert shown == [100 * day for day in range(1, 12)] + [1_207]
     assert sum(shown) == pts.balance(org) == 7_807
     assert '<b class="num">7,807</b> <span class="small muted">合计（即当前积分余额）' in page
+
+
+def test_free_units_in_past_orders_do_not_lower_the_usual_quantity(shop, world):
+    user, org = shop
+    cola = factories.product(base_price_fen=4_800)
+    for past in lifecycle_builders.history(org, world.orgs["dealer"], cola, [20, 20, 20]):  # usual: 20
+        db.session.add(OrderLine(order_id=past.id, product_id=cola.id, qty=1, unit_price_fen=0, tax_rate=cola.tax_rate,
+                                 line_total_fen=0, tax_fen=0, is_gift=True))
+    db.session.flush()
+    order = lifecycle_builders.checkout(user, org, [(cola, 40)]).order  # 2× the usual, under 3×
+    assert order.status == "approved"
+    assert db.session.scalars(select(OrderReviewReason.code).where(OrderReviewReason.order_id == order.id)).all() == []

@@ -133,15 +133,16 @@ def price_changes(order: Order) -> list[Message]:
 
 def usual_quantities(buyer_id: int, product_ids: list[int], window_days: int,
                      exclude_order_id: int | None = None) -> dict[int, tuple[int, float]]:
-    """{product_id: (number of past lines, average quantity)} over the buyer's orders of the
-    last `window_days` days that were not cancelled or rejected (one query)."""
+    """{product_id: (number of past lines, average quantity)} over the paid lines of the buyer's
+    orders of the last `window_days` days that were not cancelled or rejected (one query). Gift
+    lines do not count: a free unit riding along is not how much of the product the buyer orders."""
     if not product_ids:
         return {}
     since = utcnow() - timedelta(days=window_days)
     query = (select(OrderLine.product_id, func.count(OrderLine.id), func.avg(OrderLine.qty))
              .join(Order, Order.id == OrderLine.order_id)
              .where(Order.buyer_id == buyer_id, Order.created_at >= since, OrderLine.product_id.in_(product_ids),
-                    Order.status.not_in((S.CANCELLED.value, S.REJECTED.value)))
+                    OrderLine.is_gift.is_(False), Order.status.not_in((S.CANCELLED.value, S.REJECTED.value)))
              .group_by(OrderLine.product_id))
     if exclude_order_id is not None:
         query = query.where(Order.id != exclude_order_id)
@@ -154,6 +155,8 @@ def unusual_lines(order: Order, policy: ApprovalPolicy) -> list[Message]:
     factor = policy.quantity_factor_pct / 100
     unusual = []
     for line in order.lines:
+        if line.is_gift:
+            continue
         count, average = history.get(line.product_id, (0, 0.0))
         if count >= policy.quantity_min_orders and line.qty > average * factor:
             unusual.append(message("approval.unusual_line", code=line.product.code,
