@@ -58,6 +58,7 @@ class Order(Base):
     channel: Mapped[str] = mapped_column(String(10), default=OrderChannel.WEB.value)
     kind: Mapped[str] = mapped_column(String(10), default=OrderKind.STANDARD.value, server_default="standard")
     status: Mapped[str] = mapped_column(String(15), default=OrderStatus.SUBMITTED.value, index=True)
+    # 商品种数: distinct products in the lines (a gift of a product also bought does not add one)
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     tax_fen: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -111,14 +111,18 @@ def _named(items: list[Message]) -> Message:
 
 
 def price_changes(order: Order) -> list[Message]:
-    """Lines whose price for the buyer today differs from the price ordered."""
-    products = {line.product_id: line.product for line in order.lines}
-    prices = quote_prices(region_profile(order.buyer), {line.product_id: line.qty for line in order.lines},
-                          products=products)
+    """Paid lines whose price for the buyer today differs from the price ordered. Gift lines
+    (赠品, priced 0 by their promotion or the points shop) are not judged, and their quantity does
+    not count: a product both bought and given is priced at its paid quantity, as the cart did
+    (quantity breaks would otherwise price 20 paid + 1 free at the 1-unit tier)."""
+    paid = [line for line in order.lines if not line.is_gift]
+    products = {line.product_id: line.product for line in paid}
+    quantities: dict[int, int] = {}
+    for line in paid:
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.qty
+    prices = quote_prices(region_profile(order.buyer), quantities, products=products)
     changed = []
-    for line in order.lines:
-        if line.is_gift:  # 赠品: priced 0 by its promotion, not by the price list
-            continue
+    for line in paid:
         price = prices.get(line.product_id)
         if price is None or price.unit_price_fen != line.unit_price_fen:
             now = price.unit_price_fen if price else None
@@ -129,15 +133,16 @@ def price_changes(order: Order) -> list[Message]:
 
 def usual_quantities(buyer_id: int, product_ids: list[int], window_days: int,
                      exclude_order_id: int | None = None) -> dict[int, tuple[int, float]]:
-    """{product_id: (number of past lines, average quantity)} over the buyer's orders of the
-    last `window_days` days that were not cancelled or rejected (one query)."""
+    """{product_id: (number of past lines, average quantity)} over the paid lines of the buyer's
+    orders of the last `window_days` days that were not cancelled or rejected (one query). Gift
+    lines do not count: a free unit riding along is not how much of the product the buyer orders."""
     if not product_ids:
         return {}
     since = utcnow() - timedelta(days=window_days)
     query = (select(OrderLine.product_id, func.count(OrderLine.id), func.avg(OrderLine.qty))
              .join(Order, Order.id == OrderLine.order_id)
              .where(Order.buyer_id == buyer_id, Order.created_at >= since, OrderLine.product_id.in_(product_ids),
-                    Order.status.not_in((S.CANCELLED.value, S.REJECTED.value)))
+                    OrderLine.is_gift.is_(False), Order.status.not_in((S.CANCELLED.value, S.REJECTED.value)))
              .group_by(OrderLine.product_id))
     if exclude_order_id is not None:
         query = query.where(Order.id != exclude_order_id)
@@ -150,6 +155,8 @@ def unusual_lines(order: Order, policy: ApprovalPolicy) -> list[Message]:
     factor = policy.quantity_factor_pct / 100
     unusual = []
     for line in order.lines:
+        if line.is_gift:
+            continue
         count, average = history.get(line.product_id, (0, 0.0))
         if count >= policy.quantity_min_orders and line.qty > average * factor:
             unusual.append(message("approval.unusual_line", code=line.product.code,

@@ -125,8 +125,10 @@ def consume(order_id: int, quote, buyer_id: int) -> None:
             dict(order_id=order_id, product_id=g.product.id, qty=g.qty, unit_price_fen=0, price_reason="",
                  price_basis=None, tax_rate=g.product.tax_rate, line_total_fen=0, tax_fen=0, discount_fen=0,
                  is_gift=True) for g in taken])
+        products = (select(func.count(func.distinct(OrderLine.product_id))).where(OrderLine.order_id == order_id)
+                    .scalar_subquery())  # a gift of a product also bought is not one more 种
         db.session.execute(update(Order).where(Order.id == order_id)
-                           .values(line_count=Order.line_count + len(taken)).execution_options(synchronize_session=False))
+                           .values(line_count=products).execution_options(synchronize_session=False))
 
 
 def release(order_id: int) -> None:

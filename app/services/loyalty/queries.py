@@ -63,6 +63,15 @@ def lots(retailer_id: int) -> list[PointsLot]:
                                    .order_by(PointsLot.expires_on, PointsLot.id)))
 
 
+def expiry_schedule(retailer_id: int) -> list[tuple[date, int]]:
+    """[(expiry date, points)] for every date on which points of the balance expire, first
+    first (lots of one date summed): the whole balance, so the list adds up to it (one query)."""
+    return [(on, int(points)) for on, points in db.session.execute(
+        select(PointsLot.expires_on, func.sum(PointsLot.remaining))
+        .where(PointsLot.retailer_id == retailer_id, PointsLot.remaining > 0)
+        .group_by(PointsLot.expires_on).order_by(PointsLot.expires_on))]
+
+
 def distribution() -> list[tuple[str, int, int]]:
     """(tier, retailers, points held) for every tier; retailers without an account are members."""
     rows = {tier: (n, pts) for tier, n, pts in db.session.execute(

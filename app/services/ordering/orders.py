@@ -116,7 +116,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     created_at = now_utc()
     order_id = _insert_once(dict(
         buyer_id=buyer.id, seller_id=seller.id, placed_by_id=owner.id, channel=channel,
-        status=OrderStatus.SUBMITTED.value, line_count=len(lines), total_fen=quote.total_fen, tax_fen=quote.tax_fen,
+        status=OrderStatus.SUBMITTED.value, line_count=len({line.product.id for line in lines}), total_fen=quote.total_fen, tax_fen=quote.tax_fen,
         idempotency_key=key, cart_fingerprint=quote.fingerprint, note=(note or "").strip()[:500],
         created_at=created_at, updated_at=created_at, **chosen.columns()))
     if order_id is None:  # a concurrent submit with this key won the insert

@@ -166,7 +166,7 @@ def _reduce(order: Order, reduced: dict[int, int], rest: str, reason: str, actor
         line.tax_fen = tax_included(line.line_total_fen, line.tax_rate)
     db.session.flush()
     kept = list(order.lines)
-    order.line_count = len(kept)
+    order.line_count = len({line.product_id for line in kept})
     order.total_fen = sum(line.line_total_fen for line in kept)
     order.tax_fen = sum(line.tax_fen for line in kept)
 
@@ -221,7 +221,7 @@ def _make_backorder(order: Order, moved: list[dict]) -> Order:
 
     now = utcnow()
     backorder = Order(buyer_id=order.buyer_id, seller_id=order.seller_id, placed_by_id=order.placed_by_id,
-                      channel=order.channel, status=S.SUBMITTED.value, line_count=len(moved),
+                      channel=order.channel, status=S.SUBMITTED.value, line_count=len({m["product_id"] for m in moved}),
                       total_fen=sum(m["line_total_fen"] for m in moved),
                       tax_fen=sum(tax_included(m["line_total_fen"], m["tax_rate"]) for m in moved),
                       note=order.note, backorder_of_id=order.id, created_at=now, updated_at=now)

@@ -36,7 +36,7 @@ def _page_arg() -> int:
 def points():
     org = current_org()
     return render_page("retailer/points.html", "loyalty/_history.html",
-                       summary=queries.summary(org.id, today_local()), lots=queries.lots(org.id)[:10],
+                       summary=queries.summary(org.id, today_local()), expiry=queries.expiry_schedule(org.id),
                        history=queries.history(org.id, _page_arg()), tier_labels=TIER_LABELS,
                        entry_labels=ENTRY_LABELS, pager_endpoint="retailer.points", pager_args={})
 
