@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, false as sa_false
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
 from app.models.vocabulary import OrderStatus, OrderChannel, OrderKind, OrderPayment  # noqa: F401 (re-exported)
@@ -80,6 +80,14 @@ class Order(Base):
                                                   cascade="all, delete-orphan")
     events: Mapped[list[OrderEvent]] = relationship(back_populates="order", order_by="OrderEvent.id",
                                                     cascade="all, delete-orphan")
+
+    # What the order took from the buyer's rebate balance and points (and what came back), read
+    # as columns of the order page's own query (ordering.orders.order_detail); None elsewhere.
+    rebate_fen: Mapped[int | None] = query_expression()
+    rebate_back_fen: Mapped[int | None] = query_expression()
+    points_used: Mapped[int | None] = query_expression()
+    points_fen: Mapped[int | None] = query_expression()
+    points_back: Mapped[int | None] = query_expression()
 
 
 class OrderLine(Base):

@@ -239,6 +239,8 @@ class RebateLedgerEntry(Base):
     shares: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    order = relationship("Order")
+
 
 class RebateCartChoice(Base):
     """The dealer ticked "use my rebate balance" on this cart (owner building for buyer)."""

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from app.extensions import db
-from app.models import LoyaltySettings, Order, OrderLine, PointsAccount, PointsGiftClaim, Product
+from app.models import LoyaltySettings, Order, OrderLine, PointsAccount, PointsEntry, PointsGiftClaim, Product
 from app.services.loyalty import ledger
 from app.services.loyalty.settings import Settings
 from app.services.promotions.engine import spread
@@ -110,8 +110,9 @@ def consume(order_id: int, quote, buyer_id: int) -> None:
     if lane is None:
         return
     if lane.points > 0:
+        # value_fen: the yuan off, so the order page can show what the points paid
         ledger.spend(buyer_id, lane.points, "redeem", f"redeem:order:{order_id}", order_id=order_id,
-                     value_fen=0)
+                     value_fen=lane.amount_fen)
     gifts = pending_gifts(buyer_id, lock=True) if lane.pending_gifts else []
     taken = []
     for gift in gifts:
@@ -129,6 +130,22 @@ def consume(order_id: int, quote, buyer_id: int) -> None:
                     .scalar_subquery())  # a gift of a product also bought is not one more 种
         db.session.execute(update(Order).where(Order.id == order_id)
                            .values(line_count=products).execution_options(synchronize_session=False))
+
+
+def order_columns(order_id) -> dict:
+    """Correlated subqueries for an order query (`order_id`: its id column): the points it spent,
+    the fen they paid, and the points given back since (cancel, reject, returns). Orders placed
+    before the redeem entry kept its value read it back at the current rate."""
+    def entry(column, kind):
+        return select(column).where(PointsEntry.order_id == order_id, PointsEntry.kind == kind)
+
+    rate = select(LoyaltySettings.redeem_points_per_yuan).where(LoyaltySettings.id == 1).scalar_subquery()
+    value = case((PointsEntry.value_fen > 0, PointsEntry.value_fen),
+                 else_=-PointsEntry.points * 100 / func.coalesce(rate, Settings.redeem_points_per_yuan))
+    return {"points_used": -entry(PointsEntry.points, "redeem").scalar_subquery(),
+            "points_fen": entry(value, "redeem").scalar_subquery(),
+            "points_back": select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+                PointsEntry.order_id == order_id, PointsEntry.kind == "release").scalar_subquery()}
 
 
 def release(order_id: int) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from app.extensions import db
 from app.services.integrations import outbox
@@ -244,13 +244,21 @@ def recent_orders(scope, limit: int = 5) -> list[Order]:
                                    .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))
 
 
+def _lane_expressions() -> list:
+    """The rebate-balance and points lanes as columns of the order query (no query of their own)."""
+    columns = {**rebate_lane.order_columns(Order.id), **points_lane.order_columns(Order.id)}
+    return [with_expression(getattr(Order, name), column) for name, column in columns.items()]
+
+
 def order_detail(scope, order_id: int) -> Order:
-    """One order from `scope` with its lines, products, history, buyer and seller; NotFound
+    """One order from `scope` with its lines, products, history, buyer and seller, and what the
+    rebate balance and points paid (Order.rebate_fen, .points_used, ...); NotFound
     when it is not in the scope (another party's order looks exactly like a missing one)."""
     order = db.session.scalar(scope.where(Order.id == order_id).options(
         joinedload(Order.buyer), joinedload(Order.seller),
         selectinload(Order.lines).joinedload(OrderLine.product), selectinload(Order.events),
-        selectinload(Order.redemptions)))
+        selectinload(Order.redemptions),
+        *_lane_expressions()).execution_options(populate_existing=True))
     if order is None:
         raise NotFound(_("订单不存在。"))
     return order

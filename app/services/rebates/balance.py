@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.models import Order
 from app.models.rebates import RebateAccount, RebateLedgerEntry
 
 
@@ -56,5 +58,7 @@ def take_up_to(dealer_id: int, wanted_fen: int, kind: str, **kw) -> int:
 
 
 def ledger(dealer_id: int, limit: int = 200) -> list[RebateLedgerEntry]:
+    """The newest entries with their orders' numbers (one query: the page links each order)."""
     return list(db.session.scalars(select(RebateLedgerEntry).where(RebateLedgerEntry.dealer_id == dealer_id)
+                                   .options(joinedload(RebateLedgerEntry.order).load_only(Order.id, Order.number))
                                    .order_by(RebateLedgerEntry.id.desc()).limit(limit)))

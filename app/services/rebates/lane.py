@@ -95,6 +95,16 @@ def consume(order_id: int, owner: User, buyer: Organisation, quote) -> None:
         raise PricesChanged(requote)
 
 
+def order_columns(order_id) -> dict:
+    """Correlated subqueries for an order query (`order_id`: its id column): the fen the order
+    took from the balance and the fen given back since (cancel, reject, returns)."""
+    def total(*kinds):
+        return (select(func.coalesce(func.sum(RebateLedgerEntry.amount_fen), 0))
+                .where(RebateLedgerEntry.order_id == order_id, RebateLedgerEntry.kind.in_(kinds)).scalar_subquery())
+
+    return {"rebate_fen": -total("spend"), "rebate_back_fen": total("give_back", "return")}
+
+
 def _spent(order_id: int) -> RebateLedgerEntry | None:
     return db.session.scalar(select(RebateLedgerEntry).where(RebateLedgerEntry.order_id == order_id,
                                                              RebateLedgerEntry.kind == "spend"))

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Organisation, OrgKind
-from app.models.rebates import AgreementStatus, RebateAccrual, RebateAgreement, RebateSettlement
+from app.models.rebates import (AgreementStatus, RebateAccrual, RebateAgreement, RebateSettlement,
+                                RebateSettlementStatus)
 from app.services.core.clock import today_local
 from app.services.rebates.maths import Progress, Terms, period_bounds, progress
 
@@ -22,17 +23,20 @@ class Standing:
     period_start: date
     period_end: date
     progress: Progress
-    settled_fen: int  # what the period's settlements hold already (drafts included)
+    settled_fen: int  # what the period's approved settlements hold (credited or netted)
+    pending_fen: int = 0  # what its draft settlements hold, awaiting approval (balance not moved yet)
 
     @property
     def due_fen(self) -> int:
-        return self.progress.earned_fen - self.settled_fen
+        """Earned but in no settlement yet (a draft already holds its part)."""
+        return self.progress.earned_fen - self.settled_fen - self.pending_fen
 
 
-def _bases(keys: set[tuple[int, int, date]]) -> tuple[dict, dict]:
-    """({key: basis}, {key: settled}) for (agreement, dealer, period start) keys; two queries."""
+def _bases(keys: set[tuple[int, int, date]]) -> tuple[dict, dict, dict]:
+    """({key: basis}, {key: approved}, {key: drafts}) for (agreement, dealer, period start) keys;
+    two queries."""
     if not keys:
-        return {}, {}
+        return {}, {}, {}
     starts = {k[2] for k in keys}
     agreements = {k[0] for k in keys}
     base = {(a, d, p): int(v) for a, d, p, v in db.session.execute(
@@ -40,12 +44,17 @@ def _bases(keys: set[tuple[int, int, date]]) -> tuple[dict, dict]:
                func.sum(RebateAccrual.base_value))
         .where(RebateAccrual.agreement_id.in_(agreements), RebateAccrual.period_start.in_(starts))
         .group_by(RebateAccrual.agreement_id, RebateAccrual.dealer_id, RebateAccrual.period_start))}
-    settled = {(a, d, p): int(v) for a, d, p, v in db.session.execute(
-        select(RebateSettlement.agreement_id, RebateSettlement.dealer_id, RebateSettlement.period_start,
-               func.sum(RebateSettlement.amount_fen))
-        .where(RebateSettlement.agreement_id.in_(agreements), RebateSettlement.period_start.in_(starts))
-        .group_by(RebateSettlement.agreement_id, RebateSettlement.dealer_id, RebateSettlement.period_start))}
-    return base, settled
+    settled: dict = {}
+    pending: dict = {}
+    for a, d, p, status, v in db.session.execute(
+            select(RebateSettlement.agreement_id, RebateSettlement.dealer_id, RebateSettlement.period_start,
+                   RebateSettlement.status, func.sum(RebateSettlement.amount_fen))
+            .where(RebateSettlement.agreement_id.in_(agreements), RebateSettlement.period_start.in_(starts))
+            .group_by(RebateSettlement.agreement_id, RebateSettlement.dealer_id, RebateSettlement.period_start,
+                      RebateSettlement.status)):
+        target = pending if status == RebateSettlementStatus.DRAFT.value else settled
+        target[(a, d, p)] = int(v)
+    return base, settled, pending
 
 
 def standings(pairs: list[tuple[RebateAgreement, Organisation]], on: date | None = None) -> list[Standing]:
@@ -53,13 +62,13 @@ def standings(pairs: list[tuple[RebateAgreement, Organisation]], on: date | None
     on = on or today_local()
     periods = {agreement.id: period_bounds(agreement.period, on) for agreement, _d in pairs}
     keys = {(a.id, d.id, periods[a.id][0]) for a, d in pairs}
-    base, settled = _bases(keys)
+    base, settled, pending = _bases(keys)
     out = []
     for agreement, dealer in pairs:
         start, end = periods[agreement.id]
         key = (agreement.id, dealer.id, start)
         out.append(Standing(agreement, dealer, start, end, progress(Terms.of(agreement), base.get(key, 0)),
-                            settled.get(key, 0)))
+                            settled.get(key, 0), pending.get(key, 0)))
     return out
 
 

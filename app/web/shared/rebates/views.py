@@ -147,9 +147,10 @@ def register_admin_rebate_pages(bp: Blueprint, guard) -> None:
     def rebate_exposure_export():
         guard()
         rows = [[r.dealer.code, r.dealer.name, r.agreement.code, r.period_start.isoformat(), r.period_end.isoformat(),
-                 r.progress.base, r.progress.earned_fen, r.settled_fen, r.due_fen] for r in reports.exposure()]
+                 r.progress.base, r.progress.earned_fen, r.settled_fen, r.pending_fen, r.due_fen] for r in reports.exposure()]
         return xlsx_response(["经销商编码", "经销商", "协议", "期间开始", "期间结束", "基数（分或箱）", "预计返利（分）",
-                              "已结算（分）", "待结算（分）"], rows, "exposure", "rebate-exposure.xlsx")
+                              "已结算（分）", "待审批（分）",
+                              "待结算（分）"], rows, "exposure", "rebate-exposure.xlsx")
 
     bp.add_url_rule("/rebates/", "rebates_list", rebates_list)
     bp.add_url_rule("/rebates/new", "rebate_new", rebate_new)
