@@ -117,6 +117,8 @@ def test_accuracy_below_zero_is_shown_as_such_not_as_zero(world, login_as):
     admin = login_as("admin").get("/admin/forecasts").get_data(as_text=True)
     assert '<b id="forecast-accuracy">&lt;0%</b> <span class="small muted" id="forecast-wape">WAPE 145.1%</span>' in admin
     assert admin.count("<td class=\"num\">&lt;0%</td>") == 2  # both series
+    export = login_as("dealer").get("/dealer/forecasts/export.xlsx")
+    assert list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))[1][4] == -20.0
 
 
 def test_each_chart_is_named_after_itself_not_pygal(world, login_as):
