@@ -72,7 +72,7 @@ def test_dealer_forecast_page_shows_only_its_own_split(world, login_as):
     assert page.status_code == 200 and product.code in html
     body = html.split('id="dealer-forecast"', 1)[1]
     assert '<dd id="dealer-forecast-total">78 箱</dd>' in body and "浙江省 60.0%" in body and "四川省" not in body
-    assert '<dd id="dealer-forecast-accuracy">80.0%</dd>' in body and "<svg" in body
+    assert '<dd id="dealer-forecast-accuracy">80.0% <span class="small muted">WAPE 20.0%</span></dd>' in body and "<svg" in body
     other = login_as("dealer_b").get("/dealer/forecasts").get_data(as_text=True).split('id="dealer-forecast"', 1)[1]
     assert "四川省 100.0%" in other and "浙江省" not in other and '<dd id="dealer-forecast-total">65 箱</dd>' in other
     export = login_as("dealer").get("/dealer/forecasts/export.xlsx")
@@ -101,3 +101,34 @@ def test_dealer_reorder_levels_use_its_split(world):
     rule = db.session.get(ReorderRule, (warehouse.id, product.id))
     # A week's lead time: the dealer's 6 cases of the week ahead, per day.
     assert rule.method == "forecast" and rule.avg_daily_demand == pytest.approx(6 / 7, abs=0.001)
+
+
+def test_accuracy_below_zero_is_shown_as_such_not_as_zero(world, login_as):
+    """Sparse product × province weeks can miss by more than they sell (WAPE > 100 %): 1 − WAPE
+    is then negative, shown as "<0%" with the WAPE beside it, never as 0.0 %."""
+    _split_world(world)
+    db.session.query(ForecastRun).update({"wape": 1.451})
+    db.session.query(ForecastSeries).update({"wape": 1.2})
+    db.session.commit()
+    dealer = login_as("dealer").get("/dealer/forecasts").get_data(as_text=True)
+    assert '<dd id="dealer-forecast-accuracy">&lt;0% <span class="small muted">WAPE 120.0%</span></dd>' in dealer
+    rows = dealer.split('id="dealer-forecast-rows"', 1)[1].split("</table>", 1)[0]
+    assert rows.endswith("<td class=\"num\">&lt;0%</td>\n</tr></tbody>\n")
+    admin = login_as("admin").get("/admin/forecasts").get_data(as_text=True)
+    assert '<b id="forecast-accuracy">&lt;0%</b> <span class="small muted" id="forecast-wape">WAPE 145.1%</span>' in admin
+    assert admin.count("<td class=\"num\">&lt;0%</td>") == 2  # both series
+    export = login_as("dealer").get("/dealer/forecasts/export.xlsx")
+    assert list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))[1][4] == -20.0
+
+
+def test_each_chart_is_named_after_itself_not_pygal(world, login_as):
+    _split_world(world)
+    dealer = login_as("dealer").get("/dealer/forecasts").get_data(as_text=True)
+    admin = login_as("admin").get("/admin/forecasts").get_data(as_text=True)
+    assert "<svg" in dealer and "<svg" in admin and "Pygal" not in dealer + admin
+    assert "<title>每周销量与预测</title>" in dealer.split("<svg", 1)[1]
+    assert "<title>需求预测</title>" in admin.split("<svg", 1)[1]
+    client = login_as("dealer")
+    client.post("/locale", {"locale": "en", "next": "/dealer/forecasts"})
+    english = client.get("/dealer/forecasts").get_data(as_text=True)
+    assert "<title>Weekly sales and forecast</title>" in english.split("<svg", 1)[1]

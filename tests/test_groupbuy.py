@@ -62,6 +62,20 @@ def test_raise_keeps_one_order_at_the_lower_price_and_lowering_is_refused(world,
     assert campaign.pool_qty == 250
 
 
+def test_lowering_says_only_raise_even_below_the_per_shop_minimum(world, product):
+    campaign = gb.campaign(world.orgs["dealer"], product, min_per=5)
+    user, shop = gb.shop_of(world)
+    groupbuy.commit_quantity(user, shop, campaign.id, 30)
+    for qty in (3, 6):  # under the minimum, and above it: the same answer, about the direction
+        with pytest.raises(DomainError) as refused:
+            groupbuy.commit_quantity(user, shop, campaign.id, qty)
+        assert "只能增加数量" in refused.value.message and refused.value.field == "qty"
+    with pytest.raises(DomainError) as first:  # a first commitment under the minimum: the minimum
+        groupbuy.commit_quantity(*gb.shop_of(world), campaign.id, 3)
+    assert "每店至少认购 5 箱" in first.value.message
+    db.session.rollback()
+
+
 def test_per_shop_limits_and_the_cap_are_refused_next_to_the_quantity(world, product):
     campaign = gb.campaign(world.orgs["dealer"], product, cap=600, min_per=5, max_per=400)
     user, shop = gb.shop_of(world)

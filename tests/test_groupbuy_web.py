@@ -29,11 +29,16 @@ def test_retailer_page_shows_the_live_pool_and_commits_without_javascript(world,
     assert page.status_code == 200
     assert "412 / 500 箱" in html and "还差 88 箱" in html and 'hx-trigger="every 30s"' in html
     assert "¥48.00" in html and "¥45.00" in html  # current price (200 reached) and the next rung
+    # Below the minimum the 200-case price is not yet anyone's: it applies once the pool forms.
+    price = html.split('id="groupbuy-price"', 1)[1].split("</p>", 1)[0]
+    assert "成团后团购价" in price and "当前团购价" not in price
+    assert "已达到，成团后生效" in html and "已解锁" not in html
 
     response = retailer.post(f"/retailer/groupbuys/{campaign.id}/commit", {"qty": "88"})
     assert response.status_code == 303
     html = retailer.get(response.headers["Location"]).get_data(as_text=True)
     assert "500 / 500 箱" in html and "已达成团数量" in html
+    assert "当前团购价" in html and "已解锁" in html and "成团后生效" not in html
     commitment = db.session.scalar(select(GroupBuyCommitment).where(GroupBuyCommitment.retailer_id == world.orgs["retailer"].id))
     order = db.session.get(Order, commitment.order_id)
     assert (commitment.qty, commitment.committed_price_fen, order.kind, order.seller_id) == (88, 4500, "groupbuy", world.orgs["dealer"].id)

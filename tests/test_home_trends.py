@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.config import ROOT
 from app.extensions import db
 from app.models.analytics import DemandForecast, ForecastRun
 from app.services.analytics import facts
@@ -57,9 +58,15 @@ def test_brand_week_against_the_forecast_prorated_to_the_days_elapsed(world, log
     assert "week-vs-forecast" not in login_as("admin_b").get("/admin/").get_data(as_text=True)
 
 
-def test_brand_week_without_a_forecast_says_so(world, login_as):
+def test_brand_week_without_a_forecast_says_so_rather_than_forecasting_zero(world, login_as):
+    cola = factories.product()
+    _rebuild([order(world.orgs["retailer"], world.orgs["dealer"], [(cola, 5)], status="completed", days_ago=1)])
+    db.session.commit()
     html = login_as("admin").get("/admin/").get_data(as_text=True)
-    assert "还没有覆盖本周的预测" in html
+    section = html.split('id="week-vs-forecast"', 1)[1].split("</section>", 1)[0]
+    assert "还没有覆盖本周的预测" in section and "门店需求 5 箱，本周无预测" in section
+    assert "预测同期" not in section and "同期预测（箱）" not in section.split("<table>", 1)[0]  # no zero bars
+    assert '<td>浙江省</td><td class="num">5</td><td class="num">—</td>' in section
 
 
 def test_dealer_month_against_last_month_from_the_channel_report(world, login_as):
@@ -86,6 +93,9 @@ def test_dealer_month_against_last_month_from_the_channel_report(world, login_as
     figures = html.split('id="dealer-month"', 1)[1].split("</dl>", 1)[0]
     assert f'<dd class="num" id="month-sales">¥{cola.base_price_fen * 3 / 100:,.2f}</dd>' in figures
     assert '<dd class="num" id="month-sell-through">30.0%</dd>' in figures and "+50.0%" in figures
+    # The change note may wrap on a phone, although the figure it follows (class num) does not.
+    assert '<span class="small wraps">（较上月同期 +50.0%）</span>' in figures
+    assert ".num .wraps{white-space:normal}" in (ROOT / "static" / "app.css").read_text()
     assert f"/dealer/reports/channel?start={month.start.isoformat()}" in figures
     other = login_as("dealer_b").get("/dealer/").get_data(as_text=True).split('id="dealer-month"', 1)[1]
     assert f'id="month-sales">¥{cola.base_price_fen * 8 / 100:,.2f}<' in other

@@ -6,6 +6,7 @@ the same figures, which is the fallback for screen readers and for printing.
 from __future__ import annotations
 
 import re
+from html import escape
 
 import pygal
 from pygal.style import Style
@@ -16,14 +17,22 @@ from pygal.style import Style
 # `stylesheet()` below (a test keeps the file equal to it) and linked by pages with charts.
 _INLINE = re.compile(r"<(script|style)\b.*?</\1>", re.S)
 _CHART_ID = re.compile(r"#chart-[0-9a-f-]{36}")
+# Without a drawn title pygal names every chart "Pygal" in its <title> (hover text, what a screen
+# reader announces); the charts here are named by the caller instead, without drawing the name
+# (the page's heading already shows it).
+_DEFAULT_TITLE = "<title>Pygal</title>"
+
+
+def _finish(svg: str, title: str) -> str:
+    return _INLINE.sub("", svg).replace(_DEFAULT_TITLE, f"<title>{escape(title, quote=False)}</title>", 1)
 
 STYLE = Style(font_family="sans-serif", background="transparent", plot_background="transparent",
               colors=("#1f6f5c", "#d9822b", "#6b7b8c", "#b23b3b"), label_font_size=12,
               major_label_font_size=12, legend_font_size=13, value_font_size=11, title_font_size=14)
 
 
-def line_chart(labels: list[str], series: list[tuple[str, list[float | None]]], every: int = 13) -> str:
-    """A line chart of weekly (or other) values; `every` picks which x labels are printed."""
+def line_chart(title: str, labels: list[str], series: list[tuple[str, list[float | None]]], every: int = 13) -> str:
+    """A line chart of weekly (or other) values named `title`; `every` picks which x labels are printed."""
     chart = pygal.Line(js=[], disable_xml_declaration=True, width=640, height=300, show_dots=False,
                        show_minor_x_labels=False, truncate_label=-1, style=STYLE, legend_at_bottom=True,
                        margin=8, print_values=False, allow_interruptions=True)
@@ -31,17 +40,17 @@ def line_chart(labels: list[str], series: list[tuple[str, list[float | None]]], 
     chart.x_labels_major = labels[::every]
     for name, values in series:
         chart.add(name, values)
-    return _INLINE.sub("", chart.render(is_unicode=True))
+    return _finish(chart.render(is_unicode=True), title)
 
 
-def bar_chart(labels: list[str], series: list[tuple[str, list[float | None]]]) -> str:
-    """A horizontal bar chart (long Chinese labels stay readable on a phone)."""
+def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float | None]]]) -> str:
+    """A horizontal bar chart named `title` (long Chinese labels stay readable on a phone)."""
     chart = pygal.HorizontalBar(js=[], disable_xml_declaration=True, width=640, height=max(200, 28 * len(labels) + 80),
                                 style=STYLE, legend_at_bottom=True, margin=8, truncate_label=-1)
     chart.x_labels = labels
     for name, values in series:
         chart.add(name, values)
-    return _INLINE.sub("", chart.render(is_unicode=True))
+    return _finish(chart.render(is_unicode=True), title)
 
 
 def column_chart(labels: list[str], name: str, values: list[float]) -> str:

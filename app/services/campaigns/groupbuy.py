@@ -188,16 +188,20 @@ def commit_quantity(actor: User, retailer: Organisation, campaign_id: int, qty: 
     campaign = campaign_for(actor, campaign_id) if actor.role == "retailer" else None
     if campaign is None:
         raise NotFound(_("团购不存在。"))
-    if not isinstance(qty, int) or qty < campaign.min_per_retailer:
+    if not isinstance(qty, int):
         raise DomainError(_("每店至少认购 %(n)d 箱。", n=campaign.min_per_retailer), field="qty")
-    if qty > (campaign.max_per_retailer or MAX_QTY):
-        raise DomainError(_("每店最多认购 %(n)d 箱。", n=campaign.max_per_retailer or MAX_QTY), field="qty")
     commitment = _locked_commitment(campaign.id, retailer.id)
     live = commitment is not None and commitment.status == ACTIVE
     if live and qty == commitment.qty:
         return commitment
+    # The direction first: any lowering gets the same answer (withdraw and join again), whether
+    # or not the new quantity is also under the per-shop minimum.
     if live and qty < commitment.qty:
         raise DomainError(_("只能增加数量；要减少，请先退出团购再重新参团。"), field="qty")
+    if qty < campaign.min_per_retailer:
+        raise DomainError(_("每店至少认购 %(n)d 箱。", n=campaign.min_per_retailer), field="qty")
+    if qty > (campaign.max_per_retailer or MAX_QTY):
+        raise DomainError(_("每店最多认购 %(n)d 箱。", n=campaign.max_per_retailer or MAX_QTY), field="qty")
     order = None
     if live:
         order = db.session.scalar(select(Order).where(Order.id == commitment.order_id, Order.status.in_(UNACCEPTED))

@@ -76,7 +76,7 @@ class DealerProductForecast:
 
     @property
     def accuracy(self) -> float | None:
-        return None if self.wape is None else max(0.0, 1 - self.wape)
+        return None if self.wape is None else 1 - self.wape  # < 0 when WAPE > 100 %; never clamped to 0
 
 
 @dataclass

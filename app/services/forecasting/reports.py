@@ -25,7 +25,7 @@ class PastAccuracy:
 
     @property
     def accuracy(self) -> float | None:
-        return None if self.actual <= 0 else max(0.0, 1 - self.error / self.actual)
+        return None if self.actual <= 0 else 1 - self.error / self.actual  # < 0 when WAPE > 100 %; never clamped to 0
 
 
 def series_page(run: ForecastRun, search: str | None, province_id: int | None, page: int, per_page: int = 50):

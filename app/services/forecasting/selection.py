@@ -48,7 +48,7 @@ class Accuracy:
 
     @property
     def accuracy(self) -> float | None:
-        return None if self.wape is None else max(0.0, 1.0 - self.wape)
+        return None if self.wape is None else 1.0 - self.wape  # < 0 when WAPE > 100 %; never clamped to 0
 
 
 @dataclass

@@ -64,8 +64,9 @@ def forecasts():
         past_weeks, past, ahead_weeks, ahead = reports.history_and_forecast(
             run, product.id if product else None, province_id)
         labels = [w.strftime("%m-%d") for w in past_weeks + ahead_weeks]
-        chart = line_chart(labels, [(_("实际需求"), past + [None] * len(ahead)),
-                                    (_("预测"), [None] * (len(past) - 1) + [past[-1] if past else None] + ahead)])
+        chart = line_chart(_("需求预测"), labels,
+                           [(_("实际需求"), past + [None] * len(ahead)),
+                            (_("预测"), [None] * (len(past) - 1) + [past[-1] if past else None] + ahead)])
         province = db.session.get(Region, province_id) if province_id else None
         context.update(page=page, chart=chart, ahead=list(zip(ahead_weeks, ahead)), province=province,
                        past_total=sum(past), ahead_total=sum(ahead), history=reports.past_accuracy())

@@ -15,8 +15,10 @@ def forecast_chart(week) -> str:
     top = week.rows[:FORECAST_PROVINCES]
     if not top:
         return ""
-    return bar_chart([r.label for r in top], [(_("本周实际（箱）"), [r.actual_qty for r in top]),
-                                             (_("同期预测（箱）"), [round(r.forecast_qty, 1) for r in top])])
+    series = [(_("本周实际（箱）"), [r.actual_qty for r in top])]
+    if week.run_id is not None:  # without a covering run there is no forecast to draw, not a zero one
+        series.append((_("同期预测（箱）"), [round(r.forecast_qty, 1) for r in top]))
+    return bar_chart(_("本周销售与预测"), [r.label for r in top], series)
 
 
 @bp.route("/")

@@ -31,9 +31,19 @@ def msg(value, fallback: str = "") -> str:
     return render_message(value, fallback)
 
 
+def accuracy(wape: float | None) -> str:
+    """A backtest's accuracy, 1 − WAPE, as a percentage. When the errors outweigh the sales
+    (WAPE > 100 %, common for sparse product × province weeks) it is below zero: shown as "<0%",
+    never as a flattering 0.0 %."""
+    if wape is None:
+        return "—"
+    return "<0%" if wape > 1 else f"{(1 - wape) * 100:.1f}%"
+
+
 def register(app: Flask) -> None:
     if app.config.get("ENV_NAME") in ("development", "testing"):
         app.jinja_env.undefined = StrictUndefined
-    app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg)
+    app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg,
+                                 accuracy=accuracy)
     app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()),
                                  vocabulary=vocabulary)

@@ -18,8 +18,9 @@ def _chart(split) -> str:
     labels = [w.strftime("%m-%d") for w in split.past_weeks + split.weeks]
     past = split.past_qty + [None] * len(split.weeks)
     ahead = [None] * (len(split.past_weeks) - 1) + [split.past_qty[-1]] + split.weekly_total
-    return line_chart(labels, [(_("本经销商实际（箱）"), past), (_("预测（箱）"), [None if v is None else round(v, 1)
-                                                                              for v in ahead])], every=4)
+    return line_chart(_("每周销量与预测"), labels,
+                      [(_("本经销商实际（箱）"), past), (_("预测（箱）"), [None if v is None else round(v, 1) for v in ahead])],
+                      every=4)
 
 
 @bp.get("/forecasts")

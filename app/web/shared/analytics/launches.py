@@ -88,7 +88,7 @@ def reach_chart(report) -> str:
     labels = [_("第%(n)d周", n=n) for n in range(1, launches.WEEKS + 1)]
     series = [(launch.product.name(locale),
                [None if w.reach is None else round(w.reach * 100, 2) for w in launch.weeks]) for launch in drawn]
-    return line_chart(labels, series, every=1)
+    return line_chart(_("累计铺货率（按上市后周数）"), labels, series, every=1)
 
 
 def launch_page(endpoint: str, layout: str, dealer_id: int | None):

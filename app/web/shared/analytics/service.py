@@ -128,8 +128,9 @@ def channel_page(endpoint: str, layout: str, dealer_id: int | None):
 
     form, report, province = _channel_build(dealer_id)
     top = report.rows[:15]
-    chart = bar_chart([r.label for r in top], [(_("从品牌进货（箱）"), [r.received_qty for r in top]),
-                                              (_("售给门店（箱）"), [r.sold_qty for r in top])]) if top else ""
+    chart = bar_chart(_("渠道与库存"), [r.label for r in top],
+                      [(_("从品牌进货（箱）"), [r.received_qty for r in top]),
+                       (_("售给门店（箱）"), [r.sold_qty for r in top])]) if top else ""
     return render_page("shared/analytics/channel.html", "shared/analytics/_channel.html", form=form, report=report,
                        province=province, chart=chart, horizons=HORIZONS, layout=layout, endpoint=endpoint,
                        query=request.args.to_dict(), percent=_percent)

@@ -88,9 +88,10 @@ def trend_chart(trend) -> str:
 def sales_page(endpoint_prefix: str, layout: str, seller_id: int | None):
     form, report, province = _build(seller_id)
     top = report.rows[:15]
-    bars = bar_chart([r.label for r in top], [(_("本期"), [r.value_fen / 100 for r in top]),
-                                             (_("对比期"), [r.prior_fen / 100 for r in top])]) if top else ""
-    trend = line_chart([w.strftime("%m-%d") for w in report.weeks],
+    bars = bar_chart(_("按%(dim)s", dim=DIMENSION_LABELS[report.by]), [r.label for r in top],
+                     [(_("本期"), [r.value_fen / 100 for r in top]),
+                      (_("对比期"), [r.prior_fen / 100 for r in top])]) if top else ""
+    trend = line_chart(_("每周趋势"), [w.strftime("%m-%d") for w in report.weeks],
                        [(_("每周净销售额（元）"), [v / 100 for v in report.weekly_fen])], every=max(1, len(report.weeks) // 6))
     risers, fallers = report.movers()
     return render_page("shared/analytics/sales.html", "shared/analytics/_sales.html", form=form, report=report,
