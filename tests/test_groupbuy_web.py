@@ -125,6 +125,8 @@ def test_dealer_sees_its_campaigns_and_each_shops_commitment_never_anothers(worl
     assert "杭州集单" in listing and "成都集单" not in listing
     detail = dealer.get(f"/dealer/groupbuys/{own.id}").get_data(as_text=True)
     assert shop.name in detail and "60 / 500 箱" in detail
+    # Below the minimum the owner reads the tier's price as what applies once the pool forms.
+    assert "成团后团购价 <b id=\"groupbuy-owner-price\">" in detail and "当前价" not in detail
     assert secret.name not in detail and secret.name not in listing
     assert dealer.get(f"/dealer/groupbuys/{foreign.id}").status_code == 404
     assert dealer.post(f"/dealer/groupbuys/{foreign.id}/close").status_code == 404
