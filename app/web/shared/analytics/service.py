@@ -5,22 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
-from app.extensions import db
-from app.models import Region
 from app.services.analytics.charts import column_chart
 from app.services.analytics.service import BUCKETS, MAX_DAYS, TARGET_HOURS, service_report
 from app.services.core.clock import today_local
 from app.services.forecasting.reports import provinces as provinces_list
-from app.web.common.forms import int_in_range
 from app.web.common.htmx import render_page
 from app.web.common.listing import GetForm
-from app.web.shared.analytics.views import register_report, xlsx_response
+from app.web.shared.analytics.views import province_from, register_report, xlsx_response
 
 DIMENSION_LABELS = {"dealer": _l("卖方"), "province": _l("省份")}
 
@@ -48,13 +45,7 @@ def period_args(form: PeriodForm, default_days: int = 30):
         start, end = end, start
     start = max(start, end - timedelta(days=MAX_DAYS - 1))
     form.start.data, form.end.data = start, end
-    raw = form.clean("province")
-    province = None
-    if raw:
-        province = db.session.get(Region, int(raw)) if raw.isdigit() and int_in_range(int(raw)) else None
-        if province is None or province.level != 1:
-            abort(404)
-    return start, end, province
+    return start, end, province_from(form.clean("province"))
 
 
 def bucket_labels() -> list[str]:

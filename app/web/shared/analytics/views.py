@@ -54,16 +54,22 @@ def _report_args(seller_id: int | None):
         by = "product"
     compare = form.clean("compare") or "previous"
     form.by.data, form.compare.data = by, compare
-    raw = form.clean("province")
-    province = None
-    if raw:
-        province = db.session.get(Region, int(raw)) if raw.isdigit() and int_in_range(int(raw)) else None
-        if province is None or province.level != 1:
-            abort(404)
+    province = province_from(form.clean("province"))
     if seller_id is not None:
         form.by.choices = [SelectChoice(k, v) for k, v in DIMENSION_LABELS.items() if k != "dealer"]
     return form, dict(start=start, end=end, by=by, compare=compare, seller_id=seller_id,
                       province_id=province.id if province else None, channel_labels=CHANNELS), province
+
+
+def province_from(raw: str | None) -> Region | None:
+    """The province a report's filter names (provinces are shared dimensions, not an
+    organisation's records); None when blank, 404 for anything but a province's id."""
+    if not raw:
+        return None
+    province = db.session.get(Region, int(raw)) if raw.isdigit() and int_in_range(int(raw)) else None
+    if province is None or province.level != 1:
+        abort(404)
+    return province
 
 
 def _locale() -> str:
