@@ -82,3 +82,14 @@ def test_the_command_purges_events_and_expired_idempotency_keys(app, world):
     assert "Removed 1 delivered outbox event(s) and 1 delivery attempt(s)" in result.output
     assert "expired idempotency key(s)" in result.output
     assert remaining() == {"evt_5_2"}
+
+
+def test_the_schedule_registers_the_nightly_outbox_purge_and_the_hourly_key_purge():
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=Redis.from_url("redis://127.0.0.1:6379/0"))  # not contacted
+    scheduler.load_config_from_file("jobs.schedule")
+    found = {j.func_name: (j.cron, j.queue_name) for j in scheduler.get_jobs() if j.func_name.startswith("jobs.api.")}
+    assert found == {"jobs.api.purge_outbox_job": ("43 3 * * *", "default"),
+                     "jobs.api.purge_idempotency_keys_job": ("17 * * * *", "default")}
