@@ -88,6 +88,10 @@ def test_the_same_form_submitted_twice_refunds_once(world, login_as):
     assert state(intent.id) == ("paid", 4_000, [4_000])
     reused = dealer.post(f"/dealer/payments/received/{intent.reference}/refund", {"amount": "10.00", "refund_key": key})
     assert reused.status_code == 400 and state(intent.id) == ("paid", 4_000, [4_000])
+    assert "该退款表单已提交过另一笔退款" in reused.get_data(as_text=True)
+    forged = dealer.post(f"/dealer/payments/received/{intent.reference}/refund", {"amount": "10.00", "refund_key": "x"})
+    assert forged.status_code == 400 and "表单已过期" in forged.get_data(as_text=True)
+    assert state(intent.id) == ("paid", 4_000, [4_000])
 
 
 def test_a_double_submit_at_the_same_moment_refunds_once(app, world, login_as):

@@ -89,4 +89,6 @@ def register_refund_pages(bp, layout: str, guard: Callable | None = None) -> Non
                 flash(_("已退款 %(a)s。", a=yuan(outcome.result.amount_fen)), "success")
                 return redirect_to(url_for(f"{role}.payment_received", reference=reference))
             intent = _received(reference)
+        elif form.refund_key.errors:  # a hidden field: say it above the form
+            form.form_errors.append(_("表单已过期，请重新打开页面后再退款。"))
         return _page(intent, form)
