@@ -1,5 +1,5 @@
 """`flask stock ...` (verify the ledger, scan for alerts, compute reorder rules) and
-`flask api ...` (API clients and their tokens, due webhook deliveries)."""
+`flask api ...` (API clients and their tokens, due webhook deliveries, the outbox purge)."""
 from __future__ import annotations
 
 import click
@@ -87,6 +87,19 @@ def revoke_client(client_id: int) -> None:
     client.active = False
     db.session.commit()
     click.echo(f"API client {client_id} revoked.")
+
+
+@api_cli.command("purge")
+@click.option("--days", type=int, default=None, help="Retention in days (default: OUTBOX_RETENTION_DAYS).")
+def purge_outbox(days: int | None) -> None:
+    """Delete delivered outbox events and their delivery logs older than the retention, and
+    expired idempotency keys (what the nightly and hourly jobs do)."""
+    from app.services.integrations.retention import purge
+    from jobs.api import purge_idempotency_keys_job
+
+    events, attempts = purge(current_app.config["OUTBOX_RETENTION_DAYS"] if days is None else days)
+    click.echo(f"Removed {events} delivered outbox event(s) and {attempts} delivery attempt(s); "
+               + purge_idempotency_keys_job() + ".")
 
 
 @api_cli.command("deliver-webhooks")

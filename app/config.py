@@ -131,6 +131,8 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_KEY_PREFIX = "lianying-api"
     IDEMPOTENCY_KEY_HOURS = 24
+    # Delivered outbox events and their delivery logs are deleted after this many days (jobs/api.py).
+    OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
 
     # Online payments (README, "Online payments"): "sandbox" (a local provider that plays WeChat's
     # role: /payments/sandbox/<reference>), "wechat" (WeChat Pay API v3, the WECHATPAY_* settings)

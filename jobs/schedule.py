@@ -18,10 +18,12 @@ from jobs.analytics import SCHEDULE_FACTS, SCHEDULE_FORECAST, forecast_job, refr
 cron.register(refresh_facts_job, "default", cron=SCHEDULE_FACTS, job_timeout=3600, name="analytics-facts")
 cron.register(forecast_job, "default", cron=SCHEDULE_FORECAST, job_timeout=3600, name="demand-forecast")
 
-from jobs.api import SCHEDULE_IDEMPOTENCY_PURGE, purge_idempotency_keys_job  # noqa: E402
+from jobs.api import (SCHEDULE_IDEMPOTENCY_PURGE, SCHEDULE_OUTBOX_PURGE, purge_idempotency_keys_job,  # noqa: E402
+                      purge_outbox_job)
 
 cron.register(purge_idempotency_keys_job, "default", cron=SCHEDULE_IDEMPOTENCY_PURGE, job_timeout=600,
               name="api-idempotency-purge")
+cron.register(purge_outbox_job, "default", cron=SCHEDULE_OUTBOX_PURGE, job_timeout=3600, name="outbox-purge")
 
 from jobs.promotions import SCHEDULE as SETTLEMENT_SCHEDULE  # noqa: E402
 from jobs.promotions import settle_job  # noqa: E402

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Order, PaymentIntent, ProductVisibility, StockMovement, WebhookSubscription
 from tests import factories
 from tests.builders_api import api_world, bearer, new_key, place
-from tests.builders_stock import warehouse
+from tests.builders_stock import stock, warehouse
 from tests.test_api_stock import line
 
 # No token: the provider's or carrier's signature is the proof (tests/test_api_payments.py,
@@ -60,6 +60,9 @@ CASES = {
     ("api.order_detail", "GET"): Case("orders", lambda s: (f"/api/v1/orders/{s.foreign_order}", {}, None)),
     ("api.order_cancel", "POST"): Case("orders", lambda s: (f"/api/v1/orders/{s.foreign_order}/cancel", {}, {})),
     ("api.stock_levels", "GET"): Case("stock", lambda s: ("/api/v1/stock/levels", {"warehouse_code": "CD-B"}, None)),
+    ("api.stock_row", "GET"): Case("stock", lambda s: ("/api/v1/stock/levels/CD-B/WATER", {}, None)),
+    ("api.stock_row_change", "POST"): Case("stock", lambda s: ("/api/v1/stock/levels/CD-B/WATER", {}, {
+        "kind": "receipt", "batch_no": "B1", "qty": 1, "external_ref": "GRN-X"})),
     ("api.stock_sync", "POST"): Case("stock", lambda s: ("/api/v1/stock/sync", {}, {
         "lines": [line(warehouse_code="CD-B", product_code="WATER")]}), (422,)),
     ("api.export_orders", "GET"): Case("orders", lambda s: ("/api/v1/exports/orders", {}, None), (200,)),
@@ -106,7 +109,7 @@ def test_every_api_route_is_in_the_matrix():
 @pytest.fixture
 def setup(world):
     api = api_world(world)
-    warehouse(world.orgs["dealer_b"], world.regions["cd"], code="CD-B")
+    stock(warehouse(world.orgs["dealer_b"], world.regions["cd"], code="CD-B"), api.products["WATER"], 5)
     hidden = factories.product(code="WEST-ONLY")
     db.session.add(ProductVisibility(product_id=hidden.id, region_id=world.regions["sc"].id))
     db.session.commit()
@@ -128,7 +131,7 @@ def _send(http, method, path, query, body, headers):
     headers = dict(headers)
     if method == "POST":
         headers.setdefault("Idempotency-Key", new_key())
-        if "cancel" in path:
+        if "cancel" in path or "/stock/levels/" in path:
             headers.setdefault("If-Match", "*")
     return http.open(path, method=method, query_string=query, json=body, headers=headers)
 

@@ -107,7 +107,7 @@ def test_levels_are_scoped_to_the_clients_organisation(client, erp):
     response = client.http.get("/api/v1/stock/levels", headers={"Authorization": f"Bearer {erp['token']}"})
     assert response.status_code == 200
     assert response.json["items"] == [{"warehouse_code": "DC-1", "product_code": "WATER", "on_hand": 10,
-                                       "reserved": 0, "available": 10}]
+                                       "reserved": 0, "available": 10, "etag": response.json["items"][0]["etag"]}]
     assert client.http.get("/api/v1/stock/levels").status_code == 401
 
 

@@ -133,3 +133,50 @@ def test_the_sandbox_is_off_unless_configured(app, world, retailer):
         assert "在线支付" not in retailer.get(f"/retailer/orders/{order.id}").get_data(as_text=True).split("付款")[-1]
     finally:
         app.config["PAYMENTS_PROVIDER"] = "sandbox"
+
+
+def _svg_modules(svg: str) -> list[list[bool]]:
+    """The dark modules of a QR code drawn by our inline SVG (one path of relative `m` moves and
+    `h` runs, in module units, as segno draws it), as a matrix with the quiet zone."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    [path] = [e for e in root.iter() if e.tag.endswith("path")]
+    scale = int(re.fullmatch(r"scale\((\d+)\)", path.get("transform")).group(1))
+    size = int(root.get("width")) // scale
+    assert int(root.get("height")) == size * scale
+    matrix = [[False] * size for _ in range(size)]
+    x = y = 0.0
+    for op, args in re.findall(r"([MmHh])([-\d. ]+)", path.get("d")):
+        numbers = [float(n) for n in args.split()]
+        if op == "M":
+            x, y = numbers
+        elif op == "m":
+            x, y = x + numbers[0], y + numbers[1]
+        else:
+            for column in range(int(x), int(x + numbers[0])):
+                matrix[int(y)][column] = True
+            x += numbers[0]
+    return matrix
+
+
+def test_a_wechat_code_url_shows_as_a_qr_image_that_decodes_to_it(world, retailer):
+    import segno
+
+    order, _invoice = invoiced_order(world, 5_000)
+    reference = _sandbox_reference(retailer.post(f"/retailer/payments/orders/{order.id}"))
+    code_url = "weixin://wxpay/bizpayurl?pr=Yh2kz3qZ1"  # what WeChat's Native API answers
+    db.session.execute(PaymentIntent.__table__.update().values(checkout_url=code_url))
+    db.session.commit()
+    text = retailer.get(f"/retailer/payments/{reference}").get_data(as_text=True)  # no JS: the server draws it
+    svg = re.search(r"<svg .*?</svg>", text, re.S).group(0)
+    assert 'class="qr"' in svg and "<title>付款码</title>" in svg and code_url in text
+    modules = _svg_modules(svg)
+    expected = segno.make(code_url, error="m", micro=False)
+    assert len(modules) == expected.symbol_size(scale=1, border=4)[0]
+    assert modules == [[bool(v) for v in row] for row in expected.matrix_iter(scale=1, border=4)]
+    zxingcpp = pytest.importorskip("zxingcpp")
+    numpy = pytest.importorskip("numpy")
+    image = numpy.array([[0 if dark else 255 for dark in row for _ in range(4)] for row in modules for _ in range(4)],
+                        dtype=numpy.uint8)
+    assert [found.text for found in zxingcpp.read_barcodes(image)] == [code_url]

@@ -21,7 +21,8 @@ class OutboxEvent(Base):
     organisations the event concerns (buyer and seller); the brand sees every event."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (UniqueConstraint("aggregate_type", "aggregate_id", "sequence"),)
+    __table_args__ = (UniqueConstraint("aggregate_type", "aggregate_id", "sequence"),
+                      Index("ix_outbox_events_occurred_at", "occurred_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(40), unique=True)
     type: Mapped[str] = mapped_column(String(40))

@@ -84,6 +84,8 @@ class StockBalance(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, index=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
+    # +1 at every change (the ledger's UPDATEs): the row's ETag in the API (If-Match).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     product: Mapped[Product] = relationship()

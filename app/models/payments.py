@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.ordering import Order
+from app.models.org import Organisation
 from app.models.vocabulary import IntentPurpose, IntentStatus  # noqa: F401 (re-exported)
 
 
@@ -46,6 +47,7 @@ class PaymentIntent(Base):
     prepayment_entry_id: Mapped[int | None] = mapped_column(ForeignKey("prepayment_entries.id"))
 
     order: Mapped[Order | None] = relationship()
+    payer: Mapped[Organisation] = relationship(foreign_keys=[payer_id])
 
     @property
     def refundable_fen(self) -> int:

@@ -5,7 +5,8 @@ fan-out. Services call it where the change happens; nothing else writes events.
 Event types (stable, part of the API): order.placed, order.approved, order.held, order.rejected,
 order.cancelled, order.shipped, order.partly_shipped, order.delivered, order.completed,
 return.requested, return.decided, invoice.issued, credit_note.issued, payment.received,
-price.changed.
+price.changed, stock.below_reorder (written by the stock ledger, inventory/ledger.py; its
+aggregate is one stock row: type `stock:<warehouse_id>`, id the product's id).
 
 The per-aggregate `sequence` is computed inside the INSERT (max + 1): the changes that emit
 events for one aggregate hold its row (an order's conditional UPDATE, a return's decision), so
@@ -26,7 +27,7 @@ from app.queue import enqueue_after_commit
 EVENT_TYPES = ("order.placed", "order.approved", "order.held", "order.rejected", "order.cancelled",
                "order.picking", "order.shipped", "order.partly_shipped", "order.delivered", "order.completed",
                "return.requested", "return.decided", "invoice.issued", "credit_note.issued",
-               "payment.received", "price.changed")
+               "payment.received", "price.changed", "stock.below_reorder")
 # An order's status → the event its arrival there is.
 ORDER_STATUS_EVENTS = {"submitted": "order.placed", "approved": "order.approved", "on_hold": "order.held",
                        "rejected": "order.rejected", "cancelled": "order.cancelled", "picking": "order.picking",

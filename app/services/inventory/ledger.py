@@ -5,6 +5,12 @@ plus one `StockMovement`, in the caller's transaction. The WHERE clause repeats 
 CHECKs, so a change that would make available stock negative touches no row (rowcount 0) and
 the caller reports it cleanly instead of hitting a constraint error.
 
+Each UPDATE also bumps the row's `version` (its ETag in the API) and returns what the row's
+available stock became and its reorder point, so a change that takes available stock from above
+the reorder point to at or below it writes one `stock.below_reorder` event to the outbox in the
+same transaction (downwards only; the next one needs the stock to rise above the point first).
+The row lock the UPDATE holds orders these checks, so one crossing is announced exactly once.
+
 Locking order (why there are no deadlocks): a transaction changes balance rows in ascending
 (warehouse_id, product_id) order, and touches a product's lots only after it has updated (and so
 locked) that product's balance row. Two transactions that want the same stock therefore queue on
@@ -18,8 +24,9 @@ from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import StockBalance, StockLot, StockMovement, utcnow
+from app.models import Product, ReorderRule, StockBalance, StockLot, StockMovement, Warehouse, utcnow
 from app.services.core.messages import Message
+from app.services.integrations import outbox
 
 
 BALANCES = StockBalance.__table__
@@ -31,10 +38,17 @@ MOVEMENTS = StockMovement.__table__
 # cost more client CPU than the database spends executing them.
 _on_hand = BALANCES.c.on_hand + bindparam("dh")
 _reserved = BALANCES.c.reserved + bindparam("dr")
+# The row's reorder point (None without a rule), read in the UPDATE's RETURNING.
+_REORDER_POINT = (select(ReorderRule.reorder_point)
+                  .where(ReorderRule.warehouse_id == BALANCES.c.warehouse_id,
+                         ReorderRule.product_id == BALANCES.c.product_id)
+                  .correlate(BALANCES).scalar_subquery())
 CHANGE_BALANCE = (update(BALANCES)
                   .where(BALANCES.c.warehouse_id == bindparam("w"), BALANCES.c.product_id == bindparam("p"),
                          _on_hand >= 0, _reserved >= 0, _on_hand - _reserved >= 0)
-                  .values(on_hand=_on_hand, reserved=_reserved, updated_at=bindparam("now")))
+                  .values(on_hand=_on_hand, reserved=_reserved, version=BALANCES.c.version + 1,
+                          updated_at=bindparam("now"))
+                  .returning(BALANCES.c.on_hand - BALANCES.c.reserved, _REORDER_POINT))
 CHANGE_LOT = (update(LOTS).where(LOTS.c.id == bindparam("lot"), LOTS.c.on_hand + bindparam("d") >= 0)
               .values(on_hand=LOTS.c.on_hand + bindparam("d")))
 RECORD = insert(MOVEMENTS)
@@ -71,9 +85,34 @@ def ensure_balance(warehouse_id: int, product_id: int) -> None:
 def change_balance(warehouse_id: int, product_id: int, on_hand_delta: int = 0, reserved_delta: int = 0) -> bool:
     """Apply the deltas if the result keeps on_hand ≥ 0, reserved ≥ 0 and available ≥ 0.
     True when applied; False (nothing changed) otherwise, or when the row does not exist."""
-    result = connection().execute(CHANGE_BALANCE, {"w": warehouse_id, "p": product_id, "dh": on_hand_delta,
-                                                   "dr": reserved_delta, "now": utcnow()})
-    return result.rowcount == 1
+    row = _apply_balance(warehouse_id, product_id, on_hand_delta, reserved_delta)
+    if row is not None:
+        announce_crossings(warehouse_id, [(product_id, row[0], on_hand_delta - reserved_delta, row[1])])
+    return row is not None
+
+
+def _apply_balance(warehouse_id: int, product_id: int, on_hand_delta: int, reserved_delta: int):
+    """(available after, reorder point or None) when applied, else None."""
+    return connection().execute(CHANGE_BALANCE, {"w": warehouse_id, "p": product_id, "dh": on_hand_delta,
+                                                 "dr": reserved_delta, "now": utcnow()}).first()
+
+
+def announce_crossings(warehouse_id: int, changes: list[tuple[int, int, int, int | None]]) -> None:
+    """`changes`: (product_id, available after, change of available, reorder point or None) of
+    applied changes; a `stock.below_reorder` event for each that went from above its reorder
+    point to at or below it (what the low-stock alert calls low)."""
+    crossed = {product_id: (available, point) for product_id, available, delta, point in changes
+               if point and available <= point < available - delta}
+    if not crossed:
+        return
+    owner_id, warehouse_code = db.session.execute(
+        select(Warehouse.owner_id, Warehouse.code).where(Warehouse.id == warehouse_id)).one()
+    codes = dict(db.session.execute(select(Product.id, Product.code).where(Product.id.in_(crossed))).all())
+    for product_id, (available, point) in sorted(crossed.items()):
+        # One aggregate per stock row (warehouse and product): its row lock orders the sequence.
+        outbox.record("stock.below_reorder", f"stock:{warehouse_id}", product_id, (owner_id,), {
+            "warehouse_id": warehouse_id, "warehouse_code": warehouse_code, "product_id": product_id,
+            "product_code": codes[product_id], "available": available, "reorder_point": point})
 
 
 def change_reserved(warehouse_id: int, deltas: dict[int, int]) -> set[int]:
@@ -92,7 +131,10 @@ def change_reserved(warehouse_id: int, deltas: dict[int, int]) -> set[int]:
     for i, (product_id, delta) in enumerate(ordered):
         params[f"p{i}"], params[f"d{i}"] = product_id, delta
     statement = _change_reserved_statement(db.session.get_bind().dialect.name, len(ordered))
-    return set(connection().execute(statement, params).scalars())
+    rows = connection().execute(statement, params).all()
+    announce_crossings(warehouse_id, [(product_id, available, -deltas[product_id], point)
+                                      for product_id, available, point in rows])
+    return {row[0] for row in rows}
 
 
 _CHANGE_RESERVED: dict[tuple[str, int], object] = {}
@@ -116,8 +158,9 @@ def _change_reserved_statement(dialect: str, n: int):
             update(BALANCES)
             .where(BALANCES.c.warehouse_id == bindparam("w"), rows,
                    BALANCES.c.reserved + delta >= 0, BALANCES.c.on_hand - BALANCES.c.reserved - delta >= 0)
-            .values(reserved=BALANCES.c.reserved + delta, updated_at=bindparam("now"))
-            .returning(BALANCES.c.product_id))
+            .values(reserved=BALANCES.c.reserved + delta, version=BALANCES.c.version + 1,
+                    updated_at=bindparam("now"))
+            .returning(BALANCES.c.product_id, BALANCES.c.on_hand - BALANCES.c.reserved, _REORDER_POINT))
     return _CHANGE_RESERVED[key]
 
 
@@ -182,11 +225,13 @@ def take_from_lot(kind: str, lot: StockLot, qty: int, *, actor_id: int | None, r
     (shipping what was reserved). False, with nothing changed, when the lot holds less or when
     taking it would eat into stock reserved by others."""
     reserved_delta = -qty if from_reserved else 0
-    if not change_balance(lot.warehouse_id, lot.product_id, on_hand_delta=-qty, reserved_delta=reserved_delta):
+    row = _apply_balance(lot.warehouse_id, lot.product_id, -qty, reserved_delta)
+    if row is None:
         return False
     if not change_lot(lot.id, -qty):
-        change_balance(lot.warehouse_id, lot.product_id, on_hand_delta=qty, reserved_delta=-reserved_delta)
+        _apply_balance(lot.warehouse_id, lot.product_id, qty, -reserved_delta)  # undone: nothing to announce
         return False
+    announce_crossings(lot.warehouse_id, [(lot.product_id, row[0], -qty - reserved_delta, row[1])])
     record(kind, lot.warehouse_id, lot.product_id, lot_id=lot.id, on_hand_delta=-qty,
            reserved_delta=reserved_delta, actor_id=actor_id, reason=reason, document=document)
     return True

@@ -30,14 +30,25 @@ def _wallet_left(intent: PaymentIntent) -> int:
     return put + int(taken)  # refund entries are negative
 
 
-def refund_intent(actor: User, intent: PaymentIntent, amount_fen: int, reason: str = "") -> PaymentRefund:
+def refund_intent(actor: User, intent: PaymentIntent, amount_fen: int, reason: str = "",
+                  reference: str | None = None) -> PaymentRefund:
     """Give back `amount_fen` of a paid intent. The seller (or the brand) does it; the provider is
-    asked first, so a refused refund changes nothing here."""
+    asked first, so a refused refund changes nothing here.
+
+    `reference` (a refund form's own key, "RF" + 24 hex digits) makes a repeat of the same request
+    (a double submit) return the refund already made instead of refunding twice; the caller holds
+    the intent's row lock (SELECT ... FOR UPDATE), so the repeat waits for the first to commit."""
     if actor.org_id != intent.seller_id and db.session.get(Organisation, actor.org_id).kind != "brand":
         raise DomainError(_("只有收款方可以退款。"))
     reason = checked_text(reason, "reason", MAX_REASON)
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise DomainError(_("金额必须大于 0。"), field="amount")
+    if reference is not None:
+        done = db.session.scalar(select(PaymentRefund).where(PaymentRefund.reference == reference))
+        if done is not None:
+            if (done.intent_id, done.amount_fen) != (intent.id, amount_fen):
+                raise DomainError(_("该退款表单已提交过另一笔退款，请重新打开页面。"), field="amount")
+            return done
     # The counter moves first, conditionally: two refunds racing cannot give back more than was paid.
     taken = db.session.execute(
         update(PaymentIntent).where(PaymentIntent.id == intent.id, PaymentIntent.status == "paid",
@@ -50,7 +61,8 @@ def refund_intent(actor: User, intent: PaymentIntent, amount_fen: int, reason: s
     db.session.refresh(intent)
     if intent.refunded_fen == intent.amount_fen:
         intent.status = "refunded"
-    refund = PaymentRefund(intent_id=intent.id, reference=new_reference("RF"), amount_fen=amount_fen, reason=reason,
+    refund = PaymentRefund(intent_id=intent.id, reference=reference or new_reference("RF"), amount_fen=amount_fen,
+                           reason=reason,
                            refunded_by_id=actor.id)
     db.session.add(refund)
     db.session.flush()

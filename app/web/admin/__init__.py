@@ -60,3 +60,8 @@ register_customer_group_pages(bp, marketing_guard)
 from app.web.shared.promotions.files import register_promotion_files  # noqa: E402
 
 register_promotion_files(bp, "admin/layout.html", guard=marketing_guard)
+
+from app.web.common.access import permission_required  # noqa: E402
+from app.web.payments.refunds import register_refund_pages  # noqa: E402
+
+register_refund_pages(bp, "admin/layout.html", guard=permission_required("orders"))

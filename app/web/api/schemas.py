@@ -275,6 +275,23 @@ class StockLevelSchema(Schema):
     on_hand = fields.Integer(required=True)
     reserved = fields.Integer(required=True)
     available = fields.Integer(required=True)
+    etag = fields.String(required=True, metadata={
+        "description": "the row's ETag (changes with every change of the row): send it as If-Match to "
+                       "POST /stock/levels/{warehouse_code}/{product_code}", "example": '"stock-3-17-42"'})
+
+
+class StockRowChangeSchema(StrictSchema):
+    """One receipt or batch level for the row named by the path (the fields of a stock sync line)."""
+    kind = fields.String(required=True, validate=validate.OneOf(["receipt", "level"]), metadata={
+        "description": "receipt: add qty to the batch; level: the batch now holds exactly qty"})
+    batch_no = fields.String(required=True, validate=validate.Length(1, 40))
+    qty = strict_int(required=True, validate=validate.Range(min=0, max=10_000_000))
+    production_date = fields.Date()
+    expiry_date = fields.Date(metadata={"description": "default: production_date + the product's shelf life; "
+                                                       "a new batch needs one of the two"})
+    external_ref = fields.String(required=True, validate=validate.Length(1, 80), metadata={
+        "description": "unique per change for your organisation; the same change sent again changes nothing"})
+    reason = fields.String(validate=validate.Length(max=200))
 
 
 class StockLevelsQuerySchema(StrictSchema):

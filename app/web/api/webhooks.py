@@ -42,7 +42,14 @@ def webhook_create(args):
 
     Deliveries are POSTs signed by the Standard Webhooks scheme (`webhook-id`, the event's stable
     id; `webhook-timestamp`; `webhook-signature`, HMAC-SHA256 with the secret). Answer 2xx
-    within 5 s; other answers are retried with exponential backoff for about 28 hours."""
+    within 5 s; other answers are retried with exponential backoff for about 28 hours.
+
+    The body is `{"id", "type", "timestamp", "aggregate": {"type", "id", "sequence"}, "data"}`.
+    Order events carry the order's id, number, status, previous status, buyer, seller and total;
+    `stock.below_reorder` (a stock change took a warehouse's available stock of a product to or
+    below its reorder point, once per crossing) carries `warehouse_id`, `warehouse_code`,
+    `product_id`, `product_code`, `available` and `reorder_point`, its aggregate being the stock
+    row (type `stock:<warehouse_id>`, id the product's id)."""
     try:
         row = webhooks.subscribe(g.api_client.org, args["url"], args["event_types"])
     except DomainError as error:

@@ -59,3 +59,6 @@ from app.services.ordering.replenishment import replenishment_orders  # noqa: E4
 from app.web.payments.views import register_payment_pages  # noqa: E402
 
 register_payment_pages(bp, "dealer/layout.html", lambda: replenishment_orders(current_user.org_id))
+from app.web.payments.refunds import register_refund_pages  # noqa: E402
+
+register_refund_pages(bp, "dealer/layout.html")

@@ -21,6 +21,7 @@ from app.services.fulfilment import progress as fulfilment
 from app.services.fulfilment import returns
 from app.services.fulfilment.shipping import SHIPPABLE
 from app.services.ordering import lifecycle, shortage
+from app.services.payments.intents import order_intents
 from app.web.common.confirm import ask_confirmation, confirmed
 from app.web.common.conditional import revalidate
 from app.web.common.envelope import attempt, error_status
@@ -102,6 +103,7 @@ def detail_context(desk: Desk, order, form: DecisionForm | None = None, short_fo
                    credit_reasons=credit.check_credit(order, lock=False) if S.APPROVED.value in actions else [],
                    reasons=approval.reasons_for([order.id]).get(order.id, []) if desk.review else [],
                    document_slots=documents.document_slots(order) if desk.documents else None,
+                   payments_received=order_intents(order.id),
                    **order_fulfilment(order), **labels(), **desk.context())
     return context
 
