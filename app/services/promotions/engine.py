@@ -118,6 +118,7 @@ class CompiledPromotion:
     remaining_uses: int | None = None
     per_customer_limit: int | None = None
     gift_price_fen: int = 0  # list price of the gift product, when it is another product
+    max_depth_x100: int | None = None  # a dealer's promotion: the brand's maximum depth (services/promotions/limits.py)
 
     @property
     def has_budget(self) -> bool:
@@ -163,6 +164,12 @@ class CompiledPromotion:
         if not self.product_ids and not self.category_ids:
             return True
         return product_id in self.product_ids or (category_id is not None and category_id in self.category_ids)
+
+    def within_depth(self, saving_fen: int, amount_fen: int) -> bool:
+        """Whether giving `saving_fen` on `amount_fen` stays within the brand's maximum depth for
+        a dealer promotion (rounded like the discount itself). Beyond it the promotion does not
+        apply there: it is left out, never capped (limits.py)."""
+        return self.max_depth_x100 is None or saving_fen <= half_up_div(amount_fen * self.max_depth_x100, 10_000)
 
     def fits_budget(self, amount_fen: int) -> bool:
         if self.remaining_uses is not None and self.remaining_uses < 1:
@@ -308,7 +315,20 @@ def _best(candidates: list[tuple[CompiledPromotion, int]]) -> tuple[CompiledProm
 
 def _item_saving(promo: CompiledPromotion, line: LineIn, net: int, cumulative: int = 0) -> tuple[int, int, int]:
     """(discount, gift qty, gift value) of an item promotion on a line costing `net` so far;
-    `cumulative`: the buyer's quantity counted by a volume tier (earlier orders and this cart)."""
+    `cumulative`: the buyer's quantity counted by a volume tier (earlier orders and this cart).
+    Nothing when a dealer promotion would go beyond the brand's maximum depth on this line
+    (gifts: of the amount bought to earn them)."""
+    discount, gift_qty, gift_value = _raw_item_saving(promo, line, net, cumulative)
+    if promo.max_depth_x100 is not None:
+        earned_by = line.amount_fen
+        if gift_qty:
+            earned_by = gift_qty // int(promo.rule["get"]) * int(promo.rule["buy"]) * line.unit_price_fen
+        if not promo.within_depth(discount + gift_value, earned_by):
+            return 0, 0, 0
+    return discount, gift_qty, gift_value
+
+
+def _raw_item_saving(promo: CompiledPromotion, line: LineIn, net: int, cumulative: int = 0) -> tuple[int, int, int]:
     rule = promo.rule
     if promo.kind == "percent_off":
         return min(net, half_up_div(net * int(rule["percent_x100"]), 10_000)), 0, 0
@@ -494,6 +514,8 @@ class _Run:
             net = sum(self.net[line.key] for line in covered)
             basis = sum(line.amount_fen for line in covered) if promo.basis == "list" else net
             value, rung = _ladder_value(promo, basis, net)
+            if value and not promo.within_depth(value, basis if promo.kind == "spend_percent" else rung[0]):
+                value = 0  # a dealer's 满减 beyond the brand's depth: measured on its threshold
             self._spend_hint(promo, basis, rung)
             if value:
                 candidates.append((promo, value))

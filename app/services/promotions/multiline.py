@@ -36,7 +36,7 @@ def bundle_offer(promo: CompiledPromotion, by_product: dict[int, LineIn]) -> tup
     if sets:
         weights = [by_product[pid].unit_price_fen * qty * sets for pid, qty in items]
         saving = sum(weights) - int(promo.rule["price_fen"]) * sets
-        if saving > 0:
+        if saving > 0 and promo.within_depth(saving, sum(weights)):
             split = {by_product[pid].key: share for (pid, _qty), share in zip(items, spread(saving, weights)) if share}
     return split, _bundle_hint(promo, by_product, items, have, sets)
 
