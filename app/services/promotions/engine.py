@@ -32,6 +32,7 @@ return, a gift comes back with its line at price 0 (nothing to credit).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 from app.services.core.messages import Message, joined, message
@@ -211,7 +212,20 @@ class CompiledPromotion:
 
     def ladder(self) -> list[tuple[int, int]]:
         """[(threshold_fen, value)] ascending; value is fen off (满减) or percent×100 off (满折)."""
+        return self.ladder_steps
+
+    @cached_property
+    def ladder_steps(self) -> list[tuple[int, int]]:  # sorted once per compiled promotion
         return sorted((int(t), int(v)) for t, v in self.rule.get("ladder", []))
+
+    @cached_property
+    def tier_steps(self) -> list[tuple[int, int]]:  # a volume tier's [(cumulative qty, percent×100)], sorted once
+        return sorted((int(q), int(p)) for q, p in self.rule.get("tiers", []))
+
+    @cached_property
+    def window_ts(self) -> tuple[float, float]:
+        """The window as POSIX timestamps: comparing floats is much cheaper than aware datetimes."""
+        return self.starts_at.timestamp(), self.ends_at.timestamp()
 
     @property
     def basis(self) -> str:
@@ -364,9 +378,11 @@ class _Run:
     """One pass over the lanes with some promotions left out."""
 
     def __init__(self, lines: list[LineIn], buyer: Buyer, now: datetime, index, coupon: Coupon | None,
-                 excluded: dict[int, str], history: dict[int, int] | None = None):
+                 excluded: dict[int, str], history: dict[int, int] | None = None, coverage: dict | None = None):
         self.lines, self.buyer, self.now, self.index, self.coupon = lines, buyer, now, index, coupon
         self.excluded = excluded
+        self.coverage = {} if coverage is None else coverage  # promotion id → the lines it covers (kept across passes)
+        self.applied: dict[int, Applied] = {}
         self.history = history or {}  # volume tier id → the buyer's earlier quantity in its window
         self._cumulative: dict[int, int] = {}
         self._alone: dict[int, int] = {}
@@ -374,19 +390,21 @@ class _Run:
         self.net = {line.key: line.amount_fen for line in lines}
         self.stopped = False
         self._eligible: dict[int, bool] = {}
+        self.now_ts = now.timestamp()
 
     def eligible(self, promo: CompiledPromotion) -> bool:
         known = self._eligible.get(promo.id)
         if known is None:
-            known = self._eligible[promo.id] = (promo.id not in self.excluded and promo.live_at(self.now)
+            starts, ends = promo.window_ts
+            known = self._eligible[promo.id] = (promo.id not in self.excluded and starts <= self.now_ts < ends
                                                 and promo.targets(self.buyer))
         return known
 
     def add(self, promo: CompiledPromotion, lane: str, key: int | None, discount: int, gift: int = 0,
             label: Message | None = None) -> Applied:
-        applied = self.result.applied_by_id().get(promo.id)
+        applied = self.applied.get(promo.id)
         if applied is None:
-            applied = Applied(promo, lane, label=label or promo.explanation())
+            applied = self.applied[promo.id] = Applied(promo, lane, label=label or promo.explanation())
             self.result.applied.append(applied)
         applied.discount_fen += discount
         applied.gift_fen += gift
@@ -397,6 +415,16 @@ class _Run:
             self.stopped = True
         return applied
 
+    def covered(self, promo: CompiledPromotion) -> list[LineIn]:
+        if not promo.product_ids and not promo.category_ids:
+            return self.lines
+        known = self.coverage.get(promo.id)
+        if known is None:
+            products, categories = promo.product_ids, promo.category_ids
+            known = self.coverage[promo.id] = [line for line in self.lines if line.product_id in products
+                                               or (line.category_id is not None and line.category_id in categories)]
+        return known
+
     def cumulative(self, promo: CompiledPromotion) -> int:
         """A volume tier's count: the buyer's earlier quantity plus this cart's covered lines."""
         if promo.kind != "volume_tier":
@@ -404,7 +432,7 @@ class _Run:
         known = self._cumulative.get(promo.id)
         if known is None:
             known = self._cumulative[promo.id] = self.history.get(promo.id, 0) + sum(
-                line.qty for line in self.lines if promo.covers(line.product_id, line.category_id))
+                line.qty for line in self.covered(promo))
         return known
 
     def best_alone(self, line: LineIn) -> int:
@@ -509,10 +537,15 @@ class _Run:
 
     def ladder_lane(self, lane: str, promos: list[CompiledPromotion], coupon_id: int | None = None) -> None:
         candidates, spreads = [], {}
+        totals: dict[int, tuple[int, int]] = {}  # the same covered lines (often: all of them) summed once
         for promo in promos:
-            covered = [line for line in self.lines if promo.covers(line.product_id, line.category_id)]
-            net = sum(self.net[line.key] for line in covered)
-            basis = sum(line.amount_fen for line in covered) if promo.basis == "list" else net
+            covered = self.covered(promo)
+            known = totals.get(id(covered))
+            if known is None:
+                known = totals[id(covered)] = (sum(self.net[line.key] for line in covered),
+                                               sum(line.amount_fen for line in covered))
+            net = known[0]
+            basis = known[1] if promo.basis == "list" else net
             value, rung = _ladder_value(promo, basis, net)
             if value and not promo.within_depth(value, basis if promo.kind == "spend_percent" else rung[0]):
                 value = 0  # a dealer's 满减 beyond the brand's depth: measured on its threshold
@@ -563,7 +596,7 @@ class _Run:
                 self.result.coupon_note = message("promo.coupon_stopped")
             else:
                 self.ladder_lane(COUPON, [promo], coupon.id)
-                if promo.id not in self.result.applied_by_id():
+                if promo.id not in self.applied:
                     self.result.coupon_note = message("promo.coupon_not_reached")
         return self.result
 
@@ -575,8 +608,9 @@ def apply_promotions(lines: list[LineIn], buyer: Buyer, now: datetime, index, co
     `buyer` at `now`; `exclude` leaves promotions out (e.g. whose budget ran out at checkout);
     `history`: each volume tier's earlier quantity for this buyer (services/promotions/volume.py)."""
     excluded = {pid: "excluded" for pid in exclude}
+    coverage: dict[int, list[LineIn]] = {}
     while True:
-        result = _Run(lines, buyer, now, index, coupon, excluded, history).run()
+        result = _Run(lines, buyer, now, index, coupon, excluded, history, coverage).run()
         problem = _first_problem(result, buyer)
         if problem is None:
             result.left_out = [Left(index.by_id[pid], reason) for pid, reason in sorted(excluded.items())

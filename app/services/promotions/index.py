@@ -8,6 +8,7 @@ the budgets as committed), so a cart is not offered a promotion that cannot be r
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 from flask import current_app
 from sqlalchemy import insert, select, update
@@ -32,6 +33,7 @@ class PromotionIndex:
         self.order_promotions = [p for p in promotions if p.lane == ORDER]
         self.bundles = [p for p in promotions if p.kind == "bundle"]
         self.volume_tiers = [p for p in promotions if p.kind == "volume_tier"]
+        self.known_histories: OrderedDict = OrderedDict()  # buyer id → its volume history (volume.py)
         self.limited = {p.id: p.per_customer_limit for p in promotions if p.per_customer_limit is not None}
         # a quote looks the buyer's reps and groups up only when some promotion asks for them
         self.needs_reps = any(p.rep_ids or any(s == "rep" for s, _i, _l in p.scoped_budgets) for p in promotions)
@@ -142,6 +144,11 @@ def index_for(version) -> PromotionIndex:
         cached = load_index(version)
         current_app.extensions[_KEY] = cached
     return cached
+
+
+def cached_index() -> PromotionIndex | None:
+    """The index this process holds, whatever its version (None before the first load)."""
+    return current_app.extensions.get(_KEY)
 
 
 def invalidate() -> None:

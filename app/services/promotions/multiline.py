@@ -51,7 +51,7 @@ def _bundle_hint(promo, by_product, items, have, sets) -> Message | None:
 
 
 def tiers(promo: CompiledPromotion) -> list[tuple[int, int]]:
-    return sorted((int(q), int(p)) for q, p in promo.rule.get("tiers", []))
+    return promo.tier_steps
 
 
 def tier_reached(promo: CompiledPromotion, cumulative: int) -> tuple[int, int] | None:
