@@ -17,7 +17,7 @@ queries, no writes):
 from __future__ import annotations
 
 from app.services.core.messages import Message, message
-from app.services.promotions.engine import CompiledPromotion, LineIn, spread, yuan_plain
+from app.services.promotions.compiled import CompiledPromotion, LineIn, spread, yuan_plain
 
 BUNDLE, VOLUME_TIER = "bundle", "volume_tier"
 
