@@ -27,10 +27,14 @@ def settle_job(period_start: str | None = None, period_end: str | None = None, a
         start, end = default_period()
     start_run(start, end, actor_id)
     db.session.commit()  # the page shows the run as running
-    result = run_settlement(start, end, actor_id)
     delay = current_app.config.get("SETTLEMENT_COMMIT_DELAY") or 0
-    if delay:  # test-only: lets a test kill the worker before the drafts are committed
-        time.sleep(delay)
+
+    def batch_done():
+        if delay:  # test-only: lets a test kill the worker before the drafts are committed
+            time.sleep(delay)
+        db.session.commit()  # the page shows the progress; the batch's dealers are let go
+
+    result = run_settlement(start, end, actor_id, batch_done=batch_done)
     db.session.commit()
     return (f"settlement {start}..{end}: run {result.run.id} pass {result.run.passes}, "
             f"drafted {result.drafted} settlement(s), {result.drafted_fen} fen")

@@ -136,3 +136,37 @@ def test_the_simulator_counts_the_buyers_history_for_a_tier(world, app):
         result = simulate.simulate(retailer, [(tea.code.upper(), 2)], now_utc())
         assert result.discount_fen == 100  # 8 earlier + 2 = 10 cases: 5 % of 20 yuan
         assert [row.promotion.name for row in result.item if row.applied] == ["累计满10箱"]
+
+
+def test_volume_tiers_add_no_statement_to_a_quote(world, shop, app):
+    """The buyer's history is read inside the cart query (services/promotions/volume.py): a quote
+    with live volume tiers runs as many statements as one without any promotion, and counts the
+    earlier orders all the same (only after a promotion changed does one quote read it apart)."""
+    user, retailer = shop
+    admin = world.users["admin"]
+    with app.test_request_context():
+        tea, cake = factories.product(base_price_fen=1_000), factories.product(base_price_fen=2_000)
+        cart.add_to_cart(user, retailer, tea.id, 5)
+        cart.add_to_cart(user, retailer, cake.id, 1)
+        db.session.commit()
+        cart.quote_cart(user, retailer)
+        with b.count_queries() as plain:
+            cart.quote_cart(user, retailer)
+        earlier = bl.order(retailer, world.orgs["dealer"], [(tea, 15), (cake, 4)])
+        bp.promotion(admin, world.brand, "volume_tier", {"tiers": [[20, 1_000]]}, product_ids=[tea.id],
+                     starts_at=now_utc() - timedelta(days=2))
+        bp.promotion(admin, world.brand, "volume_tier", {"tiers": [[5, 500]]}, category_ids=[cake.category_id],
+                     starts_at=now_utc() - timedelta(days=5))
+        db.session.commit()
+        cart.quote_cart(user, retailer)  # the process loads the changed promotions (and reads the history apart)
+        with b.count_queries() as tiered:
+            quote = cart.quote_cart(user, retailer)
+        assert len(tiered) == len(plain), tiered.statements
+        assert quote.discount_fen == 500 + 100  # 15 + 5 teas: 10 % of 50 yuan; 4 + 1 cakes: 5 % of 20 yuan
+        with b.count_queries() as again:  # the process's copy of the history, its version unchanged
+            assert cart.quote_cart(user, retailer).discount_fen == 600
+        assert len(again) == len(plain)
+
+        lifecycle.cancel_as_buyer(retailer.id, earlier.id, user.id, "不要了")  # the orders' version moves
+        db.session.commit()
+        assert cart.quote_cart(user, retailer).discount_fen == 0

@@ -113,6 +113,54 @@ def test_a_backordered_rest_keeps_its_share_consumed(world, shop):
     assert _used(promo) == (1_000, 1)  # the backorder will ship the other 4 at their discount
 
 
+def test_a_backorder_cancelled_because_stock_never_came_gives_back_its_share(world, shop):
+    """The backordered 4 cases carry their 400 of the discount; the backorder is cancelled (stock
+    never came): the 400 goes back to the budget in the cancelling transaction, the original order
+    still counts as the use."""
+    from app.services.ordering import lifecycle
+
+    user, retailer = shop
+    drink = factories.product(base_price_fen=1_000)
+    bl.stocked_warehouse(world.orgs["dealer"], world.regions["hz"], {drink: 6})
+    promo = bp.promotion(world.users["admin"], world.brand, "percent_off", {"percent_x100": 1_000},
+                         product_ids=[drink.id], budget_fen=100_000)
+    order = _place(user, retailer, [(drink, 10)])
+    paid, _gifts = _lines(order.id)
+    shortage.approve_available(order.seller_id, order.id, world.users["dealer"].id, {paid[0].id: 6},
+                               shortage.BACKORDER)
+    db.session.commit()
+    backorder = shortage.backorder_for(order.id)
+    [moved] = _lines(backorder.id)[0]
+    assert (moved.qty, moved.discount_fen) == (4, 400)
+    assert _used(promo) == (1_000, 1)
+
+    lifecycle.cancel_as_buyer(retailer.id, backorder.id, user.id, "等不到货")
+    db.session.commit()
+    assert _used(promo) == (600, 1)
+    assert _redemption(promo).released_fen == 400 and _redemption(promo).released_at is None
+
+
+def test_a_backorder_cut_at_its_own_approval_gives_back_the_cut_share(world, shop):
+    """The backorder is approved for 1 of its 4 cases and the other 3 are cancelled: their 300
+    goes back to the original order's redemption."""
+    user, retailer = shop
+    drink = factories.product(base_price_fen=1_000)
+    bl.stocked_warehouse(world.orgs["dealer"], world.regions["hz"], {drink: 7})  # 6 for the order, 1 later
+    promo = bp.promotion(world.users["admin"], world.brand, "percent_off", {"percent_x100": 1_000},
+                         product_ids=[drink.id], budget_fen=100_000)
+    order = _place(user, retailer, [(drink, 10)])
+    paid, _gifts = _lines(order.id)
+    shortage.approve_available(order.seller_id, order.id, world.users["dealer"].id, {paid[0].id: 6},
+                               shortage.BACKORDER)
+    db.session.commit()
+    backorder = shortage.backorder_for(order.id)
+    [moved] = _lines(backorder.id)[0]
+    shortage.approve_available(order.seller_id, backorder.id, world.users["dealer"].id, {moved.id: 1},
+                               shortage.CANCEL, "停产")
+    db.session.commit()
+    assert _used(promo) == (700, 1)
+
+
 def test_units_signed_for_as_short_give_back_their_discount_once(world, shop):
     user, retailer = shop
     drink = factories.product(base_price_fen=1_000)

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from click.testing import CliRunner  # noqa: F401 (the app's runner is used)
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Organisation, PromotionRedemption, User
@@ -279,8 +279,9 @@ def test_a_real_worker_runs_the_settlement_job(app, world, funded, tmp_path):
 
 @pytest.mark.xdist_group("serial")
 def test_a_worker_killed_mid_run_leaves_nothing_half_drafted(app, world, funded, tmp_path):
-    """The job commits "running" first, then drafts in one transaction: SIGKILLed before that
-    commits, nothing is drafted and the page shows the run as started; the next run drafts once."""
+    """The job commits "running" first, then drafts batch by batch, each committed: SIGKILLed
+    before a batch commits, nothing of it is drafted and the page shows the run as started; the
+    next run drafts once."""
     from jobs.promotions import settle_job
     from tests.test_documents_worker import _finish, _flask, _kill_session
     from tests.waiting import wait_until
@@ -345,3 +346,66 @@ def test_the_runs_list_reads_a_fixed_number_of_queries(world, funded):
     db.session.commit()
     assert len(db.session.scalars(select(PromotionSettlement)).all()) == 3
     assert shown() == one == 4
+
+
+def test_a_running_run_shows_its_progress_and_polls_until_finished(app, world, funded, login_as):
+    """While a pass runs the page says how many dealers are done and polls (htmx) every few
+    seconds; without JS a "刷新" link; once finished the section stops polling and shows totals."""
+    drink, _ = funded
+    _order(world, drink, 10)
+    _order(world, drink, 5, "retailer_b")
+    today = today_local()
+    run = SettlementRun(period_start=today, period_end=today, passes=1, dealers_total=10, dealers_done=3)
+    db.session.add(run)
+    db.session.commit()
+    admin = login_as("admin")
+    page = admin.get("/admin/promotions/settlements").get_data(as_text=True)
+    status_url = f"/admin/promotions/settlements/runs/{run.id}"
+    assert "已处理 3 / 10 个经销商" in page
+    assert f'hx-get="{status_url}" hx-trigger="every 3s"' in page and ">刷新</a>" in page
+    fragment = admin.get(status_url, headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and "已处理 3 / 10 个经销商" in body
+    assert "hx-trigger" in body
+    assert admin.get(status_url).status_code == 303  # without htmx: the page itself
+
+    _run()  # the same period's next pass, run to the end
+    body = admin.get(status_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in body and "已处理" not in body
+    assert "已完成：处理 2 个经销商，2 张结算单，合计 ¥150.00" in body
+    assert login_as("dealer").get(status_url).status_code == 403
+    assert admin.get("/admin/promotions/settlements/runs/999999", headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_progress_moves_per_batch_and_only_for_the_latest_pass(world, funded):
+    """The job's callback commits after the set-up and after each batch; the run row counts the
+    dealers done. A pass overtaken by a newer one (passes moved on) no longer writes progress
+    nor marks the run finished."""
+    drink, _ = funded
+    _order(world, drink, 10)
+    _order(world, drink, 5, "retailer_b")
+    today = today_local()
+    seen = []
+
+    def batch_done():
+        db.session.commit()
+        seen.append(db.session.execute(select(SettlementRun.dealers_done, SettlementRun.dealers_total)).one())
+
+    result = settlement.run_settlement(today, today, batch_done=batch_done, batch_size=1)
+    db.session.commit()
+    assert seen == [(0, 2), (1, 2), (2, 2)] and result.drafted == 2
+    assert result.run.finished_at is not None
+
+    _order(world, drink, 1)
+
+    def overtaken():
+        if not seen[3:]:  # a newer pass starts right after this one's set-up
+            db.session.execute(update(SettlementRun).values(passes=SettlementRun.passes + 1, dealers_done=0))
+        db.session.commit()
+        seen.append(db.session.execute(select(SettlementRun.dealers_done, SettlementRun.finished_at)).one())
+
+    settlement.run_settlement(today, today, batch_done=overtaken, batch_size=1)
+    db.session.commit()
+    assert [done for done, _at in seen[3:]] == [0, 0, 0]
+    assert db.session.scalar(select(SettlementRun.finished_at)) is None  # the newer pass will finish it
+    assert [s.amount_fen for s in _settlements(world.orgs["dealer"])] == [11_000]

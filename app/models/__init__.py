@@ -32,7 +32,7 @@ from app.models.promotions import (CartCoupon, CouponCode, OrderLineAdjustment, 
                                    PromotionRedemption, PromotionSettlement, PromotionState, SettlementRun)
 from app.models.rebates import (RebateAccount, RebateAccrual, RebateAgreement, RebateCartChoice,  # noqa: F401
                                 RebateLedgerEntry, RebateRun, RebateSettlement)
-from app.models.promotions import PromotionScopedBudget  # noqa: F401
+from app.models.promotions import PromotionDealerLimit, PromotionScopedBudget  # noqa: F401
 from app.models.customer_groups import CustomerGroup, CustomerGroupMember  # noqa: F401
 from app.models.presale import PresaleBuyerQty, PresaleCampaign, PresaleItem, PresaleOrder  # noqa: F401
 from app.models.pricing import ContractPrice, PriceBookVersion, PriceList, PriceListItem

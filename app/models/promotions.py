@@ -92,6 +92,25 @@ class PromotionScopedBudget(Base):
     used_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PromotionDealerLimit(Base):
+    """What the brand allows in promotions dealers run for their own retailers, for one dealer
+    tier (`tier`) or for every tier without a row of its own (`tier` "*"). `max_depth_pct`: no
+    such promotion may give more than this percent of the amount it applies to (None: no limit);
+    `product_ids`/`category_ids`: the products it may cover (both empty: every product).
+    Enforced at save (services/promotions/limits.py) and at every quote (engine.py)."""
+
+    __tablename__ = "promotion_dealer_limits"
+    __table_args__ = (CheckConstraint("max_depth_pct IS NULL OR max_depth_pct BETWEEN 0 AND 100", name="depth"),)
+    DEFAULT = "*"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tier: Mapped[str] = mapped_column(String(10), unique=True)
+    max_depth_pct: Mapped[int | None] = mapped_column(Integer)
+    product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    category_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 class PromotionState(Base):
     """One row (id 1): the version of the set of promotions, bumped on every change."""
 
@@ -182,7 +201,9 @@ class SettlementRun(Base):
     """One settlement run for a period of Asia/Shanghai days (`period_start`..`period_end`,
     both included): unique per period, so running the same period again finds this row.
     `dealers` and `total_fen` are what the latest pass of the run drafted (the drafts hold the
-    figures); `finished_at` unset while a pass is running."""
+    figures); `finished_at` unset while a pass is running. Progress of the latest pass (number
+    `passes`): `dealers_done` of `dealers_total`, moved by conditional updates that name the pass,
+    so an older pass still running never overwrites a newer one's figures."""
 
     __tablename__ = "promotion_settlement_runs"
     __table_args__ = (UniqueConstraint("period_start", "period_end"),
@@ -194,6 +215,8 @@ class SettlementRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     passes: Mapped[int] = mapped_column(Integer, default=0)
+    dealers_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dealers_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     settlements: Mapped[list["PromotionSettlement"]] = relationship(

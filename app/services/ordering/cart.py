@@ -206,15 +206,17 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
     profile = _profile(buyer)
     entered = (select(CartCoupon.coupon_id).where(CartCoupon.owner_id == owner.id, CartCoupon.buyer_id == buyer.id)
                .scalar_subquery())
+    # volume tiers count the buyer's earlier orders: read in this query too (services/promotions/volume.py)
+    history = promo_volume.plan_history(promo_index.cached_index(), now_utc(), buyer.id)
     query = (select(CartLine, Product, visible_clause(profile).label("visible"),
                     promo_index.version_column().label("promotions_version"), entered.label("coupon_id"),
-                    *points_lane.columns(buyer.id))
+                    *points_lane.columns(buyer.id), *(history.columns() if history else ()))
              .join(Product, Product.id == CartLine.product_id)
              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)
              .order_by(CartLine.id))
     if lock:
         query = query.with_for_update(of=CartLine)
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(query, history.params() if history else {}).all()
     visible = {product.id: product for _line, product, is_visible, *_x in rows if is_visible}
     prices = quote_prices(profile, {line.product_id: line.qty for line, product, *_x in rows if product.id in visible},
                           products=visible)
@@ -225,7 +227,7 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
                                      quantity_problem(product, line.qty) if price is not None else None))
     if rows:
         _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude,
-                          rows[0].points_tier)
+                          rows[0].points_tier, history, tuple(rows[0][-len(history.columns()):]) if history else ())
         rebate_lane.apply(quote, owner, buyer)  # after the coupon lane: the rebate balance (dealers)
     points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)  # then points (retailers)
     return quote
@@ -259,9 +261,11 @@ def promotion_buyer(buyer: Organisation, profile: CustomerProfile, index=None,
 
 
 def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerProfile, version, coupon_id,
-                      exclude: frozenset[int], member_tier: str | None = None) -> None:
+                      exclude: frozenset[int], member_tier: str | None = None,
+                      history_plan: promo_volume.HistoryPlan | None = None, history_read: tuple = ()) -> None:
     """Lanes 1-3 over the priced lines (services/promotions/engine.py), written onto the quote:
-    each line's discount and its reasons, the gift lines, the entered coupon's code."""
+    each line's discount and its reasons, the gift lines, the entered coupon's code. The volume
+    tiers' history comes from the cart query (`history_plan`, `history_read`) when it read it."""
     index = promo_index.index_for(version)
     coupon = None
     if coupon_id is not None:
@@ -275,8 +279,9 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
                                   line.unit_price_fen, line.product.unit) for line in priced]
     facts, now = promotion_buyer(buyer, profile, index, member_tier), now_utc()
     quote.buyer_facts = facts  # checkout draws rep and region allocations for this buyer
-    tiers = promo_volume.live_tiers(index, facts, now)  # one query, only when volume tiers reach this buyer
-    history = promo_volume.earlier_quantities(buyer.id, tiers, now) if tiers else None
+    tiers = promo_volume.live_tiers(index, facts, now)
+    history = (promo_volume.quantities_from(history_plan, index, history_read, buyer.id, tiers, now)
+               if tiers else None)
     result = promo_engine.apply_promotions(inputs, facts, now, index, coupon, frozenset(exclude) | used_up, history)
     if used_up:  # say which promotions this customer has used as often as allowed, where they would apply
         unlimited = promo_engine.apply_promotions(inputs, facts, now, index, coupon, exclude, history)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -142,8 +142,10 @@ def _reduce(order: Order, reduced: dict[int, int], rest: str, reason: str, actor
     lines = {line.id: line for line in order.lines}
     before = {"total_fen": order.total_fen, "lines": {str(i): lines[i].qty for i in reduced}}
     moved: list[dict] = []  # the backorder's lines
+    moved_adjustments: list[list[tuple]] = []  # each one's share of the promotions' discounts
     changes = []
     adjustments = _adjustments_of(list(reduced))
+    before_shares = {line_id: [(row, row.amount_fen) for row in rows] for line_id, rows in adjustments.items()}
     if rest == CANCEL:  # the cut units will never ship: their promotion share goes back to the budgets
         from app.services.promotions.redemption import release_undelivered
 
@@ -157,10 +159,13 @@ def _reduce(order: Order, reduced: dict[int, int], rest: str, reason: str, actor
                           line_total_fen=line.unit_price_fen * (line.qty - qty) - (line.discount_fen - discount)))
         changes.append(message("shortage.line_reduced", name=line.product.name_zh, was=line.qty, now=qty))
         if qty == 0:
+            moved_adjustments.append([(row.promotion_id, was, row.label) for row, was in before_shares.get(line_id, [])])
             db.session.execute(delete(OrderLineAdjustment).where(OrderLineAdjustment.order_line_id == line_id))
             order.lines.remove(line)  # delete-orphan: the row goes at the flush
             continue
         _shrink_adjustments(adjustments.get(line_id, []), discount)
+        moved_adjustments.append([(row.promotion_id, was - row.amount_fen, row.label)
+                                  for row, was in before_shares.get(line_id, [])])
         line.qty, line.discount_fen = qty, discount
         line.line_total_fen = line.unit_price_fen * qty - discount
         line.tax_fen = tax_included(line.line_total_fen, line.tax_rate)
@@ -170,7 +175,7 @@ def _reduce(order: Order, reduced: dict[int, int], rest: str, reason: str, actor
     order.total_fen = sum(line.line_total_fen for line in kept)
     order.tax_fen = sum(line.tax_fen for line in kept)
 
-    backorder = _make_backorder(order, moved) if rest == BACKORDER else None
+    backorder = _make_backorder(order, moved, moved_adjustments) if rest == BACKORDER else None
     what = message("shortage.reduced", lines=joined(changes))
     outcome = (message("shortage.backordered", n=backorder.number) if backorder
                else message("shortage.cancelled", reason=reason))
@@ -216,7 +221,11 @@ def _shrink_adjustments(rows: list[OrderLineAdjustment], discount: int) -> None:
         row.amount_fen = share
 
 
-def _make_backorder(order: Order, moved: list[dict]) -> Order:
+def _make_backorder(order: Order, moved: list[dict], moved_adjustments: list[list[tuple]]) -> Order:
+    """The backorder of the cut units. Its lines carry their share of the promotions' per-line
+    discounts (adjustment rows), so that when the backorder is cancelled, rejected or cut in its
+    turn, services/promotions/redemption.py gives that share back to the original order's
+    redemptions (a backorder has none of its own)."""
     from app.services.ordering.orders import order_number
 
     now = utcnow()
@@ -228,9 +237,14 @@ def _make_backorder(order: Order, moved: list[dict]) -> Order:
     db.session.add(backorder)
     db.session.flush()
     backorder.number = order_number(backorder.id, now)
-    db.session.execute(insert(OrderLine), [dict(m, order_id=backorder.id,
-                                                tax_fen=tax_included(m["line_total_fen"], m["tax_rate"]))
-                                           for m in moved])
+    lines = [OrderLine(**m, order_id=backorder.id, tax_fen=tax_included(m["line_total_fen"], m["tax_rate"]))
+             for m in moved]
+    db.session.add_all(lines)
+    db.session.flush()
+    db.session.add_all([OrderLineAdjustment(order_line_id=line.id, promotion_id=promotion_id, amount_fen=amount,
+                                            label=label)
+                        for line, shares in zip(lines, moved_adjustments) for promotion_id, amount, label in shares
+                        if amount > 0])
     db.session.add(OrderEvent(order_id=backorder.id, at=now, actor_id=None, from_status=None,
                               to_status=S.SUBMITTED.value, note_message=message("shortage.backorder_of", n=order.number)))
     db.session.flush()

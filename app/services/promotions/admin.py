@@ -16,6 +16,7 @@ from app.models.customer_groups import CustomerGroup
 from app.services.core import audit
 from app.services.core.errors import DomainError, NotFound
 from app.services.promotions import index as promo_index
+from app.services.promotions import limits
 from app.services.promotions.coupons import normalise_code
 
 ITEM_KINDS = ("percent_off", "amount_off", "buy_x_get_y", "bundle", "volume_tier")
@@ -202,7 +203,8 @@ def _optional_int(value, field: str, low: int = 0):
 def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id: int | None = None) -> Promotion:
     """Create or edit a promotion from checked `values` (the form's fields, typed); raises
     DomainError naming the field. A dealer's promotion targets only the retailers it serves and
-    is always dealer funded. `owner` makes a new promotion; an edited one keeps its owner."""
+    is always dealer funded and kept within the brand's limits for its tier (limits.py).
+    `owner` makes a new promotion; an edited one keeps its owner."""
     row = Promotion(used_fen=0, used_uses=0, version=0) if promotion_id is None else db.session.get(Promotion, promotion_id)
     if row is None:
         raise NotFound(_("促销不存在。"))
@@ -262,10 +264,13 @@ def save_promotion(actor: User, owner: Organisation, values: dict, promotion_id:
         raise DomainError(_("预算不能低于已用的金额。"), field="budget_fen")
     if budget_uses is not None and budget_uses < row.used_uses:
         raise DomainError(_("预算不能低于已用的次数。"), field="budget_uses")
+    product_ids = ([pid for pid, _qty in rule["items"]] if kind == "bundle"  # a bundle covers its own items
+                   else _ids(values.get("product_ids"), Product, "product_ids"))
+    category_ids = [] if kind == "bundle" else _ids(values.get("category_ids"), Category, "category_ids")
+    if owner.kind == "dealer":
+        limits.check_promotion(owner, kind, rule, product_ids, category_ids)
     row.code, row.name, row.kind, row.lane, row.rule = code, name, kind, lane, rule
-    row.product_ids = ([pid for pid, _qty in rule["items"]] if kind == "bundle"  # a bundle covers its own items
-                       else _ids(values.get("product_ids"), Product, "product_ids"))
-    row.category_ids = [] if kind == "bundle" else _ids(values.get("category_ids"), Category, "category_ids")
+    row.product_ids, row.category_ids = product_ids, category_ids
     row.audience, row.owner_id, row.starts_at, row.ends_at, row.status = audience, owner.id, starts_at, ends_at, status
     row.funding, row.brand_share_pct = funding, share
     row.priority = _optional_int(values.get("priority"), "priority")

@@ -8,6 +8,7 @@ the budgets as committed), so a cart is not offered a promotion that cannot be r
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 from flask import current_app
 from sqlalchemy import insert, select, update
@@ -15,6 +16,7 @@ from sqlalchemy import insert, select, update
 from app.extensions import db
 from app.models import Product, Promotion, PromotionScopedBudget, PromotionState
 from app.services.core.clock import now_utc
+from app.services.promotions import limits
 from app.services.promotions.engine import ITEM, ORDER, CompiledPromotion
 
 LIVE_STATUSES = ("approved", "active")  # approved: waits for its window to open
@@ -31,6 +33,7 @@ class PromotionIndex:
         self.order_promotions = [p for p in promotions if p.lane == ORDER]
         self.bundles = [p for p in promotions if p.kind == "bundle"]
         self.volume_tiers = [p for p in promotions if p.kind == "volume_tier"]
+        self.known_histories: OrderedDict = OrderedDict()  # buyer id → its volume history (volume.py)
         self.limited = {p.id: p.per_customer_limit for p in promotions if p.per_customer_limit is not None}
         # a quote looks the buyer's reps and groups up only when some promotion asks for them
         self.needs_reps = any(p.rep_ids or any(s == "rep" for s, _i, _l in p.scoped_budgets) for p in promotions)
@@ -58,7 +61,7 @@ class PromotionIndex:
 
 
 def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, int],
-                      scoped: dict[int, tuple] | None = None) -> CompiledPromotion:
+                      scoped: dict[int, tuple] | None = None, max_depth_x100: int | None = None) -> CompiledPromotion:
     audience = row.audience or {}
 
     def ids(name):
@@ -77,33 +80,52 @@ def compile_promotion(row: Promotion, owner_kind: str, gift_prices: dict[int, in
         exclusive_group=row.exclusive_group or None, stop_further=row.stop_further,
         remaining_fen=None if row.budget_fen is None else row.budget_fen - row.used_fen,
         remaining_uses=None if row.budget_uses is None else row.budget_uses - row.used_uses,
-        per_customer_limit=row.per_customer_limit, gift_price_fen=gift_prices.get(gift_id, 0) if gift_id else 0)
+        per_customer_limit=row.per_customer_limit, gift_price_fen=gift_prices.get(gift_id, 0) if gift_id else 0,
+        max_depth_x100=max_depth_x100)
 
 
 def load_index(version) -> PromotionIndex:
-    """Three queries: the live promotions with their owners' kind, the gift products' prices,
-    the rep and region allocations."""
+    """Four queries: the live promotions with their owners' kind and tier, the gift products'
+    prices, the rep and region allocations, the brand's limits on dealer promotions (plus the
+    covered products' categories when a limit names allowed categories)."""
     from app.models import Organisation
 
-    rows = db.session.execute(select(Promotion, Organisation.kind).join(Organisation, Organisation.id == Promotion.owner_id)
+    rows = db.session.execute(select(Promotion, Organisation.kind, Organisation.tier)
+                              .join(Organisation, Organisation.id == Promotion.owner_id)
                               .where(Promotion.status.in_(LIVE_STATUSES), Promotion.ends_at > now_utc())
                               .order_by(Promotion.id)).all()
     return compile_rows(version, rows)
 
 
 def compile_rows(version, rows) -> PromotionIndex:
-    """The index of (Promotion, owner kind) rows, with their gift prices and allocations."""
-    gift_ids = {row.rule.get("gift_product_id") for row, _kind in rows if (row.rule or {}).get("gift_product_id")}
+    """The index of (Promotion, owner kind, owner tier) rows, with their gift prices and
+    allocations; a dealer's promotion carries its tier's maximum depth, and one covering
+    products its tier does not allow is left out (paused while the limit stands: limits.py)."""
+    gift_ids = {row.rule.get("gift_product_id") for row, *_o in rows if (row.rule or {}).get("gift_product_id")}
     gift_prices = dict(db.session.execute(select(Product.id, Product.base_price_fen)
                                           .where(Product.id.in_(gift_ids))).all()) if gift_ids else {}
     scoped: dict[int, tuple] = {}
     if rows:
         for budget in db.session.scalars(select(PromotionScopedBudget).where(
-                PromotionScopedBudget.promotion_id.in_([row.id for row, _kind in rows]))
+                PromotionScopedBudget.promotion_id.in_([row.id for row, *_o in rows]))
                 .order_by(PromotionScopedBudget.id)):
             scoped[budget.promotion_id] = scoped.get(budget.promotion_id, ()) + (
                 (budget.scope, budget.scope_id, budget.budget_fen - budget.used_fen),)
-    return PromotionIndex(version, [compile_promotion(row, kind, gift_prices, scoped) for row, kind in rows])
+    dealer_rows = [(row, tier) for row, kind, tier in rows if kind == "dealer"]
+    table = limits.all_limits() if dealer_rows else {}
+    categories = {}
+    if any(lim.category_ids for lim in table.values()):
+        categories = limits.product_categories({pid for row, _t in dealer_rows for pid in row.product_ids or ()})
+    compiled = []
+    for row, kind, tier in rows:
+        depth = None
+        if kind == "dealer":
+            rule = limits.resolve(table, tier)
+            if not rule.allows(row.product_ids or (), row.category_ids or (), categories):
+                continue
+            depth = rule.max_depth_x100
+        compiled.append(compile_promotion(row, kind, gift_prices, scoped, depth))
+    return PromotionIndex(version, compiled)
 
 
 def version_column():
@@ -122,6 +144,11 @@ def index_for(version) -> PromotionIndex:
         cached = load_index(version)
         current_app.extensions[_KEY] = cached
     return cached
+
+
+def cached_index() -> PromotionIndex | None:
+    """The index this process holds, whatever its version (None before the first load)."""
+    return current_app.extensions.get(_KEY)
 
 
 def invalidate() -> None:

@@ -17,7 +17,7 @@ queries, no writes):
 from __future__ import annotations
 
 from app.services.core.messages import Message, message
-from app.services.promotions.engine import CompiledPromotion, LineIn, spread, yuan_plain
+from app.services.promotions.compiled import CompiledPromotion, LineIn, spread, yuan_plain
 
 BUNDLE, VOLUME_TIER = "bundle", "volume_tier"
 
@@ -36,7 +36,7 @@ def bundle_offer(promo: CompiledPromotion, by_product: dict[int, LineIn]) -> tup
     if sets:
         weights = [by_product[pid].unit_price_fen * qty * sets for pid, qty in items]
         saving = sum(weights) - int(promo.rule["price_fen"]) * sets
-        if saving > 0:
+        if saving > 0 and promo.within_depth(saving, sum(weights)):
             split = {by_product[pid].key: share for (pid, _qty), share in zip(items, spread(saving, weights)) if share}
     return split, _bundle_hint(promo, by_product, items, have, sets)
 
@@ -51,7 +51,7 @@ def _bundle_hint(promo, by_product, items, have, sets) -> Message | None:
 
 
 def tiers(promo: CompiledPromotion) -> list[tuple[int, int]]:
-    return sorted((int(q), int(p)) for q, p in promo.rule.get("tiers", []))
+    return promo.tier_steps
 
 
 def tier_reached(promo: CompiledPromotion, cumulative: int) -> tuple[int, int] | None:

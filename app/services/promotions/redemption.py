@@ -14,7 +14,10 @@ promotion and order, with the frozen snapshot) and the per-line adjustments.
 discount of returned units in the transaction of the return's credit note; `release_undelivered`
 gives back the discount and the gift value of units that were never delivered (a remainder
 cancelled after a partial shipment, a line cut at approval with the rest cancelled, units signed
-for as short or damaged), in the transaction of the credit note or the reduction.
+for as short or damaged), in the transaction of the credit note or the reduction. A backorder
+(the cut units of an order, services/ordering/shortage.py) carries its lines' share of the
+discounts but no redemption: when it is cancelled, rejected or cut in turn, that share goes back
+to the original order's redemptions, in the same transaction.
 
 Rules for what is not delivered (written down, tested in tests/test_promotions_release.py):
 - Each line gives back its adjustments × undelivered / ordered, rounded half up once per line
@@ -31,8 +34,8 @@ from __future__ import annotations
 from sqlalchemy import insert, or_, select, update
 
 from app.extensions import db
-from app.models import (CouponCode, OrderLine, OrderLineAdjustment, Organisation, Promotion, PromotionRedemption,
-                        PromotionScopedBudget)
+from app.models import (CouponCode, Order, OrderLine, OrderLineAdjustment, Organisation, Promotion,
+                        PromotionRedemption, PromotionScopedBudget)
 from app.services.core.clock import now_utc
 from app.services.promotions import index as promo_index
 from app.services.promotions.coupons import customer_uses
@@ -158,9 +161,28 @@ def snapshot(item: Applied, buyer: Buyer | None = None) -> dict:
             "allocations": drawn}
 
 
+def _redeemed_by(order_id: int) -> int:
+    """The order whose checkout holds the redemptions: a backorder's original (followed to the
+    first order), else the order itself."""
+    seen = {order_id}
+    while True:
+        parent = db.session.scalar(select(Order.backorder_of_id).where(Order.id == order_id))
+        if parent is None or parent in seen:
+            return order_id
+        seen.add(parent)
+        order_id = parent
+
+
 def release_order(order_id: int) -> int:
     """Give back the budgets and coupon uses the order consumed (once); the number of redemptions
-    released."""
+    released. A backorder (stock never came, so it is cancelled or rejected) consumed nothing
+    itself: its lines give back their share of the original order's redemptions, like units
+    never delivered (the original order still counts as a use)."""
+    origin = _redeemed_by(order_id)
+    if origin != order_id:
+        quantities = dict(db.session.execute(select(OrderLine.id, OrderLine.qty)
+                                             .where(OrderLine.order_id == order_id)).all())
+        return 1 if release_undelivered(order_id, quantities) else 0
     rows = list(db.session.scalars(select(PromotionRedemption).where(
         PromotionRedemption.order_id == order_id, PromotionRedemption.released_at.is_(None))
         .order_by(PromotionRedemption.promotion_id).with_for_update()))
@@ -193,8 +215,10 @@ def release_returned(order_id: int, quantities: dict[int, int]) -> int:
 
 def release_undelivered(order_id: int, quantities: dict[int, int]) -> int:
     """Units of the order never delivered ({order line id: qty}, paid or gift lines) give back
-    their discount and their gift value (see the module's rules). Returns the fen given back."""
-    return _give_back(order_id, _discount_shares(order_id, quantities), _undelivered_gifts(order_id, quantities))
+    their discount and their gift value (see the module's rules); a backorder's units give back
+    to its original order's redemptions. Returns the fen given back."""
+    origin = _redeemed_by(order_id)
+    return _give_back(origin, _discount_shares(order_id, quantities), _undelivered_gifts(order_id, quantities, origin))
 
 
 def _discount_shares(order_id: int, quantities: dict[int, int]) -> dict[int, int]:
@@ -213,7 +237,7 @@ def _discount_shares(order_id: int, quantities: dict[int, int]) -> dict[int, int
     return back
 
 
-def _undelivered_gifts(order_id: int, quantities: dict[int, int]) -> dict[int, int]:
+def _undelivered_gifts(order_id: int, quantities: dict[int, int], origin: int | None = None) -> dict[int, int]:
     """{promotion id: fen} of the gift value of undelivered gift units: per gift product, the
     units are taken from the order's redemptions in promotion id order (as the snapshot froze
     each one's gifts: qty and value), each unit worth value × 1 / qty, rounded once."""
@@ -226,7 +250,7 @@ def _undelivered_gifts(order_id: int, quantities: dict[int, int]) -> dict[int, i
         return {}
     back: dict[int, int] = {}
     for promotion_id, snap in db.session.execute(select(PromotionRedemption.promotion_id, PromotionRedemption.snapshot)
-                                                 .where(PromotionRedemption.order_id == order_id,
+                                                 .where(PromotionRedemption.order_id == (origin or order_id),
                                                         PromotionRedemption.gift_fen > 0)
                                                  .order_by(PromotionRedemption.promotion_id)):
         for product_id, (qty, value) in ((int(k), v) for k, v in ((snap or {}).get("gifts") or {}).items()):

@@ -12,9 +12,10 @@ dealer's earlier settlements already hold" (drafts included), when that is above
 So a run is idempotent: the same period twice finds nothing left to draft; a later run after
 late returns drafts only the difference (a negative difference is owed back and simply reduces
 the next settlement). Two runs at once (the schedule and a button, two workers) cannot both
-draft: each run locks its period's run row and the dealers' rows before it reads what is
-settled, so the second reads the first one's committed drafts. A worker killed mid-run rolls
-back its transaction: nothing half-drafted, the next run starts afresh.
+draft: each run locks the dealers' rows (a batch at a time) before it reads what is settled, so
+the second reads the first one's committed drafts. A worker killed mid-run rolls back the batch
+it was drafting: nothing half-drafted; the batches it committed stay (each is right on its own),
+and the next run finds them settled. The run row shows the latest pass's progress.
 
 Approving a draft (the brand) posts a credit note from the brand to the dealer through
 services/credit (it pays the dealer's open invoices or stays as credit), exactly once: the
@@ -22,6 +23,7 @@ draft → approved move is a conditional UPDATE."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
@@ -124,20 +126,61 @@ def start_run(period_start: date, period_end: date, actor_id: int | None = None)
     return run
 
 
-def run_settlement(period_start: date, period_end: date, actor_id: int | None = None) -> RunResult:
-    """One pass of the period's run (see the module docstring); the caller commits."""
+def run_settlement(period_start: date, period_end: date, actor_id: int | None = None,
+                   batch_done: Callable[[], None] | None = None, batch_size: int = 50) -> RunResult:
+    """One pass of the period's run (see the module docstring).
+
+    Without `batch_done` the pass is one transaction the caller commits. The job passes a
+    callback that commits: after the pass is set up (its number, the dealers to do) and after
+    each batch of `batch_size` dealers, so the page shows "已处理 3 / 10 个经销商" while it runs.
+    Each batch is right on its own (it holds its dealers' row locks while it reads what they
+    have settled and drafts), so a worker killed mid-run leaves whole batches done and nothing
+    half-drafted; the next pass finds them settled and does the rest. Progress is written by
+    conditional updates naming this pass, so an older pass still running never overwrites the
+    figures of a newer one, nor marks the run finished."""
     period_start, period_end = check_period(period_start, period_end)
     run = _run_row(period_start, period_end, actor_id)
+    run.passes += 1
+    run_id, this_pass = run.id, run.passes
     run.started_at, run.finished_at = now_utc(), None
     earned = earned_to_date(period_end_utc(period_end))
     dealer_ids = sorted(earned)
+    run.dealers_total, run.dealers_done = len(dealer_ids), 0
+    db.session.flush()
+    if batch_done is not None:
+        batch_done()
+    drafted = drafted_fen = 0
+    for first in range(0, len(dealer_ids), batch_size):
+        batch = dealer_ids[first:first + batch_size]
+        done, done_fen = _draft_batch(run_id, batch, earned)
+        drafted, drafted_fen = drafted + done, drafted_fen + done_fen
+        _progress(run_id, this_pass, dealers_done=SettlementRun.dealers_done + len(batch))
+        if batch_done is not None:
+            batch_done()
+    _progress(run_id, this_pass, finished_at=now_utc())
+    audit.record(actor_id, "promotion_settlement.run", "promotion_settlement_run", run_id, None,
+                 {"period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
+                  "drafted": drafted, "drafted_fen": drafted_fen, "pass": this_pass})
+    run = db.session.get(SettlementRun, run_id, populate_existing=True)
+    return RunResult(run, drafted, drafted_fen)
+
+
+def _progress(run_id: int, this_pass: int, **values) -> None:
+    """Move the run's progress, only while `this_pass` is its latest pass."""
+    db.session.execute(update(SettlementRun).where(SettlementRun.id == run_id, SettlementRun.passes == this_pass)
+                       .values(**values).execution_options(synchronize_session=False))
+
+
+def _draft_batch(run_id: int, dealer_ids: list[int], earned: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """Draft (or update) the run's settlement of each of `dealer_ids`; (how many changed, by how much)."""
     # The dealers' rows, locked in id order: a run of another period waits here, then reads
     # this one's drafts (the queries below run after the lock, so they see committed rows).
     db.session.execute(select(Organisation.id).where(Organisation.id.in_(dealer_ids or [-1]))
                        .order_by(Organisation.id).with_for_update())
     settled = settled_so_far(dealer_ids)
     drafts = {s.dealer_id: s for s in db.session.scalars(
-        select(PromotionSettlement).where(PromotionSettlement.run_id == run.id,
+        select(PromotionSettlement).where(PromotionSettlement.run_id == run_id,
+                                          PromotionSettlement.dealer_id.in_(dealer_ids or [-1]),
                                           PromotionSettlement.status == SettlementStatus.DRAFT.value)
         .execution_options(populate_existing=True))}
     drafted = drafted_fen = 0
@@ -149,7 +192,7 @@ def run_settlement(period_start: date, period_end: date, actor_id: int | None = 
             continue  # settled; or owed back, which reduces the next settlement
         if draft is None:
             db.session.add(PromotionSettlement(
-                run_id=run.id, dealer_id=dealer_id, earned_fen=earned_fen,
+                run_id=run_id, dealer_id=dealer_id, earned_fen=earned_fen,
                 settled_before_fen=settled.get(dealer_id, 0), amount_fen=due, redemptions=redemptions,
                 status=SettlementStatus.DRAFT.value))
         elif draft.amount_fen + due > 0:
@@ -161,13 +204,8 @@ def run_settlement(period_start: date, period_end: date, actor_id: int | None = 
             db.session.delete(draft)  # returns took back all of it
         drafted += 1
         drafted_fen += due
-    run.passes += 1
-    run.finished_at = now_utc()
     db.session.flush()
-    audit.record(actor_id, "promotion_settlement.run", "promotion_settlement_run", run.id, None,
-                 {"period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
-                  "drafted": drafted, "drafted_fen": drafted_fen, "pass": run.passes})
-    return RunResult(run, drafted, drafted_fen)
+    return drafted, drafted_fen
 
 
 def approve(actor: User, settlement_id: int) -> PromotionSettlement:
@@ -201,6 +239,18 @@ def approve(actor: User, settlement_id: int) -> PromotionSettlement:
 
 
 # --- what the pages show ---------------------------------------------------------------------
+
+def run_with_settlements(run_id: int) -> SettlementRun:
+    """One run with its settlements, dealers and credit notes (three queries), for its progress fragment."""
+    from sqlalchemy.orm import selectinload
+
+    run = db.session.scalar(select(SettlementRun).where(SettlementRun.id == run_id).options(
+        selectinload(SettlementRun.settlements).selectinload(PromotionSettlement.dealer),
+        selectinload(SettlementRun.settlements).selectinload(PromotionSettlement.credit_note)))
+    if run is None:
+        raise NotFound(_("结算不存在。"))
+    return run
+
 
 def recent_runs(limit: int = 24) -> list[SettlementRun]:
     """The newest runs with their settlements and dealers (three queries)."""

@@ -96,9 +96,9 @@ def parse_lines(text: str) -> list[tuple[str, int]]:
 
 
 def index_at(at: datetime) -> promo_index.PromotionIndex:
-    """The promotions live at `at`, compiled like the process index (three queries)."""
+    """The promotions live at `at`, compiled like the process index (its queries)."""
     rows = db.session.execute(
-        select(Promotion, Organisation.kind).join(Organisation, Organisation.id == Promotion.owner_id)
+        select(Promotion, Organisation.kind, Organisation.tier).join(Organisation, Organisation.id == Promotion.owner_id)
         .where(Promotion.status.in_(promo_index.LIVE_STATUSES), Promotion.starts_at <= at, Promotion.ends_at > at)
         .order_by(Promotion.id)).all()
     return promo_index.compile_rows(None, rows)

@@ -43,6 +43,10 @@ register_promotion_pages(bp, "admin/layout.html", guard=marketing_guard)
 register_promotion_approval(bp, marketing_guard)
 register_promotion_simulator(bp, marketing_guard)
 
+from app.web.shared.promotions.limits import register_dealer_limit_pages  # noqa: E402
+
+register_dealer_limit_pages(bp, marketing_guard)
+
 from app.web.shared.promotions.settlements import register_admin_settlement_pages  # noqa: E402
 
 register_admin_settlement_pages(bp, marketing_guard)

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.services.promotions import settlement
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.forms import ActionForm, Form
-from app.web.common.htmx import redirect_to, render_page
+from app.web.common.htmx import redirect_to, render_page, wants_fragment
 
 
 class SettlementRunForm(Form):
@@ -63,7 +63,16 @@ def register_admin_settlement_pages(bp: Blueprint, guard) -> None:
                       _("已批准，红字已入经销商账户。"))
         return redirect_to(url_for(f"{bp.name}.settlements_admin"))
 
+    def settlement_run_status(run_id: int):
+        """The run's section, which htmx polls while the run is running; the whole page without htmx."""
+        guard()
+        run = settlement.run_with_settlements(run_id)
+        if not wants_fragment():
+            return redirect_to(url_for(f"{bp.name}.settlements_admin"))
+        return render_page("shared/promotions/_settlement_run.html", endpoint=bp.name, run=run, action_form=ActionForm())
+
     bp.add_url_rule("/promotions/settlements", "settlements_admin", settlements_admin)
+    bp.add_url_rule("/promotions/settlements/runs/<int:run_id>", "settlement_run_status", settlement_run_status)
     bp.add_url_rule("/promotions/settlements", "settlement_run", settlement_run, methods=["POST"])
     bp.add_url_rule("/promotions/settlements/<int:settlement_id>/approve", "settlement_approve",
                     settlement_approve, methods=["POST"])

@@ -23,6 +23,7 @@ from app.services.loyalty.tiers import TIER_LABELS
 from app.models.vocabulary import Funding, PromotionKind, PromotionStatus
 from app.services.core.clock import LOCAL
 from app.services.promotions import admin as promotions
+from app.services.promotions import limits
 from app.services.promotions import reports
 from app.web.common.envelope import attempt, flash_outcome
 from app.web.common.fields import YuanField
@@ -75,7 +76,8 @@ class PromotionForm(Form):
     ends_at = DateTimeLocalField(_l("结束（北京时间）"), format="%Y-%m-%dT%H:%M",
                                  validators=[InputRequired(message=_l("结束时间须晚于开始时间。"))])
     status = SelectField(_l("状态"), choices=[SelectChoice(s.value, s.label) for s in PromotionStatus])
-    funding = SelectField(_l("费用承担"), choices=[SelectChoice(f.value, f.label) for f in Funding])
+    # not on the dealer's form (its promotions are always dealer funded): the default keeps that form valid
+    funding = SelectField(_l("费用承担"), choices=[SelectChoice(f.value, f.label) for f in Funding], default="brand")
     brand_share_pct = IntegerField(_l("品牌承担比例（%）"), default=100, validators=[Optional(), NumberRange(0, 100)])
     priority = IntegerField(_l("优先级（空：择优）"), validators=[Optional(), NumberRange(0, 1_000_000)])
     exclusive_group = StringField(_l("互斥组"), validators=[Optional(), Length(max=30)])
@@ -247,7 +249,12 @@ def register_promotion_pages(bp: Blueprint, layout: str, guard=None) -> None:
 
     def promotions_list():
         check()
-        return page("shared/promotions/list.html", rows=reports.promotion_list(promotions.promotions_visible_to(current_user)))
+        brand_limits = allowed = None
+        if current_user.role == "dealer":  # the brand's limits in force for this dealer
+            brand_limits = limits.limits_for(current_user.org)
+            allowed = limits.allowed_text(brand_limits) if brand_limits.restricts_products else None
+        return page("shared/promotions/list.html", rows=reports.promotion_list(promotions.promotions_visible_to(current_user)),
+                    brand_limits=brand_limits, allowed=allowed)
 
     def promotion_new():
         check()
