@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'promo_limits_progress'
-down_revision = 'i12p_presale'
+down_revision = "api_stock_version"
 branch_labels = None
 depends_on = None
 
