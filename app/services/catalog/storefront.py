@@ -15,7 +15,8 @@ from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, O
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
 from app.services.core.paging import Page, paginate
-from app.services.pricing.prices import Price, quote_prices, region_profile
+from app.services.pricing.prices import Price, quote_prices, region_profile, token_read
+from app.services.pricing.prices import token_column as prices_token_column
 from app.services.catalog.visibility import visible_clause, visible_products
 from app.services.promotions import index as promo_index
 
@@ -131,17 +132,21 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
         order.insert(0, search_rank(term))
     if category_id:
         query = query.where(Product.category_id == category_id)
-    result = paginate(query.order_by(*order), page, per_page, scalars=False)
+    result = paginate(query.order_by(*order), page, per_page, scalars=False, count_in_page=True)
     rows, result.items = result.items, [row[0] for row in result.items]
     products = {p.id: p for p in result.items}
     stock = {row[0].id: stock_level(row[0], int(row.available)) for row in rows} if available is not None else {}
     usual_qty = {row[0].id: cart.valid_quantity(row[0], round(int(row.qty) / int(row.times)))
                  for row in rows} if usual else {}
-    prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
-    # The promotions' version rides on the categories query: tags cost no query of their own.
-    category_rows = db.session.execute(select(Category, promo_index.version_column().label("v"))
+    # The promotions' version and the price book's token ride on the categories query: tags and
+    # prices cost no query of their own.
+    category_rows = db.session.execute(select(Category, promo_index.version_column().label("v"),
+                                              prices_token_column().label("price_token"))
                                        .order_by(Category.sort_order, Category.id)).all()
     categories = [row[0] for row in category_rows]
+    if category_rows:
+        token_read(category_rows[0].price_token)
+    prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
     tags = promotion_tags(buyer, profile, result.items, category_rows[0].v) if category_rows and result.items else {}
     return CatalogPage(result, prices, cart.cart_summary(owner, buyer), categories, stock, usual_qty, tags)
 

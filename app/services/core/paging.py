@@ -1,4 +1,4 @@
-"""Pagination in two queries: a count and one page."""
+"""Pagination in two queries (a count and one page), or one with the count in the page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +29,18 @@ class Page:
         return self.number < self.pages
 
 
-def paginate(query, page: int, per_page: int, scalars: bool = True) -> Page:
-    """`query` is a select(); `page` is clamped to [1, pages]."""
+def paginate(query, page: int, per_page: int, scalars: bool = True, count_in_page: bool = False) -> Page:
+    """`query` is a select(); `page` is clamped to [1, pages]. `count_in_page`: the total rides
+    on the page's rows (`count(*) OVER ()`, one statement instead of two; the rows then end with
+    that column), for a query without DISTINCT whose whole result is cheap to count; a page past
+    the end costs the two statements as before."""
+    if count_in_page:
+        number = max(1, page)
+        rows = db.session.execute(query.add_columns(func.count().over()).limit(per_page)
+                                  .offset((number - 1) * per_page)).all()
+        if rows or number == 1:
+            total = rows[0][-1] if rows else 0
+            return Page([row[0] for row in rows] if scalars else rows, number, per_page, total)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max(1, -(-total // per_page))
     number = min(max(1, page), pages)

@@ -17,6 +17,7 @@ from app.models import Organisation
 from app.services.catalog import storefront
 from app.services.ordering import cart, delivery_terms
 from app.web.common.htmx import render_page, wants_fragment
+from app.web.shared.ordering import rows
 from app.web.shared.ordering.counter import Counter, thumb_url
 from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm, CouponForm
 from app.web.shared.loyalty.cart import points_requested
@@ -99,6 +100,9 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
                    pager_args=dict(counter.buyer_args(buyer), **form.params()),
                    **row_context(counter, buyer, back_url, row_errors=row_errors, row_values=row_values,
                                  row_notes=_row_flashes(shown)))
+    if counter.pages.row_key and listing.page.items:
+        context["rows_html"] = rows.rows_html(counter.pages.row, counter.pages.row_key, listing.page.items,
+                                              listing, context)
     if not wants_fragment():
         if counter.page_extras:
             context.update(counter.page_extras(buyer))
