@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.extensions import db
 
@@ -29,24 +29,37 @@ class Page:
         return self.number < self.pages
 
 
-def paginate(query, page: int, per_page: int, scalars: bool = True, count_in_page: bool = False) -> Page:
-    """`query` is a select(); `page` is clamped to [1, pages]. `count_in_page`: the total rides
-    on the page's rows (`count(*) OVER ()`, one statement instead of two; the rows then end with
-    that column), for a query without DISTINCT whose whole result is cheap to count; a page past
-    the end costs the two statements as before."""
-    if count_in_page:
-        number = max(1, page)
-        rows = db.session.execute(query.add_columns(func.count().over()).limit(per_page)
-                                  .offset((number - 1) * per_page)).all()
-        if rows or number == 1:
-            total = rows[0][-1] if rows else 0
-            return Page([row[0] for row in rows] if scalars else rows, number, per_page, total)
+def paginate(query, page: int, per_page: int, scalars: bool = True) -> Page:
+    """`query` is a select(); `page` is clamped to [1, pages]."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max(1, -(-total // per_page))
     number = min(max(1, page), pages)
     result = db.session.execute(query.limit(per_page).offset((number - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items, number, per_page, total)
+
+
+def counted_page_query(query):
+    """`query` (a select() without DISTINCT whose whole result is cheap to count) as one page of
+    it with the total in a last column (`count(*) OVER ()`), limit and offset left as bound
+    parameters: a caller may build it once and run it for every page and user."""
+    return query.add_columns(func.count().over()).limit(bindparam("page_limit")).offset(bindparam("page_offset"))
+
+
+def paginate_counted(statement, params: dict, page: int, per_page: int) -> Page:
+    """Page `page` (clamped to [1, pages]) of a counted_page_query; its items are the rows (the
+    count last). One statement; a page past the end costs two more."""
+    def rows_at(number: int) -> list:
+        return db.session.execute(statement, {**params, "page_limit": per_page,
+                                              "page_offset": (number - 1) * per_page}).all()
+
+    number = max(1, page)
+    rows = rows_at(number)
+    if not rows and number > 1:
+        first = rows_at(1)
+        number = max(1, -(-(first[0][-1] if first else 0) // per_page))
+        rows = rows_at(number) if number > 1 else first
+    return Page(rows, number, per_page, rows[0][-1] if rows else 0)
 
 
 # -- keyset pagination (the API): stable while rows are inserted -------------------------------
