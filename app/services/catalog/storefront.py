@@ -212,16 +212,23 @@ class CatalogRow:
         return self.cart.count
 
 
+@lru_cache(maxsize=2)
+def _row_statement(with_stock: bool):
+    """catalog_row's statement, built once: the product, the customer and its dealer are bound."""
+    query = select(Product, promo_index.version_column().label("v")).where(Product.id == bindparam("product_id"),
+                                                                           visible_clause_bound())
+    if with_stock:
+        query = query.add_columns(_available_column(bindparam("owner_id")).label("available"))
+    return query
+
+
 def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow | None:
     """One product as the catalog shows it (after a change to the cart), or None when the
     buyer may not see it."""
     profile = region_profile(buyer)
     owner_id = stock_owner_id(buyer)
-    query = select(Product, promo_index.version_column().label("v")).where(Product.id == product_id,
-                                                                           visible_clause(profile))
-    if owner_id:
-        query = query.add_columns(_available_column(owner_id).label("available"))
-    row = db.session.execute(query).first()
+    params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}))
+    row = db.session.execute(_row_statement(bool(owner_id)), params).first()
     if row is None:
         return None
     product = row[0]
