@@ -99,3 +99,20 @@ def test_rows_carry_each_users_own_token_way_back_and_cart(app, login_as, world)
         rows.setdefault(id(client), set()).add(token)
         assert ('name="qty" value="3"' in row) == (client is first)
     assert len(rows[id(first)] | rows[id(second)]) == 2  # two tokens, one per user
+
+
+def test_visibility_rules_on_the_catalog_page_match_each_shop(login_as, world):
+    """The unsearched page's statement is built once with the customer as parameters: a rule
+    on the province (an ancestor of the shop's city), on the channel, on a tier the shops do not
+    have (NULL), or for dealers, each shows the product to exactly the shops it names."""
+    province, channel, tier, dealers = b.products(4)
+    b.only_for(province, region_id=world.regions["zj"].id)
+    b.only_for(channel, channel="convenience")
+    b.only_for(tier, tier="A")
+    b.only_for(dealers, audience="dealer")
+    db.session.commit()
+    east, west = login_as("retailer"), login_as("retailer_b")  # 杭州 kiosk; 成都 convenience store
+    for client, seen in ((east, {province}), (west, {channel})):
+        for url in ("/retailer/catalog", f"/retailer/catalog?category={province.category_id}"):
+            page = text(client.get(url))
+            assert {p for p in (province, channel, tier, dealers) if row_of(page, p)} == seen, url
