@@ -17,7 +17,8 @@ FINGERPRINT_RE = re.compile(r'name="fingerprint" value="([^"]+)"')
 ACCEPT_RE = re.compile(r'name="accept_changes" value="([^"]*)"')
 
 # Measured on the branch that introduced them; the issue's targets are "same or fewer".
-CATALOG_BUDGET = 6  # 8 before the session read brought the region and the unread count (h15b)
+CATALOG_BUDGET = 4  # 8 before the session read brought the region and the unread count (h15b), 6 before
+# the count rode on the page query and the price book token on the categories query (issue 15, catalog)
 # 3 + 1 (issue 10, on purpose): the checkout form offers the retailer's delivery days (its route weekdays).
 CART_BUDGET = 4
 ADD_TO_CART_BUDGET = {True: 7, False: 5}  # htmx answers with the row, plain POST redirects

@@ -13,9 +13,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import delete, func, null, or_, select, update
+from sqlalchemy import bindparam, delete, func, null, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
@@ -66,12 +67,7 @@ def resume(token: str | None, user_id: int, count_unread: bool = False) -> Resum
     too long, too old, or another user's)."""
     if not token or not isinstance(token, str) or len(token) > 100:
         return None
-    unread = (select(func.count()).select_from(Notification)
-              .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery()
-              if count_unread else null())
-    row = db.session.execute(select(UserSession, User, unread).join(User, User.id == UserSession.user_id)
-                             .where(UserSession.token_hash == _hash(token))
-                             .options(joinedload(User.org).joinedload(Organisation.region))).first()
+    row = db.session.execute(_resume_query(count_unread), {"token_hash": _hash(token)}).first()
     if row is None:
         return None
     user_session, user, unread_count = row
@@ -82,6 +78,17 @@ def resume(token: str | None, user_id: int, count_unread: bool = False) -> Resum
     if user_session.last_seen_at < now - timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
         _touch(user_session.id, now)
     return Resumed(user, unread_count)
+
+
+@lru_cache(maxsize=2)
+def _resume_query(count_unread: bool):
+    """resume's statement, built once (every request runs it): the token's hash is a parameter."""
+    unread = (select(func.count()).select_from(Notification)
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery()
+              if count_unread else null())
+    return (select(UserSession, User, unread).join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == bindparam("token_hash"))
+            .options(joinedload(User.org).joinedload(Organisation.region)))
 
 
 def _touch(session_id: int, now) -> None:

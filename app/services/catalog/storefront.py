@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
-from sqlalchemy import case, desc, func, or_, select
+from sqlalchemy import bindparam, case, desc, func, or_, select
 
 from app.extensions import db
 from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance, User,
                         Warehouse)
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
-from app.services.core.paging import Page, paginate
-from app.services.pricing.prices import Price, quote_prices, region_profile
-from app.services.catalog.visibility import visible_clause, visible_products
+from app.services.core.paging import Page, counted_page_query, paginate_counted
+from app.services.pricing.prices import Price, quote_prices, region_profile, token_read
+from app.services.pricing.prices import token_column as prices_token_column
+from app.services.catalog.visibility import visible_clause, visible_clause_bound, visible_params
 from app.services.promotions import index as promo_index
 
 MAX_SEARCH_LENGTH = 50
@@ -100,13 +102,46 @@ def stock_level(product: Product, available: int) -> str:
     return "in"
 
 
-def _usual_counts(buyer: Organisation):
-    since = now_utc() - timedelta(days=USUAL_DAYS)
+def _usual_counts(buyer_id, since):
     return (select(OrderLine.product_id, func.count(func.distinct(OrderLine.order_id)).label("times"),
                    func.sum(OrderLine.qty).label("qty"))
             .join(Order, Order.id == OrderLine.order_id)
-            .where(Order.buyer_id == buyer.id, Order.created_at >= since, Order.status.not_in(VOID_STATUSES))
+            .where(Order.buyer_id == buyer_id, Order.created_at >= since, Order.status.not_in(VOID_STATUSES))
             .group_by(OrderLine.product_id).subquery())
+
+
+def _browse_query(visible, owner_id=None, usual_counts=None, term: str = "", category_id=None):
+    """The catalog's products (values or bound parameters alike), in the catalog's order."""
+    query = select(Product).where(visible).join(Category, Category.id == Product.category_id)
+    order = [Category.sort_order, Category.id, Product.code]
+    if usual_counts is not None:
+        query = query.join(usual_counts, usual_counts.c.product_id == Product.id).add_columns(
+            usual_counts.c.times, usual_counts.c.qty)
+        order = [desc(usual_counts.c.times), desc(usual_counts.c.qty), Product.id]
+    if owner_id is not None:
+        query = query.add_columns(_available_column(owner_id).label("available"))
+    if term:
+        query = query.where(search_clause(term))
+        order.insert(0, search_rank(term))
+    if category_id is not None:
+        query = query.where(Product.category_id == category_id)
+    return query.order_by(*order)
+
+
+@lru_cache(maxsize=16)
+def _browse_statement(with_stock: bool, usual: bool, by_category: bool):
+    """The page query of a catalog without a search term, built (and compiled) once per shape:
+    the customer, its dealer, the category and the page are bound parameters."""
+    return counted_page_query(_browse_query(
+        visible_clause_bound(), bindparam("owner_id") if with_stock else None,
+        _usual_counts(bindparam("buyer_id"), bindparam("since")) if usual else None,
+        category_id=bindparam("category_id") if by_category else None))
+
+
+@lru_cache(maxsize=1)
+def _categories_statement():
+    return (select(Category, promo_index.version_column().label("v"), prices_token_column().label("price_token"))
+            .order_by(Category.sort_order, Category.id))
 
 
 def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_id: int | None = None,
@@ -116,32 +151,30 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
     each with its usual quantity."""
     profile = region_profile(buyer)
     owner_id = stock_owner_id(buyer)
-    available = _available_column(owner_id) if owner_id else None
-    query = visible_products(profile).join(Category, Category.id == Product.category_id)
     term = (search or "").strip()[:MAX_SEARCH_LENGTH]
-    order = [Category.sort_order, Category.id, Product.code]
-    if usual:
-        counts = _usual_counts(buyer)
-        query = query.join(counts, counts.c.product_id == Product.id).add_columns(counts.c.times, counts.c.qty)
-        order = [desc(counts.c.times), desc(counts.c.qty), Product.id]
-    if available is not None:
-        query = query.add_columns(available.label("available"))
-    if term:
-        query = query.where(search_clause(term))
-        order.insert(0, search_rank(term))
-    if category_id:
-        query = query.where(Product.category_id == category_id)
-    result = paginate(query.order_by(*order), page, per_page, scalars=False)
+    since = now_utc() - timedelta(days=USUAL_DAYS)
+    if term:  # a search's conditions hold the term: built for this request
+        statement, params = counted_page_query(_browse_query(
+            visible_clause(profile), owner_id, _usual_counts(buyer.id, since) if usual else None, term,
+            category_id or None)), {}
+    else:
+        statement, params = _browse_statement(owner_id is not None, usual, bool(category_id)), visible_params(profile)
+        params.update({"owner_id": owner_id} if owner_id is not None else {})
+        params.update({"buyer_id": buyer.id, "since": since} if usual else {})
+        params.update({"category_id": category_id} if category_id else {})
+    result = paginate_counted(statement, params, page, per_page)
     rows, result.items = result.items, [row[0] for row in result.items]
     products = {p.id: p for p in result.items}
-    stock = {row[0].id: stock_level(row[0], int(row.available)) for row in rows} if available is not None else {}
+    stock = {row[0].id: stock_level(row[0], int(row.available)) for row in rows} if owner_id is not None else {}
     usual_qty = {row[0].id: cart.valid_quantity(row[0], round(int(row.qty) / int(row.times)))
                  for row in rows} if usual else {}
-    prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
-    # The promotions' version rides on the categories query: tags cost no query of their own.
-    category_rows = db.session.execute(select(Category, promo_index.version_column().label("v"))
-                                       .order_by(Category.sort_order, Category.id)).all()
+    # The promotions' version and the price book's token ride on the categories query: tags and
+    # prices cost no query of their own.
+    category_rows = db.session.execute(_categories_statement()).all()
     categories = [row[0] for row in category_rows]
+    if category_rows:
+        token_read(category_rows[0].price_token)
+    prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
     tags = promotion_tags(buyer, profile, result.items, category_rows[0].v) if category_rows and result.items else {}
     return CatalogPage(result, prices, cart.cart_summary(owner, buyer), categories, stock, usual_qty, tags)
 
@@ -179,16 +212,23 @@ class CatalogRow:
         return self.cart.count
 
 
+@lru_cache(maxsize=2)
+def _row_statement(with_stock: bool):
+    """catalog_row's statement, built once: the product, the customer and its dealer are bound."""
+    query = select(Product, promo_index.version_column().label("v")).where(Product.id == bindparam("product_id"),
+                                                                           visible_clause_bound())
+    if with_stock:
+        query = query.add_columns(_available_column(bindparam("owner_id")).label("available"))
+    return query
+
+
 def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow | None:
     """One product as the catalog shows it (after a change to the cart), or None when the
     buyer may not see it."""
     profile = region_profile(buyer)
     owner_id = stock_owner_id(buyer)
-    query = select(Product, promo_index.version_column().label("v")).where(Product.id == product_id,
-                                                                           visible_clause(profile))
-    if owner_id:
-        query = query.add_columns(_available_column(owner_id).label("available"))
-    row = db.session.execute(query).first()
+    params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}))
+    row = db.session.execute(_row_statement(bool(owner_id)), params).first()
     if row is None:
         return None
     product = row[0]

@@ -1,10 +1,10 @@
-"""Pagination in two queries: a count and one page."""
+"""Pagination in two queries (a count and one page), or one with the count in the page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.extensions import db
 
@@ -37,6 +37,29 @@ def paginate(query, page: int, per_page: int, scalars: bool = True) -> Page:
     result = db.session.execute(query.limit(per_page).offset((number - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items, number, per_page, total)
+
+
+def counted_page_query(query):
+    """`query` (a select() without DISTINCT whose whole result is cheap to count) as one page of
+    it with the total in a last column (`count(*) OVER ()`), limit and offset left as bound
+    parameters: a caller may build it once and run it for every page and user."""
+    return query.add_columns(func.count().over()).limit(bindparam("page_limit")).offset(bindparam("page_offset"))
+
+
+def paginate_counted(statement, params: dict, page: int, per_page: int) -> Page:
+    """Page `page` (clamped to [1, pages]) of a counted_page_query; its items are the rows (the
+    count last). One statement; a page past the end costs two more."""
+    def rows_at(number: int) -> list:
+        return db.session.execute(statement, {**params, "page_limit": per_page,
+                                              "page_offset": (number - 1) * per_page}).all()
+
+    number = max(1, page)
+    rows = rows_at(number)
+    if not rows and number > 1:
+        first = rows_at(1)
+        number = max(1, -(-(first[0][-1] if first else 0) // per_page))
+        rows = rows_at(number) if number > 1 else first
+    return Page(rows, number, per_page, rows[0][-1] if rows else 0)
 
 
 # -- keyset pagination (the API): stable while rows are inserted -------------------------------

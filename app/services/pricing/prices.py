@@ -20,7 +20,7 @@ products, lists or contracts; `quote_price` is its one-product form.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
@@ -116,8 +116,7 @@ def quote_prices(customer: CustomerProfile, quantities: dict[int, int], on: date
     prices = {}
     for product_id, qty in quantities.items():
         contracts = [row for row in customer_contracts.get(product_id, ()) if _valid(row, on)]
-        entries = [(book.ranks[row.id], item, row) for item, row in book.items.get(product_id, ())
-                   if _targets(row, customer) and _valid(row, on)]
+        entries = book.list_entries(customer, product_id, on)
         price = _from_contract(product_id, qty, contracts) or _from_lists(product_id, qty, entries)
         if price is None and product_id in products:
             price = Price(product_id, qty, products[product_id].base_price_fen, "base", "", "", 1)
@@ -185,7 +184,28 @@ class PriceBook:
     ranks: dict[int, tuple]  # list id -> list_rank
     items: dict[int, list[tuple[ItemRow, ListRow]]]  # product id -> (item, its list)
     contracts: dict[int, dict[int, list[ContractRow]]]  # customer id -> product id -> rows
+    # (kind, tier, channel, region ids, date) -> product id -> the list entries that target such
+    # customers on that date: shops alike share them, so a catalog page does not filter every
+    # product's ~50 list items again. Filled as asked; dropped with the book.
+    by_audience: dict = field(default_factory=dict, compare=False, repr=False)
 
+    def list_entries(self, customer: CustomerProfile, product_id: int, on: date) -> list:
+        """[(list rank, item, list)] of the lists targeting `customer` on `on` that hold the product."""
+        audience = (customer.kind, customer.tier, customer.channel, customer.region_ids, on)
+        per_product = self.by_audience.get(audience)
+        if per_product is None:
+            if len(self.by_audience) >= MAX_AUDIENCES:  # start again rather than track ages
+                self.by_audience.clear()
+            per_product = self.by_audience[audience] = {}
+        entries = per_product.get(product_id)
+        if entries is None:
+            entries = per_product[product_id] = [
+                (self.ranks[row.id], item, row) for item, row in self.items.get(product_id, ())
+                if _targets(row, customer) and _valid(row, on)]
+        return entries
+
+
+MAX_AUDIENCES = 2_000  # distinct (kind, tier, channel, region chain, date) kept per process
 
 _BOOK: PriceBook | None = None
 _TOKEN_KEY = "pricing.price_book_token"
@@ -206,6 +226,18 @@ def price_book() -> PriceBook:
         if token is not None:  # no token row (a database emptied by hand): never cache
             _BOOK = book
     return book
+
+
+def token_column():
+    """The price book's token as a scalar subquery, for a caller that reads it with a query it
+    runs anyway (the catalog's categories); hand the value to `token_read`, before pricing."""
+    return _TOKEN.scalar_subquery()
+
+
+def token_read(token: str | None) -> None:
+    """The token as this transaction read it through `token_column`: price_book() then needs
+    no query of its own."""
+    db.session.info.setdefault(_TOKEN_KEY, token)
 
 
 def _load_book(token: str | None) -> PriceBook:

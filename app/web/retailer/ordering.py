@@ -6,6 +6,7 @@ from app.services.approval import automatic as approval
 from app.web.common.access import current_org
 from app.web.retailer import bp
 from app.web.shared.ordering import Counter, Pages, register
+from app.web.shared.ordering.rows import retailer_row_key
 
 COUNTER = Counter(
     blueprint="retailer",
@@ -20,6 +21,6 @@ COUNTER = Counter(
     order_detail="order_detail", find_buyer=current_org, place=approval.place_order,
     pages=Pages(catalog="retailer/catalog.html", cart="retailer/cart.html", badge="retailer/_cart_badge.html",
                 row="retailer/_product_row.html", cart_bar="retailer/_cart_bar.html",
-                added="retailer/cart_added.html"))
+                added="retailer/cart_added.html", row_key=retailer_row_key))
 
 register(bp, COUNTER)

@@ -34,7 +34,9 @@ class Pages:
     cart_extra: included at the end of the cart fragment (the dealer's reorder suggestions);
     added: the small page a plain (no-JS) add or stepper tap lands on (the row, the cart bar and
     the way back to the catalog), with the `cart_added` route; without it the tap goes back to
-    the whole catalog page."""
+    the whole catalog page;
+    row_key: (product, listing, locale) → everything `row` reads of one product, when the catalog
+    list may take its rows from the process's row cache (shared/ordering/rows.py), or None."""
     catalog: str
     catalog_list: str = "shared/ordering/_catalog_list.html"
     row: str = "shared/ordering/_product_row.html"
@@ -45,6 +47,7 @@ class Pages:
     cart_fragment: str = "shared/ordering/_cart.html"
     cart_extra: str | None = None
     added: str | None = None
+    row_key: Callable | None = None
 
 
 @dataclass(frozen=True)

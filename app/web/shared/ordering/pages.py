@@ -17,6 +17,7 @@ from app.models import Organisation
 from app.services.catalog import storefront
 from app.services.ordering import cart, delivery_terms
 from app.web.common.htmx import render_page, wants_fragment
+from app.web.shared.ordering import rows
 from app.web.shared.ordering.counter import Counter, thumb_url
 from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm, CouponForm
 from app.web.shared.loyalty.cart import points_requested
@@ -44,13 +45,18 @@ def new_idempotency_key() -> str:
 
 def row_text(counter: Counter, buyer: Organisation) -> dict:
     """What every catalog row repeats, translated and built once per page rather than once per
-    product (a 50-row page would otherwise spend most of its time in gettext and url_for)."""
-    return {"add": _("加入"), "qty": _("数量"), "min": _("起订 %(n)d"), "multiple": _("%(n)d 的倍数"),
-            "pack": _("每%(unit)s %(n)d"), "in_cart": _("购物车中 %(n)d"), "add_url": counter.url("cart_add", buyer),
-            "csrf": generate_csrf(), "locale": str(get_locale()), "max_qty": cart.MAX_LINE_QTY,
-            "set_url": counter.url("cart_set", buyer) if "cart_set" in counter.routes else None,
-            "less": _("减少"), "more": _("增加"), "set": _("确定"), "usual": _("常购 %(n)d%(unit)s"),
-            "stock": {"in": _("有货"), "low": _("紧张"), "out": _("缺货")}}
+    product (a 50-row page would otherwise spend most of its time in gettext and url_for); the
+    translations once per language and process."""
+    locale = str(get_locale())
+    words = current_app.extensions.setdefault("catalog_row_words", {})
+    if locale not in words:
+        words[locale] = {
+            "add": _("加入"), "qty": _("数量"), "min": _("起订 %(n)d"), "multiple": _("%(n)d 的倍数"),
+            "pack": _("每%(unit)s %(n)d"), "in_cart": _("购物车中 %(n)d"), "less": _("减少"), "more": _("增加"),
+            "set": _("确定"), "usual": _("常购 %(n)d%(unit)s"), "stock": {"in": _("有货"), "low": _("紧张"), "out": _("缺货")}}
+    return dict(words[locale], add_url=counter.url("cart_add", buyer), csrf=generate_csrf(), locale=locale,
+                max_qty=cart.MAX_LINE_QTY,
+                set_url=counter.url("cart_set", buyer) if "cart_set" in counter.routes else None)
 
 
 def row_context(counter: Counter, buyer: Organisation, back_url: str, **row) -> dict:
@@ -99,6 +105,9 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
                    pager_args=dict(counter.buyer_args(buyer), **form.params()),
                    **row_context(counter, buyer, back_url, row_errors=row_errors, row_values=row_values,
                                  row_notes=_row_flashes(shown)))
+    if counter.pages.row_key and listing.page.items:
+        context["rows_html"] = rows.rows_html(counter.pages.row, counter.pages.row_key, listing.page.items,
+                                              listing, context)
     if not wants_fragment():
         if counter.page_extras:
             context.update(counter.page_extras(buyer))
