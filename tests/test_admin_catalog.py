@@ -298,7 +298,7 @@ def test_category_create_edit_delete(admin, world):
     assert admin.post(f"/admin/categories/{empty_id}/delete", {"confirmed": "1"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Category, empty_id) is None
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "category")).all()
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "category").order_by(AuditEvent.id)).all()
     assert actions == ["category.create", "category.update", "category.delete"]
     update = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "category.update")).one()
     assert update.before == {"code": "BEER", "name_en": "Beer", "name_zh": "啤酒", "sort_order": 5}
