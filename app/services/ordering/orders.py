@@ -96,31 +96,28 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         raise DomainError(_("未知的下单渠道。"), field="channel")
 
     quote = cart.quote_cart(owner, buyer, lock=True, use_points=use_points)
-    existing = _order_by_key(buyer.id, key)
-    if existing is not None:
-        return _repeat(existing, fingerprint, quote)
-    if not quote.lines:
-        raise DomainError(_("购物车是空的。"))
-    if fingerprint and fingerprint != quote.fingerprint:
-        raise PricesChanged(quote)  # with quote.dropped: which promotions left, and why
-    if quote.changed_lines and not accept_changes:
-        raise PricesChanged(quote)
-    if quote.invalid_lines:
-        raise DomainError(_("请先修改标出的商品数量。"))
+    refusal = _refusal(quote, fingerprint, accept_changes)
+    if refusal is not None:
+        # A repeat of a submit that made its order (and emptied the cart) is not refused: it
+        # returns that order. A cart that may be ordered goes on to the INSERT, whose unique key
+        # finds a repeat without a query of its own.
+        existing = _order_by_key(buyer.id, key)
+        if existing is not None:
+            return _repeat(existing, fingerprint, quote)
+        raise refusal
     lines = quote.orderable_lines
-    if not lines:
-        raise DomainError(_("购物车中没有可订购的商品。"))
 
     seller = routing.seller_for(buyer)
     chosen = delivery_terms.checkout_terms(buyer, terms)
     created_at = now_utc()
-    order_id = _insert_once(dict(
+    order = _insert_once(dict(
         buyer_id=buyer.id, seller_id=seller.id, placed_by_id=owner.id, channel=channel,
         status=OrderStatus.SUBMITTED.value, line_count=len({line.product.id for line in lines}), total_fen=quote.total_fen, tax_fen=quote.tax_fen,
         idempotency_key=key, cart_fingerprint=quote.fingerprint, note=(note or "").strip()[:500],
         created_at=created_at, updated_at=created_at, **chosen.columns()))
-    if order_id is None:  # a concurrent submit with this key won the insert
+    if order is None:  # a submit with this key made its order already (or is making it, concurrently)
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
+    order_id = order.id
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
     refused = promo_redemption.consume(quote.applied, buyer.id, quote.buyer_facts)
     if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
@@ -129,7 +126,6 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
         raise PricesChanged(requote)
 
-    order = db.session.get(Order, order_id)
     order.number = order_number(order_id, created_at)
     # One executemany whatever the number of lines (the ORM would insert them one by one on SQLite).
     db.session.execute(insert(OrderLine), [
@@ -156,6 +152,21 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     return Submission(order, True, [line.product for line in quote.lines if not line.available])
 
 
+def _refusal(quote: cart.CartQuote, fingerprint: str | None, accept_changes: bool) -> DomainError | None:
+    """Why this cart cannot be ordered as confirmed, or None when it can."""
+    if not quote.lines:
+        return DomainError(_("购物车是空的。"))
+    if fingerprint and fingerprint != quote.fingerprint:
+        return PricesChanged(quote)  # with quote.dropped: which promotions left, and why
+    if quote.changed_lines and not accept_changes:
+        return PricesChanged(quote)
+    if quote.invalid_lines:
+        return DomainError(_("请先修改标出的商品数量。"))
+    if not quote.orderable_lines:
+        return DomainError(_("购物车中没有可订购的商品。"))
+    return None
+
+
 def _adjustments(order_id: int, lines: list[cart.QuoteLine]) -> list[dict]:
     """Each paid line's discounts per promotion, against the order line ids (one query; a product
     appears once among an order's paid lines)."""
@@ -179,9 +190,10 @@ def _repeat(existing: Order, fingerprint: str | None, quote: cart.CartQuote) -> 
                       number=existing.number))
 
 
-def _insert_once(values: dict) -> int | None:
-    """Insert the order row unless (buyer_id, idempotency_key) exists: its id, or None when a
-    concurrent transaction holds the key (the unique constraint decides, after it commits)."""
+def _insert_once(values: dict) -> Order | None:
+    """Insert the order row unless (buyer_id, idempotency_key) exists: the new order (its row as
+    inserted, RETURNING it: no read-back), or None when the key is taken, by an earlier submit or
+    a concurrent transaction (the unique constraint decides, after it commits)."""
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         if dialect == "postgresql":
@@ -190,13 +202,13 @@ def _insert_once(values: dict) -> int | None:
             from sqlalchemy.dialects.sqlite import insert as upsert
         statement = (upsert(Order).values(**values)
                      .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
-                     .returning(Order.id))
-        return db.session.scalar(statement)
+                     .returning(Order))
+        return db.session.scalars(statement).first()
     try:  # other databases: the same constraint, caught in a savepoint
         with db.session.begin_nested():
             order = Order(**values)
             db.session.add(order)
-        return order.id
+        return order
     except IntegrityError:
         return None
 
