@@ -35,6 +35,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import Order, OrderChannel, OrderLine, OrderStatus, Organisation, StockBalance, User, utcnow
@@ -219,7 +220,13 @@ class Review:
     reasons: list[HoldReason] = field(default_factory=list)
 
 
-def _load(order_id: int) -> Order | None:
+def _load(order_id: int, fresh: bool = False) -> Order | None:
+    """The order with its parties, lines and products. `fresh`: checkout made it in this
+    transaction and left it in the session with all of that attached (ordering.submit_order)."""
+    if fresh:
+        held = db.session.identity_map.get(identity_key(Order, order_id))
+        if held is not None and {"status", "lines", "buyer", "seller"} <= held.__dict__.keys():
+            return held
     return db.session.scalar(select(Order).where(Order.id == order_id).options(
         joinedload(Order.buyer), joinedload(Order.seller),
         selectinload(Order.lines).joinedload(OrderLine.product)))
@@ -229,7 +236,7 @@ def auto_review(order_id: int, priced_now: bool = False) -> Review:
     """Review a just-submitted order: approve it (actor None, note AUTO_NOTE) or put it on hold
     with its reasons. `priced_now`: checkout priced it in this transaction (check_rules).
     Flushes; the caller commits."""
-    order = _load(order_id)
+    order = _load(order_id, fresh=priced_now)
     if order is None or order.status != S.SUBMITTED.value:
         return Review(order, "skipped")
     policy = current_policy()

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.services.integrations import outbox
@@ -127,16 +128,23 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         raise PricesChanged(requote)
 
     order.number = order_number(order_id, created_at)
-    # One executemany whatever the number of lines (the ORM would insert them one by one on SQLite).
-    db.session.execute(insert(OrderLine), [
+    # One multi-row INSERT whatever the number of lines, RETURNING the lines as ORM objects (with
+    # their ids): the automatic review and the promotions' adjustments read them without a query.
+    rows = db.session.scalars(insert(OrderLine).returning(OrderLine, sort_by_parameter_order=True), [
         dict(order_id=order_id, product_id=line.product.id, qty=line.qty, unit_price_fen=line.unit_price_fen,
              price_reason="", price_basis=line.price.reason if line.price else None, tax_rate=line.product.tax_rate,
              line_total_fen=line.line_total_fen, tax_fen=line.tax_fen, discount_fen=line.discount_fen,
-             is_gift=line.is_gift) for line in lines])
+             is_gift=line.is_gift) for line in lines]).all()
+    for row, line in zip(rows, lines):
+        set_committed_value(row, "product", line.product)
     if quote.applied:
-        promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines), quote.buyer_facts)
+        promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(rows, lines), quote.buyer_facts)
     rebate_lane.consume(order_id, owner, buyer, quote)  # the rebate balance it uses (PricesChanged if gone)
     points_lane.consume(order_id, quote, buyer.id)  # points by conditional UPDATE, pending points gifts
+    if not (quote.points and quote.points.pending_gifts):  # else the lane added gift lines: the review reads them
+        set_committed_value(order, "lines", rows)
+        set_committed_value(order, "buyer", buyer)
+        set_committed_value(order, "seller", seller)
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
                               to_status=OrderStatus.SUBMITTED.value))
     outbox.order_status_changed(order, None)
@@ -167,15 +175,12 @@ def _refusal(quote: cart.CartQuote, fingerprint: str | None, accept_changes: boo
     return None
 
 
-def _adjustments(order_id: int, lines: list[cart.QuoteLine]) -> list[dict]:
-    """Each paid line's discounts per promotion, against the order line ids (one query; a product
-    appears once among an order's paid lines)."""
-    if not any(line.discount_fen for line in lines):
-        return []
-    ids = dict(db.session.execute(select(OrderLine.product_id, OrderLine.id).where(
-        OrderLine.order_id == order_id, OrderLine.is_gift.is_(False))).all())
-    return [dict(order_line_id=ids[line.product.id], promotion_id=promotion_id, amount_fen=fen, label=label)
-            for line in lines if not line.is_gift for promotion_id, label, fen in line.adjustments if fen]
+def _adjustments(rows: list[OrderLine], lines: list[cart.QuoteLine]) -> list[dict]:
+    """Each paid line's discounts per promotion, against the order line ids (`rows`, the
+    inserted order lines in the order of `lines`)."""
+    return [dict(order_line_id=row.id, promotion_id=promotion_id, amount_fen=fen, label=label)
+            for row, line in zip(rows, lines) if not line.is_gift
+            for promotion_id, label, fen in line.adjustments if fen]
 
 
 def _order_by_key(buyer_id: int, key: str) -> Order | None:
