@@ -353,7 +353,6 @@ def place_order(owner: User, buyer: Organisation, idempotency_key: str, fingerpr
                                        channel=channel, note=note, terms=terms, use_points=use_points)
     if submission.created:
         auto_review(submission.order.id, priced_now=True)
-        db.session.refresh(submission.order)
     return submission
 
 

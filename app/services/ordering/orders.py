@@ -141,7 +141,10 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(rows, lines), quote.buyer_facts)
     rebate_lane.consume(order_id, owner, buyer, quote)  # the rebate balance it uses (PricesChanged if gone)
     points_lane.consume(order_id, quote, buyer.id)  # points by conditional UPDATE, pending points gifts
-    if not (quote.points and quote.points.pending_gifts):  # else the lane added gift lines: the review reads them
+    if quote.points and quote.points.pending_gifts:  # the lane may have added gift lines and counted them
+        db.session.flush()
+        db.session.refresh(order, ["line_count"])
+    else:  # the lines as inserted are all the order's lines: the automatic review reads them from here
         set_committed_value(order, "lines", rows)
         set_committed_value(order, "buyer", buyer)
         set_committed_value(order, "seller", seller)
