@@ -130,13 +130,16 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     order.number = order_number(order_id, created_at)
     # One multi-row INSERT whatever the number of lines, RETURNING the lines as ORM objects (with
     # their ids): the automatic review and the promotions' adjustments read them without a query.
-    rows = db.session.scalars(insert(OrderLine).returning(OrderLine, sort_by_parameter_order=True), [
+    # (Rows come back in any order: asking for the parameters' order makes SQLite insert row by row.)
+    rows = db.session.scalars(insert(OrderLine).returning(OrderLine), [
         dict(order_id=order_id, product_id=line.product.id, qty=line.qty, unit_price_fen=line.unit_price_fen,
              price_reason="", price_basis=line.price.reason if line.price else None, tax_rate=line.product.tax_rate,
              line_total_fen=line.line_total_fen, tax_fen=line.tax_fen, discount_fen=line.discount_fen,
              is_gift=line.is_gift) for line in lines]).all()
-    for row, line in zip(rows, lines):
-        set_committed_value(row, "product", line.product)
+    rows.sort(key=lambda row: row.id)
+    products = {line.product.id: line.product for line in lines}
+    for row in rows:
+        set_committed_value(row, "product", products[row.product_id])
     if quote.applied:
         promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(rows, lines), quote.buyer_facts)
     rebate_lane.consume(order_id, owner, buyer, quote)  # the rebate balance it uses (PricesChanged if gone)
@@ -179,11 +182,11 @@ def _refusal(quote: cart.CartQuote, fingerprint: str | None, accept_changes: boo
 
 
 def _adjustments(rows: list[OrderLine], lines: list[cart.QuoteLine]) -> list[dict]:
-    """Each paid line's discounts per promotion, against the order line ids (`rows`, the
-    inserted order lines in the order of `lines`)."""
-    return [dict(order_line_id=row.id, promotion_id=promotion_id, amount_fen=fen, label=label)
-            for row, line in zip(rows, lines) if not line.is_gift
-            for promotion_id, label, fen in line.adjustments if fen]
+    """Each paid line's discounts per promotion, against the order line ids (`rows`, the inserted
+    order lines; a product appears once among an order's paid lines)."""
+    paid = {row.product_id: row.id for row in rows if not row.is_gift}
+    return [dict(order_line_id=paid[line.product.id], promotion_id=promotion_id, amount_fen=fen, label=label)
+            for line in lines if not line.is_gift for promotion_id, label, fen in line.adjustments if fen]
 
 
 def _order_by_key(buyer_id: int, key: str) -> Order | None:
