@@ -2,7 +2,7 @@
 checkout without, at full demo scale on PostgreSQL; budget p95 with ≤ 1.2 × p95 without.
 
     .venv/bin/python bench/checkout_promotions.py --database-url postgresql://postgres@127.0.0.1:5432/COPY
-        [--checkouts 60] [--promotions 300] [--seed 7]
+        [--checkouts 100] [--promotions 300] [--seed 7]
 
 Use a copy of the full demo database (`createdb -T lianying_bench COPY`): the run writes to it
 and puts it back. It makes `--promotions` live promotions of the usual mix (percent and amount
@@ -83,7 +83,7 @@ def bump_version(app) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=BENCH_DATABASE)
-    parser.add_argument("--checkouts", type=int, default=60, help="checkouts per arm")
+    parser.add_argument("--checkouts", type=int, default=100, help="checkouts per arm")
     parser.add_argument("--promotions", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
