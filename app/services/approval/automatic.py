@@ -35,6 +35,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import Order, OrderChannel, OrderLine, OrderStatus, Organisation, StockBalance, User, utcnow
@@ -181,14 +182,20 @@ def stock_shortages(order: Order) -> list[Shortage]:
             for pid, qty in sorted(wanted.items()) if available.get(pid, 0) < qty]
 
 
-def check_rules(order: Order, policy: ApprovalPolicy) -> list[HoldReason]:
-    """Every switched-on rule the order fails; [] means it may be approved."""
+def check_rules(order: Order, policy: ApprovalPolicy, priced_now: bool = False) -> list[HoldReason]:
+    """Every switched-on rule the order fails; [] means it may be approved.
+
+    `priced_now`: the order was priced from the database in this very transaction (checkout's
+    own review), so the prices rule has nothing to find and is skipped. The stock rule is judged
+    here only when another rule already holds the order (to list every reason at once);
+    otherwise the approval's reservation judges it, all or nothing, and a shortage there holds
+    the order with the same reason (auto_review, recheck)."""
     reasons: list[HoldReason] = []
     if policy.check_hold or policy.check_credit:
         for reason in check_credit(order):
             if (reason.code == "on_hold" and policy.check_hold) or (reason.code in CREDIT_CODES and policy.check_credit):
                 reasons.append(reason)
-    if policy.check_prices:
+    if policy.check_prices and not priced_now:
         changed = price_changes(order)
         if changed:
             reasons.append(HoldReason("price_changed", message("approval.price_changed", lines=_named(changed))))
@@ -197,7 +204,7 @@ def check_rules(order: Order, policy: ApprovalPolicy) -> list[HoldReason]:
         if unusual:
             reasons.append(HoldReason("unusual_quantity", message(
                 "approval.unusual", factor=_factor_text(policy.quantity_factor_pct), lines=_named(unusual))))
-    if policy.check_stock:
+    if policy.check_stock and reasons:
         short = stock_shortages(order)
         if short:
             reasons.append(HoldReason("stock_short", StockShortage(short).detail))
@@ -213,23 +220,30 @@ class Review:
     reasons: list[HoldReason] = field(default_factory=list)
 
 
-def _load(order_id: int) -> Order | None:
+def _load(order_id: int, fresh: bool = False) -> Order | None:
+    """The order with its parties, lines and products. `fresh`: checkout made it in this
+    transaction and left it in the session with all of that attached (ordering.submit_order)."""
+    if fresh:
+        held = db.session.identity_map.get(identity_key(Order, order_id))
+        if held is not None and {"status", "lines", "buyer", "seller"} <= held.__dict__.keys():
+            return held
     return db.session.scalar(select(Order).where(Order.id == order_id).options(
         joinedload(Order.buyer), joinedload(Order.seller),
         selectinload(Order.lines).joinedload(OrderLine.product)))
 
 
-def auto_review(order_id: int) -> Review:
+def auto_review(order_id: int, priced_now: bool = False) -> Review:
     """Review a just-submitted order: approve it (actor None, note AUTO_NOTE) or put it on hold
-    with its reasons. Flushes; the caller commits."""
-    order = _load(order_id)
+    with its reasons. `priced_now`: checkout priced it in this transaction (check_rules).
+    Flushes; the caller commits."""
+    order = _load(order_id, fresh=priced_now)
     if order is None or order.status != S.SUBMITTED.value:
         return Review(order, "skipped")
     policy = current_policy()
     if not policy.auto_approve:
         _tell_seller(order, [])
         return Review(order, "manual")
-    reasons = check_rules(order, policy)
+    reasons = check_rules(order, policy, priced_now)
     if not reasons:
         try:
             with db.session.begin_nested():  # a shortage at reservation undoes the status change only
@@ -338,8 +352,7 @@ def place_order(owner: User, buyer: Organisation, idempotency_key: str, fingerpr
     submission = ordering.submit_order(owner, buyer, idempotency_key, fingerprint, accept_changes=accept_changes,
                                        channel=channel, note=note, terms=terms, use_points=use_points)
     if submission.created:
-        auto_review(submission.order.id)
-        db.session.refresh(submission.order)
+        auto_review(submission.order.id, priced_now=True)
     return submission
 
 

@@ -58,9 +58,11 @@ def earliest_acceptable_expiry(shelf_life_days: int, pct: int, today: date) -> d
     return today + timedelta(days=max(math.ceil(shelf_life_days * pct / 100), 1))
 
 
-def cutoffs_for(product_ids, pct: int, today: date) -> dict[int, date]:
-    """Earliest acceptable expiry per product for a customer whose rule is `pct`."""
-    shelf = dict(db.session.execute(select(Product.id, Product.shelf_life_days).where(Product.id.in_(list(product_ids)))).all())
+def cutoffs_for(product_ids, pct: int, today: date, shelf_life: dict[int, int] | None = None) -> dict[int, date]:
+    """Earliest acceptable expiry per product for a customer whose rule is `pct`. `shelf_life`
+    ({product_id: days}, every product) when the caller has the products loaded: no query."""
+    shelf = shelf_life if shelf_life is not None else dict(db.session.execute(
+        select(Product.id, Product.shelf_life_days).where(Product.id.in_(list(product_ids)))).all())
     return {pid: earliest_acceptable_expiry(shelf.get(pid, 0), pct, today) for pid in product_ids}
 
 

@@ -6,7 +6,7 @@ with a message fit to show. Stock documents are named "order:<id>".
   seller's warehouse (the given one, else the seller's default, else its first active one),
   from lots the buyer's shelf-life rule accepts. All or nothing: StockShortage names the short
   products and nothing is reserved. Calling it again for an order already reserved changes
-  nothing and returns the existing reservations.
+  nothing (reservations_of(order_document(id)) lists them).
 - release_order(order_id, actor_id, reason="")  on cancel or reject: releases what is still
   reserved; {product_id: qty}. Safe to repeat.
 - ship_order_lines(order_id, quantities, actor_id)  at shipment: {product_id: qty} taken out of
@@ -61,15 +61,18 @@ def _order_quantities(order: Order) -> dict[int, int]:
 
 
 def _buyer_cutoffs(order: Order, product_ids) -> dict:
-    return allocation.cutoffs_for(product_ids, allocation.min_remaining_pct(order.buyer), today_local())
+    """The earliest expiry the buyer accepts per product; the products' shelf lives come from the
+    order's lines when they are loaded with their products (checkout's automatic review)."""
+    loaded = {line.product_id: line.product.shelf_life_days for line in order.lines if "product" in line.__dict__}
+    shelf_life = loaded if set(product_ids) <= set(loaded) else None
+    return allocation.cutoffs_for(product_ids, allocation.min_remaining_pct(order.buyer), today_local(), shelf_life)
 
 
-def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None = None) -> list[StockReservation]:
+def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None = None) -> None:
     order = _order(order_id)
     document = order_document(order.id)
-    existing = reservations_of(document)
-    if existing:
-        return existing
+    if db.session.scalar(select(StockReservation.id).where(StockReservation.document == document).limit(1)):
+        return  # reserved already: a second call changes nothing
     if warehouse_id is None:
         warehouse = default_warehouse(order.seller_id)
     else:
@@ -81,8 +84,6 @@ def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None 
     quantities = _order_quantities(order)
     reserve_stock(warehouse.id, quantities, document=document, min_expiry=_buyer_cutoffs(order, quantities),
                   actor_id=actor_id, reason=message("stock.order_approved", n=order.number or order.id))
-    db.session.flush()
-    return reservations_of(document)
 
 
 def release_order(order_id: int, actor_id: int | None, reason: str = "") -> dict[int, int]:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, text, update
 
 from app.extensions import db
-from app.models import MovementKind, Product, StockBalance, StockReservation, utcnow
+from app.models import MovementKind, Product, StockBalance, StockMovement, StockReservation, utcnow
 from app.services.core.errors import DomainError
-from app.services.core.messages import joined, message
+from app.services.core.messages import Message, joined, message
 from app.services.inventory import allocation, ledger
 
 
@@ -74,6 +74,21 @@ _ADD_TO_RESERVATION = (update(StockReservation.__table__)
                                                      bindparam("e")),
                                                     else_=StockReservation.__table__.c.min_expiry_date)))
 _NEW_RESERVATIONS = insert(StockReservation.__table__).returning(StockReservation.__table__.c.id)
+# PostgreSQL: new reservations (the products of new_products) and a ledger line per product, at once.
+_RESERVE_AND_RECORD = text("""
+    WITH new_reservations AS (
+        INSERT INTO stock_reservations (document, warehouse_id, product_id, qty, min_expiry_date, created_at)
+        SELECT CAST(:document AS varchar), CAST(:w AS integer), r.product_id, r.qty, r.cutoff,
+               CAST(:now AS timestamptz)
+        FROM unnest(CAST(:new_products AS integer[]), CAST(:new_qty AS integer[]),
+                    CAST(:new_cutoff AS date[])) AS r (product_id, qty, cutoff))
+    INSERT INTO stock_movements (at, warehouse_id, product_id, lot_id, kind, on_hand_delta, reserved_delta,
+                                 actor_id, reason, reason_message, document)
+    SELECT CAST(:now AS timestamptz), CAST(:w AS integer), m.product_id, NULL, CAST(:kind AS varchar), 0, m.qty,
+           CAST(:actor AS integer), CAST(:reason AS varchar), CAST(:reason_message AS json), CAST(:document AS varchar)
+    FROM unnest(CAST(:products AS integer[]), CAST(:qty AS integer[])) AS m (product_id, qty)
+""").bindparams(bindparam("now", type_=StockMovement.__table__.c.at.type),
+                bindparam("reason_message", type_=StockMovement.__table__.c.reason_message.type))
 
 
 def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: str, min_expiry: dict[int, date],
@@ -84,7 +99,8 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
     A fixed number of statements whatever the number of products: one locking conditional
     UPDATE of all the balances (ledger.change_reserved), one query for the lots' and the
     reservations' expiry bounds (two more when some lots do not suit every reservation), then
-    one multi-row INSERT of reservations and one of ledger lines."""
+    on PostgreSQL one statement that inserts the reservations and the ledger lines (elsewhere
+    one multi-row INSERT of each), plus an UPDATE when the document already holds some."""
     wanted = {pid: q for pid, q in sorted(quantities.items()) if q > 0}
     if not wanted:
         return
@@ -104,11 +120,21 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
                 if bounds[pid][2] is not None]
     if existing:
         connection.execute(_ADD_TO_RESERVATION, existing)
-    new = [dict(document=document, warehouse_id=warehouse_id, product_id=pid, qty=qty,
-                min_expiry_date=min_expiry[pid], created_at=now)
-           for pid, qty in wanted.items() if bounds[pid][2] is None]
+    new = [pid for pid in wanted if bounds[pid][2] is None]
+    if connection.dialect.name == "postgresql":
+        # The new reservations and the ledger lines in one statement of fixed text (arrays, not a
+        # parameter per row): the driver caches and prepares it, whatever the number of products.
+        typed = "" if isinstance(reason, Message) else (reason or "")[:200]
+        connection.execute(_RESERVE_AND_RECORD, dict(
+            document=document[:100], w=warehouse_id, now=now, kind=MovementKind.RESERVE.value, actor=actor_id,
+            reason=typed, reason_message=reason if isinstance(reason, Message) else None,
+            new_products=new, new_qty=[wanted[pid] for pid in new], new_cutoff=[min_expiry[pid] for pid in new],
+            products=list(wanted), qty=list(wanted.values())))
+        return
     if new:
-        connection.execute(_NEW_RESERVATIONS, new)
+        connection.execute(_NEW_RESERVATIONS, [dict(document=document, warehouse_id=warehouse_id, product_id=pid,
+                                                    qty=wanted[pid], min_expiry_date=min_expiry[pid], created_at=now)
+                                               for pid in new])
     ledger.record_many(MovementKind.RESERVE.value, warehouse_id, wanted, actor_id=actor_id, reason=reason,
                        document=document)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 
 from app.extensions import db
 from app.models import Notification, User, utcnow
@@ -66,20 +66,45 @@ def recipients(audience: Audience) -> list[User]:
 def notify_all(notices: list[Notice]) -> list[int]:
     """Store every notice for every recipient; returns the ids of rows actually created
     (a notice whose dedupe key the user already has is skipped). E-mails follow the commit."""
+    now = utcnow()
+    created: list[int] = []
+    # A notice to every user of a role: one INSERT ... SELECT over the users, its RETURNING
+    # naming the rows created (no user objects loaded, no read-back).
+    for notice in notices:
+        if notice.audience.permission is None:
+            created.extend(db.session.scalars(_insert_for_role(notice, now)))
+    created.extend(_insert_for_permission([n for n in notices if n.audience.permission is not None], now))
+    if created and current_app.config.get("MAIL_SERVER"):
+        enqueue_after_commit("jobs.notification_mail.send_notification_emails", created)
+    return created
+
+
+def _columns(notice: Notice) -> dict[str, Any]:
+    about = notice.about
+    return dict(org_id=notice.audience.org_id, role=notice.audience.role, kind=notice.kind, message=notice.message,
+                params={key: stored(value) for key, value in notice.params.items()},
+                subject=about.kind if about else None, subject_id=about.id if about else None,
+                subject_scope_id=about.scope_id if about else None, dedupe_key=notice.dedupe_key)
+
+
+def _insert_for_role(notice: Notice, now):
+    table = Notification.__table__
+    values = {**_columns(notice), "created_at": now}
+    users = select(User.id, *(literal(value, table.c[name].type) for name, value in values.items())).where(
+        User.org_id == notice.audience.org_id, User.role == notice.audience.role, User.active.is_(True))
+    return (insert_ignoring_conflicts(table).from_select(["user_id", *values], users)
+            .returning(table.c.id))
+
+
+def _insert_for_permission(notices: list[Notice], now) -> list[int]:
+    """Notices to the users of a role holding a permission (User.can decides, in Python)."""
     users_by_audience: dict[Audience, list[User]] = {}
     rows = []
-    now = utcnow()
     for notice in notices:
         if notice.audience not in users_by_audience:
             users_by_audience[notice.audience] = recipients(notice.audience)
         for user in users_by_audience[notice.audience]:
-            about = notice.about
-            rows.append(dict(user_id=user.id, org_id=notice.audience.org_id, role=notice.audience.role,
-                             kind=notice.kind, message=notice.message,
-                             params={key: stored(value) for key, value in notice.params.items()},
-                             subject=about.kind if about else None, subject_id=about.id if about else None,
-                             subject_scope_id=about.scope_id if about else None,
-                             dedupe_key=notice.dedupe_key, created_at=now))
+            rows.append(dict(user_id=user.id, **_columns(notice), created_at=now))
     if not rows:
         return []
     # Plain executemany (one prepared statement, pipelined), then read back what this call
@@ -90,8 +115,6 @@ def notify_all(notices: list[Notice]) -> list[int]:
     for start in range(0, len(users), 1000):
         created.extend(db.session.scalars(select(Notification.id).where(
             Notification.user_id.in_(users[start:start + 1000]), Notification.created_at == now)))
-    if created and current_app.config.get("MAIL_SERVER"):
-        enqueue_after_commit("jobs.notification_mail.send_notification_emails", created)
     return created
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
@@ -75,7 +76,7 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     in each reader's language). `expected`: the statuses the caller saw or accepts (e.g. the page
     a person acted on); any other current status is refused even where the move itself would be
     allowed."""
-    order = db.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+    order = _loaded(order_id)
     if order is None:
         raise TransitionRefused(_("订单不存在。"))
     current = order.status
@@ -102,6 +103,20 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     db.session.flush()
     _notify_buyer(order, current, to, note)
     return order
+
+
+def _loaded(order_id: int) -> Order | None:
+    """The order with its status read fresh from the database. An order this session already
+    holds (checkout's automatic review) keeps its loaded lines and parties: only the status is
+    read again; otherwise the whole row is loaded."""
+    held = db.session.identity_map.get(identity_key(Order, order_id))
+    if held is None or "status" not in held.__dict__:
+        return db.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+    status = db.session.scalar(select(Order.status).where(Order.id == order_id))
+    if status is None:
+        return None
+    set_committed_value(held, "status", status)
+    return held
 
 
 def tracks_stock(seller_id: int) -> bool:

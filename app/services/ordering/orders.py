@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.services.integrations import outbox
@@ -96,31 +97,28 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         raise DomainError(_("未知的下单渠道。"), field="channel")
 
     quote = cart.quote_cart(owner, buyer, lock=True, use_points=use_points)
-    existing = _order_by_key(buyer.id, key)
-    if existing is not None:
-        return _repeat(existing, fingerprint, quote)
-    if not quote.lines:
-        raise DomainError(_("购物车是空的。"))
-    if fingerprint and fingerprint != quote.fingerprint:
-        raise PricesChanged(quote)  # with quote.dropped: which promotions left, and why
-    if quote.changed_lines and not accept_changes:
-        raise PricesChanged(quote)
-    if quote.invalid_lines:
-        raise DomainError(_("请先修改标出的商品数量。"))
+    refusal = _refusal(quote, fingerprint, accept_changes)
+    if refusal is not None:
+        # A repeat of a submit that made its order (and emptied the cart) is not refused: it
+        # returns that order. A cart that may be ordered goes on to the INSERT, whose unique key
+        # finds a repeat without a query of its own.
+        existing = _order_by_key(buyer.id, key)
+        if existing is not None:
+            return _repeat(existing, fingerprint, quote)
+        raise refusal
     lines = quote.orderable_lines
-    if not lines:
-        raise DomainError(_("购物车中没有可订购的商品。"))
 
     seller = routing.seller_for(buyer)
     chosen = delivery_terms.checkout_terms(buyer, terms)
     created_at = now_utc()
-    order_id = _insert_once(dict(
+    order = _insert_once(dict(
         buyer_id=buyer.id, seller_id=seller.id, placed_by_id=owner.id, channel=channel,
         status=OrderStatus.SUBMITTED.value, line_count=len({line.product.id for line in lines}), total_fen=quote.total_fen, tax_fen=quote.tax_fen,
         idempotency_key=key, cart_fingerprint=quote.fingerprint, note=(note or "").strip()[:500],
         created_at=created_at, updated_at=created_at, **chosen.columns()))
-    if order_id is None:  # a concurrent submit with this key won the insert
+    if order is None:  # a submit with this key made its order already (or is making it, concurrently)
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
+    order_id = order.id
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
     refused = promo_redemption.consume(quote.applied, buyer.id, quote.buyer_facts)
     if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
@@ -129,18 +127,30 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
         raise PricesChanged(requote)
 
-    order = db.session.get(Order, order_id)
     order.number = order_number(order_id, created_at)
-    # One executemany whatever the number of lines (the ORM would insert them one by one on SQLite).
-    db.session.execute(insert(OrderLine), [
+    # One multi-row INSERT whatever the number of lines, RETURNING the lines as ORM objects (with
+    # their ids): the automatic review and the promotions' adjustments read them without a query.
+    # (Rows come back in any order: asking for the parameters' order makes SQLite insert row by row.)
+    rows = db.session.scalars(insert(OrderLine).returning(OrderLine), [
         dict(order_id=order_id, product_id=line.product.id, qty=line.qty, unit_price_fen=line.unit_price_fen,
              price_reason="", price_basis=line.price.reason if line.price else None, tax_rate=line.product.tax_rate,
              line_total_fen=line.line_total_fen, tax_fen=line.tax_fen, discount_fen=line.discount_fen,
-             is_gift=line.is_gift) for line in lines])
+             is_gift=line.is_gift) for line in lines]).all()
+    rows.sort(key=lambda row: row.id)
+    products = {line.product.id: line.product for line in lines}
+    for row in rows:
+        set_committed_value(row, "product", products[row.product_id])
     if quote.applied:
-        promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(order_id, lines), quote.buyer_facts)
+        promo_redemption.record(order_id, buyer.id, quote.applied, _adjustments(rows, lines), quote.buyer_facts)
     rebate_lane.consume(order_id, owner, buyer, quote)  # the rebate balance it uses (PricesChanged if gone)
     points_lane.consume(order_id, quote, buyer.id)  # points by conditional UPDATE, pending points gifts
+    if quote.points and quote.points.pending_gifts:  # the lane may have added gift lines and counted them
+        db.session.flush()
+        db.session.refresh(order, ["line_count"])
+    else:  # the lines as inserted are all the order's lines: the automatic review reads them from here
+        set_committed_value(order, "lines", rows)
+        set_committed_value(order, "buyer", buyer)
+        set_committed_value(order, "seller", seller)
     db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
                               to_status=OrderStatus.SUBMITTED.value))
     outbox.order_status_changed(order, None)
@@ -156,14 +166,26 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     return Submission(order, True, [line.product for line in quote.lines if not line.available])
 
 
-def _adjustments(order_id: int, lines: list[cart.QuoteLine]) -> list[dict]:
-    """Each paid line's discounts per promotion, against the order line ids (one query; a product
-    appears once among an order's paid lines)."""
-    if not any(line.discount_fen for line in lines):
-        return []
-    ids = dict(db.session.execute(select(OrderLine.product_id, OrderLine.id).where(
-        OrderLine.order_id == order_id, OrderLine.is_gift.is_(False))).all())
-    return [dict(order_line_id=ids[line.product.id], promotion_id=promotion_id, amount_fen=fen, label=label)
+def _refusal(quote: cart.CartQuote, fingerprint: str | None, accept_changes: bool) -> DomainError | None:
+    """Why this cart cannot be ordered as confirmed, or None when it can."""
+    if not quote.lines:
+        return DomainError(_("购物车是空的。"))
+    if fingerprint and fingerprint != quote.fingerprint:
+        return PricesChanged(quote)  # with quote.dropped: which promotions left, and why
+    if quote.changed_lines and not accept_changes:
+        return PricesChanged(quote)
+    if quote.invalid_lines:
+        return DomainError(_("请先修改标出的商品数量。"))
+    if not quote.orderable_lines:
+        return DomainError(_("购物车中没有可订购的商品。"))
+    return None
+
+
+def _adjustments(rows: list[OrderLine], lines: list[cart.QuoteLine]) -> list[dict]:
+    """Each paid line's discounts per promotion, against the order line ids (`rows`, the inserted
+    order lines; a product appears once among an order's paid lines)."""
+    paid = {row.product_id: row.id for row in rows if not row.is_gift}
+    return [dict(order_line_id=paid[line.product.id], promotion_id=promotion_id, amount_fen=fen, label=label)
             for line in lines if not line.is_gift for promotion_id, label, fen in line.adjustments if fen]
 
 
@@ -179,9 +201,10 @@ def _repeat(existing: Order, fingerprint: str | None, quote: cart.CartQuote) -> 
                       number=existing.number))
 
 
-def _insert_once(values: dict) -> int | None:
-    """Insert the order row unless (buyer_id, idempotency_key) exists: its id, or None when a
-    concurrent transaction holds the key (the unique constraint decides, after it commits)."""
+def _insert_once(values: dict) -> Order | None:
+    """Insert the order row unless (buyer_id, idempotency_key) exists: the new order (its row as
+    inserted, RETURNING it: no read-back), or None when the key is taken, by an earlier submit or
+    a concurrent transaction (the unique constraint decides, after it commits)."""
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         if dialect == "postgresql":
@@ -190,13 +213,13 @@ def _insert_once(values: dict) -> int | None:
             from sqlalchemy.dialects.sqlite import insert as upsert
         statement = (upsert(Order).values(**values)
                      .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
-                     .returning(Order.id))
-        return db.session.scalar(statement)
+                     .returning(Order))
+        return db.session.scalars(statement).first()
     try:  # other databases: the same constraint, caught in a savepoint
         with db.session.begin_nested():
             order = Order(**values)
             db.session.add(order)
-        return order.id
+        return order
     except IntegrityError:
         return None
 

@@ -53,10 +53,12 @@ def seller_for(buyer: Organisation) -> Organisation:
     if region is None:
         assigned = buyer.dealer if buyer.dealer_id else None
         return assigned if assigned is not None and assigned.active else brand()
-    covering = covering_dealers(region.ancestor_ids())
-    dealer_ids = [dealer_id for dealer_id, _level in covering]
-    if buyer.dealer_id in dealer_ids:
-        return db.session.get(Organisation, buyer.dealer_id)
-    if dealer_ids:
-        return db.session.get(Organisation, dealer_ids[0])
-    return brand()
+    # The covering dealers themselves, in covering_dealers' order (one query, no second read).
+    dealers = list(db.session.scalars(
+        select(Organisation).join(DealerTerritory, DealerTerritory.dealer_id == Organisation.id)
+        .join(Region, Region.id == DealerTerritory.region_id)
+        .where(DealerTerritory.region_id.in_(region.ancestor_ids()), Organisation.active.is_(True),
+               Organisation.kind == OrgKind.DEALER.value)
+        .order_by(Region.level.desc(), DealerTerritory.dealer_id)))
+    assigned = next((dealer for dealer in dealers if dealer.id == buyer.dealer_id), None)
+    return assigned or (dealers[0] if dealers else brand())
