@@ -1,7 +1,7 @@
 """Analytics facts kept by jobs, and demand forecasts with their backtest accuracy.
 
 `SalesDay` is the daily sales fact: one row per business day (Asia/Shanghai) × product × buyer ×
-seller, with the buyer's region, province and channel copied in so reports group without joins.
+seller — what was ordered that day, and what was shipped, delivered and returned that day — with the buyer's region, province and channel copied in so reports group without joins.
 `FactWatermark` remembers up to which `orders.updated_at` a fact table has been brought, so the
 nightly job rebuilds only the days whose orders changed.
 """
@@ -40,10 +40,20 @@ class SalesDay(Base):
     value_fen: Mapped[int] = mapped_column(BigInteger)
     lost_qty: Mapped[int] = mapped_column(Integer)  # of which on orders later cancelled or rejected
     lost_fen: Mapped[int] = mapped_column(BigInteger)
+    # What happened on this day to earlier (or this day's) orders: shipped, delivered at the
+    # sign-off (shipped minus short and damaged), taken back by an accepted return; values are the
+    # line's value after promotions, pro rata (facts.py).
+    shipped_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    shipped_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    delivered_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    returned_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    returned_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 ROLLUP_INCLUDE = ["product_id", "province_id", "region_id", "seller_id", "channel", "orders", "qty", "value_fen",
-                  "lost_qty", "lost_fen"]
+                  "lost_qty", "lost_fen", "shipped_qty", "shipped_fen", "delivered_qty", "delivered_fen",
+                  "returned_qty", "returned_fen"]
 
 
 class SalesRollup(Base):
@@ -72,6 +82,12 @@ class SalesRollup(Base):
     value_fen: Mapped[int] = mapped_column(BigInteger)
     lost_qty: Mapped[int] = mapped_column(Integer)
     lost_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    shipped_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    delivered_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    returned_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    returned_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class FactWatermark(Base):

@@ -1,5 +1,6 @@
 """The sales report, read only from the daily sales facts: net sales (ordered minus cancelled
-and rejected) by product, category, province, region, dealer or channel over a period, against
+and rejected, minus accepted returns), with what was ordered, shipped, delivered and returned in
+the period (each counted on the day it happened), by product, category, province, region, dealer or channel over a period, against
 the period before or the same period a year earlier, with the weekly trend and the movers.
 
 A dealer's report is limited to its own sales (`seller_id`); the brand sees the whole channel.
@@ -22,12 +23,38 @@ COMPARISONS = ("previous", "last_year")
 MAX_DAYS = 731
 
 
+# What a report sums per key, in this order: net value and cases (ordered − cancelled/rejected
+# − returned), orders placed, ordered value (less cancelled/rejected), shipped, delivered and
+# returned value. Each SalesDay column is a sum over its rows, and so is each rollup column.
+MEASURES = ("value_fen", "qty", "orders", "ordered_fen", "shipped_fen", "delivered_fen", "returned_fen")
+ZERO = (0,) * len(MEASURES)
+
+
+def sums(c) -> list:
+    """The sums of MEASURES over `c` (SalesDay, or a rollup subquery's columns)."""
+    return [func.sum(c.value_fen - c.lost_fen - c.returned_fen), func.sum(c.qty - c.lost_qty - c.returned_qty),
+            func.sum(c.orders), func.sum(c.value_fen - c.lost_fen), func.sum(c.shipped_fen),
+            func.sum(c.delivered_fen), func.sum(c.returned_fen)]
+
+
+def _measures(values) -> tuple:
+    return tuple(int(v or 0) for v in values)
+
+
+def _add(a: tuple, b: tuple) -> tuple:
+    return tuple(x + y for x, y in zip(a, b))
+
+
 @dataclass
 class SalesRow:
     key: int | str | None
     value_fen: int
     qty: int
     orders: int
+    ordered_fen: int
+    shipped_fen: int
+    delivered_fen: int
+    returned_fen: int
     prior_fen: int
     label: str = ""
     code: str = ""
@@ -49,6 +76,10 @@ class SalesReport:
     qty: int
     orders: int
     prior_fen: int
+    ordered_fen: int = 0
+    shipped_fen: int = 0
+    delivered_fen: int = 0
+    returned_fen: int = 0
     weeks: list[date] = field(default_factory=list)
     weekly_fen: list[int] = field(default_factory=list)
     compare: str = "previous"
@@ -96,10 +127,8 @@ def facts_in(query, start: date, end: date, by: str, seller_id: int | None, prov
 
 def _fact_totals(start, end, by, seller_id, province_id) -> dict:
     key = _key(by).label("key")
-    net = func.sum(SalesDay.value_fen - SalesDay.lost_fen)
-    query = select(key, net, func.sum(SalesDay.qty - SalesDay.lost_qty), func.sum(SalesDay.orders))
-    query = facts_in(query, start, end, by, seller_id, province_id).group_by(key)
-    return {k: (int(v or 0), int(q or 0), int(o or 0)) for k, v, q, o in db.session.execute(query)}
+    query = facts_in(select(key, *sums(SalesDay)), start, end, by, seller_id, province_id).group_by(key)
+    return {k: _measures(values) for k, *values in db.session.execute(query)}
 
 
 def split_weeks(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
@@ -120,7 +149,8 @@ def _grain(by: str, province_id: int | None) -> str:
 
 
 ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", "buyer_id", "channel", "orders", "qty",
-                  "value_fen", "lost_qty", "lost_fen")
+                  "value_fen", "lost_qty", "lost_fen", "shipped_qty", "shipped_fen", "delivered_qty", "delivered_fen",
+                  "returned_qty", "returned_fen")
 
 
 def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily: bool = True):
@@ -148,21 +178,19 @@ def _rollup_totals(start, end, by, province_id) -> dict:
     key = Product.category_id if by == "category" else {
         "product": r.c.product_id, "province": r.c.province_id, "region": r.c.region_id, "dealer": r.c.seller_id,
         "channel": r.c.channel}[by]
-    query = select(key.label("key"), func.sum(r.c.value_fen - r.c.lost_fen), func.sum(r.c.qty - r.c.lost_qty),
-                   func.sum(r.c.orders)).select_from(r)
+    query = select(key.label("key"), *sums(r.c)).select_from(r)
     if by == "category":
         query = query.join(Product, Product.id == r.c.product_id)
-    totals = {k: (int(v or 0), int(q or 0), int(o or 0)) for k, v, q, o in db.session.execute(query.group_by(key))}
+    totals = {k: _measures(values) for k, *values in db.session.execute(query.group_by(key))}
     if weekly_only:  # the edge days from the facts, narrowed by their province index
         for a, b in split_weeks(start, end)[1]:
-            for k, (v, q, o) in _fact_totals(a, b, by, None, province_id).items():
-                tv, tq, to = totals.get(k, (0, 0, 0))
-                totals[k] = (tv + v, tq + q, to + o)
+            for k, values in _fact_totals(a, b, by, None, province_id).items():
+                totals[k] = _add(totals.get(k, ZERO), values)
     return totals
 
 
 def _totals(start, end, by, seller_id, province_id) -> dict:
-    """Net sales, quantity and order count per key: a dealer's from its facts (its seller index
+    """MEASURES per key: a dealer's from its facts (its seller index
     keeps that small), the brand's whole market from the rollup."""
     if seller_id is not None:
         return _fact_totals(start, end, by, seller_id, province_id)
@@ -173,12 +201,11 @@ def weekly_net(start: date, end: date, seller_id: int | None, province_id: int |
     """Net sales per week (keyed by its Monday) within [start, end]."""
     if seller_id is not None:
         week = week_start(SalesDay.day).label("week")
-        trend = facts_in(select(week, func.sum(SalesDay.value_fen - SalesDay.lost_fen)), start, end, "product",
-                         seller_id, province_id).group_by(week)
+        trend = facts_in(select(week, sums(SalesDay)[0]), start, end, "product", seller_id, province_id).group_by(week)
         rows = db.session.execute(trend)
     else:
         r = rollup_in(start, end, "province", province_id)
-        rows = db.session.execute(select(r.c.day, func.sum(r.c.value_fen - r.c.lost_fen)).group_by(r.c.day))
+        rows = db.session.execute(select(r.c.day, sums(r.c)[0]).group_by(r.c.day))
     weekly: dict[date, int] = {}
     for day, value in rows:
         day = date.fromisoformat(day) if isinstance(day, str) else day
@@ -212,13 +239,14 @@ def sales_report(start: date, end: date, by: str = "product", compare: str = "pr
     prior_start, prior_end = prior_period(start, end, compare)
     current = _totals(start, end, by, seller_id, province_id)
     prior = _totals(prior_start, prior_end, by, seller_id, province_id)
-    rows = [SalesRow(k, v, q, o, prior.get(k, (0, 0, 0))[0]) for k, (v, q, o) in current.items()]
-    rows += [SalesRow(k, 0, 0, 0, p[0]) for k, p in prior.items() if k not in current]
+    rows = [SalesRow(k, *values, prior.get(k, ZERO)[0]) for k, values in current.items()]
+    rows += [SalesRow(k, *ZERO, p[0]) for k, p in prior.items() if k not in current]
     rows.sort(key=lambda r: (-r.value_fen, -r.prior_fen, str(r.key)))
     _label(rows, by, locale, channel_labels or {})
     weekly = weekly_net(start, end, seller_id, province_id)
     first_week = start - timedelta(days=start.weekday())
     weeks = [first_week + timedelta(weeks=i) for i in range((end - first_week).days // 7 + 1)]
-    return SalesReport(start, end, prior_start, prior_end, by, rows,
-                       sum(r.value_fen for r in rows), sum(r.qty for r in rows), sum(r.orders for r in rows),
-                       sum(r.prior_fen for r in rows), weeks, [weekly.get(w, 0) for w in weeks], compare)
+    total = {m: sum(getattr(r, m) for r in rows) for m in (*MEASURES, "prior_fen")}
+    return SalesReport(start, end, prior_start, prior_end, by, rows, total["value_fen"], total["qty"], total["orders"],
+                       total["prior_fen"], total["ordered_fen"], total["shipped_fen"], total["delivered_fen"],
+                       total["returned_fen"], weeks, [weekly.get(w, 0) for w in weeks], compare)

@@ -109,9 +109,10 @@ def sales_page(endpoint_prefix: str, layout: str, seller_id: int | None):
 def sales_export(seller_id: int | None):
     _form, report, _province = _build(seller_id)
     headers = [str(DIMENSION_LABELS[report.by]), _("编码"), _("净销售额（元）"), _("净箱数"), _("订单行数"),
-               _("对比期（元）"), _("变化")]
+               _("对比期（元）"), _("变化"), _("下单（元）"), _("发货（元）"), _("签收（元）"), _("退货（元）")]
     rows = ([r.label, r.code, r.value_fen / 100, r.qty, r.orders, r.prior_fen / 100,
-             None if r.change is None else round(r.change, 4)] for r in report.rows)
+             None if r.change is None else round(r.change, 4), r.ordered_fen / 100, r.shipped_fen / 100,
+             r.delivered_fen / 100, r.returned_fen / 100] for r in report.rows)
     name = f"sales-{report.by}-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
     return xlsx_response(headers, rows, "sales", name)
 

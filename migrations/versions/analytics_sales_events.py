@@ -1,0 +1,60 @@
+"""sales facts and rollup: shipped, delivered and returned quantities and values by the day they
+happened; indexes on the events' times for the per-day rebuild
+
+Revision ID: analytics_sales_events
+Revises: i12p_presale
+Create Date: 2026-12-06 23:40:00
+
+Existing fact rows get 0 in the new columns and the sales watermark is cleared, so the next
+`flask analytics refresh` (or the nightly job) rebuilds every day with the new measures.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'analytics_sales_events'
+down_revision = 'i12p_presale'
+branch_labels = None
+depends_on = None
+
+NEW = (("shipped_qty", sa.Integer), ("shipped_fen", sa.BigInteger), ("delivered_qty", sa.Integer),
+       ("delivered_fen", sa.BigInteger), ("returned_qty", sa.Integer), ("returned_fen", sa.BigInteger))
+INCLUDE = ["product_id", "province_id", "region_id", "seller_id", "channel", "orders", "qty", "value_fen",
+           "lost_qty", "lost_fen"]
+
+
+def _rollup_indexes(include):
+    op.create_index('ix_sales_rollup_grain_period_day', 'sales_rollup', ['grain', 'period', 'day'], unique=False,
+                    postgresql_include=include)
+    op.create_index('ix_sales_rollup_grain_province_day', 'sales_rollup', ['grain', 'province_id', 'period', 'day'],
+                    unique=False, postgresql_include=include)
+
+
+def _drop_rollup_indexes():
+    op.drop_index('ix_sales_rollup_grain_province_day', table_name='sales_rollup')
+    op.drop_index('ix_sales_rollup_grain_period_day', table_name='sales_rollup')
+
+
+def upgrade():
+    for table in ("sales_daily", "sales_rollup"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, kind in NEW:
+                batch_op.add_column(sa.Column(name, kind(), nullable=False, server_default="0"))
+    _drop_rollup_indexes()
+    _rollup_indexes(INCLUDE + [name for name, _kind in NEW])
+    op.create_index('ix_shipments_shipped_at', 'shipments', ['shipped_at'], unique=False)
+    op.create_index('ix_delivery_sign_offs_signed_at', 'delivery_sign_offs', ['signed_at'], unique=False)
+    op.create_index('ix_return_requests_decided_at', 'return_requests', ['decided_at'], unique=False)
+    op.execute("DELETE FROM fact_watermarks WHERE name = 'sales_daily'")
+
+
+def downgrade():
+    op.drop_index('ix_return_requests_decided_at', table_name='return_requests')
+    op.drop_index('ix_delivery_sign_offs_signed_at', table_name='delivery_sign_offs')
+    op.drop_index('ix_shipments_shipped_at', table_name='shipments')
+    _drop_rollup_indexes()
+    for table in ("sales_rollup", "sales_daily"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, _kind in reversed(NEW):
+                batch_op.drop_column(name)
+    _rollup_indexes(INCLUDE)
