@@ -183,3 +183,62 @@ def test_a_large_rebuild_refreshes_the_planner_statistics(app, world):
     on_postgres = db.session.get_bind().dialect.name == "postgresql"
     assert ("vacuumed and analyzed" in wide.output) == on_postgres
     assert "Rebuilt 6 day(s)" in narrow.output and "vacuumed and analyzed" not in narrow.output
+
+
+def test_by_rep_and_by_retailer_in_each_scope(world, login_as):
+    """The brand groups by the rep serving each shop and drills to a rep's shops; a dealer sees its
+    own shops only; a rep sees the shops on its route; a rep from elsewhere in the URL is a 404."""
+    cola, water = _history(world)
+    rep, rep_b = world.users["rep"], world.users["rep_b"]
+    price = cola.base_price_fen
+    admin = login_as("admin")
+    html = admin.get("/admin/reports/sales?by=rep").get_data(as_text=True).split('id="sales-report"', 1)[1]
+    assert f"by=retailer&amp;rep={rep.id}" in html and f"rep={rep_b.id}" in html
+    report = sales_report(today_local() - timedelta(days=29), today_local(), by="rep")
+    by_rep = {r.key: r.value_fen for r in report.rows}
+    assert by_rep == {rep.id: price * 10 + water.base_price_fen * 2, rep_b.id: price * 4}
+    drill = admin.get(f"/admin/reports/sales?by=retailer&rep={rep_b.id}").get_data(as_text=True)
+    drill = drill.split('id="sales-report"', 1)[1]
+    assert "锦江便利店" in drill and "西湖小卖部" not in drill and "只看业务员" in drill
+    assert admin.get("/admin/reports/sales?rep=999999").status_code == 404
+    assert admin.get(f"/admin/reports/sales?rep={world.users['dealer'].id}").status_code == 404  # not a rep
+
+    dealer = login_as("dealer")
+    shops = dealer.get("/dealer/reports/sales?by=retailer").get_data(as_text=True).split('id="sales-report"', 1)[1]
+    assert "西湖小卖部" in shops and "锦江便利店" not in shops
+    assert dealer.get(f"/dealer/reports/sales?by=retailer&rep={rep.id}").status_code == 200
+    assert dealer.get(f"/dealer/reports/sales?by=retailer&rep={rep_b.id}").status_code == 404  # serves none of its shops
+
+    mine = login_as("rep")
+    page = mine.get("/rep/reports/sales?by=retailer")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True).split('id="sales-report"', 1)[1]
+    assert "西湖小卖部" in body and "锦江便利店" not in body and "四川" not in body
+    assert mine.get(f"/rep/reports/sales?by=retailer&rep={rep_b.id}").status_code == 404
+    assert mine.get("/rep/reports/sales?rep=abc").status_code == 404
+    assert mine.get(f"/rep/reports/sales?rep={rep.id}").status_code == 200
+    export = mine.get("/rep/reports/sales/export.xlsx?by=retailer")
+    rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["西湖小卖部"]
+    assert login_as("retailer").get("/rep/reports/sales").status_code == 403
+
+
+def test_retailers_are_paged_top_first(world, login_as):
+    cola = factories.product()
+    shops = [factories.org("retailer", f"门店{n:02d}", region_id=world.regions["hz"].id, channel="kiosk",
+                           dealer_id=world.orgs["dealer"].id) for n in range(55)]
+    for n, shop in enumerate(shops):
+        order(shop, world.orgs["dealer"], [(cola, n + 1)], status="completed", days_ago=2)
+    db.session.flush()
+    facts.refresh()
+    db.session.commit()
+    dealer = login_as("dealer")
+    first = dealer.get("/dealer/reports/sales?by=retailer").get_data(as_text=True).split("<tbody>", 1)[1]
+    first = first.split("</tbody>", 1)[0]
+    assert first.count("<tr>") == 50 and first.index("门店54") < first.index("门店53")  # biggest first
+    assert "门店04" not in first
+    second = dealer.get("/dealer/reports/sales?by=retailer&page=2").get_data(as_text=True)
+    assert "第 2 / 2 页" in second
+    second = second.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert second.count("<tr>") == 5 and "门店00" in second and "门店54" not in second
+    assert dealer.get("/dealer/reports/sales?by=retailer&page=99").status_code == 200

@@ -13,12 +13,19 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, union_all
 
 from app.extensions import db
-from app.models import Category, Organisation, Product, Region
+from app.models import Category, Organisation, Product, Region, RepRoute, User
 from app.models.analytics import SalesDay, SalesRollup
 from app.services.analytics.facts import DEALER_ONLY, WEEKLY_ONLY
 from app.services.forecasting.demand import week_start
 
-DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel")
+DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel", "rep", "retailer")
+# Read from the facts (no rollup grain keeps the buyer of a retailer's purchase).
+BUYER_DIMENSIONS = ("rep", "retailer")
+PAGE_SIZE = 50
+# The rep serving a shop: the one whose route holds it (the lowest id when two routes do, so a
+# shop's sales count once).
+SERVING = (select(RepRoute.retailer_id, func.min(RepRoute.rep_id).label("rep_id"))
+           .group_by(RepRoute.retailer_id).subquery("serving"))
 COMPARISONS = ("previous", "last_year")
 MAX_DAYS = 731
 
@@ -83,6 +90,28 @@ class SalesReport:
     weeks: list[date] = field(default_factory=list)
     weekly_fen: list[int] = field(default_factory=list)
     compare: str = "previous"
+    page: int = 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.rows) // PAGE_SIZE))
+
+    @property
+    def number(self) -> int:  # the pager macro's names
+        return self.page
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def page_rows(self) -> list[SalesRow]:
+        """The rows of the page shown (ranked by net sales; the totals and movers cover them all)."""
+        return self.rows[(self.page - 1) * PAGE_SIZE:self.page * PAGE_SIZE]
 
     @property
     def change(self) -> float | None:
@@ -108,13 +137,21 @@ def prior_period(start: date, end: date, compare: str) -> tuple[date, date]:
 
 def _key(by: str):
     return {"product": SalesDay.product_id, "category": Product.category_id, "province": SalesDay.province_id,
-            "region": SalesDay.region_id, "dealer": SalesDay.seller_id, "channel": SalesDay.channel}[by]
+            "region": SalesDay.region_id, "dealer": SalesDay.seller_id, "channel": SalesDay.channel,
+            "rep": SERVING.c.rep_id, "retailer": SalesDay.buyer_id}[by]
 
 
-def facts_in(query, start: date, end: date, by: str, seller_id: int | None, province_id: int | None):
+def facts_in(query, start: date, end: date, by: str, seller_id: int | None, province_id: int | None,
+             buyers=None):
+    """`query` on the facts of [start, end] in the caller's scope: a dealer's sales (`seller_id`),
+    or the brand's market; `buyers` (a select of ids) narrows either to those shops."""
     query = query.where(SalesDay.day.between(start, end))
     if by == "category":
         query = query.join(Product, Product.id == SalesDay.product_id)
+    if by == "rep":
+        query = query.outerjoin(SERVING, SERVING.c.retailer_id == SalesDay.buyer_id)
+    if buyers is not None:
+        query = query.where(SalesDay.buyer_id.in_(buyers))
     if by == "dealer" or seller_id is None:
         # The brand's view of the market: retailer purchases (dealer replenishment is not end demand).
         query = query.where(SalesDay.channel != "dealer")
@@ -125,9 +162,9 @@ def facts_in(query, start: date, end: date, by: str, seller_id: int | None, prov
     return query
 
 
-def _fact_totals(start, end, by, seller_id, province_id) -> dict:
+def _fact_totals(start, end, by, seller_id, province_id, buyers=None) -> dict:
     key = _key(by).label("key")
-    query = facts_in(select(key, *sums(SalesDay)), start, end, by, seller_id, province_id).group_by(key)
+    query = facts_in(select(key, *sums(SalesDay)), start, end, by, seller_id, province_id, buyers).group_by(key)
     return {k: _measures(values) for k, *values in db.session.execute(query)}
 
 
@@ -189,19 +226,22 @@ def _rollup_totals(start, end, by, province_id) -> dict:
     return totals
 
 
-def _totals(start, end, by, seller_id, province_id) -> dict:
+def _totals(start, end, by, seller_id, province_id, buyers=None) -> dict:
     """MEASURES per key: a dealer's from its facts (its seller index
-    keeps that small), the brand's whole market from the rollup."""
-    if seller_id is not None:
-        return _fact_totals(start, end, by, seller_id, province_id)
+    keeps that small), a set of shops' from theirs (the buyer index), the brand's whole market
+    from the rollup (by rep or retailer from the facts)."""
+    if seller_id is not None or buyers is not None or by in BUYER_DIMENSIONS:
+        return _fact_totals(start, end, by, seller_id, province_id, buyers)
     return _rollup_totals(start, end, by, province_id)
 
 
-def weekly_net(start: date, end: date, seller_id: int | None, province_id: int | None) -> dict[date, int]:
+def weekly_net(start: date, end: date, seller_id: int | None, province_id: int | None,
+               buyers=None) -> dict[date, int]:
     """Net sales per week (keyed by its Monday) within [start, end]."""
-    if seller_id is not None:
+    if seller_id is not None or buyers is not None:
         week = week_start(SalesDay.day).label("week")
-        trend = facts_in(select(week, sums(SalesDay)[0]), start, end, "product", seller_id, province_id).group_by(week)
+        trend = facts_in(select(week, sums(SalesDay)[0]), start, end, "product", seller_id, province_id,
+                         buyers).group_by(week)
         rows = db.session.execute(trend)
     else:
         r = rollup_in(start, end, "province", province_id)
@@ -223,8 +263,11 @@ def _label(rows: list[SalesRow], by: str, locale: str, channel_labels: dict) -> 
                  for c in db.session.scalars(select(Category).where(Category.id.in_(keys)))}
     elif by in ("province", "region"):
         names = {r.id: (r.name, r.code) for r in db.session.scalars(select(Region).where(Region.id.in_(keys)))}
-    elif by == "dealer":
+    elif by in ("dealer", "retailer"):
         names = {o.id: (o.name, o.code) for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(keys)))}
+    elif by == "rep":
+        names = {u.id: (u.display_name or u.username, u.username)
+                 for u in db.session.scalars(select(User).where(User.id.in_(keys)))}
     else:
         names = {k: (str(channel_labels.get(k, k)), "") for k in keys}
     for row in rows:
@@ -233,20 +276,31 @@ def _label(rows: list[SalesRow], by: str, locale: str, channel_labels: dict) -> 
 
 def sales_report(start: date, end: date, by: str = "product", compare: str = "previous",
                  seller_id: int | None = None, province_id: int | None = None, locale: str = "zh_CN",
-                 channel_labels: dict | None = None) -> SalesReport:
+                 channel_labels: dict | None = None, buyers=None, page: int = 1,
+                 label_all: bool = True) -> SalesReport:
+    """The report over [start, end] in the scope of `seller_id` (a dealer) and `buyers` (a select
+    of shop ids: a rep's route); `label_all` False labels only the page shown and the movers."""
     if by not in DIMENSIONS or compare not in COMPARISONS:
         raise ValueError("unknown dimension or comparison")
     prior_start, prior_end = prior_period(start, end, compare)
-    current = _totals(start, end, by, seller_id, province_id)
-    prior = _totals(prior_start, prior_end, by, seller_id, province_id)
+    current = _totals(start, end, by, seller_id, province_id, buyers)
+    prior = _totals(prior_start, prior_end, by, seller_id, province_id, buyers)
     rows = [SalesRow(k, *values, prior.get(k, ZERO)[0]) for k, values in current.items()]
     rows += [SalesRow(k, *ZERO, p[0]) for k, p in prior.items() if k not in current]
     rows.sort(key=lambda r: (-r.value_fen, -r.prior_fen, str(r.key)))
-    _label(rows, by, locale, channel_labels or {})
-    weekly = weekly_net(start, end, seller_id, province_id)
+    weekly = weekly_net(start, end, seller_id, province_id, buyers)
     first_week = start - timedelta(days=start.weekday())
     weeks = [first_week + timedelta(weeks=i) for i in range((end - first_week).days // 7 + 1)]
     total = {m: sum(getattr(r, m) for r in rows) for m in (*MEASURES, "prior_fen")}
-    return SalesReport(start, end, prior_start, prior_end, by, rows, total["value_fen"], total["qty"], total["orders"],
-                       total["prior_fen"], total["ordered_fen"], total["shipped_fen"], total["delivered_fen"],
-                       total["returned_fen"], weeks, [weekly.get(w, 0) for w in weeks], compare)
+    report = SalesReport(start, end, prior_start, prior_end, by, rows, total["value_fen"], total["qty"],
+                         total["orders"], total["prior_fen"], total["ordered_fen"], total["shipped_fen"],
+                         total["delivered_fen"], total["returned_fen"], weeks, [weekly.get(w, 0) for w in weeks],
+                         compare)
+    report.page = min(max(1, page), report.pages)
+    if label_all:
+        _label(rows, by, locale, channel_labels or {})
+    else:
+        risers, fallers = report.movers()
+        _label(list({id(r): r for r in (*report.page_rows, *rows[:15], *risers, *fallers)}.values()), by, locale,
+               channel_labels or {})
+    return report
