@@ -218,3 +218,35 @@ class LaunchPlan(Base):
     target_cases: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StockSnapshot(Base):
+    """Stock of one product in one warehouse as a business day (Asia/Shanghai) ended, or as the
+    nightly job found it on the day it ran: on hand, reserved, available, and value at the list
+    price. `owner_id` (the warehouse's owner) is copied in so a dealer's rows are one index range.
+    Written by app/services/analytics/stock_snapshots.py. Derived data: no foreign keys."""
+    __tablename__ = "stock_snapshots"
+    __table_args__ = (Index("ix_stock_snapshots_owner_day", "owner_id", "day",
+                            postgresql_include=["product_id", "on_hand", "available"]),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    on_hand: Mapped[int] = mapped_column(Integer)
+    reserved: Mapped[int] = mapped_column(Integer)
+    available: Mapped[int] = mapped_column(Integer)
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class StockSnapshotOwner(Base):
+    """`StockSnapshot` summed per day and owner, so the brand's channel report over a quarter reads
+    tens of thousands of rows: `pairs` warehouse × product rows, `out_pairs` of them with nothing
+    available (a stock-out), and the on-hand, available and value totals."""
+    __tablename__ = "stock_snapshot_owners"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pairs: Mapped[int] = mapped_column(Integer)
+    out_pairs: Mapped[int] = mapped_column(Integer)
+    on_hand: Mapped[int] = mapped_column(BigInteger)
+    available: Mapped[int] = mapped_column(BigInteger)
+    value_fen: Mapped[int] = mapped_column(BigInteger)

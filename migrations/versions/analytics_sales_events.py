@@ -1,5 +1,6 @@
 """sales facts and rollup: shipped, delivered and returned quantities and values by the day they
-happened; indexes on the events' times for the per-day rebuild
+happened; indexes on the events' times for the per-day rebuild; daily stock snapshots by
+warehouse × product and their per-owner sums
 
 Revision ID: analytics_sales_events
 Revises: i12p_presale
@@ -46,9 +47,33 @@ def upgrade():
     op.create_index('ix_delivery_sign_offs_signed_at', 'delivery_sign_offs', ['signed_at'], unique=False)
     op.create_index('ix_return_requests_decided_at', 'return_requests', ['decided_at'], unique=False)
     op.execute("DELETE FROM fact_watermarks WHERE name = 'sales_daily'")
+    op.create_table('stock_snapshots',
+                    sa.Column('day', sa.Date(), nullable=False),
+                    sa.Column('warehouse_id', sa.Integer(), nullable=False),
+                    sa.Column('product_id', sa.Integer(), nullable=False),
+                    sa.Column('owner_id', sa.Integer(), nullable=False),
+                    sa.Column('on_hand', sa.Integer(), nullable=False),
+                    sa.Column('reserved', sa.Integer(), nullable=False),
+                    sa.Column('available', sa.Integer(), nullable=False),
+                    sa.Column('value_fen', sa.BigInteger(), nullable=False),
+                    sa.PrimaryKeyConstraint('day', 'warehouse_id', 'product_id', name=op.f('pk_stock_snapshots')))
+    op.create_index('ix_stock_snapshots_owner_day', 'stock_snapshots', ['owner_id', 'day'], unique=False,
+                    postgresql_include=['product_id', 'on_hand', 'available'])
+    op.create_table('stock_snapshot_owners',
+                    sa.Column('day', sa.Date(), nullable=False),
+                    sa.Column('owner_id', sa.Integer(), nullable=False),
+                    sa.Column('pairs', sa.Integer(), nullable=False),
+                    sa.Column('out_pairs', sa.Integer(), nullable=False),
+                    sa.Column('on_hand', sa.BigInteger(), nullable=False),
+                    sa.Column('available', sa.BigInteger(), nullable=False),
+                    sa.Column('value_fen', sa.BigInteger(), nullable=False),
+                    sa.PrimaryKeyConstraint('day', 'owner_id', name=op.f('pk_stock_snapshot_owners')))
 
 
 def downgrade():
+    op.drop_table('stock_snapshot_owners')
+    op.drop_index('ix_stock_snapshots_owner_day', table_name='stock_snapshots')
+    op.drop_table('stock_snapshots')
     op.drop_index('ix_return_requests_decided_at', table_name='return_requests')
     op.drop_index('ix_delivery_sign_offs_signed_at', table_name='delivery_sign_offs')
     op.drop_index('ix_shipments_shipped_at', table_name='shipments')

@@ -265,7 +265,15 @@ def _extreme(which: str, order_column) -> datetime | None:
 
 def refresh() -> Refresh:
     """Bring the facts up to date: rebuild only the days whose orders or events changed since the
-    last run."""
+    last run; then the service facts and today's stock snapshot."""
+    result = _refresh_sales()
+    from app.services.analytics import service_facts, stock_snapshots
+    service_facts.refresh()  # the per-order service facts, on their own watermark
+    stock_snapshots.snapshot_today()  # the day's stock, for stock-outs and days of supply
+    return result
+
+
+def _refresh_sales() -> Refresh:
     mark = _watermark()
     up_to = _extreme("max", Order.updated_at)  # the newest change the facts can see
     if up_to is None:
@@ -280,8 +288,6 @@ def refresh() -> Refresh:
     mark.changed_up_to = up_to
     mark.built_at = now_utc()
     db.session.flush()
-    from app.services.analytics import service_facts  # the per-order service facts, on their own watermark
-    service_facts.refresh()
     return result
 
 
@@ -291,7 +297,8 @@ def refresh() -> Refresh:
 # unset, index-only scans would visit the heap, and the brand's channel report read the rollup by
 # a sequential scan (1.6 s instead of 0.1 s), until autovacuum caught up.
 ANALYZE_AFTER_DAYS = 30
-FACT_TABLES = ("sales_daily", "sales_rollup", "service_facts", "service_rollup")
+FACT_TABLES = ("sales_daily", "sales_rollup", "service_facts", "service_rollup", "stock_snapshots",
+               "stock_snapshot_owners")
 
 
 def analyze_after(result: Refresh) -> bool:
