@@ -250,3 +250,26 @@ class StockSnapshotOwner(Base):
     on_hand: Mapped[int] = mapped_column(BigInteger)
     available: Mapped[int] = mapped_column(BigInteger)
     value_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class LaunchRollup(Base):
+    """A launched product's first 13 weeks summed per day, for the launch report: the retailers
+    whose first purchase of it fell on the day (`new_buyers`, and of them those that bought it
+    again on a later day of the window, `repeat_buyers`) and the net cases bought that day. One
+    set of rows for the whole market (`seller_id` 0) and one per dealer (its own customers).
+    Rebuilt with the sales facts (app/services/analytics/launch_rollup.py); `LaunchBuild` says
+    for which launch date and up to which day, so a report never reads a stale build."""
+    __tablename__ = "launch_rollup"
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: every seller
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    new_buyers: Mapped[int] = mapped_column(Integer)
+    repeat_buyers: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(BigInteger)
+
+
+class LaunchBuild(Base):
+    __tablename__ = "launch_builds"
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    launch_date: Mapped[date] = mapped_column(Date)
+    through: Mapped[date] = mapped_column(Date)  # the last day of the window the build read

@@ -1,6 +1,6 @@
 """sales facts and rollup: shipped, delivered and returned quantities and values by the day they
 happened; indexes on the events' times for the per-day rebuild; daily stock snapshots by
-warehouse × product and their per-owner sums
+warehouse × product and their per-owner sums; the launch rollup (a new product's 13 weeks by day)
 
 Revision ID: analytics_sales_events
 Revises: i12p_presale
@@ -68,9 +68,24 @@ def upgrade():
                     sa.Column('available', sa.BigInteger(), nullable=False),
                     sa.Column('value_fen', sa.BigInteger(), nullable=False),
                     sa.PrimaryKeyConstraint('day', 'owner_id', name=op.f('pk_stock_snapshot_owners')))
+    op.create_table('launch_rollup',
+                    sa.Column('product_id', sa.Integer(), nullable=False),
+                    sa.Column('seller_id', sa.Integer(), nullable=False),
+                    sa.Column('day', sa.Date(), nullable=False),
+                    sa.Column('new_buyers', sa.Integer(), nullable=False),
+                    sa.Column('repeat_buyers', sa.Integer(), nullable=False),
+                    sa.Column('cases', sa.BigInteger(), nullable=False),
+                    sa.PrimaryKeyConstraint('product_id', 'seller_id', 'day', name=op.f('pk_launch_rollup')))
+    op.create_table('launch_builds',
+                    sa.Column('product_id', sa.Integer(), nullable=False),
+                    sa.Column('launch_date', sa.Date(), nullable=False),
+                    sa.Column('through', sa.Date(), nullable=False),
+                    sa.PrimaryKeyConstraint('product_id', name=op.f('pk_launch_builds')))
 
 
 def downgrade():
+    op.drop_table('launch_builds')
+    op.drop_table('launch_rollup')
     op.drop_table('stock_snapshot_owners')
     op.drop_index('ix_stock_snapshots_owner_day', table_name='stock_snapshots')
     op.drop_table('stock_snapshots')

@@ -198,10 +198,13 @@ def rebuild_rollup(days) -> None:
 def rebuild_days(days) -> int:
     """Replace the facts of each day by a fresh aggregate, and their rollup; returns the fact rows
     written."""
+    from app.services.analytics import launch_rollup
+
     days = sorted(set(days))
     for day in days:
         db.session.execute(delete(SalesDay).where(SalesDay.day == day))
         db.session.execute(insert(SalesDay).from_select(COLUMNS, _day_aggregate(day)))
+    launch_rollup.rebuild_for(days)  # the launches whose window holds these days, and the running ones
     if not days:
         return 0
     rebuild_rollup(days)
