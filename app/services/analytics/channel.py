@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -118,24 +118,32 @@ def _snapshots(start, end, dealer_id: int | None) -> tuple[date | None, dict, di
     the next day's snapshot until the ledger backfill replaces it), the on hand then, and (out
     days, stocked days) over the period, per dealer (the brand's view, from the per-owner sums) or per product
     (a dealer's own, from its snapshot rows)."""
+    # One statement: the last snapshot day as a scalar subquery, the rows of the period and of
+    # that day, summed per key (the home pages count their queries).
     if dealer_id is None:
-        o = StockSnapshotOwner
-        dealers = select(Organisation.id).where(Organisation.kind == "dealer")
-        last = db.session.scalar(select(func.max(o.day)).where(o.day <= end + timedelta(days=1)))
-        on_hand = dict(db.session.execute(select(o.owner_id, o.on_hand).where(o.day == last,
-                                                                             o.owner_id.in_(dealers))).all())
-        outs = select(o.owner_id, func.sum(o.out_pairs), func.sum(o.pairs)).where(
-            o.day.between(start, end), o.owner_id.in_(dealers)).group_by(o.owner_id)
+        t = StockSnapshotOwner
+        key, out, stocked = t.owner_id, t.out_pairs, t.pairs
+        scope = t.owner_id.in_(select(Organisation.id).where(Organisation.kind == "dealer"))
+        last = select(func.max(t.day)).where(t.day <= end + timedelta(days=1)).scalar_subquery()
     else:
-        s = StockSnapshot
-        last = db.session.scalar(select(func.max(s.day)).where(s.owner_id == dealer_id,
-                                                               s.day <= end + timedelta(days=1)))
-        on_hand = dict(db.session.execute(select(s.product_id, func.sum(s.on_hand)).where(
-            s.owner_id == dealer_id, s.day == last).group_by(s.product_id)).all())
-        outs = select(s.product_id, func.sum(case((s.available <= 0, 1), else_=0)), func.count()).where(
-            s.owner_id == dealer_id, s.day.between(start, end)).group_by(s.product_id)
-    out_days = {k: (int(o or 0), int(n or 0)) for k, o, n in db.session.execute(outs)}
-    return last, {k: int(v or 0) for k, v in on_hand.items()}, out_days
+        t = StockSnapshot
+        key, out, stocked = t.product_id, case((t.available <= 0, 1), else_=0), literal(1)
+        scope = t.owner_id == dealer_id
+        last = select(func.max(t.day)).where(t.owner_id == dealer_id, t.day <= end + timedelta(days=1)) \
+            .scalar_subquery()
+    in_period = t.day.between(start, end)
+    query = (select(key, func.max(case((t.day == last, t.day))),
+                    func.sum(case((t.day == last, t.on_hand), else_=0)),
+                    func.sum(case((in_period, out), else_=0)), func.sum(case((in_period, stocked), else_=0)))
+             .where(scope, or_(in_period, t.day == last)).group_by(key))
+    stock_day, on_hand, out_days = None, {}, {}
+    for k, day, held, outs, days in db.session.execute(query):
+        stock_day = day or stock_day
+        on_hand[k] = int(held or 0)
+        out_days[k] = (int(outs or 0), int(days or 0))
+    if isinstance(stock_day, str):
+        stock_day = date.fromisoformat(stock_day)
+    return stock_day, on_hand, out_days
 
 
 def _expiring(key, dealer_id: int | None) -> dict:
