@@ -84,11 +84,13 @@ def _events_of_day(start: datetime, end: datetime):
             .scalar_subquery())
     missing = (select(func.coalesce(func.sum(DeliveryDiscrepancy.qty), 0))
                .where(DeliveryDiscrepancy.order_line_id == OrderLine.id).scalar_subquery())
+    # Materialised: each line's two sums run once, not once per use of its quantity.
     arrived = (select(*key, (sent - missing).label("qty"), OrderLine.line_total_fen.label("total"),
                       OrderLine.qty.label("whole"))
                .select_from(DeliverySignOff).join(Order, Order.id == DeliverySignOff.order_id)
                .join(OrderLine, OrderLine.order_id == Order.id)
-               .where(DeliverySignOff.signed_at >= start, DeliverySignOff.signed_at < end).subquery("arrived"))
+               .where(DeliverySignOff.signed_at >= start, DeliverySignOff.signed_at < end)
+               .cte("arrived").prefix_with("MATERIALIZED", dialect="postgresql"))
     delivered = (select(*row(key=(arrived.c.product_id, arrived.c.buyer_id, arrived.c.seller_id),
                              delivered_qty=arrived.c.qty,
                              delivered_fen=_half_up(arrived.c.total, arrived.c.qty, arrived.c.whole)))
