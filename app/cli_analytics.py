@@ -44,3 +44,26 @@ def refresh_command(first: str | None, last: str | None, queue: bool) -> None:
     analyzed = " (tables vacuumed and analyzed)" if analyze_after(result) else ""
     click.echo(f"Rebuilt {result.days} day(s), {result.rows} fact row(s) in {time.perf_counter() - started:.1f} s"
                f"{analyzed}.")
+
+
+@analytics_cli.command("stock-backfill")
+@click.option("--from", "first", help="First business day (YYYY-MM-DD); default: the ledger's first day.")
+@click.option("--to", "last", help="Last business day (YYYY-MM-DD); default: yesterday.")
+def stock_backfill_command(first: str | None, last: str | None) -> None:
+    """Rebuild past days' stock snapshots from the stock ledger (any range, any number of times)."""
+    from datetime import timedelta
+
+    from app.services.analytics.stock_snapshots import backfill, ledger_start
+    from app.services.core.clock import today_local
+
+    start_day = _day(first) or ledger_start()
+    end_day = _day(last) or today_local() - timedelta(days=1)
+    if start_day is None:
+        click.echo("The stock ledger is empty: nothing to backfill.")
+        return
+    if end_day < start_day:
+        raise click.UsageError("--to is before --from")
+    started = time.perf_counter()
+    days = backfill(start_day, end_day)
+    db.session.commit()
+    click.echo(f"Wrote the stock snapshots of {days} day(s) in {time.perf_counter() - started:.1f} s.")

@@ -55,6 +55,12 @@ def main() -> int:
             rng.choice(["previous", "last_year"]), rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
         "dealer sales report, 1 year": lambda: (dealer, "/dealer/reports/sales?start={}&end={}&by={}".format(
             start, end, rng.choice(["product", "province", "region", "channel"]))),
+        "admin sales report by rep or retailer, 1 year": lambda: (admin, "/admin/reports/sales?start={}&end={}&by={}".format(
+            start, end, rng.choice(["rep", "retailer"]))),
+        "dealer sales report by rep or retailer, 1 year": lambda: (
+            dealer, "/dealer/reports/sales?start={}&end={}&by={}".format(start, end, rng.choice(["rep", "retailer"]))),
+        "rep sales report (its shops), 1 year": lambda: (rep, "/rep/reports/sales?start={}&end={}&by={}".format(
+            start, end, rng.choice(["product", "retailer", "dealer"]))),
         "admin service report, 1 year": lambda: (admin, "/admin/reports/service?start={}&end={}&by={}{}".format(
             start, end, rng.choice(["dealer", "province"]), rng.choice(["", f"&province={rng.choice(province_ids)}"]))),
         "dealer service report, 1 year": lambda: (dealer, f"/dealer/reports/service?start={start}&end={end}"),

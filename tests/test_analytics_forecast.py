@@ -12,12 +12,15 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Order, OrderLine, Product
+from app.models import (DeliveryDiscrepancy, DeliverySignOff, Order, OrderLine, Product, ReturnLine, ReturnRequest,
+                        Shipment, ShipmentLine)
 from app.models.analytics import DemandForecast, ForecastRun, ForecastSeries, SalesDay
 from app.services.analytics import facts
+from app.services.analytics.facts import local_day
 from app.services.core.clock import LOCAL
 from app.services.forecasting.demand import run_forecast
 from tests import factories
+from tests.builders_analytics import fulfil_some
 from tests.builders_ordering import order
 
 
@@ -40,32 +43,67 @@ def _orders(world, count=60, seed=7):
     return made
 
 
+def _half_up(total, part, whole):
+    return (total * part * 2 + whole) // (whole * 2)
+
+
 def _direct(first: date, last: date) -> dict:
-    """The facts recomputed in Python from the raw order tables."""
-    expected = defaultdict(lambda: [0, 0, 0, 0])
-    for line, o in db.session.execute(select(OrderLine, Order).join(Order, Order.id == OrderLine.order_id)):
-        day = o.created_at.astimezone(LOCAL).date()
-        if not first <= day <= last:
-            continue
-        row = expected[(day, line.product_id, o.buyer_id, o.seller_id)]
-        row[0] += line.qty
-        row[1] += line.line_total_fen
-        if o.status in ("cancelled", "rejected"):
-            row[2] += line.qty
-            row[3] += line.line_total_fen
-    return dict(expected)
+    """The facts recomputed in Python from the raw order, shipment, sign-off and return tables:
+    [orders, qty, value, lost qty, lost value, shipped qty, value, delivered qty, value, returned
+    qty, value] per day (of each event) × product × buyer × seller."""
+    expected = defaultdict(lambda: [set()] + [0] * 10)
+    lines = {line.id: (line, o) for line, o in
+             db.session.execute(select(OrderLine, Order).join(Order, Order.id == OrderLine.order_id))}
+
+    def add(moment, line, o, offset, qty, value):
+        day = moment.astimezone(LOCAL).date()
+        if first <= day <= last:
+            row = expected[(day, line.product_id, o.buyer_id, o.seller_id)]
+            row[offset] += qty
+            row[offset + 1] += value
+            return row
+
+    for line, o in lines.values():
+        row = add(o.created_at, line, o, 1, line.qty, line.line_total_fen)
+        if row is not None:
+            row[0].add(o.id)
+            if o.status in ("cancelled", "rejected"):
+                row[3] += line.qty
+                row[4] += line.line_total_fen
+    sent = defaultdict(int)
+    for s_line, shipment in db.session.execute(select(ShipmentLine, Shipment).join(Shipment)):
+        line, o = lines[s_line.order_line_id]
+        sent[line.id] += s_line.qty
+        add(shipment.shipped_at, line, o, 5, s_line.qty, _half_up(line.line_total_fen, s_line.qty, line.qty))
+    missing = defaultdict(int)
+    for d in db.session.scalars(select(DeliveryDiscrepancy)):
+        missing[d.order_line_id] += d.qty
+    for sign_off in db.session.scalars(select(DeliverySignOff)):
+        for line, o in lines.values():
+            arrived = sent[line.id] - missing[line.id]
+            if o.id == sign_off.order_id and arrived > 0:
+                add(sign_off.signed_at, line, o, 7, arrived, _half_up(line.line_total_fen, arrived, line.qty))
+    for r_line, request in db.session.execute(select(ReturnLine, ReturnRequest).join(ReturnRequest)):
+        if request.status == "accepted":
+            line, o = lines[r_line.order_line_id]
+            add(request.decided_at, line, o, 9, r_line.qty, _half_up(line.line_total_fen, r_line.qty, line.qty))
+    return {k: [len(v[0]), *v[1:]] for k, v in expected.items()}
+
+
+MEASURES = ("orders", "qty", "value_fen", "lost_qty", "lost_fen", "shipped_qty", "shipped_fen", "delivered_qty",
+            "delivered_fen", "returned_qty", "returned_fen")
 
 
 def _stored(first: date, last: date) -> dict:
-    return {(r.day, r.product_id, r.buyer_id, r.seller_id): [r.qty, r.value_fen, r.lost_qty, r.lost_fen]
+    return {(r.day, r.product_id, r.buyer_id, r.seller_id): [getattr(r, m) for m in MEASURES]
             for r in db.session.scalars(select(SalesDay).where(SalesDay.day.between(first, last)))}
 
 
 def test_facts_agree_with_the_order_tables_for_random_ranges_and_rerunning_changes_nothing(world):
-    _orders(world)
+    fulfil_some(_orders(world))
     today = datetime.now(LOCAL).date()
     rng = random.Random(3)
-    for _ in range(4):
+    for _ in range(6):
         first = today - timedelta(days=rng.randint(5, 22))
         last = first + timedelta(days=rng.randint(0, 10))
         facts.rebuild_range(first, last)
@@ -76,6 +114,8 @@ def test_facts_agree_with_the_order_tables_for_random_ranges_and_rerunning_chang
     assert first_run.rows == len(snapshot) > 0
     facts.rebuild_range(*everything)
     assert _stored(*everything) == snapshot == _direct(*everything)
+    totals = [sum(row[i] for row in snapshot.values()) for i in range(len(MEASURES))]
+    assert all(totals), dict(zip(MEASURES, totals))  # every measure is exercised
 
 
 def test_facts_carry_the_buyers_province_and_channel(world):
@@ -114,6 +154,37 @@ def test_refresh_rebuilds_only_the_days_whose_orders_changed(world):
     # The changed day, and again the newest order's day (within the overlap of the previous watermark).
     assert again.rebuilt == {changed_day, newest_day}
     assert _stored(date(2000, 1, 1), date(2100, 1, 1)) == _direct(date(2000, 1, 1), date(2100, 1, 1))
+
+
+def test_refresh_picks_up_shipments_deliveries_and_returns_by_the_day_they_happened(world):
+    """An accepted return does not touch its order: the refresh still finds its day by its own time."""
+    product = factories.product()
+    now = datetime.now(timezone.utc)
+    row = order(world.orgs["retailer"], world.orgs["dealer"], [(product, 6)], status="completed", days_ago=6)
+    line = db.session.scalars(select(OrderLine).where(OrderLine.order_id == row.id)).one()
+    shipment = Shipment(order_id=row.id, seller_id=row.seller_id, carrier="SF", shipped_at=now - timedelta(days=4))
+    db.session.add(shipment)
+    db.session.flush()
+    db.session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, product_id=product.id, qty=6))
+    db.session.add(DeliverySignOff(order_id=row.id, method="portal", signed_at=now - timedelta(days=3)))
+    row.updated_at = now - timedelta(days=3)
+    db.session.flush()
+    facts.refresh()
+    request = ReturnRequest(order_id=row.id, buyer_id=row.buyer_id, seller_id=row.seller_id, reason="broken",
+                            status="accepted", decided_at=now - timedelta(minutes=1))
+    db.session.add(request)
+    db.session.flush()
+    db.session.add(ReturnLine(return_id=request.id, order_line_id=line.id, product_id=product.id, qty=2))
+    db.session.flush()
+    again = facts.refresh()
+    assert local_day(request.decided_at) in again.rebuilt
+    everything = (date(2000, 1, 1), date(2100, 1, 1))
+    assert _stored(*everything) == _direct(*everything)
+    by_measure = {m: sum(r[i] for r in _stored(*everything).values()) for i, m in enumerate(MEASURES)}
+    assert (by_measure["qty"], by_measure["shipped_qty"], by_measure["delivered_qty"],
+            by_measure["returned_qty"]) == (6, 6, 6, 2)
+    assert by_measure["returned_fen"] == product.base_price_fen * 2
+    assert facts.refresh().rebuilt == {local_day(request.decided_at)}  # only the overlap is re-read
 
 
 def _weekly_orders(world, weeks=30):

@@ -85,4 +85,4 @@ def test_pages_export_and_access(world, login_as):
     export = login_as("dealer").get("/dealer/reports/channel/export.xlsx")
     rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
     # The default period is 90 days: 30 cases sold is 1/3 a day, so 120 on hand last 360 days.
-    assert rows[-1][2:] == (100, 1000.0, 30, 300.0, 30.0, 120, 360.0, 200.0, 600.0, 600.0)
+    assert rows[-1][2:] == (100, 1000.0, 30, 300.0, 30.0, 120, 360.0, 200.0, 600.0, 600.0, 0, None)

@@ -10,6 +10,7 @@ from app.config import ROOT
 from app.extensions import db
 from app.models.analytics import DemandForecast, ForecastRun
 from app.services.analytics import facts
+from app.services.analytics.stock_snapshots import snapshot_today
 from app.services.analytics.channel import channel_report
 from app.services.analytics.home_trends import dealer_month, week_vs_forecast
 from app.services.core.clock import LOCAL, now_utc, today_local
@@ -81,6 +82,7 @@ def test_dealer_month_against_last_month_from_the_channel_report(world, login_as
             order(world.orgs["retailer_b"], world.orgs["dealer_b"], [(cola, 8)], status="completed", days_ago=1)]
     _rebuild(rows)
     builders_stock.stock(builders_stock.warehouse(dealer, world.regions["hz"]), cola, 12)
+    snapshot_today()  # days of supply read the nightly stock snapshot
     db.session.commit()
     month = dealer_month(dealer.id)
     assert month.current.sold_fen == cola.base_price_fen * 3 and month.prior_fen == cola.base_price_fen * 2

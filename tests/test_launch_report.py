@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.models import AuditEvent
@@ -159,3 +159,33 @@ def test_plan_form_saves_and_shows_errors_next_to_the_fields(world, login_as):
     assert admin.post("/admin/reports/launches/999999/plan", data={"target_reach": "1", "target_cases": "1"}
                       ).status_code == 404
     assert login_as("admin_b").get(url).status_code == 403
+
+
+def test_the_launch_rollup_gives_the_figures_of_the_facts_and_a_stale_build_is_not_read(world):
+    """The report reads the launch rollup built with the facts; with no build (or a build for an
+    older launch date) it reads the facts, with the same figures."""
+    from app.models.analytics import LaunchBuild, LaunchRollup
+
+    fresh, flop, young, unplanned, _old = _launches(world)
+    today = today_local()
+
+    def figures(dealer_id=None):
+        report = launch_report(today - timedelta(days=729), today, dealer_id=dealer_id)
+        return {x.product.id: ([(w.new_buyers, w.buyers, w.cases) for w in x.weeks], x.repeat_buyers, x.verdict)
+                for x in report.launches}
+
+    built = db.session.scalars(select(LaunchBuild.product_id)).all()
+    assert {fresh.id, flop.id, young.id, unplanned.id} <= set(built)
+    assert db.session.scalar(select(func.count()).select_from(LaunchRollup)) > 0
+    from_rollup = {d: figures(d) for d in (None, world.orgs["dealer"].id)}
+    db.session.execute(delete(LaunchBuild))
+    assert {d: figures(d) for d in (None, world.orgs["dealer"].id)} == from_rollup  # now from the facts
+    facts.refresh()  # builds again
+    assert set(db.session.scalars(select(LaunchBuild.product_id))) >= {fresh.id, flop.id, young.id}
+    # Rows that disagree with the facts show that a matching build is what the report reads ...
+    db.session.execute(update(LaunchRollup).where(LaunchRollup.product_id == fresh.id).values(cases=LaunchRollup.cases + 1))
+    assert figures()[fresh.id] != from_rollup[None][fresh.id]
+    # ... and a build for another launch date is not read.
+    db.session.execute(update(LaunchBuild).where(LaunchBuild.product_id == fresh.id)
+                       .values(launch_date=fresh.launch_date - timedelta(days=1)))
+    assert figures()[fresh.id] == from_rollup[None][fresh.id]

@@ -6,11 +6,16 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from sqlalchemy import select
+
 from app.extensions import db
+from app.models import DeliverySignOff, OrderLine, ReturnLine, ReturnRequest, Shipment, ShipmentLine
+from app.models.base import utcnow
 from app.services.analytics import facts
 from app.services.analytics.sales import prior_period, sales_report
 from app.services.core.clock import LOCAL, today_local
 from tests import factories
+from tests.builders_analytics import fulfil_some
 from tests.builders_ordering import order
 
 
@@ -74,6 +79,53 @@ def test_admin_report_page_chart_drilldown_and_access(world, login_as):
     assert login_as("retailer").get("/admin/reports/sales").status_code == 403
 
 
+def _ship_deliver_return(placed, product, shipped_days_ago, delivered_days_ago, returned_days_ago, returned):
+    line = db.session.scalars(select(OrderLine).where(OrderLine.order_id == placed.id)).one()
+    now = utcnow()
+    shipment = Shipment(order_id=placed.id, seller_id=placed.seller_id, carrier="SF",
+                        shipped_at=now - timedelta(days=shipped_days_ago))
+    db.session.add(shipment)
+    db.session.flush()
+    db.session.add_all([ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, product_id=product.id, qty=line.qty),
+                        DeliverySignOff(order_id=placed.id, method="portal",
+                                        signed_at=now - timedelta(days=delivered_days_ago))])
+    request = ReturnRequest(order_id=placed.id, buyer_id=placed.buyer_id, seller_id=placed.seller_id, reason="破损",
+                            status="accepted", decided_at=now - timedelta(days=returned_days_ago))
+    db.session.add(request)
+    db.session.flush()
+    db.session.add(ReturnLine(return_id=request.id, order_line_id=line.id, product_id=product.id, qty=returned))
+    db.session.flush()
+
+
+def test_ordered_shipped_delivered_returned_and_net_each_on_their_day(world, login_as):
+    """An order of 10 placed before the period, shipped and delivered in it, 3 returned in it; an
+    order of 5 placed in it and still open: the report counts each event in the period it happened."""
+    cola = factories.product()
+    early = order(world.orgs["retailer"], world.orgs["dealer"], [(cola, 10)], status="completed", days_ago=40)
+    _ship_deliver_return(early, cola, 20, 15, 10, 3)
+    order(world.orgs["retailer"], world.orgs["dealer"], [(cola, 5)], status="approved", days_ago=5)
+    db.session.flush()
+    facts.refresh()
+    db.session.commit()
+    end = today_local()
+    price = cola.base_price_fen
+    for seller_id in (None, world.orgs["dealer"].id):  # the brand's rollup and the dealer's facts
+        report = sales_report(end - timedelta(days=29), end, by="product", seller_id=seller_id)
+        row = {r.key: r for r in report.rows}[cola.id]
+        assert (row.ordered_fen, row.shipped_fen, row.delivered_fen, row.returned_fen) == (5 * price, 10 * price,
+                                                                                          10 * price, 3 * price)
+        assert (row.value_fen, row.qty) == (2 * price, 2) and row.prior_fen == 10 * price
+    html = login_as("dealer").get("/dealer/reports/sales?by=product").get_data(as_text=True)
+    report_html = html.split('id="sales-report"', 1)[1]
+    for header in ("下单", "发货", "签收", "退货", "净销售额"):
+        assert f'<th class="num">{header}</th>' in report_html
+    assert '<dd id="sales-returned">' in report_html
+    export = login_as("dealer").get("/dealer/reports/sales/export.xlsx?by=product")
+    rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
+    assert rows[0][-4:] == ("下单（元）", "发货（元）", "签收（元）", "退货（元）")
+    assert rows[1][-4:] == (5 * price / 100, 10 * price / 100, 10 * price / 100, 3 * price / 100)
+
+
 def test_brand_rollup_equals_the_facts_for_any_range_dimension_and_province(world):
     import random
 
@@ -87,8 +139,9 @@ def test_brand_rollup_equals_the_facts_for_any_range_dimension_and_province(worl
         buyer, seller = rng.choice(buyers)
         made.append(order(buyer, seller, [(rng.choice([cola, water]), rng.randint(1, 9))],
                           status=rng.choice(["completed", "completed", "cancelled"]), days_ago=rng.randint(0, 60)))
+    fulfil_some(made)  # shipments, deliveries and returns on later days: every measure is compared
     days = [m.created_at.astimezone(LOCAL).date() for m in made]
-    facts.rebuild_range(min(days), max(days))
+    facts.rebuild_range(min(days), max(days) + timedelta(days=10))
     db.session.commit()
     provinces = [None, world.regions["zj"].id]
     for _ in range(12):
@@ -130,3 +183,62 @@ def test_a_large_rebuild_refreshes_the_planner_statistics(app, world):
     on_postgres = db.session.get_bind().dialect.name == "postgresql"
     assert ("vacuumed and analyzed" in wide.output) == on_postgres
     assert "Rebuilt 6 day(s)" in narrow.output and "vacuumed and analyzed" not in narrow.output
+
+
+def test_by_rep_and_by_retailer_in_each_scope(world, login_as):
+    """The brand groups by the rep serving each shop and drills to a rep's shops; a dealer sees its
+    own shops only; a rep sees the shops on its route; a rep from elsewhere in the URL is a 404."""
+    cola, water = _history(world)
+    rep, rep_b = world.users["rep"], world.users["rep_b"]
+    price = cola.base_price_fen
+    admin = login_as("admin")
+    html = admin.get("/admin/reports/sales?by=rep").get_data(as_text=True).split('id="sales-report"', 1)[1]
+    assert f"by=retailer&amp;rep={rep.id}" in html and f"rep={rep_b.id}" in html
+    report = sales_report(today_local() - timedelta(days=29), today_local(), by="rep")
+    by_rep = {r.key: r.value_fen for r in report.rows}
+    assert by_rep == {rep.id: price * 10 + water.base_price_fen * 2, rep_b.id: price * 4}
+    drill = admin.get(f"/admin/reports/sales?by=retailer&rep={rep_b.id}").get_data(as_text=True)
+    drill = drill.split('id="sales-report"', 1)[1]
+    assert "锦江便利店" in drill and "西湖小卖部" not in drill and "只看业务员" in drill
+    assert admin.get("/admin/reports/sales?rep=999999").status_code == 404
+    assert admin.get(f"/admin/reports/sales?rep={world.users['dealer'].id}").status_code == 404  # not a rep
+
+    dealer = login_as("dealer")
+    shops = dealer.get("/dealer/reports/sales?by=retailer").get_data(as_text=True).split('id="sales-report"', 1)[1]
+    assert "西湖小卖部" in shops and "锦江便利店" not in shops
+    assert dealer.get(f"/dealer/reports/sales?by=retailer&rep={rep.id}").status_code == 200
+    assert dealer.get(f"/dealer/reports/sales?by=retailer&rep={rep_b.id}").status_code == 404  # serves none of its shops
+
+    mine = login_as("rep")
+    page = mine.get("/rep/reports/sales?by=retailer")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True).split('id="sales-report"', 1)[1]
+    assert "西湖小卖部" in body and "锦江便利店" not in body and "四川" not in body
+    assert mine.get(f"/rep/reports/sales?by=retailer&rep={rep_b.id}").status_code == 404
+    assert mine.get("/rep/reports/sales?rep=abc").status_code == 404
+    assert mine.get(f"/rep/reports/sales?rep={rep.id}").status_code == 200
+    export = mine.get("/rep/reports/sales/export.xlsx?by=retailer")
+    rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["西湖小卖部"]
+    assert login_as("retailer").get("/rep/reports/sales").status_code == 403
+
+
+def test_retailers_are_paged_top_first(world, login_as):
+    cola = factories.product()
+    shops = [factories.org("retailer", f"门店{n:02d}", region_id=world.regions["hz"].id, channel="kiosk",
+                           dealer_id=world.orgs["dealer"].id) for n in range(55)]
+    for n, shop in enumerate(shops):
+        order(shop, world.orgs["dealer"], [(cola, n + 1)], status="completed", days_ago=2)
+    db.session.flush()
+    facts.refresh()
+    db.session.commit()
+    dealer = login_as("dealer")
+    first = dealer.get("/dealer/reports/sales?by=retailer").get_data(as_text=True).split("<tbody>", 1)[1]
+    first = first.split("</tbody>", 1)[0]
+    assert first.count("<tr>") == 50 and first.index("门店54") < first.index("门店53")  # biggest first
+    assert "门店04" not in first
+    second = dealer.get("/dealer/reports/sales?by=retailer&page=2").get_data(as_text=True)
+    assert "第 2 / 2 页" in second
+    second = second.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert second.count("<tr>") == 5 and "门店00" in second and "门店54" not in second
+    assert dealer.get("/dealer/reports/sales?by=retailer&page=99").status_code == 200

@@ -1,7 +1,7 @@
 """Analytics facts kept by jobs, and demand forecasts with their backtest accuracy.
 
 `SalesDay` is the daily sales fact: one row per business day (Asia/Shanghai) × product × buyer ×
-seller, with the buyer's region, province and channel copied in so reports group without joins.
+seller — what was ordered that day, and what was shipped, delivered and returned that day — with the buyer's region, province and channel copied in so reports group without joins.
 `FactWatermark` remembers up to which `orders.updated_at` a fact table has been brought, so the
 nightly job rebuilds only the days whose orders changed.
 """
@@ -40,10 +40,20 @@ class SalesDay(Base):
     value_fen: Mapped[int] = mapped_column(BigInteger)
     lost_qty: Mapped[int] = mapped_column(Integer)  # of which on orders later cancelled or rejected
     lost_fen: Mapped[int] = mapped_column(BigInteger)
+    # What happened on this day to earlier (or this day's) orders: shipped, delivered at the
+    # sign-off (shipped minus short and damaged), taken back by an accepted return; values are the
+    # line's value after promotions, pro rata (facts.py).
+    shipped_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    shipped_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    delivered_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    returned_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    returned_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 ROLLUP_INCLUDE = ["product_id", "province_id", "region_id", "seller_id", "channel", "orders", "qty", "value_fen",
-                  "lost_qty", "lost_fen"]
+                  "lost_qty", "lost_fen", "shipped_qty", "shipped_fen", "delivered_qty", "delivered_fen",
+                  "returned_qty", "returned_fen"]
 
 
 class SalesRollup(Base):
@@ -72,6 +82,12 @@ class SalesRollup(Base):
     value_fen: Mapped[int] = mapped_column(BigInteger)
     lost_qty: Mapped[int] = mapped_column(Integer)
     lost_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    shipped_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    delivered_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    returned_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    returned_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class FactWatermark(Base):
@@ -202,3 +218,58 @@ class LaunchPlan(Base):
     target_cases: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StockSnapshot(Base):
+    """Stock of one product in one warehouse as a business day (Asia/Shanghai) ended, or as the
+    nightly job found it on the day it ran: on hand, reserved, available, and value at the list
+    price. `owner_id` (the warehouse's owner) is copied in so a dealer's rows are one index range.
+    Written by app/services/analytics/stock_snapshots.py. Derived data: no foreign keys."""
+    __tablename__ = "stock_snapshots"
+    __table_args__ = (Index("ix_stock_snapshots_owner_day", "owner_id", "day",
+                            postgresql_include=["product_id", "on_hand", "available"]),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    on_hand: Mapped[int] = mapped_column(Integer)
+    reserved: Mapped[int] = mapped_column(Integer)
+    available: Mapped[int] = mapped_column(Integer)
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class StockSnapshotOwner(Base):
+    """`StockSnapshot` summed per day and owner, so the brand's channel report over a quarter reads
+    tens of thousands of rows: `pairs` warehouse × product rows, `out_pairs` of them with nothing
+    available (a stock-out), and the on-hand, available and value totals."""
+    __tablename__ = "stock_snapshot_owners"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pairs: Mapped[int] = mapped_column(Integer)
+    out_pairs: Mapped[int] = mapped_column(Integer)
+    on_hand: Mapped[int] = mapped_column(BigInteger)
+    available: Mapped[int] = mapped_column(BigInteger)
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class LaunchRollup(Base):
+    """A launched product's first 13 weeks summed per day, for the launch report: the retailers
+    whose first purchase of it fell on the day (`new_buyers`, and of them those that bought it
+    again on a later day of the window, `repeat_buyers`) and the net cases bought that day. One
+    set of rows for the whole market (`seller_id` 0) and one per dealer (its own customers).
+    Rebuilt with the sales facts (app/services/analytics/launch_rollup.py); `LaunchBuild` says
+    for which launch date and up to which day, so a report never reads a stale build."""
+    __tablename__ = "launch_rollup"
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: every seller
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    new_buyers: Mapped[int] = mapped_column(Integer)
+    repeat_buyers: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(BigInteger)
+
+
+class LaunchBuild(Base):
+    __tablename__ = "launch_builds"
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    launch_date: Mapped[date] = mapped_column(Date)
+    through: Mapped[date] = mapped_column(Date)  # the last day of the window the build read

@@ -24,6 +24,7 @@ class Shipment(Base):
 
     __tablename__ = "shipments"
     __table_args__ = (Index("ix_shipments_seller_shipped", "seller_id", "shipped_at"),
+                      Index("ix_shipments_shipped_at", "shipped_at"),  # the sales facts read a day's shipments
                       Index("ix_shipments_tracking_no", "tracking_no"))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -111,7 +112,8 @@ class DeliverySignOff(Base):
 
     __tablename__ = "delivery_sign_offs"
     # carrier: the carrier's delivered event, for a dealer that trusts its proof of delivery
-    __table_args__ = (CheckConstraint("method IN ('portal', 'code', 'carrier')", name="method"),)
+    __table_args__ = (CheckConstraint("method IN ('portal', 'code', 'carrier')", name="method"),
+                      Index("ix_delivery_sign_offs_signed_at", "signed_at"))  # the sales facts read a day's deliveries
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
     method: Mapped[str] = mapped_column(String(10))
@@ -156,6 +158,7 @@ class ReturnRequest(Base):
         CheckConstraint("amount_fen >= 0", name="amount"),
         Index("ix_return_requests_seller_status", "seller_id", "status", "requested_at"),
         Index("ix_return_requests_buyer_requested", "buyer_id", "requested_at"),
+        Index("ix_return_requests_decided_at", "decided_at"),  # the sales facts read a day's accepted returns
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)

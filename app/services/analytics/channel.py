@@ -2,7 +2,10 @@
 
 - sell-through: a dealer's net sales to retailers ÷ its net receipts from the brand (cases), both
   from the daily sales facts by order day (what was ordered and not cancelled or rejected);
-- days of supply: the dealer's stock on hand now ÷ its average daily sales in the period;
+- days of supply: the dealer's stock on hand as the period ended (the last daily stock snapshot
+  on or before the day after its end) ÷ its average daily sales in the period;
+- stock-out days: the warehouse × product days of the period whose snapshot had nothing
+  available, out of all the snapshot days of the dealer's stocked pairs (the rate);
 - value expiring: the dealer's lots on hand whose expiry date falls within 30, 60 or 90 days from
   today (cumulative; already-expired lots are not counted), at the product's list price.
 
@@ -17,12 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Organisation, Product, Region, StockBalance, StockLot, Warehouse
-from app.models.analytics import SalesDay
+from app.models import Organisation, Product, Region, StockLot, Warehouse
+from app.models.analytics import SalesDay, StockSnapshot, StockSnapshotOwner
 from app.services.analytics.sales import rollup_in
 from app.services.core.clock import today_local
 
@@ -41,6 +44,12 @@ class ChannelRow:
     days: int = 1
     label: str = ""
     code: str = ""
+    out_days: int = 0  # warehouse × product days with nothing available
+    stock_days: int = 0  # warehouse × product days with a snapshot
+
+    @property
+    def out_rate(self) -> float | None:
+        return self.out_days / self.stock_days if self.stock_days else None
 
     @property
     def sell_through(self) -> float | None:
@@ -62,6 +71,7 @@ class ChannelReport:
     by: str  # "dealer" (the brand's view) or "product" (a dealer's own)
     rows: list[ChannelRow]
     total: ChannelRow
+    stock_day: date | None = None  # the snapshot the on-hand figures come from
 
 
 def dealer_provinces() -> dict[int, int | None]:
@@ -102,12 +112,43 @@ def _own_sales(start, end, dealer_id: int) -> dict:
     return {k: (int(q or 0), int(v or 0)) for k, q, v in db.session.execute(query)}
 
 
-def _stock(key, dealer_id: int | None) -> tuple[dict, dict]:
-    """On hand, and value expiring within each horizon, per key, at the dealers' warehouses."""
+def _snapshots(start, end, dealer_id: int | None) -> tuple[date | None, dict, dict]:
+    """The stock as the period ended: the last snapshot on or before the day after `end` (the
+    nightly job takes the day's snapshot in the small hours, so the stock a day ended with is in
+    the next day's snapshot until the ledger backfill replaces it), the on hand then, and (out
+    days, stocked days) over the period, per dealer (the brand's view, from the per-owner sums) or per product
+    (a dealer's own, from its snapshot rows)."""
+    # One statement: the last snapshot day as a scalar subquery, the rows of the period and of
+    # that day, summed per key (the home pages count their queries).
+    if dealer_id is None:
+        t = StockSnapshotOwner
+        key, out, stocked = t.owner_id, t.out_pairs, t.pairs
+        scope = t.owner_id.in_(select(Organisation.id).where(Organisation.kind == "dealer"))
+        last = select(func.max(t.day)).where(t.day <= end + timedelta(days=1)).scalar_subquery()
+    else:
+        t = StockSnapshot
+        key, out, stocked = t.product_id, case((t.available <= 0, 1), else_=0), literal(1)
+        scope = t.owner_id == dealer_id
+        last = select(func.max(t.day)).where(t.owner_id == dealer_id, t.day <= end + timedelta(days=1)) \
+            .scalar_subquery()
+    in_period = t.day.between(start, end)
+    query = (select(key, func.max(case((t.day == last, t.day))),
+                    func.sum(case((t.day == last, t.on_hand), else_=0)),
+                    func.sum(case((in_period, out), else_=0)), func.sum(case((in_period, stocked), else_=0)))
+             .where(scope, or_(in_period, t.day == last)).group_by(key))
+    stock_day, on_hand, out_days = None, {}, {}
+    for k, day, held, outs, days in db.session.execute(query):
+        stock_day = day or stock_day
+        on_hand[k] = int(held or 0)
+        out_days[k] = (int(outs or 0), int(days or 0))
+    if isinstance(stock_day, str):
+        stock_day = date.fromisoformat(stock_day)
+    return stock_day, on_hand, out_days
+
+
+def _expiring(key, dealer_id: int | None) -> dict:
+    """Value expiring within each horizon, per key, at the dealers' warehouses (their lots now)."""
     dealers = select(Organisation.id).where(Organisation.kind == "dealer") if dealer_id is None else [dealer_id]
-    on_hand = dict(db.session.execute(
-        select(key, func.sum(StockBalance.on_hand)).join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
-        .where(Warehouse.owner_id.in_(dealers)).group_by(key)).all())
     today = today_local()
     lot_key = key if key is Warehouse.owner_id else StockLot.product_id
     value = StockLot.on_hand * Product.base_price_fen
@@ -119,7 +160,7 @@ def _stock(key, dealer_id: int | None) -> tuple[dict, dict]:
         .where(Warehouse.owner_id.in_(dealers), StockLot.on_hand > 0, StockLot.expiry_date >= today,
                StockLot.expiry_date < today + timedelta(days=max(HORIZONS)))
         .group_by(lot_key))}
-    return {k: int(v or 0) for k, v in on_hand.items()}, expiring
+    return expiring
 
 
 def channel_report(start: date, end: date, dealer_id: int | None = None, province_id: int | None = None,
@@ -129,21 +170,25 @@ def channel_report(start: date, end: date, dealer_id: int | None = None, provinc
         by = "dealer"
         received = _rollup_sums(start, end, "receipts", "buyer_id")
         sold = _rollup_sums(start, end, "seller", "seller_id")
-        on_hand, expiring = _stock(Warehouse.owner_id, None)
+        stock_day, on_hand, out_days = _snapshots(start, end, None)
+        expiring = _expiring(Warehouse.owner_id, None)
         provinces = dealer_provinces()
         keys = [k for k, p in provinces.items() if province_id is None or p == province_id]
     else:
         by = "product"
         received = _own_receipts(start, end, dealer_id)
         sold = _own_sales(start, end, dealer_id)
-        on_hand, expiring = _stock(StockBalance.product_id, dealer_id)
-        keys = sorted(set(received) | set(sold) | {k for k, v in on_hand.items() if v} | set(expiring))
+        stock_day, on_hand, out_days = _snapshots(start, end, dealer_id)
+        expiring = _expiring(StockLot.product_id, dealer_id)
+        keys = sorted(set(received) | set(sold) | {k for k, v in on_hand.items() if v} | set(expiring)
+                      | {k for k, (out, _n) in out_days.items() if out})
     rows = []
     for key in keys:
         rq, rv = received.get(key, (0, 0))
         sq, sv = sold.get(key, (0, 0))
         row = ChannelRow(key, rq, rv, sq, sv, on_hand.get(key, 0), expiring.get(key, [0] * len(HORIZONS)), days)
-        if by == "product" or rq or sq or row.on_hand:
+        row.out_days, row.stock_days = out_days.get(key, (0, 0))
+        if by == "product" or rq or sq or row.on_hand or row.out_days:
             rows.append(row)
     rows.sort(key=lambda r: (-r.received_fen, -r.sold_fen, r.key))
     if by == "dealer":
@@ -161,5 +206,7 @@ def channel_report(start: date, end: date, dealer_id: int | None = None, provinc
         total.sold_qty += row.sold_qty
         total.sold_fen += row.sold_fen
         total.on_hand += row.on_hand
+        total.out_days += row.out_days
+        total.stock_days += row.stock_days
         total.expiring_fen = [a + b for a, b in zip(total.expiring_fen, row.expiring_fen)]
-    return ChannelReport(start, end, by, rows, total)
+    return ChannelReport(start, end, by, rows, total, stock_day)

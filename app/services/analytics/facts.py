@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Date, and_, case, delete, distinct, func, insert, literal, select, text
+from sqlalchemy import BigInteger, Date, Integer, and_, case, delete, distinct, func, insert, literal, select, text, union_all
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Order, OrderLine, OrderStatus, Organisation, Region
+from app.models import (DeliveryDiscrepancy, DeliverySignOff, Order, OrderLine, OrderStatus, Organisation, Region,
+                        ReturnLine, ReturnRequest, Shipment, ShipmentLine)
+from app.models.vocabulary import ReturnStatus
 from app.models.analytics import FactWatermark, SalesDay, SalesRollup
 from app.services.core.clock import LOCAL, now_utc
 
@@ -44,33 +46,92 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(LOCAL).date()
 
 
+def _half_up(total, part, whole):
+    """total × part ÷ whole in whole fen, half up (non-negative integers, portable SQL)."""
+    return (total * part * 2 + whole) // (whole * 2)
+
+
+def _zero(kind=Integer):
+    return literal(0, kind)
+
+
+def _events_of_day(start: datetime, end: datetime):
+    """What happened in [start, end) per order line's product, buyer and seller, as one UNION ALL:
+    lines ordered (with the order for the count, and what later became of the order), quantities
+    shipped, delivered (at the sign-off: shipped minus short and damaged) and taken back by an
+    accepted return. Values are each line's own value (after promotions) pro rata, half up."""
+    is_lost = Order.status.in_(LOST)
+    key = (OrderLine.product_id.label("product_id"), Order.buyer_id.label("buyer_id"),
+           Order.seller_id.label("seller_id"))
+
+    def row(key=key, order_id=None, **given):
+        """An event row's columns: the key, the order id (ordered lines only), then every measure,
+        0 where this kind of event has none."""
+        return [*key, (literal(None, Integer) if order_id is None else order_id).label("order_id"),
+                *[given.get(n, _zero(BigInteger)).label(n) for n in EVENT_MEASURES]]
+
+    ordered = (select(*row(order_id=Order.id, qty=OrderLine.qty, value_fen=OrderLine.line_total_fen,
+                           lost_qty=case((is_lost, OrderLine.qty), else_=0),
+                           lost_fen=case((is_lost, OrderLine.line_total_fen), else_=0)))
+               .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
+               .where(Order.created_at >= start, Order.created_at < end))
+    shipped = (select(*row(shipped_qty=ShipmentLine.qty,
+                           shipped_fen=_half_up(OrderLine.line_total_fen, ShipmentLine.qty, OrderLine.qty)))
+               .select_from(Shipment).join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+               .join(OrderLine, OrderLine.id == ShipmentLine.order_line_id).join(Order, Order.id == OrderLine.order_id)
+               .where(Shipment.shipped_at >= start, Shipment.shipped_at < end))
+    sent = (select(func.coalesce(func.sum(ShipmentLine.qty), 0)).where(ShipmentLine.order_line_id == OrderLine.id)
+            .scalar_subquery())
+    missing = (select(func.coalesce(func.sum(DeliveryDiscrepancy.qty), 0))
+               .where(DeliveryDiscrepancy.order_line_id == OrderLine.id).scalar_subquery())
+    # Materialised: each line's two sums run once, not once per use of its quantity.
+    arrived = (select(*key, (sent - missing).label("qty"), OrderLine.line_total_fen.label("total"),
+                      OrderLine.qty.label("whole"))
+               .select_from(DeliverySignOff).join(Order, Order.id == DeliverySignOff.order_id)
+               .join(OrderLine, OrderLine.order_id == Order.id)
+               .where(DeliverySignOff.signed_at >= start, DeliverySignOff.signed_at < end)
+               .cte("arrived").prefix_with("MATERIALIZED", dialect="postgresql"))
+    delivered = (select(*row(key=(arrived.c.product_id, arrived.c.buyer_id, arrived.c.seller_id),
+                             delivered_qty=arrived.c.qty,
+                             delivered_fen=_half_up(arrived.c.total, arrived.c.qty, arrived.c.whole)))
+                 .where(arrived.c.qty > 0))
+    returned = (select(*row(returned_qty=ReturnLine.qty,
+                            returned_fen=_half_up(OrderLine.line_total_fen, ReturnLine.qty, OrderLine.qty)))
+                .select_from(ReturnRequest).join(ReturnLine, ReturnLine.return_id == ReturnRequest.id)
+                .join(OrderLine, OrderLine.id == ReturnLine.order_line_id).join(Order, Order.id == OrderLine.order_id)
+                .where(ReturnRequest.status == ReturnStatus.ACCEPTED.value, ReturnRequest.decided_at >= start,
+                       ReturnRequest.decided_at < end))
+    return union_all(ordered, shipped, delivered, returned).subquery("events")
+
+
+# The measures of an event row, in the order of the UNION ALL's columns after the order id.
+EVENT_MEASURES = ("qty", "value_fen", "lost_qty", "lost_fen", "shipped_qty", "shipped_fen", "delivered_qty",
+                  "delivered_fen", "returned_qty", "returned_fen")
+
+
 def _day_aggregate(day: date):
     start, end = day_bounds(day)
+    events = _events_of_day(start, end)
     buyer = aliased(Organisation)
     region = aliased(Region)
     parent = aliased(Region)
-    is_lost = Order.status.in_(LOST)
     province = case((region.level == 1, region.id), (region.level == 2, region.parent_id), else_=parent.parent_id)
     return (
-        select(literal(day).label("day"), OrderLine.product_id, Order.buyer_id, Order.seller_id,
+        select(literal(day).label("day"), events.c.product_id, events.c.buyer_id, events.c.seller_id,
                buyer.region_id, province.label("province_id"),
                func.coalesce(buyer.channel, buyer.kind).label("channel"),
-               func.count(distinct(Order.id)), func.sum(OrderLine.qty), func.sum(OrderLine.line_total_fen),
-               func.sum(case((is_lost, OrderLine.qty), else_=0)),
-               func.sum(case((is_lost, OrderLine.line_total_fen), else_=0)))
-        .select_from(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(buyer, buyer.id == Order.buyer_id)
+               func.count(distinct(events.c.order_id)), *[func.sum(events.c[m]) for m in EVENT_MEASURES])
+        .select_from(events)
+        .join(buyer, buyer.id == events.c.buyer_id)
         .outerjoin(region, region.id == buyer.region_id)
         .outerjoin(parent, parent.id == region.parent_id)
-        .where(and_(Order.created_at >= start, Order.created_at < end))
-        .group_by(OrderLine.product_id, Order.buyer_id, Order.seller_id, buyer.region_id, region.level, region.id,
-                  region.parent_id, parent.parent_id, buyer.channel, buyer.kind)
+        .group_by(events.c.product_id, events.c.buyer_id, events.c.seller_id, buyer.region_id, region.level,
+                  region.id, region.parent_id, parent.parent_id, buyer.channel, buyer.kind)
     )
 
 
-COLUMNS = ("day", "product_id", "buyer_id", "seller_id", "region_id", "province_id", "channel", "orders", "qty",
-           "value_fen", "lost_qty", "lost_fen")
+COLUMNS = ("day", "product_id", "buyer_id", "seller_id", "region_id", "province_id", "channel", "orders",
+           *EVENT_MEASURES)
 
 
 # The rollup's grains: the dimensions each keeps (always with the channel). "product_province" is
@@ -82,7 +143,7 @@ GRAINS = {"product": ("product_id",), "product_province": ("product_id", "provin
           "seller": ("seller_id", "province_id"), "receipts": ("buyer_id",)}
 WEEKLY_ONLY = ("product_province",)
 DEALER_ONLY = ("receipts",)
-MEASURES = ("orders", "qty", "value_fen", "lost_qty", "lost_fen")
+MEASURES = ("orders", *EVENT_MEASURES)
 
 
 def week_of(day: date) -> date:
@@ -139,10 +200,13 @@ def rebuild_rollup(days) -> None:
 def rebuild_days(days) -> int:
     """Replace the facts of each day by a fresh aggregate, and their rollup; returns the fact rows
     written."""
+    from app.services.analytics import launch_rollup
+
     days = sorted(set(days))
     for day in days:
         db.session.execute(delete(SalesDay).where(SalesDay.day == day))
         db.session.execute(insert(SalesDay).from_select(COLUMNS, _day_aggregate(day)))
+    launch_rollup.rebuild_for(days)  # the launches whose window holds these days, and the running ones
     if not days:
         return 0
     rebuild_rollup(days)
@@ -168,23 +232,60 @@ def _watermark() -> FactWatermark:
     return mark
 
 
+# The moments at which a fact day changes, besides an order's own change (which moves its
+# `updated_at`): an accepted return does not touch its order, so every event is read by its time.
+def _event_moments():
+    return ((Shipment.shipped_at, None), (DeliverySignOff.signed_at, None),
+            (ReturnRequest.decided_at, ReturnRequest.status == ReturnStatus.ACCEPTED.value))
+
+
 def changed_days(since: datetime | None, up_to: datetime) -> set[date]:
-    """Business days holding an order changed after `since` (all days when None), up to `up_to`."""
+    """Business days holding an order changed, or a shipment, delivery or accepted return made,
+    after `since` (all days when None), up to `up_to`."""
     query = select(distinct(Order.created_at)).where(Order.updated_at <= up_to)
     if since is not None:
         query = query.where(Order.updated_at > since - OVERLAP)
-    return {local_day(moment) for moment in db.session.scalars(query)}
+    days = {local_day(moment) for moment in db.session.scalars(query)}
+    for moment, condition in _event_moments():
+        query = select(distinct(moment)).where(moment <= up_to)
+        if since is not None:
+            query = query.where(moment > since - OVERLAP)
+        if condition is not None:
+            query = query.where(condition)
+        days |= {local_day(m) for m in db.session.scalars(query)}
+    return days
+
+
+def _extreme(which: str, order_column) -> datetime | None:
+    """The earliest or latest (`which` "min" or "max") `order_column` of the orders and of the
+    events' times."""
+    aggregate = getattr(func, which)
+    moments = [db.session.scalar(select(aggregate(order_column)))]
+    for moment, condition in _event_moments():
+        query = select(aggregate(moment))
+        moments.append(db.session.scalar(query if condition is None else query.where(condition)))
+    moments = [m for m in moments if m is not None]
+    return (min if which == "min" else max)(moments, default=None)
 
 
 def refresh() -> Refresh:
-    """Bring the facts up to date: rebuild only the days whose orders changed since the last run."""
+    """Bring the facts up to date: rebuild only the days whose orders or events changed since the
+    last run; then the service facts and today's stock snapshot."""
+    result = _refresh_sales()
+    from app.services.analytics import service_facts, stock_snapshots
+    service_facts.refresh()  # the per-order service facts, on their own watermark
+    stock_snapshots.snapshot_today()  # the day's stock, for stock-outs and days of supply
+    return result
+
+
+def _refresh_sales() -> Refresh:
     mark = _watermark()
-    up_to = db.session.scalar(select(func.max(Order.updated_at)))
+    up_to = _extreme("max", Order.updated_at)  # the newest change the facts can see
     if up_to is None:
         return Refresh(0, 0, None, None)
     if mark.changed_up_to is None:
-        first = local_day(db.session.scalar(select(func.min(Order.created_at))))
-        result = rebuild_range(first, local_day(db.session.scalar(select(func.max(Order.created_at)))))
+        result = rebuild_range(local_day(_extreme("min", Order.created_at)),
+                               local_day(_extreme("max", Order.created_at)))
     else:
         days = changed_days(mark.changed_up_to, up_to)
         result = Refresh(len(days), rebuild_days(days), min(days, default=None), max(days, default=None),
@@ -192,8 +293,6 @@ def refresh() -> Refresh:
     mark.changed_up_to = up_to
     mark.built_at = now_utc()
     db.session.flush()
-    from app.services.analytics import service_facts  # the per-order service facts, on their own watermark
-    service_facts.refresh()
     return result
 
 
@@ -203,7 +302,8 @@ def refresh() -> Refresh:
 # unset, index-only scans would visit the heap, and the brand's channel report read the rollup by
 # a sequential scan (1.6 s instead of 0.1 s), until autovacuum caught up.
 ANALYZE_AFTER_DAYS = 30
-FACT_TABLES = ("sales_daily", "sales_rollup", "service_facts", "service_rollup")
+FACT_TABLES = ("sales_daily", "sales_rollup", "service_facts", "service_rollup", "stock_snapshots",
+               "stock_snapshot_owners")
 
 
 def analyze_after(result: Refresh) -> bool:

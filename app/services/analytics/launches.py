@@ -30,7 +30,8 @@ from sqlalchemy import Integer, func, literal, select, union_all
 
 from app.extensions import db
 from app.models import Organisation, Product
-from app.models.analytics import LaunchPlan, SalesDay
+from app.models.analytics import LaunchPlan, LaunchRollup, SalesDay
+from app.services.analytics import launch_rollup
 from app.services.core import audit
 from app.services.core.clock import today_local
 from app.services.core.errors import DomainError, NotFound
@@ -144,7 +145,15 @@ def _window_facts(products: list[Product], seller_id: int | None, yesterday: dat
     return union_all(*selects) if len(selects) > 1 else selects[0]
 
 
-def _measure(products: list[Product], seller_id: int | None, active: int, yesterday: date) -> list[Launch]:
+def _from_rollup(products: list[Product], seller_id: int | None):
+    """(first days, daily cases) of the launches from the launch rollup."""
+    r = LaunchRollup
+    rows = db.session.execute(select(r.product_id, r.day, r.new_buyers, r.repeat_buyers, r.cases).where(
+        r.product_id.in_([p.id for p in products]), r.seller_id == (seller_id or 0))).all()
+    return ([(p, d, n, m) for p, d, n, m, _c in rows if n], [(p, d, c) for p, d, _n, _m, c in rows if c])
+
+
+def _from_facts(products: list[Product], seller_id: int | None, yesterday: date):
     # One statement: per launch, its buyers by first day (with those who came back on another day),
     # then its cases by day, told apart by `part`. The facts' CTE is inlined into both (two
     # index-only scans cost less than materialising tens of thousands of rows to a temp file).
@@ -162,8 +171,18 @@ def _measure(products: list[Product], seller_id: int | None, active: int, yester
                      func.sum(facts.c.qty - facts.c.lost_qty).label("n"), literal(0).label("m"))
               .group_by(facts.c.product_id, facts.c.day))
     rows = db.session.execute(union_all(by_first_day, by_day)).all()
-    first_days = [(p, d, n, m) for part, p, d, n, m in rows if part == "b"]
-    daily_cases = [(p, d, n) for part, p, d, n, _m in rows if part == "c"]
+    return ([(p, d, n, m) for part, p, d, n, m in rows if part == "b"],
+            [(p, d, n) for part, p, d, n, _m in rows if part == "c"])
+
+
+def _measure(products: list[Product], seller_id: int | None, active: int, yesterday: date) -> list[Launch]:
+    """The launches' weeks: from the launch rollup where its build is current, else from the facts."""
+    built = launch_rollup.current(products, yesterday)
+    first_days, daily_cases = _from_rollup([p for p in products if p.id in built], seller_id) if built else ([], [])
+    rest = [p for p in products if p.id not in built]
+    if rest:
+        more_days, more_cases = _from_facts(rest, seller_id, yesterday)
+        first_days, daily_cases = first_days + more_days, daily_cases + more_cases
     by_id = {p.id: p for p in products}
     new_buyers = {p.id: [0] * WEEKS for p in products}
     cases = {p.id: [0] * WEEKS for p in products}

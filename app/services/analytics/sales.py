@@ -1,5 +1,6 @@
 """The sales report, read only from the daily sales facts: net sales (ordered minus cancelled
-and rejected) by product, category, province, region, dealer or channel over a period, against
+and rejected, minus accepted returns), with what was ordered, shipped, delivered and returned in
+the period (each counted on the day it happened), by product, category, province, region, dealer or channel over a period, against
 the period before or the same period a year earlier, with the weekly trend and the movers.
 
 A dealer's report is limited to its own sales (`seller_id`); the brand sees the whole channel.
@@ -12,14 +13,43 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, union_all
 
 from app.extensions import db
-from app.models import Category, Organisation, Product, Region
+from app.models import Category, Organisation, Product, Region, RepRoute, User
 from app.models.analytics import SalesDay, SalesRollup
 from app.services.analytics.facts import DEALER_ONLY, WEEKLY_ONLY
 from app.services.forecasting.demand import week_start
 
-DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel")
+DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel", "rep", "retailer")
+# Read from the facts (no rollup grain keeps the buyer of a retailer's purchase).
+BUYER_DIMENSIONS = ("rep", "retailer")
+PAGE_SIZE = 50
+# The rep serving a shop: the one whose route holds it (the lowest id when two routes do, so a
+# shop's sales count once).
+SERVING = (select(RepRoute.retailer_id, func.min(RepRoute.rep_id).label("rep_id"))
+           .group_by(RepRoute.retailer_id).subquery("serving"))
 COMPARISONS = ("previous", "last_year")
 MAX_DAYS = 731
+
+
+# What a report sums per key, in this order: net value and cases (ordered − cancelled/rejected
+# − returned), orders placed, ordered value (less cancelled/rejected), shipped, delivered and
+# returned value. Each SalesDay column is a sum over its rows, and so is each rollup column.
+MEASURES = ("value_fen", "qty", "orders", "ordered_fen", "shipped_fen", "delivered_fen", "returned_fen")
+ZERO = (0,) * len(MEASURES)
+
+
+def sums(c) -> list:
+    """The sums of MEASURES over `c` (SalesDay, or a rollup subquery's columns)."""
+    return [func.sum(c.value_fen - c.lost_fen - c.returned_fen), func.sum(c.qty - c.lost_qty - c.returned_qty),
+            func.sum(c.orders), func.sum(c.value_fen - c.lost_fen), func.sum(c.shipped_fen),
+            func.sum(c.delivered_fen), func.sum(c.returned_fen)]
+
+
+def _measures(values) -> tuple:
+    return tuple(int(v or 0) for v in values)
+
+
+def _add(a: tuple, b: tuple) -> tuple:
+    return tuple(x + y for x, y in zip(a, b))
 
 
 @dataclass
@@ -28,6 +58,10 @@ class SalesRow:
     value_fen: int
     qty: int
     orders: int
+    ordered_fen: int
+    shipped_fen: int
+    delivered_fen: int
+    returned_fen: int
     prior_fen: int
     label: str = ""
     code: str = ""
@@ -49,9 +83,35 @@ class SalesReport:
     qty: int
     orders: int
     prior_fen: int
+    ordered_fen: int = 0
+    shipped_fen: int = 0
+    delivered_fen: int = 0
+    returned_fen: int = 0
     weeks: list[date] = field(default_factory=list)
     weekly_fen: list[int] = field(default_factory=list)
     compare: str = "previous"
+    page: int = 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.rows) // PAGE_SIZE))
+
+    @property
+    def number(self) -> int:  # the pager macro's names
+        return self.page
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def page_rows(self) -> list[SalesRow]:
+        """The rows of the page shown (ranked by net sales; the totals and movers cover them all)."""
+        return self.rows[(self.page - 1) * PAGE_SIZE:self.page * PAGE_SIZE]
 
     @property
     def change(self) -> float | None:
@@ -77,13 +137,21 @@ def prior_period(start: date, end: date, compare: str) -> tuple[date, date]:
 
 def _key(by: str):
     return {"product": SalesDay.product_id, "category": Product.category_id, "province": SalesDay.province_id,
-            "region": SalesDay.region_id, "dealer": SalesDay.seller_id, "channel": SalesDay.channel}[by]
+            "region": SalesDay.region_id, "dealer": SalesDay.seller_id, "channel": SalesDay.channel,
+            "rep": SERVING.c.rep_id, "retailer": SalesDay.buyer_id}[by]
 
 
-def facts_in(query, start: date, end: date, by: str, seller_id: int | None, province_id: int | None):
+def facts_in(query, start: date, end: date, by: str, seller_id: int | None, province_id: int | None,
+             buyers=None):
+    """`query` on the facts of [start, end] in the caller's scope: a dealer's sales (`seller_id`),
+    or the brand's market; `buyers` (a select of ids) narrows either to those shops."""
     query = query.where(SalesDay.day.between(start, end))
     if by == "category":
         query = query.join(Product, Product.id == SalesDay.product_id)
+    if by == "rep":
+        query = query.outerjoin(SERVING, SERVING.c.retailer_id == SalesDay.buyer_id)
+    if buyers is not None:
+        query = query.where(SalesDay.buyer_id.in_(buyers))
     if by == "dealer" or seller_id is None:
         # The brand's view of the market: retailer purchases (dealer replenishment is not end demand).
         query = query.where(SalesDay.channel != "dealer")
@@ -94,12 +162,10 @@ def facts_in(query, start: date, end: date, by: str, seller_id: int | None, prov
     return query
 
 
-def _fact_totals(start, end, by, seller_id, province_id) -> dict:
+def _fact_totals(start, end, by, seller_id, province_id, buyers=None) -> dict:
     key = _key(by).label("key")
-    net = func.sum(SalesDay.value_fen - SalesDay.lost_fen)
-    query = select(key, net, func.sum(SalesDay.qty - SalesDay.lost_qty), func.sum(SalesDay.orders))
-    query = facts_in(query, start, end, by, seller_id, province_id).group_by(key)
-    return {k: (int(v or 0), int(q or 0), int(o or 0)) for k, v, q, o in db.session.execute(query)}
+    query = facts_in(select(key, *sums(SalesDay)), start, end, by, seller_id, province_id, buyers).group_by(key)
+    return {k: _measures(values) for k, *values in db.session.execute(query)}
 
 
 def split_weeks(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
@@ -120,7 +186,8 @@ def _grain(by: str, province_id: int | None) -> str:
 
 
 ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", "buyer_id", "channel", "orders", "qty",
-                  "value_fen", "lost_qty", "lost_fen")
+                  "value_fen", "lost_qty", "lost_fen", "shipped_qty", "shipped_fen", "delivered_qty", "delivered_fen",
+                  "returned_qty", "returned_fen")
 
 
 def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily: bool = True):
@@ -148,37 +215,37 @@ def _rollup_totals(start, end, by, province_id) -> dict:
     key = Product.category_id if by == "category" else {
         "product": r.c.product_id, "province": r.c.province_id, "region": r.c.region_id, "dealer": r.c.seller_id,
         "channel": r.c.channel}[by]
-    query = select(key.label("key"), func.sum(r.c.value_fen - r.c.lost_fen), func.sum(r.c.qty - r.c.lost_qty),
-                   func.sum(r.c.orders)).select_from(r)
+    query = select(key.label("key"), *sums(r.c)).select_from(r)
     if by == "category":
         query = query.join(Product, Product.id == r.c.product_id)
-    totals = {k: (int(v or 0), int(q or 0), int(o or 0)) for k, v, q, o in db.session.execute(query.group_by(key))}
+    totals = {k: _measures(values) for k, *values in db.session.execute(query.group_by(key))}
     if weekly_only:  # the edge days from the facts, narrowed by their province index
         for a, b in split_weeks(start, end)[1]:
-            for k, (v, q, o) in _fact_totals(a, b, by, None, province_id).items():
-                tv, tq, to = totals.get(k, (0, 0, 0))
-                totals[k] = (tv + v, tq + q, to + o)
+            for k, values in _fact_totals(a, b, by, None, province_id).items():
+                totals[k] = _add(totals.get(k, ZERO), values)
     return totals
 
 
-def _totals(start, end, by, seller_id, province_id) -> dict:
-    """Net sales, quantity and order count per key: a dealer's from its facts (its seller index
-    keeps that small), the brand's whole market from the rollup."""
-    if seller_id is not None:
-        return _fact_totals(start, end, by, seller_id, province_id)
+def _totals(start, end, by, seller_id, province_id, buyers=None) -> dict:
+    """MEASURES per key: a dealer's from its facts (its seller index
+    keeps that small), a set of shops' from theirs (the buyer index), the brand's whole market
+    from the rollup (by rep or retailer from the facts)."""
+    if seller_id is not None or buyers is not None or by in BUYER_DIMENSIONS:
+        return _fact_totals(start, end, by, seller_id, province_id, buyers)
     return _rollup_totals(start, end, by, province_id)
 
 
-def weekly_net(start: date, end: date, seller_id: int | None, province_id: int | None) -> dict[date, int]:
+def weekly_net(start: date, end: date, seller_id: int | None, province_id: int | None,
+               buyers=None) -> dict[date, int]:
     """Net sales per week (keyed by its Monday) within [start, end]."""
-    if seller_id is not None:
+    if seller_id is not None or buyers is not None:
         week = week_start(SalesDay.day).label("week")
-        trend = facts_in(select(week, func.sum(SalesDay.value_fen - SalesDay.lost_fen)), start, end, "product",
-                         seller_id, province_id).group_by(week)
+        trend = facts_in(select(week, sums(SalesDay)[0]), start, end, "product", seller_id, province_id,
+                         buyers).group_by(week)
         rows = db.session.execute(trend)
     else:
         r = rollup_in(start, end, "province", province_id)
-        rows = db.session.execute(select(r.c.day, func.sum(r.c.value_fen - r.c.lost_fen)).group_by(r.c.day))
+        rows = db.session.execute(select(r.c.day, sums(r.c)[0]).group_by(r.c.day))
     weekly: dict[date, int] = {}
     for day, value in rows:
         day = date.fromisoformat(day) if isinstance(day, str) else day
@@ -196,8 +263,11 @@ def _label(rows: list[SalesRow], by: str, locale: str, channel_labels: dict) -> 
                  for c in db.session.scalars(select(Category).where(Category.id.in_(keys)))}
     elif by in ("province", "region"):
         names = {r.id: (r.name, r.code) for r in db.session.scalars(select(Region).where(Region.id.in_(keys)))}
-    elif by == "dealer":
+    elif by in ("dealer", "retailer"):
         names = {o.id: (o.name, o.code) for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(keys)))}
+    elif by == "rep":
+        names = {u.id: (u.display_name or u.username, u.username)
+                 for u in db.session.scalars(select(User).where(User.id.in_(keys)))}
     else:
         names = {k: (str(channel_labels.get(k, k)), "") for k in keys}
     for row in rows:
@@ -206,19 +276,31 @@ def _label(rows: list[SalesRow], by: str, locale: str, channel_labels: dict) -> 
 
 def sales_report(start: date, end: date, by: str = "product", compare: str = "previous",
                  seller_id: int | None = None, province_id: int | None = None, locale: str = "zh_CN",
-                 channel_labels: dict | None = None) -> SalesReport:
+                 channel_labels: dict | None = None, buyers=None, page: int = 1,
+                 label_all: bool = True) -> SalesReport:
+    """The report over [start, end] in the scope of `seller_id` (a dealer) and `buyers` (a select
+    of shop ids: a rep's route); `label_all` False labels only the page shown and the movers."""
     if by not in DIMENSIONS or compare not in COMPARISONS:
         raise ValueError("unknown dimension or comparison")
     prior_start, prior_end = prior_period(start, end, compare)
-    current = _totals(start, end, by, seller_id, province_id)
-    prior = _totals(prior_start, prior_end, by, seller_id, province_id)
-    rows = [SalesRow(k, v, q, o, prior.get(k, (0, 0, 0))[0]) for k, (v, q, o) in current.items()]
-    rows += [SalesRow(k, 0, 0, 0, p[0]) for k, p in prior.items() if k not in current]
+    current = _totals(start, end, by, seller_id, province_id, buyers)
+    prior = _totals(prior_start, prior_end, by, seller_id, province_id, buyers)
+    rows = [SalesRow(k, *values, prior.get(k, ZERO)[0]) for k, values in current.items()]
+    rows += [SalesRow(k, *ZERO, p[0]) for k, p in prior.items() if k not in current]
     rows.sort(key=lambda r: (-r.value_fen, -r.prior_fen, str(r.key)))
-    _label(rows, by, locale, channel_labels or {})
-    weekly = weekly_net(start, end, seller_id, province_id)
+    weekly = weekly_net(start, end, seller_id, province_id, buyers)
     first_week = start - timedelta(days=start.weekday())
     weeks = [first_week + timedelta(weeks=i) for i in range((end - first_week).days // 7 + 1)]
-    return SalesReport(start, end, prior_start, prior_end, by, rows,
-                       sum(r.value_fen for r in rows), sum(r.qty for r in rows), sum(r.orders for r in rows),
-                       sum(r.prior_fen for r in rows), weeks, [weekly.get(w, 0) for w in weeks], compare)
+    total = {m: sum(getattr(r, m) for r in rows) for m in (*MEASURES, "prior_fen")}
+    report = SalesReport(start, end, prior_start, prior_end, by, rows, total["value_fen"], total["qty"],
+                         total["orders"], total["prior_fen"], total["ordered_fen"], total["shipped_fen"],
+                         total["delivered_fen"], total["returned_fen"], weeks, [weekly.get(w, 0) for w in weeks],
+                         compare)
+    report.page = min(max(1, page), report.pages)
+    if label_all:
+        _label(rows, by, locale, channel_labels or {})
+    else:
+        risers, fallers = report.movers()
+        _label(list({id(r): r for r in (*report.page_rows, *rows[:15], *risers, *fallers)}.values()), by, locale,
+               channel_labels or {})
+    return report

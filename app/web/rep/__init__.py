@@ -18,6 +18,9 @@ from sqlalchemy import select  # noqa: E402
 from app.models import Organisation  # noqa: E402
 from app.services.field_sales.portal import route_retailer_ids  # noqa: E402
 from app.web.shared.analytics.customers import register_customer_report  # noqa: E402
+from app.web.shared.analytics.views import RepScope, register_sales_report  # noqa: E402
+
+register_sales_report(bp, "rep/layout.html", lambda: RepScope(current_user.id))
 
 register_customer_report(bp, "rep/layout.html",
                          lambda: select(Organisation).where(Organisation.id.in_(route_retailer_ids(current_user))),

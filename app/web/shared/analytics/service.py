@@ -132,13 +132,14 @@ def channel_export(dealer_id: int | None):
 
     _form, report, _province = _channel_build(dealer_id)
     headers = [_("经销商") if report.by == "dealer" else _("商品"), _("编码"), _("进货（箱）"), _("进货金额（元）"),
-               _("销售（箱）"), _("销售金额（元）"), _("动销率（%）"), _("现有库存（箱）"), _("可售天数"),
-               *[_("%(n)d 天内到期金额（元）", n=h) for h in HORIZONS]]
+               _("销售（箱）"), _("销售金额（元）"), _("动销率（%）"), _("期末库存（箱）"), _("可售天数"),
+               *[_("%(n)d 天内到期金额（元）", n=h) for h in HORIZONS], _("缺货天数"), _("缺货率（%）")]
 
     def line(r, label, code):
         supply = None if r.days_of_supply is None else round(r.days_of_supply, 1)
         return (label, code, r.received_qty, r.received_fen / 100, r.sold_qty, r.sold_fen / 100,
-                _percent(r.sell_through), r.on_hand, supply, *[v / 100 for v in r.expiring_fen])
+                _percent(r.sell_through), r.on_hand, supply, *[v / 100 for v in r.expiring_fen], r.out_days,
+                _percent(r.out_rate))
 
     rows = [line(r, r.label, r.code) for r in report.rows] + [line(report.total, _("合计"), "")]
     name = f"channel-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"

@@ -2,17 +2,19 @@
 printable layout, an XLSX export and two server-side SVG charts with their tables."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
 from app.extensions import db
-from app.models import Region
+from app.models import Organisation, Region, RepRoute, User
 from app.services.analytics.charts import bar_chart, column_chart, line_chart
 from app.services.analytics.sales import MAX_DAYS, sales_report
 from app.services.core.clock import today_local
@@ -25,7 +27,7 @@ from app.web.common.listing import GetForm
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DIMENSION_LABELS = {"product": _l("商品"), "category": _l("分类"), "province": _l("省份"), "region": _l("地区"),
-                    "dealer": _l("经销商"), "channel": _l("渠道")}
+                    "dealer": _l("经销商"), "channel": _l("渠道"), "rep": _l("业务员"), "retailer": _l("门店")}
 COMPARE_LABELS = {"previous": _l("环比（上一同长周期）"), "last_year": _l("同比（去年同期）")}
 CHANNELS = dict(CHANNEL_LABELS, dealer=_l("经销商补货"))
 
@@ -38,7 +40,36 @@ class SalesReportForm(GetForm):
     province = SelectField(_l("省份"), validators=[Optional()], validate_choice=False)
 
 
-def _report_args(seller_id: int | None):
+@dataclass(frozen=True)
+class RepScope:
+    """A rep's report: the shops on its route."""
+    rep_id: int
+
+
+def _rep_filter(raw: str | None, seller_id: int | None, rep_scope: RepScope | None) -> User | None:
+    """The rep a report's `rep` filter names: any rep for the brand, a rep serving one of the
+    dealer's shops for a dealer, itself for a rep; 404 for anything else."""
+    if not raw:
+        return None
+    rep = db.session.get(User, int(raw)) if raw.isdigit() and int_in_range(int(raw)) else None
+    if rep is None or rep.role != "rep" or (rep_scope is not None and rep.id != rep_scope.rep_id):
+        abort(404)
+    if seller_id is not None and db.session.scalar(
+            select(RepRoute.id).join(Organisation, Organisation.id == RepRoute.retailer_id)
+            .where(RepRoute.rep_id == rep.id, Organisation.dealer_id == seller_id).limit(1)) is None:
+        abort(404)
+    return rep
+
+
+def _route(rep_id: int):
+    return select(RepRoute.retailer_id).where(RepRoute.rep_id == rep_id)
+
+
+def _report_args(scope):
+    """The report's arguments from the URL, in the caller's scope: None (the brand), a dealer's
+    id, or a RepScope."""
+    rep_scope = scope if isinstance(scope, RepScope) else None
+    seller_id = None if rep_scope else scope
     form = SalesReportForm(formdata=request.args)
     provinces = provinces_list()
     form.province.choices = [SelectChoice("", _("全部省份"))] + [SelectChoice(str(p.id), p.name) for p in provinces]
@@ -49,16 +80,19 @@ def _report_args(seller_id: int | None):
         start, end = end, start
     start = max(start, end - timedelta(days=MAX_DAYS - 1))
     form.start.data, form.end.data = start, end
+    hidden = {"dealer"} if seller_id is not None else {"rep"} if rep_scope else set()
     by = form.clean("by") or "product"
-    if seller_id is not None and by == "dealer":
+    if by in hidden:
         by = "product"
     compare = form.clean("compare") or "previous"
     form.by.data, form.compare.data = by, compare
     province = province_from(form.clean("province"))
-    if seller_id is not None:
-        form.by.choices = [SelectChoice(k, v) for k, v in DIMENSION_LABELS.items() if k != "dealer"]
+    rep = _rep_filter(request.args.get("rep"), seller_id, rep_scope)
+    form.by.choices = [SelectChoice(k, v) for k, v in DIMENSION_LABELS.items() if k not in hidden]
+    buyers = _route(rep.id) if rep else _route(rep_scope.rep_id) if rep_scope else None
     return form, dict(start=start, end=end, by=by, compare=compare, seller_id=seller_id,
-                      province_id=province.id if province else None, channel_labels=CHANNELS), province
+                      province_id=province.id if province else None, channel_labels=CHANNELS, buyers=buyers,
+                      page=form.clean("page") or 1), province, rep
 
 
 def province_from(raw: str | None) -> Region | None:
@@ -77,10 +111,10 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _build(seller_id: int | None):
-    form, args, province = _report_args(seller_id)
+def _build(scope, label_all: bool = True):
+    form, args, province, rep = _report_args(scope)
     args["locale"] = _locale()
-    return form, sales_report(**args), province
+    return form, sales_report(**args, label_all=label_all), province, rep
 
 
 def trend_chart(trend) -> str:
@@ -91,8 +125,8 @@ def trend_chart(trend) -> str:
                         [v / 100 for v in trend.values_fen])
 
 
-def sales_page(endpoint_prefix: str, layout: str, seller_id: int | None):
-    form, report, province = _build(seller_id)
+def sales_page(endpoint_prefix: str, layout: str, scope):
+    form, report, province, rep = _build(scope, label_all=False)
     top = report.rows[:15]
     bars = bar_chart(_("按%(dim)s", dim=DIMENSION_LABELS[report.by]), [r.label for r in top],
                      [(_("本期"), [r.value_fen / 100 for r in top]),
@@ -100,18 +134,20 @@ def sales_page(endpoint_prefix: str, layout: str, seller_id: int | None):
     trend = line_chart(_("每周趋势"), [w.strftime("%m-%d") for w in report.weeks],
                        [(_("每周净销售额（元）"), [v / 100 for v in report.weekly_fen])], every=max(1, len(report.weeks) // 6))
     risers, fallers = report.movers()
+    query = {k: v for k, v in request.args.items() if k != "page"}
     return render_page("shared/analytics/sales.html", "shared/analytics/_sales.html", form=form, report=report,
-                       province=province, bars=bars, trend=trend, risers=risers, fallers=fallers, layout=layout,
+                       province=province, rep=rep, bars=bars, trend=trend, risers=risers, fallers=fallers, layout=layout,
                        endpoint=endpoint_prefix, dimension_labels=DIMENSION_LABELS, compare_labels=COMPARE_LABELS,
-                       query=request.args.to_dict())
+                       query=query)
 
 
-def sales_export(seller_id: int | None):
-    _form, report, _province = _build(seller_id)
+def sales_export(scope):
+    _form, report, _province, _rep = _build(scope)
     headers = [str(DIMENSION_LABELS[report.by]), _("编码"), _("净销售额（元）"), _("净箱数"), _("订单行数"),
-               _("对比期（元）"), _("变化")]
+               _("对比期（元）"), _("变化"), _("下单（元）"), _("发货（元）"), _("签收（元）"), _("退货（元）")]
     rows = ([r.label, r.code, r.value_fen / 100, r.qty, r.orders, r.prior_fen / 100,
-             None if r.change is None else round(r.change, 4)] for r in report.rows)
+             None if r.change is None else round(r.change, 4), r.ordered_fen / 100, r.shipped_fen / 100,
+             r.delivered_fen / 100, r.returned_fen / 100] for r in report.rows)
     name = f"sales-{report.by}-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
     return xlsx_response(headers, rows, "sales", name)
 
@@ -140,8 +176,9 @@ def register_report(bp: Blueprint, name: str, page_view, export_view, layout: st
     bp.add_url_rule(f"/reports/{name}/export.xlsx", f"{name}_report_export", export)
 
 
-def register_sales_report(bp: Blueprint, layout: str, seller_scope, guard=None) -> None:
-    register_report(bp, "sales", sales_page, sales_export, layout, seller_scope, guard)
+def register_sales_report(bp: Blueprint, layout: str, scope, guard=None) -> None:
+    """`scope()`: None for the brand, the dealer's id, or a RepScope."""
+    register_report(bp, "sales", sales_page, sales_export, layout, scope, guard)
 
 
 def admin_guard() -> None:
