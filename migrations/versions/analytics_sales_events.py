@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'analytics_sales_events'
-down_revision = 'i12p_presale'
+down_revision = "promo_limits_progress"
 branch_labels = None
 depends_on = None
 
