@@ -187,6 +187,14 @@ def test_the_promotion_list_shows_what_the_redemption_rows_gave(app, client):
     assert discount > 0 and yuan(discount) in effect
 
 
+def test_the_live_claimable_coupon_is_offered_to_the_demo_shop(app, client):
+    claimable = _db.session.scalar(select(Promotion).where(Promotion.status == "active", Promotion.code == "CLAIM40"))
+    assert claimable.rule.get("claimable")
+    client.login("retailer000001", app.config["DEMO_PASSWORD"])
+    page = client.get("/retailer/coupons")
+    assert page.status_code == 200 and claimable.name in page.get_data(as_text=True)
+
+
 def test_a_redeemed_order_shows_its_promotion_to_the_shop(app, client):
     redemption = _db.session.scalar(
         select(PromotionRedemption).join(Order, Order.id == PromotionRedemption.order_id)

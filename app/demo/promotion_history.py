@@ -35,7 +35,7 @@ from app.demo.data_catalog import CATEGORIES
 from app.demo.seasonality import cny_dates_between
 from app.extensions import db
 from app.models import CouponCode, Promotion, PromotionDealerLimit, PromotionRedemption
-from app.models.customer_groups import CustomerGroup, CustomerGroupMember
+from app.models.customer_groups import CustomerGroup
 from app.services.core.clock import LOCAL
 from app.services.ordering.cart import tax_included
 from app.services.promotions import index as promo_index
@@ -48,6 +48,7 @@ DRINKS = ("SOFT", "TEA", "WATER", "JUICE", "BEER")
 CLOSED = ("cancelled", "rejected")
 DEALER_MAX_DEPTH_PCT = 10  # the brand's limit on dealers' own promotions (every tier)
 SHARED_CODE_EVERY = 6      # about one order in six above the threshold types the shared code
+KEY_ACCOUNTS = 500         # the customer group's members at most (a group holds up to 5,000)
 
 
 @dataclass(eq=False)
@@ -63,7 +64,7 @@ class Past:
     coupons: dict = field(default_factory=dict)  # retailer index → coupon code id (one use each)
     shared_coupon: int | None = None
     shared_users: set = field(default_factory=set)
-    labels: dict = field(default_factory=dict)   # rung (or None) → label JSON text
+    labels: dict = field(default_factory=dict)   # rung (or None) → (label, its JSON text)
     compiled: object = None
     snapshot: dict = field(default_factory=dict)
     snapshot_json: str = ""
@@ -81,12 +82,13 @@ class Past:
     def fits(self, value: int) -> bool:
         return self.row.budget_fen is None or self.used_fen + value <= self.row.budget_fen
 
-    def label(self, rung=None) -> str:
+    def label(self, rung=None) -> tuple[dict, str]:
+        """The wording the engine gives (the rung reached for 满减), as a value and as JSON text."""
         known = self.labels.get(rung)
         if known is None:
             c = self.compiled
-            message = c.explanation(c.rung_text(*rung)) if rung else c.explanation()
-            known = self.labels[rung] = json.dumps(message.to_json(), ensure_ascii=False)
+            value = (c.explanation(c.rung_text(*rung)) if rung else c.explanation()).to_json()
+            known = self.labels[rung] = (value, json.dumps(value, ensure_ascii=False))
         return known
 
 
@@ -241,7 +243,7 @@ class PromotionHistory:
             tax += line_tax
             for p, amount in per_line[i].items():
                 if amount:
-                    self.adjustments.append((self.next_adjustment, line[0], p.id, amount, p.label(given[p][3])))
+                    self.adjustments.append((self.next_adjustment, line[0], p.id, amount, p.label(given[p][3])[1]))
                     self.next_adjustment += 1
         for product_id, qty, rate in gifts:
             lines.append((None, order_id, product_id, qty, 0, None, rate, 0, 0, 0, True))
@@ -308,7 +310,7 @@ class PromotionHistory:
             discount, gift_value, gifts, rung = entry[:4]
             coupon = entry[4] if len(entry) > 4 else None
             value = discount + gift_value
-            snapshot = dict(p.snapshot, label=json.loads(p.label(rung)),
+            snapshot = dict(p.snapshot, label=p.label(rung)[0],
                             gifts={str(pid): list(v) for pid, v in sorted(gifts.items())})
             self.redemptions.append((self.next_redemption, p.id, order_id, buyer_id, coupon, discount, gift_value,
                                      half_up_div(value * p.brand_pct, 100), json.dumps(snapshot, ensure_ascii=False),
@@ -362,7 +364,7 @@ def build_history(ctx) -> PromotionHistory:
     # 买赠 on the products launched during the history, for their first month.
     for p in sorted((p for p in active if start + timedelta(days=7) <= p.launch <= end - timedelta(days=30)),
                     key=lambda p: p.launch)[-4:]:
-        h.add(f"NEW{p.code}"[:30], f"新品 {p.name} 买5赠1", "buy_x_get_y", {"buy": 5, "get": 1, "repeat": True},
+        h.add(f"NEW{p.code}"[:30], f"新品尝鲜 {p.name} 买3赠1", "buy_x_get_y", {"buy": 3, "get": 1, "repeat": True},
               p.launch, p.launch + timedelta(days=30), products=[p.id], budget_fen=2_000 * ctx.scale.retailers)
     # A bundle of the two most bought products, in the spring of the first year.
     a, b = popular[0], popular[1]
@@ -379,11 +381,14 @@ def build_history(ctx) -> PromotionHistory:
           date(start.year + 1, 5, 1), date(start.year + 1, 5, 31), categories=("NOODLE",),
           buyers=[r.index for r in retailers if r.rep_user_id == rep], audience={"rep_ids": [rep]})
     # A customer group: the key supermarkets, 3 % off from ¥5,000 at list price.
-    key_accounts = [r for r in retailers if r.channel == "supermarket"][::3]
+    key_accounts = [r for r in retailers if r.channel == "supermarket"][::3][:KEY_ACCOUNTS]
     group = CustomerGroup(code="KA-SUPER", name="重点超市")
     db.session.add(group)
     db.session.flush()
-    db.session.add_all([CustomerGroupMember(group_id=group.id, customer_id=r.id) for r in key_accounts])
+    loader = ctx.loader
+    loader.load("customer_group_members", ("id", "group_id", "customer_id"),
+                [(mid, group.id, r.id) for mid, r in zip(loader.allocate_ids("customer_group_members",
+                                                                             len(key_accounts)), key_accounts)])
     h.add("KA-SUPER", "重点超市 满5000享 97 折", "spend_percent", {"ladder": [[500_000, 300]], "basis": "list"},
           date(start.year + 1, 7, 1), date(start.year + 1, 8, 31), lane="order", exclusive_group="spend",
           buyers=[r.index for r in key_accounts], audience={"group_ids": [group.id]})
@@ -392,11 +397,11 @@ def build_history(ctx) -> PromotionHistory:
                                          (ctx.dealers[1], date(start.year + 1, 10, 15)))):
         served = [r.index for r in retailers if r.dealer_index == dealer.index]
         if n == 0:
-            h.add(f"D{dealer.code}-ANNIV"[:30], f"{dealer.code} 周年庆 满800减25", "spend_off",
+            h.add(f"{dealer.code}-ANNIV", f"{dealer.code} 周年庆 满800减25", "spend_off",
                   {"ladder": [[80_000, 2_500]], "basis": "discounted"}, first, first + timedelta(days=30), lane="order",
                   buyers=served, owner_id=dealer.id, funding="dealer", brand_share_pct=0)
         else:
-            h.add(f"D{dealer.code}-TOP"[:30], f"{dealer.code} 畅销品 9.5 折", "percent_off", {"percent_x100": 500},
+            h.add(f"{dealer.code}-TOP", f"{dealer.code} 畅销品 9.5 折", "percent_off", {"percent_x100": 500},
                   first, first + timedelta(days=30), products=[p.id for p in popular[:3]], buyers=served,
                   owner_id=dealer.id, funding="dealer", brand_share_pct=0)
     # Coupon batches: a code for one shop in eight (one use), and a shared code.
@@ -409,13 +414,12 @@ def build_history(ctx) -> PromotionHistory:
                    per_customer_limit=1, budget_uses=100_000)
     db.session.flush()
     holders = [r for r in retailers if r.index % 8 == 3]
-    codes = [CouponCode(promotion_id=batch.id, code=f"ANNIV{r.code}", customer_id=r.id, max_uses=1, used_uses=0)
-             for r in holders]
-    shared_code = CouponCode(promotion_id=shared.id, code="SPRING30", max_uses=None, used_uses=0)
-    db.session.add_all(codes + [shared_code])
-    db.session.flush()
-    batch.coupons = {r.index: c.id for r, c in zip(holders, codes)}
-    shared.shared_coupon = shared_code.id
+    code_ids = loader.allocate_ids("coupon_codes", len(holders) + 1)
+    loader.load("coupon_codes", ("id", "promotion_id", "code", "customer_id", "max_uses", "used_uses"),
+                [(cid, batch.id, f"ANNIV{r.code}", r.id, 1, 0) for cid, r in zip(code_ids, holders)]
+                + [(code_ids[-1], shared.id, "SPRING30", None, None, 0)])
+    batch.coupons = {r.index: cid for r, cid in zip(holders, code_ids)}
+    shared.shared_coupon = code_ids[-1]
     h.compile()
     return h
 
@@ -441,21 +445,19 @@ def finish(history: PromotionHistory) -> None:
                                       PromotionRedemption.promotion_id, PromotionRedemption.discount_fen)
                                .where(PromotionRedemption.order_id.in_({o for o, _p in back}),
                                       PromotionRedemption.released_at.is_(None))).all()
-        session.execute(update(PromotionRedemption), [
-            {"id": rid, "released_fen": min(back[(order_id, pid)], discount)}
-            for rid, order_id, pid, discount in rows if (order_id, pid) in back])
+        given_back = [{"id": rid, "released_fen": min(back[(order_id, pid)], discount)}
+                      for rid, order_id, pid, discount in rows if (order_id, pid) in back]
+        if given_back:
+            session.execute(update(PromotionRedemption), given_back)
     ids = [p.id for p in history.promotions if p.snapshot["counted"]]
-    kept = PromotionRedemption.released_at.is_(None)
-    for pid, used_fen, used_uses in session.execute(
-            select(PromotionRedemption.promotion_id,
-                   func.sum(PromotionRedemption.discount_fen + PromotionRedemption.gift_fen
-                            - PromotionRedemption.released_fen), func.count())
-            .where(PromotionRedemption.promotion_id.in_(ids or [-1]), kept)
-            .group_by(PromotionRedemption.promotion_id)).all():
-        session.execute(update(Promotion).where(Promotion.id == pid)
-                        .values(used_fen=int(used_fen), used_uses=int(used_uses)))
-    for coupon_id, uses in session.execute(
-            select(PromotionRedemption.coupon_id, func.count())
-            .where(PromotionRedemption.coupon_id.is_not(None), kept).group_by(PromotionRedemption.coupon_id)).all():
-        session.execute(update(CouponCode).where(CouponCode.id == coupon_id).values(used_uses=int(uses)))
+    r = PromotionRedemption
+    kept = r.released_at.is_(None)
+    session.execute(update(Promotion).where(Promotion.id.in_(ids or [-1])).values(
+        used_fen=select(func.coalesce(func.sum(r.discount_fen + r.gift_fen - r.released_fen), 0))
+        .where(r.promotion_id == Promotion.id, kept).scalar_subquery(),
+        used_uses=select(func.count()).where(r.promotion_id == Promotion.id, kept).scalar_subquery())
+        .execution_options(synchronize_session=False))
+    session.execute(update(CouponCode).where(CouponCode.id.in_(select(r.coupon_id).where(r.coupon_id.is_not(None))))
+                    .values(used_uses=select(func.count()).where(r.coupon_id == CouponCode.id, kept)
+                            .scalar_subquery()).execution_options(synchronize_session=False))
     session.expire_all()
