@@ -44,7 +44,7 @@ from app.services.promotions.compiled import half_up_div, spread
 REDEMPTION_COLUMNS = ("id", "promotion_id", "order_id", "buyer_id", "coupon_id", "discount_fen", "gift_fen",
                       "brand_fen", "snapshot", "created_at", "released_at", "released_fen")
 ADJUSTMENT_COLUMNS = ("id", "order_line_id", "promotion_id", "amount_fen", "label")
-DRINKS = ("SOFT", "TEA", "WATER", "JUICE", "BEER")
+SUMMER_DRINKS = ("SOFT", "TEA")  # the summer campaign: soft drinks and tea (water has its volume tier)
 CLOSED = ("cancelled", "rejected")
 DEALER_MAX_DEPTH_PCT = 10  # the brand's limit on dealers' own promotions (every tier)
 SHARED_CODE_EVERY = 6      # about one order in six above the threshold types the shared code
@@ -352,10 +352,10 @@ def build_history(ctx) -> PromotionHistory:
                   cny - timedelta(days=28), cny - timedelta(days=1), products=gift_boxes, funding="shared",
                   brand_share_pct=50)
     for year in range(start.year, end.year + 1):
-        summer_first, summer_last = date(year, 6, 15), date(year, 8, 15)
+        summer_first, summer_last = date(year, 7, 1), date(year, 8, 15)
         if summer_first >= start and summer_last <= end:
             h.add(f"SUMMER{year % 100}", f"{year} 夏日畅饮 9.2 折", "percent_off", {"percent_x100": 800},
-                  summer_first, summer_last, categories=DRINKS, funding="shared", brand_share_pct=70)
+                  summer_first, summer_last, categories=SUMMER_DRINKS, funding="shared", brand_share_pct=70)
         autumn_first, autumn_last = date(year, 9, 20), date(year, 10, 10)
         if autumn_first >= start and autumn_last <= end:
             h.add(f"AUTUMN{year % 100}", f"{year} 金秋满减", "spend_off",
