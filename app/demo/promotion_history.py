@@ -31,7 +31,6 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, text, update
 
-from app.demo.data_catalog import CATEGORIES
 from app.demo.seasonality import cny_dates_between
 from app.extensions import db
 from app.models import CouponCode, Promotion, PromotionDealerLimit, PromotionRedemption
