@@ -69,6 +69,8 @@ class BuildContext:
     users: `admin_user_id`, `rep_user_ids`; DealerInfo/RetailerInfo get `user_id`, retailers
         their `rep_user_id` and `rep_weekday`
     prices: `price_book` (PriceBook, the in-memory twin of app.services.pricing.prices)
+    promotion_history: `promotion_history` (app.demo.promotion_history.PromotionHistory: the past
+        promotions the orders step applies)
     """
 
     scale: Scale
@@ -104,7 +106,8 @@ def _core_steps() -> list[Step]:
             Step("organisations", organisations.build_organisations, ("organisations", "dealer_territories")),
             Step("users", users.build_users, ("users", "rep_routes")),
             Step("prices", prices.build_prices),
-            Step("orders", orders.build_orders, ("orders", "order_lines", "order_events") + documents.BULK_TABLES)]
+            Step("orders", orders.build_orders, ("orders", "order_lines", "order_events") + documents.BULK_TABLES
+                 + ("promotion_redemptions", "order_line_adjustments"))]
 
 
 STEPS: list[Step] = []

@@ -44,29 +44,34 @@ ORDER_COLUMNS = ("id", "number", "buyer_id", "seller_id", "placed_by_id", "chann
                  "total_fen", "tax_fen", "idempotency_key", "cart_fingerprint", "note", "created_at", "updated_at")
 LINE_COLUMNS = ("id", "order_id", "product_id", "qty", "unit_price_fen", "price_basis", "tax_rate",
                 "line_total_fen", "tax_fen")
+PROMOTED_LINE_COLUMNS = LINE_COLUMNS + ("discount_fen", "is_gift")  # lines of orders a promotion reached
 
 
 class OrderBuffer:
     """Order, line and event rows with ids from local counters, loaded in batches."""
 
-    def __init__(self, loader, documents: DocumentWriter):
+    def __init__(self, loader, documents: DocumentWriter, promotions=None):
         self.loader = loader
         self.documents = documents
+        self.promotions = promotions  # app.demo.promotion_history.PromotionHistory, or None
         self.next_order = loader.allocate_ids("orders", 0).start
         self.next_line = loader.allocate_ids("order_lines", 0).start
-        self.orders, self.lines = [], []
+        self.orders, self.lines, self.promoted_lines = [], [], []
         self.load_seconds = 0.0
         self.retail_orders = self.dealer_orders = self.line_count = 0
 
     def flush(self) -> None:
         started = time.perf_counter()
-        self.line_count += len(self.lines)
-        for table, columns, rows in (("orders", ORDER_COLUMNS, self.orders), ("order_lines", LINE_COLUMNS, self.lines)):
+        self.line_count += len(self.lines) + len(self.promoted_lines)
+        for table, columns, rows in (("orders", ORDER_COLUMNS, self.orders), ("order_lines", LINE_COLUMNS, self.lines),
+                                     ("order_lines", PROMOTED_LINE_COLUMNS, self.promoted_lines)):
             if rows:
                 self.loader.allocate_ids(table, len(rows))  # the ids the rows already carry
                 self.loader.load(table, columns, rows)
-        self.orders, self.lines = [], []
+        self.orders, self.lines, self.promoted_lines = [], [], []
         self.documents.flush()  # the orders' events and documents
+        if self.promotions is not None:
+            self.promotions.flush()  # their redemptions and line adjustments
         self.load_seconds += time.perf_counter() - started
 
 
@@ -80,7 +85,9 @@ class HistoryGenerator:
         self.rng = ctx.rng
         self.book = ctx.price_book
         # The documents draw from their own generator: the orders stay what they were without them.
-        self.buffer = OrderBuffer(ctx.loader, DocumentWriter(ctx, random.Random(f"{SEED}:documents")))
+        self.promotions = getattr(ctx, "promotion_history", None)  # step "promotion_history", if it ran
+        self.buffer = OrderBuffer(ctx.loader, DocumentWriter(ctx, random.Random(f"{SEED}:documents")),
+                                  self.promotions)
         self.first_shipment_id = self.buffer.documents.next_id["shipments"]
         self.now = ctx.started_at
         span = (ctx.history_end - ctx.history_start).days + 1
@@ -156,7 +163,7 @@ class HistoryGenerator:
             buyers = self.rng.choices(everyone, cum_weights=retailer_weights, k=count)
             self.retail_orders_of_day(day, day_index // 7, buyers)
             self.dealer_orders_of_day(day)
-            if len(self.buffer.lines) >= FLUSH_AT_LINES:
+            if len(self.buffer.lines) + len(self.buffer.promoted_lines) >= FLUSH_AT_LINES:
                 self.buffer.flush()
         self.buffer.flush()
         add_shipment_lines_and_lots(self.buffer.documents, self.first_shipment_id)
@@ -183,6 +190,7 @@ class HistoryGenerator:
         weekday = day.weekday()
         choices, randrange, random = rng.choices, rng.randrange, rng.random
         lines, orders, documents = buffer.lines, buffer.orders, buffer.documents
+        live = self.promotions.live(day) if self.promotions is not None else ()
         for r in buyers:
             retailer = retailers[r]
             channel = retailer.channel
@@ -231,12 +239,28 @@ class HistoryGenerator:
             seller_user = dealer.user_id if dealer is not None else ctx.admin_user_id
             note = rng.choice(ORDER_NOTES) if random() < 0.03 else ""
             seller_id = dealer.id if dealer is not None else ctx.brand_id
+            paid, line_count, given = lines[first_line:], len(picked), None
+            if live:
+                promoted = self.promotions.apply(live, order_id, r, paid, status)
+                if promoted is not None:
+                    # The order's lines move to the promoted ones (with their discounts), gift lines after
+                    # the paid ones; the documents see the paid lines at their discounted amounts.
+                    del lines[first_line:]
+                    order_lines, total, tax, given = promoted
+                    for line in order_lines:
+                        if line[0] is None:
+                            line = (buffer.next_line,) + line[1:]
+                            buffer.next_line += 1
+                        buffer.promoted_lines.append(line)
+                    paid, line_count = order_lines[:len(paid)], len(order_lines)
             updated = documents.add(order_id=order_id, status=status, created=created, placed_by=placed_by,
                                     buyer_id=customer_id, seller_id=seller_id, seller_user=seller_user,
-                                    buyer_user=retailer.user_id, lines=lines[first_line:], total=total, tax=tax,
+                                    buyer_user=retailer.user_id, lines=paid, total=total, tax=tax,
                                     terms_days=RETAILER_TERMS_DAYS, dealer_index=None)
+            if given is not None:
+                self.promotions.record(given, order_id, customer_id, created, status, updated)
             orders.append((order_id, f"{prefix}{order_id:07d}", customer_id, seller_id, placed_by, channel_used,
-                           status, len(picked), total, tax, None, None, note, created, updated))
+                           status, line_count, total, tax, None, None, note, created, updated))
         buffer.retail_orders += len(buyers)
 
     def dealer_orders_of_day(self, day) -> None:
