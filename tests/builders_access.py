@@ -309,6 +309,12 @@ def other_settlement(o: Other):
     return o.once("settlement", build)
 
 
+def a_settlement_run(o: Other):
+    """The promotion settlement run of `other_settlement` (the brand's: admin routes only, the
+    permissionless admin must be refused)."""
+    return other_settlement(o).run
+
+
 def other_rebate_agreement(o: Other):
     """An active rebate agreement of dealer_b (the brand's, for admins: the permissionless admin
     must be refused), with an accrual whose source number the page must not show."""

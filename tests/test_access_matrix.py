@@ -54,6 +54,8 @@ BUILDERS = {
     "return_id": b.other_return,
     "promotion_id": b.other_promotion,
     "settlement_id": b.other_settlement,
+    "run_id": b.a_settlement_run,
+    "tier": b.literal("A"),
     "gift_id": b.a_points_gift,
     "agreement_id": b.other_rebate_agreement,
     "campaign_id": b.other_groupbuy,
@@ -84,6 +86,7 @@ SHARED_PARAMS = {
     "kind": "a document kind",
     "gift_id": "the points catalog is the brand's, the same for every retailer",
     "presale_item_id": "presale campaigns are the brand's, offered to every retailer",
+    "tier": "a dealer tier (A/B/C or the default row) of the brand's promotion limits, not a record",
 }
 
 # Blueprints several roles use, and who is checked there against the other side's records
