@@ -270,3 +270,18 @@ def test_the_order_cycle_report_matches_a_computation_by_hand(built):
     assert report.delivered == len(hours) > 100
     assert report.median_hours == pytest.approx(statistics.median(hours), abs=1e-6)
     assert report.within_target == sum(1 for h in hours if h <= 48)
+
+
+def test_the_channel_report_counts_stock_out_days_over_its_default_90_days(app, client):
+    """The demo backfills the stock snapshots of the channel report's default range from the
+    ledger, so a dealer's stock-out rate is a figure, not "—"."""
+    from app.models.analytics import StockSnapshotOwner
+
+    dealer001 = _db.session.scalar(select(Organisation).where(Organisation.code == "D001"))
+    days = _db.session.scalar(select(func.count(func.distinct(StockSnapshotOwner.day)))
+                              .where(StockSnapshotOwner.owner_id == dealer001.id))
+    assert days >= 60  # the ledger of the tiny demo starts within the last 90 days at the latest
+    client.login("dealer001", app.config["DEMO_PASSWORD"])
+    page = client.get("/dealer/reports/channel").get_data(as_text=True)
+    rate = re.search(r"缺货率</dt>\s*<dd[^>]*>([^<]+)<", page)
+    assert rate and rate.group(1).strip().endswith("%"), rate
