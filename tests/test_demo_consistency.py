@@ -10,8 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.demo import builder
-from app.demo.bulk import delete_all_data
 from app.extensions import db as _db
 from app.models import Invoice, Order, OrderEvent, OrderLine, Organisation, User
 from app.models.credit import CreditNote, Payment, PaymentAllocation
@@ -24,6 +22,7 @@ from app.services.credit.statements import statement
 from app.services.fulfilment.progress import progress
 from app.services.inventory.daysql import start_of_local_day
 from app.web.common.filters import yuan
+from tests.demo_build import demo_fixtures
 
 pytestmark = pytest.mark.xdist_group("demo-seed")  # one worker builds the demo data, one module at a time
 
@@ -39,23 +38,7 @@ PRESALE_TRAIL = {"presale_held": ["presale_held"], "approved": ["presale_held", 
 PRESALE_SHORT = ["presale_held", "submitted", "cancelled"]  # released short of stock, then cancelled unpaid
 
 
-@pytest.fixture(scope="module")
-def built(app):
-    with app.app_context():
-        context = builder.build("tiny", replace=True, echo=lambda _line: None)
-    yield context
-    with app.app_context():
-        _db.session.remove()
-        delete_all_data(_db.session)
-        _db.session.commit()
-
-
-@pytest.fixture(autouse=True)
-def db(app, built):
-    with app.app_context():
-        yield _db
-        _db.session.rollback()
-        _db.session.remove()
+built, db = demo_fixtures("tiny")
 
 
 def statuses() -> dict[int, str]:

@@ -8,8 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.demo import builder
-from app.demo.bulk import delete_all_data
 from app.extensions import db as _db
 from app.models import (CouponCode, Invoice, Order, OrderLine, OrderLineAdjustment, Organisation, Product, Promotion,
                         PromotionRedemption, User)
@@ -19,27 +17,12 @@ from app.services.ordering.cart import tax_included
 from app.services.promotions import limits, settlement
 from app.services.promotions.compiled import half_up_div
 from app.web.common.filters import yuan
+from tests.demo_build import demo_fixtures
 
 pytestmark = pytest.mark.xdist_group("demo-seed")  # one worker builds the demo data, one module at a time
 
 
-@pytest.fixture(scope="module")
-def built(app):
-    with app.app_context():
-        context = builder.build("small", replace=True, echo=lambda _line: None)
-    yield context
-    with app.app_context():
-        _db.session.remove()
-        delete_all_data(_db.session)
-        _db.session.commit()
-
-
-@pytest.fixture(autouse=True)
-def db(app, built):
-    with app.app_context():
-        yield _db
-        _db.session.rollback()
-        _db.session.remove()
+built, db = demo_fixtures("small")
 
 
 def _past() -> list[Promotion]:

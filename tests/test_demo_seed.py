@@ -10,7 +10,6 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app.demo import builder
-from app.demo.bulk import delete_all_data
 from app.demo.data_catalog import CATEGORIES
 from app.demo.prices import DRINKS
 from app.demo.seasonality import cny_dates_between
@@ -23,30 +22,14 @@ from app.services.catalog.gtin import is_valid_gtin
 from app.services.pricing.prices import quote_prices, region_profile
 from app.services.core.clock import LOCAL
 from app.services.catalog.visibility import visible_products
+from tests.demo_build import demo_fixtures
 
 pytestmark = pytest.mark.xdist_group("demo-seed")  # one worker builds the demo data once
 
 HOMES = {"admin": "/admin/", "dealer001": "/dealer/", "retailer000001": "/retailer/", "rep01": "/rep/"}
 
 
-@pytest.fixture(scope="module")
-def built(app):
-    with app.app_context():
-        context = builder.build("tiny", replace=True, echo=lambda _line: None)
-    yield context
-    with app.app_context():
-        _db.session.remove()
-        delete_all_data(_db.session)
-        _db.session.commit()
-
-
-@pytest.fixture(autouse=True)
-def db(app, built):
-    """Replaces conftest's per-test clean database: these tests share the one demo build."""
-    with app.app_context():
-        yield _db
-        _db.session.rollback()
-        _db.session.remove()
+built, db = demo_fixtures("tiny")
 
 
 def org(code: str) -> Organisation:
