@@ -105,11 +105,27 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     return order
 
 
+FRESH_ORDERS = "lianying_fresh_orders"  # session.info: orders inserted in the current transaction
+
+
+def created_now(order_id: int) -> None:
+    """Checkout inserted this order in the current transaction (see `_loaded`)."""
+    db.session.info.setdefault(FRESH_ORDERS, set()).add(order_id)
+
+
 def _loaded(order_id: int) -> Order | None:
     """The order with its status read fresh from the database. An order this session already
     holds (checkout's automatic review) keeps its loaded lines and parties: only the status is
-    read again; otherwise the whole row is loaded."""
+    read again; otherwise the whole row is loaded. The first move of an order inserted in this
+    very transaction (`created_now`) reads nothing: no other transaction can see it yet, so its
+    status is the one it was inserted with. (Only the first: a later move may follow a savepoint
+    rolled back, which leaves the object's status behind the database's.)"""
     held = db.session.identity_map.get(identity_key(Order, order_id))
+    fresh = db.session.info.get(FRESH_ORDERS)
+    if fresh and order_id in fresh:
+        fresh.discard(order_id)
+        if held is not None and "status" in held.__dict__:
+            return held
     if held is None or "status" not in held.__dict__:
         return db.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
     status = db.session.scalar(select(Order.status).where(Order.id == order_id))

@@ -17,11 +17,12 @@ its cart lines already consumed and is refused.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,7 +33,7 @@ from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderLine, Or
                         Product, User)
 from app.services.core import audit
 from app.services.ordering import cart
-from app.services.ordering import delivery_terms, routing
+from app.services.ordering import delivery_terms, lifecycle, routing
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import Page, paginate
 from app.services.core.clock import LOCAL, now_utc
@@ -119,6 +120,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     if order is None:  # a submit with this key made its order already (or is making it, concurrently)
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
     order_id = order.id
+    lifecycle.created_now(order_id)  # its first status change need not read the status back
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
     refused = promo_redemption.consume(quote.applied, buyer.id, quote.buyer_facts)
     if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
@@ -127,7 +129,8 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
         raise PricesChanged(requote)
 
-    order.number = order_number(order_id, created_at)
+    if order.number is None:  # PostgreSQL numbers the order in its INSERT (_insert_once)
+        order.number = order_number(order_id, created_at)
     # One multi-row INSERT whatever the number of lines, RETURNING the lines as ORM objects (with
     # their ids): the automatic review and the promotions' adjustments read them without a query.
     # (Rows come back in any order: asking for the parameters' order makes SQLite insert row by row.)
@@ -206,11 +209,12 @@ def _insert_once(values: dict) -> Order | None:
     inserted, RETURNING it: no read-back), or None when the key is taken, by an earlier submit or
     a concurrent transaction (the unique constraint decides, after it commits)."""
     dialect = db.session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
+    if dialect == "postgresql":
+        return db.session.scalars(_numbered_insert(tuple(values)), {f"v_{name}": value for name, value in values.items()}
+                                  | {"number_prefix": order_number(0, values["created_at"])[:-7]}).first()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+
         statement = (upsert(Order).values(**values)
                      .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
                      .returning(Order))
@@ -222,6 +226,23 @@ def _insert_once(values: dict) -> Order | None:
         return order
     except IntegrityError:
         return None
+
+
+@functools.cache
+def _numbered_insert(names: tuple[str, ...]):
+    """PostgreSQL: the order's INSERT that also writes its number (order_number: the id comes from
+    the sequence in the same statement), so no UPDATE follows. Bound parameters only (`v_<column>`,
+    `number_prefix`): the statement compiles once per process for a given set of columns."""
+    from sqlalchemy.dialects.postgresql import insert as upsert
+
+    table = Order.__table__
+    new = select(func.nextval(literal_column("pg_get_serial_sequence('orders', 'id')")).label("id")).subquery("new_order")
+    digits = cast(new.c.id, String)
+    number = bindparam("number_prefix", type_=String) + func.lpad(digits, func.greatest(7, func.length(digits)), "0")
+    row = select(new.c.id, number, *[bindparam(f"v_{name}", type_=table.c[name].type) for name in names])
+    statement = (upsert(table).from_select(["id", "number", *names], row)
+                 .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(*table.c))
+    return select(Order).from_statement(statement)
 
 
 # -- who sees which orders -----------------------------------------------------------------
