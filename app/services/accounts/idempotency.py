@@ -49,7 +49,7 @@ def claim(client_id: int, key: str, fingerprint: str, hours: int = DEFAULT_HOURS
     now = now_utc()
     row_id = _insert_once(dict(client_id=client_id, key=key, request_hash=fingerprint, created_at=now))
     if row_id is not None:
-        db.session.commit()
+        _commit_keeping_loaded()
         return Claim(row_id=row_id)
     existing = db.session.scalar(select(ApiIdempotencyKey).where(ApiIdempotencyKey.client_id == client_id,
                                                                  ApiIdempotencyKey.key == key))
@@ -75,8 +75,20 @@ def claim(client_id: int, key: str, fingerprint: str, hours: int = DEFAULT_HOURS
     return Claim(row_id=existing.id) if taken else Claim(in_progress=True)
 
 
+def _commit_keeping_loaded() -> None:
+    """Commit the claim without expiring what the request has loaded so far (the API client):
+    the request goes on with it, and expiring it would only read the same rows again."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 def finish(row_id: int, status_code: int, body: str) -> None:
-    """Store the first execution's answer (commits)."""
+    """Store the first execution's answer (commits, together with the request's own work when
+    the view left it to this commit: the order and its stored answer in one transaction)."""
     db.session.execute(update(ApiIdempotencyKey).where(ApiIdempotencyKey.id == row_id)
                        .values(status_code=status_code, response_body=body))
     db.session.commit()
