@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select
 
 from app.extensions import db
 from app.models import OutboxEvent, utcnow
-from app.queue import enqueue_after_commit
+from app.queue import enqueue_batch_after_commit
 
 EVENT_TYPES = ("order.placed", "order.approved", "order.held", "order.rejected", "order.cancelled",
                "order.picking", "order.shipped", "order.partly_shipped", "order.delivered", "order.completed",
@@ -37,7 +37,8 @@ ORDER_STATUS_EVENTS = {"submitted": "order.placed", "approved": "order.approved"
 
 def record(event_type: str, aggregate_type: str, aggregate_id: int, org_ids: Iterable[int | None],
            data: dict[str, Any]) -> str:
-    """Write one event (one INSERT) and return its stable id; its fan-out runs after the commit."""
+    """Write one event (one INSERT) and return its stable id; its fan-out runs after the commit
+    (one job for all the events of the transaction)."""
     assert event_type in EVENT_TYPES, event_type
     event_id = "evt_" + uuid.uuid4().hex
     table = OutboxEvent.__table__
@@ -48,7 +49,8 @@ def record(event_type: str, aggregate_type: str, aggregate_id: int, org_ids: Ite
         event_id=event_id, type=event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
         sequence=next_sequence, org_ids=sorted({o for o in org_ids if o is not None}), data=data,
         occurred_at=utcnow()))
-    enqueue_after_commit("jobs.webhooks.fan_out", event_id, job_id=f"webhook-fanout-{event_id}")
+    # One fan-out job for the transaction's events (a checkout records order.placed and order.approved)
+    enqueue_batch_after_commit("jobs.webhooks.fan_out_events", event_id, job_id=f"webhook-fanout-{event_id}")
     return event_id
 
 
