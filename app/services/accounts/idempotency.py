@@ -16,11 +16,12 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from app.extensions import db
 from app.models import ApiIdempotencyKey
 from app.services.core.clock import now_utc
+from app.services.core.fixed_sql import fixed
 
 STALE_AFTER = timedelta(minutes=2)
 DEFAULT_HOURS = 24
@@ -110,10 +111,18 @@ def purge_expired(hours: int = DEFAULT_HOURS) -> int:
 
 def _insert_once(values: dict) -> int | None:
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    if dialect == "postgresql":  # compiled once per process (an ON CONFLICT statement is not cached)
+        return db.session.scalar(fixed("api_idempotency_keys.claim", lambda: _claim_statement(values)), values)
+    from sqlalchemy.dialects.sqlite import insert as upsert
+
     return db.session.scalar(upsert(ApiIdempotencyKey).values(**values)
                              .on_conflict_do_nothing(index_elements=["client_id", "key"])
                              .returning(ApiIdempotencyKey.id))
+
+
+def _claim_statement(values: dict):
+    from sqlalchemy.dialects.postgresql import insert as upsert
+
+    table = ApiIdempotencyKey.__table__
+    return (upsert(table).values({name: bindparam(name, type_=table.c[name].type) for name in values})
+            .on_conflict_do_nothing(index_elements=["client_id", "key"]).returning(table.c.id))

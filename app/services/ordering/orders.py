@@ -17,7 +17,6 @@ its cart lines already consumed and is refused.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 
@@ -29,9 +28,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.services.integrations import outbox
-from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, Organisation,
+from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderKind, OrderLine, OrderStatus, Organisation,
                         Product, User)
 from app.services.core import audit
+from app.services.core.fixed_sql import fixed
 from app.services.ordering import cart
 from app.services.ordering import delivery_terms, lifecycle, routing
 from app.services.core.errors import DomainError, NotFound
@@ -210,8 +210,12 @@ def _insert_once(values: dict) -> Order | None:
     a concurrent transaction (the unique constraint decides, after it commits)."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        return db.session.scalars(_numbered_insert(tuple(values)), {f"v_{name}": value for name, value in values.items()}
-                                  | {"number_prefix": order_number(0, values["created_at"])[:-7]}).first()
+        values = {"kind": OrderKind.STANDARD.value, **values}  # the column's default, given
+        names = tuple(values)
+        statement = fixed("orders.insert_once:" + ",".join(names), lambda: _numbered_insert(names))
+        params = {f"v_{name}": value for name, value in values.items()}
+        params["number_prefix"] = order_number(0, values["created_at"])[:-7]
+        return db.session.scalars(select(Order).from_statement(statement), params).first()
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
 
@@ -228,11 +232,10 @@ def _insert_once(values: dict) -> Order | None:
         return None
 
 
-@functools.cache
 def _numbered_insert(names: tuple[str, ...]):
     """PostgreSQL: the order's INSERT that also writes its number (order_number: the id comes from
     the sequence in the same statement), so no UPDATE follows. Bound parameters only (`v_<column>`,
-    `number_prefix`): the statement compiles once per process for a given set of columns."""
+    `number_prefix`), compiled once per process (core.fixed_sql)."""
     from sqlalchemy.dialects.postgresql import insert as upsert
 
     table = Order.__table__
@@ -240,9 +243,8 @@ def _numbered_insert(names: tuple[str, ...]):
     digits = cast(new.c.id, String)
     number = bindparam("number_prefix", type_=String) + func.lpad(digits, func.greatest(7, func.length(digits)), "0")
     row = select(new.c.id, number, *[bindparam(f"v_{name}", type_=table.c[name].type) for name in names])
-    statement = (upsert(table).from_select(["id", "number", *names], row)
-                 .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(*table.c))
-    return select(Order).from_statement(statement)
+    return (upsert(table).from_select(["id", "number", *names], row)
+            .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(*table.c))
 
 
 # -- who sees which orders -----------------------------------------------------------------
