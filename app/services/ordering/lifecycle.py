@@ -30,7 +30,7 @@ and the caller rolls back (a view) or rolls back to its savepoint (the automatic
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -96,8 +96,9 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     set_committed_value(order, "updated_at", now)
     _stock_side_effects(order, current, to, actor_id, note)
     system_note = note if isinstance(note, Message) else None
-    db.session.add(OrderEvent(order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
-                              note="" if system_note else (note or "")[:500], note_message=system_note))
+    db.session.execute(insert(OrderEvent.__table__), dict(  # one INSERT now, no unit-of-work object
+        order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
+        note="" if system_note else (note or "")[:500], note_message=system_note))
     audit.record(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
     outbox.order_status_changed(order, current, "" if system_note else (note or "")[:500])
     db.session.flush()

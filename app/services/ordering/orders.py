@@ -154,8 +154,9 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         set_committed_value(order, "lines", rows)
         set_committed_value(order, "buyer", buyer)
         set_committed_value(order, "seller", seller)
-    db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
-                              to_status=OrderStatus.SUBMITTED.value))
+    db.session.execute(insert(OrderEvent.__table__), dict(
+        order_id=order_id, at=created_at, actor_id=owner.id, from_status=None, to_status=OrderStatus.SUBMITTED.value,
+        note="", note_message=None))
     outbox.order_status_changed(order, None)
     consumed = db.session.execute(delete(CartLine).where(CartLine.id.in_([line.line_id for line in quote.lines]))
                                   .execution_options(synchronize_session=False)).rowcount
