@@ -125,6 +125,18 @@ def enqueue_after_commit(func: JobFunc, *args, job_id: str | None = None,
     pending.append(PendingJob(func, args, job_id, queue, retries, timeout, replace_started, delay))
 
 
+def enqueue_batch_after_commit(func: JobFunc, item: Any, *, job_id: str, **options) -> None:
+    """Like enqueue_after_commit for a job that takes one list: every `item` added in one
+    transaction goes to the same job (the first call's `job_id` names it), so a transaction
+    that records several events sends one job, not one each. Items added inside a savepoint
+    that rolls back stay in it, as jobs do (the job must cope with a missing row)."""
+    for job in db.session().info.get("lianying_jobs") or ():
+        if job.func == func and job.args and isinstance(job.args[0], list):
+            job.args[0].append(item)
+            return
+    enqueue_after_commit(func, [item], job_id=job_id, **options)
+
+
 def _dispatch_pending(app, session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released; the real commit is still to come

@@ -1,6 +1,7 @@
 """Benchmark: POST /api/v1/orders (3 lines) at full demo scale on PostgreSQL, budget p95 ≤ 60 ms.
 
-    .venv/bin/python bench/api_orders.py [--database-url URL] [--orders 200]
+    REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/api_orders.py [--database-url URL] [--orders 200]
+        [--checkout /work/main]
 
 Inputs: a PostgreSQL database holding the `full` demo data (default lianying_bench). The app runs
 in this process with production settings, driven by the Flask test client (the server's own time:
@@ -9,7 +10,14 @@ review, the answer stored for replays; no network), and the Python CPU time of e
 (what the machine's load does not inflate as much). A brand API client orders for `--orders`
 different random retailers, 3 products each that the retailer may order, each with a fresh
 Idempotency-Key; then the same requests are repeated once (replays: no second order) and timed
-apart. After a warm-up of 5 orders that is not counted.
+apart. After a warm-up of 5 orders that is not counted. Printed too: the SQL statements of each
+request (median). `--checkout PATH` measures another checkout of the project instead (before/after,
+run alternately).
+
+Redis: with REDIS_URL set (or `--redis-url`) the app enqueues its jobs as production does (the
+webhook fan-out of the order's events goes to RQ); without it they run inline after the commit,
+which adds their statements and time to every request. No worker runs meanwhile: the fan-out jobs
+the orders queued are removed at the end.
 
 Undone at the end: the orders with their stock reservations, ledger rows, notifications and audit
 rows (benchlib.delete_bench_orders), the idempotency keys, the API client and its service user.
@@ -24,10 +32,17 @@ import random
 import secrets
 import time
 
+import statistics
+import sys
+
 import psycopg
-from benchlib import (BENCH_DATABASE, check_nothing_left, create_bench_app, delete_bench_orders, print_table,
-                      summary_ms, verdict)
-from sqlalchemy import select
+from benchlib import (BENCH_DATABASE, check_nothing_left, create_bench_app, delete_bench_orders,
+                      forget_queued_fan_outs, print_table, summary_ms, verdict)
+from sqlalchemy import event, select
+
+ROOT_ARG = sys.argv[sys.argv.index("--checkout") + 1] if "--checkout" in sys.argv else None
+if ROOT_ARG:  # the other checkout's app (imported by create_bench_app), not this one's
+    sys.path.insert(0, os.path.abspath(ROOT_ARG))
 
 BUDGET_MS = 60
 LINES = 3
@@ -82,6 +97,9 @@ def main() -> int:
     parser.add_argument("--database-url", default=BENCH_DATABASE)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
+                        help="Redis for the app's jobs, as in production (default: $REDIS_URL; none: jobs inline)")
+    parser.add_argument("--checkout", help="another checkout of the project to measure (e.g. /work/main)")
     args = parser.parse_args()
 
     warm = 5
@@ -94,16 +112,20 @@ def main() -> int:
         since = connection.execute("SELECT now()").fetchone()[0]
         undo = ensure_schema(connection)
 
-    app = create_bench_app(args.database_url, API_RATE_LIMIT="100000 per minute")
+    app = create_bench_app(args.database_url, API_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
+    print(f"app from {sys.modules['app'].__file__}; jobs {'to RQ at ' + args.redis_url if args.redis_url else 'inline'}")
     client_id = user_id = None
     order_ids: list[int] = []
     times: dict[str, list[float]] = {"POST /orders (3 lines)": [], "POST /orders, replayed key": []}
     cpu: dict[str, list[float]] = {kind: [] for kind in times}
+    statements: dict[str, list[int]] = {kind: [] for kind in times}
+    executed = [0]
     try:
         from app.extensions import db
         from app.services.accounts.api_clients import create_api_client
 
         with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", lambda *_args: executed.__setitem__(0, executed[0] + 1))
             client, token = create_api_client(f"bench-{secrets.token_hex(4)}", scopes="orders")
             client_id, user_id = client.id, client.user_id
             db.session.commit()
@@ -113,6 +135,7 @@ def main() -> int:
         load_before = os.getloadavg()
 
         def post(body, key, kind):
+            executed[0] = 0
             started, cpu_started = time.perf_counter(), time.process_time()
             response = http.post("/api/v1/orders", json=body,
                                  headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
@@ -123,6 +146,7 @@ def main() -> int:
             if kind:
                 times[kind].append(elapsed)
                 cpu[kind].append(cpu_used)
+                statements[kind].append(executed[0])
 
         for body, key in zip(bodies[:warm], keys[:warm]):
             post(body, key, None)
@@ -135,6 +159,7 @@ def main() -> int:
         load_after = os.getloadavg()
     finally:
         with psycopg.connect(args.database_url, autocommit=True) as connection:
+            forget_queued_fan_outs(args.redis_url, connection, since)
             deleted = delete_bench_orders(connection, [user_id] if user_id else [], since, order_ids)
             if client_id:
                 connection.execute("DELETE FROM api_idempotency_keys WHERE client_id = %s", (client_id,))
@@ -155,8 +180,11 @@ def main() -> int:
         p50, p95, worst = summary_ms(samples)
         cpu_p50 = summary_ms(cpu[kind])[0]
         rows.append([kind, len(samples), f"{p50:.1f}", f"{p95:.1f}", f"{worst:.1f}", f"{cpu_p50:.1f}",
+                     f"{statistics.median(statements[kind]):g}",
                      BUDGET_MS if "3 lines" in kind else "", verdict(p95, BUDGET_MS) if "3 lines" in kind else ""])
-    print_table(["request", "n", "p50 ms", "p95 ms", "max ms", "Python CPU p50 ms", "budget p95", ""], rows)
+    print_table(["request", "n", "p50 ms", "p95 ms", "max ms", "Python CPU p50 ms", "statements", "budget p95", ""],
+                rows)
+    print(f"{ROOT_ARG or 'this checkout'}")
     print(f"load average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} on {os.cpu_count()} cores")
     ok = distinct == args.orders + warm and restored

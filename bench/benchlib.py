@@ -139,6 +139,28 @@ def delete_orders(connection, ids: list[int]) -> int:
     return connection.execute("DELETE FROM orders WHERE id = ANY(%s)", (ids,)).rowcount
 
 
+def forget_queued_fan_outs(redis_url: str | None, connection, since) -> int:
+    """With REDIS_URL (as production runs), each order queued a webhook fan-out job for its events
+    (the order's, and a stock row falling below its reorder point); no worker runs during a
+    benchmark, so remove the fan-out jobs of the events recorded since it started. Returns how
+    many were removed."""
+    if not redis_url:
+        return 0
+    import redis
+    from rq import Queue
+
+    events = [row[0] for row in connection.execute(
+        "SELECT event_id FROM outbox_events WHERE occurred_at >= %s", (since,))]
+    client = redis.Redis.from_url(redis_url)
+    queue = Queue("default", connection=client)
+    removed = 0
+    for event_id in events:  # a transaction's events share the job named after its first one
+        job_id = f"webhook-fanout-{event_id}"
+        queue.remove(job_id)
+        removed += client.delete(f"rq:job:{job_id}")
+    return removed
+
+
 def orphan_order_ids(connection) -> list[int]:
     """Ids of deleted orders that still hold stock documents or notifications (what an
     interrupted benchmark run may leave)."""

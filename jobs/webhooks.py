@@ -16,6 +16,13 @@ def fan_out(event_id: str) -> int:
     return len(created)
 
 
+def fan_out_events(event_ids: list[str]) -> int:
+    """The fan-out of every event one transaction recorded (services/integrations/outbox.py)."""
+    created = [delivery for event_id in event_ids for delivery in webhooks.fan_out(event_id)]
+    db.session.commit()
+    return len(created)
+
+
 def attempt(delivery_id: int) -> str | None:
     status = webhooks.attempt(delivery_id)
     db.session.commit()

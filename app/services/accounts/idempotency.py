@@ -16,11 +16,12 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from app.extensions import db
 from app.models import ApiIdempotencyKey
 from app.services.core.clock import now_utc
+from app.services.core.fixed_sql import fixed
 
 STALE_AFTER = timedelta(minutes=2)
 DEFAULT_HOURS = 24
@@ -49,7 +50,7 @@ def claim(client_id: int, key: str, fingerprint: str, hours: int = DEFAULT_HOURS
     now = now_utc()
     row_id = _insert_once(dict(client_id=client_id, key=key, request_hash=fingerprint, created_at=now))
     if row_id is not None:
-        db.session.commit()
+        _commit_keeping_loaded()
         return Claim(row_id=row_id)
     existing = db.session.scalar(select(ApiIdempotencyKey).where(ApiIdempotencyKey.client_id == client_id,
                                                                  ApiIdempotencyKey.key == key))
@@ -75,8 +76,20 @@ def claim(client_id: int, key: str, fingerprint: str, hours: int = DEFAULT_HOURS
     return Claim(row_id=existing.id) if taken else Claim(in_progress=True)
 
 
+def _commit_keeping_loaded() -> None:
+    """Commit the claim without expiring what the request has loaded so far (the API client):
+    the request goes on with it, and expiring it would only read the same rows again."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 def finish(row_id: int, status_code: int, body: str) -> None:
-    """Store the first execution's answer (commits)."""
+    """Store the first execution's answer (commits, together with the request's own work when
+    the view left it to this commit: the order and its stored answer in one transaction)."""
     db.session.execute(update(ApiIdempotencyKey).where(ApiIdempotencyKey.id == row_id)
                        .values(status_code=status_code, response_body=body))
     db.session.commit()
@@ -98,10 +111,18 @@ def purge_expired(hours: int = DEFAULT_HOURS) -> int:
 
 def _insert_once(values: dict) -> int | None:
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    if dialect == "postgresql":  # compiled once per process (an ON CONFLICT statement is not cached)
+        return db.session.scalar(fixed("api_idempotency_keys.claim", lambda: _claim_statement(values)), values)
+    from sqlalchemy.dialects.sqlite import insert as upsert
+
     return db.session.scalar(upsert(ApiIdempotencyKey).values(**values)
                              .on_conflict_do_nothing(index_elements=["client_id", "key"])
                              .returning(ApiIdempotencyKey.id))
+
+
+def _claim_statement(values: dict):
+    from sqlalchemy.dialects.postgresql import insert as upsert
+
+    table = ApiIdempotencyKey.__table__
+    return (upsert(table).values({name: bindparam(name, type_=table.c[name].type) for name in values})
+            .on_conflict_do_nothing(index_elements=["client_id", "key"]).returning(table.c.id))

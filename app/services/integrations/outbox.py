@@ -15,14 +15,15 @@ constraint refuses the second and its transaction rolls back whole.
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any, Iterable
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from app.extensions import db
 from app.models import OutboxEvent, utcnow
-from app.queue import enqueue_after_commit
+from app.queue import enqueue_batch_after_commit
 
 EVENT_TYPES = ("order.placed", "order.approved", "order.held", "order.rejected", "order.cancelled",
                "order.picking", "order.shipped", "order.partly_shipped", "order.delivered", "order.completed",
@@ -37,19 +38,30 @@ ORDER_STATUS_EVENTS = {"submitted": "order.placed", "approved": "order.approved"
 
 def record(event_type: str, aggregate_type: str, aggregate_id: int, org_ids: Iterable[int | None],
            data: dict[str, Any]) -> str:
-    """Write one event (one INSERT) and return its stable id; its fan-out runs after the commit."""
+    """Write one event (one INSERT) and return its stable id; its fan-out runs after the commit
+    (one job for all the events of the transaction)."""
     assert event_type in EVENT_TYPES, event_type
     event_id = "evt_" + uuid.uuid4().hex
-    table = OutboxEvent.__table__
-    next_sequence = (select(func.coalesce(func.max(table.c.sequence), 0) + 1)
-                     .where(table.c.aggregate_type == aggregate_type, table.c.aggregate_id == aggregate_id)
-                     .scalar_subquery())
-    db.session.execute(insert(table).values(
-        event_id=event_id, type=event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-        sequence=next_sequence, org_ids=sorted({o for o in org_ids if o is not None}), data=data,
-        occurred_at=utcnow()))
-    enqueue_after_commit("jobs.webhooks.fan_out", event_id, job_id=f"webhook-fanout-{event_id}")
+    db.session.execute(_insert_event(), dict(
+        e_event_id=event_id, e_type=event_type, e_aggregate_type=aggregate_type, e_aggregate_id=aggregate_id,
+        e_org_ids=sorted({o for o in org_ids if o is not None}), e_data=data, e_occurred_at=utcnow()))
+    # One fan-out job for the transaction's events (a checkout records order.placed and order.approved)
+    enqueue_batch_after_commit("jobs.webhooks.fan_out_events", event_id, job_id=f"webhook-fanout-{event_id}")
     return event_id
+
+
+@functools.cache
+def _insert_event():
+    """The event's INSERT, built once with bound parameters (`e_<column>`); its sequence is the
+    aggregate's last + 1, computed in the statement."""
+    table = OutboxEvent.__table__
+    bound = {name: bindparam(f"e_{name}", type_=table.c[name].type)
+             for name in ("event_id", "type", "aggregate_type", "aggregate_id", "org_ids", "data", "occurred_at")}
+    next_sequence = (select(func.coalesce(func.max(table.c.sequence), 0) + 1)
+                     .where(table.c.aggregate_type == bound["aggregate_type"],
+                            table.c.aggregate_id == bound["aggregate_id"])
+                     .scalar_subquery())
+    return insert(table).values(sequence=next_sequence, **bound)
 
 
 def order_data(order, from_status: str | None, note: str = "") -> dict[str, Any]:

@@ -4,7 +4,7 @@
 - An organisation (brand, dealer) subscribes a URL to event types; the secret is made here and
   shown once. A subscription hears the events that concern its organisation (buyer or seller);
   the brand's hear every event.
-- `fan_out(event_id)` (a job, after the event's commit) makes one delivery per interested active
+- `fan_out(event_id)` (a job after the commit: jobs.webhooks.fan_out_events, one per transaction) makes one delivery per interested active
   subscription (unique per subscription and event, so running it twice adds nothing) and
   enqueues each delivery.
 - `attempt(delivery_id)` (a job) POSTs once with a short timeout and logs the attempt. A failure

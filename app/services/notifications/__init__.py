@@ -19,13 +19,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 
 from app.extensions import db
 from app.models import Notification, User, utcnow
 from app.queue import enqueue_after_commit
 from app.services.core.messages import stored
 from app.services.core.errors import NotFound
+from app.services.core.fixed_sql import fixed
 from app.services.inventory.ledger import insert_ignoring_conflicts
 from app.services.notifications.messages import PLAIN, Text, render  # noqa: F401 (PLAIN for callers)
 
@@ -72,7 +73,12 @@ def notify_all(notices: list[Notice]) -> list[int]:
     # naming the rows created (no user objects loaded, no read-back).
     for notice in notices:
         if notice.audience.permission is None:
-            created.extend(db.session.scalars(_insert_for_role(notice, now)))
+            values = {**_columns(notice), "created_at": now}
+            if db.session.get_bind().dialect.name == "postgresql":  # compiled once per process
+                statement = fixed("notifications.insert_for_role", lambda: _insert_for_role(list(values), bound=True))
+                created.extend(db.session.scalars(statement, {f"n_{name}": value for name, value in values.items()}))
+            else:
+                created.extend(db.session.scalars(_insert_for_role(values)))
     created.extend(_insert_for_permission([n for n in notices if n.audience.permission is not None], now))
     if created and current_app.config.get("MAIL_SERVER"):
         enqueue_after_commit("jobs.notification_mail.send_notification_emails", created)
@@ -87,12 +93,18 @@ def _columns(notice: Notice) -> dict[str, Any]:
                 subject_scope_id=about.scope_id if about else None, dedupe_key=notice.dedupe_key)
 
 
-def _insert_for_role(notice: Notice, now):
+def _insert_for_role(values, bound: bool = False):
+    """INSERT ... SELECT of the notice (`values`: column → value) for every active user of its
+    organisation and role, RETURNING the ids of the rows created. `bound`: `values` are only the
+    column names, given at execution as `n_<column>` (the statement is compiled once: fixed)."""
     table = Notification.__table__
-    values = {**_columns(notice), "created_at": now}
-    users = select(User.id, *(literal(value, table.c[name].type) for name, value in values.items())).where(
-        User.org_id == notice.audience.org_id, User.role == notice.audience.role, User.active.is_(True))
-    return (insert_ignoring_conflicts(table).from_select(["user_id", *values], users)
+    if bound:
+        columns = {name: bindparam(f"n_{name}", type_=table.c[name].type) for name in values}
+    else:
+        columns = {name: literal(value, table.c[name].type) for name, value in values.items()}
+    users = select(User.id, *columns.values()).where(
+        User.org_id == columns["org_id"], User.role == columns["role"], User.active.is_(True))
+    return (insert_ignoring_conflicts(table).from_select(["user_id", *columns], users)
             .returning(table.c.id))
 
 

@@ -30,7 +30,7 @@ and the caller rolls back (a view) or rolls back to its savepoint (the automatic
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -96,8 +96,9 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     set_committed_value(order, "updated_at", now)
     _stock_side_effects(order, current, to, actor_id, note)
     system_note = note if isinstance(note, Message) else None
-    db.session.add(OrderEvent(order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
-                              note="" if system_note else (note or "")[:500], note_message=system_note))
+    db.session.execute(insert(OrderEvent.__table__), dict(  # one INSERT now, no unit-of-work object
+        order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
+        note="" if system_note else (note or "")[:500], note_message=system_note))
     audit.record(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
     outbox.order_status_changed(order, current, "" if system_note else (note or "")[:500])
     db.session.flush()
@@ -105,11 +106,27 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     return order
 
 
+FRESH_ORDERS = "lianying_fresh_orders"  # session.info: orders inserted in the current transaction
+
+
+def created_now(order_id: int) -> None:
+    """Checkout inserted this order in the current transaction (see `_loaded`)."""
+    db.session.info.setdefault(FRESH_ORDERS, set()).add(order_id)
+
+
 def _loaded(order_id: int) -> Order | None:
     """The order with its status read fresh from the database. An order this session already
     holds (checkout's automatic review) keeps its loaded lines and parties: only the status is
-    read again; otherwise the whole row is loaded."""
+    read again; otherwise the whole row is loaded. The first move of an order inserted in this
+    very transaction (`created_now`) reads nothing: no other transaction can see it yet, so its
+    status is the one it was inserted with. (Only the first: a later move may follow a savepoint
+    rolled back, which leaves the object's status behind the database's.)"""
     held = db.session.identity_map.get(identity_key(Order, order_id))
+    fresh = db.session.info.get(FRESH_ORDERS)
+    if fresh and order_id in fresh:
+        fresh.discard(order_id)
+        if held is not None and "status" in held.__dict__:
+            return held
     if held is None or "status" not in held.__dict__:
         return db.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
     status = db.session.scalar(select(Order.status).where(Order.id == order_id))

@@ -21,18 +21,19 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import String, bindparam, cast, delete, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.services.integrations import outbox
-from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus, Organisation,
+from app.models import (CartLine, Order, OrderChannel, OrderEvent, OrderKind, OrderLine, OrderStatus, Organisation,
                         Product, User)
 from app.services.core import audit
+from app.services.core.fixed_sql import fixed
 from app.services.ordering import cart
-from app.services.ordering import delivery_terms, routing
+from app.services.ordering import delivery_terms, lifecycle, routing
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.paging import Page, paginate
 from app.services.core.clock import LOCAL, now_utc
@@ -119,6 +120,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     if order is None:  # a submit with this key made its order already (or is making it, concurrently)
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
     order_id = order.id
+    lifecycle.created_now(order_id)  # its first status change need not read the status back
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
     refused = promo_redemption.consume(quote.applied, buyer.id, quote.buyer_facts)
     if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
@@ -127,7 +129,8 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         requote.dropped = [joined([names[pid], message(code)], "：") for pid, code in refused]
         raise PricesChanged(requote)
 
-    order.number = order_number(order_id, created_at)
+    if order.number is None:  # PostgreSQL numbers the order in its INSERT (_insert_once)
+        order.number = order_number(order_id, created_at)
     # One multi-row INSERT whatever the number of lines, RETURNING the lines as ORM objects (with
     # their ids): the automatic review and the promotions' adjustments read them without a query.
     # (Rows come back in any order: asking for the parameters' order makes SQLite insert row by row.)
@@ -151,8 +154,9 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         set_committed_value(order, "lines", rows)
         set_committed_value(order, "buyer", buyer)
         set_committed_value(order, "seller", seller)
-    db.session.add(OrderEvent(order_id=order_id, at=created_at, actor_id=owner.id, from_status=None,
-                              to_status=OrderStatus.SUBMITTED.value))
+    db.session.execute(insert(OrderEvent.__table__), dict(
+        order_id=order_id, at=created_at, actor_id=owner.id, from_status=None, to_status=OrderStatus.SUBMITTED.value,
+        note="", note_message=None))
     outbox.order_status_changed(order, None)
     consumed = db.session.execute(delete(CartLine).where(CartLine.id.in_([line.line_id for line in quote.lines]))
                                   .execution_options(synchronize_session=False)).rowcount
@@ -206,11 +210,16 @@ def _insert_once(values: dict) -> Order | None:
     inserted, RETURNING it: no read-back), or None when the key is taken, by an earlier submit or
     a concurrent transaction (the unique constraint decides, after it commits)."""
     dialect = db.session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
+    if dialect == "postgresql":
+        values = {"kind": OrderKind.STANDARD.value, **values}  # the column's default, given
+        names = tuple(values)
+        statement = fixed("orders.insert_once:" + ",".join(names), lambda: _numbered_insert(names))
+        params = {f"v_{name}": value for name, value in values.items()}
+        params["number_prefix"] = order_number(0, values["created_at"])[:-7]
+        return db.session.scalars(select(Order).from_statement(statement), params).first()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+
         statement = (upsert(Order).values(**values)
                      .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
                      .returning(Order))
@@ -222,6 +231,21 @@ def _insert_once(values: dict) -> Order | None:
         return order
     except IntegrityError:
         return None
+
+
+def _numbered_insert(names: tuple[str, ...]):
+    """PostgreSQL: the order's INSERT that also writes its number (order_number: the id comes from
+    the sequence in the same statement), so no UPDATE follows. Bound parameters only (`v_<column>`,
+    `number_prefix`), compiled once per process (core.fixed_sql)."""
+    from sqlalchemy.dialects.postgresql import insert as upsert
+
+    table = Order.__table__
+    new = select(func.nextval(literal_column("pg_get_serial_sequence('orders', 'id')")).label("id")).subquery("new_order")
+    digits = cast(new.c.id, String)
+    number = bindparam("number_prefix", type_=String) + func.lpad(digits, func.greatest(7, func.length(digits)), "0")
+    row = select(new.c.id, number, *[bindparam(f"v_{name}", type_=table.c[name].type) for name in names])
+    return (upsert(table).from_select(["id", "number", *names], row)
+            .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(*table.c))
 
 
 # -- who sees which orders -----------------------------------------------------------------

@@ -59,8 +59,12 @@ def idempotent(required: bool):
                 raise
             if response.status_code >= 500:
                 idempotency.release(claim.row_id)
-            else:
+                return response
+            try:  # the view may leave its work to this commit (orders: the order and its answer at once)
                 idempotency.finish(claim.row_id, response.status_code, response.get_data(as_text=True))
+            except Exception:
+                idempotency.release(claim.row_id)  # nothing committed: a retry runs again
+                raise
             return response
 
         documented = bp.doc(parameters=[{

@@ -107,11 +107,12 @@ def order_create(args):
                                               request.headers["Idempotency-Key"], args.get("note") or "", terms)
     except DomainError as error:
         return _failure(error)
-    order_id = submission.order.id
-    db.session.commit()
-    order = _load(order_id)
+    # The answer is the order as checkout left it in the session (lines, parties and status as
+    # written), serialised before the commit: committing first would expire it and load it again.
+    # `idempotent` stores the answer and commits it with the order, in one transaction.
+    order = submission.order
     body, _status, headers = _with_etag(order)
-    headers["Location"] = url_for("api.order_detail", order_id=order_id)
+    headers["Location"] = url_for("api.order_detail", order_id=order.id)
     return body, 201 if submission.created else 200, headers
 
 

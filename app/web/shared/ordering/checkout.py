@@ -33,16 +33,23 @@ def checkout(counter: Counter, **path):
                          key=None if broken else form.idempotency_key.data,
                          notice=_("提交无效，请刷新页面后重试。") if broken else None)
     key = form.idempotency_key.data
-    outcome = attempt(form, counter.place, current_user, buyer, key, form.fingerprint.data or None,
+    outcome = attempt(form, _place, counter, current_user, buyer, key, form.fingerprint.data or None,
                       accept_changes=form.accept_changes.data == "1", note=form.note.data or "", terms=form.terms(), **form.lanes())
     if not outcome.ok:
         error = outcome.error
         return show_cart(counter, buyer, 409, checkout=form, quote=getattr(error, "quote", None),
                          key=None if isinstance(error, ordering.KeyReused) else key, notice=error.message)
-    submission = outcome.result
-    for message, category in result_messages(submission):
+    order_id, messages = outcome.result
+    for message, category in messages:
         flash(message, category)
-    return redirect_to(url_for(f"{counter.blueprint}.{counter.order_detail}", order_id=submission.order.id))
+    return redirect_to(url_for(f"{counter.blueprint}.{counter.order_detail}", order_id=order_id))
+
+
+def _place(counter: Counter, *args, **kwargs) -> tuple[int, list[tuple[str, str]]]:
+    """The counter's checkout, and what the buyer is told, worded before the commit (which
+    expires the order: reading it afterwards would load it again)."""
+    submission = counter.place(*args, **kwargs)
+    return submission.order.id, result_messages(submission)
 
 
 def result_messages(submission: ordering.Submission) -> list[tuple[str, str]]:
