@@ -11,8 +11,8 @@ from functools import lru_cache
 from sqlalchemy import bindparam, case, desc, func, or_, select
 
 from app.extensions import db
-from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance, User,
-                        Warehouse)
+from app.models import (CartLine, Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance,
+                        User, Warehouse)
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
 from app.services.core.paging import Page, counted_page_query, paginate_counted
@@ -214,25 +214,63 @@ class CatalogRow:
 
 @lru_cache(maxsize=2)
 def _row_statement(with_stock: bool):
-    """catalog_row's statement, built once: the product, the customer and its dealer are bound."""
-    query = select(Product, promo_index.version_column().label("v")).where(Product.id == bindparam("product_id"),
-                                                                           visible_clause_bound())
+    """catalog_row's statement, built once: the product, the customer and its dealer are bound.
+    The promotions' version and the price book's token ride along (no query of their own)."""
+    query = select(Product, promo_index.version_column().label("v"), prices_token_column().label("price_token")
+                   ).where(Product.id == bindparam("product_id"), visible_clause_bound())
     if with_stock:
         query = query.add_columns(_available_column(bindparam("owner_id")).label("available"))
     return query
 
 
-def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow | None:
-    """One product as the catalog shows it (after a change to the cart), or None when the
-    buyer may not see it."""
+def _find_row(buyer: Organisation, product_id: int):
+    """The row statement's result for one product, or None when the buyer may not see it."""
     profile = region_profile(buyer)
     owner_id = stock_owner_id(buyer)
     params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}))
     row = db.session.execute(_row_statement(bool(owner_id)), params).first()
-    if row is None:
-        return None
+    if row is not None:
+        token_read(row.price_token)
+    return row
+
+
+def _catalog_row(buyer: Organisation, row, summary: cart.CartSummary) -> CatalogRow:
+    profile = region_profile(buyer)
     product = row[0]
-    stock = {product.id: stock_level(product, int(row.available))} if owner_id else {}
+    stock = {product.id: stock_level(product, int(row.available))} if stock_owner_id(buyer) else {}
     prices = quote_prices(profile, {product.id: product.min_order_qty}, products={product.id: product})
-    return CatalogRow(product, prices, cart.cart_summary(owner, buyer), stock,
-                      tags=promotion_tags(buyer, profile, [product], row.v))
+    return CatalogRow(product, prices, summary, stock, tags=promotion_tags(buyer, profile, [product], row.v))
+
+
+def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow | None:
+    """One product as the catalog shows it (after a change to the cart), or None when the
+    buyer may not see it."""
+    row = _find_row(buyer, product_id)
+    return None if row is None else _catalog_row(buyer, row, cart.cart_summary(owner, buyer))
+
+
+@dataclass
+class Added:
+    """What adding to the cart from the catalog did: the line, and the product's row as the
+    catalog shows it now (built on demand: a plain POST redirects without it)."""
+    line: CartLine
+    buyer: Organisation
+    found: object  # the row statement's result
+    summary: cart.CartSummary
+
+    def row(self) -> CatalogRow:
+        return _catalog_row(self.buyer, self.found, self.summary)
+
+
+def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> Added:
+    """cart.add_to_cart from the catalog, in three statements: the catalog row's query checks
+    that the buyer may order the product (the same visibility as cart.orderable_product) and
+    brings its stock level, the promotions' version and the price token; the buyer's lines
+    give the cart summary; then the line is written."""
+    row = None
+    if cart.plausible_product_id(product_id):
+        row = _find_row(buyer, product_id)
+    if row is None:
+        raise cart.not_orderable()
+    line, summary = cart.add_product(owner, buyer, row[0], qty)
+    return Added(line, buyer, row, summary)

@@ -328,11 +328,20 @@ def cart_count(owner: User, buyer: Organisation) -> int:
 def orderable_product(profile: CustomerProfile, product_id) -> Product:
     """The product when this customer may order it; the same answer for unknown and hidden ids."""
     product = None
-    if isinstance(product_id, int) and not isinstance(product_id, bool) and 0 < product_id < 2**63:
+    if plausible_product_id(product_id):
         product = db.session.scalar(select(Product).where(Product.id == product_id, visible_clause(profile)))
     if product is None:
-        raise DomainError(_("该商品不存在或暂不可订购。"), field="product_id")
+        raise not_orderable()
     return product
+
+
+def plausible_product_id(product_id) -> bool:
+    return isinstance(product_id, int) and not isinstance(product_id, bool) and 0 < product_id < 2**63
+
+
+def not_orderable() -> DomainError:
+    """The one answer for an unknown, hidden or inactive product."""
+    return DomainError(_("该商品不存在或暂不可订购。"), field="product_id")
 
 
 def _unit_price(profile: CustomerProfile, product: Product, qty: int) -> int:
@@ -350,8 +359,14 @@ def _own_line(owner: User, buyer: Organisation, line_id: int) -> CartLine:
 def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> CartLine:
     """Add `qty` of a product (to the line already holding it, if any). The line's quoted price
     becomes today's price for the new quantity: that is what the buyer sees next."""
+    return add_product(owner, buyer, orderable_product(_profile(buyer), product_id), qty)[0]
+
+
+def add_product(owner: User, buyer: Organisation, product: Product, qty) -> tuple[CartLine, CartSummary]:
+    """add_to_cart for a product the caller found orderable by `buyer` (orderable_product, or
+    the catalog's row query, which checks the same); also the cart's summary afterwards, from
+    the lines it reads anyway."""
     profile = _profile(buyer)
-    product = orderable_product(profile, product_id)
     check_quantity(product, qty)
     # The buyer's lines in one query: the one holding the product, and how many there are.
     lines = list(db.session.scalars(select(CartLine).where(CartLine.owner_id == owner.id,
@@ -366,12 +381,14 @@ def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> CartLine:
     if line is None:
         line = CartLine(owner_id=owner.id, buyer_id=buyer.id, product_id=product.id, qty=qty)
         db.session.add(line)
+        lines.append(line)
     else:
         line.qty = have + qty
     line.quoted_price_fen = price
     line.product = product
     db.session.flush()
-    return line
+    return line, CartSummary({each.product_id: each.qty for each in lines},
+                             sum(each.qty * (each.quoted_price_fen or 0) for each in lines))
 
 
 def update_line(owner: User, buyer: Organisation, line_id: int, qty) -> CartLine:
