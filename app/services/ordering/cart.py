@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from app.extensions import db
 from app.models import CartCoupon, CartLine, Organisation, Product, User
@@ -246,10 +247,22 @@ class CartSummary:
         return len(self.quantities)
 
 
+@lru_cache(maxsize=1)
+def _summary_statement():
+    """cart_summary's statement, built once (every catalog page runs it): the cart is bound."""
+    return (select(CartLine.product_id, CartLine.qty, CartLine.quoted_price_fen)
+            .where(CartLine.owner_id == bindparam("owner_id"), CartLine.buyer_id == bindparam("buyer_id")))
+
+
+@lru_cache(maxsize=1)
+def _lines_statement():
+    """The cart's lines, built once (every add to cart reads them): the cart is bound."""
+    return select(CartLine).where(CartLine.owner_id == bindparam("owner_id"), CartLine.buyer_id == bindparam("buyer_id"))
+
+
 def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
     """The cart in one query (see CartSummary)."""
-    rows = db.session.execute(select(CartLine.product_id, CartLine.qty, CartLine.quoted_price_fen)
-                              .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)).all()
+    rows = db.session.execute(_summary_statement(), {"owner_id": owner.id, "buyer_id": buyer.id}).all()
     return CartSummary({product_id: qty for product_id, qty, _price in rows},
                        sum(qty * (price or 0) for _product_id, qty, price in rows))
 def promotion_buyer(buyer: Organisation, profile: CustomerProfile, index=None,
@@ -369,8 +382,7 @@ def add_product(owner: User, buyer: Organisation, product: Product, qty) -> tupl
     profile = _profile(buyer)
     check_quantity(product, qty)
     # The buyer's lines in one query: the one holding the product, and how many there are.
-    lines = list(db.session.scalars(select(CartLine).where(CartLine.owner_id == owner.id,
-                                                           CartLine.buyer_id == buyer.id)))
+    lines = list(db.session.scalars(_lines_statement(), {"owner_id": owner.id, "buyer_id": buyer.id}))
     line = next((candidate for candidate in lines if candidate.product_id == product.id), None)
     have = line.qty if line is not None else 0
     if have + qty > MAX_LINE_QTY:
