@@ -262,7 +262,11 @@ def _lines_statement():
 
 def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
     """The cart in one query (see CartSummary)."""
-    rows = db.session.execute(_summary_statement(), {"owner_id": owner.id, "buyer_id": buyer.id}).all()
+    # Plain rows, not ORM objects: run on the session's connection (same transaction) without the
+    # ORM's execution steps, a third of this function's time; pending changes are flushed first,
+    # as the ORM's autoflush would.
+    db.session.flush()
+    rows = db.session.connection().execute(_summary_statement(), {"owner_id": owner.id, "buyer_id": buyer.id}).all()
     return CartSummary({product_id: qty for product_id, qty, _price in rows},
                        sum(qty * (price or 0) for _product_id, qty, price in rows))
 def promotion_buyer(buyer: Organisation, profile: CustomerProfile, index=None,

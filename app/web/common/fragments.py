@@ -15,13 +15,25 @@ from markupsafe import Markup
 MAX_FRAGMENTS = 2_000  # a few hundred bytes each; starts again when full
 
 
+def _hashable(value):
+    """A template's dict or list as a key (a pager's URL arguments)."""
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
 def cached_fragment(*key, caller) -> Markup:
     """The call block's HTML for `key`, from the process's cache after the first time."""
     if not has_request_context():  # a document rendered by a job: nothing to share
         return caller()
     cache = current_app.extensions.setdefault("html_fragments", {})
-    key = (request.script_root, *key)
-    html = cache.get(key)
+    key = (request.script_root, *map(_hashable, key))
+    try:
+        html = cache.get(key)
+    except TypeError:  # a value that cannot be a key (none of ours): render it every time
+        return caller()
     if html is None:
         html = caller()
         if len(cache) >= MAX_FRAGMENTS:
