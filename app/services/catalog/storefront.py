@@ -11,7 +11,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, case, desc, func, or_, select
 
 from app.extensions import db
-from app.models import (CartLine, Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance,
+from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance,
                         User, Warehouse)
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
@@ -251,9 +251,9 @@ def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow
 
 @dataclass
 class Added:
-    """What adding to the cart from the catalog did: the line, and the product's row as the
-    catalog shows it now (built on demand: a plain POST redirects without it)."""
-    line: CartLine
+    """What adding to the cart from the catalog did: the product's quantity in the cart now, and
+    its row as the catalog shows it now (built on demand: a plain POST redirects without it)."""
+    qty: int
     buyer: Organisation
     found: object  # the row statement's result
     summary: cart.CartSummary
@@ -266,11 +266,11 @@ def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> Added:
     """cart.add_to_cart from the catalog, in three statements: the catalog row's query checks
     that the buyer may order the product (the same visibility as cart.orderable_product) and
     brings its stock level, the promotions' version and the price token; the buyer's lines
-    give the cart summary; then the line is written."""
+    give the cart summary (cart.add_quantity); then the line is written."""
     row = None
     if cart.plausible_product_id(product_id):
         row = _find_row(buyer, product_id)
     if row is None:
         raise cart.not_orderable()
-    line, summary = cart.add_product(owner, buyer, row[0], qty)
-    return Added(line, buyer, row, summary)
+    qty_now, summary = cart.add_quantity(owner, buyer, row[0], qty)
+    return Added(qty_now, buyer, row, summary)

@@ -82,7 +82,7 @@ def _add(counter: Counter, buyer: Organisation, product_id: int, qty: int, back:
 def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, added: storefront.Added, back: str):
     # One message says both what was added and what the cart now holds: the row shows it in
     # place of its "in the cart" line (htmx), the flash shows it alone (plain POST).
-    message = _("已加入 %(n)d，购物车中共 %(total)d。", n=qty, total=added.line.qty)
+    message = _("已加入 %(n)d，购物车中共 %(total)d。", n=qty, total=added.qty)
     if not is_htmx():
         # Back on the catalog page the note belongs to the row the buyer lands on (pages.ROW_FLASH);
         # the small "added" page shows it as its one flash.
