@@ -17,8 +17,9 @@ FINGERPRINT_RE = re.compile(r'name="fingerprint" value="([^"]+)"')
 ACCEPT_RE = re.compile(r'name="accept_changes" value="([^"]*)"')
 
 # Measured on the branch that introduced them; the issue's targets are "same or fewer".
-CATALOG_BUDGET = 4  # 8 before the session read brought the region and the unread count (h15b), 6 before
-# the count rode on the page query and the price book token on the categories query (issue 15, catalog)
+CATALOG_BUDGET = {"postgresql": 3, "sqlite": 4}  # 8 before the session read brought the region and the
+# unread count (h15b), 6 before the count rode on the page query and the price book token on the categories
+# query (issue 15, catalog), 4 before the cart rode on the categories query as JSON (PostgreSQL only)
 # 3 + 1 (issue 10, on purpose): the checkout form offers the retailer's delivery days (its route weekdays).
 CART_BUDGET = 4
 # htmx answers with the row, plain POST redirects; 7 and 5 before the catalog row's query checked that
@@ -126,7 +127,7 @@ def test_catalog_stays_within_its_statement_budget(retailer, shop):
     with b.count_queries() as counter:
         response = retailer.get("/retailer/catalog")
     assert response.status_code == 200
-    assert len(counter) <= CATALOG_BUDGET, counter.statements
+    assert len(counter) <= CATALOG_BUDGET[db.engine.dialect.name], counter.statements
 
 
 def test_cart_stays_within_its_statement_budget(retailer, shop):

@@ -138,10 +138,14 @@ def _browse_statement(with_stock: bool, usual: bool, by_category: bool):
         category_id=bindparam("category_id") if by_category else None))
 
 
-@lru_cache(maxsize=1)
-def _categories_statement():
-    return (select(Category, promo_index.version_column().label("v"), prices_token_column().label("price_token"))
-            .order_by(Category.sort_order, Category.id))
+@lru_cache(maxsize=2)
+def _categories_statement(with_cart: bool):
+    """The categories, with the promotions' version, the price book's token and (PostgreSQL) the
+    owner's cart for the buyer riding along: none of them costs a query of its own."""
+    query = select(Category, promo_index.version_column().label("v"), prices_token_column().label("price_token"))
+    if with_cart:
+        query = query.add_columns(cart.summary_column().label("cart"))
+    return query.order_by(Category.sort_order, Category.id)
 
 
 def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_id: int | None = None,
@@ -170,13 +174,17 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
                  for row in rows} if usual else {}
     # The promotions' version and the price book's token ride on the categories query: tags and
     # prices cost no query of their own.
-    category_rows = db.session.execute(_categories_statement()).all()
+    with_cart = cart.summary_column_supported()
+    category_rows = db.session.execute(_categories_statement(with_cart),
+                                       cart.summary_params(owner, buyer) if with_cart else {}).all()
     categories = [row[0] for row in category_rows]
     if category_rows:
         token_read(category_rows[0].price_token)
+    summary = (cart.summary_from(category_rows[0].cart) if with_cart and category_rows
+               else cart.cart_summary(owner, buyer))
     prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
     tags = promotion_tags(buyer, profile, result.items, category_rows[0].v) if category_rows and result.items else {}
-    return CatalogPage(result, prices, cart.cart_summary(owner, buyer), categories, stock, usual_qty, tags)
+    return CatalogPage(result, prices, summary, categories, stock, usual_qty, tags)
 
 
 def promotion_tags(buyer: Organisation, profile, products, version) -> dict[int, list]:

@@ -16,6 +16,7 @@ at most MAX_LINE_QTY. A cart holds at most MAX_CART_LINES lines.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -258,6 +259,33 @@ def _summary_statement():
 def _lines_statement():
     """The cart's lines, built once (every add to cart reads them): the cart is bound."""
     return select(CartLine).where(CartLine.owner_id == bindparam("owner_id"), CartLine.buyer_id == bindparam("buyer_id"))
+
+
+def summary_column_supported() -> bool:
+    """summary_column needs PostgreSQL's json_agg."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def summary_column():
+    """The cart's lines as one JSON value, [[product id, qty, quoted price], ...] or NULL, for a
+    caller that reads it as a column of a query it runs anyway (the catalog's categories query);
+    the cart is bound (summary_params) and summary_from makes the CartSummary (PostgreSQL)."""
+    return (select(func.json_agg(func.json_build_array(CartLine.product_id, CartLine.qty, CartLine.quoted_price_fen)))
+            .where(CartLine.owner_id == bindparam("cart_owner_id"), CartLine.buyer_id == bindparam("cart_buyer_id"))
+            .scalar_subquery())
+
+
+def summary_params(owner: User, buyer: Organisation) -> dict:
+    return {"cart_owner_id": owner.id, "cart_buyer_id": buyer.id}
+
+
+def summary_from(lines) -> CartSummary:
+    """The CartSummary of summary_column's value (psycopg hands JSON over decoded)."""
+    if isinstance(lines, str):
+        lines = json.loads(lines)
+    lines = lines or ()
+    return CartSummary({product_id: qty for product_id, qty, _price in lines},
+                       sum(qty * (price or 0) for _product_id, qty, price in lines))
 
 
 def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
