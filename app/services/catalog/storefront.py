@@ -220,23 +220,29 @@ class CatalogRow:
         return self.cart.count
 
 
-@lru_cache(maxsize=2)
-def _row_statement(with_stock: bool):
+@lru_cache(maxsize=4)
+def _row_statement(with_stock: bool, with_cart: bool = False):
     """catalog_row's statement, built once: the product, the customer and its dealer are bound.
-    The promotions' version and the price book's token ride along (no query of their own)."""
+    The promotions' version, the price book's token and (PostgreSQL, `with_cart`) the cart ride
+    along (no query of their own)."""
     query = select(Product, promo_index.version_column().label("v"), prices_token_column().label("price_token")
                    ).where(Product.id == bindparam("product_id"), visible_clause_bound())
     if with_stock:
         query = query.add_columns(_available_column(bindparam("owner_id")).label("available"))
+    if with_cart:
+        query = query.add_columns(cart.summary_column().label("cart"))
     return query
 
 
-def _find_row(buyer: Organisation, product_id: int):
-    """The row statement's result for one product, or None when the buyer may not see it."""
+def _find_row(buyer: Organisation, product_id: int, cart_of: User | None = None):
+    """The row statement's result for one product, or None when the buyer may not see it; with
+    `cart_of`, the cart of that owner for the buyer too, where the database can bring it."""
     profile = region_profile(buyer)
     owner_id = stock_owner_id(buyer)
-    params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}))
-    row = db.session.execute(_row_statement(bool(owner_id)), params).first()
+    with_cart = cart_of is not None and cart.summary_column_supported()
+    params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}),
+                  **(cart.summary_params(cart_of, buyer) if with_cart else {}))
+    row = db.session.execute(_row_statement(bool(owner_id), with_cart), params).first()
     if row is not None:
         token_read(row.price_token)
     return row
@@ -253,8 +259,11 @@ def _catalog_row(buyer: Organisation, row, summary: cart.CartSummary) -> Catalog
 def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow | None:
     """One product as the catalog shows it (after a change to the cart), or None when the
     buyer may not see it."""
-    row = _find_row(buyer, product_id)
-    return None if row is None else _catalog_row(buyer, row, cart.cart_summary(owner, buyer))
+    row = _find_row(buyer, product_id, cart_of=owner)
+    if row is None:
+        return None
+    summary = cart.summary_from(row.cart) if "cart" in row._fields else cart.cart_summary(owner, buyer)
+    return _catalog_row(buyer, row, summary)
 
 
 @dataclass
