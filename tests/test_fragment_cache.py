@@ -69,3 +69,14 @@ def test_a_language_switch_changes_every_cached_part(retailer):
     assert "Next" in english and 'lang="en"' in english
     assert retailer.post("/locale", {"locale": "zh", "next": "/retailer/catalog"}).status_code == 303
     assert text(retailer.get("/retailer/catalog")).count("我的订单") == chinese.count("我的订单")
+
+
+def test_the_pager_links_keep_each_request_s_own_search(retailer, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    for n in range(5):
+        b.products(1, name_zh=f"茶饮{n}", code=f"TEA{n}")
+        b.products(1, name_zh=f"咖啡{n}", code=f"COF{n}")
+    db.session.commit()
+    tea, coffee = text(retailer.get("/retailer/catalog?q=茶饮")), text(retailer.get("/retailer/catalog?q=咖啡"))
+    assert 'href="/retailer/catalog?q=%E8%8C%B6%E9%A5%AE&amp;page=2"' in tea
+    assert 'href="/retailer/catalog?q=%E5%92%96%E5%95%A1&amp;page=2"' in coffee and "%E8%8C%B6" not in coffee

@@ -16,9 +16,10 @@ MAX_FRAGMENTS = 2_000  # a few hundred bytes each; starts again when full
 
 
 def _hashable(value):
-    """A template's dict or list as a key (a pager's URL arguments)."""
+    """A template's dict or list as a key (a pager's URL arguments, in their order: it is the
+    order of the links' parameters)."""
     if isinstance(value, dict):
-        return tuple(sorted(value.items()))
+        return tuple(value.items())
     if isinstance(value, list):
         return tuple(value)
     return value
