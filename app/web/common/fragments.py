@@ -1,4 +1,4 @@
-"""Parts of pages rendered once per process and reused (issue 15): the layout's navigation, the
+"""Parts of pages rendered once per process and reused (issue 15): the layout's links, the pager and the
 catalog's search form. Every `url_for` and `gettext` in them gave the same answer on every
 request for the same language, and together they were a fifth of a catalog page's CPU.
 
@@ -27,8 +27,8 @@ def _hashable(value):
 
 def cached_fragment(*key, caller) -> Markup:
     """The call block's HTML for `key`, from the process's cache after the first time."""
-    if not has_request_context():  # a document rendered by a job: nothing to share
-        return caller()
+    if not has_request_context() or current_app.jinja_env.auto_reload:
+        return caller()  # a document rendered by a job, or development (templates edited live)
     cache = current_app.extensions.setdefault("html_fragments", {})
     key = (request.script_root, *map(_hashable, key))
     try:
