@@ -261,6 +261,14 @@ def _lines_statement():
     return select(CartLine).where(CartLine.owner_id == bindparam("owner_id"), CartLine.buyer_id == bindparam("buyer_id"))
 
 
+@lru_cache(maxsize=1)
+def _set_line_statement():
+    """The UPDATE of one product's line in a cart, built once: everything is bound."""
+    return (update(CartLine).where(CartLine.owner_id == bindparam("line_owner"), CartLine.buyer_id == bindparam("line_buyer"),
+                                   CartLine.product_id == bindparam("line_product"))
+            .values(qty=bindparam("line_qty"), quoted_price_fen=bindparam("line_price")))
+
+
 def summary_column_supported() -> bool:
     """summary_column needs PostgreSQL's json_agg."""
     return db.engine.dialect.name == "postgresql"
@@ -451,12 +459,11 @@ def add_quantity(owner: User, buyer: Organisation, product: Product, qty) -> tup
     _check_addition(have, qty, len(rows), in_cart)
     price = _unit_price(profile, product, have + qty)
     if in_cart:
-        connection.execute(update(CartLine).where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id,
-                                                  CartLine.product_id == product.id)
-                           .values(qty=have + qty, quoted_price_fen=price))
+        connection.execute(_set_line_statement(), {"line_owner": owner.id, "line_buyer": buyer.id,
+                                                   "line_product": product.id, "line_qty": have + qty,
+                                                   "line_price": price})
     else:
-        connection.execute(insert(CartLine).values(owner_id=owner.id, buyer_id=buyer.id, product_id=product.id,
-                                                   qty=qty, quoted_price_fen=price))
+        connection.execute(insert(CartLine), dict(cart_key, product_id=product.id, qty=qty, quoted_price_fen=price))
     quantities[product.id], quoted[product.id] = have + qty, price
     return have + qty, CartSummary(quantities, sum(line_qty * (quoted[pid] or 0) for pid, line_qty in quantities.items()))
 
