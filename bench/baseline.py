@@ -95,7 +95,7 @@ def start_gunicorn(app_spec: str, database_url: str, workers: int, port: int, ch
 
 
 def wait_for(port: int, path: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # three gunicorns starting at load 10-15 took over 60 s
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -105,7 +105,7 @@ def wait_for(port: int, path: str) -> None:
                 return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"gunicorn on port {port} did not answer within 60 s")
+    raise RuntimeError(f"gunicorn on port {port} did not answer within 180 s")
 
 
 def stop(server: subprocess.Popen) -> None:

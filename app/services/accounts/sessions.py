@@ -70,23 +70,25 @@ def resume(token: str | None, user_id: int, count_unread: bool = False) -> Resum
     row = db.session.execute(_resume_query(count_unread), {"token_hash": _hash(token)}).first()
     if row is None:
         return None
-    user_session, user, unread_count = row
+    session_id, session_user_id, created_at, last_seen_at, revoked_at, user, unread_count = row
     now = utcnow()
-    if (user_session.user_id != user_id or user_session.revoked_at is not None
-            or user_session.last_seen_at < now - _idle() or user_session.created_at < now - _max_age()):
+    if (session_user_id != user_id or revoked_at is not None
+            or last_seen_at < now - _idle() or created_at < now - _max_age()):
         return None
-    if user_session.last_seen_at < now - timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
-        _touch(user_session.id, now)
+    if last_seen_at < now - timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
+        _touch(session_id, now)
     return Resumed(user, unread_count)
 
 
 @lru_cache(maxsize=2)
 def _resume_query(count_unread: bool):
-    """resume's statement, built once (every request runs it): the token's hash is a parameter."""
+    """resume's statement, built once (every request runs it): the token's hash is a parameter.
+    The session's columns, not its ORM object: nothing writes it in the request's session."""
     unread = (select(func.count()).select_from(Notification)
               .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery()
               if count_unread else null())
-    return (select(UserSession, User, unread).join(User, User.id == UserSession.user_id)
+    return (select(UserSession.id, UserSession.user_id, UserSession.created_at, UserSession.last_seen_at,
+                   UserSession.revoked_at, User, unread).join(User, User.id == UserSession.user_id)
             .where(UserSession.token_hash == bindparam("token_hash"))
             .options(joinedload(User.org).joinedload(Organisation.region)))
 

@@ -11,8 +11,8 @@ from functools import lru_cache
 from sqlalchemy import bindparam, case, desc, func, or_, select
 
 from app.extensions import db
-from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance, User,
-                        Warehouse)
+from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance,
+                        User, Warehouse)
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
 from app.services.core.paging import Page, counted_page_query, paginate_counted
@@ -138,10 +138,14 @@ def _browse_statement(with_stock: bool, usual: bool, by_category: bool):
         category_id=bindparam("category_id") if by_category else None))
 
 
-@lru_cache(maxsize=1)
-def _categories_statement():
-    return (select(Category, promo_index.version_column().label("v"), prices_token_column().label("price_token"))
-            .order_by(Category.sort_order, Category.id))
+@lru_cache(maxsize=2)
+def _categories_statement(with_cart: bool):
+    """The categories, with the promotions' version, the price book's token and (PostgreSQL) the
+    owner's cart for the buyer riding along: none of them costs a query of its own."""
+    query = select(Category, promo_index.version_column().label("v"), prices_token_column().label("price_token"))
+    if with_cart:
+        query = query.add_columns(cart.summary_column().label("cart"))
+    return query.order_by(Category.sort_order, Category.id)
 
 
 def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_id: int | None = None,
@@ -170,13 +174,17 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
                  for row in rows} if usual else {}
     # The promotions' version and the price book's token ride on the categories query: tags and
     # prices cost no query of their own.
-    category_rows = db.session.execute(_categories_statement()).all()
+    with_cart = cart.summary_column_supported()
+    category_rows = db.session.execute(_categories_statement(with_cart),
+                                       cart.summary_params(owner, buyer) if with_cart else {}).all()
     categories = [row[0] for row in category_rows]
     if category_rows:
         token_read(category_rows[0].price_token)
+    summary = (cart.summary_from(category_rows[0].cart) if with_cart and category_rows
+               else cart.cart_summary(owner, buyer))
     prices = quote_prices(profile, {p.id: p.min_order_qty for p in result.items}, products=products)
     tags = promotion_tags(buyer, profile, result.items, category_rows[0].v) if category_rows and result.items else {}
-    return CatalogPage(result, prices, cart.cart_summary(owner, buyer), categories, stock, usual_qty, tags)
+    return CatalogPage(result, prices, summary, categories, stock, usual_qty, tags)
 
 
 def promotion_tags(buyer: Organisation, profile, products, version) -> dict[int, list]:
@@ -212,27 +220,74 @@ class CatalogRow:
         return self.cart.count
 
 
-@lru_cache(maxsize=2)
-def _row_statement(with_stock: bool):
-    """catalog_row's statement, built once: the product, the customer and its dealer are bound."""
-    query = select(Product, promo_index.version_column().label("v")).where(Product.id == bindparam("product_id"),
-                                                                           visible_clause_bound())
+@lru_cache(maxsize=4)
+def _row_statement(with_stock: bool, with_cart: bool = False):
+    """catalog_row's statement, built once: the product, the customer and its dealer are bound.
+    The promotions' version, the price book's token and (PostgreSQL, `with_cart`) the cart ride
+    along (no query of their own)."""
+    query = select(Product, promo_index.version_column().label("v"), prices_token_column().label("price_token")
+                   ).where(Product.id == bindparam("product_id"), visible_clause_bound())
     if with_stock:
         query = query.add_columns(_available_column(bindparam("owner_id")).label("available"))
+    if with_cart:
+        query = query.add_columns(cart.summary_column().label("cart"))
     return query
+
+
+def _find_row(buyer: Organisation, product_id: int, cart_of: User | None = None):
+    """The row statement's result for one product, or None when the buyer may not see it; with
+    `cart_of`, the cart of that owner for the buyer too, where the database can bring it."""
+    profile = region_profile(buyer)
+    owner_id = stock_owner_id(buyer)
+    with_cart = cart_of is not None and cart.summary_column_supported()
+    params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}),
+                  **(cart.summary_params(cart_of, buyer) if with_cart else {}))
+    row = db.session.execute(_row_statement(bool(owner_id), with_cart), params).first()
+    if row is not None:
+        token_read(row.price_token)
+    return row
+
+
+def _catalog_row(buyer: Organisation, row, summary: cart.CartSummary) -> CatalogRow:
+    profile = region_profile(buyer)
+    product = row[0]
+    stock = {product.id: stock_level(product, int(row.available))} if stock_owner_id(buyer) else {}
+    prices = quote_prices(profile, {product.id: product.min_order_qty}, products={product.id: product})
+    return CatalogRow(product, prices, summary, stock, tags=promotion_tags(buyer, profile, [product], row.v))
 
 
 def catalog_row(owner: User, buyer: Organisation, product_id: int) -> CatalogRow | None:
     """One product as the catalog shows it (after a change to the cart), or None when the
     buyer may not see it."""
-    profile = region_profile(buyer)
-    owner_id = stock_owner_id(buyer)
-    params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}))
-    row = db.session.execute(_row_statement(bool(owner_id)), params).first()
+    row = _find_row(buyer, product_id, cart_of=owner)
     if row is None:
         return None
-    product = row[0]
-    stock = {product.id: stock_level(product, int(row.available))} if owner_id else {}
-    prices = quote_prices(profile, {product.id: product.min_order_qty}, products={product.id: product})
-    return CatalogRow(product, prices, cart.cart_summary(owner, buyer), stock,
-                      tags=promotion_tags(buyer, profile, [product], row.v))
+    summary = cart.summary_from(row.cart) if "cart" in row._fields else cart.cart_summary(owner, buyer)
+    return _catalog_row(buyer, row, summary)
+
+
+@dataclass
+class Added:
+    """What adding to the cart from the catalog did: the product's quantity in the cart now, and
+    its row as the catalog shows it now (built on demand: a plain POST redirects without it)."""
+    qty: int
+    buyer: Organisation
+    found: object  # the row statement's result
+    summary: cart.CartSummary
+
+    def row(self) -> CatalogRow:
+        return _catalog_row(self.buyer, self.found, self.summary)
+
+
+def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> Added:
+    """cart.add_to_cart from the catalog, in three statements: the catalog row's query checks
+    that the buyer may order the product (the same visibility as cart.orderable_product) and
+    brings its stock level, the promotions' version and the price token; the buyer's lines
+    give the cart summary (cart.add_quantity); then the line is written."""
+    row = None
+    if cart.plausible_product_id(product_id):
+        row = _find_row(buyer, product_id)
+    if row is None:
+        raise cart.not_orderable()
+    qty_now, summary = cart.add_quantity(owner, buyer, row[0], qty)
+    return Added(qty_now, buyer, row, summary)

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from app.models import vocabulary
 from app.services.core.messages import render as render_message
 from app.web.assets import asset_url
+from app.web.common.fragments import cached_fragment
 
 
 def yuan(fen: int | None) -> str:
@@ -56,4 +57,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg,
                                  accuracy=accuracy, qr_svg=qr_svg)
     app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()),
-                                 vocabulary=vocabulary)
+                                 vocabulary=vocabulary, cached_fragment=cached_fragment)

@@ -75,21 +75,21 @@ def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: i
 def _add(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
     """Add to the cart and build the answer in the same transaction, before the commit: the row
     is read from what was just written, not in a second transaction after it."""
-    line = cart.add_to_cart(current_user, buyer, product_id, qty)
-    return _added(counter, buyer, product_id, qty, line.qty, back)
+    added = storefront.add_to_cart(current_user, buyer, product_id, qty)
+    return _added(counter, buyer, product_id, qty, added, back)
 
 
-def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, total: int, back: str):
+def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, added: storefront.Added, back: str):
     # One message says both what was added and what the cart now holds: the row shows it in
     # place of its "in the cart" line (htmx), the flash shows it alone (plain POST).
-    message = _("已加入 %(n)d，购物车中共 %(total)d。", n=qty, total=total)
+    message = _("已加入 %(n)d，购物车中共 %(total)d。", n=qty, total=added.qty)
     if not is_htmx():
         # Back on the catalog page the note belongs to the row the buyer lands on (pages.ROW_FLASH);
         # the small "added" page shows it as its one flash.
         flash(message, "success" if counter.pages.added and "cart_added" in counter.routes
               else f"{ROW_FLASH}{product_id}")
         return _back_after_tap(counter, buyer, product_id, back)
-    row = storefront.catalog_row(current_user, buyer, product_id)
+    row = added.row()  # from what adding read and wrote: no query
     context = row_context(counter, buyer, back, row_notes={product_id: message})
     if counter.cart_on_catalog:  # the cart beside the catalog is sent out of band
         context.update(cart_context(counter, buyer, oob=True))

@@ -41,6 +41,12 @@ class CatalogSearchForm(GetForm):
         return {"search": self.clean("q", ""), "category_id": self.clean("category") or None,
                 "page": self.clean("page", 1), "usual": bool(self.usual.data)}
 
+    def render_key(self) -> tuple:
+        """What shared/ordering/_search.html renders of the form besides the language (its
+        cached_fragment key): the typed search, the chosen category, the usual flag, the options."""
+        return (self.q._value(), self.category.data, bool(self.usual.data),
+                tuple((choice.value, str(choice.label)) for choice in self.category.choices or ()))
+
     def params(self) -> dict:
         """The search as URL parameters (for the pager and the way back), without empty ones."""
         return {k: v for k, v in (("q", self.clean("q", "")), ("category", self.clean("category")),

@@ -1,0 +1,82 @@
+"""Parts of pages rendered once per process (app/web/common/fragments.py: the layout's links, the
+catalog's search form, the pager): what they share is the same for everyone, and what belongs to
+one user or one request (the cart and unread badges, the names in the menu, the CSRF token, the
+typed search, the page shown as current, the language) is never taken from another's page."""
+import re
+
+from app.extensions import db
+from tests import builders_ordering as b
+from tests.builders_rep import notification
+
+
+def text(response):
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def badge(page: str, element_id: str) -> str:
+    match = re.search(rf'<span id="{element_id}"[^>]*>(.*?)</span>', page, flags=re.S)
+    return match.group(0) if match else ""
+
+
+def csrf_tokens(page: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token" value="([^"]+)"', page)) | set(
+        re.findall(r'"X-CSRFToken": "([^"]+)"', page))
+
+
+def test_two_retailers_see_their_own_badges_names_and_tokens(login_as, world):
+    first, second = world.users["retailer"], world.users["retailer_b"]
+    products = b.products(3, base_price_fen=1000)
+    for product in products:
+        b.cart_line(first, world.orgs["retailer"], product, 1)
+    notification(second, "给第二家店")
+    db.session.commit()
+    one, two = login_as("retailer"), login_as("retailer_b")
+    page_one, page_two = text(one.get("/retailer/catalog")), text(two.get("/retailer/catalog"))
+    page_one_again = text(one.get("/retailer/catalog"))
+
+    assert ">3<" in badge(page_one, "cart-badge") and "hidden" in badge(page_two, "cart-badge")
+    assert 'class="badge"' not in page_one.split('id="notification-badge"')[1][:80]
+    assert 'class="badge"' in page_two.split('id="notification-badge"')[1][:80]
+    assert world.orgs["retailer"].name in page_one and world.orgs["retailer"].name not in page_two
+    assert world.orgs["retailer_b"].name in page_two and world.orgs["retailer_b"].name not in page_one
+    assert csrf_tokens(page_one) and not csrf_tokens(page_one) & csrf_tokens(page_two)
+    assert csrf_tokens(page_one_again) == csrf_tokens(page_one)
+
+
+def test_the_current_page_and_the_typed_search_follow_the_request(retailer):
+    b.products(2)
+    db.session.commit()
+    catalog = text(retailer.get("/retailer/catalog?q=%E5%8F%AF%E4%B9%90"))
+    cart = text(retailer.get("/retailer/cart"))
+    plain = text(retailer.get("/retailer/catalog"))
+
+    assert re.search(r'href="/retailer/catalog" aria-current="page"', catalog)
+    assert re.search(r'href="/retailer/cart" aria-current="page"', cart)
+    assert not re.search(r'href="/retailer/catalog" aria-current="page"', cart)
+    assert 'value="可乐"' in catalog and 'value="可乐"' not in plain
+
+
+def test_a_language_switch_changes_every_cached_part(retailer):
+    b.products(60)  # two pages: the pager shows
+    db.session.commit()
+    chinese = text(retailer.get("/retailer/catalog"))
+    assert "我的订单" in chinese and "下一页" in chinese and "搜索" in chinese
+    assert retailer.post("/locale", {"locale": "en", "next": "/retailer/catalog"}).status_code == 303
+    english = text(retailer.get("/retailer/catalog"))
+
+    assert "我的订单" not in english and "下一页" not in english and "联营订货" not in english
+    assert "Next" in english and 'lang="en"' in english
+    assert retailer.post("/locale", {"locale": "zh", "next": "/retailer/catalog"}).status_code == 303
+    assert text(retailer.get("/retailer/catalog")).count("我的订单") == chinese.count("我的订单")
+
+
+def test_the_pager_links_keep_each_request_s_own_search(retailer, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    for n in range(5):
+        b.products(1, name_zh=f"茶饮{n}", code=f"TEA{n}")
+        b.products(1, name_zh=f"咖啡{n}", code=f"COF{n}")
+    db.session.commit()
+    tea, coffee = text(retailer.get("/retailer/catalog?q=茶饮")), text(retailer.get("/retailer/catalog?q=咖啡"))
+    assert 'href="/retailer/catalog?q=%E8%8C%B6%E9%A5%AE&amp;page=2"' in tea
+    assert 'href="/retailer/catalog?q=%E5%92%96%E5%95%A1&amp;page=2"' in coffee and "%E8%8C%B6" not in coffee
