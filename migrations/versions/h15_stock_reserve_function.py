@@ -8,8 +8,8 @@ A PL/pgSQL function that does what app/services/inventory/reservations.py's `res
 does in three statements: the conditional update of the balances (locked in ascending product
 id), the expiry bounds read after the lock, and, when every product was taken and every lot
 suits every reservation, the reservations and the ledger lines. It returns, per product taken,
-what the service needs (available after, reorder point, expiry bounds, own reservation id) and
-whether it wrote. SQLite keeps the Python path; the function is replaced as a whole
+its available stock after and its reorder point (for the below-reorder event), and whether it
+wrote; when it did not, the service goes on in Python from the balance update. SQLite keeps the Python path; the function is replaced as a whole
 (CREATE OR REPLACE), so a later revision can change its body the same way.
 """
 from alembic import op
@@ -27,8 +27,7 @@ FUNCTION = """
 CREATE OR REPLACE FUNCTION stock_reserve(
     p_warehouse integer, p_products integer[], p_qty integer[], p_cutoffs date[], p_document varchar,
     p_now timestamptz, p_kind varchar, p_actor integer, p_reason varchar, p_reason_message json)
-RETURNS TABLE (product_id integer, available integer, reorder_point integer, lot_min date, cutoff_max date,
-               own_id integer, written boolean)
+RETURNS TABLE (product_id integer, available integer, reorder_point integer, written boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -93,9 +92,8 @@ BEGIN
         SELECT p_now, p_warehouse, w.pid, NULL, p_kind, 0, w.qty, p_actor, p_reason, p_reason_message, p_document
         FROM unnest(p_products, p_qty) AS w (pid, qty);
     END IF;
-    RETURN QUERY SELECT t.pid, t.available, t.point, t.lot_min, t.cutoff_max, t.own, v_written
-        FROM unnest(v_products, v_available, v_points, v_lot_min, v_cutoff_max, v_own)
-             AS t (pid, available, point, lot_min, cutoff_max, own);
+    RETURN QUERY SELECT t.pid, t.available, t.point, v_written
+        FROM unnest(v_products, v_available, v_points) AS t (pid, available, point);
 END $$
 """
 

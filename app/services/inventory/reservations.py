@@ -80,7 +80,7 @@ _NEW_RESERVATIONS = insert(StockReservation.__table__).returning(StockReservatio
 # h15_stock_reserve_function (arrays, not a parameter per product: one statement text whatever
 # the number of products, which the driver prepares once per connection).
 _STOCK_RESERVE = text("""
-    SELECT product_id, available, reorder_point, lot_min, cutoff_max, own_id, written
+    SELECT product_id, available, reorder_point, written
     FROM stock_reserve(CAST(:w AS integer), CAST(:products AS integer[]), CAST(:qty AS integer[]),
                        CAST(:cutoffs AS date[]), CAST(:document AS varchar), CAST(:now AS timestamptz),
                        CAST(:kind AS varchar), CAST(:actor AS integer), CAST(:reason AS varchar),
@@ -97,10 +97,10 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
     On PostgreSQL one statement (the `stock_reserve` function) whatever the number of products:
     it updates the balances conditionally, reads the lots' and reservations' expiry bounds and,
     in the usual case where every product was taken and every lot suits every reservation,
-    writes the reservations and the ledger lines. Otherwise (and on SQLite, step by step: one
-    locking conditional UPDATE of all the balances, one query for the bounds) the rest is
-    decided here: two more queries when some lots do not suit every reservation, the undo and
-    StockShortage when short, else the writes."""
+    writes the reservations and the ledger lines. Otherwise, from its balance update on (and on
+    SQLite from the start: one locking conditional UPDATE of all the balances), the rest is
+    decided here: one query for the bounds, two more when some lots do not suit every
+    reservation, then the undo and StockShortage when short, else the writes."""
     wanted = {pid: q for pid, q in sorted(quantities.items()) if q > 0}
     if not wanted:
         return
@@ -113,14 +113,13 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
             reason="" if isinstance(reason, Message) else (reason or "")[:200],
             reason_message=reason if isinstance(reason, Message) else None)).all()
         ledger.announce_crossings(warehouse_id, [(pid, available, -wanted[pid], point)
-                                                 for pid, available, point, *_ in rows])
-        if rows and rows[0].written:
+                                                 for pid, available, point, _written in rows])
+        if rows and rows[0][3]:
             return
         taken = {row[0] for row in rows}
-        bounds = {pid: (lot_min, cutoff_max, own_id) for pid, _a, _p, lot_min, cutoff_max, own_id, _w in rows}
     else:
         taken = ledger.change_reserved(warehouse_id, wanted)
-        bounds = allocation.expiry_bounds(warehouse_id, taken, document) if taken else {}
+    bounds = allocation.expiry_bounds(warehouse_id, taken, document) if taken else {}
     unfit = allocation.unfit_products(warehouse_id, {pid: (min_expiry[pid], wanted[pid]) for pid in taken}, bounds)
     if len(taken) < len(wanted) or unfit:
         if taken:  # undo our own change, so the caller's transaction is as it was
