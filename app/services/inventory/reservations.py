@@ -9,7 +9,7 @@ Concurrency: all the products are reserved by one conditional UPDATE
 (`reserved = reserved + q WHERE on_hand - reserved >= q`) that locks their rows in ascending
 product id, so many processes reserving the same products never oversell and never deadlock
 (see ledger.py). On PostgreSQL that UPDATE and the rest of a reservation run inside the
-`stock_reserve` function (migration h15_stock_reserve_function): one round trip and little
+`stock_reserve` function (migration h15_stock_reserve): one round trip and little
 Python per reservation, the same locks in the same order.
 """
 from __future__ import annotations
@@ -77,7 +77,7 @@ _ADD_TO_RESERVATION = (update(StockReservation.__table__)
                                                     else_=StockReservation.__table__.c.min_expiry_date)))
 _NEW_RESERVATIONS = insert(StockReservation.__table__).returning(StockReservation.__table__.c.id)
 # PostgreSQL: the whole reservation in one round trip, by the function of migration
-# h15_stock_reserve_function (arrays, not a parameter per product: one statement text whatever
+# h15_stock_reserve (arrays, not a parameter per product: one statement text whatever
 # the number of products, which the driver prepares once per connection).
 _STOCK_RESERVE = text("""
     SELECT product_id, available, reorder_point, written
