@@ -84,6 +84,9 @@ def test_reserve_release_and_repeat(setup):
     reserve_order(o.id, setup["actor"])  # again: no change
     db.session.commit()
     assert (balance(wh, p1).on_hand, balance(wh, p1).reserved) == (10, 4)
+    line = db.session.scalars(select(StockMovement).where(StockMovement.document == f"order:{o.id}")).one()
+    assert (line.kind, line.reserved_delta, line.actor_id, line.reason) == ("reserve", 4, setup["actor"], "")
+    assert (line.reason_message.code, line.reason_message.params) == ("stock.order_approved", {"n": o.number})
     assert release_order(o.id, setup["actor"]) == {p1.id: 4}
     assert release_order(o.id, setup["actor"]) == {}
     db.session.commit()
