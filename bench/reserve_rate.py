@@ -1,19 +1,25 @@
 """Reservations per second through the stock service, next to the bare conditional UPDATE.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/lianying_bench_stock \\
-        .venv/bin/python bench/reserve_rate.py --clients 8 --seconds 15
+        .venv/bin/python bench/reserve_rate.py --clients 8 --seconds 15 [--rounds 3] [--checkout DIR]
 
-Use a database of its own: the script migrates it if empty and adds a "BENCH" warehouse with
-200 products holding plenty of stock. Each of N client processes (own connection, like a
-gunicorn worker) repeats for the given time:
+Use a database of its own: the script migrates it if it has no schema yet (a database with one
+is left as it is: upgrade it yourself, so that checkouts of other revisions can share it) and
+adds a "BENCH" warehouse with 200 products holding plenty of stock. Each of N client processes
+(own connection, like a gunicorn worker) repeats for the given time:
 
 - service: `reserve_stock(warehouse, {random product: 1})` + COMMIT — the conditional UPDATE
-  of the balance, the shelf-life check (one query), the reservation row and the ledger row;
+  of the balance, the shelf-life check, the reservation row and the ledger row (on PostgreSQL
+  one call of the `stock_reserve` function where the checkout has it);
 - bare:    `UPDATE stock_balances SET reserved = reserved + 1 WHERE ... AND on_hand - reserved >= 1`
   + COMMIT through psycopg — the ceiling the service could approach.
 
-It prints both rates and their ratio. Between runs the bench's reservations are released, so
-the numbers do not drift with table size.
+The two alternate in `--rounds` slices of `--seconds / --rounds` each (bare, service, bare, ...),
+so that load from elsewhere on the machine falls on both alike. It prints both rates, their
+ratio, and the clients' own CPU time per operation (time.process_time: steadier than rates on a
+shared machine). `--checkout DIR` runs the service from another checkout of the project (e.g.
+/work/main, to compare branches on one database in one run of this script). Before every slice
+the bench's reservations are released, so the numbers do not drift with table size.
 """
 from __future__ import annotations
 
@@ -41,7 +47,7 @@ def _app(url: str):
 def prepare(url: str) -> tuple[int, list[int]]:
     """Migrate if needed and make sure the bench warehouse and products exist."""
     from flask_migrate import upgrade
-    from sqlalchemy import delete, select, update
+    from sqlalchemy import delete, inspect, select, update
 
     from app.extensions import db
     from app.models import (Category, Organisation, Product, Region, StockBalance, StockLot, StockMovement,
@@ -49,7 +55,8 @@ def prepare(url: str) -> tuple[int, list[int]]:
 
     app = _app(url)
     with app.app_context():
-        upgrade()
+        if not inspect(db.engine).has_table("alembic_version"):
+            upgrade()
         warehouse = db.session.scalar(select(Warehouse).where(Warehouse.code == "BENCH"))
         if warehouse is None:
             region = Region(code="BENCH", name="基准", level=1, path="/")
@@ -95,14 +102,14 @@ def service_client(url, warehouse_id, product_ids, seconds, barrier, results, se
         db.session.execute(db.text("SELECT 1"))
         db.session.commit()
         barrier.wait()
-        count, end = 0, time.perf_counter() + seconds
+        count, end, cpu = 0, time.perf_counter() + seconds, time.process_time()
         while time.perf_counter() < end:
             product_id = rng.choice(product_ids)
             reserve_stock(warehouse_id, {product_id: 1}, document=f"bench:{seed}:{count}",
                           min_expiry={product_id: far[product_id]}, actor_id=None)
             db.session.commit()
             count += 1
-        results.put(count)
+        results.put((count, time.process_time() - cpu))
 
 
 def bare_client(url, warehouse_id, product_ids, seconds, barrier, results, seed):
@@ -111,7 +118,7 @@ def bare_client(url, warehouse_id, product_ids, seconds, barrier, results, seed)
     rng = random.Random(seed)
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         barrier.wait()
-        count, end = 0, time.perf_counter() + seconds
+        count, end, cpu = 0, time.perf_counter() + seconds, time.process_time()
         while time.perf_counter() < end:
             cursor = conn.execute("UPDATE stock_balances SET reserved = reserved + 1 WHERE warehouse_id = %s "
                                   "AND product_id = %s AND on_hand - reserved >= 1",
@@ -119,10 +126,11 @@ def bare_client(url, warehouse_id, product_ids, seconds, barrier, results, seed)
             assert cursor.rowcount == 1
             conn.commit()
             count += 1
-        results.put(count)
+        results.put((count, time.process_time() - cpu))
 
 
-def run(target, url, warehouse_id, product_ids, clients, seconds) -> float:
+def run(target, url, warehouse_id, product_ids, clients, seconds) -> tuple[int, float]:
+    """(operations, client CPU seconds) of `clients` processes running `target` for `seconds`."""
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(clients + 1), ctx.Queue()
     processes = [ctx.Process(target=target, args=(url, warehouse_id, product_ids, seconds, barrier, results, n))
@@ -130,17 +138,21 @@ def run(target, url, warehouse_id, product_ids, clients, seconds) -> float:
     for p in processes:
         p.start()
     barrier.wait()
-    total = sum(results.get(timeout=seconds + 120) for _ in processes)
+    outcomes = [results.get(timeout=seconds + 120) for _ in processes]
     for p in processes:
         p.join()
-    return total / seconds
+    return sum(n for n, _cpu in outcomes), sum(cpu for _n, cpu in outcomes)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=15, help="per side (bare, service), all rounds together")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/service alternations")
+    parser.add_argument("--checkout", help="run the service from this checkout of the project")
     args = parser.parse_args()
+    if args.checkout:
+        sys.path[0] = os.path.abspath(args.checkout)
     raw = os.environ.get("DATABASE_URL", "")
     if not raw.startswith(("postgres://", "postgresql://")):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database of the benchmark's own.")
@@ -148,14 +160,20 @@ def main() -> None:
 
     url = database_url(raw)
     warehouse_id, product_ids = prepare(url)
-    bare = run(bare_client, url, warehouse_id, product_ids, args.clients, args.seconds)
-    prepare(url)
-    service = run(service_client, url, warehouse_id, product_ids, args.clients, args.seconds)
-    prepare(url)
-    print(f"PostgreSQL, {args.clients} concurrent clients, {args.seconds:g} s each, {len(product_ids)} products, "
-          f"{os.cpu_count()} CPU(s)")
-    print(f"bare conditional UPDATE + COMMIT : {bare:10.0f} /s")
-    print(f"reserve_stock (service) + COMMIT : {service:10.0f} /s")
+    done = {bare_client: [0, 0.0], service_client: [0, 0.0]}
+    for _ in range(args.rounds):
+        for target in (bare_client, service_client):
+            count, cpu = run(target, url, warehouse_id, product_ids, args.clients, args.seconds / args.rounds)
+            done[target][0] += count
+            done[target][1] += cpu
+            prepare(url)
+    (bare, bare_cpu), (service, service_cpu) = done[bare_client], done[service_client]
+    print(f"PostgreSQL, {args.clients} concurrent clients, {args.seconds:g} s each in {args.rounds} alternating "
+          f"rounds, {len(product_ids)} products, {os.cpu_count()} CPU(s), service from {sys.path[0]}, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"bare conditional UPDATE + COMMIT : {bare / args.seconds:10.0f} /s  {1000 * bare_cpu / bare:6.3f} ms client CPU each")
+    print(f"reserve_stock (service) + COMMIT : {service / args.seconds:10.0f} /s  "
+          f"{1000 * service_cpu / service:6.3f} ms client CPU each")
     print(f"ratio service / bare             : {service / bare:10.2f}")
 
 

@@ -31,8 +31,9 @@ ADD_TO_CART_BUDGET = {True: 4, False: 4}
 # reading them back, and (PostgreSQL) the reservation's rows and ledger lines in one statement.
 # 32 on PostgreSQL before issue 15's checkout CPU work, which numbered the order in its INSERT (no UPDATE),
 # skipped reading back the status of an order made in the same transaction and worded the buyer's
-# messages before the commit (no reload of the order after it).
-CHECKOUT_BUDGET = {"postgresql": 29, "sqlite": 39}
+# messages before the commit (no reload of the order after it), and made the whole reservation one
+# statement (the stock_reserve function).
+CHECKOUT_BUDGET = {"postgresql": 27, "sqlite": 39}
 
 
 @pytest.fixture

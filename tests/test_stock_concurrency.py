@@ -6,6 +6,7 @@ and the ledger, the balances and the reservations agree afterwards.
 import multiprocessing
 import random
 import traceback
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -105,4 +106,82 @@ def test_concurrent_reservations_never_oversell_or_deadlock(app, world, conteste
         held = dict(db.session.execute(select(StockReservation.product_id, StockReservation.qty)
                                        .where(StockReservation.document == f"order:{o}")).all())
         assert held == order_lines[o]
+    assert verify_stock() == []
+
+
+LAST_UNITS = 7
+
+
+def _reserving_worker(database_url: str, n: int, warehouse_id: int, quantities: dict, barrier, results) -> None:
+    """reserve_stock straight (the path the checkout takes), counting the statements it sends."""
+    from sqlalchemy import event
+
+    from app import create_app
+    from app.services.core.clock import today_local
+    from app.services.inventory.reservations import reserve_stock
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url,
+                     SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        cutoff = today_local() + timedelta(days=1)
+        try:
+            barrier.wait(timeout=60)
+            reserve_stock(warehouse_id, quantities, document=f"race:{n}", min_expiry=dict.fromkeys(quantities, cutoff),
+                          actor_id=None)
+            sent = len(statements)
+            db.session.commit()
+            results.put((n, "reserved", sent))
+        except StockShortage:
+            db.session.rollback()
+            results.put((n, "short", 0))
+        except Exception:
+            db.session.rollback()
+            results.put((n, "error", traceback.format_exc()))
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_racing_for_the_last_units_reserves_exactly_what_is_there(app, world):
+    """Many processes race for the last units of a product, some together with a second product:
+    exactly the units there were are reserved, never more, nobody deadlocks; on PostgreSQL each
+    reservation is one statement (the stock_reserve function)."""
+    wh = warehouse(world.orgs["dealer"], world.regions["hz"])
+    scarce, plenty = factories.product(), factories.product()
+    stock(wh, scarce, LAST_UNITS, expires_in_days=300)
+    stock(wh, plenty, 100, expires_in_days=300)
+    db.session.commit()
+    postgres = db.engine.dialect.name == "postgresql"
+    workers = 20 if postgres else 8
+    wanted = {n: {scarce.id: 1} if n % 2 else {plenty.id: 1, scarce.id: 1} for n in range(workers)}
+    wh_id, url = wh.id, db.engine.url.render_as_string(hide_password=False)
+    db.session.remove()
+
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(workers), ctx.Queue()
+    processes = [ctx.Process(target=_reserving_worker, args=(url, n, wh_id, wanted[n], barrier, results))
+                 for n in wanted]
+    for p in processes:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for p in processes:
+        p.join(timeout=30)
+
+    errors = [detail for _n, outcome, detail in outcomes if outcome == "error"]
+    assert errors == [], errors[0]
+    winners = {n for n, outcome, _s in outcomes if outcome == "reserved"}
+    expected_winners = min(LAST_UNITS, workers)
+    assert len(winners) == expected_winners
+    if postgres:
+        assert {sent for _n, outcome, sent in outcomes if outcome == "reserved"} == {1}
+    balances = {b.product_id: b for b in db.session.scalars(select(StockBalance).where(StockBalance.warehouse_id == wh_id))}
+    assert (balances[scarce.id].on_hand, balances[scarce.id].reserved) == (LAST_UNITS, min(LAST_UNITS, workers))
+    assert balances[plenty.id].reserved == sum(1 for n in winners if plenty.id in wanted[n])
+    held = db.session.execute(select(StockReservation.document, StockReservation.product_id, StockReservation.qty)
+                              .where(StockReservation.warehouse_id == wh_id)).all()
+    assert sorted(held) == sorted((f"race:{n}", pid, 1) for n in winners for pid in wanted[n])
+    assert db.session.scalar(select(func.count()).select_from(StockMovement).where(
+        StockMovement.document.like("race:%"), StockMovement.kind == "reserve")) == sum(len(wanted[n]) for n in winners)
     assert verify_stock() == []

@@ -9,6 +9,7 @@ from app.models import ShelfLifeRule, StockBalance, StockLot, StockMovement, Sto
 from app.services.core.errors import DomainError
 from app.services.inventory import (ReturnLine, StockShortage, counts, operations, receive_return, release_order,
                                     reserve_order, ship_order_lines)
+from app.services.inventory.reservations import reserve_stock
 from app.services.inventory.verify import verify_stock
 from tests import factories
 from tests.builders_stock import days, order, stock, warehouse
@@ -83,10 +84,33 @@ def test_reserve_release_and_repeat(setup):
     reserve_order(o.id, setup["actor"])  # again: no change
     db.session.commit()
     assert (balance(wh, p1).on_hand, balance(wh, p1).reserved) == (10, 4)
+    line = db.session.scalars(select(StockMovement).where(StockMovement.document == f"order:{o.id}")).one()
+    assert (line.kind, line.reserved_delta, line.actor_id, line.reason) == ("reserve", 4, setup["actor"], "")
+    assert (line.reason_message.code, line.reason_message.params) == ("stock.order_approved", {"n": o.number})
     assert release_order(o.id, setup["actor"]) == {p1.id: 4}
     assert release_order(o.id, setup["actor"]) == {}
     db.session.commit()
     assert balance(wh, p1).reserved == 0
+    assert verify_stock() == []
+
+
+def test_reserving_again_for_a_document_adds_to_its_reservation(setup):
+    """A second reservation for the same document and product (on PostgreSQL the stock_reserve
+    function's update of the document's own row) adds to it and keeps the stricter cut-off."""
+    wh, p1, p2 = setup["wh"], setup["p1"], setup["p2"]
+    stock(wh, p1, 10)
+    stock(wh, p2, 10)
+    reserve_stock(wh.id, {p1.id: 2}, document="manual:1", min_expiry={p1.id: days(10)}, actor_id=None)
+    reserve_stock(wh.id, {p1.id: 3, p2.id: 1}, document="manual:1", min_expiry={p1.id: days(5), p2.id: days(5)},
+                  actor_id=None)
+    db.session.commit()
+    held = db.session.execute(select(StockReservation.product_id, StockReservation.qty, StockReservation.min_expiry_date)
+                              .where(StockReservation.document == "manual:1").order_by(StockReservation.product_id))
+    assert [tuple(row) for row in held] == [(p1.id, 5, days(10)), (p2.id, 1, days(5))]
+    assert (balance(wh, p1).reserved, balance(wh, p2).reserved) == (5, 1)
+    assert sorted(db.session.execute(select(StockMovement.product_id, StockMovement.reserved_delta).where(
+        StockMovement.document == "manual:1", StockMovement.kind == "reserve")).all()) == sorted(
+        [(p1.id, 2), (p1.id, 3), (p2.id, 1)])
     assert verify_stock() == []
 
 

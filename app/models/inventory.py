@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
@@ -132,7 +132,11 @@ class StockReservation(Base):
     __table_args__ = (
         UniqueConstraint("document", "warehouse_id", "product_id"),
         CheckConstraint("qty >= 0", name="qty"),
-        Index("ix_stock_reservations_wh_product", "warehouse_id", "product_id"),
+        # Open reservations by product and cut-off: every lookup by warehouse and product asks for
+        # open ones, and the latest cut-off (allocation's bounds) is one entry, however many
+        # shipped reservations (qty 0) the product has had.
+        Index("ix_stock_reservations_open", "warehouse_id", "product_id", "min_expiry_date",
+              postgresql_where=text("qty > 0"), sqlite_where=text("qty > 0")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document: Mapped[str] = mapped_column(String(100))

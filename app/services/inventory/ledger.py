@@ -1,4 +1,6 @@
-"""The ledger and the balances it keeps in step: the only code that changes stock numbers.
+"""The ledger and the balances it keeps in step: the only code that changes stock numbers
+(with, on PostgreSQL, the `stock_reserve` function reservations.py calls, which repeats
+change_reserved's UPDATE and locking order in SQL; a change to one is a change to both).
 
 Every change is a conditional UPDATE of the balance row (and of the lot, when one is involved)
 plus one `StockMovement`, in the caller's transaction. The WHERE clause repeats the database
