@@ -51,7 +51,7 @@ class SalesDay(Base):
     returned_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-ROLLUP_INCLUDE = ["product_id", "province_id", "region_id", "seller_id", "channel", "orders", "qty", "value_fen",
+ROLLUP_INCLUDE = ["product_id", "province_id", "region_id", "seller_id", "buyer_id", "channel", "orders", "qty", "value_fen",
                   "lost_qty", "lost_fen", "shipped_qty", "shipped_fen", "delivered_qty", "delivered_fen",
                   "returned_qty", "returned_fen"]
 

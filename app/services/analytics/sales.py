@@ -19,8 +19,6 @@ from app.services.analytics.facts import DEALER_ONLY, WEEKLY_ONLY
 from app.services.forecasting.demand import week_start
 
 DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel", "rep", "retailer")
-# Read from the facts (no rollup grain keeps the buyer of a retailer's purchase).
-BUYER_DIMENSIONS = ("rep", "retailer")
 PAGE_SIZE = 50
 # The rep serving a shop: the one whose route holds it (the lowest id when two routes do, so a
 # shop's sales count once).
@@ -182,7 +180,7 @@ def split_weeks(start: date, end: date) -> tuple[tuple[date, date] | None, list[
 def _grain(by: str, province_id: int | None) -> str:
     if by in ("product", "category", "channel"):
         return "product_province" if province_id is not None else "product"
-    return {"province": "province", "region": "region", "dealer": "seller"}[by]
+    return {"province": "province", "region": "region", "dealer": "seller", "rep": "buyer", "retailer": "buyer"}[by]
 
 
 ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", "buyer_id", "channel", "orders", "qty",
@@ -212,14 +210,16 @@ def _rollup_totals(start, end, by, province_id) -> dict:
     grain = _grain(by, province_id)
     weekly_only = grain in WEEKLY_ONLY
     r = rollup_in(start, end, grain, province_id, daily=not weekly_only)
-    key = Product.category_id if by == "category" else {
-        "product": r.c.product_id, "province": r.c.province_id, "region": r.c.region_id, "dealer": r.c.seller_id,
-        "channel": r.c.channel}[by]
+    key = {"product": r.c.product_id, "category": Product.category_id, "province": r.c.province_id,
+           "region": r.c.region_id, "dealer": r.c.seller_id, "channel": r.c.channel, "rep": SERVING.c.rep_id,
+           "retailer": r.c.buyer_id}[by]
     query = select(key.label("key"), *sums(r.c)).select_from(r)
     if by == "category":
         query = query.join(Product, Product.id == r.c.product_id)
+    if by == "rep":  # the rep serving the shop today, as the facts' report joins it
+        query = query.outerjoin(SERVING, SERVING.c.retailer_id == r.c.buyer_id)
     totals = {k: _measures(values) for k, *values in db.session.execute(query.group_by(key))}
-    if weekly_only:  # the edge days from the facts, narrowed by their province index
+    if weekly_only:  # the edge days (at most six each side) from the facts
         for a, b in split_weeks(start, end)[1]:
             for k, values in _fact_totals(a, b, by, None, province_id).items():
                 totals[k] = _add(totals.get(k, ZERO), values)
@@ -229,8 +229,8 @@ def _rollup_totals(start, end, by, province_id) -> dict:
 def _totals(start, end, by, seller_id, province_id, buyers=None) -> dict:
     """MEASURES per key: a dealer's from its facts (its seller index
     keeps that small), a set of shops' from theirs (the buyer index), the brand's whole market
-    from the rollup (by rep or retailer from the facts)."""
-    if seller_id is not None or buyers is not None or by in BUYER_DIMENSIONS:
+    from the rollup (by rep or retailer from its "buyer" grain)."""
+    if seller_id is not None or buyers is not None:
         return _fact_totals(start, end, by, seller_id, province_id, buyers)
     return _rollup_totals(start, end, by, province_id)
 
