@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -66,7 +66,12 @@ class SalesRollup(Base):
     __table_args__ = (Index("ix_sales_rollup_grain_period_day", "grain", "period", "day",
                             postgresql_include=ROLLUP_INCLUDE),
                       Index("ix_sales_rollup_grain_province_day", "grain", "province_id", "period", "day",
-                            postgresql_include=ROLLUP_INCLUDE))
+                            postgresql_include=ROLLUP_INCLUDE),
+                      # a set of shops (a rep's route) in the "buyer" grain: one short range per shop
+                      Index("ix_sales_rollup_buyer_period_day", "buyer_id", "period", "day",
+                            postgresql_include=[c for c in ROLLUP_INCLUDE if c != "buyer_id"],
+                            postgresql_where=text("grain = 'buyer'"),
+                            sqlite_where=text("grain = 'buyer'")))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     period: Mapped[str] = mapped_column(String(1))
     day: Mapped[date] = mapped_column(Date)

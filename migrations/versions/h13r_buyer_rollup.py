@@ -1,15 +1,16 @@
-"""sales rollup: a "buyer" grain (buyer × seller × province × channel, by week), and buyer_id in
-the rollup indexes' covering columns
+"""sales rollup: a "buyer" grain (buyer × seller × region × province × channel, by week), an index
+on it by buyer, and buyer_id in the rollup indexes' covering columns
 
 Revision ID: h13r_buyer_rollup
 Revises: analytics_sales_events
 Create Date: 2026-12-07 02:40:00
 
 The brand's sales report by retailer or by rep read the whole market's facts (~4 s a year at full
-scale); it reads this grain now. Existing facts get their weekly buyer rows here, in one pass
+scale); it reads this grain now, and so does a rep's report on its shops (by buyer). Existing facts get their weekly buyer rows here, in one pass
 (a few minutes at full scale); later rebuilds keep them with the other grains.
 """
 from alembic import op
+import sqlalchemy as sa
 
 
 revision = 'h13r_buyer_rollup'
@@ -38,14 +39,19 @@ def upgrade():
     week = ("date_trunc('week', day)::date" if op.get_bind().dialect.name == "postgresql"
             else "date(day, '-' || ((cast(strftime('%w', day) as integer) + 6) % 7) || ' days')")
     sums = ", ".join(f"sum({m})" for m in MEASURES)
-    op.execute(f"INSERT INTO sales_rollup (period, day, grain, buyer_id, seller_id, province_id, channel, "
-               f"{', '.join(MEASURES)}) SELECT 'w', {week}, 'buyer', buyer_id, seller_id, province_id, channel, "
-               f"{sums} FROM sales_daily GROUP BY {week}, buyer_id, seller_id, province_id, channel")
+    op.execute(f"INSERT INTO sales_rollup (period, day, grain, buyer_id, seller_id, region_id, province_id, "
+               f"channel, {', '.join(MEASURES)}) SELECT 'w', {week}, 'buyer', buyer_id, seller_id, region_id, "
+               f"province_id, channel, {sums} FROM sales_daily "
+               f"GROUP BY {week}, buyer_id, seller_id, region_id, province_id, channel")
     _drop_rollup_indexes()
     _rollup_indexes(INCLUDE[:4] + ["buyer_id"] + INCLUDE[4:])
+    op.create_index('ix_sales_rollup_buyer_period_day', 'sales_rollup', ['buyer_id', 'period', 'day'], unique=False,
+                    postgresql_include=INCLUDE, postgresql_where=sa.text("grain = 'buyer'"),
+                    sqlite_where=sa.text("grain = 'buyer'"))
 
 
 def downgrade():
+    op.drop_index('ix_sales_rollup_buyer_period_day', table_name='sales_rollup')
     op.execute("DELETE FROM sales_rollup WHERE grain = 'buyer'")
     _drop_rollup_indexes()
     _rollup_indexes(INCLUDE)
