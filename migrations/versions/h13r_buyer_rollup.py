@@ -1,12 +1,14 @@
 """sales rollup: a "buyer" grain (buyer × seller × region × province × channel, by week), an index
-on it by buyer, and buyer_id in the rollup indexes' covering columns
+on it by buyer, and buyer_id in the rollup indexes' covering columns; orders by seller and status; lots in stock by expiry
 
 Revision ID: h13r_buyer_rollup
 Revises: analytics_sales_events
 Create Date: 2026-12-07 02:40:00
 
 The brand's sales report by retailer or by rep read the whole market's facts (~4 s a year at full
-scale); it reads this grain now, and so does a rep's report on its shops (by buyer). Existing facts get their weekly buyer rows here, in one pass
+scale); it reads this grain now, and so does a rep's report on its shops (by buyer). The order
+desk's and the homes' count per status reads ix_orders_seller_status alone, their expiring count
+ix_stock_lots_held_expiry. Existing facts get their weekly buyer rows here, in one pass
 (a few minutes at full scale); later rebuilds keep them with the other grains.
 """
 from alembic import op
@@ -36,6 +38,10 @@ def _drop_rollup_indexes():
 
 
 def upgrade():
+    op.create_index('ix_orders_seller_status', 'orders', ['seller_id', 'status'], unique=False)
+    op.create_index('ix_stock_lots_held_expiry', 'stock_lots', ['expiry_date'], unique=False,
+                    postgresql_include=['warehouse_id', 'product_id', 'on_hand'],
+                    postgresql_where=sa.text('on_hand > 0'), sqlite_where=sa.text('on_hand > 0'))
     week = ("date_trunc('week', day)::date" if op.get_bind().dialect.name == "postgresql"
             else "date(day, '-' || ((cast(strftime('%w', day) as integer) + 6) % 7) || ' days')")
     sums = ", ".join(f"sum({m})" for m in MEASURES)
@@ -51,6 +57,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_orders_seller_status', table_name='orders')
+    op.drop_index('ix_stock_lots_held_expiry', table_name='stock_lots')
     op.drop_index('ix_sales_rollup_buyer_period_day', table_name='sales_rollup')
     op.execute("DELETE FROM sales_rollup WHERE grain = 'buyer'")
     _drop_rollup_indexes()
