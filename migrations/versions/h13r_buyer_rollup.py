@@ -1,5 +1,6 @@
 """sales rollup: a "buyer" grain (buyer × seller × region × province × channel, by week), an index
-on it by buyer, and buyer_id in the rollup indexes' covering columns; orders by seller and status; lots in stock by expiry
+on it by buyer, and buyer_id in the rollup indexes' covering columns; the facts' buyer index covers the report's measures; orders by seller and status; lots in
+stock by expiry
 
 Revision ID: h13r_buyer_rollup
 Revises: analytics_sales_events
@@ -37,7 +38,18 @@ def _drop_rollup_indexes():
     op.drop_index('ix_sales_rollup_grain_period_day', table_name='sales_rollup')
 
 
+BUYER_INCLUDE = ["product_id", "seller_id", "province_id", "channel", "orders", "qty", "lost_qty", "value_fen",
+                 "lost_fen", "shipped_fen", "delivered_fen", "returned_qty", "returned_fen"]
+
+
+def _buyer_index(include):
+    op.drop_index('ix_sales_daily_buyer_day', table_name='sales_daily')
+    op.create_index('ix_sales_daily_buyer_day', 'sales_daily', ['buyer_id', 'day'], unique=False,
+                    postgresql_include=include)
+
+
 def upgrade():
+    _buyer_index(BUYER_INCLUDE)  # a rep's shops by product: 450 -> 150 ms (index only, ~40 s to build)
     op.create_index('ix_orders_seller_status', 'orders', ['seller_id', 'status'], unique=False)
     op.create_index('ix_stock_lots_held_expiry', 'stock_lots', ['expiry_date'], unique=False,
                     postgresql_include=['warehouse_id', 'product_id', 'on_hand'],
@@ -57,6 +69,7 @@ def upgrade():
 
 
 def downgrade():
+    _buyer_index(["qty", "lost_qty", "value_fen", "lost_fen"])
     op.drop_index('ix_orders_seller_status', table_name='orders')
     op.drop_index('ix_stock_lots_held_expiry', table_name='stock_lots')
     op.drop_index('ix_sales_rollup_buyer_period_day', table_name='sales_rollup')
