@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 from openpyxl import load_workbook
 
@@ -129,7 +129,11 @@ def test_ordered_shipped_delivered_returned_and_net_each_on_their_day(world, log
 def test_brand_rollup_equals_the_facts_for_any_range_dimension_and_province(world):
     import random
 
-    from app.services.analytics.sales import DIMENSIONS, _fact_totals, _totals, split_weeks
+    from app.models import RepRoute
+    from app.models.analytics import SalesDay
+    from app.services.analytics.sales import (DIMENSIONS, _fact_totals, _totals, facts_in, split_weeks, sums,
+                                              weekly_net)
+    from app.services.forecasting.demand import week_start
 
     cola, water = factories.product(), factories.product()
     rng = random.Random(13)
@@ -144,13 +148,24 @@ def test_brand_rollup_equals_the_facts_for_any_range_dimension_and_province(worl
     facts.rebuild_range(min(days), max(days) + timedelta(days=10))
     db.session.commit()
     provinces = [None, world.regions["zj"].id]
+    # The brand's market (by rep and by retailer from the "buyer" grain), and a rep's route (every
+    # dimension but the product's from the "buyer" grain, its weekly trend too).
+    route = select(RepRoute.retailer_id).where(RepRoute.rep_id == world.users["rep"].id)
+    assert db.session.scalars(route).all()
     for _ in range(12):
         start = today_local() - timedelta(days=rng.randint(0, 60))
         end = start + timedelta(days=rng.randint(0, 40))
-        for by in DIMENSIONS:
-            for province_id in provinces:
-                assert _totals(start, end, by, None, province_id) == _fact_totals(start, end, by, None, province_id), \
-                    (start, end, by, province_id, split_weeks(start, end))
+        for buyers in (None, route):
+            for by in DIMENSIONS:
+                for province_id in provinces:
+                    assert _totals(start, end, by, None, province_id, buyers) == \
+                        _fact_totals(start, end, by, None, province_id, buyers), \
+                        (start, end, by, province_id, buyers is None, split_weeks(start, end))
+            week = week_start(SalesDay.day).label("week")
+            by_week = dict(db.session.execute(facts_in(select(week, sums(SalesDay)[0]), start, end, "product", None,
+                                                       None, buyers).group_by(week)).all())
+            assert {w: v for w, v in weekly_net(start, end, None, None, buyers).items() if v} == \
+                {(date.fromisoformat(w) if isinstance(w, str) else w): int(v) for w, v in by_week.items() if v}
 
 
 def test_a_changed_order_moves_its_day_and_its_week_in_the_rollup(world):

@@ -44,6 +44,9 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("buyer_id", "idempotency_key"),
         Index("ix_orders_seller_created", "seller_id", "created_at"),
+        # the desk's and the homes' count per status read from the index alone (the brand's 52,000
+        # orders at full scale: 1,700 heap pages, ~100 ms, otherwise)
+        Index("ix_orders_seller_status", "seller_id", "status"),
         Index("ix_orders_buyer_created", "buyer_id", "created_at"),
         Index("ix_orders_updated_at", "updated_at"),  # the nightly facts job finds changed days by it
         CheckConstraint("total_fen >= 0 AND tax_fen >= 0", name="totals"),

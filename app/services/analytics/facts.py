@@ -138,10 +138,15 @@ COLUMNS = ("day", "product_id", "buyer_id", "seller_id", "region_id", "province_
 # kept by week only: a report filtered to a province reads its edge days from the facts, whose
 # province index makes that cheap, rather than storing millions of daily rows. "receipts" keeps
 # the buyer of the brand's sales to dealers only (channel "dealer"): each dealer's receipts.
+# "buyer" keeps every buyer without the product (its region and province come with it, adding
+# no rows), by week only like "product_province" (a day holds a few thousand buyers: daily rows
+# would be nearly as many as the facts): the brand's report by retailer or by rep, and a rep's
+# shops by anything but the product, read it instead of the facts.
 GRAINS = {"product": ("product_id",), "product_province": ("product_id", "province_id"),
           "province": ("province_id",), "region": ("region_id", "province_id"),
-          "seller": ("seller_id", "province_id"), "receipts": ("buyer_id",)}
-WEEKLY_ONLY = ("product_province",)
+          "seller": ("seller_id", "province_id"), "receipts": ("buyer_id",),
+          "buyer": ("buyer_id", "seller_id", "region_id", "province_id")}
+WEEKLY_ONLY = ("product_province", "buyer")
 DEALER_ONLY = ("receipts",)
 MEASURES = ("orders", *EVENT_MEASURES)
 

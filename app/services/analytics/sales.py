@@ -19,8 +19,6 @@ from app.services.analytics.facts import DEALER_ONLY, WEEKLY_ONLY
 from app.services.forecasting.demand import week_start
 
 DIMENSIONS = ("product", "category", "province", "region", "dealer", "channel", "rep", "retailer")
-# Read from the facts (no rollup grain keeps the buyer of a retailer's purchase).
-BUYER_DIMENSIONS = ("rep", "retailer")
 PAGE_SIZE = 50
 # The rep serving a shop: the one whose route holds it (the lowest id when two routes do, so a
 # shop's sales count once).
@@ -179,10 +177,16 @@ def split_weeks(start: date, end: date) -> tuple[tuple[date, date] | None, list[
     return (first, last), edges
 
 
-def _grain(by: str, province_id: int | None) -> str:
+# What the "buyer" grain can group a set of shops by (everything but the product).
+BUYER_GRAIN_DIMENSIONS = ("province", "region", "dealer", "channel", "rep", "retailer")
+
+
+def _grain(by: str, province_id: int | None, buyers=None) -> str:
+    if buyers is not None:
+        return "buyer"
     if by in ("product", "category", "channel"):
         return "product_province" if province_id is not None else "product"
-    return {"province": "province", "region": "region", "dealer": "seller"}[by]
+    return {"province": "province", "region": "region", "dealer": "seller", "rep": "buyer", "retailer": "buyer"}[by]
 
 
 ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", "buyer_id", "channel", "orders", "qty",
@@ -190,11 +194,12 @@ ROLLUP_COLUMNS = ("day", "product_id", "province_id", "region_id", "seller_id", 
                   "returned_qty", "returned_fen")
 
 
-def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily: bool = True):
+def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily: bool = True, buyers=None):
     """The brand's market (channel other than dealer; for the "receipts" grain, the brand's sales
     to the dealers) from the rollup, as a subquery: whole weeks by week, the edge days by day
-    (`daily` False: whole weeks only, the caller reads the edges elsewhere). One index range scan
-    per part (an OR of ranges would scan the whole grain)."""
+    (`daily` False: whole weeks only, the caller reads the edges elsewhere); `buyers` (a select of
+    ids, "buyer" grain) narrows it to those shops. One index range scan per part (an OR of ranges
+    would scan the whole grain)."""
     market = SalesRollup.channel == "dealer" if grain in DEALER_ONLY else SalesRollup.channel != "dealer"
     weeks, edges = split_weeks(start, end)
     parts = ([("w", *weeks)] if weeks else []) + ([("d", a, b) for a, b in edges] if daily else [])
@@ -204,48 +209,60 @@ def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily
             SalesRollup.grain == grain, SalesRollup.period == period, SalesRollup.day.between(first, last), market)
         if province_id is not None:
             query = query.where(SalesRollup.province_id == province_id)
+        if buyers is not None:
+            query = query.where(SalesRollup.buyer_id.in_(buyers))
         selects.append(query)
     return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("rollup")
 
 
-def _rollup_totals(start, end, by, province_id) -> dict:
-    grain = _grain(by, province_id)
+def _rollup_totals(start, end, by, province_id, buyers=None) -> dict:
+    grain = _grain(by, province_id, buyers)
     weekly_only = grain in WEEKLY_ONLY
-    r = rollup_in(start, end, grain, province_id, daily=not weekly_only)
-    key = Product.category_id if by == "category" else {
-        "product": r.c.product_id, "province": r.c.province_id, "region": r.c.region_id, "dealer": r.c.seller_id,
-        "channel": r.c.channel}[by]
+    r = rollup_in(start, end, grain, province_id, daily=not weekly_only, buyers=buyers)
+    key = {"product": r.c.product_id, "category": Product.category_id, "province": r.c.province_id,
+           "region": r.c.region_id, "dealer": r.c.seller_id, "channel": r.c.channel, "rep": SERVING.c.rep_id,
+           "retailer": r.c.buyer_id}[by]
     query = select(key.label("key"), *sums(r.c)).select_from(r)
     if by == "category":
         query = query.join(Product, Product.id == r.c.product_id)
+    if by == "rep":  # the rep serving the shop today, as the facts' report joins it
+        query = query.outerjoin(SERVING, SERVING.c.retailer_id == r.c.buyer_id)
     totals = {k: _measures(values) for k, *values in db.session.execute(query.group_by(key))}
-    if weekly_only:  # the edge days from the facts, narrowed by their province index
+    if weekly_only:  # the edge days (at most six each side) from the facts
         for a, b in split_weeks(start, end)[1]:
-            for k, values in _fact_totals(a, b, by, None, province_id).items():
+            for k, values in _fact_totals(a, b, by, None, province_id, buyers).items():
                 totals[k] = _add(totals.get(k, ZERO), values)
     return totals
 
 
 def _totals(start, end, by, seller_id, province_id, buyers=None) -> dict:
-    """MEASURES per key: a dealer's from its facts (its seller index
-    keeps that small), a set of shops' from theirs (the buyer index), the brand's whole market
-    from the rollup (by rep or retailer from the facts)."""
-    if seller_id is not None or buyers is not None or by in BUYER_DIMENSIONS:
+    """MEASURES per key: a dealer's from its facts (its seller index keeps that small), a set of
+    shops' from the rollup's "buyer" grain (by product or category from their facts, by the buyer
+    index), the brand's whole market from the rollup (by rep or retailer from the "buyer" grain)."""
+    if seller_id is not None or (buyers is not None and by not in BUYER_GRAIN_DIMENSIONS):
         return _fact_totals(start, end, by, seller_id, province_id, buyers)
-    return _rollup_totals(start, end, by, province_id)
+    return _rollup_totals(start, end, by, province_id, buyers)
 
 
 def weekly_net(start: date, end: date, seller_id: int | None, province_id: int | None,
                buyers=None) -> dict[date, int]:
-    """Net sales per week (keyed by its Monday) within [start, end]."""
-    if seller_id is not None or buyers is not None:
-        week = week_start(SalesDay.day).label("week")
-        trend = facts_in(select(week, sums(SalesDay)[0]), start, end, "product", seller_id, province_id,
-                         buyers).group_by(week)
-        rows = db.session.execute(trend)
-    else:
+    """Net sales per week (keyed by its Monday) within [start, end]: the brand's from the rollup, a
+    set of shops' whole weeks from the "buyer" grain and their edge days from their facts, a
+    dealer's from its facts."""
+    if seller_id is None and buyers is None:
         r = rollup_in(start, end, "province", province_id)
-        rows = db.session.execute(select(r.c.day, sums(r.c)[0]).group_by(r.c.day))
+        rows = db.session.execute(select(r.c.day, sums(r.c)[0]).group_by(r.c.day)).all()
+    else:
+        ranges, rows = [(start, end)], []
+        if seller_id is None:
+            r = rollup_in(start, end, "buyer", province_id, daily=False, buyers=buyers)
+            rows = db.session.execute(select(r.c.day, sums(r.c)[0]).group_by(r.c.day)).all()
+            ranges = split_weeks(start, end)[1]
+        week = week_start(SalesDay.day).label("week")
+        for a, b in ranges:
+            trend = facts_in(select(week, sums(SalesDay)[0]), a, b, "product", seller_id, province_id,
+                             buyers).group_by(week)
+            rows += db.session.execute(trend).all()
     weekly: dict[date, int] = {}
     for day, value in rows:
         day = date.fromisoformat(day) if isinstance(day, str) else day
