@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = 'h13r_buyer_rollup'
-down_revision = 'analytics_sales_events'
+down_revision = 'h15_stock_reserve'
 branch_labels = None
 depends_on = None
 
