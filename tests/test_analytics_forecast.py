@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import (DeliveryDiscrepancy, DeliverySignOff, Order, OrderLine, Product, ReturnLine, ReturnRequest,
@@ -116,6 +116,75 @@ def test_facts_agree_with_the_order_tables_for_random_ranges_and_rerunning_chang
     assert _stored(*everything) == snapshot == _direct(*everything)
     totals = [sum(row[i] for row in snapshot.values()) for i in range(len(MEASURES))]
     assert all(totals), dict(zip(MEASURES, totals))  # every measure is exercised
+
+
+def _edge_events(world):
+    """Orders, a shipment, a sign-off with a short line and an accepted return exactly at and just
+    before a Shanghai midnight (16:00 UTC; no daylight saving): each lands on its own side."""
+    product = factories.product()
+    midnight = datetime.combine(datetime.now(LOCAL).date() - timedelta(days=8), datetime.min.time(), LOCAL)
+    before = midnight - timedelta(microseconds=1)
+    rows = []
+    for moment in (before, midnight):
+        row = order(world.orgs["retailer"], world.orgs["dealer"], [(product, 4)], status="completed")
+        row.created_at = row.updated_at = moment.astimezone(timezone.utc) - timedelta(days=2)
+        rows.append(row)
+    lost = order(world.orgs["retailer_b"], world.orgs["dealer_b"], [(product, 3)], status="cancelled")
+    lost.created_at = lost.updated_at = midnight.astimezone(timezone.utc)
+    for row, moment in zip(rows, (before, midnight)):
+        line = db.session.scalars(select(OrderLine).where(OrderLine.order_id == row.id)).one()
+        shipment = Shipment(order_id=row.id, seller_id=row.seller_id, carrier="SF", shipped_at=moment)
+        db.session.add(shipment)
+        db.session.flush()
+        db.session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, product_id=product.id, qty=4))
+        sign_off = DeliverySignOff(order_id=row.id, method="portal", signed_at=moment + timedelta(days=1))
+        db.session.add(sign_off)
+        db.session.flush()
+        db.session.add(DeliveryDiscrepancy(sign_off_id=sign_off.id, order_line_id=line.id, product_id=product.id,
+                                           kind="short", qty=1, amount_fen=0))
+        request = ReturnRequest(order_id=row.id, buyer_id=row.buyer_id, seller_id=row.seller_id, reason="test",
+                                status="accepted", decided_at=moment + timedelta(days=2))
+        db.session.add(request)
+        db.session.flush()
+        db.session.add(ReturnLine(return_id=request.id, order_line_id=line.id, product_id=product.id, qty=1))
+    db.session.flush()
+    return midnight.date()
+
+
+def _every_row(model) -> list[tuple]:
+    columns = [c.key for c in model.__table__.columns if c.key != "id"]  # not the rollup's serial id
+    return sorted(tuple(getattr(r, c) for c in columns) for r in db.session.scalars(select(model)))
+
+
+def test_a_range_built_at_once_equals_the_range_built_day_by_day(world, monkeypatch):
+    """The set-based build (a month per statement, each event's day computed in SQL) writes exactly
+    the rows of one rebuild per day: facts and rollups, every column; also with chunks cut mid-range."""
+    from app.models.analytics import SalesRollup
+
+    fulfil_some(_orders(world))
+    edge = _edge_events(world)
+    today = datetime.now(LOCAL).date()
+    days = [today - timedelta(days=n) for n in range(26, -3, -1)]
+    for day in days:
+        facts.rebuild_days([day])
+    by_day = _every_row(SalesDay), _every_row(SalesRollup)
+    assert {edge - timedelta(days=1), edge} <= {row[0] for row in by_day[0]}
+    assert all(by_day[0]) and len(by_day[1]) > len(days)
+    for size in (None, 5):  # one statement for the whole range, then chunks of 5 days
+        monkeypatch.setattr(facts, "CHUNK_DAYS", size or len(days))
+        db.session.execute(delete(SalesDay))
+        db.session.execute(delete(SalesRollup))
+        assert facts.rebuild_range(days[0], days[-1]).rows == len(by_day[0])
+        assert (_every_row(SalesDay), _every_row(SalesRollup)) == by_day
+    assert _stored(days[0], days[-1]) == _direct(days[0], days[-1])
+
+
+def test_chunks_are_runs_of_consecutive_days_cut_at_the_chunk_size():
+    d = date(2026, 1, 1)
+    days = [d, d + timedelta(days=1), d + timedelta(days=2), d + timedelta(days=5), d + timedelta(days=6)]
+    assert list(facts.chunks(days, 2)) == [(days[0], days[1]), (days[2], days[2]), (days[3], days[4])]
+    assert list(facts.chunks(days, 31)) == [(days[0], days[2]), (days[3], days[4])]
+    assert list(facts.chunks([])) == []
 
 
 def test_facts_carry_the_buyers_province_and_channel(world):
