@@ -23,6 +23,20 @@ pytestmark = pytest.mark.xdist_group("serial")  # starts worker processes
 UNITS_PER_PRODUCT = 6
 
 
+def _race(target, arguments: list[tuple]) -> list:
+    """Run `target(*args, barrier, results)` in one forked process per tuple, all released
+    together by the barrier; returns what each put on the results queue."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(len(arguments)), ctx.Queue()
+    processes = [ctx.Process(target=target, args=(*args, barrier, results)) for args in arguments]
+    for p in processes:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for p in processes:
+        p.join(timeout=30)
+    return outcomes
+
+
 def _worker(database_url: str, order_id: int, barrier, results) -> None:
     from app import create_app
 
@@ -71,14 +85,7 @@ def test_concurrent_reservations_never_oversell_or_deadlock(app, world, conteste
     url = db.engine.url.render_as_string(hide_password=False)
     db.session.remove()
 
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(workers), ctx.Queue()
-    processes = [ctx.Process(target=_worker, args=(url, o_id, barrier, results)) for o_id in order_lines]
-    for p in processes:
-        p.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for p in processes:
-        p.join(timeout=30)
+    outcomes = _race(_worker, [(url, o_id) for o_id in order_lines])
 
     errors = [detail for _o, outcome, detail in outcomes if outcome == "error"]
     assert errors == [], errors[0]
@@ -159,15 +166,7 @@ def test_racing_for_the_last_units_reserves_exactly_what_is_there(app, world):
     wh_id, url = wh.id, db.engine.url.render_as_string(hide_password=False)
     db.session.remove()
 
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(workers), ctx.Queue()
-    processes = [ctx.Process(target=_reserving_worker, args=(url, n, wh_id, wanted[n], barrier, results))
-                 for n in wanted]
-    for p in processes:
-        p.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for p in processes:
-        p.join(timeout=30)
+    outcomes = _race(_reserving_worker, [(url, n, wh_id, wanted[n]) for n in wanted])
 
     errors = [detail for _n, outcome, detail in outcomes if outcome == "error"]
     assert errors == [], errors[0]
