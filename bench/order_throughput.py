@@ -322,7 +322,7 @@ def main() -> int:
          ", ".join(f"{r:.2f}" for r in rates["project"]), f"{project:.2f}"],
         ["bare order loop: POST /order, 1 transaction (order + 3 lines)",
          ", ".join(f"{r:.1f}" for r in rates["bare"]), f"{bare:.1f}"],
-        ["project / bare, per round", ", ".join(f"{r:.4f}" for r in ratios), f"{project / bare:.4f}" if bare else "n/a"],
+        ["project / bare (per round; of the medians)", ", ".join(f"{r:.4f}" for r in ratios), f"{project / bare:.4f}" if bare else "n/a"],
     ])
     print(f"\norder cycle / bare order loop = {project / bare if bare else 0:.4f}   (issue 15 target: >= 0.05, "
           "without catalog pages)")
