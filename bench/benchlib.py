@@ -18,6 +18,9 @@ if str(ROOT) not in sys.path:
 BENCH_DATABASE = "postgresql://postgres@127.0.0.1:5432/lianying_bench"
 BENCH_SECRET_KEY = "bench-only-not-secret"
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass")
+# The bare app's order tables (bare_app.py's POST /order), created and dropped by order_throughput.py.
+BARE_ORDERS_TABLE = "bench_bare_orders"
+BARE_LINES_TABLE = "bench_bare_order_lines"
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _HIDDEN = r'name="{name}" value="([^"]*)"'
