@@ -2,7 +2,6 @@
 shipments never ship more than is open, and wrong delivery codes are counted exactly up to the
 limit. On PostgreSQL (DATABASE_URL) the workers are processes released together by a barrier;
 SQLite serialises writers, so there the same attempts run one after another."""
-import multiprocessing
 import traceback
 
 import pytest
@@ -15,6 +14,7 @@ from app.services.fulfilment import delivery
 from app.services.fulfilment import shipping
 from app.services.core.errors import DomainError
 from tests import builders_fulfilment as f
+from tests.forked import run_forked
 
 pytestmark = pytest.mark.xdist_group("serial")  # starts worker processes on PostgreSQL
 
@@ -64,15 +64,7 @@ def race(task: str, argument_sets: list[tuple]) -> list[tuple[str, str]]:
         return [_attempt(task, args) for args in argument_sets]
     url = db.engine.url.render_as_string(hide_password=False)
     db.session.remove()
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(len(argument_sets)), ctx.Queue()
-    processes = [ctx.Process(target=_process, args=(url, task, args, barrier, results)) for args in argument_sets]
-    for p in processes:
-        p.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for p in processes:
-        p.join(timeout=30)
-    return outcomes
+    return run_forked(_process, [(url, task, args) for args in argument_sets])
 
 
 def test_concurrent_shipments_never_ship_more_than_is_open(world):

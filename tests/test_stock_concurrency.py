@@ -3,7 +3,6 @@ approving orders): nobody oversells, nobody deadlocks, every refusal is a clean 
 and the ledger, the balances and the reservations agree afterwards.
 
 20 workers on PostgreSQL (DATABASE_URL); 8 on SQLite, which serialises writers anyway."""
-import multiprocessing
 import random
 import traceback
 from datetime import timedelta
@@ -17,24 +16,11 @@ from app.services.inventory import StockShortage, reserve_order
 from app.services.inventory.verify import verify_stock
 from tests import factories
 from tests.builders_stock import order, stock, warehouse
+from tests.forked import run_forked
 
 pytestmark = pytest.mark.xdist_group("serial")  # starts worker processes
 
 UNITS_PER_PRODUCT = 6
-
-
-def _race(target, arguments: list[tuple]) -> list:
-    """Run `target(*args, barrier, results)` in one forked process per tuple, all released
-    together by the barrier; returns what each put on the results queue."""
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(len(arguments)), ctx.Queue()
-    processes = [ctx.Process(target=target, args=(*args, barrier, results)) for args in arguments]
-    for p in processes:
-        p.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for p in processes:
-        p.join(timeout=30)
-    return outcomes
 
 
 def _worker(database_url: str, order_id: int, barrier, results) -> None:
@@ -85,7 +71,7 @@ def test_concurrent_reservations_never_oversell_or_deadlock(app, world, conteste
     url = db.engine.url.render_as_string(hide_password=False)
     db.session.remove()
 
-    outcomes = _race(_worker, [(url, o_id) for o_id in order_lines])
+    outcomes = run_forked(_worker, [(url, o_id) for o_id in order_lines])
 
     errors = [detail for _o, outcome, detail in outcomes if outcome == "error"]
     assert errors == [], errors[0]
@@ -166,7 +152,7 @@ def test_racing_for_the_last_units_reserves_exactly_what_is_there(app, world):
     wh_id, url = wh.id, db.engine.url.render_as_string(hide_password=False)
     db.session.remove()
 
-    outcomes = _race(_reserving_worker, [(url, n, wh_id, wanted[n]) for n in wanted])
+    outcomes = run_forked(_reserving_worker, [(url, n, wh_id, wanted[n]) for n in wanted])
 
     errors = [detail for _n, outcome, detail in outcomes if outcome == "error"]
     assert errors == [], errors[0]
