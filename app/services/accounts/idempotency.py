@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import ApiIdempotencyKey
 from app.services.core.clock import now_utc
 from app.services.core.fixed_sql import fixed
+from app.services.inventory.ledger import dialect_insert
 
 STALE_AFTER = timedelta(minutes=2)
 DEFAULT_HOURS = 24
@@ -110,19 +111,11 @@ def purge_expired(hours: int = DEFAULT_HOURS) -> int:
 
 
 def _insert_once(values: dict) -> int | None:
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":  # compiled once per process (an ON CONFLICT statement is not cached)
-        return db.session.scalar(fixed("api_idempotency_keys.claim", lambda: _claim_statement(values)), values)
-    from sqlalchemy.dialects.sqlite import insert as upsert
-
-    return db.session.scalar(upsert(ApiIdempotencyKey).values(**values)
-                             .on_conflict_do_nothing(index_elements=["client_id", "key"])
-                             .returning(ApiIdempotencyKey.id))
+    # compiled once per process (SQLAlchemy does not cache an ON CONFLICT statement)
+    return db.session.scalar(fixed("api_idempotency_keys.claim", lambda: _claim_statement(values)), values)
 
 
 def _claim_statement(values: dict):
-    from sqlalchemy.dialects.postgresql import insert as upsert
-
     table = ApiIdempotencyKey.__table__
-    return (upsert(table).values({name: bindparam(name, type_=table.c[name].type) for name in values})
+    return (dialect_insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in values})
             .on_conflict_do_nothing(index_elements=["client_id", "key"]).returning(table.c.id))

@@ -6,7 +6,8 @@ every time; checkout and the API ran three of them per order). `fixed(key, build
 `build()` once for the session's dialect and keeps it as a text statement with the same typed
 bind parameters (values come at execution; a parameter the statement fixed itself, such as a
 constant, keeps its value). The statement must not use expanding IN lists nor Python-side
-column defaults (give every value)."""
+column defaults (give every value). Dialects with another parameter style (SQLite, the zero-setup
+`make run` default) get `build()` itself every time, as without this module: callers need no branch."""
 from __future__ import annotations
 
 import copy
@@ -27,10 +28,10 @@ def fixed(key: str, build: Callable[[], object]) -> TextClause:
     """`build()` compiled once per process and dialect (`key` names it), as text; with
     RETURNING, the text returns the same columns (usable in select(Model).from_statement)."""
     dialect = db.session.get_bind().dialect
+    if dialect.paramstyle != "pyformat":
+        return build()
     found = _compiled.get((key, dialect.name))
     if found is None:
-        if dialect.paramstyle != "pyformat":
-            raise NotImplementedError(f"fixed() expects a pyformat dialect, not {dialect.paramstyle}")
         statement = build()
         # Compiled without the parameters' casts: the text's typed parameters render their own.
         plain = copy.copy(dialect)

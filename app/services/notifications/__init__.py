@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.extensions import db
 from app.models import Notification, User, utcnow
@@ -74,11 +74,8 @@ def notify_all(notices: list[Notice]) -> list[int]:
     for notice in notices:
         if notice.audience.permission is None:
             values = {**_columns(notice), "created_at": now}
-            if db.session.get_bind().dialect.name == "postgresql":  # compiled once per process
-                statement = fixed("notifications.insert_for_role", lambda: _insert_for_role(list(values), bound=True))
-                created.extend(db.session.scalars(statement, {f"n_{name}": value for name, value in values.items()}))
-            else:
-                created.extend(db.session.scalars(_insert_for_role(values)))
+            statement = fixed("notifications.insert_for_role", lambda: _insert_for_role(list(values)))
+            created.extend(db.session.scalars(statement, {f"n_{name}": value for name, value in values.items()}))
     created.extend(_insert_for_permission([n for n in notices if n.audience.permission is not None], now))
     if created and current_app.config.get("MAIL_SERVER"):
         enqueue_after_commit("jobs.notification_mail.send_notification_emails", created)
@@ -93,15 +90,12 @@ def _columns(notice: Notice) -> dict[str, Any]:
                 subject_scope_id=about.scope_id if about else None, dedupe_key=notice.dedupe_key)
 
 
-def _insert_for_role(values, bound: bool = False):
-    """INSERT ... SELECT of the notice (`values`: column → value) for every active user of its
-    organisation and role, RETURNING the ids of the rows created. `bound`: `values` are only the
-    column names, given at execution as `n_<column>` (the statement is compiled once: fixed)."""
+def _insert_for_role(names):
+    """INSERT ... SELECT of a notice for every active user of its organisation and role, RETURNING
+    the ids of the rows created; the notice's columns (`names`) are bound as `n_<column>` (the
+    statement is compiled once per process: core.fixed_sql)."""
     table = Notification.__table__
-    if bound:
-        columns = {name: bindparam(f"n_{name}", type_=table.c[name].type) for name in values}
-    else:
-        columns = {name: literal(value, table.c[name].type) for name, value in values.items()}
+    columns = {name: bindparam(f"n_{name}", type_=table.c[name].type) for name in names}
     users = select(User.id, *columns.values()).where(
         User.org_id == columns["org_id"], User.role == columns["role"], User.active.is_(True))
     return (insert_ignoring_conflicts(table).from_select(["user_id", *columns], users)
