@@ -291,9 +291,7 @@ def summary_from(lines) -> CartSummary:
     """The CartSummary of summary_column's value (psycopg hands JSON over decoded)."""
     if isinstance(lines, str):
         lines = json.loads(lines)
-    lines = lines or ()
-    return CartSummary({product_id: qty for product_id, qty, _price in lines},
-                       sum(qty * (price or 0) for _product_id, qty, price in lines))
+    return _summary_of(lines or ())
 
 
 def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
@@ -302,9 +300,14 @@ def cart_summary(owner: User, buyer: Organisation) -> CartSummary:
     # ORM's execution steps, a third of this function's time; pending changes are flushed first,
     # as the ORM's autoflush would.
     db.session.flush()
-    rows = db.session.connection().execute(_summary_statement(), {"owner_id": owner.id, "buyer_id": buyer.id}).all()
-    return CartSummary({product_id: qty for product_id, qty, _price in rows},
-                       sum(qty * (price or 0) for _product_id, qty, price in rows))
+    return _summary_of(db.session.connection().execute(_summary_statement(),
+                                                       {"owner_id": owner.id, "buyer_id": buyer.id}).all())
+
+
+def _summary_of(lines) -> CartSummary:
+    """The CartSummary of a cart's lines as (product id, qty, quoted price) rows."""
+    return CartSummary({product_id: qty for product_id, qty, _price in lines},
+                       sum(qty * (price or 0) for _product_id, qty, price in lines))
 def promotion_buyer(buyer: Organisation, profile: CustomerProfile, index=None,
                     member_tier: str | None = None) -> promo_engine.Buyer:
     """What targeting knows of the buyer: its member tier when given (services/loyalty); with
@@ -452,10 +455,9 @@ def add_quantity(owner: User, buyer: Organisation, product: Product, qty) -> tup
     connection = db.session.connection()
     cart_key = {"owner_id": owner.id, "buyer_id": buyer.id}
     rows = connection.execute(_summary_statement(), cart_key).all()
-    quantities = {product_id: line_qty for product_id, line_qty, _price in rows}
-    quoted = {product_id: price for product_id, _qty, price in rows}
-    in_cart = product.id in quantities
-    have = quantities.get(product.id, 0)
+    lines = {product_id: (line_qty, price) for product_id, line_qty, price in rows}
+    in_cart = product.id in lines
+    have = lines[product.id][0] if in_cart else 0
     _check_addition(have, qty, len(rows), in_cart)
     price = _unit_price(profile, product, have + qty)
     if in_cart:
@@ -464,8 +466,8 @@ def add_quantity(owner: User, buyer: Organisation, product: Product, qty) -> tup
                                                    "line_price": price})
     else:
         connection.execute(insert(CartLine), dict(cart_key, product_id=product.id, qty=qty, quoted_price_fen=price))
-    quantities[product.id], quoted[product.id] = have + qty, price
-    return have + qty, CartSummary(quantities, sum(line_qty * (quoted[pid] or 0) for pid, line_qty in quantities.items()))
+    lines[product.id] = (have + qty, price)
+    return have + qty, _summary_of([(product_id, *line) for product_id, line in lines.items()])
 
 
 def update_line(owner: User, buyer: Organisation, line_id: int, qty) -> CartLine:
