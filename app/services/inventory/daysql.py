@@ -13,7 +13,9 @@ def local_day(column):
     """SQL expression: the Asia/Shanghai calendar day of a UTC timestamp column."""
     if db.session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("Asia/Shanghai", column), Date)
-    return func.date(column, "+8 hours")  # SQLite keeps UTC text; China has no daylight saving
+    # SQLite keeps UTC text; China has no daylight saving. Its date functions round to the
+    # millisecond (23:59:59.9999 would become the next day), so the seconds are cut first.
+    return func.date(func.substr(column, 1, 19), "+8 hours")
 
 
 def as_date(value) -> date:
