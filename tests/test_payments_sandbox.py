@@ -19,11 +19,12 @@ pytestmark = pytest.mark.xdist_group("serial")  # a live HTTP server
 
 @pytest.fixture
 def dead_url():
-    """An address where nothing listens (a port bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """An address where nothing listens: a port kept bound without listening for the whole test,
+    so connecting is refused at once. (A port released before use can be picked as a connection's
+    own source port, and Linux then connects the socket to itself.)"""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{holder.getsockname()[1]}"
 
 
 @pytest.fixture
