@@ -96,3 +96,17 @@ def test_the_rep_enters_a_coupon_for_a_shop_on_the_order_page(app, world, login_
     assert "立减10 · 品牌承担" in page and "每满10箱赠1箱" in page
     # the coupon is on the rep's cart for this shop, not on the shop's own cart
     assert db.session.scalar(select(CartCoupon.owner_id)) == world.users["rep"].id
+
+
+def test_the_cart_bar_and_the_cart_page_agree_on_what_the_total_is(retailer, promoted_cart):
+    """The catalog's cart bar shows the lines at the buyer's prices before promotions, and says so
+    (no quote on every catalog page); the cart page shows that same figure as 原价, then the
+    promotions taken off and what is paid."""
+    catalog = text(retailer.get("/retailer/catalog"))
+    bar = re.search(r'<div id="cart-bar".*?</div>', catalog, re.S).group(0)
+    shown = re.search(r'原价合计</span> <b class="num">([^<]+)</b>', bar)
+    assert shown and "优惠在购物车中扣减" in bar
+    assert shown.group(1) == "¥1,200.00"  # 12 × ¥100.00, before the 满1000减50
+    cart = text(retailer.get("/retailer/cart"))
+    assert f"原价 {shown.group(1)}，优惠 ¥50.00" in cart
+    assert re.search(r'合计 <b class="num">¥1,150.00</b>', cart)

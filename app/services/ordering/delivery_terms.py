@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Organisation
@@ -55,7 +56,15 @@ def route_weekdays(buyer: Organisation) -> frozenset[int]:
     retailer, none for others)."""
     if buyer.kind != "retailer":
         return frozenset()
-    return frozenset(db.session.scalars(select(RepRoute.weekday).where(RepRoute.retailer_id == buyer.id).distinct()))
+    # A plain statement on the session's connection (the cart page runs it on every view): no
+    # ORM execution steps; pending changes flushed first, as the ORM's autoflush would.
+    db.session.flush()
+    return frozenset(db.session.connection().execute(_weekdays_statement(), {"retailer_id": buyer.id}).scalars())
+
+
+@lru_cache(maxsize=1)
+def _weekdays_statement():
+    return select(RepRoute.weekday).where(RepRoute.retailer_id == bindparam("retailer_id")).distinct()
 
 
 def delivery_dates(weekdays: frozenset[int], today: date | None = None) -> list[date]:

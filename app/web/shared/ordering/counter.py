@@ -130,8 +130,15 @@ def register(bp: Blueprint, counter: Counter) -> None:
              "order_again": cart_views.order_again, "coupon_apply": cart_views.coupon_apply,
              "coupon_remove": cart_views.coupon_remove, "cart_added": catalog_views.cart_added}
     methods = {"catalog": ["GET"], "cart": ["GET"], "cart_added": ["GET"]}
+    bp.record_once(_install_template_helpers)
     for action, (rule, endpoint) in counter.routes.items():
         bp.add_url_rule(rule, endpoint, _bound(views[action], counter, endpoint), methods=methods.get(action, ["POST"]))
+
+
+def _install_template_helpers(state) -> None:
+    from app.web.shared.ordering.pages import checkout_fields
+
+    state.app.jinja_env.globals.setdefault("checkout_fields", checkout_fields)  # the cart macros'
 
 
 def _bound(view: Callable, counter: Counter, name: str) -> Callable:
