@@ -1,0 +1,41 @@
+"""The admin's and the dealer's menus in Debian Chromium: on a 360 px phone (JavaScript off) the page's
+heading comes right under a one-row header, the links sit behind a 菜单 summary that opens on a tap and
+leads to the page; from a tablet's width up the links are one plain row without a summary."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.xdist_group("serial")  # a live server and a browser: one test at a time
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.mark.parametrize(("user", "home", "target"), [("admin", "/admin/", "/admin/products"),
+                                                      ("dealer001", "/dealer/", "/dealer/stock/")])
+def test_phone_menu_is_one_row_until_tapped(new_context, live_server, demo, user, home, target):
+    page = new_context(java_script_enabled=False, **PHONE).new_page()
+    log_in(page, live_server, user, home)
+    header = page.locator("header.top").bounding_box()
+    assert header["height"] <= 60, header  # one row: brand, 菜单, notifications, user menu
+    assert page.locator("main h1").first.bounding_box()["y"] < 120
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    link = page.locator(f"details.navmenu a[href$='{target}']")
+    expect(link).to_be_hidden()
+    expect(page.locator("header.top a[href*='/notifications']")).to_be_visible()  # unread count stays in sight
+    page.locator("details.navmenu > summary", has_text="菜单").tap()
+    expect(link).to_be_visible()
+    box = link.bounding_box()
+    assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    link.tap()
+    page.wait_for_url(live_server(target))
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_wide_screens_show_the_links_without_a_summary(new_context, live_server, demo, width):
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    log_in(page, live_server, "admin", "/admin/")
+    expect(page.locator("details.navmenu > summary")).to_be_hidden()
+    expect(page.locator("details.navmenu a[href$='/admin/products']")).to_be_visible()
+    page.click("details.navmenu a[href$='/admin/stock/']")
+    page.wait_for_url(live_server("/admin/stock/"))
