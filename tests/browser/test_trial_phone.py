@@ -1,6 +1,7 @@
-"""The admin's and the dealer's menus in Debian Chromium: on a 360 px phone (JavaScript off) the page's
+"""Phones and tablets in Debian Chromium. The admin's and the dealer's menus: on a 360 px phone (JavaScript off) the page's
 heading comes right under a one-row header, the links sit behind a 菜单 summary that opens on a tap and
-leads to the page; from a tablet's width up the links are one plain row without a summary."""
+leads to the page; from a tablet's width up the links are one plain row without a summary. The retailer's
+statement fits 360 px."""
 import pytest
 from playwright.sync_api import expect
 
@@ -39,3 +40,15 @@ def test_wide_screens_show_the_links_without_a_summary(new_context, live_server,
     expect(page.locator("details.navmenu a[href$='/admin/products']")).to_be_visible()
     page.click("details.navmenu a[href$='/admin/stock/']")
     page.wait_for_url(live_server("/admin/stock/"))
+
+
+def test_retailer_statement_fits_a_phone_without_javascript(new_context, live_server, demo):
+    page = new_context(java_script_enabled=False, **PHONE).new_page()
+    log_in(page, live_server, "retailer000001")
+    page.goto(live_server("/retailer/statement"))
+    expect(page.get_by_label("开始日期")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the period form wraps (was 459 px)
+    query = page.locator("#statement form button[type=submit]")
+    assert query.bounding_box()["x"] + query.bounding_box()["width"] <= 360
+    query.click()
+    expect(page.locator("article.statement h1")).to_have_text("对账单")
