@@ -52,3 +52,21 @@ def test_retailer_statement_fits_a_phone_without_javascript(new_context, live_se
     assert query.bounding_box()["x"] + query.bounding_box()["width"] <= 360
     query.click()
     expect(page.locator("article.statement h1")).to_have_text("对账单")
+
+
+TAP_CHECK = """() => [...document.querySelectorAll('header a, header summary, main a, main button, main summary, main select')]
+    .filter(e => e.offsetParent && !e.closest('svg'))
+    .map(e => [(e.innerText || '').trim().slice(0, 20), Math.round(e.getBoundingClientRect().height)])
+    .filter(([text, height]) => height < 44)"""
+
+
+def test_rep_tablet_links_are_big_enough_to_tap(new_context, live_server, demo):
+    page = new_context(viewport={"width": 800, "height": 1000}, has_touch=True).new_page()
+    log_in(page, live_server, "rep01", "/rep/")
+    card = page.locator("a.stop-main").first.get_attribute("href")
+    for path in ("/rep/", "/rep/orders", card, card.rstrip("/") + "/order"):
+        page.goto(live_server(path))
+        assert page.evaluate(TAP_CHECK) == [], path  # shop names, order numbers, phone, print links were 16-26 px
+    page.locator("header details.menu > summary").click()
+    for item in (page.get_by_role("link", name="修改密码"), page.get_by_role("button", name="退出登录")):
+        assert item.bounding_box()["height"] >= 44
