@@ -70,3 +70,21 @@ def test_rep_tablet_links_are_big_enough_to_tap(new_context, live_server, demo):
     page.locator("header details.menu > summary").click()
     for item in (page.get_by_role("link", name="修改密码"), page.get_by_role("button", name="退出登录")):
         assert item.bounding_box()["height"] >= 44
+
+
+@pytest.mark.parametrize(("user", "home", "paths"), [
+    ("dealer001", "/dealer/", ["/dealer/credit/", "/dealer/credit/receivables"]),
+    ("admin", "/admin/", ["/admin/reps/targets", "/admin/credit/"]),
+])
+def test_credit_and_target_pages_fit_a_phone(new_context, live_server, demo, user, home, paths):
+    page = new_context(java_script_enabled=False, **PHONE).new_page()
+    log_in(page, live_server, user, home)
+    for path in paths:
+        page.goto(live_server(path))
+        links = page.locator("main a[href*='/credit/customers/']")
+        if links.count():
+            paths.append(links.first.get_attribute("href"))  # a customer's page: credit notes, prepayment entries
+            break
+    for path in paths:
+        page.goto(live_server(path))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
