@@ -88,3 +88,12 @@ def test_credit_and_target_pages_fit_a_phone(new_context, live_server, demo, use
     for path in paths:
         page.goto(live_server(path))
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_api_reference_fits_the_screen(new_context, live_server, width):
+    page = new_context(viewport={"width": width, "height": 800}, java_script_enabled=False).new_page()
+    page.goto(live_server("/api/v1/docs"))
+    assert page.locator("main").count() == 1  # the page's own <main> sat inside the layout's
+    expect(page.locator("h3 code").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # was 1,586 px at 1280, 598 at 360
