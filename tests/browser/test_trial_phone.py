@@ -97,3 +97,13 @@ def test_api_reference_fits_the_screen(new_context, live_server, width):
     assert page.locator("main").count() == 1  # the page's own <main> sat inside the layout's
     expect(page.locator("h3 code").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # was 1,586 px at 1280, 598 at 360
+
+
+def test_phone_header_is_one_row_in_english_too(new_context, live_server, demo):
+    page = new_context(java_script_enabled=False, **PHONE).new_page()
+    log_in(page, live_server, "dealer001", "/dealer/")
+    page.locator("header details.menu > summary").tap()
+    page.locator("header details.menu button[name=locale][value=en]").tap()
+    expect(page.locator("details.navmenu > summary")).to_have_text("Menu")
+    header = page.locator("header.top").bounding_box()
+    assert header["height"] <= 60, header  # brand, Menu, Notifications and the user's name (was two rows)
