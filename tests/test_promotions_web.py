@@ -96,15 +96,3 @@ def test_the_rep_enters_a_coupon_for_a_shop_on_the_order_page(app, world, login_
     assert "立减10 · 品牌承担" in page and "每满10箱赠1箱" in page
     # the coupon is on the rep's cart for this shop, not on the shop's own cart
     assert db.session.scalar(select(CartCoupon.owner_id)) == world.users["rep"].id
-
-
-def test_the_list_says_a_use_budget_is_counted_in_uses(world, login_as):
-    """A budget of uses read "0 / 5000" beside budgets in yuan; it now says what it counts."""
-    from tests import builders_promotions as promos
-    promos.promotion(world.users["admin"], world.brand, "percent_off", {"percent_x100": 1000}, budget_uses=5000,
-                     name="领券折扣")
-    db.session.commit()
-    admin = login_as("admin")
-    assert "0 / 5000 次" in admin.get("/admin/promotions").get_data(as_text=True)
-    admin.post("/locale", {"locale": "en", "next": "/admin/promotions"})
-    assert "0 / 5000 uses" in admin.get("/admin/promotions").get_data(as_text=True)
