@@ -132,3 +132,14 @@ def test_each_chart_is_named_after_itself_not_pygal(world, login_as):
     client.post("/locale", {"locale": "en", "next": "/dealer/forecasts"})
     english = client.get("/dealer/forecasts").get_data(as_text=True)
     assert "<title>Weekly sales and forecast</title>" in english.split("<svg", 1)[1]
+
+
+def test_admin_accuracy_figures_keep_each_label_with_its_value(world, login_as):
+    """The MASE and bias figures are label/value pairs: the grid put the bias label beside the MASE
+    value and the bias value on the next row, under the MASE label."""
+    _split_world(world)
+    db.session.query(ForecastRun).update({"mase": 0.83, "bias": -0.122})
+    db.session.commit()
+    admin = login_as("admin").get("/admin/forecasts").get_data(as_text=True)
+    assert '<div><dt>MASE（中位数，相对季节性朴素法）</dt><dd id="forecast-mase">0.83</dd></div>' in admin
+    assert '<div><dt>偏差</dt><dd id="forecast-bias">-12.2%</dd></div>' in admin

@@ -225,3 +225,18 @@ def test_dealer_sees_its_own_shops_in_the_brands_campaign_and_nothing_else(world
     assert dealer.get(f"/dealer/groupbuys/{brand_wide.id}").status_code == 404  # the brand's desk page
     assert dealer.post(f"/dealer/groupbuys/{brand_wide.id}/close").status_code == 404
     assert login_as("dealer_b").get(f"/dealer/groupbuys/{brand_wide.id}/shops").get_data(as_text=True).count(theirs.name) == 1
+
+
+def test_a_failed_group_buy_unlocks_no_price_on_the_retailer_page(world, retailer):
+    """Closed short of its minimum: the page said "当前团购价 ¥48.00" and "✓ 已解锁" beside the 200-case
+    rung although no price applied and every order was cancelled."""
+    from app.services.campaigns.groupbuy_close import close_campaign
+    campaign = gb.campaign(world.orgs["dealer"], factories.product())
+    _pooled(world, campaign, 412)
+    db.session.commit()
+    close_campaign(campaign.id, world.users["dealer"].id, early=True)
+    db.session.commit()
+    assert db.session.get(GroupBuyCampaign, campaign.id).result == "failed"
+    html = retailer.get(f"/retailer/groupbuys/{campaign.id}").get_data(as_text=True)
+    assert "未成团：团购价不生效，认购的订单已取消。" in html
+    assert "当前团购价" not in html and "已解锁" not in html and "成团后生效" not in html

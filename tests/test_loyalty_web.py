@@ -118,3 +118,12 @@ def test_rep_card_shows_the_shops_tier_and_points_read_only(world, login_as):
     page = text(rep.get(f"/rep/retailers/{shop.id}"))
     assert "金卡 · 积分 6,234" in page and "已是最高等级" not in page and "升级钻石" in page
     assert rep.get(f"/rep/retailers/{other.id}").status_code == 404  # not on this rep's route
+
+
+def test_history_amounts_group_thousands_like_the_balance(world, retailer):
+    """"下单抵扣 -2040 … 余额 2,040": the entry's own figure had no thousands separator."""
+    shop, _other = _points(world)
+    ledger.spend(shop.id, 2_040, "redeem", "test:thousands")
+    db.session.commit()
+    page = text(retailer.get("/retailer/points"))
+    assert '<b class="num">-2,040</b>' in page and '<b class="num">+5,000</b>' in page

@@ -129,3 +129,11 @@ def test_the_lists_read_a_fixed_number_of_queries(app, world, setup):
         settlement.run_settlement(today_local())
         db.session.commit()
     assert shown() == one
+
+
+def test_tiers_are_separated_in_the_readers_language(world, setup, login_as):
+    admin = login_as("admin")
+    assert "[¥0.00, ¥1,000.00) 2%；[¥1,000.00, ∞) 3%" in text(admin.get("/admin/rebates/"))
+    admin.post("/locale", {"locale": "en", "next": "/admin/rebates/"})
+    english = text(admin.get("/admin/rebates/"))
+    assert "[¥0.00, ¥1,000.00) 2%; [¥1,000.00, ∞) 3%" in english and "；" not in english

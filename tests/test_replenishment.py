@@ -231,8 +231,20 @@ def test_adding_the_suggestions_fills_the_cart_once(dealer, world, low_stock):
     assert cart_lines(world.users["dealer"]) == [(low_stock.id, 14)]
     again = dealer.post("/dealer/replenishment/cart/suggestions")
     assert again.status_code == 303
-    assert "目前没有需要补货的商品" in text(dealer.get(again.headers["Location"]))
+    # The cart covers the one product under its reorder point: said so, not "set reorder points first".
+    page = text(dealer.get(again.headers["Location"]))
+    assert page.count("补货建议的 1 种商品都已在购物车中。") == 2 and "需在库存页面设置再订货点" not in page
     assert cart_lines(world.users["dealer"]) == [(low_stock.id, 14)]
+    dealer.post(f"/dealer/replenishment/cart/lines/{_line_id(world)}/remove")
+    assert "补到再订货点的两倍" in text(dealer.get("/dealer/replenishment/cart"))  # suggested again
+
+
+def _line_id(world):
+    return db.session.scalar(select(CartLine.id).where(CartLine.owner_id == world.users["dealer"].id))
+
+
+def test_no_reorder_points_says_how_to_get_suggestions(dealer, world, goods):
+    assert "目前没有需要补货的商品（需在库存页面设置再订货点）。" in text(dealer.get("/dealer/replenishment/cart"))
 
 
 def test_only_dealers_replenish(world):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Category, Organisation, Product, Region, User, vocabulary
+from app.models.rebates import RebatePayout
 from app.services.core.messages import render
 
 FIELD_LABELS = {
@@ -42,6 +43,13 @@ FIELD_LABELS = {
     "disposition": _l("处理方式"), "shipment": _l("发货单"), "received_on": _l("收款日期"), "due_on": _l("到期日"),
     "lines": _l("明细"), "open_after": _l("剩余待发"), "credit_note": _l("红字单"), "reasons": _l("原因"),
     "messages": _l("说明"), "auto_approve": _l("自动审核"),
+    "kind": _l("类型"), "campaign_id": _l("活动"), "order_id": _l("订单"), "invoice_id": _l("发票"),
+    "dealer_id": _l("经销商"), "pool": _l("累计认购（箱）"), "result": _l("结果"), "cancelled": _l("已取消"),
+    "credit_notes": _l("红字单数"), "credited_fen": _l("红字金额"), "final_price_fen": _l("成交价"),
+    "deposit_fen": _l("定金"), "forfeited_fen": _l("没收定金"), "refunded_fen": _l("退还定金"), "rule": _l("规则"),
+    "orders": _l("订单数"), "drafted": _l("生成结算单数"), "drafted_fen": _l("结算金额"), "pass": _l("轮次"),
+    "payout": _l("兑付方式"), "posted_fen": _l("入账金额"), "period_start": _l("期间开始"), "period_end": _l("期间结束"),
+    "as_of": _l("截至"), "source_ref": _l("来源单号"), "scale": _l("规模"), "rows": _l("行数"),
 }
 
 ACTION_LABELS = {
@@ -65,6 +73,23 @@ ACTION_LABELS = {
     "stock.count.post": _l("盘点过账"), "stock.count.cancel": _l("取消盘点"),
     "stock.shelf_life_rule.create": _l("新增保质期规则"), "stock.shelf_life_rule.delete": _l("删除保质期规则"),
     "transfer.create": _l("新建调拨单"), "warehouse.create": _l("新建仓库"),
+    "transfer.created": _l("新建调拨单"), "transfer.shipped": _l("调拨发出"), "transfer.received": _l("调拨收货"),
+    "transfer.cancelled": _l("取消调拨单"), "approval.policy": _l("修改自动审核规则"),
+    "carrier_trust.set": _l("设置信任的承运商"), "credit.settings": _l("修改信用设置"),
+    "credit_note.issue": _l("开具红字单"), "invoice.issue": _l("开具发票"), "delivery.sign_off": _l("签收"),
+    "delivery.code_failed": _l("签收码错误"), "order.reduce": _l("减少订货数量"),
+    "order.groupbuy_raise": _l("团购成团改价"), "demo.seed": _l("生成演示数据"), "import.apply": _l("确认导入"),
+    "launch_plan.set": _l("设定新品上市计划"), "loyalty.gift": _l("保存积分礼品"), "loyalty.settings": _l("修改积分设置"),
+    "payment_intent.create": _l("发起在线支付"), "payment_intent.paid": _l("在线支付成功"),
+    "payment_intent.refund": _l("在线支付退款"), "promotion.approve": _l("批准促销"), "coupon.issue": _l("发放优惠券"),
+    "promotion_dealer_limit.update": _l("修改经销商促销额度"), "promotion_settlement.run": _l("运行促销结算"),
+    "promotion_settlement.approve": _l("批准促销结算"), "rebate_agreement.save": _l("保存返利协议"),
+    "rebate_settlement.run": _l("运行返利结算"), "rebate_settlement.approve": _l("批准返利结算"),
+    "presale.save": _l("保存预售活动"), "presale.item": _l("保存预售商品"), "presale.status": _l("预售状态变更"),
+    "presale.release_requested": _l("申请发布预售"), "presale.order": _l("预售下单"),
+    "presale.balance_paid": _l("支付预售尾款"), "presale.unpaid": _l("未付尾款"),
+    "groupbuy.save": _l("保存团购活动"), "groupbuy.publish": _l("发布团购活动"), "groupbuy.commit": _l("参加团购"),
+    "groupbuy.close": _l("结束团购"),
 }
 
 ENTITY_LABELS = {
@@ -73,18 +98,27 @@ ENTITY_LABELS = {
     "rep_target": _l("业务员目标"), "warehouse": _l("仓库"), "stock_lot": _l("批次"), "stock_count": _l("盘点单"),
     "transfer": _l("调拨单"), "shelf_life_rule": _l("保质期规则"), "payment": _l("收款"),
     "prepayment_account": _l("预存款账户"), "organisation": _l("单位"),
+    "approval_policy": _l("自动审核规则"), "credit_note": _l("红字单"), "invoice": _l("发票"), "database": _l("数据库"),
+    "import_batch": _l("导入批次"), "points_gift": _l("积分礼品"), "loyalty_settings": _l("积分设置"),
+    "payment_intent": _l("在线支付"), "promotion": _l("促销"), "promotion_dealer_limit": _l("经销商促销额度"),
+    "promotion_settlement": _l("促销结算"), "promotion_settlement_run": _l("促销结算批次"),
+    "rebate_agreement": _l("返利协议"), "rebate_settlement": _l("返利结算"), "rebate_run": _l("返利结算批次"),
+    "presale_campaign": _l("预售活动"), "groupbuy_campaign": _l("团购活动"), "groupbuy_commitment": _l("团购认购"),
 }
 
 # Which table an id field points at: its value is shown as the record's name.
 REFERENCES = {"buyer_id": "org", "seller_id": "org", "customer_id": "org", "owner_id": "org", "org_id": "org",
               "retailer_id": "org", "rep_id": "user", "product_id": "product", "category_id": "category",
-              "region_id": "region"}
+              "region_id": "region", "dealer_id": "org"}
 # A "status" field's vocabulary, by the entity the event is about.
 STATUS_BY_ENTITY = {"order": vocabulary.OrderStatus, "product": vocabulary.ProductStatus,
                     "return": vocabulary.ReturnStatus, "transfer": vocabulary.TransferStatus,
-                    "stock_count": vocabulary.CountStatus}
+                    "stock_count": vocabulary.CountStatus, "presale_campaign": vocabulary.PresaleStatus,
+                    "groupbuy_campaign": vocabulary.GroupBuyStatus, "promotion": vocabulary.PromotionStatus}
 CODED = {"role": vocabulary.Role.labels(), "method": vocabulary.PaymentMethod.labels(),
-         "disposition": vocabulary.ReturnDisposition.labels()}
+         "disposition": vocabulary.ReturnDisposition.labels(), "kind": vocabulary.OrderKind.labels(),
+         "result": vocabulary.GroupBuyResult.labels(), "rule": vocabulary.PresaleRule.labels(),
+         "payout": RebatePayout.labels()}
 YES, NO = _l("是"), _l("否")
 
 

@@ -79,6 +79,12 @@ def _rounded(product: Product, qty: int) -> int:
 
 def reorder_suggestions(user: User, dealer: Organisation) -> list[Suggestion]:
     """What the dealer should order now (three queries), products it may order only."""
+    return reorder_plan(user, dealer)[0]
+
+
+def reorder_plan(user: User, dealer: Organisation) -> tuple[list[Suggestion], int]:
+    """The suggestions, and how many products at or under their reorder point the dealer's cart
+    already covers (so an empty list can say why)."""
     _require_dealer(dealer)
     available = func.coalesce(StockBalance.on_hand - StockBalance.reserved, 0)
     rows = db.session.execute(
@@ -90,7 +96,7 @@ def reorder_suggestions(user: User, dealer: Organisation) -> list[Suggestion]:
         .group_by(ReorderRule.product_id)).all()
     levels = {pid: (int(point), int(have)) for pid, point, have in rows}
     if not levels:
-        return []
+        return [], 0
     on_order = dict(db.session.execute(
         select(OrderLine.product_id, func.sum(OrderLine.qty)).join(Order, Order.id == OrderLine.order_id)
         .where(Order.buyer_id == dealer.id, Order.status.in_(ON_ORDER_STATUSES),
@@ -99,7 +105,7 @@ def reorder_suggestions(user: User, dealer: Organisation) -> list[Suggestion]:
     products = {p.id: p for p in db.session.scalars(
         select(Product).where(Product.id.in_(list(levels)), visible_clause(region_profile(dealer))))}
     in_cart = cart.cart_quantities(user, dealer)
-    suggestions = []
+    suggestions, covered = [], 0
     for pid, (point, have) in sorted(levels.items()):
         product = products.get(pid)
         ordered = int(on_order.get(pid, 0))
@@ -108,12 +114,16 @@ def reorder_suggestions(user: User, dealer: Organisation) -> list[Suggestion]:
         wanted = 2 * point - have - ordered - in_cart.get(pid, 0)
         if wanted > 0:
             suggestions.append(Suggestion(product, have, ordered, point, in_cart.get(pid, 0), _rounded(product, wanted)))
-    return suggestions[:MAX_SUGGESTIONS]
+        else:
+            covered += 1
+    return suggestions[:MAX_SUGGESTIONS], covered
 
 
 def add_suggestions_to_cart(user: User, dealer: Organisation) -> cart.Refill:
     """Put every current suggestion in the dealer's cart."""
-    suggestions = reorder_suggestions(user, dealer)
+    suggestions, covered = reorder_plan(user, dealer)
+    if not suggestions and covered:
+        raise DomainError(_("补货建议的 %(n)d 种商品都已在购物车中。", n=covered))
     if not suggestions:
         raise DomainError(_("目前没有需要补货的商品。"))
     return cart.refill_cart(user, dealer, [(s.product, s.qty) for s in suggestions])

@@ -18,7 +18,8 @@ from app.web.shared.ordering import Counter, Pages, cart_changed, register
 
 
 def suggestions(dealer: Organisation) -> dict:
-    return dict(suggestions=replenishment.reorder_suggestions(current_user, dealer), suggest_form=ActionForm())
+    found, covered = replenishment.reorder_plan(current_user, dealer)
+    return dict(suggestions=found, covered=covered, suggest_form=ActionForm())
 
 
 COUNTER = Counter(
