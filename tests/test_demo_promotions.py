@@ -187,7 +187,10 @@ def test_a_redeemed_order_shows_its_promotion_to_the_shop(app, client):
     order = _db.session.get(Order, redemption.order_id)
     client.login(_username(order.buyer_id), app.config["DEMO_PASSWORD"])
     html = client.get(f"/retailer/orders/{order.id}").get_data(as_text=True)
-    assert str(redemption.label) in html and f"−{yuan(redemption.discount_fen)}" in html
+    from app.services.core.messages import render, without_funding
+
+    assert render(without_funding(redemption.label)) in html and f"−{yuan(redemption.discount_fen)}" in html
+    assert "承担" not in render(without_funding(redemption.label))
     assert yuan(order.total_fen) in html
 
 

@@ -261,6 +261,18 @@ def _from_json(value):
     return value
 
 
+def without_funding(value):
+    """A promotion's explanation as its buyer reads it: "满3000减300 · 品牌承担" without who funds
+    the discount (an arrangement between the brand and the dealer, not the buyer's business).
+    Other values come back as they are."""
+    explanation = as_message(value)
+    if explanation is None or explanation.code != JOIN or explanation.params.get("sep") != " · ":
+        return value
+    items = [item for item in explanation.params["items"]
+             if not (getattr(as_message(item), "code", "") or "").startswith("promo.funding_")]
+    return items[0] if len(items) == 1 else joined(items, " · ")
+
+
 def as_message(value) -> Message | None:
     """A stored JSON value (or a Message) as a Message; None for anything else."""
     if isinstance(value, Message):

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from app.models import vocabulary
 from app.services.core.messages import render as render_message
+from app.services.core.messages import without_funding
 from app.web.assets import asset_url
 from app.web.common.fragments import cached_fragment
 
@@ -35,6 +36,11 @@ def msg(value, fallback: str = "") -> str:
     return render_message(value, fallback)
 
 
+def buyer_msg(value) -> str:
+    """A promotion's explanation for the buyer's eyes: without who funds it (see without_funding)."""
+    return render_message(without_funding(value))
+
+
 def accuracy(wape: float | None) -> str:
     """A backtest's accuracy, 1 − WAPE, as a percentage. When the errors outweigh the sales
     (WAPE > 100 %, common for sparse product × province weeks) it is below zero: shown as "<0%",
@@ -54,7 +60,7 @@ def qr_svg(data: str, title: str = "") -> Markup:
 def register(app: Flask) -> None:
     if app.config.get("ENV_NAME") in ("development", "testing"):
         app.jinja_env.undefined = StrictUndefined
-    app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg,
+    app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg, buyer_msg=buyer_msg,
                                  accuracy=accuracy, qr_svg=qr_svg)
     app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()),
                                  vocabulary=vocabulary, cached_fragment=cached_fragment)
