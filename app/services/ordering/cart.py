@@ -28,7 +28,8 @@ from app.models import CartCoupon, CartLine, Organisation, Product, User
 from app.services.core.messages import Message, joined, message
 from app.services.core.errors import DomainError, NotFound
 from app.services.pricing.prices import CustomerProfile, Price, quote_prices, region_profile
-from app.services.catalog.visibility import visible_clause
+from app.services.pricing.prices import token_column as price_token_column, token_read as price_token_read
+from app.services.catalog.visibility import visible_clause, visible_clause_bound, visible_params
 from app.services.core.clock import now_utc
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
@@ -206,33 +207,61 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
     checkouts of one cart run one after the other. `exclude` leaves promotions out (checkout
     found their budget used up). `use_points`: the buyer ticked "use points" (the last lane)."""
     profile = _profile(buyer)
-    entered = (select(CartCoupon.coupon_id).where(CartCoupon.owner_id == owner.id, CartCoupon.buyer_id == buyer.id)
-               .scalar_subquery())
     # volume tiers count the buyer's earlier orders: read in this query too (services/promotions/volume.py)
     history = promo_volume.plan_history(promo_index.cached_index(), now_utc(), buyer.id)
-    query = (select(CartLine, Product, visible_clause(profile).label("visible"),
-                    promo_index.version_column().label("promotions_version"), entered.label("coupon_id"),
-                    *points_lane.columns(buyer.id), *(history.columns() if history else ()))
-             .join(Product, Product.id == CartLine.product_id)
-             .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)
-             .order_by(CartLine.id))
-    if lock:
-        query = query.with_for_update(of=CartLine)
-    rows = db.session.execute(query, history.params() if history else {}).all()
-    visible = {product.id: product for _line, product, is_visible, *_x in rows if is_visible}
-    prices = quote_prices(profile, {line.product_id: line.qty for line, product, *_x in rows if product.id in visible},
+    params = {"cart_owner": owner.id, "cart_buyer": buyer.id, **visible_params(profile),
+              **(history.params() if history else {})}
+    rows = db.session.execute(_quote_statement(lock, history), params).all()
+    if rows:  # the price book's token came with the lines: pricing needs no query of its own
+        price_token_read(rows[0].price_token)
+    # each row: the line's id, quantity and quoted price (columns: no ORM object for the line), its product, ...
+    visible = {product.id: product for _id, _qty, _quoted, product, is_visible, *_x in rows if is_visible}
+    prices = quote_prices(profile, {product.id: qty for _id, qty, _quoted, product, *_x in rows if product.id in visible},
                           products=visible)
     quote = CartQuote()
-    for line, product, *_x in rows:
+    for line_id, qty, quoted, product, *_x in rows:
         price = prices.get(product.id) if product.id in visible else None
-        quote.lines.append(QuoteLine(line.id, product, line.qty, price is not None, price, line.quoted_price_fen,
-                                     quantity_problem(product, line.qty) if price is not None else None))
+        quote.lines.append(QuoteLine(line_id, product, qty, price is not None, price, quoted,
+                                     quantity_problem(product, qty) if price is not None else None))
     if rows:
         _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude,
-                          rows[0].points_tier, history, tuple(rows[0][-len(history.columns()):]) if history else ())
+                          rows[0].points_tier, history, tuple(rows[0][-_history_width(history):]) if history else ())
         rebate_lane.apply(quote, owner, buyer)  # after the coupon lane: the rebate balance (dealers)
     points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)  # then points (retailers)
     return quote
+
+
+_QUOTE_STATEMENTS: dict = {}
+
+
+def _history_width(history: promo_volume.HistoryPlan | None) -> int:
+    """How many columns the volume history adds to the cart query (the last ones)."""
+    return history.width if history is not None else 0
+
+
+def _quote_statement(lock: bool, history: promo_volume.HistoryPlan | None):
+    """quote_cart's query, built once per shape (locked or not; which volume-history columns it
+    reads) with the cart, the buyer and its visibility as bound parameters: building and keying
+    it for SQLAlchemy's statement cache cost as much Python as running it."""
+    key = (lock, db.engine.dialect.name, _history_width(history), len(history.starts) if history else 0)
+    statement = _QUOTE_STATEMENTS.get(key)
+    if statement is None:
+        extra = history.columns() if history else []
+        buyer = bindparam("cart_buyer")
+        entered = (select(CartCoupon.coupon_id)
+                   .where(CartCoupon.owner_id == bindparam("cart_owner"), CartCoupon.buyer_id == buyer)
+                   .scalar_subquery())
+        statement = (select(CartLine.id, CartLine.qty, CartLine.quoted_price_fen, Product,
+                            visible_clause_bound().label("visible"),
+                            promo_index.version_column().label("promotions_version"), entered.label("coupon_id"),
+                            price_token_column().label("price_token"), *points_lane.columns(buyer), *extra)
+                     .join(Product, Product.id == CartLine.product_id)
+                     .where(CartLine.owner_id == bindparam("cart_owner"), CartLine.buyer_id == buyer)
+                     .order_by(CartLine.id))
+        if lock:
+            statement = statement.with_for_update(of=CartLine)
+        _QUOTE_STATEMENTS[key] = statement
+    return statement
 
 
 @dataclass

@@ -12,11 +12,12 @@ for a retailer, the dealer's replenishment and the API.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Organisation
@@ -55,7 +56,13 @@ def route_weekdays(buyer: Organisation) -> frozenset[int]:
     retailer, none for others)."""
     if buyer.kind != "retailer":
         return frozenset()
-    return frozenset(db.session.scalars(select(RepRoute.weekday).where(RepRoute.retailer_id == buyer.id).distinct()))
+    return frozenset(db.session.scalars(_route_weekdays_query(), {"retailer_id": buyer.id}))
+
+
+@functools.cache
+def _route_weekdays_query():
+    """route_weekdays' statement, built once (every checkout and cart page runs it)."""
+    return select(RepRoute.weekday).where(RepRoute.retailer_id == bindparam("retailer_id")).distinct()
 
 
 def delivery_dates(weekdays: frozenset[int], today: date | None = None) -> list[date]:

@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from app.extensions import db
 from app.models import CartCoupon, CouponCode, Organisation, PromotionRedemption, User
@@ -80,10 +80,15 @@ def remove_coupon(owner: User, buyer: Organisation) -> None:
 def used_up_for(buyer_id: int, limits: dict[int, int]) -> set[int]:
     """Of the promotions with a per-customer limit ({id: limit}), those this buyer has used up
     (one query, run only when such promotions are live)."""
-    rows = db.session.execute(select(PromotionRedemption.promotion_id, func.count()).where(
-        PromotionRedemption.promotion_id.in_(limits), PromotionRedemption.buyer_id == buyer_id,
-        PromotionRedemption.released_at.is_(None)).group_by(PromotionRedemption.promotion_id))
+    rows = db.session.execute(_USES, {"promotion_ids": list(limits), "buyer_id": buyer_id})
     return {pid for pid, n in rows if n >= limits[pid]}
+
+
+# used_up_for's statement, built once (every quote runs it while such promotions are live).
+_USES = (select(PromotionRedemption.promotion_id, func.count())
+         .where(PromotionRedemption.promotion_id.in_(bindparam("promotion_ids", expanding=True)),
+                PromotionRedemption.buyer_id == bindparam("buyer_id"), PromotionRedemption.released_at.is_(None))
+         .group_by(PromotionRedemption.promotion_id))
 
 
 def customer_uses(promotion_id: int, buyer_id: int) -> int:
