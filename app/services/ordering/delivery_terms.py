@@ -12,12 +12,12 @@ for a retailer, the dealer's replenishment and the API.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import String, bindparam, cast, distinct, func, literal, select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Organisation
@@ -25,6 +25,7 @@ from app.models.org import RepRoute
 from app.models.vocabulary import OrderPayment
 from app.services.core.clock import today_local
 from app.services.core.errors import DomainError
+from sqlalchemy import String, cast, distinct, func, literal  # weekdays_column
 
 DELIVERY_HORIZON = 14
 MAX_ADDRESS = 200
@@ -56,12 +57,14 @@ def route_weekdays(buyer: Organisation) -> frozenset[int]:
     retailer, none for others)."""
     if buyer.kind != "retailer":
         return frozenset()
-    return frozenset(db.session.scalars(_route_weekdays_query(), {"retailer_id": buyer.id}))
+    # A plain statement on the session's connection (the cart page runs it on every view): no
+    # ORM execution steps; pending changes flushed first, as the ORM's autoflush would.
+    db.session.flush()
+    return frozenset(db.session.connection().execute(_weekdays_statement(), {"retailer_id": buyer.id}).scalars())
 
 
-@functools.cache
-def _route_weekdays_query():
-    """route_weekdays' statement, built once (every checkout and cart page runs it)."""
+@lru_cache(maxsize=1)
+def _weekdays_statement():
     return select(RepRoute.weekday).where(RepRoute.retailer_id == bindparam("retailer_id")).distinct()
 
 
