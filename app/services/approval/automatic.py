@@ -29,11 +29,12 @@ waiting for review (the buyer is notified of every status change by the lifecycl
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.util import identity_key
 
@@ -74,7 +75,13 @@ def default_policy() -> ApprovalPolicy:
 
 
 def current_policy() -> ApprovalPolicy:
-    return db.session.get(ApprovalPolicy, POLICY_ID) or default_policy()
+    held = db.session.identity_map.get(identity_key(ApprovalPolicy, POLICY_ID))
+    if held is not None:
+        return held
+    return db.session.scalar(_POLICY) or default_policy()
+
+
+_POLICY = select(ApprovalPolicy).where(ApprovalPolicy.id == POLICY_ID)  # built once: every checkout reads it
 
 
 def update_policy(actor: User, **values) -> ApprovalPolicy:
@@ -139,15 +146,25 @@ def usual_quantities(buyer_id: int, product_ids: list[int], window_days: int,
     lines do not count: a free unit riding along is not how much of the product the buyer orders."""
     if not product_ids:
         return {}
-    since = utcnow() - timedelta(days=window_days)
+    params = {"buyer_id": buyer_id, "since": utcnow() - timedelta(days=window_days), "product_ids": list(product_ids)}
+    if exclude_order_id is not None:
+        params["exclude_order_id"] = exclude_order_id
+    return {pid: (int(n), float(avg))
+            for pid, n, avg in db.session.execute(_usual_quantities_query(exclude_order_id is not None), params)}
+
+
+@functools.cache
+def _usual_quantities_query(excluding: bool):
+    """usual_quantities' statement, built once (every checkout runs it): all values bound."""
     query = (select(OrderLine.product_id, func.count(OrderLine.id), func.avg(OrderLine.qty))
              .join(Order, Order.id == OrderLine.order_id)
-             .where(Order.buyer_id == buyer_id, Order.created_at >= since, OrderLine.product_id.in_(product_ids),
+             .where(Order.buyer_id == bindparam("buyer_id"), Order.created_at >= bindparam("since"),
+                    OrderLine.product_id.in_(bindparam("product_ids", expanding=True)),
                     OrderLine.is_gift.is_(False), Order.status.not_in((S.CANCELLED.value, S.REJECTED.value)))
              .group_by(OrderLine.product_id))
-    if exclude_order_id is not None:
-        query = query.where(Order.id != exclude_order_id)
-    return {pid: (int(n), float(avg)) for pid, n, avg in db.session.execute(query)}
+    if excluding:
+        query = query.where(Order.id != bindparam("exclude_order_id"))
+    return query
 
 
 def unusual_lines(order: Order, policy: ApprovalPolicy) -> list[Message]:

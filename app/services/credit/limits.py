@@ -17,11 +17,12 @@ Dealers buy on credit unless the brand says otherwise; retailers only where the 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 
 from app.extensions import db
 from app.models import Invoice, Order, Organisation, OrderStatus, OrgKind, User
@@ -251,19 +252,38 @@ def lock_customer(customer_id: int) -> Organisation:
                              .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
+@functools.cache
+def _credit_facts(lock: bool):
+    """What check_credit reads first, in one statement built once: the customer (with `lock`, its
+    row locked as lock_customer does, and read afresh), its CreditProfile (None without one), and
+    the number and unpaid amount of its invoices overdue on :overdue_on (_overdue)."""
+    customer_id = bindparam("customer_id", type_=Integer)
+    overdue = (Invoice.buyer_id == Organisation.id, Invoice.status == "open", Invoice.due_on < bindparam("overdue_on"),
+               Invoice.paid_fen < Invoice.total_fen)
+    statement = select(
+        Organisation, CreditProfile,
+        select(func.count(Invoice.id)).where(*overdue).scalar_subquery(),
+        select(func.coalesce(func.sum(Invoice.total_fen - Invoice.paid_fen), 0)).where(*overdue).scalar_subquery(),
+    ).outerjoin(CreditProfile, CreditProfile.customer_id == Organisation.id).where(Organisation.id == customer_id)
+    if lock:
+        statement = (statement.with_for_update(of=Organisation, key_share=True)
+                     .execution_options(populate_existing=True))
+    return statement
+
+
 def check_credit(order: Order, lock: bool = True) -> list[HoldReason]:
     """Reasons to put `order` on hold for credit; an empty list means it may proceed. Locks the
     buyer's row (lock_customer) for the rest of the caller's transaction, so the caller must
     approve or hold the order in that same transaction. `lock=False` only for showing the
     reasons on a page, never before a decision."""
-    customer = lock_customer(order.buyer_id) if lock else db.session.get(Organisation, order.buyer_id)
-    profile = profile_of(customer.id)
+    customer, profile, overdue_count, overdue = db.session.execute(
+        _credit_facts(lock), {"customer_id": order.buyer_id, "overdue_on": today_local()}).one()
+    overdue_count, overdue = int(overdue_count), int(overdue)
     reasons: list[HoldReason] = []
     if profile is not None and profile.on_hold:
         said = message("credit.on_hold_reason", reason=profile.hold_reason) if profile.hold_reason \
             else message("credit.on_hold")
         reasons.append(HoldReason("on_hold", said))
-    overdue_count, overdue = _overdue(customer.id, today_local())
     if overdue_count:
         reasons.append(HoldReason("overdue", message("credit.overdue", n=overdue_count,
                                                      amount=format_yuan(overdue))))

@@ -29,6 +29,7 @@ others' plans as they were).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -44,14 +45,28 @@ from app.services.inventory import ledger
 
 def min_remaining_pct(customer: Organisation | None) -> int:
     """The strictest shelf-life rule that matches the customer (0 when none does)."""
-    if customer is None or customer.kind not in ("dealer", "retailer"):
+    params = rule_params(customer)
+    if params is None:
         return 0
-    rule = ShelfLifeRule
-    pct = db.session.scalar(select(func.max(rule.min_remaining_pct)).where(
-        or_(rule.audience.is_(None), rule.audience == customer.kind),
-        or_(rule.tier.is_(None), rule.tier == customer.tier),
-        or_(rule.channel.is_(None), rule.channel == customer.channel)))
-    return int(pct or 0)
+    return int(db.session.scalar(strictest_rule(), params) or 0)
+
+
+def rule_params(customer: Organisation | None) -> dict | None:
+    """The parameters of `strictest_rule` for the customer; None when no rule can apply to it
+    (only dealers and retailers have shelf-life rules)."""
+    if customer is None or customer.kind not in ("dealer", "retailer"):
+        return None
+    return {"kind": customer.kind, "tier": customer.tier, "channel": customer.channel}
+
+
+@functools.cache
+def strictest_rule():
+    """The highest min_remaining_pct among the rules matching a customer (`rule_params`), built
+    once: every approval reads it."""
+    return select(func.max(ShelfLifeRule.min_remaining_pct)).where(
+        or_(ShelfLifeRule.audience.is_(None), ShelfLifeRule.audience == bindparam("kind")),
+        or_(ShelfLifeRule.tier.is_(None), ShelfLifeRule.tier == bindparam("tier")),
+        or_(ShelfLifeRule.channel.is_(None), ShelfLifeRule.channel == bindparam("channel")))
 
 
 def earliest_acceptable_expiry(shelf_life_days: int, pct: int, today: date) -> date:

@@ -6,7 +6,8 @@ with a message fit to show. Stock documents are named "order:<id>".
   seller's warehouse (the given one, else the seller's default, else its first active one),
   from lots the buyer's shelf-life rule accepts. All or nothing: StockShortage names the short
   products and nothing is reserved. Calling it again for an order already reserved changes
-  nothing (reservations_of(order_document(id)) lists them).
+  nothing (reservations_of(order_document(id)) lists them). Two statements in all (what it
+  reads first, then the reservation: reservations.reserve_stock) whatever the number of lines.
 - release_order(order_id, actor_id, reason="")  on cancel or reject: releases what is still
   reserved; {product_id: qty}. Safe to repeat.
 - ship_order_lines(order_id, quantities, actor_id)  at shipment: {product_id: qty} taken out of
@@ -20,10 +21,11 @@ with a message fit to show. Stock documents are named "order:<id>".
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from app.extensions import db
 from app.models import MovementKind, Order, StockLot, StockMovement, StockReservation, Warehouse
@@ -49,8 +51,30 @@ def _order(order_id: int) -> Order:
 
 def default_warehouse(owner_id: int) -> Warehouse | None:
     """The owner's default warehouse, else its first active one."""
-    return db.session.scalars(select(Warehouse).where(Warehouse.owner_id == owner_id, Warehouse.active.is_(True))
-                              .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1)).first()
+    return db.session.scalars(_DEFAULT_WAREHOUSE, {"owner_id": owner_id}).first()
+
+
+# Built once (every approval runs it): all values bound.
+_DEFAULT_WAREHOUSE = (select(Warehouse).where(Warehouse.owner_id == bindparam("owner_id"), Warehouse.active.is_(True))
+                      .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1))
+
+
+@functools.cache
+def _reservation_facts(given_warehouse: bool):
+    """What reserve_order reads before reserving, in one statement built once: the warehouse (the
+    given one when the seller owns it, else the seller's default_warehouse; NULL when none),
+    whether the document holds reservations already, and the strictest shelf-life rule matching
+    the buyer (allocation.min_remaining_pct)."""
+    if given_warehouse:
+        warehouse = select(Warehouse.id).where(Warehouse.id == bindparam("warehouse_id"),
+                                               Warehouse.owner_id == bindparam("owner_id"))
+    else:
+        warehouse = (select(Warehouse.id).where(Warehouse.owner_id == bindparam("owner_id"),
+                                                Warehouse.active.is_(True))
+                     .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1))
+    return select(warehouse.scalar_subquery().label("warehouse_id"),
+                  exists().where(StockReservation.document == bindparam("document")).label("reserved"),
+                  allocation.strictest_rule().scalar_subquery().label("pct"))
 
 
 def _order_quantities(order: Order) -> dict[int, int]:
@@ -60,30 +84,38 @@ def _order_quantities(order: Order) -> dict[int, int]:
     return quantities
 
 
-def _buyer_cutoffs(order: Order, product_ids) -> dict:
-    """The earliest expiry the buyer accepts per product; the products' shelf lives come from the
-    order's lines when they are loaded with their products (checkout's automatic review)."""
+def _buyer_cutoffs(order: Order, product_ids, pct: int) -> dict:
+    """The earliest expiry the buyer accepts per product (`pct`: its shelf-life rule); the
+    products' shelf lives come from the order's lines when they are loaded with their products
+    (checkout's automatic review)."""
     loaded = {line.product_id: line.product.shelf_life_days for line in order.lines if "product" in line.__dict__}
     shelf_life = loaded if set(product_ids) <= set(loaded) else None
-    return allocation.cutoffs_for(product_ids, allocation.min_remaining_pct(order.buyer), today_local(), shelf_life)
+    return allocation.cutoffs_for(product_ids, pct, today_local(), shelf_life)
 
 
-def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None = None) -> None:
+def reserve_order(order_id: int, actor_id: int | None, warehouse_id: int | None = None, *,
+                  skip_without_warehouse: bool = False) -> bool:
+    """See the module docstring. `skip_without_warehouse`: a seller with no active warehouse keeps
+    no stock in the system (lifecycle.tracks_stock): nothing is reserved and False is returned,
+    instead of the DomainError. True otherwise (reserved now or before)."""
     order = _order(order_id)
     document = order_document(order.id)
-    if db.session.scalar(select(StockReservation.id).where(StockReservation.document == document).limit(1)):
-        return  # reserved already: a second call changes nothing
-    if warehouse_id is None:
-        warehouse = default_warehouse(order.seller_id)
-    else:
-        warehouse = db.session.get(Warehouse, warehouse_id)
-        if warehouse is not None and warehouse.owner_id != order.seller_id:
-            warehouse = None
-    if warehouse is None:
+    buyer = order.buyer
+    rule = allocation.rule_params(buyer)
+    facts = db.session.execute(_reservation_facts(warehouse_id is not None), dict(
+        rule or {"kind": None, "tier": None, "channel": None}, document=document, owner_id=order.seller_id,
+        **({"warehouse_id": warehouse_id} if warehouse_id is not None else {}))).one()
+    if facts.reserved:
+        return True  # reserved already: a second call changes nothing
+    if facts.warehouse_id is None:
+        if skip_without_warehouse and warehouse_id is None:
+            return False
         raise DomainError(_("卖方没有可用的仓库，无法预留库存。"), field="warehouse_id")
     quantities = _order_quantities(order)
-    reserve_stock(warehouse.id, quantities, document=document, min_expiry=_buyer_cutoffs(order, quantities),
+    pct = int(facts.pct or 0) if rule is not None else 0
+    reserve_stock(facts.warehouse_id, quantities, document=document, min_expiry=_buyer_cutoffs(order, quantities, pct),
                   actor_id=actor_id, reason=message("stock.order_approved", n=order.number or order.id))
+    return True
 
 
 def release_order(order_id: int, actor_id: int | None, reason: str = "") -> dict[int, int]:

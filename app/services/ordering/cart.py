@@ -28,7 +28,9 @@ from app.models import CartCoupon, CartLine, Organisation, Product, User
 from app.services.core.messages import Message, joined, message
 from app.services.core.errors import DomainError, NotFound
 from app.services.pricing.prices import CustomerProfile, Price, quote_prices, region_profile
-from app.services.catalog.visibility import visible_clause
+from app.services.pricing.prices import token_column as price_token_column, token_read as price_token_read
+from app.services.catalog.visibility import visible_clause, visible_clause_bound, visible_params
+from app.services.ordering import delivery_terms
 from app.services.core.clock import now_utc
 from app.services.promotions import coupons as promo_coupons
 from app.services.promotions import engine as promo_engine
@@ -134,6 +136,7 @@ class CartQuote:
     rebate: object | None = None  # the rebate-balance lane (services/rebates/lane.py), dealers only
     points: points_lane.PointsLane | None = None  # the points lane (retailers), services/loyalty/lane.py
     buyer_facts: promo_engine.Buyer | None = None  # who the promotions were targeted at (reps, groups...)
+    route_weekdays: frozenset[int] | None = None  # delivery_terms.route_weekdays, read with the lines (locked quote)
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
@@ -206,33 +209,75 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
     checkouts of one cart run one after the other. `exclude` leaves promotions out (checkout
     found their budget used up). `use_points`: the buyer ticked "use points" (the last lane)."""
     profile = _profile(buyer)
-    entered = (select(CartCoupon.coupon_id).where(CartCoupon.owner_id == owner.id, CartCoupon.buyer_id == buyer.id)
-               .scalar_subquery())
     # volume tiers count the buyer's earlier orders: read in this query too (services/promotions/volume.py)
-    history = promo_volume.plan_history(promo_index.cached_index(), now_utc(), buyer.id)
-    query = (select(CartLine, Product, visible_clause(profile).label("visible"),
-                    promo_index.version_column().label("promotions_version"), entered.label("coupon_id"),
-                    *points_lane.columns(buyer.id), *(history.columns() if history else ()))
-             .join(Product, Product.id == CartLine.product_id)
-             .where(CartLine.owner_id == owner.id, CartLine.buyer_id == buyer.id)
-             .order_by(CartLine.id))
-    if lock:
-        query = query.with_for_update(of=CartLine)
-    rows = db.session.execute(query, history.params() if history else {}).all()
-    visible = {product.id: product for _line, product, is_visible, *_x in rows if is_visible}
-    prices = quote_prices(profile, {line.product_id: line.qty for line, product, *_x in rows if product.id in visible},
+    held_index = promo_index.cached_index()
+    history = promo_volume.plan_history(held_index, now_utc(), buyer.id)
+    # and the buyer's uses of promotions with a per-customer limit (coupons.used_up_for), for the
+    # index this process holds (another index, once the version is read: _apply_promotions asks)
+    uses = held_index if held_index is not None and held_index.limited else None
+    params = {"cart_owner": owner.id, "cart_buyer": buyer.id, **visible_params(profile),
+              **(history.params() if history else {}),
+              **({"uses_ids": sorted(uses.limited), "uses_buyer": buyer.id} if uses else {}),
+              **({"route_buyer": buyer.id} if lock else {})}
+    rows = db.session.execute(_quote_statement(lock, history, uses is not None), params).all()
+    if rows:  # the price book's token came with the lines: pricing needs no query of its own
+        price_token_read(rows[0].price_token)
+    # each row: the line's id, quantity and quoted price (columns: no ORM object for the line), its product, ...
+    visible = {product.id: product for _id, _qty, _quoted, product, is_visible, *_x in rows if is_visible}
+    prices = quote_prices(profile, {product.id: qty for _id, qty, _quoted, product, *_x in rows if product.id in visible},
                           products=visible)
     quote = CartQuote()
-    for line, product, *_x in rows:
+    if lock and rows:  # checkout: the delivery days it offers come with the lines
+        quote.route_weekdays = delivery_terms.weekdays_from(buyer, rows[0].route_weekdays)
+    for line_id, qty, quoted, product, *_x in rows:
         price = prices.get(product.id) if product.id in visible else None
-        quote.lines.append(QuoteLine(line.id, product, line.qty, price is not None, price, line.quoted_price_fen,
-                                     quantity_problem(product, line.qty) if price is not None else None))
+        quote.lines.append(QuoteLine(line_id, product, qty, price is not None, price, quoted,
+                                     quantity_problem(product, qty) if price is not None else None))
     if rows:
         _apply_promotions(quote, buyer, profile, rows[0].promotions_version, rows[0].coupon_id, exclude,
-                          rows[0].points_tier, history, tuple(rows[0][-len(history.columns()):]) if history else ())
+                          rows[0].points_tier, history, tuple(rows[0][-_history_width(history):]) if history else (),
+                          (uses, rows[0].promotion_uses) if uses else None)
         rebate_lane.apply(quote, owner, buyer)  # after the coupon lane: the rebate balance (dealers)
     points_lane.apply(quote, buyer, use_points, rows[0] if rows else None)  # then points (retailers)
     return quote
+
+
+_QUOTE_STATEMENTS: dict = {}
+
+
+def _history_width(history: promo_volume.HistoryPlan | None) -> int:
+    """How many columns the volume history adds to the cart query (the last ones)."""
+    return history.width if history is not None else 0
+
+
+def _quote_statement(lock: bool, history: promo_volume.HistoryPlan | None, uses: bool):
+    """quote_cart's query, built once per shape (locked or not; which volume-history columns it
+    reads; whether it counts per-customer promotion uses) with the cart, the buyer and its
+    visibility as bound parameters: building and keying it for SQLAlchemy's statement cache cost
+    as much Python as running it."""
+    dialect = db.engine.dialect.name
+    key = (lock, dialect, _history_width(history), len(history.starts) if history else 0, uses)
+    statement = _QUOTE_STATEMENTS.get(key)
+    if statement is None:
+        extra = [promo_coupons.uses_column(dialect).label("promotion_uses")] if uses else []
+        if lock:  # checkout's quote: the buyer's route weekdays too (delivery_terms.checkout_terms)
+            extra.append(delivery_terms.weekdays_column(dialect).label("route_weekdays"))
+        extra += history.columns() if history else []  # the last columns (quote_cart reads them from the end)
+        buyer = bindparam("cart_buyer")
+        entered = (select(CartCoupon.coupon_id)
+                   .where(CartCoupon.owner_id == bindparam("cart_owner"), CartCoupon.buyer_id == buyer)
+                   .scalar_subquery())
+        statement = (select(CartLine.id, CartLine.qty, CartLine.quoted_price_fen, Product,
+                            visible_clause_bound().label("visible"),
+                            promo_index.version_column().label("promotions_version"), entered.label("coupon_id"),
+                            price_token_column().label("price_token"), *points_lane.columns(buyer), *extra)
+                     .join(Product, Product.id == CartLine.product_id)
+                     .where(CartLine.owner_id == bindparam("cart_owner"), CartLine.buyer_id == buyer)
+                     .order_by(CartLine.id))
+        if lock:
+            statement = statement.with_for_update(of=CartLine)
+        _QUOTE_STATEMENTS[key] = statement
+    return statement
 
 
 @dataclass
@@ -318,10 +363,13 @@ def promotion_buyer(buyer: Organisation, profile: CustomerProfile, index=None,
 
 def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerProfile, version, coupon_id,
                       exclude: frozenset[int], member_tier: str | None = None,
-                      history_plan: promo_volume.HistoryPlan | None = None, history_read: tuple = ()) -> None:
+                      history_plan: promo_volume.HistoryPlan | None = None, history_read: tuple = (),
+                      uses_read: tuple | None = None) -> None:
     """Lanes 1-3 over the priced lines (services/promotions/engine.py), written onto the quote:
     each line's discount and its reasons, the gift lines, the entered coupon's code. The volume
-    tiers' history comes from the cart query (`history_plan`, `history_read`) when it read it."""
+    tiers' history comes from the cart query (`history_plan`, `history_read`) when it read it, and
+    so do the buyer's uses of per-customer limited promotions (`uses_read`: the index they were
+    counted for and the column's value)."""
     index = promo_index.index_for(version)
     coupon = None
     if coupon_id is not None:
@@ -329,7 +377,12 @@ def _apply_promotions(quote: CartQuote, buyer: Organisation, profile: CustomerPr
         quote.coupon_code = coupon.code
     if not index.by_id and coupon is None:
         return
-    used_up = promo_coupons.used_up_for(buyer.id, index.limited) if index.limited else set()
+    if not index.limited:
+        used_up = set()
+    elif uses_read is not None and uses_read[0] is index:  # counted by the cart query for this very index
+        used_up = promo_coupons.used_up_from(uses_read[1], index.limited)
+    else:
+        used_up = promo_coupons.used_up_for(buyer.id, index.limited)
     priced = [line for line in quote.lines if line.available]
     inputs = [promo_engine.LineIn(line.line_id, line.product.id, line.product.category_id, line.qty,
                                   line.unit_price_fen, line.product.unit) for line in priced]

@@ -25,6 +25,7 @@ from app.models.org import RepRoute
 from app.models.vocabulary import OrderPayment
 from app.services.core.clock import today_local
 from app.services.core.errors import DomainError
+from sqlalchemy import String, cast, distinct, func, literal  # weekdays_column
 
 DELIVERY_HORIZON = 14
 MAX_ADDRESS = 200
@@ -74,10 +75,27 @@ def delivery_dates(weekdays: frozenset[int], today: date | None = None) -> list[
     return [d for d in days if not weekdays or d.weekday() in weekdays]
 
 
-def checkout_terms(buyer: Organisation, given: TermsInput | None, today: date | None = None) -> DeliveryTerms:
-    """The terms of the order `buyer` places, from what was typed; DomainError naming the field."""
+def weekdays_column(dialect: str):
+    """route_weekdays as a column for a query the caller runs anyway (checkout's cart query), the
+    retailer bound as `route_buyer`: the weekdays joined by "," (weekdays_from reads it)."""
+    day = RepRoute.weekday if dialect != "postgresql" else cast(RepRoute.weekday, String)
+    joined = func.string_agg(distinct(day), literal(",")) if dialect == "postgresql" else func.group_concat(distinct(day))
+    return select(joined).where(RepRoute.retailer_id == bindparam("route_buyer")).scalar_subquery()
+
+
+def weekdays_from(buyer: Organisation, value) -> frozenset[int]:
+    """route_weekdays from weekdays_column's value."""
+    if buyer.kind != "retailer" or value is None:
+        return frozenset()
+    return frozenset(int(day) for day in str(value).split(",") if day)
+
+
+def checkout_terms(buyer: Organisation, given: TermsInput | None, today: date | None = None,
+                   weekdays: frozenset[int] | None = None) -> DeliveryTerms:
+    """The terms of the order `buyer` places, from what was typed; DomainError naming the field.
+    `weekdays`: route_weekdays(buyer) when the caller read them already."""
     given = given or TermsInput()
-    dates = delivery_dates(route_weekdays(buyer), today)
+    dates = delivery_dates(route_weekdays(buyer) if weekdays is None else weekdays, today)
     when = given.delivery_date or dates[0]
     if when not in dates:
         raise DomainError(_("请选择可送货的日期（%(first)s 起的送货日）。", first=dates[0].isoformat()),

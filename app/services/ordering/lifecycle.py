@@ -30,7 +30,7 @@ and the caller rolls back (a view) or rolls back to its savepoint (the automatic
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -61,6 +61,14 @@ ALLOWED: dict[str, frozenset[str]] = {
 RESERVED = frozenset({S.APPROVED.value, S.PICKING.value, S.PARTLY_SHIPPED.value})
 
 
+# The conditional status UPDATE (Core, built once: checkout and every desk action run it) and the
+# status history's INSERT.
+_MOVE = (update(Order.__table__)
+         .where(Order.__table__.c.id == bindparam("order_id"), Order.__table__.c.status == bindparam("current"))
+         .values(status=bindparam("to"), updated_at=bindparam("now", type_=Order.__table__.c.updated_at.type)))
+ORDER_EVENT_INSERT = insert(OrderEvent.__table__)
+
+
 class TransitionRefused(DomainError):
     pass
 
@@ -86,9 +94,7 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
         raise TransitionRefused(_("订单当前状态为“%(now)s”，不能改为“%(to)s”。",
                                   now=S.label_of(current), to=S.label_of(to)))
     now = utcnow()
-    moved = db.session.execute(
-        update(Order).where(Order.id == order_id, Order.status == current)
-        .values(status=to, updated_at=now).execution_options(synchronize_session=False)).rowcount
+    moved = db.session.execute(_MOVE, {"order_id": order_id, "current": current, "to": to, "now": now}).rowcount
     if moved != 1:  # someone else moved it between our read and our write
         raise TransitionRefused(_("订单刚刚已被他人处理，请刷新后查看。"))
     # The order object follows the UPDATE without reloading it from the database.
@@ -96,10 +102,10 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     set_committed_value(order, "updated_at", now)
     _stock_side_effects(order, current, to, actor_id, note)
     system_note = note if isinstance(note, Message) else None
-    db.session.execute(insert(OrderEvent.__table__), dict(  # one INSERT now, no unit-of-work object
+    db.session.execute(ORDER_EVENT_INSERT, dict(  # one INSERT now, no unit-of-work object
         order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
         note="" if system_note else (note or "")[:500], note_message=system_note))
-    audit.record(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
+    audit.write(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
     outbox.order_status_changed(order, current, "" if system_note else (note or "")[:500])
     db.session.flush()
     _notify_buyer(order, current, to, note)
@@ -144,12 +150,10 @@ def tracks_stock(seller_id: int) -> bool:
 
 
 def _stock_side_effects(order: Order, current: str, to: str, actor_id: int | None, note: str | Message) -> None:
-    from app.services.inventory.orders import default_warehouse, release_order, reserve_order
+    from app.services.inventory.orders import release_order, reserve_order
 
-    if to == S.APPROVED.value:
-        warehouse = default_warehouse(order.seller_id)  # None: the seller keeps no stock here (tracks_stock)
-        if warehouse is not None:
-            reserve_order(order.id, actor_id, warehouse_id=warehouse.id)
+    if to == S.APPROVED.value:  # in the seller's default warehouse; none: it keeps no stock here (tracks_stock)
+        reserve_order(order.id, actor_id, skip_without_warehouse=True)
     elif to in (S.CANCELLED.value, S.REJECTED.value) and current in RESERVED:
         release_order(order.id, actor_id, reason=note)  # releases nothing when nothing was reserved
     if to in (S.CANCELLED.value, S.REJECTED.value):

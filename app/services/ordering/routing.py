@@ -14,8 +14,10 @@ A dealer (replenishment order) always buys from the brand.
 """
 from __future__ import annotations
 
+import functools
+
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import DealerTerritory, Organisation, OrgKind, Region
@@ -54,11 +56,16 @@ def seller_for(buyer: Organisation) -> Organisation:
         assigned = buyer.dealer if buyer.dealer_id else None
         return assigned if assigned is not None and assigned.active else brand()
     # The covering dealers themselves, in covering_dealers' order (one query, no second read).
-    dealers = list(db.session.scalars(
-        select(Organisation).join(DealerTerritory, DealerTerritory.dealer_id == Organisation.id)
-        .join(Region, Region.id == DealerTerritory.region_id)
-        .where(DealerTerritory.region_id.in_(region.ancestor_ids()), Organisation.active.is_(True),
-               Organisation.kind == OrgKind.DEALER.value)
-        .order_by(Region.level.desc(), DealerTerritory.dealer_id)))
+    dealers = list(db.session.scalars(_covering_dealers_query(), {"region_ids": list(region.ancestor_ids())}))
     assigned = next((dealer for dealer in dealers if dealer.id == buyer.dealer_id), None)
     return assigned or (dealers[0] if dealers else brand())
+
+
+@functools.cache
+def _covering_dealers_query():
+    """seller_for's statement, built once (every checkout runs it): the regions are bound."""
+    return (select(Organisation).join(DealerTerritory, DealerTerritory.dealer_id == Organisation.id)
+            .join(Region, Region.id == DealerTerritory.region_id)
+            .where(DealerTerritory.region_id.in_(bindparam("region_ids", expanding=True)),
+                   Organisation.active.is_(True), Organisation.kind == OrgKind.DEALER.value)
+            .order_by(Region.level.desc(), DealerTerritory.dealer_id))

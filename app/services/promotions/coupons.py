@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select
 
 from app.extensions import db
 from app.models import CartCoupon, CouponCode, Organisation, PromotionRedemption, User
@@ -80,10 +80,38 @@ def remove_coupon(owner: User, buyer: Organisation) -> None:
 def used_up_for(buyer_id: int, limits: dict[int, int]) -> set[int]:
     """Of the promotions with a per-customer limit ({id: limit}), those this buyer has used up
     (one query, run only when such promotions are live)."""
-    rows = db.session.execute(select(PromotionRedemption.promotion_id, func.count()).where(
-        PromotionRedemption.promotion_id.in_(limits), PromotionRedemption.buyer_id == buyer_id,
-        PromotionRedemption.released_at.is_(None)).group_by(PromotionRedemption.promotion_id))
+    rows = db.session.execute(_USES, {"promotion_ids": list(limits), "buyer_id": buyer_id})
     return {pid for pid, n in rows if n >= limits[pid]}
+
+
+def uses_column(dialect: str):
+    """used_up_for's counts as one column for the cart query (bound: `uses_ids`, the limited
+    promotions' ids, and `uses_buyer`): "promotion:uses" pairs joined by ";" (used_up_from reads it)."""
+    counts = (select(PromotionRedemption.promotion_id.label("promotion_id"), func.count().label("n"))
+              .where(PromotionRedemption.promotion_id.in_(bindparam("uses_ids", expanding=True)),
+                     PromotionRedemption.buyer_id == bindparam("uses_buyer"),
+                     PromotionRedemption.released_at.is_(None))
+              .group_by(PromotionRedemption.promotion_id).subquery())
+    pair = cast(counts.c.promotion_id, String) + literal(":") + cast(counts.c.n, String)
+    joined = func.string_agg(pair, literal(";")) if dialect == "postgresql" else func.group_concat(pair, literal(";"))
+    return select(joined).scalar_subquery()
+
+
+def used_up_from(value: str | None, limits: dict[int, int]) -> set[int]:
+    """used_up_for from the cart query's `uses_column` value."""
+    used = {}
+    for part in (value or "").split(";"):
+        if part:
+            promotion_id, uses = part.split(":")
+            used[int(promotion_id)] = int(uses)
+    return {pid for pid, n in used.items() if pid in limits and n >= limits[pid]}
+
+
+# used_up_for's statement, built once (every quote runs it while such promotions are live).
+_USES = (select(PromotionRedemption.promotion_id, func.count())
+         .where(PromotionRedemption.promotion_id.in_(bindparam("promotion_ids", expanding=True)),
+                PromotionRedemption.buyer_id == bindparam("buyer_id"), PromotionRedemption.released_at.is_(None))
+         .group_by(PromotionRedemption.promotion_id))
 
 
 def customer_uses(promotion_id: int, buyer_id: int) -> int:

@@ -118,6 +118,11 @@ class HistoryPlan:
             return [_token_sql(dialect)]
         return [_token_sql(dialect), _history_scalar(len(self.starts), dialect)]
 
+    @property
+    def width(self) -> int:
+        """How many columns `columns` returns."""
+        return 1 if self.known is not None else 2
+
     def params(self) -> dict:
         if self.known is not None:
             return {"vt_buyer": self.buyer_id}
