@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, cast, distinct, func, literal, select
 
 from app.extensions import db
 from app.models import Organisation
@@ -25,7 +25,6 @@ from app.models.org import RepRoute
 from app.models.vocabulary import OrderPayment
 from app.services.core.clock import today_local
 from app.services.core.errors import DomainError
-from sqlalchemy import String, cast, distinct, func, literal  # weekdays_column
 
 DELIVERY_HORIZON = 14
 MAX_ADDRESS = 200
