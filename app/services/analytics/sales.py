@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import BigInteger, cast, func, literal_column, select, union_all
+from sqlalchemy import BigInteger, Integer, String, cast, func, literal_column, or_, select, union_all
 
 from app.extensions import db
 from app.models import Category, Organisation, Product, Region, RepRoute, User
@@ -36,11 +36,15 @@ MEASURES = ("value_fen", "qty", "orders", "ordered_fen", "shipped_fen", "deliver
 ZERO = (0,) * len(MEASURES)
 
 
+def measures(c) -> list:
+    """MEASURES of one row of `c` (SalesDay, or a rollup subquery's columns)."""
+    return [c.value_fen - c.lost_fen - c.returned_fen, c.qty - c.lost_qty - c.returned_qty, c.orders,
+            c.value_fen - c.lost_fen, c.shipped_fen, c.delivered_fen, c.returned_fen]
+
+
 def sums(c) -> list:
     """The sums of MEASURES over `c` (SalesDay, or a rollup subquery's columns)."""
-    return [func.sum(c.value_fen - c.lost_fen - c.returned_fen), func.sum(c.qty - c.lost_qty - c.returned_qty),
-            func.sum(c.orders), func.sum(c.value_fen - c.lost_fen), func.sum(c.shipped_fen),
-            func.sum(c.delivered_fen), func.sum(c.returned_fen)]
+    return [func.sum(m) for m in measures(c)]
 
 
 def _measures(values) -> tuple:
@@ -181,10 +185,12 @@ def facts_in(query, start: date, end: date, by: str, seller_id: int | None, prov
     return query
 
 
-def _fact_select(start, end, by, seller_id, province_id, buyers=None, columns=sums):
-    """`columns(SalesDay)` per key over the facts of [start, end] in the caller's scope."""
+def _fact_select(start, end, by, seller_id, province_id, buyers=None, columns=sums, grouped=True):
+    """`columns(SalesDay)` per key over the facts of [start, end] in the caller's scope (not
+    `grouped`: per fact row, for the caller to sum)."""
     key = _key(by).label("key")
-    return facts_in(select(key, *columns(SalesDay)), start, end, by, seller_id, province_id, buyers).group_by(key)
+    query = facts_in(select(key, *columns(SalesDay)), start, end, by, seller_id, province_id, buyers)
+    return query.group_by(key) if grouped else query
 
 
 def _fetch(queries) -> dict:
@@ -249,7 +255,7 @@ def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily
     return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("rollup")
 
 
-def _rollup_selects(start, end, by, province_id, buyers=None, columns=sums) -> list:
+def _rollup_selects(start, end, by, province_id, buyers=None, columns=sums, grouped=True) -> list:
     """`columns(...)` per key over the rollup's grain for `by` (the edge days of a weekly-only
     grain from the facts): one query per part, each grouped by key."""
     grain = _grain(by, province_id, buyers)
@@ -263,9 +269,10 @@ def _rollup_selects(start, end, by, province_id, buyers=None, columns=sums) -> l
         query = query.join(Product, Product.id == r.c.product_id)
     if by == "rep":  # the rep serving the shop today, as the facts' report joins it
         query = query.outerjoin(SERVING, SERVING.c.retailer_id == r.c.buyer_id)
-    queries = [query.group_by(key)]
+    queries = [query.group_by(key) if grouped else query]
     if weekly_only:  # the edge days (at most six each side) from the facts
-        queries += [_fact_select(a, b, by, None, province_id, buyers, columns) for a, b in split_weeks(start, end)[1]]
+        queries += [_fact_select(a, b, by, None, province_id, buyers, columns, grouped)
+                    for a, b in split_weeks(start, end)[1]]
     return queries
 
 
@@ -273,14 +280,14 @@ def _rollup_totals(start, end, by, province_id, buyers=None) -> dict:
     return _fetch(_rollup_selects(start, end, by, province_id, buyers))
 
 
-def _selects(start, end, by, seller_id, province_id, buyers=None, columns=sums) -> list:
+def _selects(start, end, by, seller_id, province_id, buyers=None, columns=sums, grouped=True) -> list:
     """The queries whose rows, summed per key, give `columns` per key: a dealer's from its facts
     (its seller index keeps that small), a set of shops' from the rollup's "buyer" grain (by
     product or category from their facts, by the buyer index), the brand's whole market from the
     rollup (by rep or retailer from the "buyer" grain)."""
     if seller_id is not None or (buyers is not None and by not in BUYER_GRAIN_DIMENSIONS):
-        return [_fact_select(start, end, by, seller_id, province_id, buyers, columns)]
-    return _rollup_selects(start, end, by, province_id, buyers, columns)
+        return [_fact_select(start, end, by, seller_id, province_id, buyers, columns, grouped)]
+    return _rollup_selects(start, end, by, province_id, buyers, columns, grouped)
 
 
 def _totals(start, end, by, seller_id, province_id, buyers=None) -> dict:
@@ -376,31 +383,45 @@ def sales_report(start: date, end: date, by: str = "product", compare: str = "pr
                    fallers=fallers)
 
 
+def _unsummed(start, end, by, seller_id, province_id, buyers, columns) -> list:
+    """The rows whose `columns` summed per key give the report's figures: by rep, the rows by shop
+    (the caller gives each shop's sums to its rep once, rather than every row joined to the
+    routes in each part); unsummed, so that one aggregate sums every part."""
+    return _selects(start, end, "retailer" if by == "rep" else by, seller_id, province_id, buyers, columns,
+                    grouped=False)
+
+
+def _per_key(by: str, query, rows):
+    """`query` (its sums over `rows`) per the report's key."""
+    if by == "rep":
+        key = SERVING.c.rep_id
+        query = query.select_from(rows).outerjoin(SERVING, SERVING.c.retailer_id == rows.c.key)
+    else:
+        key = rows.c.key
+    return query.add_columns(key.label("key")).group_by(key), key
+
+
 def _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, page: int):
-    """One statement for a page of the report: both periods summed per key (the comparison's net
-    sales only), then from those sums the page's rows ("page"), the top rows when the page is not
-    the first ("top"), the movers ("rise", "fall") and the totals with the number of rows
-    ("total"). The database ranks; Python sees some seventy rows."""
+    """One statement ranking the report's keys: the net sales of both periods per key (two sums a
+    row: each sum costs, and the market by shop is a million rollup rows), then from those the
+    keys of the page ("page"), of the top rows when the page is not the first ("top") and of the
+    movers ("rise", "fall"), with the number of rows and the net sales of both periods ("total")."""
     prior_start, prior_end = prior_period(start, end, compare)
-    names = (*MEASURES, "prior_fen")
+    names = ("value_fen", "prior_fen")
     zero = literal_column("0")
-
-    def labelled(columns):
-        return [column.label(name) for column, name in zip(columns, names)]
-
-    parts = (_selects(start, end, by, seller_id, province_id, buyers, lambda c: labelled([*sums(c), zero]))
-             + _selects(prior_start, prior_end, by, seller_id, province_id, buyers,
-                        lambda c: labelled([*[zero] * len(MEASURES), sums(c)[0]])))
+    parts = (_unsummed(start, end, by, seller_id, province_id, buyers,
+                       lambda c: [measures(c)[0].label("value_fen"), zero.label("prior_fen")])
+             + _unsummed(prior_start, prior_end, by, seller_id, province_id, buyers,
+                         lambda c: [zero.label("value_fen"), measures(c)[0].label("prior_fen")]))
     both = union_all(*parts).subquery("both")
-    ranked = (select(both.c.key, *[func.sum(both.c[n]).label(n) for n in names])
-              .group_by(both.c.key).cte("ranked"))
+    ranked = _per_key(by, select(*[func.sum(both.c[n]).label(n) for n in names]), both)[0].cte("ranked")
     c = ranked.c
     order = (c.value_fen.desc(), c.prior_fen.desc(), c.key.is_(None), c.key)
     none = literal_column("NULL")
 
     def rows(kind: str, query):
         sub = query.subquery(kind)
-        return select(literal_column(f"'{kind}'").label("kind"), sub.c.key, *[sub.c[n] for n in names],
+        return select(literal_column(f"'{kind}'").label("kind"), sub.c.key, sub.c.value_fen, sub.c.prior_fen,
                       cast(none, BigInteger).label("n"))  # typed: PostgreSQL types a UNION's NULLs as text
 
     delta = c.value_fen - c.prior_fen
@@ -411,18 +432,41 @@ def _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, p
                       .limit(MOVERS)),
                  rows("fall", select(ranked).where(c.value_fen < c.prior_fen).order_by(delta, *order)
                       .limit(MOVERS)),
-                 select(literal_column("'total'"), none, *[func.sum(c[n]) for n in names], func.count())
+                 select(literal_column("'total'"), none, func.sum(c.value_fen), func.sum(c.prior_fen), func.count())
                  .select_from(ranked)]
     return union_all(*branches)
+
+
+def _details_statement(start, end, by, seller_id, province_id, buyers, keys: set):
+    """Every measure of the rows shown (`keys`), and of the period as a whole ("total", key NULL):
+    the shops shown by their index (the "buyer" grain or the dealer's facts), the whole from the
+    coarsest source that holds it (the brand's by province, a few thousand rollup rows)."""
+    def unsummed(by, buyers):
+        rows = union_all(*_unsummed(start, end, by, seller_id, province_id, buyers,
+                                    lambda c: [m.label(n) for m, n in zip(measures(c), MEASURES)])).subquery("rows")
+        return rows, [func.sum(rows.c[n]) for n in MEASURES]
+
+    known = [k for k in keys if k is not None]
+    rows, totals = unsummed(by, known if by == "retailer" else buyers)  # a shop's id is its key
+    shown, key = _per_key(by, select(literal_column("'row'").label("kind"), *totals), rows)
+    shown = shown.where(or_(key.in_(known), key.is_(None)) if None in keys else key.in_(known))
+    # The whole market's totals are the same by province (by dealer, the market is filtered alike).
+    rows, totals = unsummed("dealer" if by == "dealer" else "province", buyers)
+    whole = select(literal_column("'total'"), *totals, cast(literal_column("NULL"), _key_type(by))).select_from(rows)
+    return union_all(shown, whole)
+
+
+def _key_type(by: str):
+    return String if by == "channel" else Integer
 
 
 def sales_report_page(start: date, end: date, by: str = "product", compare: str = "previous",
                       seller_id: int | None = None, province_id: int | None = None, locale: str = "zh_CN",
                       channel_labels: dict | None = None, buyers=None, page: int = 1) -> SalesReport:
-    """What the report's page shows, ranked by the database in one statement (`rows` is None): the
-    brand's market by retailer is some hundred thousand rows, which Python would build, sort,
-    total and search for movers in seconds. Equal to `sales_report`'s page, top rows, movers and
-    totals."""
+    """What the report's page shows, ranked by the database (`rows` is None): the brand's market by
+    retailer is some hundred thousand rows, which Python would build, sort, total and search for
+    movers in seconds. One statement ranks by net sales, a second sums every measure of the rows
+    shown and of the whole. Equal to `sales_report`'s page, top rows, movers and totals."""
     _check(by, compare)
     page = max(1, page)
     found = db.session.execute(_ranked_statement(start, end, by, compare, seller_id, province_id, buyers,
@@ -433,17 +477,23 @@ def sales_report_page(start: date, end: date, by: str = "product", compare: str 
         page = pages_of(row_count)
         found = db.session.execute(_ranked_statement(start, end, by, compare, seller_id, province_id, buyers,
                                                      page)).all()
+    keys = {r.key for r in found if r.kind != "total"}
+    shown, totals = {}, ZERO
+    for kind, *values, key in db.session.execute(_details_statement(start, end, by, seller_id, province_id, buyers,
+                                                                    keys)):
+        if kind == "total":
+            totals = _measures(values)
+        else:
+            shown[key] = _measures(values)
     groups: dict[str, list[SalesRow]] = {"page": [], "top": [], "rise": [], "fall": []}
     for r in found:
-        if r.kind != "total":
-            groups[r.kind].append(SalesRow(r.key, *_measures(r[2:2 + len(MEASURES) + 1])))
+        if r.kind != "total":  # the net sales as ranked (the same, unless a rebuild ran in between)
+            groups[r.kind].append(SalesRow(r.key, int(r.value_fen or 0), *shown.get(r.key, ZERO)[1:],
+                                           int(r.prior_fen or 0)))
     page_rows = sorted(groups["page"], key=rank)
     top = sorted(groups["top"], key=rank) if page > 1 else page_rows[:TOP]
-    risers, fallers = movers(sorted(groups["rise"], key=rank)), movers(sorted(groups["fall"], key=rank))
-    risers, fallers = risers[0], fallers[1]
-    _label(list({id(r): r for r in (*page_rows, *top, *risers, *fallers)}.values()), by, locale,
-           channel_labels or {})
-    totals = _measures(total[2:2 + len(MEASURES)])
+    risers, fallers = movers(sorted(groups["rise"], key=rank))[0], movers(sorted(groups["fall"], key=rank))[1]
+    _label([*page_rows, *top, *risers, *fallers], by, locale, channel_labels or {})
     return _report(start, end, by, compare, seller_id, province_id, buyers, totals,
                    int(total.prior_fen or 0), rows=None, page=page, row_count=row_count, page_rows=page_rows,
                    top=top, risers=risers, fallers=fallers)
