@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import BigInteger, Integer, String, cast, func, literal_column, or_, select, text, union_all
+from sqlalchemy import BigInteger, Integer, cast, func, literal_column, select, text, union_all
 
 from app.extensions import db
 from app.models import Category, Organisation, Product, Region, RepRoute, User
@@ -362,10 +362,11 @@ def _check(by: str, compare: str) -> None:
 
 def sales_report(start: date, end: date, by: str = "product", compare: str = "previous",
                  seller_id: int | None = None, province_id: int | None = None, locale: str = "zh_CN",
-                 channel_labels: dict | None = None, buyers=None, page: int = 1) -> SalesReport:
+                 channel_labels: dict | None = None, buyers=None, page: int = 1,
+                 label_all: bool = True) -> SalesReport:
     """The report over [start, end] in the scope of `seller_id` (a dealer) and `buyers` (a select
-    of shop ids: a rep's route), with every row, ranked and labelled (the export): each period
-    summed per key by the database, ranked in Python."""
+    of shop ids: a rep's route), with every row, ranked (the export): each period summed per key
+    by the database, ranked in Python; `label_all` False labels only what a page shows."""
     _check(by, compare)
     prior_start, prior_end = prior_period(start, end, compare)
     current = _totals(start, end, by, seller_id, province_id, buyers)
@@ -376,64 +377,49 @@ def sales_report(start: date, end: date, by: str = "product", compare: str = "pr
     totals = tuple(sum(getattr(r, m) for r in rows) for m in MEASURES)
     page = min(max(1, page), pages_of(len(rows)))
     risers, fallers = movers(rows, MOVERS)
-    _label(rows, by, locale, channel_labels or {})
+    page_rows = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    _label(rows if label_all else [*page_rows, *rows[:TOP], *risers, *fallers], by, locale, channel_labels or {})
     return _report(start, end, by, compare, seller_id, province_id, buyers, totals, sum(r.prior_fen for r in rows),
-                   rows=rows, page=page, row_count=len(rows),
-                   page_rows=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], top=rows[:TOP], risers=risers,
+                   rows=rows, page=page, row_count=len(rows), page_rows=page_rows, top=rows[:TOP], risers=risers,
                    fallers=fallers)
 
 
 def _unsummed(start, end, by, seller_id, province_id, buyers, columns) -> list:
-    """The rows whose `columns` summed per key give the report's figures: by rep, the rows by shop
-    (the caller gives each shop's sums to its rep once, rather than every row joined to the
-    routes in each part); unsummed, so that one aggregate sums every part."""
-    return _selects(start, end, "retailer" if by == "rep" else by, seller_id, province_id, buyers, columns,
-                    grouped=False)
+    """The rows whose `columns` summed per key give the report's figures, unsummed, so that one
+    aggregate sums every part."""
+    return _selects(start, end, by, seller_id, province_id, buyers, columns, grouped=False)
 
 
-def _per_key(by: str, query, rows):
-    """`query` (its sums over `rows`) per the report's key."""
-    if by == "rep":
-        key = SERVING.c.rep_id
-        query = query.select_from(rows).outerjoin(SERVING, SERVING.c.retailer_id == rows.c.key)
-    else:
-        key = rows.c.key
-    return query.add_columns(key.label("key")).group_by(key), key
-
-
-# A report by retailer has a row per shop: the brand's market, a hundred thousand. Its ranking
-# sums the net sales only (each sum costs, over the market's million rollup rows), and a second
-# statement sums every measure of the rows shown. Other reports have a few hundred rows at most:
-# one statement sums every measure of every row.
-NARROW = ("retailer",)
+# The dimensions ranked by the database: by retailer a report has a row per shop, the brand's
+# market a hundred thousand, which Python would build, sort, total and search for movers in
+# seconds. The others have a few hundred rows at most, summed per key by two statements (as the
+# export does) and ranked in Python: by rep, one statement ranking in SQL cost more than those
+# two (1.6-2.2 s against 1.0-2.0 s at full scale, load 4-5: the routes joined to a million rows).
+SQL_RANKED = ("retailer",)
 
 
 def _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, page: int):
-    """One statement ranking the report's keys: both periods summed per key (the comparison's net
-    sales only; by retailer, the period's too), then from those the rows of the page ("page"), the
-    top rows when the page is not the first ("top"), the movers ("rise", "fall"), and the sums
-    over all rows with their number ("total")."""
+    """One statement ranking the report's keys: the net sales of both periods per key (net sales
+    only: each sum costs, over the market's million rollup rows), then from those the keys of the
+    page ("page"), of the top rows when the page is not the first ("top") and of the movers
+    ("rise", "fall"), with the number of rows and the net sales of both periods ("total")."""
     prior_start, prior_end = prior_period(start, end, compare)
-    names = ("value_fen", "prior_fen") if by in NARROW else (*MEASURES, "prior_fen")
+    names = ("value_fen", "prior_fen")
     zero = literal_column("0")
-
-    def labelled(current, prior):
-        values = dict(zip(MEASURES, current), prior_fen=prior)
-        return [values[n].label(n) for n in names]
-
     parts = (_unsummed(start, end, by, seller_id, province_id, buyers,
-                       lambda c: labelled(measures(c), zero))
+                       lambda c: [measures(c)[0].label("value_fen"), zero.label("prior_fen")])
              + _unsummed(prior_start, prior_end, by, seller_id, province_id, buyers,
-                         lambda c: labelled([zero] * len(MEASURES), measures(c)[0])))
+                         lambda c: [zero.label("value_fen"), measures(c)[0].label("prior_fen")]))
     both = union_all(*parts).subquery("both")
-    ranked = _per_key(by, select(*[func.sum(both.c[n]).label(n) for n in names]), both)[0].cte("ranked")
+    ranked = (select(both.c.key, *[func.sum(both.c[n]).label(n) for n in names])
+              .group_by(both.c.key).cte("ranked"))
     c = ranked.c
     order = (c.value_fen.desc(), c.prior_fen.desc(), c.key.is_(None), c.key)
     none = literal_column("NULL")
 
     def rows(kind: str, query):
         sub = query.subquery(kind)
-        return select(literal_column(f"'{kind}'").label("kind"), sub.c.key, *[sub.c[n] for n in names],
+        return select(literal_column(f"'{kind}'").label("kind"), sub.c.key, sub.c.value_fen, sub.c.prior_fen,
                       cast(none, BigInteger).label("n"))  # typed: PostgreSQL types a UNION's NULLs as text
 
     delta = c.value_fen - c.prior_fen
@@ -444,7 +430,7 @@ def _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, p
                       .limit(MOVERS)),
                  rows("fall", select(ranked).where(c.value_fen < c.prior_fen).order_by(delta, *order)
                       .limit(MOVERS)),
-                 select(literal_column("'total'"), none, *[func.sum(c[n]) for n in names], func.count())
+                 select(literal_column("'total'"), none, func.sum(c.value_fen), func.sum(c.prior_fen), func.count())
                  .select_from(ranked)]
     return union_all(*branches)
 
@@ -459,20 +445,14 @@ def _details_statement(start, end, by, seller_id, province_id, buyers, keys: set
         return rows, [func.sum(rows.c[n]) for n in MEASURES]
 
     known = [k for k in keys if k is not None]
-    # By retailer, a shop's id is its key: the shops shown by the buyer index, not the whole market.
-    # (By rep, reading the shown reps' shops by that index was slower than one pass over the market:
-    # 50 reps serve some 20,000 shops, and the row of no rep needs the shops on no route.)
-    rows, totals = unsummed(by, known if by == "retailer" else buyers)
-    shown, key = _per_key(by, select(literal_column("'row'").label("kind"), *totals), rows)
-    shown = shown.where(or_(key.in_(known), key.is_(None)) if None in keys else key.in_(known))
-    # The whole market's totals are the same by province (by dealer, the market is filtered alike).
-    rows, totals = unsummed("dealer" if by == "dealer" else "province", buyers)
-    whole = select(literal_column("'total'"), *totals, cast(literal_column("NULL"), _key_type(by))).select_from(rows)
+    # A shop's id is its key: the shops shown read by the buyer index, not the whole market.
+    rows, totals = unsummed(by, known)
+    shown = (select(literal_column("'row'").label("kind"), *totals, rows.c.key).where(rows.c.key.in_(known))
+             .group_by(rows.c.key))
+    # The whole market's totals are the same by province, a few thousand rollup rows.
+    rows, totals = unsummed("province", buyers)
+    whole = select(literal_column("'total'"), *totals, cast(literal_column("NULL"), Integer)).select_from(rows)
     return union_all(shown, whole)
-
-
-def _key_type(by: str):
-    return String if by == "channel" else Integer
 
 
 def sales_report_page(start: date, end: date, by: str = "product", compare: str = "previous",
@@ -480,12 +460,17 @@ def sales_report_page(start: date, end: date, by: str = "product", compare: str 
                       channel_labels: dict | None = None, buyers=None, page: int = 1) -> SalesReport:
     """What the report's page shows, ranked by the database (`rows` is None): the brand's market by
     retailer is some hundred thousand rows, which Python would build, sort, total and search for
-    movers in seconds. One statement ranks (by retailer, a second sums every measure of the rows
-    shown and of the whole: see NARROW). Equal to `sales_report`'s page, top rows, movers and
-    totals."""
+    movers in seconds. By retailer one statement ranks, a second sums every measure of the rows
+    shown and of the whole; the other dimensions rank in Python (see SQL_RANKED). Equal to
+    `sales_report`'s page, top rows, movers and totals."""
     _check(by, compare)
+    if by not in SQL_RANKED:
+        report = sales_report(start, end, by, compare, seller_id, province_id, locale, channel_labels, buyers, page,
+                              label_all=False)
+        report.rows = None
+        return report
     page = max(1, page)
-    if by in NARROW and db.session.get_bind().dialect.name == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
         # The ranking's hash of a hundred thousand shops (28 MB) in memory, not spilled to disk in
         # batches (4 MB by default): 10-20 % of the statement's time, measured at full scale.
         db.session.execute(text("SET LOCAL work_mem = '32MB'"))
@@ -497,18 +482,14 @@ def sales_report_page(start: date, end: date, by: str = "product", compare: str 
         page = pages_of(row_count)
         found = db.session.execute(_ranked_statement(start, end, by, compare, seller_id, province_id, buyers,
                                                      page)).all()
-    if by in NARROW:
-        keys = {r.key for r in found if r.kind != "total"}
-        shown, totals = {}, ZERO
-        for kind, *values, key in db.session.execute(_details_statement(start, end, by, seller_id, province_id,
-                                                                        buyers, keys)):
-            if kind == "total":
-                totals = _measures(values)
-            else:
-                shown[key] = _measures(values)
-    else:
-        shown = {r.key: _measures(getattr(r, n) for n in MEASURES) for r in found if r.kind != "total"}
-        totals = _measures(getattr(total, n) for n in MEASURES)
+    keys = {r.key for r in found if r.kind != "total"}
+    shown, totals = {}, ZERO
+    for kind, *values, key in db.session.execute(_details_statement(start, end, by, seller_id, province_id, buyers,
+                                                                    keys)):
+        if kind == "total":
+            totals = _measures(values)
+        else:
+            shown[key] = _measures(values)
     groups: dict[str, list[SalesRow]] = {"page": [], "top": [], "rise": [], "fall": []}
     for r in found:
         if r.kind != "total":  # the net sales as ranked (the same, unless a rebuild ran in between)
