@@ -31,8 +31,8 @@ def _market(world, shops: int = SHOPS, seed: int = 29):
     made = []
     for n in range(shops):
         region, dealer = rng.choice(places)
-        shop = factories.org("retailer", f"排名门店{n:03d}", region_id=region.id, channel=rng.choice(["kiosk", "convenience"]),
-                             dealer_id=dealer.id)
+        shop = factories.org("retailer", f"排名门店{n:03d}", region_id=region.id, dealer_id=dealer.id,
+                             channel=rng.choice(["kiosk", "convenience"]))
         served = rng.sample(reps, rng.choice([0, 1, 1, 1, 2]))
         db.session.add_all([RepRoute(rep_id=r.id, retailer_id=shop.id, weekday=0) for r in served])
         if n % 10 == 0:  # alike: the same basket on the same day
