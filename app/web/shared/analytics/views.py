@@ -16,7 +16,7 @@ from wtforms.validators import Optional
 from app.extensions import db
 from app.models import Organisation, Region, RepRoute, User
 from app.services.analytics.charts import bar_chart, column_chart, line_chart
-from app.services.analytics.sales import MAX_DAYS, sales_report
+from app.services.analytics.sales import MAX_DAYS, sales_report, sales_report_page
 from app.services.core.clock import today_local
 from app.services.dataio.spreadsheets import xlsx_bytes
 from app.services.forecasting.reports import provinces as provinces_list
@@ -111,10 +111,11 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _build(scope, label_all: bool = True):
+def _build(scope, whole: bool = True):
+    """The report in the URL's terms: every row (`whole`, the export) or what the page shows."""
     form, args, province, rep = _report_args(scope)
     args["locale"] = _locale()
-    return form, sales_report(**args, label_all=label_all), province, rep
+    return form, (sales_report if whole else sales_report_page)(**args), province, rep
 
 
 def trend_chart(trend) -> str:
@@ -126,14 +127,14 @@ def trend_chart(trend) -> str:
 
 
 def sales_page(endpoint_prefix: str, layout: str, scope):
-    form, report, province, rep = _build(scope, label_all=False)
-    top = report.rows[:15]
+    form, report, province, rep = _build(scope, whole=False)
+    top = report.top
     bars = bar_chart(_("按%(dim)s", dim=DIMENSION_LABELS[report.by]), [r.label for r in top],
                      [(_("本期"), [r.value_fen / 100 for r in top]),
                       (_("对比期"), [r.prior_fen / 100 for r in top])]) if top else ""
     trend = line_chart(_("每周趋势"), [w.strftime("%m-%d") for w in report.weeks],
                        [(_("每周净销售额（元）"), [v / 100 for v in report.weekly_fen])], every=max(1, len(report.weeks) // 6))
-    risers, fallers = report.movers()
+    risers, fallers = report.risers, report.fallers
     query = {k: v for k, v in request.args.items() if k != "page"}
     return render_page("shared/analytics/sales.html", "shared/analytics/_sales.html", form=form, report=report,
                        province=province, rep=rep, bars=bars, trend=trend, risers=risers, fallers=fallers, layout=layout,
