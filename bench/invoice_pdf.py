@@ -68,7 +68,7 @@ def prepare_database(app, reset: bool) -> None:
             raise SystemExit("the database is not empty: pass --reset to rebuild it (your own database only)")
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"))
         else:
             Base.metadata.drop_all(engine)
             with engine.begin() as conn:

@@ -124,7 +124,7 @@ def reset_schema(app) -> None:
         engine = _db.engine
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"))
         else:
             Base.metadata.drop_all(engine)
             with engine.begin() as conn:
