@@ -20,10 +20,8 @@ from app.web.common.confirm import ask_confirmation, confirmed
 from app.services.logistics.tracking import events_for_order
 from app.web.payments.views import order_payment_panel
 from app.web.shared.ordering.cancel import CancelForm
-from app.services.fulfilment import delivery
 from app.services.fulfilment import progress as fulfilment
-from app.web.common.envelope import attempt, error_status
-from app.web.shared.fulfilment.forms import ConfirmReceiptForm, discrepancies, with_line_fields
+from app.web.shared.fulfilment import receipt
 
 PER_PAGE = 30
 
@@ -86,16 +84,9 @@ def replenishment_cancel(order_id: int):
     return _detail(order_id, form, status or form_status(form))
 
 
-
 # --- delivery: the code for the brand's driver and confirming receipt ------------------------------
 # A replenishment order is signed for like a shop's: the dealer gives the driver its code or
 # confirms receipt here (short or damaged quantities are credited by the brand).
-
-CODE_SHOWN = frozenset({"picking", "partly_shipped", "shipped"})
-
-
-def _receipt_form_class(rows):
-    return with_line_fields(ConfirmReceiptForm, rows, ("short", "damaged"), lambda row, kind: row.shipped)
 
 
 def _bought(order_id: int):
@@ -109,30 +100,17 @@ def _delivery_page(order, form, status: int = 200):
     return render_page("dealer/replenishment/delivery.html", "retailer/_receipt_form.html", status=status,
                        order=order, rows=fulfilment.progress(order), form=form,
                        shipments=fulfilment.shipments_of(order.id), sign_off=fulfilment.sign_off_of(order.id),
-                       cancellation=fulfilment.remainder_cancellation(order.id),
-                       code=delivery.code_for(order.id) if order.status in CODE_SHOWN else None,
-                       receipt_action=url_for("dealer.replenishment_confirm_receipt", order_id=order.id),
+                       cancellation=fulfilment.remainder_cancellation(order.id), code=receipt.code_of(order),
+                       show_lots=True, receipt_action=url_for("dealer.replenishment_confirm_receipt", order_id=order.id),
                        status_labels=STATUS_LABELS)
 
 
 @bp.get("/replenishment/orders/<int:order_id>/delivery")
 def replenishment_delivery(order_id: int):
-    order = _bought(order_id)
-    form = _receipt_form_class(fulfilment.progress(order))(formdata=None)
-    form.seen.data = order.status
-    return _delivery_page(order, form)
+    return receipt.show(_bought(order_id), _delivery_page)
 
 
 @bp.post("/replenishment/orders/<int:order_id>/delivery")
 def replenishment_confirm_receipt(order_id: int):
-    order = _bought(order_id)
-    rows = fulfilment.progress(order)
-    form = _receipt_form_class(rows)()
-    outcome = None
-    if form.validate_on_submit():
-        outcome = attempt(form, delivery.confirm_receipt, current_user.org_id, order.id, current_user.id,
-                          discrepancies(form, rows), note=form.note.data or "", seen=form.seen.data or None)
-        if outcome.ok:
-            flash(_("已确认收货。"), "success")
-            return redirect_to(url_for("dealer.replenishment_delivery", order_id=order.id))
-    return _delivery_page(_bought(order_id), form, status=outcome.status if outcome else error_status())
+    return receipt.confirm(_bought(order_id), lambda: _bought(order_id), _delivery_page,
+                           url_for("dealer.replenishment_delivery", order_id=order_id))
