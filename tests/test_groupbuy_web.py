@@ -43,6 +43,8 @@ def test_retailer_page_shows_the_live_pool_and_commits_without_javascript(world,
     order = db.session.get(Order, commitment.order_id)
     assert (commitment.qty, commitment.committed_price_fen, order.kind, order.seller_id) == (88, 4500, "groupbuy", world.orgs["dealer"].id)
     assert order.number in html
+    # Joined: the field holds the total committed, and the button says it replaces it
+    assert 'value="88"' in html and "现为 88 箱，只能增加" in html and "改为此总数" in html and "参团</button>" not in html
 
     raised = retailer.post(f"/retailer/groupbuys/{campaign.id}/commit", {"qty": "100"})
     assert raised.status_code == 303
