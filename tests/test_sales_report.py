@@ -97,6 +97,16 @@ def _ship_deliver_return(placed, product, shipped_days_ago, delivered_days_ago, 
     db.session.flush()
 
 
+def test_the_trend_labels_a_partial_week_with_the_days_it_holds(world, login_as):
+    _history(world)
+    friday = today_local() - timedelta(days=(today_local().weekday() - 4) % 7 + 14)
+    end = friday + timedelta(days=11)  # Friday to the Tuesday after next: 3 days, a whole week, 2 days
+    html = login_as("admin").get(f"/admin/reports/sales?start={friday}&end={end}").get_data(as_text=True)
+    monday = friday - timedelta(days=4)
+    assert f"{monday:%m-%d}（3天）" in html and f"{monday + timedelta(days=14):%m-%d}（2天）" in html
+    assert f"{monday + timedelta(days=7):%m-%d}（" not in html  # the whole week keeps its plain label
+
+
 def test_ordered_shipped_delivered_returned_and_net_each_on_their_day(world, login_as):
     """An order of 10 placed before the period, shipped and delivered in it, 3 returned in it; an
     order of 5 placed in it and still open: the report counts each event in the period it happened."""

@@ -126,13 +126,23 @@ def trend_chart(trend) -> str:
                         [v / 100 for v in trend.values_fen])
 
 
+def week_labels(weeks: list, start, end) -> list[str]:
+    """The trend's weeks by their Monday; a week the period holds only part of says how many of
+    its days it holds, so a period starting on a Friday does not read as a collapse in sales."""
+    labels = []
+    for monday in weeks:
+        days = (min(end, monday + timedelta(days=6)) - max(start, monday)).days + 1
+        labels.append(monday.strftime("%m-%d") if days == 7 else _("%(d)s（%(n)d天）", d=monday.strftime("%m-%d"), n=days))
+    return labels
+
+
 def sales_page(endpoint_prefix: str, layout: str, scope):
     form, report, province, rep = _build(scope, whole=False)
     top = report.top
     bars = bar_chart(_("按%(dim)s", dim=DIMENSION_LABELS[report.by]), [r.label for r in top],
                      [(_("本期"), [r.value_fen / 100 for r in top]),
                       (_("对比期"), [r.prior_fen / 100 for r in top])]) if top else ""
-    trend = line_chart(_("每周趋势"), [w.strftime("%m-%d") for w in report.weeks],
+    trend = line_chart(_("每周趋势"), week_labels(report.weeks, report.start, report.end),
                        [(_("每周净销售额（元）"), [v / 100 for v in report.weekly_fen])], every=max(1, len(report.weeks) // 6))
     risers, fallers = report.risers, report.fallers
     query = {k: v for k, v in request.args.items() if k != "page"}
