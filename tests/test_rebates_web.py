@@ -69,6 +69,8 @@ def test_accruals_settlements_and_exposure_for_the_brand(app, world, setup, logi
     assert export.status_code == 200 and export.mimetype.endswith("spreadsheetml.sheet")
     exposure = admin.get("/admin/rebates/exposure")
     assert "杭州经销商" in text(exposure) and "¥16.24" in text(exposure)  # ¥812 at 2 %
+    nav = exposure.get_data(as_text=True).split('<nav class="subnav"', 1)[1].split("</nav>", 1)[0]
+    assert 'aria-current="page">本期预计返利</a>' in nav and nav.count("aria-current") == 1 and "·" not in nav
     fragment = admin.get("/admin/rebates/exposure", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "HX-Request" in fragment.headers.get("Vary", "")
     late = admin.post("/admin/rebates/settlements", {"as_of": "2999-01-01"})
