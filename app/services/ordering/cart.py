@@ -136,7 +136,7 @@ class CartQuote:
     rebate: object | None = None  # the rebate-balance lane (services/rebates/lane.py), dealers only
     points: points_lane.PointsLane | None = None  # the points lane (retailers), services/loyalty/lane.py
     buyer_facts: promo_engine.Buyer | None = None  # who the promotions were targeted at (reps, groups...)
-    route_weekdays: frozenset[int] | None = None  # delivery_terms.route_weekdays, read with the lines (locked quote)
+    checkout_facts: delivery_terms.CheckoutFacts | None = None  # delivery_terms.checkout_facts, read with the lines (locked quote)
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
@@ -227,8 +227,8 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
     prices = quote_prices(profile, {product.id: qty for _id, qty, _quoted, product, *_x in rows if product.id in visible},
                           products=visible)
     quote = CartQuote()
-    if lock and rows:  # checkout: the delivery days it offers come with the lines
-        quote.route_weekdays = delivery_terms.weekdays_from(buyer, rows[0].route_weekdays)
+    if lock and rows:  # checkout: the delivery days and payment methods it offers come with the lines
+        quote.checkout_facts = delivery_terms.facts_from(buyer, rows[0])
     for line_id, qty, quoted, product, *_x in rows:
         price = prices.get(product.id) if product.id in visible else None
         quote.lines.append(QuoteLine(line_id, product, qty, price is not None, price, quoted,
@@ -260,8 +260,8 @@ def _quote_statement(lock: bool, history: promo_volume.HistoryPlan | None, uses:
     statement = _QUOTE_STATEMENTS.get(key)
     if statement is None:
         extra = [promo_coupons.uses_column(dialect).label("promotion_uses")] if uses else []
-        if lock:  # checkout's quote: the buyer's route weekdays too (delivery_terms.checkout_terms)
-            extra.append(delivery_terms.weekdays_column(dialect).label("route_weekdays"))
+        if lock:  # checkout's quote: the buyer's route weekdays and credit too (delivery_terms.checkout_terms)
+            extra += delivery_terms.facts_columns(dialect)
         extra += history.columns() if history else []  # the last columns (quote_cart reads them from the end)
         buyer = bindparam("cart_buyer")
         entered = (select(CartCoupon.coupon_id)
