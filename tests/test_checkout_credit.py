@@ -218,3 +218,23 @@ def test_the_brands_desk_shows_the_reason_and_its_queue_filters_by_it(world, log
     queue = text(admin.get("/admin/orders/review?reason=credit_not_allowed"))
     assert order.number in queue and "不赊销客户赊账" in queue
     assert order.number not in text(admin.get("/admin/orders/review?reason=credit_limit"))
+
+
+def test_a_presale_balance_on_account_needs_credit_too(world, retailer):
+    """The presale order's balance is paid by the method chosen: 赊账 only for a shop on credit."""
+    from tests import builders_presale as bp
+
+    item = bp.campaign(deposit_pct=30, price_fen=10_001)
+    bp.top_up(world, amount_fen=50_000)
+    db.session.commit()
+    page = text(retailer.get(f"/retailer/presale/{item.id}"))
+    assert not CREDIT_RADIO.search(page) and 'value="cod"' in page
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    refused = retailer.post(f"/retailer/presale/{item.id}", {"qty": "1", "payment_method": "credit",
+                                                             "idempotency_key": key})
+    assert refused.status_code == 400 and REFUSED in text(refused)
+    assert 'id="field-payment_method"' in text(refused) and order_count() == 0
+    set_credit(world, world.orgs["retailer"], True)
+    assert CREDIT_RADIO.search(text(retailer.get(f"/retailer/presale/{item.id}")))
+    done = retailer.post(f"/retailer/presale/{item.id}", {"qty": "1", "payment_method": "credit", "idempotency_key": key})
+    assert done.status_code == 303 and db.session.scalar(select(Order.payment_method)) == "credit"
