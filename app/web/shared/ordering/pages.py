@@ -107,8 +107,10 @@ def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | 
                  coupon_form: CouponForm | None = None) -> dict:
     """What the cart fragment needs. A fresh idempotency key unless the cart is shown again after
     a refused checkout (then the same key, so a double tap still makes one order)."""
-    quote = quote or cart.quote_cart(current_user, buyer, use_points=points_requested())
-    facts = delivery_terms.checkout_facts(buyer)
+    quote = quote or cart.quote_cart(current_user, buyer, use_points=points_requested(), terms=True)
+    # The buyer's delivery days and payment methods came with the cart's lines; one statement
+    # when the cart is empty or was quoted elsewhere (a refused checkout).
+    facts = quote.checkout_facts or delivery_terms.checkout_facts(buyer)
     checkout = (checkout or CheckoutForm(formdata=None)).for_buyer(
         buyer, delivery_terms.delivery_dates(facts.weekdays), facts.payment)
     context = dict(counter=counter, buyer=buyer, quote=quote, checkout=checkout,
