@@ -12,9 +12,9 @@ for a retailer, the dealer's replenishment and the API.
   balance and cash on delivery for every buyer. Left blank: credit for a buyer on credit, cash
   on delivery otherwise. Choosing credit without credit is refused by the payment_method field.
 
-What the rules read of the buyer (its route weekdays and whether it is on credit) is one
-statement (checkout_facts) for the cart page, and two columns (facts_columns) of the cart query
-checkout runs anyway.
+What the rules read of the buyer (its route weekdays and whether it is on credit, CheckoutFacts)
+is two columns (facts_columns) of the cart query that checkout and the cart page run anyway, or
+one statement (checkout_facts) where there is no such query (an empty cart, a group-buy).
 """
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ class CheckoutFacts:
 
 
 def checkout_facts(buyer: Organisation) -> CheckoutFacts:
-    """The buyer's CheckoutFacts in one statement (the cart page runs it on every view)."""
+    """The buyer's CheckoutFacts in one statement (for callers without a cart query to carry them)."""
     # A plain statement on the session's connection: no ORM execution steps; pending changes
     # flushed first, as the ORM's autoflush would.
     db.session.flush()
