@@ -212,10 +212,10 @@ def test_checkout_fields_are_set_with_the_web_checkouts_rules(client, api):
     from datetime import timedelta
 
     from app.services.core.clock import today_local
-    from app.services.ordering.delivery_terms import delivery_dates, route_weekdays
+    from app.services.ordering.delivery_terms import checkout_facts, delivery_dates
 
     retailer = api.world.orgs["retailer"]
-    dates = delivery_dates(route_weekdays(retailer))
+    dates = delivery_dates(checkout_facts(retailer).weekdays)
     body = {"lines": lines(("WATER", 1)), "delivery_date": dates[-1].isoformat(), "delivery_address": "后门 3 号",
             "payment_method": "cod", "note": "下午送"}
     response = place(client.http, api.tokens["retailer"], body)
@@ -225,16 +225,17 @@ def test_checkout_fields_are_set_with_the_web_checkouts_rules(client, api):
     order = db.session.get(Order, response.json["id"])
     assert (order.delivery_date, order.delivery_address, order.payment_method) == (dates[-1], "后门 3 号", "cod")
 
-    # left out: the web's defaults (the first delivery day, the shop's address, on credit)
+    # left out: the web's defaults (the first delivery day, the shop's address, cash on delivery for
+    # a shop not on credit)
     plain = place(client.http, api.tokens["retailer"], {"lines": lines(("WATER", 1))}).json
-    assert (plain["delivery_date"], plain["payment_method"]) == (dates[0].isoformat(), "credit")
+    assert (plain["delivery_date"], plain["payment_method"]) == (dates[0].isoformat(), "cod")
     assert plain["delivery_address"] == (retailer.address or None)
 
     not_a_delivery_day = [today_local(), dates[-1] + timedelta(days=7)]
     for bad, field in [({"delivery_date": d.isoformat()}, "delivery_date") for d in not_a_delivery_day] + [
             ({"delivery_date": "2026-02-30"}, "delivery_date"), ({"delivery_date": 20260101}, "delivery_date"),
             ({"delivery_address": "长" * 201}, "delivery_address"), ({"payment_method": "bitcoin"}, "payment_method"),
-            ({"payment_method": 1}, "payment_method")]:
+            ({"payment_method": 1}, "payment_method"), ({"payment_method": "credit"}, "payment_method")]:
         refused = place(client.http, api.tokens["retailer"], dict({"lines": lines(("WATER", 1))}, **bad))
         assert refused.status_code == 422 and refused.json["field"] == field, (bad, refused.json)
         assert refused.json["message"]

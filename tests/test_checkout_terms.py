@@ -31,16 +31,17 @@ def test_delivery_dates_are_the_route_days_from_tomorrow():
 
 
 def test_checkout_terms_take_defaults_and_refuse_by_field(world):
-    shop = world.orgs["retailer"]  # on a Monday route
+    shop = world.orgs["retailer"]  # on a Monday route, not on credit (no CreditProfile)
     shop.address = "西湖区文三路 1 号"
     chosen = terms.checkout_terms(shop, None, today=MONDAY)
-    assert chosen == terms.DeliveryTerms(MONDAY + timedelta(days=7), "西湖区文三路 1 号", "credit")
+    assert chosen == terms.DeliveryTerms(MONDAY + timedelta(days=7), "西湖区文三路 1 号", "cod")
     chosen = terms.checkout_terms(shop, terms.TermsInput(MONDAY + timedelta(days=14), " 仓库门口 ", "cod"), today=MONDAY)
     assert chosen == terms.DeliveryTerms(MONDAY + timedelta(days=14), "仓库门口", "cod")
     for given, field in ((terms.TermsInput(MONDAY + timedelta(days=8)), "delivery_date"),  # a Tuesday
                          (terms.TermsInput(MONDAY), "delivery_date"),                       # today
                          (terms.TermsInput(delivery_address="x" * 201), "delivery_address"),
-                         (terms.TermsInput(payment_method="bitcoin"), "payment_method")):
+                         (terms.TermsInput(payment_method="bitcoin"), "payment_method"),
+                         (terms.TermsInput(payment_method="credit"), "payment_method")):  # not on credit
         with pytest.raises(DomainError) as refused:
             terms.checkout_terms(shop, given, today=MONDAY)
         assert refused.value.field == field
@@ -71,7 +72,7 @@ def test_the_cart_offers_the_route_days_the_shop_address_and_the_payment_methods
     assert f'<option selected value="{first.isoformat()}">' in page and f'value="{second.isoformat()}"' in page
     assert 'name="delivery_address"' in page and 'value="西湖区文三路 1 号"' in page
     assert "货到付款" in page and "预存款余额" in page
-    assert re.search(r'<input checked id="payment_method-\d" name="payment_method" type="radio" value="credit">', page)
+    assert re.search(r'<input checked id="payment_method-\d" name="payment_method" type="radio" value="cod">', page)
 
 
 def test_checkout_stores_the_terms_and_the_desk_and_sheets_show_them(cart_page, login_as):
@@ -108,4 +109,4 @@ def test_a_checkout_without_the_fields_takes_the_defaults(cart_page):
     assert client.post("/retailer/cart/checkout", _form(page)).status_code == 303
     order = db.session.scalar(select(Order).order_by(Order.id.desc()).limit(1))
     assert (order.delivery_date, order.delivery_address, order.payment_method) == (
-        _mondays()[0], "西湖区文三路 1 号", "credit")
+        _mondays()[0], "西湖区文三路 1 号", "cod")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.models import Invoice, Order, OrderEvent, OrderLine, Organisation, User
-from app.models.credit import CreditNote, Payment, PaymentAllocation
+from app.models.credit import CreditNote, CreditProfile, Payment, PaymentAllocation
 from app.models.fulfilment import (DeliverySignOff, ReturnLine, ReturnRequest, Shipment, ShipmentLine,
                                    ShipmentLot)
 from app.services.approval.reports import approval_report
@@ -21,6 +21,7 @@ from app.services.credit import limits as credit
 from app.services.credit.statements import statement
 from app.services.fulfilment.progress import progress
 from app.services.inventory.daysql import start_of_local_day
+from app.services.ordering import delivery_terms as terms
 from app.web.common.filters import yuan
 from tests.demo_build import demo_fixtures
 
@@ -127,6 +128,33 @@ def test_invoices_payments_and_credit_notes_add_up():
         .join(Organisation, Organisation.id == Order.buyer_id)
         .where(Organisation.kind == "retailer", Invoice.status == "open")).scalars().all()
     assert set(open_shop_orders) <= {"shipped"}
+
+
+def test_every_order_is_paid_as_its_buyer_may_pay_and_cash_on_delivery_is_paid_at_delivery():
+    """No shop the brand gave no credit buys on account (赊账): each order's payment method is one
+    checkout offers its buyer (ordering.delivery_terms.payment_options), and a cash-on-delivery
+    order's invoice is settled the day it was signed for, by the driver's cash (and credit notes)."""
+    by_buyer = _db.session.execute(
+        select(Organisation.kind, CreditProfile.allow_credit, Order.payment_method, func.count())
+        .join(Organisation, Organisation.id == Order.buyer_id)
+        .outerjoin(CreditProfile, CreditProfile.customer_id == Order.buyer_id)
+        .group_by(Organisation.kind, CreditProfile.allow_credit, Order.payment_method)).all()
+    methods = {(kind, method) for kind, _allow, method, _n in by_buyer}
+    assert {("retailer", "cod"), ("dealer", "credit")} <= methods
+    for kind, allow, method, n in by_buyer:
+        assert method in terms.payment_options(credit.on_credit(kind, allow)).methods, (kind, allow, method, n)
+    cash = _db.session.execute(
+        select(Payment.method, Payment.received_on, DeliverySignOff.signed_at)
+        .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+        .join(Order, Order.id == Invoice.order_id)
+        .outerjoin(DeliverySignOff, DeliverySignOff.order_id == Order.id)
+        .where(Order.payment_method == "cod")).all()
+    assert cash
+    for method, received_on, signed_at in cash:
+        assert method in {"cod", "credit"} and signed_at is not None
+        if method == "cod":
+            assert received_on == signed_at.astimezone(LOCAL).date()
 
 
 def test_returns_belong_to_delivered_orders_and_accepted_ones_are_credited():

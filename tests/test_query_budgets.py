@@ -21,7 +21,9 @@ CATALOG_BUDGET = {"postgresql": 3, "sqlite": 4}  # 8 before the session read bro
 # unread count (h15b), 6 before the count rode on the page query and the price book token on the categories
 # query (issue 15, catalog), 4 before the cart rode on the categories query as JSON (PostgreSQL only)
 # 3 + 1 (issue 10, on purpose): the checkout form offers the retailer's delivery days (its route weekdays).
-CART_BUDGET = 3  # 4 before h15co: the cart quote reads the price book's token with its lines
+# 2 since the checkout's buyer facts (route weekdays and whether it is on credit, for the payment
+# methods offered) ride on the cart quote's query instead of a statement of their own.
+CART_BUDGET = 2  # 4 before h15co: the cart quote reads the price book's token with its lines
 # htmx answers with the row, plain POST redirects; 7 and 5 before the catalog row's query checked that
 # the product may be ordered and brought the price token, and the row's cart summary came from the
 # lines that adding reads (issue 15, add to cart)

@@ -41,7 +41,12 @@ SETTLED = (("completed", 955), ("cancelled", 30), ("rejected", 15))
 FLUSH_AT_LINES = 200_000
 
 ORDER_COLUMNS = ("id", "number", "buyer_id", "seller_id", "placed_by_id", "channel", "status", "line_count",
-                 "total_fen", "tax_fen", "idempotency_key", "cart_fingerprint", "note", "created_at", "updated_at")
+                 "total_fen", "tax_fen", "idempotency_key", "cart_fingerprint", "note", "created_at", "updated_at",
+                 "payment_method")
+# How each kind of buyer pays, as checkout would have let it (ordering.delivery_terms.payment_options)
+# and as the documents settle it (documents.py): the demo's shops are not on credit (no CreditProfile)
+# and pay the driver on delivery; dealers are on credit and pay their invoices before the due date.
+RETAILER_PAYMENT, DEALER_PAYMENT = "cod", "credit"
 LINE_COLUMNS = ("id", "order_id", "product_id", "qty", "unit_price_fen", "price_basis", "tax_rate",
                 "line_total_fen", "tax_fen")
 PROMOTED_LINE_COLUMNS = LINE_COLUMNS + ("discount_fen", "is_gift")  # lines of orders a promotion reached
@@ -260,7 +265,7 @@ class HistoryGenerator:
             if given is not None:
                 self.promotions.record(given, order_id, customer_id, created, status, updated)
             orders.append((order_id, f"{prefix}{order_id:07d}", customer_id, seller_id, placed_by, channel_used,
-                           status, line_count, total, tax, None, None, note, created, updated))
+                           status, line_count, total, tax, None, None, note, created, updated, RETAILER_PAYMENT))
         buffer.retail_orders += len(buyers)
 
     def dealer_orders_of_day(self, day) -> None:
@@ -312,5 +317,6 @@ class HistoryGenerator:
                                            tax=tax, terms_days=dealer.terms_days, dealer_index=dealer.index)
             channel = "api" if dealer.tier == "A" and rng.random() < 0.5 else "web"
             buffer.orders.append((order_id, f"{prefix}{order_id:07d}", dealer.id, ctx.brand_id, dealer.user_id,
-                                  channel, status, len(priced), total, tax, None, None, "", created, updated))
+                                  channel, status, len(priced), total, tax, None, None, "", created, updated,
+                                  DEALER_PAYMENT))
             buffer.dealer_orders += 1

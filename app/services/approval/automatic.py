@@ -9,6 +9,9 @@ Rules (each can be switched off in the brand's ApprovalPolicy):
               "credit_limit"; retailers not on credit are only checked for overdue invoices); an
               order paid from the prepayment balance is checked against that balance instead of
               the limit (code "prepayment_short", credit.prepaid_orders);
+- 赊账 without credit (not switchable): an order paid on credit whose buyer is not (or no
+              longer) on credit waits for a person (code "credit_not_allowed"): checkout refuses
+              it, so only older orders and a customer's credit switched off since reach this;
 - prices:     every line still costs what it cost at submit, re-quoted with pricing for the buyer
               (matters when a held order is checked again later);
 - quantities: no line above N× the buyer's average quantity of that product over the last D days
@@ -40,6 +43,7 @@ from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import Order, OrderChannel, OrderLine, OrderStatus, Organisation, StockBalance, User, utcnow
+from app.models.vocabulary import OrderPayment
 from app.models.approval import (DEFAULT_QUANTITY_FACTOR_PCT, DEFAULT_QUANTITY_MIN_ORDERS,
                                  DEFAULT_QUANTITY_WINDOW_DAYS, ApprovalPolicy, OrderReviewReason)
 from app.services.core import audit
@@ -56,9 +60,13 @@ from app.services.pricing.prices import quote_prices, region_profile
 S = OrderStatus
 POLICY_ID = 1
 AUTO_NOTE = message("approval.auto")  # the event note of an automatic approval
-REASON_CODES = ("on_hold", "overdue", "credit_limit", "prepayment_short", "price_changed", "unusual_quantity", "stock_short", "manual")
+REASON_CODES = ("on_hold", "overdue", "credit_not_allowed", "credit_limit", "prepayment_short", "price_changed",
+                "unusual_quantity", "stock_short", "manual")
 REASON_LABELS = {code: CATALOG[f"review.{code}"] for code in REASON_CODES}
 CREDIT_CODES = {"overdue", "credit_limit", "prepayment_short"}
+# Held whatever the policy's switches say: not a judgement of risk the brand may turn off, but a
+# payment method the buyer may not use (checkout refuses it; credit.limits.check_credit).
+ALWAYS_CODES = {"credit_not_allowed"}
 LINES_NAMED = 5  # a reason names at most this many lines, then "等 n 种"
 POLICY_FIELDS = ["auto_approve", "check_hold", "check_credit", "check_prices", "check_quantities", "check_stock",
                  "quantity_factor_pct", "quantity_window_days", "quantity_min_orders"]
@@ -208,9 +216,10 @@ def check_rules(order: Order, policy: ApprovalPolicy, priced_now: bool = False) 
     otherwise the approval's reservation judges it, all or nothing, and a shortage there holds
     the order with the same reason (auto_review, recheck)."""
     reasons: list[HoldReason] = []
-    if policy.check_hold or policy.check_credit:
+    if policy.check_hold or policy.check_credit or order.payment_method == OrderPayment.CREDIT.value:
         for reason in check_credit(order):
-            if (reason.code == "on_hold" and policy.check_hold) or (reason.code in CREDIT_CODES and policy.check_credit):
+            if ((reason.code == "on_hold" and policy.check_hold) or (reason.code in CREDIT_CODES and policy.check_credit)
+                    or reason.code in ALWAYS_CODES):
                 reasons.append(reason)
     if policy.check_prices and not priced_now:
         changed = price_changes(order)

@@ -262,6 +262,8 @@ def place_order(actor: User, buyer: Organisation, item_id: int, qty: int | None,
         raise DomainError(_("请输入数量。"), field="qty")
     if payment_method not in OrderPayment.values():
         raise DomainError(_("请选择尾款付款方式。"), field="payment_method")
+    facts = delivery_terms.checkout_facts(buyer)
+    delivery_terms.chosen_payment(buyer, payment_method, facts.payment)  # 赊账 only for a shop on credit
     repeat = db.session.scalar(select(PresaleOrder).join(Order, Order.id == PresaleOrder.order_id)
                                .where(Order.buyer_id == buyer.id, Order.idempotency_key == key))
     if repeat is not None:
@@ -270,7 +272,7 @@ def place_order(actor: User, buyer: Organisation, item_id: int, qty: int | None,
     money = split(item.price_fen, qty, item.campaign.deposit_pct)
     product = item.product
     # Delivery from the release day: the first day the seller delivers to the shop from then on.
-    delivery = delivery_terms.delivery_dates(delivery_terms.route_weekdays(buyer),
+    delivery = delivery_terms.delivery_dates(facts.weekdays,
                                              item.campaign.release_on - timedelta(days=1))[0]
     now = now_utc()
     order_id = _insert_ignoring_conflict(Order, ["buyer_id", "idempotency_key"], dict(

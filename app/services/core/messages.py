@@ -63,6 +63,7 @@ CATALOG: dict[str, Any] = {
     "review.on_hold": _l("客户已暂停"),
     "review.overdue": _l("发票逾期"),
     "review.credit_limit": _l("超出信用额度"),
+    "review.credit_not_allowed": _l("不赊销客户赊账"),
     "review.prepayment_short": _l("预存款不足"),
     "review.price_changed": _l("价格已变"),
     "review.unusual_quantity": _l("数量超出常规"),
@@ -80,6 +81,8 @@ CATALOG: dict[str, Any] = {
     "credit.on_hold": _l("客户已被暂停赊销。"),
     "credit.on_hold_reason": _l("客户已被暂停赊销：%(reason)s"),
     "credit.overdue": _l("有 %(n)d 张发票已逾期未付，共 %(amount)s。"),
+    "credit.not_allowed": _l("本单付款方式为赊账，但客户不赊销（未开通信用额度）；请与客户确认付款方式，"
+                             "或先为客户开通信用额度。"),
     "credit.limit": _l("超出信用额度 %(over)s（额度 %(limit)s，已用 %(used)s，本单 %(order)s）。"),
     "credit.prepayment_short": _l("预存款不足：本单 %(order)s，可用 %(available)s（余额 %(balance)s，"
                                   "其他预存款订单已占用 %(claimed)s）。"),

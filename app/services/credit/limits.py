@@ -14,6 +14,9 @@ check the order lifecycle runs at approval.
 
 Dealers buy on credit unless the brand says otherwise; retailers only where the brand allows it
 (the others pay on delivery or from prepayment, so only a hold or an overdue invoice stops them).
+Checkout offers 赊账 only to customers on credit (ordering.delivery_terms.payment_options); an
+order paid 赊账 whose customer is not on credit (credit switched off since, or an older order)
+is held by the credit check ("credit_not_allowed") for a person to decide.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from sqlalchemy import Integer, bindparam, func, or_, select
 from app.extensions import db
 from app.models import Invoice, Order, Organisation, OrderStatus, OrgKind, User
 from app.models.credit import CreditNote, CreditProfile, PrepaymentAccount
+from app.models.vocabulary import OrderPayment
 from app.services.core import audit
 from app.services.credit import prepaid_orders
 from app.services.core.errors import DomainError
@@ -45,7 +49,7 @@ MAX_TERMS_DAYS = 365
 class HoldReason:
     """Why an order should wait: `code` for rules and reports, `message` for people."""
 
-    code: str  # "on_hold" | "overdue" | "credit_limit" | "prepayment_short"
+    code: str  # "on_hold" | "overdue" | "credit_not_allowed" | "credit_limit" | "prepayment_short"
     message: Message  # stored with the order's review reasons, rendered for each reader
 
 
@@ -88,9 +92,15 @@ def is_customer(org: Organisation | None) -> bool:
 
 
 def credit_allowed(customer: Organisation, profile: CreditProfile | None) -> bool:
-    if profile is not None:
-        return profile.allow_credit
-    return customer.kind == OrgKind.DEALER.value
+    """Whether the customer may buy on account (赊账): as its CreditProfile says, and without one
+    dealers may and retailers may not."""
+    return on_credit(customer.kind, profile.allow_credit if profile is not None else None)
+
+
+def on_credit(kind: str, allow_credit: bool | None) -> bool:
+    """credit_allowed from the customer's kind and its profile's allow_credit (None: no profile),
+    for callers that read the flag as a column of a query they run anyway."""
+    return allow_credit if allow_credit is not None else kind == OrgKind.DEALER.value
 
 
 def profile_of(customer_id: int) -> CreditProfile | None:
@@ -287,11 +297,16 @@ def check_credit(order: Order, lock: bool = True) -> list[HoldReason]:
     if overdue_count:
         reasons.append(HoldReason("overdue", message("credit.overdue", n=overdue_count,
                                                      amount=format_yuan(overdue))))
+    allowed = credit_allowed(customer, profile)
     if prepaid_orders.is_prepaid(order):  # paid from the prepayment, not bought on credit
         short = prepaid_orders.shortfall_reason(order)
         if short is not None:
             reasons.append(short)
-    elif credit_allowed(customer, profile):
+    elif order.payment_method == OrderPayment.CREDIT.value and not allowed:
+        # Checkout refuses 赊账 to a customer not on credit; this order predates that, came in
+        # another way, or its customer's credit was switched off since: a person decides.
+        reasons.append(HoldReason("credit_not_allowed", message("credit.not_allowed")))
+    elif allowed:
         exposure_fen = exposure(customer.id, exclude_order_id=order.id).total_fen + order.total_fen
         held = prepayment_fen(customer.id, order.seller_id) + unused_credit_fen(customer.id, order.seller_id)
         over = exposure_fen - customer.credit_limit_fen - held

@@ -136,7 +136,7 @@ class CartQuote:
     rebate: object | None = None  # the rebate-balance lane (services/rebates/lane.py), dealers only
     points: points_lane.PointsLane | None = None  # the points lane (retailers), services/loyalty/lane.py
     buyer_facts: promo_engine.Buyer | None = None  # who the promotions were targeted at (reps, groups...)
-    route_weekdays: frozenset[int] | None = None  # delivery_terms.route_weekdays, read with the lines (locked quote)
+    checkout_facts: delivery_terms.CheckoutFacts | None = None  # delivery_terms.checkout_facts, read with the lines (`terms`)
 
     @property
     def orderable_lines(self) -> list[QuoteLine]:
@@ -199,7 +199,7 @@ def _profile(buyer: Organisation | CustomerProfile) -> CustomerProfile:
 
 
 def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: frozenset[int] = frozenset(),
-               use_points: bool = False) -> CartQuote:
+               use_points: bool = False, terms: bool = False) -> CartQuote:
     """Price the cart at today's prices and promotions for the buyer: three queries (lines with
     their products, visibility, the promotions' version and the entered coupon; contracts; price
     lists), plus the buyer's region the first time, the coupon's code row when one is entered,
@@ -207,7 +207,10 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
 
     `lock=True` locks the cart's rows (PostgreSQL `FOR UPDATE OF cart_lines`) so that two
     checkouts of one cart run one after the other. `exclude` leaves promotions out (checkout
-    found their budget used up). `use_points`: the buyer ticked "use points" (the last lane)."""
+    found their budget used up). `use_points`: the buyer ticked "use points" (the last lane).
+    `terms` (always with `lock`): what checkout's terms read of the buyer (its route weekdays and
+    credit) come with the lines as `checkout_facts` (None for an empty cart)."""
+    terms = terms or lock
     profile = _profile(buyer)
     # volume tiers count the buyer's earlier orders: read in this query too (services/promotions/volume.py)
     held_index = promo_index.cached_index()
@@ -218,8 +221,8 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
     params = {"cart_owner": owner.id, "cart_buyer": buyer.id, **visible_params(profile),
               **(history.params() if history else {}),
               **({"uses_ids": sorted(uses.limited), "uses_buyer": buyer.id} if uses else {}),
-              **({"route_buyer": buyer.id} if lock else {})}
-    rows = db.session.execute(_quote_statement(lock, history, uses is not None), params).all()
+              **({"route_buyer": buyer.id} if terms else {})}
+    rows = db.session.execute(_quote_statement(lock, history, uses is not None, terms), params).all()
     if rows:  # the price book's token came with the lines: pricing needs no query of its own
         price_token_read(rows[0].price_token)
     # each row: the line's id, quantity and quoted price (columns: no ORM object for the line), its product, ...
@@ -227,8 +230,8 @@ def quote_cart(owner: User, buyer: Organisation, lock: bool = False, exclude: fr
     prices = quote_prices(profile, {product.id: qty for _id, qty, _quoted, product, *_x in rows if product.id in visible},
                           products=visible)
     quote = CartQuote()
-    if lock and rows:  # checkout: the delivery days it offers come with the lines
-        quote.route_weekdays = delivery_terms.weekdays_from(buyer, rows[0].route_weekdays)
+    if terms and rows:  # checkout: the delivery days and payment methods it offers come with the lines
+        quote.checkout_facts = delivery_terms.facts_from(buyer, rows[0])
     for line_id, qty, quoted, product, *_x in rows:
         price = prices.get(product.id) if product.id in visible else None
         quote.lines.append(QuoteLine(line_id, product, qty, price is not None, price, quoted,
@@ -250,18 +253,18 @@ def _history_width(history: promo_volume.HistoryPlan | None) -> int:
     return history.width if history is not None else 0
 
 
-def _quote_statement(lock: bool, history: promo_volume.HistoryPlan | None, uses: bool):
+def _quote_statement(lock: bool, history: promo_volume.HistoryPlan | None, uses: bool, terms: bool):
     """quote_cart's query, built once per shape (locked or not; which volume-history columns it
-    reads; whether it counts per-customer promotion uses) with the cart, the buyer and its
-    visibility as bound parameters: building and keying it for SQLAlchemy's statement cache cost
-    as much Python as running it."""
+    reads; whether it counts per-customer promotion uses; whether it reads the checkout facts)
+    with the cart, the buyer and its visibility as bound parameters: building and keying it for
+    SQLAlchemy's statement cache cost as much Python as running it."""
     dialect = db.engine.dialect.name
-    key = (lock, dialect, _history_width(history), len(history.starts) if history else 0, uses)
+    key = (lock, dialect, _history_width(history), len(history.starts) if history else 0, uses, terms)
     statement = _QUOTE_STATEMENTS.get(key)
     if statement is None:
         extra = [promo_coupons.uses_column(dialect).label("promotion_uses")] if uses else []
-        if lock:  # checkout's quote: the buyer's route weekdays too (delivery_terms.checkout_terms)
-            extra.append(delivery_terms.weekdays_column(dialect).label("route_weekdays"))
+        if terms:  # checkout and its page: the buyer's route weekdays and credit too (delivery_terms)
+            extra += delivery_terms.facts_columns(dialect)
         extra += history.columns() if history else []  # the last columns (quote_cart reads them from the end)
         buyer = bindparam("cart_buyer")
         entered = (select(CartCoupon.coupon_id)

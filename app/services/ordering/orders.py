@@ -112,7 +112,7 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     lines = quote.orderable_lines
 
     seller = routing.seller_for(buyer)
-    chosen = delivery_terms.checkout_terms(buyer, terms, weekdays=quote.route_weekdays)
+    chosen = delivery_terms.checkout_terms(buyer, terms, facts=quote.checkout_facts)
     created_at = now_utc()
     order = _insert_once(dict(
         buyer_id=buyer.id, seller_id=seller.id, placed_by_id=owner.id, channel=channel,

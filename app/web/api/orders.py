@@ -97,8 +97,8 @@ def order_create(args):
     Requires `Idempotency-Key`: the order is made exactly once per key. The order is routed to
     the buyer's seller and reviewed automatically (credit, prices, quantities, stock). The
     delivery date, address and payment method follow the web checkout's rules: a date the seller
-    does not deliver on, an address over 200 characters or an unknown method is a 422 naming
-    the field."""
+    does not deliver on, an address over 200 characters, an unknown method or `credit` for a
+    buyer not on credit is a 422 naming the field."""
     client = g.api_client
     try:
         buyer = customer_for(client, args.get("customer_code"))

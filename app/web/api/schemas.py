@@ -156,9 +156,11 @@ class OrderCreateSchema(LinesInSchema):
                                      metadata={"description": "default: the buyer's address on file"})
     payment_method = fields.String(allow_none=True, load_default=None,
                                    validate=validate.OneOf([p.value for p in OrderPayment]), metadata={
-                                       "description": "credit (on account), prepayment (the buyer's prepayment "
-                                                      "balance with the seller) or cod (cash on delivery); "
-                                                      "default: credit"})
+                                       "description": "credit (on account: only for a buyer on credit, "
+                                                      "otherwise a 422 naming this field), prepayment (the "
+                                                      "buyer's prepayment balance with the seller) or cod (cash "
+                                                      "on delivery); default: credit for a buyer on credit, "
+                                                      "cod otherwise"})
 
 
 class QuoteLineSchema(Schema):

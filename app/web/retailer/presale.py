@@ -9,14 +9,14 @@ from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import HiddenField, IntegerField, RadioField
+from wtforms import HiddenField, IntegerField, RadioField, SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from app.models.vocabulary import OrderPayment
 from app.services.campaigns import presale, presale_reports
+from app.services.ordering import delivery_terms
 from app.web.common.access import current_org
 from app.web.common.envelope import attempt, flash_outcome
-from app.web.common.fields import choices
 from app.web.common.forms import ActionForm, Form
 from app.web.common.htmx import redirect_to
 from app.web.retailer import bp
@@ -26,9 +26,16 @@ from app.web.retailer.common import retailer_page
 class PresaleOrderForm(Form):
     qty = IntegerField(_l("数量"), validators=[InputRequired(message=_l("请输入数量。")), NumberRange(1, presale.MAX_QTY)],
                        render_kw={"inputmode": "numeric"})
-    payment_method = RadioField(_l("尾款付款方式"), choices=choices(OrderPayment.labels()),
-                                default=OrderPayment.PREPAYMENT.value)
+    # Choices per shop (offer_methods); the service refuses 赊账 for a shop not on credit.
+    payment_method = RadioField(_l("尾款付款方式"), choices=[], default=OrderPayment.PREPAYMENT.value,
+                                validate_choice=False)
     idempotency_key = HiddenField()
+
+    def offer_methods(self) -> "PresaleOrderForm":
+        """The balance's payment methods the shop may use (delivery_terms.payment_options)."""
+        methods = delivery_terms.checkout_facts(current_org()).payment.methods
+        self.payment_method.choices = [SelectChoice(m, OrderPayment.label_of(m)) for m in methods]
+        return self
 
 
 @bp.get("/presale")
@@ -47,14 +54,14 @@ def _item_page(item, form: PresaleOrderForm, status: int = 200):
 @bp.get("/presale/<int:presale_item_id>")
 def presale_item(presale_item_id: int):
     item = presale.open_item(presale_item_id)
-    form = PresaleOrderForm(formdata=None, qty=1, idempotency_key=uuid.uuid4().hex)
+    form = PresaleOrderForm(formdata=None, qty=1, idempotency_key=uuid.uuid4().hex).offer_methods()
     return _item_page(item, form)
 
 
 @bp.post("/presale/<int:presale_item_id>")
 def presale_order(presale_item_id: int):
     item = presale.open_item(presale_item_id)
-    form = PresaleOrderForm()
+    form = PresaleOrderForm().offer_methods()
     if not form.validate_on_submit():
         return _item_page(item, form, 400)
     outcome = attempt(form, presale.place_order, current_user, current_org(), item.id, form.qty.data,

@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from app.models.vocabulary import OrderPayment
 from app.services.catalog.storefront import MAX_SEARCH_LENGTH
-from app.services.ordering.delivery_terms import TermsInput
+from app.services.ordering.delivery_terms import PaymentOptions, TermsInput
 from app.web.common.listing import GetForm
 
 
@@ -105,19 +105,21 @@ class CheckoutForm(Form):
     delivery_date = SelectField(_l("送货日期"), choices=[], validate_choice=False, validators=[Optional()])
     delivery_address = StringField(_l("送货地址"), validators=[Optional(), Length(max=200)],
                                    render_kw={"maxlength": 200, "autocomplete": "street-address"})
-    payment_method = RadioField(_l("付款方式"), choices=[SelectChoice(v, label) for v, label in OrderPayment.labels().items()],
-                                default=OrderPayment.CREDIT.value, validators=[Optional()], validate_choice=False)
+    payment_method = RadioField(_l("付款方式"), choices=[], validators=[Optional()], validate_choice=False)
 
-    def for_buyer(self, buyer, dates) -> "CheckoutForm":
-        """Offer the buyer's delivery dates (the first chosen unless one was posted) and its
-        address as the default delivery address."""
+    def for_buyer(self, buyer, dates, payment: PaymentOptions) -> "CheckoutForm":
+        """Offer the buyer's delivery dates (the first chosen unless one was posted), its address
+        as the default delivery address and the payment methods it may use (its default chosen
+        unless one was posted; a buyer not on credit is told why 赊账 is not among them)."""
         self.delivery_date.choices = [SelectChoice(d.isoformat(), format_date(d, "yyyy-MM-dd EEE")) for d in dates]
         if not self.delivery_date.data and dates:
             self.delivery_date.data = dates[0].isoformat()
         if self.delivery_address.data is None and not self.is_submitted():
             self.delivery_address.data = buyer.address or ""
+        self.payment_method.choices = [SelectChoice(m, OrderPayment.label_of(m)) for m in payment.methods]
+        self.payment_method.description = "" if payment.on_credit else _l("未开通赊销（信用额度），不能赊账。")
         if not self.payment_method.data:
-            self.payment_method.data = OrderPayment.CREDIT.value
+            self.payment_method.data = payment.default
         return self
 
     def terms(self) -> TermsInput:

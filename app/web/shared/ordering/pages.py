@@ -84,7 +84,7 @@ def checkout_fields(checkout: CheckoutForm) -> Markup:
         return Markup(render_template("shared/ordering/_checkout_fields.html", checkout=checkout))
     dates, payment = checkout.delivery_date, checkout.payment_method
     key = (request.script_root, str(get_locale()), dates.data, tuple((c.value, str(c.label)) for c in dates.choices),
-           payment.data, tuple((c.value, str(c.label)) for c in payment.choices))
+           payment.data, tuple((c.value, str(c.label)) for c in payment.choices), str(payment.description))
     cache = current_app.extensions.setdefault("checkout_fields", {})
     html = cache.get(key)
     if html is None:
@@ -107,9 +107,12 @@ def cart_context(counter: Counter, buyer: Organisation, quote: cart.CartQuote | 
                  coupon_form: CouponForm | None = None) -> dict:
     """What the cart fragment needs. A fresh idempotency key unless the cart is shown again after
     a refused checkout (then the same key, so a double tap still makes one order)."""
-    quote = quote or cart.quote_cart(current_user, buyer, use_points=points_requested())
+    quote = quote or cart.quote_cart(current_user, buyer, use_points=points_requested(), terms=True)
+    # The buyer's delivery days and payment methods came with the cart's lines; one statement
+    # when the cart is empty or was quoted elsewhere (a refused checkout).
+    facts = quote.checkout_facts or delivery_terms.checkout_facts(buyer)
     checkout = (checkout or CheckoutForm(formdata=None)).for_buyer(
-        buyer, delivery_terms.delivery_dates(delivery_terms.route_weekdays(buyer)))
+        buyer, delivery_terms.delivery_dates(facts.weekdays), facts.payment)
     context = dict(counter=counter, buyer=buyer, quote=quote, checkout=checkout,
                    idempotency_key=key or new_idempotency_key(), notice=notice, line_errors=line_errors or {},
                    line_values=line_values or {}, oob=oob, oob_badge=oob_badge, cart_count=quote.count,
