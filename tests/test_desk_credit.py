@@ -65,7 +65,7 @@ def test_approving_over_the_limit_without_confirmation_is_refused_and_changes_no
     response = desk.post(f"/admin/orders/{over_limit.id}/approve", {"note": "", "seen": "submitted"}, htmx=htmx)
     assert response.status_code == (422 if htmx else 400)
     page = text(response)
-    assert re.search(r'<p class="error" id="credit_confirmed-msg">超出客户信用：[^<]*超出信用额度', page)
+    assert re.search(r'<p class="error" id="credit_confirmed-msg">信用检查未通过：[^<]*超出信用额度', page)
     assert ("<html" in page) is not htmx and 'id="decision"' in page
     assert status_of(over_limit) == "submitted" and events(over_limit) == 1 and overrides(over_limit) == []
 

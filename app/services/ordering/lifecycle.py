@@ -280,7 +280,7 @@ def _check_credit_for_approval(order_id: int, actor_id: int, override: str | Non
     if not reasons:
         return
     if override is None:
-        raise DomainError(_("超出客户信用：%(reasons)s 如仍要审核，请勾选确认并填写原因。",
+        raise DomainError(_("信用检查未通过：%(reasons)s 如仍要审核，请勾选确认并填写原因。",
                             reasons=" ".join(str(r.message) for r in reasons)), field="credit_confirmed")
     override = override.strip()
     if not override:

@@ -89,7 +89,7 @@ class DecisionForm(Form):
     note = TextAreaField(_l("说明（暂缓、拒绝、取消时必填，客户可见）"),
                          validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
                          render_kw={"rows": 2, "maxlength": NOTE_MAX})
-    credit_confirmed = BooleanField(_l("已知超出客户信用，仍然审核通过"))
+    credit_confirmed = BooleanField(_l("已知信用检查未通过，仍然审核通过"))
     credit_reason = TextAreaField(_l("超出信用仍审核的原因（内部可见，记入审计）"),
                                   validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
                                   render_kw={"rows": 2, "maxlength": NOTE_MAX})
@@ -111,7 +111,7 @@ class ShortageForm(Form):
     reason = TextAreaField(_l("说明（客户可见；取消时必填）"),
                            validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
                            render_kw={"rows": 2, "maxlength": NOTE_MAX})
-    short_credit_confirmed = BooleanField(_l("已知超出客户信用，仍然审核通过"))
+    short_credit_confirmed = BooleanField(_l("已知信用检查未通过，仍然审核通过"))
     short_credit_reason = TextAreaField(_l("超出信用仍审核的原因（内部可见，记入审计）"),
                                         validators=[Optional(), Length(max=NOTE_MAX, message=_l("说明最多 500 个字。"))],
                                         render_kw={"rows": 2, "maxlength": NOTE_MAX})
