@@ -286,7 +286,7 @@ def _indexes_built_after(day_count: int):
 def rebuild_days(days) -> int:
     """Replace the facts of each day by a fresh aggregate, and their rollup; returns the fact rows
     written."""
-    from app.services.analytics import launch_rollup
+    from app.services.analytics import launch_rollup, shop_totals
 
     days = sorted(set(days))
     with _indexes_built_after(len(days)):
@@ -294,9 +294,13 @@ def rebuild_days(days) -> int:
             db.session.execute(delete(SalesDay).where(SalesDay.day.between(first, last)))
             db.session.execute(insert(SalesDay).from_select(COLUMNS, _range_aggregate(first, last)))
     launch_rollup.rebuild_for(days)  # the launches whose window holds these days, and the running ones
+    if days:
+        rebuild_rollup(days)
+    # The report's per-shop totals of the presets holding these days, or whose range moved (a new
+    # day), in this transaction: never older than the facts they sum.
+    shop_totals.refresh_presets(days)
     if not days:
         return 0
-    rebuild_rollup(days)
     # psycopg reports no row count for INSERT … SELECT: count what the days hold now.
     return db.session.scalar(select(func.count()).select_from(SalesDay)
                              .where(SalesDay.day.between(days[0], days[-1]), SalesDay.day.in_(days)))
@@ -389,7 +393,7 @@ def _refresh_sales() -> Refresh:
 # unset, index-only scans would visit the heap, and the brand's channel report read the rollup by
 # a sequential scan (1.6 s instead of 0.1 s), until autovacuum caught up.
 ANALYZE_AFTER_DAYS = 30
-FACT_TABLES = ("sales_daily", "sales_rollup", "service_facts", "service_rollup", "stock_snapshots",
+FACT_TABLES = ("sales_daily", "sales_rollup", "sales_shop_totals", "service_facts", "service_rollup", "stock_snapshots",
                "stock_snapshot_owners")
 
 
