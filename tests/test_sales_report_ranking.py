@@ -150,7 +150,7 @@ def test_the_preset_periods_per_shop_totals_equal_the_general_path(world):
     ranges = shop_totals.preset_ranges()
     for preset in ("d30", "d90", "d365", "this_year", "last_year"):
         start, end = ranges[preset]
-        assert shop_totals.preset_of(start, end) is not None
+        assert shop_totals.preset_of(start, end, "previous") is not None
         for name, scope in scopes.items():
             for by in ("retailer", "rep"):
                 for compare in ("previous", "last_year"):
@@ -180,6 +180,18 @@ def test_the_per_shop_totals_follow_the_days_and_serve_only_stored_ranges(world)
     assert {"d30", "d90", "d365", "this_year"} <= set(moved)
     assert shop_totals.refresh_presets(today=today + timedelta(days=1)) == []
     start, end = shop_totals.preset_ranges(today + timedelta(days=1))["d30"]
-    assert shop_totals.preset_of(start, end) == "d30"
-    assert shop_totals.preset_of(start, end - timedelta(days=1)) is None
-    assert shop_totals.preset_of(*shop_totals.preset_ranges(today)["d30"]) is None  # moved on
+    assert shop_totals.preset_of(start, end, "last_year") == ("d30", "last_year")
+    assert shop_totals.preset_of(start, end - timedelta(days=1), "previous") is None
+    assert shop_totals.preset_of(*shop_totals.preset_ranges(today)["d30"], "previous") is None  # moved on
+
+
+def test_the_form_offers_the_presets_as_links_that_fill_the_range(world, login_as):
+    """The presets are plain links (no JS) keeping the other filters; following one shows that range."""
+    start, end = shop_totals.preset_ranges()["d365"]
+    client = login_as("admin")
+    html = client.get("/admin/reports/sales?by=retailer&compare=last_year").get_data(as_text=True)
+    assert "近一年" in html and "上月" in html
+    assert f"start={start.isoformat()}" in html and "by=retailer" in html
+    page = client.get(f"/admin/reports/sales?by=retailer&compare=last_year&start={start}&end={end}")
+    assert page.status_code == 200
+    assert 'aria-current="true">近一年' in page.get_data(as_text=True)

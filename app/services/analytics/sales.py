@@ -371,9 +371,9 @@ def sales_report(start: date, end: date, by: str = "product", compare: str = "pr
     (`precomputed`; False: always the rollup, the general path)."""
     _check(by, compare)
     prior_start, prior_end = prior_period(start, end, compare)
-    preset = _preset(start, end, by, seller_id, buyers, precomputed)
+    preset = _preset(start, end, by, compare, seller_id, buyers, precomputed)
     if preset is not None:
-        current, prior = _preset_totals(preset, by, compare, province_id)
+        current, prior = _preset_totals(preset, by, province_id)
     else:
         current = _totals(start, end, by, seller_id, province_id, buyers)
         prior = _totals(prior_start, prior_end, by, seller_id, province_id, buyers)
@@ -471,18 +471,18 @@ def _whole_statement(start, end, seller_id, province_id, buyers):
                   cast(literal_column("NULL"), Integer).label("key")).select_from(rows)
 
 
-def _preset(start, end, by, seller_id, buyers, precomputed: bool) -> str | None:
+def _preset(start, end, by, compare, seller_id, buyers, precomputed: bool) -> tuple[str, str] | None:
     """The period preset whose per-shop totals serve this report (shop_totals.py): the brand's
     market (no dealer, no set of shops) by retailer or rep over a preset's stored range."""
     if not precomputed or by not in ("retailer", "rep") or seller_id is not None or buyers is not None:
         return None
     from app.services.analytics import shop_totals
-    return shop_totals.preset_of(start, end)
+    return shop_totals.preset_of(start, end, compare)
 
 
-def _preset_totals(preset, by, compare, province_id) -> tuple[dict, dict]:
+def _preset_totals(preset, by, province_id) -> tuple[dict, dict]:
     """MEASURES per key of the period and of the comparison period (net sales only) from the
-    per-shop totals: by retailer the shops' rows, by rep their sums per serving rep (the routes
+    per-shop totals (`preset`: its name and the comparison its rows are stored under): by retailer the shops' rows, by rep their sums per serving rep (the routes
     as they are now, as the general path joins them)."""
     from app.models.analytics import SalesShopTotal as t
     from app.services.analytics.shop_totals import scoped
@@ -494,7 +494,7 @@ def _preset_totals(preset, by, compare, province_id) -> tuple[dict, dict]:
     else:
         query = select(t.buyer_id, *columns)
     current, prior = {}, {}
-    for k, *values in db.session.execute(query.where(*scoped(preset, compare, province_id))):
+    for k, *values in db.session.execute(query.where(*scoped(*preset, province_id))):
         *values, prior_fen = _measures(values)
         current[k], prior[k] = tuple(values), (prior_fen, *ZERO[1:])
     return current, prior
@@ -517,12 +517,12 @@ def sales_report_page(start: date, end: date, by: str = "product", compare: str 
         report.rows = None
         return report
     page = max(1, page)
-    preset = _preset(start, end, by, seller_id, buyers, precomputed)
+    preset = _preset(start, end, by, compare, seller_id, buyers, precomputed)
     if preset is not None:
         from app.models.analytics import SalesShopTotal as t
         from app.services.analytics.shop_totals import scoped
         ranked = (select(t.buyer_id.label("key"), t.value_fen, t.prior_fen, t.change_fen)
-                  .where(*scoped(preset, compare, province_id)).subquery("ranked"))
+                  .where(*scoped(*preset, province_id)).subquery("ranked"))
 
         def ranking(page):
             return _ranking(ranked, ranked.c.change_fen, page)
@@ -530,7 +530,7 @@ def sales_report_page(start: date, end: date, by: str = "product", compare: str 
         def details(keys):  # the shops shown from their rows, the whole from the province grain
             shown = (select(literal_column("'row'").label("kind"), *[getattr(t, n) for n in MEASURES],
                             t.buyer_id.label("key"))
-                     .where(*scoped(preset, compare, province_id), t.buyer_id.in_([k for k in keys if k is not None])))
+                     .where(*scoped(*preset, province_id), t.buyer_id.in_([k for k in keys if k is not None])))
             return union_all(shown, _whole_statement(start, end, seller_id, province_id, buyers))
     else:
         if db.session.get_bind().dialect.name == "postgresql":

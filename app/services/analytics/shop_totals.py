@@ -117,8 +117,8 @@ def _totals_select(preset: str, ranges):
               .group_by(rows.c.key, rows.c.province_id).cte("pieces"))
     p = pieces.c
     selects = []
-    for compare, prior, in_prior in (("previous", p.previous_fen, p.in_previous),
-                                     ("last_year", p.last_year_fen, p.in_last_year)):
+    compares = (("previous", p.previous_fen, p.in_previous), ("last_year", p.last_year_fen, p.in_last_year))
+    for compare, prior, in_prior in compares[:1 if previous == last_year else 2]:  # 近一年: the same range
         # A shop's pieces in this comparison's view: rows in the period or in the comparison period.
         present = (select(p.buyer_id, p.province_id, *[p[n] for n in MEASURES], prior.label("prior_fen"),
                           func.count().over(partition_by=p.buyer_id).label("provinces"))
@@ -135,11 +135,16 @@ def _totals_select(preset: str, ranges):
     return union_all(*selects)
 
 
-def preset_of(start: date, end: date) -> str | None:
-    """The preset whose stored range is [start, end], if any (its totals are then current)."""
+def preset_of(start: date, end: date, compare: str) -> tuple[str, str] | None:
+    """The preset whose stored range is [start, end], if any (its totals are then current), and
+    the comparison its rows are stored under (a year's two comparison periods are often the same
+    range, stored once as "previous")."""
     found = db.session.scalars(select(SalesShopPeriod).where(SalesShopPeriod.start == start,
                                                             SalesShopPeriod.end == end).limit(1)).first()
-    return None if found is None or _stored_ranges(found) != _ranges(start, end) else found.preset
+    if found is None or _stored_ranges(found) != _ranges(start, end):
+        return None
+    same = (found.previous_start, found.previous_end) == (found.last_year_start, found.last_year_end)
+    return found.preset, "previous" if same else compare
 
 
 def scoped(preset: str, compare: str, province_id: int | None):
