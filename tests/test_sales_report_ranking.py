@@ -6,11 +6,12 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import RepRoute
-from app.services.analytics import facts
+from app.models import Order, Organisation, RepRoute
+from app.models.analytics import SalesShopTotal
+from app.services.analytics import facts, shop_totals
 from app.services.analytics.sales import DIMENSIONS, PAGE_SIZE, sales_report, sales_report_page
 from app.services.core.clock import LOCAL, today_local
 from tests import factories
@@ -102,8 +103,9 @@ def _statements(start, end, **scope) -> list[int]:
 
 
 def test_the_page_runs_the_same_statements_whatever_the_number_of_rows(world, login_as):
-    """By retailer, four statements for the brand (the ranking, the measures of the rows shown and
-    the totals, the weekly trend, the labels), whether the market holds two shops or three pages
+    """By retailer, five statements for the brand (whether a period preset's per-shop totals hold
+    the range, the ranking, the measures of the rows shown and the totals, the weekly trend, the
+    labels), whether the market holds two shops or three pages
     of them; by rep or product, the statements of the two periods' sums, as many either way."""
     end = today_local()
     start = end - timedelta(days=29)
@@ -118,6 +120,78 @@ def test_the_page_runs_the_same_statements_whatever_the_number_of_rows(world, lo
     many = [_statements(start, end), _statements(start, end, seller_id=world.orgs["dealer"].id),
             _statements(start, end, buyers=route)]
     on_postgres = db.session.get_bind().dialect.name == "postgresql"  # by retailer, its work_mem
-    assert few == many and few[0][0] == (5 if on_postgres else 4)
+    assert few == many and few[0][0] == (6 if on_postgres else 5)
     html = login_as("admin").get("/admin/reports/sales?by=rep&page=2").get_data(as_text=True)
     assert "未分配业务员" in html  # past the last page: the last page, with the shops on no route
+
+
+def _general_and_preset(start, end, scope, by, compare, page):
+    whole = sales_report(start, end, by=by, compare=compare, page=page, precomputed=False, **scope)
+    shown = sales_report_page(start, end, by=by, compare=compare, page=page, **scope)
+    export = sales_report(start, end, by=by, compare=compare, page=page, **scope)
+    return _figures(whole), _figures(shown), _figures(export), [_rows(whole.rows), _rows(export.rows)]
+
+
+def test_the_preset_periods_per_shop_totals_equal_the_general_path(world):
+    """Over the form's presets the brand's report by retailer or rep reads the per-shop totals the
+    fact job keeps: the page and the export equal the rollup's sums in every scope, comparison and
+    page, a shop whose facts hold two provinces included, and after a rebuild of changed days."""
+    _market(world)
+    moved = db.session.scalars(select(Organisation).where(Organisation.name == "排名门店001")).one()
+    moved.region_id = world.regions["cd"].id  # its later days' facts in another province
+    db.session.flush()
+    recent = db.session.scalars(select(Order.created_at).where(Order.buyer_id == moved.id)).all()
+    facts.rebuild_days({max(recent).astimezone(LOCAL).date()})
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(SalesShopTotal).where(SalesShopTotal.piece != 0))
+    route = select(RepRoute.retailer_id).where(RepRoute.rep_id == world.users["rep"].id)
+    scopes = {"brand": {}, "zj": {"province_id": world.regions["zj"].id}, "sc": {"province_id": world.regions["sc"].id},
+              "dealer": {"seller_id": world.orgs["dealer"].id}, "rep": {"buyers": route}}
+    ranges = shop_totals.preset_ranges()
+    for preset in ("d30", "d90", "d365", "this_year", "last_year"):
+        start, end = ranges[preset]
+        assert shop_totals.preset_of(start, end, "previous") is not None
+        for name, scope in scopes.items():
+            for by in ("retailer", "rep"):
+                for compare in ("previous", "last_year"):
+                    for page in (1, 2, 99):
+                        whole, shown, export, rows = _general_and_preset(start, end, scope, by, compare, page)
+                        assert shown == whole == export, (preset, name, by, compare, page)
+                        assert rows[0] == rows[1]
+    # New sales on a day of the presets: the rebuild of that day sums them again.
+    start, end = ranges["d30"]
+    shop = db.session.scalars(select(Organisation).where(Organisation.name == "排名门店002")).one()
+    order(shop, world.orgs["dealer"], [(factories.product(), 40)], status="completed", days_ago=1)
+    db.session.flush()
+    facts.rebuild_days({end})
+    db.session.commit()
+    whole, shown, export, rows = _general_and_preset(start, end, {}, "retailer", "previous", 1)
+    assert shown == whole == export and rows[0] == rows[1]
+    assert shown[12][0][0] == shop.id  # the biggest now
+
+
+def test_the_per_shop_totals_follow_the_days_and_serve_only_stored_ranges(world):
+    """A new day moves the rolling presets (refresh_presets rebuilds them, a second run nothing);
+    a range no preset holds is not served from them."""
+    _market(world, shops=12)
+    today = today_local()
+    assert shop_totals.refresh_presets(today=today) == []  # the facts' rebuild did it
+    moved = shop_totals.refresh_presets(today=today + timedelta(days=1))
+    assert {"d30", "d90", "d365", "this_year"} <= set(moved)
+    assert shop_totals.refresh_presets(today=today + timedelta(days=1)) == []
+    start, end = shop_totals.preset_ranges(today + timedelta(days=1))["d30"]
+    assert shop_totals.preset_of(start, end, "last_year") == ("d30", "last_year")
+    assert shop_totals.preset_of(start, end - timedelta(days=1), "previous") is None
+    assert shop_totals.preset_of(*shop_totals.preset_ranges(today)["d30"], "previous") is None  # moved on
+
+
+def test_the_form_offers_the_presets_as_links_that_fill_the_range(world, login_as):
+    """The presets are plain links (no JS) keeping the other filters; following one shows that range."""
+    start, end = shop_totals.preset_ranges()["d365"]
+    client = login_as("admin")
+    html = client.get("/admin/reports/sales?by=retailer&compare=last_year").get_data(as_text=True)
+    assert "近一年" in html and "上月" in html
+    assert f"start={start.isoformat()}" in html and "by=retailer" in html
+    page = client.get(f"/admin/reports/sales?by=retailer&compare=last_year&start={start}&end={end}")
+    assert page.status_code == 200
+    assert 'aria-current="true">近一年' in page.get_data(as_text=True)

@@ -99,6 +99,52 @@ class SalesRollup(Base):
     returned_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+SHOP_TOTAL_MEASURES = ("value_fen", "qty", "orders", "ordered_fen", "shipped_fen", "delivered_fen", "returned_fen")
+
+
+class SalesShopPeriod(Base):
+    """A period preset (近30天, 本年 ...) whose per-shop totals `SalesShopTotal` holds: the ranges
+    they were summed over. Rewritten with them, in the transaction that rebuilt the facts."""
+    __tablename__ = "sales_shop_periods"
+    preset: Mapped[str] = mapped_column(String(12), primary_key=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    previous_start: Mapped[date] = mapped_column(Date)
+    previous_end: Mapped[date] = mapped_column(Date)
+    last_year_start: Mapped[date] = mapped_column(Date)
+    last_year_end: Mapped[date] = mapped_column(Date)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SalesShopTotal(Base):
+    """The brand's market per shop over a preset period and its comparison period: the report's
+    measures of the period and the comparison's net sales (`prior_fen`), as the report by retailer
+    sums them from the rollup. `piece` 0 is the shop's whole, with `province_id` its province when
+    its rows hold one (else NULL); a shop whose rows hold several provinces also has a row per
+    province (`piece` = `province_id`), for a report filtered to one. Derived data: no foreign keys."""
+    __tablename__ = "sales_shop_totals"
+    # The ranking (net sales, then the comparison, both descending: a backward scan) and the movers
+    # (by the change) read an index in order; a province's few thousand shops by theirs.
+    __table_args__ = (Index("ix_sales_shop_totals_rank", "preset", "compare", "piece", "value_fen", "prior_fen",
+                            "buyer_id"),
+                      Index("ix_sales_shop_totals_change", "preset", "compare", "piece", "change_fen"),
+                      Index("ix_sales_shop_totals_province", "preset", "compare", "province_id"))
+    preset: Mapped[str] = mapped_column(String(12), primary_key=True)
+    compare: Mapped[str] = mapped_column(String(10), primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    piece: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_id: Mapped[int | None] = mapped_column(Integer)
+    value_fen: Mapped[int] = mapped_column(BigInteger)  # net: ordered − cancelled/rejected − returned
+    qty: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    ordered_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_fen: Mapped[int] = mapped_column(BigInteger)
+    delivered_fen: Mapped[int] = mapped_column(BigInteger)
+    returned_fen: Mapped[int] = mapped_column(BigInteger)
+    prior_fen: Mapped[int] = mapped_column(BigInteger)  # the comparison period's net sales
+    change_fen: Mapped[int] = mapped_column(BigInteger)  # value_fen − prior_fen
+
+
 class FactWatermark(Base):
     __tablename__ = "fact_watermarks"
     name: Mapped[str] = mapped_column(String(30), primary_key=True)

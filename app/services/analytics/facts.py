@@ -286,7 +286,7 @@ def _indexes_built_after(day_count: int):
 def rebuild_days(days) -> int:
     """Replace the facts of each day by a fresh aggregate, and their rollup; returns the fact rows
     written."""
-    from app.services.analytics import launch_rollup
+    from app.services.analytics import launch_rollup, shop_totals
 
     days = sorted(set(days))
     with _indexes_built_after(len(days)):
@@ -294,9 +294,13 @@ def rebuild_days(days) -> int:
             db.session.execute(delete(SalesDay).where(SalesDay.day.between(first, last)))
             db.session.execute(insert(SalesDay).from_select(COLUMNS, _range_aggregate(first, last)))
     launch_rollup.rebuild_for(days)  # the launches whose window holds these days, and the running ones
+    if days:
+        rebuild_rollup(days)
+    # The report's per-shop totals of the presets holding these days, or whose range moved (a new
+    # day), in this transaction: never older than the facts they sum.
+    shop_totals.refresh_presets(days)
     if not days:
         return 0
-    rebuild_rollup(days)
     # psycopg reports no row count for INSERT … SELECT: count what the days hold now.
     return db.session.scalar(select(func.count()).select_from(SalesDay)
                              .where(SalesDay.day.between(days[0], days[-1]), SalesDay.day.in_(days)))
@@ -389,16 +393,20 @@ def _refresh_sales() -> Refresh:
 # unset, index-only scans would visit the heap, and the brand's channel report read the rollup by
 # a sequential scan (1.6 s instead of 0.1 s), until autovacuum caught up.
 ANALYZE_AFTER_DAYS = 30
-FACT_TABLES = ("sales_daily", "sales_rollup", "service_facts", "service_rollup", "stock_snapshots",
-               "stock_snapshot_owners")
+SHOP_TABLES = ("sales_shop_totals", "sales_shop_periods")
+FACT_TABLES = ("sales_daily", "sales_rollup", "sales_shop_totals", "service_facts", "service_rollup", "stock_snapshots",
+               "stock_snapshot_owners", "sales_shop_periods")
 
 
 def analyze_after(result: Refresh) -> bool:
     """After a large rebuild, and its commit: VACUUM ANALYZE the fact tables (PostgreSQL; VACUUM
-    runs outside a transaction). True if it did."""
-    if result.days <= ANALYZE_AFTER_DAYS or db.session.get_bind().dialect.name != "postgresql":
+    runs outside a transaction; after any refresh the per-shop totals). True if it did all."""
+    if db.session.get_bind().dialect.name != "postgresql":
         return False
+    every = result.days > ANALYZE_AFTER_DAYS
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in FACT_TABLES:
+        # The report's per-shop totals are rewritten every night (the rolling presets move): their
+        # index-only scans and plans need the visibility map and statistics of the new rows.
+        for table in FACT_TABLES if every else SHOP_TABLES:
             connection.execute(text(f"VACUUM (ANALYZE) {table}"))
-    return True
+    return every

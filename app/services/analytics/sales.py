@@ -363,14 +363,20 @@ def _check(by: str, compare: str) -> None:
 def sales_report(start: date, end: date, by: str = "product", compare: str = "previous",
                  seller_id: int | None = None, province_id: int | None = None, locale: str = "zh_CN",
                  channel_labels: dict | None = None, buyers=None, page: int = 1,
-                 label_all: bool = True) -> SalesReport:
+                 label_all: bool = True, precomputed: bool = True) -> SalesReport:
     """The report over [start, end] in the scope of `seller_id` (a dealer) and `buyers` (a select
     of shop ids: a rep's route), with every row, ranked (the export): each period summed per key
-    by the database, ranked in Python; `label_all` False labels only what a page shows."""
+    by the database, ranked in Python; `label_all` False labels only what a page shows. The
+    brand's report by retailer or rep over a preset period reads the per-shop totals
+    (`precomputed`; False: always the rollup, the general path)."""
     _check(by, compare)
     prior_start, prior_end = prior_period(start, end, compare)
-    current = _totals(start, end, by, seller_id, province_id, buyers)
-    prior = _totals(prior_start, prior_end, by, seller_id, province_id, buyers)
+    preset = _preset(start, end, by, compare, seller_id, buyers, precomputed)
+    if preset is not None:
+        current, prior = _preset_totals(preset, by, province_id)
+    else:
+        current = _totals(start, end, by, seller_id, province_id, buyers)
+        prior = _totals(prior_start, prior_end, by, seller_id, province_id, buyers)
     rows = [SalesRow(k, *values, prior.get(k, ZERO)[0]) for k, values in current.items()]
     rows += [SalesRow(k, *ZERO, p[0]) for k, p in prior.items() if k not in current]
     rows.sort(key=rank)
@@ -413,6 +419,13 @@ def _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, p
     both = union_all(*parts).subquery("both")
     ranked = (select(both.c.key, *[func.sum(both.c[n]).label(n) for n in names])
               .group_by(both.c.key).cte("ranked"))
+    return _ranking(ranked, ranked.c.value_fen - ranked.c.prior_fen, page)
+
+
+def _ranking(ranked, delta, page: int):
+    """From `ranked` (key, value_fen, prior_fen per key) the keys of the page, of the top rows when
+    the page is not the first, of the movers (by `delta`, the change), and the row count and
+    both periods' net sales ("total")."""
     c = ranked.c
     order = (c.value_fen.desc(), c.prior_fen.desc(), c.key.is_(None), c.key)
     none = literal_column("NULL")
@@ -422,14 +435,11 @@ def _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, p
         return select(literal_column(f"'{kind}'").label("kind"), sub.c.key, sub.c.value_fen, sub.c.prior_fen,
                       cast(none, BigInteger).label("n"))  # typed: PostgreSQL types a UNION's NULLs as text
 
-    delta = c.value_fen - c.prior_fen
     branches = [rows("page", select(ranked).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))]
     if page > 1:
         branches.append(rows("top", select(ranked).order_by(*order).limit(TOP)))
-    branches += [rows("rise", select(ranked).where(c.value_fen > c.prior_fen).order_by(delta.desc(), *order)
-                      .limit(MOVERS)),
-                 rows("fall", select(ranked).where(c.value_fen < c.prior_fen).order_by(delta, *order)
-                      .limit(MOVERS)),
+    branches += [rows("rise", select(ranked).where(delta > 0).order_by(delta.desc(), *order).limit(MOVERS)),
+                 rows("fall", select(ranked).where(delta < 0).order_by(delta, *order).limit(MOVERS)),
                  select(literal_column("'total'"), none, func.sum(c.value_fen), func.sum(c.prior_fen), func.count())
                  .select_from(ranked)]
     return union_all(*branches)
@@ -449,43 +459,99 @@ def _details_statement(start, end, by, seller_id, province_id, buyers, keys: set
     rows, totals = unsummed(by, known)
     shown = (select(literal_column("'row'").label("kind"), *totals, rows.c.key).where(rows.c.key.in_(known))
              .group_by(rows.c.key))
-    # The whole market's totals are the same by province, a few thousand rollup rows.
-    rows, totals = unsummed("province", buyers)
-    whole = select(literal_column("'total'"), *totals, cast(literal_column("NULL"), Integer)).select_from(rows)
-    return union_all(shown, whole)
+    return union_all(shown, _whole_statement(start, end, seller_id, province_id, buyers))
+
+
+def _whole_statement(start, end, seller_id, province_id, buyers):
+    """Every measure of the period as a whole ("total", key NULL): the whole market's totals are
+    the same by province, a few thousand rollup rows."""
+    rows = union_all(*_unsummed(start, end, "province", seller_id, province_id, buyers,
+                                lambda c: [m.label(n) for m, n in zip(measures(c), MEASURES)])).subquery("rows")
+    return select(literal_column("'total'").label("kind"), *[func.sum(rows.c[n]) for n in MEASURES],
+                  cast(literal_column("NULL"), Integer).label("key")).select_from(rows)
+
+
+def _preset(start, end, by, compare, seller_id, buyers, precomputed: bool) -> tuple[str, str] | None:
+    """The period preset whose per-shop totals serve this report (shop_totals.py): the brand's
+    market (no dealer, no set of shops) by retailer or rep over a preset's stored range."""
+    if not precomputed or by not in ("retailer", "rep") or seller_id is not None or buyers is not None:
+        return None
+    from app.services.analytics import shop_totals
+    return shop_totals.preset_of(start, end, compare)
+
+
+def _preset_totals(preset, by, province_id) -> tuple[dict, dict]:
+    """MEASURES per key of the period and of the comparison period (net sales only) from the
+    per-shop totals (`preset`: its name and the comparison its rows are stored under): by retailer the shops' rows, by rep their sums per serving rep (the routes
+    as they are now, as the general path joins them)."""
+    from app.models.analytics import SalesShopTotal as t
+    from app.services.analytics.shop_totals import scoped
+    columns = [getattr(t, n) for n in MEASURES] + [t.prior_fen]
+    if by == "rep":
+        key = SERVING.c.rep_id
+        query = (select(key, *[func.sum(c) for c in columns]).select_from(t)
+                 .outerjoin(SERVING, SERVING.c.retailer_id == t.buyer_id).group_by(key))
+    else:
+        query = select(t.buyer_id, *columns)
+    current, prior = {}, {}
+    for k, *values in db.session.execute(query.where(*scoped(*preset, province_id))):
+        *values, prior_fen = _measures(values)
+        current[k], prior[k] = tuple(values), (prior_fen, *ZERO[1:])
+    return current, prior
 
 
 def sales_report_page(start: date, end: date, by: str = "product", compare: str = "previous",
                       seller_id: int | None = None, province_id: int | None = None, locale: str = "zh_CN",
-                      channel_labels: dict | None = None, buyers=None, page: int = 1) -> SalesReport:
+                      channel_labels: dict | None = None, buyers=None, page: int = 1,
+                      precomputed: bool = True) -> SalesReport:
     """What the report's page shows, ranked by the database (`rows` is None): the brand's market by
     retailer is some hundred thousand rows, which Python would build, sort, total and search for
     movers in seconds. By retailer one statement ranks, a second sums every measure of the rows
-    shown and of the whole; the other dimensions rank in Python (see SQL_RANKED). Equal to
-    `sales_report`'s page, top rows, movers and totals."""
+    shown and of the whole; the other dimensions rank in Python (see SQL_RANKED). Over a preset
+    period (`precomputed`) the brand's ranking reads the per-shop totals' indexes instead of summing
+    the rollup. Equal to `sales_report`'s page, top rows, movers and totals."""
     _check(by, compare)
     if by not in SQL_RANKED:
         report = sales_report(start, end, by, compare, seller_id, province_id, locale, channel_labels, buyers, page,
-                              label_all=False)
+                              label_all=False, precomputed=precomputed)
         report.rows = None
         return report
     page = max(1, page)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The ranking's hash of a hundred thousand shops (28 MB) in memory, not spilled to disk in
-        # batches (4 MB by default): 10-20 % of the statement's time, measured at full scale.
-        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
-    found = db.session.execute(_ranked_statement(start, end, by, compare, seller_id, province_id, buyers,
-                                                 page)).all()
+    preset = _preset(start, end, by, compare, seller_id, buyers, precomputed)
+    if preset is not None:
+        from app.models.analytics import SalesShopTotal as t
+        from app.services.analytics.shop_totals import scoped
+        ranked = (select(t.buyer_id.label("key"), t.value_fen, t.prior_fen, t.change_fen)
+                  .where(*scoped(*preset, province_id)).subquery("ranked"))
+
+        def ranking(page):
+            return _ranking(ranked, ranked.c.change_fen, page)
+
+        def details(keys):  # the shops shown from their rows, the whole from the province grain
+            shown = (select(literal_column("'row'").label("kind"), *[getattr(t, n) for n in MEASURES],
+                            t.buyer_id.label("key"))
+                     .where(*scoped(*preset, province_id), t.buyer_id.in_([k for k in keys if k is not None])))
+            return union_all(shown, _whole_statement(start, end, seller_id, province_id, buyers))
+    else:
+        if db.session.get_bind().dialect.name == "postgresql":
+            # The ranking's hash of a hundred thousand shops (28 MB) in memory, not spilled to disk in
+            # batches (4 MB by default): 10-20 % of the statement's time, measured at full scale.
+            db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+
+        def ranking(page):
+            return _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, page)
+
+        def details(keys):
+            return _details_statement(start, end, by, seller_id, province_id, buyers, keys)
+    found = db.session.execute(ranking(page)).all()
     total = next(r for r in found if r.kind == "total")
     row_count = int(total.n or 0)
     if page > pages_of(row_count):  # past the last page (a filter changed): show the last
         page = pages_of(row_count)
-        found = db.session.execute(_ranked_statement(start, end, by, compare, seller_id, province_id, buyers,
-                                                     page)).all()
+        found = db.session.execute(ranking(page)).all()
     keys = {r.key for r in found if r.kind != "total"}
     shown, totals = {}, ZERO
-    for kind, *values, key in db.session.execute(_details_statement(start, end, by, seller_id, province_id, buyers,
-                                                                    keys)):
+    for kind, *values, key in db.session.execute(details(keys)):
         if kind == "total":
             totals = _measures(values)
         else:

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Organisation, Region, RepRoute, User
 from app.services.analytics.charts import bar_chart, column_chart, line_chart
 from app.services.analytics.sales import MAX_DAYS, sales_report, sales_report_page
+from app.services.analytics.shop_totals import preset_ranges
 from app.services.core.clock import today_local
 from app.services.dataio.spreadsheets import xlsx_bytes
 from app.services.forecasting.reports import provinces as provinces_list
@@ -30,6 +31,10 @@ DIMENSION_LABELS = {"product": _l("商品"), "category": _l("分类"), "province
                     "dealer": _l("经销商"), "channel": _l("渠道"), "rep": _l("业务员"), "retailer": _l("门店")}
 COMPARE_LABELS = {"previous": _l("环比（上一同长周期）"), "last_year": _l("同比（去年同期）")}
 CHANNELS = dict(CHANNEL_LABELS, dealer=_l("经销商补货"))
+# The period presets offered as links that fill start and end (no JS); the brand's report by
+# retailer or rep over one of them reads the per-shop totals kept by the nightly job.
+PRESET_LABELS = {"d30": _l("近30天"), "d90": _l("近90天"), "d365": _l("近一年"), "this_month": _l("本月"),
+                 "last_month": _l("上月"), "this_year": _l("本年"), "last_year": _l("去年")}
 
 
 class SalesReportForm(GetForm):
@@ -146,7 +151,9 @@ def sales_page(endpoint_prefix: str, layout: str, scope):
                        [(_("每周净销售额（元）"), [v / 100 for v in report.weekly_fen])], every=max(1, len(report.weeks) // 6))
     risers, fallers = report.risers, report.fallers
     query = {k: v for k, v in request.args.items() if k != "page"}
+    presets = [(name, PRESET_LABELS[name], start, end) for name, (start, end) in preset_ranges().items()]
     return render_page("shared/analytics/sales.html", "shared/analytics/_sales.html", form=form, report=report,
+                       presets=presets,
                        province=province, rep=rep, bars=bars, trend=trend, risers=risers, fallers=fallers, layout=layout,
                        endpoint=endpoint_prefix, dimension_labels=DIMENSION_LABELS, compare_labels=COMPARE_LABELS,
                        query=query)
