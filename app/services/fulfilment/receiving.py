@@ -128,7 +128,7 @@ def stock_delivery(order: Order, sign_off: DeliverySignOff, actor_id: int | None
     if warehouse is None:
         return Booked(None, 0, not_booked + sum(qty for _s, _lot, qty in lots))
     produced = dict(db.session.execute(select(StockLot.id, StockLot.production_date).where(
-        StockLot.id.in_({lot.lot_id for _s, lot, _q in lots if lot.lot_id})))) if lots else {}
+        StockLot.id.in_({lot.lot_id for _s, lot, _q in lots if lot.lot_id}))).all()) if lots else {}
     reason = message("stock.replenishment_received", n=order.number or order.id)
     # Balance rows in ascending product order, the ledger's locking order; what waits is freed after.
     for shipment, lot, qty in sorted(lots, key=lambda x: (x[1].product_id, x[0].id, x[1].id)):
