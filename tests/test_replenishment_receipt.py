@@ -123,11 +123,25 @@ def test_a_dealer_with_several_warehouses_chooses_one(world, setup, login_as):
     refused = dealer.post(f"/dealer/replenishment/orders/{order.id}/delivery",
                           {"seen": "shipped", "warehouse_id": str(foreign.id)})
     assert refused.status_code == 400 and f.status_of(order) == "shipped" and receipts_into(foreign) == 0
+    assert 'class="error"' in text(refused).split('id="field-warehouse_id"')[1].split("</div>")[0]  # not a choice
+    swapped = dealer.post(f"/dealer/replenishment/orders/{order.id}/delivery",
+                          {"seen": "shipped", "warehouse_id": str(foreign.id)}, htmx=True)
+    assert swapped.status_code == 422 and text(swapped).lstrip().startswith('<section class="card" id="receipt-form">')
     done = dealer.post(f"/dealer/replenishment/orders/{order.id}/delivery",
                        {"seen": "shipped", "warehouse_id": str(second.id)})
     assert done.status_code == 303
     assert f.balance(second, a) == (12, 0) and f.balance(dealer_wh, a) == (0, 0)
     assert "杭州二仓" in text(dealer.get(f"/dealer/replenishment/orders/{order.id}/delivery")).split('id="stocked"')[1]
+
+
+def test_the_service_refuses_a_warehouse_that_is_not_the_dealers(world, setup):
+    _items, _brand_wh, _dealer_wh, order = setup
+    foreign = builders_stock.warehouse(world.orgs["dealer_b"], world.regions["cd"])
+    with pytest.raises(DomainError) as refused:
+        delivery.confirm_receipt(world.orgs["dealer"].id, order.id, world.users["dealer"].id, {},
+                                 warehouse_id=foreign.id)
+    db.session.rollback()
+    assert refused.value.field == "warehouse_id" and f.status_of(order) == "shipped"
 
 
 def test_a_dealer_without_a_warehouse_signs_without_stock(world, login_as):

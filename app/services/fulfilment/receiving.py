@@ -81,37 +81,29 @@ def _warehouse(order: Order, warehouse_id: int | None) -> Warehouse | None:
     return warehouse
 
 
-def check_warehouse(order: Order, warehouse_id: int | None) -> None:
-    """Refuse, before signing, a warehouse that is not one of the buyer's active ones."""
-    if warehouse_id is not None and receives_stock(order):
-        _warehouse(order, warehouse_id)
-
-
 def _received_lots(order: Order, missing: dict[int, int]) -> tuple[list[tuple[Shipment, ShipmentLot, int]], int]:
     """(shipment, lot, qty received) per shipment lot, after taking each product's `missing`
     (short + damaged) first from what shipped without a lot, then from the lots with the latest
     expiry; and the quantity received without a lot (not bookable)."""
-    shipments = list(db.session.scalars(select(Shipment).where(Shipment.order_id == order.id)
-                                        .options(selectinload(Shipment.lots)).order_by(Shipment.id)))
-    shipped = dict(db.session.execute(
+    shipments = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id)
+                                   .options(selectinload(Shipment.lots)).order_by(Shipment.id))
+    lots = [(shipment, lot) for shipment in shipments for lot in shipment.lots]
+    shipped = db.session.execute(
         select(ShipmentLine.product_id, func.sum(ShipmentLine.qty)).join(Shipment, Shipment.id == ShipmentLine.shipment_id)
-        .where(Shipment.order_id == order.id).group_by(ShipmentLine.product_id)).all())
-    lots = [(shipment, lot, lot.qty) for shipment in shipments for lot in shipment.lots]
-    without_lot = {product_id: int(qty) - sum(q for _s, lot, q in lots if lot.product_id == product_id)
-                   for product_id, qty in shipped.items()}
+        .where(Shipment.order_id == order.id).group_by(ShipmentLine.product_id))
+    received = {lot.id: lot.qty for _s, lot in lots}
     left = dict(missing)
     not_booked = 0
-    for product_id, qty in without_lot.items():
-        taken = min(max(qty, 0), left.get(product_id, 0))
+    for product_id, qty in shipped:
+        without_lot = max(int(qty) - sum(lot.qty for _s, lot in lots if lot.product_id == product_id), 0)
+        taken = min(without_lot, left.get(product_id, 0))
         left[product_id] = left.get(product_id, 0) - taken
-        not_booked += max(qty, 0) - taken
-    received = {id(lot): qty for _s, lot, qty in lots}
-    for shipment, lot, qty in sorted(lots, key=lambda x: (x[1].expiry_date, x[0].id, x[1].id), reverse=True):
-        taken = min(qty, left.get(lot.product_id, 0))
-        if taken:
-            left[lot.product_id] -= taken
-            received[id(lot)] -= taken
-    return [(s, lot, received[id(lot)]) for s, lot, _q in lots if received[id(lot)] > 0], not_booked
+        not_booked += without_lot - taken
+    for _s, lot in sorted(lots, key=lambda x: (x[1].expiry_date, x[0].id, x[1].id), reverse=True):
+        taken = min(received[lot.id], left.get(lot.product_id, 0))
+        left[lot.product_id] = left.get(lot.product_id, 0) - taken
+        received[lot.id] -= taken
+    return [(shipment, lot, received[lot.id]) for shipment, lot in lots if received[lot.id] > 0], not_booked
 
 
 def stock_delivery(order: Order, sign_off: DeliverySignOff, actor_id: int | None,
