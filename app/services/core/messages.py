@@ -98,6 +98,7 @@ CATALOG: dict[str, Any] = {
     "stock.order_cancelled": _l("订单 %(n)s 取消"),
     "stock.order_shipped": _l("订单 %(n)s 发货"),
     "stock.order_returned": _l("订单 %(n)s 退货"),
+    "stock.replenishment_received": _l("补货签收 %(n)s"),
     "stock.order_rest_cancelled": _l("订单 %(n)s 剩余数量取消"),
     "stock.return": _l("退货 %(n)s"),
     "stock.return_written_off": _l("退货 %(n)s 报废"),

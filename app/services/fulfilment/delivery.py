@@ -17,8 +17,10 @@ carries (that would defeat it). Changing SECRET_KEY changes the codes of orders 
 Short and damaged quantities (at most what was shipped of each line, together) are recorded as
 DeliveryDiscrepancy lines and credited to the buyer: one credit note per kind (reasons
 short_delivery and damaged), settling the order's invoice, valued as differences of cumulative
-line values (progress.credit_value) so a line's credits never drift from its total. Stock does not move: the goods left
-the warehouse at shipping; what comes back later is a return.
+line values (progress.credit_value) so a line's credits never drift from its total. The seller's stock does not
+move: the goods left its warehouse at shipping; what comes back later is a return. A dealer signing for the brand's
+delivery (a replenishment order) receives what arrived into its own warehouse, in the same transaction and under the
+same order lock, so once (receiving.py).
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from app.services.core.messages import joined, message
 from app.services.core import audit
 from app.services.ordering import lifecycle
 from app.services.core.errors import DomainError
+from app.services.fulfilment import receiving
 from app.services.fulfilment.progress import LineProgress, credit_value, issue_credit, locked_order, progress
 from app.services.inventory.ledger import insert_ignoring_conflicts
 from app.services.loyalty.earning import earn_for_order
@@ -155,14 +158,15 @@ def _clean_note(note: str | None) -> str:
 
 
 def confirm_receipt(buyer_id: int, order_id: int, actor_id: int, discrepancies: dict[tuple[int, str], int],
-                    note: str = "", seen: str | None = None) -> DeliverySignOff:
-    """The buyer confirms it received its shipped order (in its portal)."""
+                    note: str = "", seen: str | None = None, warehouse_id: int | None = None) -> DeliverySignOff:
+    """The buyer confirms it received its shipped order (in its portal). `warehouse_id`: where a
+    dealer receives the brand's goods (one of its active warehouses; None: its default)."""
     note = _clean_note(note)
     order = locked_order(order_id, buyer_id=buyer_id)
     _check_signable(order, seen)
     lines = progress(order)
     wanted = _checked_discrepancies(lines, discrepancies)
-    return _sign(order, SignOffMethod.PORTAL.value, actor_id, wanted, note, lines)
+    return _sign(order, SignOffMethod.PORTAL.value, actor_id, wanted, note, lines, warehouse_id=warehouse_id)
 
 
 def sign_off_with_code(seller_id: int, order_id: int, actor_id: int, code: str,
@@ -205,7 +209,7 @@ def sign_off_by_carrier(seller_id: int, order_id: int, carrier: str, waybill: st
 
 
 def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str], int], note: str,
-          progress_rows: list[LineProgress], how=None) -> DeliverySignOff:
+          progress_rows: list[LineProgress], how=None, warehouse_id: int | None = None) -> DeliverySignOff:
     lines = {line.id: line for line in order.lines}
     credited = {row.line.id: row.credited for row in progress_rows}  # the cancelled rest, if any
     sign_off = DeliverySignOff(order_id=order.id, method=method, note=note, signed_at=utcnow(), signed_by_id=actor_id)
@@ -238,7 +242,10 @@ def _sign(order: Order, method: str, actor_id: int, wanted: dict[tuple[int, str]
         for d in found:
             d.credit_note_id = credit_note.id if credit_note else None
     earn_for_order(order)  # points on what was delivered and paid (services/loyalty/earning.py)
+    booked = receiving.stock_delivery(order, sign_off, actor_id, warehouse_id)  # a dealer's goods in from the brand
     audit.record(actor_id, "delivery.sign_off", "order", order.id, None, {
-        "method": method, "discrepancies": [[d.order_line_id, d.kind, d.qty] for d in sign_off.discrepancies]})
+        "method": method, "discrepancies": [[d.order_line_id, d.kind, d.qty] for d in sign_off.discrepancies],
+        **({"stocked": {"warehouse_id": booked.warehouse.id if booked.warehouse else None, "qty": booked.qty,
+                        "not_booked": booked.not_booked}} if booked else {})})
     db.session.flush()
     return sign_off

@@ -39,9 +39,10 @@ def _check_qty(qty: int, field: str = "qty") -> None:
 
 def receive_stock(warehouse_id: int, product_id: int, qty: int, batch_no: str, *, actor_id: int | None,
                   production_date: date | None = None, expiry_date: date | None = None, reason: str = "",
-                  document: str = "", kind: str = MovementKind.RECEIPT.value) -> StockLot:
+                  document: str = "", kind: str = MovementKind.RECEIPT.value, free_waiting: bool = True) -> StockLot:
     """Put `qty` into the batch's lot (created when new; an existing batch must have the same
-    expiry date)."""
+    expiry date). `free_waiting=False` in a loop of receipts: the caller then calls
+    freed.stock_became_available once at the end, after every balance row is locked in order."""
     _check_qty(qty)
     product = db.session.get(Product, product_id)
     if product is None:
@@ -61,7 +62,8 @@ def receive_stock(warehouse_id: int, product_id: int, qty: int, batch_no: str, *
     ledger.add_to_lot(kind, lot, qty, actor_id=actor_id, reason=reason or message("stock.received"), document=document)
     if kind == MovementKind.RECEIPT.value and actor_id is not None and not document:
         audit.record(actor_id, "stock.receive", "stock_lot", lot.id, None, {"qty": qty, "batch_no": batch_no})
-    stock_became_available(warehouse_id, [product_id], actor_id)
+    if free_waiting:
+        stock_became_available(warehouse_id, [product_id], actor_id)
     return lot
 
 

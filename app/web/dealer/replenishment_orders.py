@@ -21,6 +21,7 @@ from app.services.logistics.tracking import events_for_order
 from app.web.payments.views import order_payment_panel
 from app.web.shared.ordering.cancel import CancelForm
 from app.services.fulfilment import progress as fulfilment
+from app.services.fulfilment import receiving
 from app.web.shared.fulfilment import receipt
 
 PER_PAGE = 30
@@ -86,7 +87,8 @@ def replenishment_cancel(order_id: int):
 
 # --- delivery: the code for the brand's driver and confirming receipt ------------------------------
 # A replenishment order is signed for like a shop's: the dealer gives the driver its code or
-# confirms receipt here (short or damaged quantities are credited by the brand).
+# confirms receipt here (short or damaged quantities are credited by the brand); what arrived
+# goes into the dealer's warehouse in the brand's lots (services/fulfilment/receiving.py).
 
 
 def _bought(order_id: int):
@@ -97,20 +99,30 @@ def _bought(order_id: int):
 
 
 def _delivery_page(order, form, status: int = 200):
+    sign_off = fulfilment.sign_off_of(order.id)
     return render_page("dealer/replenishment/delivery.html", "retailer/_receipt_form.html", status=status,
                        order=order, rows=fulfilment.progress(order), form=form,
-                       shipments=fulfilment.shipments_of(order.id), sign_off=fulfilment.sign_off_of(order.id),
+                       shipments=fulfilment.shipments_of(order.id), sign_off=sign_off,
                        cancellation=fulfilment.remainder_cancellation(order.id), code=receipt.code_of(order),
                        show_lots=True, receipt_action=url_for("dealer.replenishment_confirm_receipt", order_id=order.id),
-                       status_labels=STATUS_LABELS)
+                       status_labels=STATUS_LABELS, receiving=_receiving(order),
+                       booked=receiving.booked_for(order) if sign_off and receiving.receives_stock(order) else None)
+
+
+def _receiving(order) -> list | None:
+    """Where signing puts the goods (the dealer's warehouses, default first); None when signing
+    books no stock (an order not from the brand)."""
+    return receiving.receiving_warehouses(order.buyer_id) if receiving.receives_stock(order) else None
 
 
 @bp.get("/replenishment/orders/<int:order_id>/delivery")
 def replenishment_delivery(order_id: int):
-    return receipt.show(_bought(order_id), _delivery_page)
+    order = _bought(order_id)
+    return receipt.show(order, _delivery_page, _receiving(order) or ())
 
 
 @bp.post("/replenishment/orders/<int:order_id>/delivery")
 def replenishment_confirm_receipt(order_id: int):
-    return receipt.confirm(_bought(order_id), lambda: _bought(order_id), _delivery_page,
-                           url_for("dealer.replenishment_delivery", order_id=order_id))
+    order = _bought(order_id)
+    return receipt.confirm(order, lambda: _bought(order_id), _delivery_page,
+                           url_for("dealer.replenishment_delivery", order_id=order_id), _receiving(order) or ())

@@ -200,6 +200,13 @@ class ConfirmReceiptForm(Form):
     seen = HiddenField()
 
 
+class StockedReceiptForm(ConfirmReceiptForm):
+    """Confirming receipt into stock (a dealer with several warehouses): where the goods go; the
+    choices are the dealer's active warehouses, its default first and preselected."""
+
+    warehouse_id = SelectField(_l("入库仓库"), coerce=int, validators=[InputRequired(message=_l("请选择入库仓库。"))])
+
+
 class ReturnRequestForm(Form):
     reason = TextAreaField(_l("退货原因"), validators=[InputRequired(message=_l("请填写退货原因。")),
                                                        Length(max=NOTE_MAX)], render_kw={"rows": 3})
