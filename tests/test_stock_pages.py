@@ -196,3 +196,17 @@ def test_shelf_life_rules_admin_page(login_as, world):
     assert "34%" in page and "<td>零售商</td>" in page and "<td>超市</td>" in page  # labels, not raw codes
     assert ">supermarket<" not in page and ">retailer<" not in page and ">kiosk<" not in page
     assert login_as("dealer").get("/dealer/stock/shelf-life").status_code == 404
+
+
+def test_the_ledger_names_documents_as_people_know_them(login_as, stocked, world):
+    wh, product = stocked["wh"], stocked["product"]
+    o = order(world.orgs["retailer"], world.orgs["dealer"], {product: 2}, number="SO-LEDGER-1")
+    reserve_order(o.id, None)
+    for document in ("demo:shipment:2:-1", "erp:REF-9", "count:5"):
+        db.session.add(StockMovement(warehouse_id=wh.id, product_id=product.id, kind="adjust", on_hand_delta=0,
+                                     reserved_delta=0, document=document, reason="x"))
+    db.session.commit()
+    html = login_as("dealer").get(f"/dealer/stock/{wh.id}/{product.id}").get_data(as_text=True)
+    ledger = html.split('id="movements"', 1)[1]
+    assert "SO-LEDGER-1" in ledger and "演示数据" in ledger and "ERP · REF-9" in ledger and "盘点 #5" in ledger
+    assert "order:" not in ledger and "demo:" not in ledger and "count:" not in ledger

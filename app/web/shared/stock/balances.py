@@ -7,7 +7,8 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app.extensions import db
-from app.models import ProductCost, ReorderRule, StockBalance, StockLot, User
+from app.models import Order, ProductCost, ReorderRule, StockBalance, StockLot, User
+from app.models.inventory import Transfer
 from app.services.inventory import queries
 from app.services.inventory.transfers import in_transit_to
 from app.services.core.money import yuan_text
@@ -61,6 +62,39 @@ def stock_expiring():
                        warehouse_id=warehouse_id or "", today=today_local())
 
 
+def document_labels(documents) -> dict[str, str]:
+    """What the ledger's 单据 column shows for each stored document key (see StockMovement):
+    "order:12" the order's number and "transfer:3" the transfer's (one query each for the page's
+    rows, none when the page has no such row), a count, an import or an ERP reference by name, the
+    demo's generated history as such; anything else (a shipment's number) as stored."""
+    keyed: dict[str, dict[int, str]] = {"order": {}, "transfer": {}}
+    for document in documents:
+        kind, _sep, rest = document.partition(":")
+        if kind in keyed and rest.isdigit():
+            keyed[kind][int(rest)] = document
+    numbers = {}
+    for model, kind in ((Order, "order"), (Transfer, "transfer")):
+        if keyed[kind]:
+            numbers.update({keyed[kind][i]: n for i, n in db.session.execute(
+                select(model.id, model.number).where(model.id.in_(keyed[kind])))})
+    labels = {}
+    for document in documents:
+        kind, _sep, rest = document.partition(":")
+        if document in numbers:
+            labels[document] = numbers[document] or document
+        elif kind == "count" and rest.isdigit():
+            labels[document] = _("盘点 #%(n)s", n=rest)
+        elif kind == "import":
+            labels[document] = _("导入 #%(n)s", n=rest.split(":", 1)[0]) + (f" · {rest.split(':', 1)[1]}" if ":" in rest else "")
+        elif kind == "erp":
+            labels[document] = "ERP" + (f" · {rest}" if rest else "")
+        elif kind == "demo":
+            labels[document] = _("演示数据")
+        else:
+            labels[document] = document
+    return labels
+
+
 def product_page(warehouse, product, status: int = 200, fragment: str | None = None, **forms):
     """The lots-and-movements page, with any form passed in (carrying its errors) in place of
     the blank one."""
@@ -73,6 +107,7 @@ def product_page(warehouse, product, status: int = 200, fragment: str | None = N
         User.id.in_({m.actor_id for m in movements.items if m.actor_id}))).all())
     lot_numbers = dict(db.session.execute(select(StockLot.id, StockLot.batch_no).where(
         StockLot.id.in_({m.lot_id for m in movements.items if m.lot_id}))).all())
+    documents = document_labels({m.document for m in movements.items if m.document})
     manage = caller_scope().can_manage(warehouse)
     adjust = forms.get("adjust_form") or AdjustForm(formdata=None)
     adjust.lot_id.choices = [SelectChoice(lot.id, _("%(batch)s（%(qty)d）", batch=lot.batch_no, qty=lot.on_hand))
@@ -82,7 +117,7 @@ def product_page(warehouse, product, status: int = 200, fragment: str | None = N
     rule_form = forms.get("rule_form") or ReorderRuleForm(formdata=None, obj=rule)
     context = dict(
         warehouse=warehouse, product=product, balance=balance, rule=rule, lots=lots, movements=movements,
-        actors=actors, lot_numbers=lot_numbers, manage=manage, today=today_local(),
+        actors=actors, lot_numbers=lot_numbers, documents=documents, manage=manage, today=today_local(),
         in_transit=in_transit_to([warehouse.id]).get((warehouse.id, product.id), 0),
         receive_form=forms.get("receive_form") or ReceiveForm(formdata=None), adjust_form=adjust,
         rule_form=rule_form, compute_form=forms.get("compute_form") or ComputeRulesForm(formdata=None),
