@@ -6,7 +6,7 @@ from a request or a service. Services name the job by its dotted path, so they n
 fallback imports the function by that name when it runs. A callable is accepted too (the CLI
 and the jobs themselves may hold one).
 
-Nothing is sent while the transaction is open, nothing is sent while the transaction is open, nothing at all if it rolls back (a
+Nothing is sent while the transaction is open, nothing at all if it rolls back (a
 savepoint's commit or rollback does not count). With REDIS_URL the job goes to RQ with retries;
 without it the job runs inline right after the commit, and its exception is logged, not raised
 (the request already committed; the job records its own failure)."""
@@ -100,11 +100,12 @@ class PendingJob:
     timeout: int | None
     replace_started: bool
     delay: float = 0
+    new_id: bool = False
 
 
 def enqueue_after_commit(func: JobFunc, *args, job_id: str | None = None,
                          queue: str = "default", retries: int = 3, timeout: int | None = None,
-                         replace_started: bool = False, delay: float = 0) -> None:
+                         replace_started: bool = False, delay: float = 0, new_id: bool = False) -> None:
     """Run `func(*args)` (a function or its dotted path) once the current transaction commits:
     on an RQ worker when REDIS_URL is set, inline otherwise. Nothing happens if the transaction rolls back.
 
@@ -112,7 +113,9 @@ def enqueue_after_commit(func: JobFunc, *args, job_id: str | None = None,
     enqueueing it again does nothing. `replace_started=True` enqueues it even when RQ still
     believes it runs (the caller knows its worker died). `delay` (seconds) runs it that much later
     through RQ's scheduler (the worker runs with it); inline, a delayed job is not run: whoever
-    delays one keeps a record that a sweep picks up."""
+    delays one keeps a record that a sweep picks up. `new_id=True` says `job_id` was never used
+    before (it names something new, e.g. a fresh event id): no old job to look up, no uniqueness to
+    guard, so the job goes to Redis in one round trip instead of three."""
     session = db.session()
     if not session.in_transaction():
         session.begin()  # the job belongs to this transaction: its rollback must drop it
@@ -122,7 +125,7 @@ def enqueue_after_commit(func: JobFunc, *args, job_id: str | None = None,
         app = current_app._get_current_object()
         event.listen(session, "after_commit", lambda s: _dispatch_pending(app, s))
         event.listen(session, "after_soft_rollback", _forget_pending)
-    pending.append(PendingJob(func, args, job_id, queue, retries, timeout, replace_started, delay))
+    pending.append(PendingJob(func, args, job_id, queue, retries, timeout, replace_started, delay, new_id))
 
 
 def enqueue_batch_after_commit(func: JobFunc, item: Any, *, job_id: str, **options) -> None:
@@ -163,7 +166,8 @@ def dispatch(job: PendingJob) -> None:
             _run_inline(job)
         return
     queue = Queue(job.queue, connection=connection, job_class=AppContextJob)
-    if job.job_id and not _clear_way_for(job, connection):
+    guarded = bool(job.job_id) and not job.new_id
+    if guarded and not _clear_way_for(job, connection):
         return
     intervals = list(current_app.config.get("JOB_RETRY_INTERVALS", (10, 60, 300)))[:job.retries]
     options = dict(job_id=job.job_id, retry=Retry(max=job.retries, interval=intervals or 0) if job.retries else None,
@@ -171,8 +175,12 @@ def dispatch(job: PendingJob) -> None:
     try:
         if job.delay:
             queue.enqueue_in(timedelta(seconds=job.delay), job.func, *job.args, **options)
-        else:
-            queue.enqueue(job.func, *job.args, unique=bool(job.job_id), **options)
+        elif guarded:
+            queue.enqueue(job.func, *job.args, unique=True, **options)
+        else:  # the queue's registration, the job and its push in one pipeline (one round trip)
+            pipeline = connection.pipeline()
+            queue.enqueue(job.func, *job.args, pipeline=pipeline, **options)
+            pipeline.execute()
     except DuplicateJobError:
         pass  # another process enqueued the same job a moment ago
 

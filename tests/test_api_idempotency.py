@@ -1,5 +1,6 @@
 """Issue 14, exactly once for integrators: Idempotency-Key on every POST. 20 concurrent repeats
-of one order make one order (PostgreSQL); replays; other bodies refused; keys expire after 24 h."""
+of one order make one order (PostgreSQL): the key's claim commits with the order, so a repeat
+waits for it and replays its answer; replays; other bodies refused; keys expire after 24 h."""
 import os
 import threading
 from datetime import timedelta
@@ -39,7 +40,8 @@ def test_twenty_concurrent_repeats_make_one_order(app, api):
         start.wait()
         with app.app_context():
             response = place(http, api.tokens["dealer"], body, key="concurrent-key-0001")
-            answers.append((response.status_code, response.get_json()))
+            answers.append((response.status_code, response.get_json(),
+                            response.headers.get("Idempotent-Replayed") == "true"))
 
     threads = [threading.Thread(target=send) for _ in range(20)]
     for thread in threads:
@@ -48,11 +50,13 @@ def test_twenty_concurrent_repeats_make_one_order(app, api):
         thread.join(timeout=60)
     assert len(answers) == 20
     assert orders() == 1
-    statuses = sorted(status for status, _body in answers)
+    statuses = sorted(status for status, _body, _replayed in answers)
     assert set(statuses) <= {201, 409} and statuses.count(201) >= 1, statuses
-    numbers = {body["number"] for status, body in answers if status == 201}
+    numbers = {body["number"] for status, body, _replayed in answers if status == 201}
     assert len(numbers) == 1
-    assert all(body["code"] == "idempotency_key_in_use" for status, body in answers if status == 409)
+    assert all(body["code"] == "idempotency_key_in_use" for status, body, _replayed in answers if status == 409)
+    # One execution; every other 201 is the stored answer of that one.
+    assert [replayed for status, _body, replayed in answers if status == 201].count(False) == 1
     # Once the first has finished, every repeat gets its answer.
     again = place(app.test_client(), api.tokens["dealer"], body, key="concurrent-key-0001")
     assert again.status_code == 201 and again.json["number"] in numbers

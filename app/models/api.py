@@ -32,6 +32,7 @@ class ApiClient(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     org: Mapped[Organisation] = relationship()
+    user: Mapped["User | None"] = relationship()  # noqa: F821 (app.models.users; read with the token)
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes.split()

@@ -46,7 +46,8 @@ def record(event_type: str, aggregate_type: str, aggregate_id: int, org_ids: Ite
         e_event_id=event_id, e_type=event_type, e_aggregate_type=aggregate_type, e_aggregate_id=aggregate_id,
         e_org_ids=sorted({o for o in org_ids if o is not None}), e_data=data, e_occurred_at=utcnow()))
     # One fan-out job for the transaction's events (a checkout records order.placed and order.approved)
-    enqueue_batch_after_commit("jobs.webhooks.fan_out_events", event_id, job_id=f"webhook-fanout-{event_id}")
+    enqueue_batch_after_commit("jobs.webhooks.fan_out_events", event_id, job_id=f"webhook-fanout-{event_id}",
+                               new_id=True)  # a fresh event id: no earlier job to look up in Redis
     return event_id
 
 

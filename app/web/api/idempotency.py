@@ -6,8 +6,9 @@
     ...
 
 A repeat gets the first answer with `Idempotent-Replayed: true`; the same key with another
-request 422 (`idempotency_key_reused`); a repeat while the first still runs 409
-(`idempotency_key_in_use`, retry it). Answers 5xx are not stored (the retry runs again)."""
+request 422 (`idempotency_key_reused`); a repeat while the first still runs waits for its commit
+and gets its answer (or 409 `idempotency_key_in_use`, retry it, when the view commits in parts).
+Answers 5xx are not stored (the retry runs again)."""
 from __future__ import annotations
 
 import re
@@ -38,7 +39,8 @@ def idempotent(required: bool):
             if not KEY.fullmatch(key):
                 return error_response(400, _("Idempotency-Key 应为 8 到 64 个字母、数字、- 或 _。"), field=HEADER)
             fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_data())
-            claim = idempotency.claim(g.api_client.id, key, fingerprint,
+            client_id = g.api_client.id  # read now: a view that rolls back expires the client
+            claim = idempotency.claim(client_id, key, fingerprint,
                                       current_app.config.get("IDEMPOTENCY_KEY_HOURS", 24))
             if claim.mismatch:
                 return error_response(422, _("该幂等键已用于另一个请求。"), field=HEADER, code="idempotency_key_reused")
@@ -60,8 +62,9 @@ def idempotent(required: bool):
             if response.status_code >= 500:
                 idempotency.release(claim.row_id)
                 return response
-            try:  # the view may leave its work to this commit (orders: the order and its answer at once)
-                idempotency.finish(claim.row_id, response.status_code, response.get_data(as_text=True))
+            try:  # the view may leave its work to this commit (orders: the claim, the order and its answer at once)
+                idempotency.finish(claim.row_id, response.status_code, response.get_data(as_text=True),
+                                   client_id, key, fingerprint)
             except Exception:
                 idempotency.release(claim.row_id)  # nothing committed: a retry runs again
                 raise
