@@ -10,4 +10,6 @@ app = create_app()
 # each full collection walked them all: ~200 ms every few hundred requests of a gunicorn worker
 # (measured under bench/baseline.py's load). gunicorn imports this module in each worker after the
 # fork (no preload), so each worker freezes its own; reference counting still frees what they drop.
+# Collect first: garbage cycles left by the imports would otherwise be frozen for good.
+gc.collect()
 gc.freeze()
