@@ -40,7 +40,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import psycopg
-from benchlib import (BENCH_DATABASE, BENCH_SECRET_KEY, DEMO_PASSWORD, ROOT, check_nothing_left, create_bench_app,
+from benchlib import (BENCH_DATABASE, BENCH_SECRET_KEY, DEMO_PASSWORD, ROOT, CpuMeter, check_nothing_left, create_bench_app,
                       csrf_token, delete_bench_orders, hidden_value, order_id_from, print_table)
 
 
@@ -277,13 +277,19 @@ def main() -> int:
         for name in names:  # warm-up: imports, templates, connections, the price book
             run_round(clients[name], 2)
         figures = {name: [] for name in names}
+        cpu = {name: [] for name in names}  # per round: {workers, postgres, client} ms per request
         load = []
         for _round in range(args.rounds):
             for name in names:
+                meter = CpuMeter(servers[name].pid, args.database_url)
+                meter.start()
+                started = time.perf_counter()
                 rate, errors = run_round(clients[name], args.seconds)
+                requests = rate * (time.perf_counter() - started)
                 if errors:
                     raise RuntimeError(f"{name}: {errors} requests failed")
                 figures[name].append(rate)
+                cpu[name].append({k: v * 1000 / max(requests, 1) for k, v in meter.stop().items()})
                 load.append(os.getloadavg()[0])
         for server in servers.values():
             stop(server)
@@ -309,6 +315,16 @@ def main() -> int:
          f"{medians[name] / medians['bare']:.3f}"] for name in names])
     print(f"\ncatalog / bare = {medians['project'] / medians['bare']:.3f}   (issue 15 target: >= 0.35)")
     print(f"load average (1 min) during the rounds: {min(load):.2f}-{max(load):.2f}")
+    print()
+    cost = {name: {k: statistics.median(r[k] for r in cpu[name]) for k in ("workers", "postgres", "client")}
+            for name in names}
+    for name in names:
+        cost[name]["total"] = sum(cost[name].values())
+    print_table(["our processes' CPU per request, ms (median of rounds)", "gunicorn workers", "PostgreSQL",
+                 "load generator", "total", "bare / this"],
+                [[labels[name], f"{c['workers']:.2f}", f"{c['postgres']:.2f}", f"{c['client']:.2f}",
+                  f"{c['total']:.2f}", f"{cost['bare']['total'] / c['total']:.3f}"] for name, c in cost.items()])
+    print("(requests/s follow what the machine's other work leaves us; the CPU ratio is what the page costs)")
     print()
     print_table(["checkout", "SQL statements", "order status", "Python CPU ms (in-process)"],
                 [[f"{size} lines", statements, status, f"{cpu:.1f}"] for size, statements, status, cpu in counts])

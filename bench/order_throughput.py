@@ -1,7 +1,7 @@
 """Benchmark: the project's order cycle through gunicorn next to a bare Flask order loop served
 the same way, interleaved, with the ratio (issue 15: order cycle >= 0.05 of the bare order loop).
 
-    .venv/bin/python bench/order_throughput.py [--database-url URL] [--workers 3] [--clients 8]
+    .venv/bin/python bench/order_throughput.py [--database-url URL] [--workers 3] [--clients 8] [--checkout PATH]
                                                [--seconds 20] [--rounds 3] [--catalog-pages 0]
 
 Inputs: a PostgreSQL database with demo data (default lianying_bench at `full` scale). Starts two
@@ -45,7 +45,7 @@ from urllib.parse import urlencode
 
 import psycopg
 from benchlib import (BARE_LINES_TABLE as LINES_TABLE, BARE_ORDERS_TABLE as ORDERS_TABLE, BENCH_DATABASE,
-                      BENCH_SECRET_KEY, DEMO_PASSWORD, ROOT, add_forms, check_nothing_left,
+                      BENCH_SECRET_KEY, CpuMeter, DEMO_PASSWORD, ROOT, add_forms, check_nothing_left,
                       csrf_token, delete_bench_orders, hidden_value, order_id_from, print_table, summary_ms)
 
 LINES_PER_ORDER = 3
@@ -124,14 +124,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(app_spec: str, database_url: str, workers: int, port: int, chdir: str = ".") -> subprocess.Popen:
-    """The project (`wsgi:app`) or the bare app (`bare_app:app`, chdir bench) with the same settings."""
+def start_gunicorn(app_spec: str, database_url: str, workers: int, port: int, chdir: str = ".",
+                   root=ROOT) -> subprocess.Popen:
+    """The project (`wsgi:app`, from `root`) or the bare app (`bare_app:app`, chdir bench) with the same settings."""
     env = {**os.environ, "LIANYING_ENV": "production", "SECRET_KEY": os.environ.get("SECRET_KEY", BENCH_SECRET_KEY),
-           "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+           "DATABASE_URL": database_url, "PYTHONPATH": str(root)}
     env.pop("REDIS_URL", None)
     return subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind",
                              f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", chdir, app_spec],
-                            cwd=ROOT, env=env)
+                            cwd=root, env=env)
 
 
 def wait_for(server: subprocess.Popen, port: int, path: str) -> None:
@@ -227,6 +228,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="project and bare rounds, interleaved")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--catalog-pages", type=int, default=0, help="catalog pages viewed before each order")
+    parser.add_argument("--checkout", metavar="PATH", default=str(ROOT),
+                        help="the checkout of the project to serve (e.g. /work/main: before/after with this script)")
     args = parser.parse_args()
 
     retailers = sample_retailers(args.database_url, args.clients, args.seed)
@@ -253,7 +256,8 @@ def main() -> int:
           f"project and bare interleaved; {args.catalog_pages} catalog pages per project order; "
           f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
     create_scratch_tables(args.database_url)
-    servers = {"project": start_gunicorn("wsgi:app", args.database_url, args.workers, ports["project"]),
+    servers = {"project": start_gunicorn("wsgi:app", args.database_url, args.workers, ports["project"],
+                                         root=args.checkout),
                "bare": start_gunicorn("bare_app:app", args.database_url, args.workers, ports["bare"], chdir="bench")}
     order_ids: list[int] = []
     errors: list[str] = []
@@ -261,6 +265,7 @@ def main() -> int:
     timings: dict[str, dict[str, list[float]]] = {"project": defaultdict(list), "bare": defaultdict(list)}
     order_times: dict[str, list[float]] = {"project": [], "bare": []}
     load: list[float] = []
+    cpu: dict[str, list[dict[str, float]]] = {"project": [], "bare": []}  # ms per order, per round
     try:
         wait_for(servers["project"], ports["project"], "/login")
         wait_for(servers["bare"], ports["bare"], "/")
@@ -273,13 +278,18 @@ def main() -> int:
         for round_no in range(args.rounds + 1):  # round 0 warms up (imports, templates, connections), not counted
             for name in ("project", "bare"):
                 seconds = args.seconds if round_no else min(args.seconds, 3.0)
+                meter = CpuMeter(servers[name].pid, args.database_url)
+                meter.start()
                 done, ids, kinds, times, failed = run_round(clients[name], seconds, f"{args.seed}:{round_no}",
                                                             place[name])
+                spent = meter.stop()
                 errors += [f"{name}: {error}" for error in failed]
                 if name == "project":
                     order_ids += ids
                 if round_no:
                     rates[name].append(done / seconds)
+                    # every order placed in the round (some finish after its end) paid for the CPU
+                    cpu[name].append({k: v * 1000 / max(len(ids), 1) for k, v in spent.items()})
                     order_times[name] += times
                     for kind, samples in kinds.items():
                         timings[name][kind] += samples
@@ -327,6 +337,18 @@ def main() -> int:
     print(f"\norder cycle / bare order loop = {project / bare if bare else 0:.4f}   (issue 15 target: >= 0.05, "
           "without catalog pages)")
     print(f"load average (1 min) after each round: {min(load):.2f}-{max(load):.2f}" if load else "no round ran")
+    if cpu["project"] and cpu["bare"]:
+        cost = {name: {k: statistics.median(r[k] for r in cpu[name]) for k in ("workers", "postgres", "client")}
+                for name in cpu}
+        for name in cost:
+            cost[name]["total"] = sum(cost[name].values())
+        print()
+        print_table(["our processes' CPU per order, ms (median of rounds)", "gunicorn workers", "PostgreSQL",
+                     "load generator", "total"],
+                    [[name, *(f"{cost[name][k]:.2f}" for k in ("workers", "postgres", "client", "total"))]
+                     for name in ("project", "bare")])
+        print(f"bare / project by CPU = {cost['bare']['total'] / cost['project']['total']:.4f}  (what the order costs "
+              "our processes; orders/s also follow the machine's other work)")
     return 1 if errors or not restored or not project else 0
 
 

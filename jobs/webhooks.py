@@ -18,7 +18,7 @@ def fan_out(event_id: str) -> int:
 
 def fan_out_events(event_ids: list[str]) -> int:
     """The fan-out of every event one transaction recorded (services/integrations/outbox.py)."""
-    created = [delivery for event_id in event_ids for delivery in webhooks.fan_out(event_id)]
+    created = webhooks.fan_out_events(event_ids)
     db.session.commit()
     return len(created)
 
