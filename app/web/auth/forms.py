@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from app.web.common.forms import Form
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -18,5 +18,5 @@ class ChangePasswordForm(Form):
 
 
 class LocaleForm(Form):
-    locale = SelectField(_l("语言"), choices=[("zh", "简体中文"), ("en", "English")])
+    locale = SelectField(_l("语言"), choices=[SelectChoice("zh", "简体中文"), SelectChoice("en", "English")])
     next = HiddenField()
