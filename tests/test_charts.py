@@ -32,3 +32,11 @@ def test_the_last_partial_week_label_keeps_room_on_the_right():
     plot_x, plot_width = re.search(r'<g transform="translate\(([\d.]+), [\d.]+\)" class="plot"><rect x="0" y="0" '
                                    r'width="([\d.]+)"', svg).groups()
     assert float(plot_x) + float(plot_width) + _label_width("11-30（1天）") / 2 <= WIDTH
+
+
+def test_wide_week_labels_are_thinned_so_they_do_not_collide():
+    from app.services.analytics.charts import line_chart
+    labels = ["10-26（1天）", "11-02", "11-09", "11-16", "11-23", "11-30（1天）"]
+    svg = line_chart("每周趋势", labels, [("净额", [1, 2, 3, 4, 5, 6])], every=1)
+    shown = [label for label in labels if f">{label}</text>" in svg]
+    assert shown[0] == "10-26（1天）" and len(shown) < len(labels)

@@ -65,6 +65,10 @@ def _nice_ticks(values: list[float | None], most: int = 4) -> list[float]:
 
 def line_chart(title: str, labels: list[str], series: list[tuple[str, list[float | None]]], every: int = 13) -> str:
     """A line chart of weekly (or other) values named `title`; `every` picks which x labels are printed."""
+    if len(labels) > 1:
+        # Wide labels (a partial week "11-30（1天）") collided on a phone: print fewer so each has room.
+        spacing = (WIDTH - 8 - 24 - 70) / (len(labels) - 1)
+        every = max(every, math.ceil((max(_label_width(label) for label in labels) + 8) / spacing))
     major = labels[::every]
     # A label is centred on its point: the last one (e.g. a partial week "11-30（3天）") needs half its width.
     right = max(24, round(_label_width(labels[-1]) / 2) + 4) if labels and major and major[-1] is labels[-1] else 24
