@@ -233,3 +233,12 @@ def test_two_sign_offs_at_once_book_once(world, setup):
     assert sorted(o for o, _ in outcomes) == ["done", "refused"]
     dealer_wh, a, b = db.session.get(Warehouse, ids[0]), db.session.get(Product, ids[1]), db.session.get(Product, ids[2])
     assert f.balance(dealer_wh, a) == (12, 0) and f.balance(dealer_wh, b) == (3, 0) and receipts_into(dealer_wh) == 3
+
+
+def test_the_signed_delivery_page_shows_no_empty_receipt_card(world, setup, login_as):
+    *_rest, order = setup
+    dealer = login_as("dealer")
+    assert dealer.post(f"/dealer/replenishment/orders/{order.id}/delivery", {"seen": "shipped"}).status_code == 303
+    page = text(dealer.get(f"/dealer/replenishment/orders/{order.id}/delivery"))
+    assert '<section id="receipt-form">' in page and '<section class="card" id="receipt-form">' not in page
+    assert 'id="stocked"' in page

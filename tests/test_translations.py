@@ -28,3 +28,16 @@ def test_english_ui(login_as, db):
     c.post("/locale", {"locale": "en", "next": "/retailer/"})
     page = c.get("/retailer/").get_data(as_text=True)
     assert 'lang="en"' in page and "Log out" in page
+
+
+def test_english_checkout_button_says_submit_order(login_as, world, db):
+    """"提交订单" is the checkout button; the order-cycle report's count is "提交订单数"."""
+    from app.extensions import db as sqla
+    from tests import builders_ordering, factories
+    user, shop = world.users["retailer"], world.orgs["retailer"]
+    builders_ordering.cart_line(user, shop, factories.product(), 1)
+    sqla.session.commit()
+    c = login_as("retailer")
+    c.post("/locale", {"locale": "en", "next": "/retailer/cart"})
+    page = c.get("/retailer/cart").get_data(as_text=True)
+    assert ">Submit order</button>" in page and "Submitted orders" not in page

@@ -5,6 +5,7 @@ the same figures, which is the fallback for screen readers and for printing.
 """
 from __future__ import annotations
 
+import math
 import re
 from html import escape
 
@@ -42,13 +43,40 @@ def _wide_label_room(labels: list[str]) -> int:
     return round(wide * 0.4 * STYLE.label_font_size)
 
 
+def _label_width(label: str) -> float:
+    """A label's width in drawing units: a Chinese character an em, anything else 0.6 em."""
+    wide = sum(1 for ch in label if ord(ch) > 0x2E80)
+    return (wide + 0.6 * (len(label) - wide)) * STYLE.label_font_size
+
+
+def _nice_ticks(values: list[float | None], most: int = 4) -> list[float]:
+    """At most `most` + 1 round value-axis ticks (steps of 1, 2 or 5 × 10ⁿ) covering 0 and the
+    values: pygal's own choice (ten ticks of up to six digits) overlapped on a phone."""
+    present = [v for v in values if v is not None]
+    low, high = min([0.0, *present]), max([0.0, *present])
+    if high == low:
+        return [low, low + 1]
+    raw = (high - low) / most
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first, last = math.floor(low / step), math.ceil(high / step)
+    return [n * step for n in range(first, last + 1)]
+
+
 def line_chart(title: str, labels: list[str], series: list[tuple[str, list[float | None]]], every: int = 13) -> str:
     """A line chart of weekly (or other) values named `title`; `every` picks which x labels are printed."""
+    if len(labels) > 1:
+        # Wide labels (a partial week "11-30（1天）") collided on a phone: print fewer so each has room.
+        spacing = (WIDTH - 8 - 24 - 70) / (len(labels) - 1)
+        every = max(every, math.ceil((max(_label_width(label) for label in labels) + 8) / spacing))
+    major = labels[::every]
+    # A label is centred on its point: the last one (e.g. a partial week "11-30（3天）") needs half its width.
+    right = max(24, round(_label_width(labels[-1]) / 2) + 4) if labels and major and major[-1] is labels[-1] else 24
     chart = pygal.Line(js=[], disable_xml_declaration=True, width=WIDTH, height=220, show_dots=False,
                        show_minor_x_labels=False, truncate_label=-1, style=STYLE, legend_at_bottom=True,
-                       margin=8, margin_right=24, print_values=False, allow_interruptions=True)
+                       margin=8, margin_right=right, print_values=False, allow_interruptions=True)
     chart.x_labels = labels
-    chart.x_labels_major = labels[::every]
+    chart.x_labels_major = major
     for name, values in series:
         chart.add(name, values)
     return _finish(chart.render(is_unicode=True), title)
@@ -60,6 +88,8 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float 
                                 style=STYLE, legend_at_bottom=True, margin=8, truncate_label=-1,
                                 margin_left=8 + _wide_label_room(labels))
     chart.x_labels = labels
+    ticks = _nice_ticks([v for _name, values in series for v in values])
+    chart.y_labels, chart.range = ticks, (ticks[0], ticks[-1])
     for name, values in series:
         chart.add(name, values)
     return _finish(chart.render(is_unicode=True), title)
