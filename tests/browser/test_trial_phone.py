@@ -107,3 +107,16 @@ def test_phone_header_is_one_row_in_english_too(new_context, live_server, demo):
     expect(page.locator("details.navmenu > summary")).to_have_text("Menu")
     header = page.locator("header.top").bounding_box()
     assert header["height"] <= 60, header  # brand, Menu, Notifications and the user's name (was two rows)
+
+
+@pytest.mark.parametrize("script", [False, True])
+def test_print_links_show_only_where_they_can_print(new_context, live_server, demo, script):
+    """打印 is window.print() from static/app.js: with JavaScript off it would do nothing, so it is hidden."""
+    page = new_context(java_script_enabled=script, viewport={"width": 1024, "height": 768}).new_page()
+    log_in(page, live_server, "rep01", "/rep/")
+    page.goto(live_server("/rep/reports/customers"))
+    link = page.locator("main [data-print]").first
+    if script:
+        expect(link).to_be_visible()
+    else:
+        expect(link).to_be_hidden()
