@@ -191,6 +191,7 @@ def test_the_form_offers_the_presets_as_links_that_fill_the_range(world, login_a
     client = login_as("admin")
     html = client.get("/admin/reports/sales?by=retailer&compare=last_year").get_data(as_text=True)
     assert "近一年" in html and "上月" in html
+    assert 'aria-current="true">近30天' in html  # the default period is the last 30 days
     assert f"start={start.isoformat()}" in html and "by=retailer" in html
     page = client.get(f"/admin/reports/sales?by=retailer&compare=last_year&start={start}&end={end}")
     assert page.status_code == 200
