@@ -81,6 +81,8 @@ def test_account_page_shows_the_credit_position(login_as, account, world):
     for figure in ("¥500,000.00", "¥300.00", "¥50.00", "¥499,650.00"):  # limit, owed, open order, available
         assert figure in html
     assert "INV" in html and "登记收款" in html
+    # the limit applies only with 允许赊销 ticked, and the box says so next to it
+    assert re.search(r'id="allow_credit-msg">不勾选时信用额度不生效', html)
 
 
 # --- settings -------------------------------------------------------------------------------
