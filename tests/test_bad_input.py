@@ -9,7 +9,7 @@ import pytest
 from flask import request
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
 from app import create_app
@@ -33,7 +33,7 @@ class Sample(Form):
     name = StringField()
     note = TextAreaField()
     qty = IntegerField()
-    kind = SelectField(choices=[("1", "one"), ("2", "two")], coerce=int)
+    kind = SelectField(choices=[SelectChoice("1", "one"), SelectChoice("2", "two")], coerce=int)
     price = YuanField()
 
 
