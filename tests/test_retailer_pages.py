@@ -263,6 +263,19 @@ def test_add_without_csrf_token_is_refused(retailer, shop):
 
 # -- cart page ---------------------------------------------------------------------------------
 
+def test_the_cart_counts_its_units_in_each_language(retailer, shop):
+    user, org = shop
+    b.cart_line(user, org, factories.product(name_zh="矿泉水", base_price_fen=2400), 1)
+    db.session.commit()
+    assert "共 1 件" in text(retailer.get("/retailer/cart"))
+    retailer.post("/locale", {"locale": "en", "next": "/retailer/cart"})
+    english = text(retailer.get("/retailer/cart"))
+    assert "1 unit" in english and "1 units" not in english
+    b.cart_line(user, org, factories.product(name_zh="果汁", base_price_fen=10_900), 2)
+    db.session.commit()
+    assert "3 units" in text(retailer.get("/retailer/cart"))
+
+
 def test_cart_page_lists_lines_totals_and_a_checkout_form(retailer, shop):
     user, org = shop
     water, juice = factories.product(name_zh="矿泉水", base_price_fen=2400), factories.product(name_zh="果汁", tax_rate=9,
