@@ -70,6 +70,27 @@ def ensure_schema(connection) -> list[str]:
     return undo
 
 
+def undo_run(database_url: str, redis_url: str | None, since, user_id: int | None, client_id: int | None,
+             order_ids: list[int], undo: list[str]) -> bool:
+    """Put the database back as the run found it: the fan-out jobs it queued, its orders, the API
+    client with its keys and service user, and the schema ensure_schema added; True when nothing
+    was left (check_nothing_left)."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        forget_queued_fan_outs(redis_url, connection, since)
+        deleted = delete_bench_orders(connection, [user_id] if user_id else [], since, order_ids)
+        if client_id:
+            connection.execute("DELETE FROM api_idempotency_keys WHERE client_id = %s", (client_id,))
+            connection.execute("DELETE FROM api_clients WHERE id = %s", (client_id,))
+        if user_id:
+            connection.execute("DELETE FROM users WHERE id = %s", (user_id,))
+        restored = check_nothing_left(connection, [user_id] if user_id else [], since, deleted)
+        for statement in undo:
+            connection.execute(statement)
+        if undo:
+            print(f"schema put back: {'; '.join(undo)}")
+    return restored
+
+
 def orders_to_place(app, count: int, seed: int) -> list[dict]:
     """(retailer code, 3 products it may order at a valid quantity) for `count` random retailers."""
     from app.extensions import db
@@ -158,19 +179,7 @@ def main() -> int:
         wall = time.perf_counter() - started
         load_after = os.getloadavg()
     finally:
-        with psycopg.connect(args.database_url, autocommit=True) as connection:
-            forget_queued_fan_outs(args.redis_url, connection, since)
-            deleted = delete_bench_orders(connection, [user_id] if user_id else [], since, order_ids)
-            if client_id:
-                connection.execute("DELETE FROM api_idempotency_keys WHERE client_id = %s", (client_id,))
-                connection.execute("DELETE FROM api_clients WHERE id = %s", (client_id,))
-            if user_id:
-                connection.execute("DELETE FROM users WHERE id = %s", (user_id,))
-            restored = check_nothing_left(connection, [user_id] if user_id else [], since, deleted)
-            for statement in undo:
-                connection.execute(statement)
-            if undo:
-                print(f"schema put back: {'; '.join(undo)}")
+        restored = undo_run(args.database_url, args.redis_url, since, user_id, client_id, order_ids, undo)
 
     distinct = len(set(order_ids))
     print(f"{len(order_ids)} answers for {distinct} orders ({args.orders} timed, {warm} warm-up; every replay "

@@ -25,9 +25,8 @@ import psycopg
 import redis
 import redis.client
 
-from api_orders import ROOT_ARG, ensure_schema, orders_to_place  # noqa: F401 (ROOT_ARG: --checkout path set up)
-from benchlib import (BENCH_DATABASE, check_nothing_left, create_bench_app, delete_bench_orders,
-                      forget_queued_fan_outs)
+from api_orders import ROOT_ARG, ensure_schema, orders_to_place, undo_run  # noqa: F401 (ROOT_ARG: --checkout path set up)
+from benchlib import BENCH_DATABASE, create_bench_app
 from sqlalchemy import event
 
 WARM = 5
@@ -136,17 +135,7 @@ def main() -> int:
                 per_statement_count[key].append(CLOCKS.statement_counts.get(key, 0))
         load_after = os.getloadavg()
     finally:
-        with psycopg.connect(args.database_url, autocommit=True) as connection:
-            forget_queued_fan_outs(args.redis_url, connection, since)
-            deleted = delete_bench_orders(connection, [user_id] if user_id else [], since, order_ids)
-            if client_id:
-                connection.execute("DELETE FROM api_idempotency_keys WHERE client_id = %s", (client_id,))
-                connection.execute("DELETE FROM api_clients WHERE id = %s", (client_id,))
-            if user_id:
-                connection.execute("DELETE FROM users WHERE id = %s", (user_id,))
-            check_nothing_left(connection, [user_id] if user_id else [], since, deleted)
-            for statement in undo:
-                connection.execute(statement)
+        undo_run(args.database_url, args.redis_url, since, user_id, client_id, order_ids, undo)
 
     def med(name):
         return statistics.median(r[name] for r in rows)
