@@ -242,3 +242,16 @@ def test_the_signed_delivery_page_shows_no_empty_receipt_card(world, setup, logi
     page = text(dealer.get(f"/dealer/replenishment/orders/{order.id}/delivery"))
     assert '<section id="receipt-form">' in page and '<section class="card" id="receipt-form">' not in page
     assert 'id="stocked"' in page
+
+
+def test_the_stocked_card_lists_products_in_the_orders_line_order(world, setup, login_as):
+    (a, b), _brand_wh, dealer_wh, _first = setup
+    assert a.code < b.code
+    order = f.approved_order(world, [(b, 2), (a, 1)], buyer=world.orgs["dealer"], seller=world.brand)
+    f.ship_all(world, order)
+    db.session.commit()
+    dealer = login_as("dealer")
+    assert dealer.post(f"/dealer/replenishment/orders/{order.id}/delivery", {"seen": "shipped"}).status_code == 303
+    stocked = text(dealer.get(f"/dealer/replenishment/orders/{order.id}/delivery")).split('id="stocked"', 1)[1]
+    link = f'href="/dealer/stock/{dealer_wh.id}/{{}}"'.format
+    assert stocked.index(link(b.id)) < stocked.index(link(a.id))  # as the order lists them, not by code

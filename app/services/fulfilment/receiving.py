@@ -39,7 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import MovementKind, Order, Product, StockLot, StockMovement, Warehouse
+from app.models import MovementKind, Order, OrderLine, Product, StockLot, StockMovement, Warehouse
 from app.models.fulfilment import DeliverySignOff, Shipment, ShipmentLine, ShipmentLot
 from app.models.vocabulary import OrgKind
 from app.services.core.errors import DomainError
@@ -155,13 +155,16 @@ def booked_for(order: Order) -> list[BookedInto]:
     numbers = [_document(s) for s in db.session.scalars(select(Shipment).where(Shipment.order_id == order.id))]
     if not numbers:
         return []
+    first_line = select(func.min(OrderLine.id)).where(OrderLine.order_id == order.id,
+                                                     OrderLine.product_id == Product.id).scalar_subquery()
     rows = db.session.execute(
         select(Warehouse, Product, func.sum(StockMovement.on_hand_delta))
         .join(StockMovement, StockMovement.warehouse_id == Warehouse.id)
         .join(Product, Product.id == StockMovement.product_id)
         .where(StockMovement.document.in_(numbers), StockMovement.kind == MovementKind.RECEIPT.value,
                Warehouse.owner_id == order.buyer_id)
-        .group_by(Warehouse.id, Product.id).order_by(Warehouse.code, Product.code)).all()
+        # in the order's line order, as the delivery note above the card lists them
+        .group_by(Warehouse.id, Product.id).order_by(Warehouse.code, first_line, Product.code)).all()
     booked: dict[int, BookedInto] = {}
     for warehouse, product, qty in rows:
         booked.setdefault(warehouse.id, BookedInto(warehouse, [])).lines.append((product, int(qty)))
