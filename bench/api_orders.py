@@ -70,6 +70,16 @@ def ensure_schema(connection) -> list[str]:
     return undo
 
 
+def start_run(database_url: str, redis_url: str | None):
+    """The run's start time (what undo_run deletes from), the schema undo statements and the app."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        since = connection.execute("SELECT now()").fetchone()[0]
+        undo = ensure_schema(connection)
+    app = create_bench_app(database_url, API_RATE_LIMIT="100000 per minute", REDIS_URL=redis_url)
+    print(f"app from {sys.modules['app'].__file__}; jobs {'to RQ at ' + redis_url if redis_url else 'inline'}")
+    return since, undo, app
+
+
 def undo_run(database_url: str, redis_url: str | None, since, user_id: int | None, client_id: int | None,
              order_ids: list[int], undo: list[str]) -> bool:
     """Put the database back as the run found it: the fan-out jobs it queued, its orders, the API
@@ -130,11 +140,7 @@ def main() -> int:
         print(f"database {args.database_url.rsplit('/', 1)[-1]}: {retailers:,} retailers, {orders_total:,} orders")
         if retailers < 100_000:
             print("WARNING: this is not the full demo scale (bench/seed_full.py builds it)")
-        since = connection.execute("SELECT now()").fetchone()[0]
-        undo = ensure_schema(connection)
-
-    app = create_bench_app(args.database_url, API_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
-    print(f"app from {sys.modules['app'].__file__}; jobs {'to RQ at ' + args.redis_url if args.redis_url else 'inline'}")
+    since, undo, app = start_run(args.database_url, args.redis_url)
     client_id = user_id = None
     order_ids: list[int] = []
     times: dict[str, list[float]] = {"POST /orders (3 lines)": [], "POST /orders, replayed key": []}

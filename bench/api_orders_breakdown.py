@@ -18,15 +18,14 @@ import collections
 import os
 import secrets
 import statistics
-import sys
 import time
 
 import psycopg
 import redis
 import redis.client
 
-from api_orders import ROOT_ARG, ensure_schema, orders_to_place, undo_run  # noqa: F401 (ROOT_ARG: --checkout path set up)
-from benchlib import BENCH_DATABASE, create_bench_app
+from api_orders import ROOT_ARG, orders_to_place, start_run, undo_run  # noqa: F401 (ROOT_ARG: --checkout path set up)
+from benchlib import BENCH_DATABASE
 from sqlalchemy import event
 
 WARM = 5
@@ -92,11 +91,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=14)
     args = parser.parse_args()
 
-    with psycopg.connect(args.database_url, autocommit=True) as connection:
-        since = connection.execute("SELECT now()").fetchone()[0]
-        undo = ensure_schema(connection)
-    app = create_bench_app(args.database_url, API_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
-    print(f"app from {sys.modules['app'].__file__}; jobs {'to RQ at ' + args.redis_url if args.redis_url else 'inline'}")
+    since, undo, app = start_run(args.database_url, args.redis_url)
     client_id = user_id = None
     order_ids: list[int] = []
     rows: list[dict] = []
