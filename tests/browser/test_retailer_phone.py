@@ -30,6 +30,16 @@ def _is_set(response) -> bool:
     return "/retailer/cart/set" in response.url and response.request.headers.get("hx-request") == "true"
 
 
+def _press_enter_and_wait_for_the_new_row(page, row_id: str, qty) -> None:
+    """Send a typed quantity and wait until htmx has swapped the answer in: the old row still shows
+    the typed value, so waiting for the value alone could go on with the old row (and type the
+    next value into a box about to be replaced)."""
+    page.locator(f"#{row_id}").evaluate("row => { row.dataset.old = '1' }")
+    with page.expect_response(_is_set):
+        qty.press("Enter")
+    expect(page.locator(f"#{row_id}[data-old]")).to_have_count(0)
+
+
 def _phone_catalog(new_context, live_server, js: bool = True):
     page = new_context(java_script_enabled=js, **PHONE).new_page()
     log_in(page, live_server, RETAILER)
@@ -84,14 +94,12 @@ def test_stepper_updates_the_row_and_cart_bar_in_place(new_context, live_server,
 
     qty = row.locator("input[name=qty]")  # a typed quantity, sent with Enter
     qty.fill(str(low + 3 * step))
-    with page.expect_response(_is_set):
-        qty.press("Enter")
+    _press_enter_and_wait_for_the_new_row(page, row_id, qty)
     expect(row.locator("input[name=qty]")).to_have_value(str(low + 3 * step))
     assert _cart(product.id) == low + 3 * step
 
     qty.fill("0")
-    with page.expect_response(_is_set):
-        qty.press("Enter")
+    _press_enter_and_wait_for_the_new_row(page, row_id, qty)
     expect(row.locator("input[name=qty]")).to_have_count(0)  # only + is left
     expect(page.locator("#cart-bar")).to_be_hidden()
     expect(page.locator("#cart-badge")).to_be_hidden()
