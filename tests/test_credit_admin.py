@@ -85,6 +85,19 @@ def test_account_page_shows_the_credit_position(login_as, account, world):
     assert re.search(r'id="allow_credit-msg">不勾选时信用额度不生效', html)
 
 
+def test_a_customer_not_on_credit_has_nothing_called_used_credit(login_as, world):
+    """A retailer buying cash on delivery: no limit, no credit used; its approved, uninvoiced order
+    is money still to collect."""
+    retailer, dealer = world.orgs["retailer"], world.orgs["dealer"]
+    build.order(retailer, dealer, 4_200, status="approved")
+    db.session.commit()
+    html = login_as("dealer").get(f"/dealer/credit/customers/{retailer.id}").get_data(as_text=True)
+    card = html[html.index('id="credit-summary"'):]
+    assert "不赊销" in card and "已占用额度" not in card
+    assert re.search(r"<dt>待收款合计</dt><dd class=\"num\">¥42.00</dd>", card)
+    assert re.search(r"<dt>可用额度</dt><dd class=\"num\">—</dd>", card)
+
+
 # --- settings -------------------------------------------------------------------------------
 
 def test_settings_are_saved_and_audited(login_as, account, world):
