@@ -296,3 +296,20 @@ def test_the_channel_report_counts_stock_out_days_over_its_default_90_days(app, 
     page = client.get("/dealer/reports/channel").get_data(as_text=True)
     rate = re.search(r"缺货率</dt>\s*<dd[^>]*>([^<]+)<", page)
     assert rate and rate.group(1).strip().endswith("%"), rate
+
+
+def test_presale_deposits_name_their_orders_by_the_number_shown_on_the_same_day():
+    """The finished campaign's orders were moved back a week: their deposits in the shops'
+    prepayment ledgers carry the orders' numbers and dates as the order pages show them."""
+    from app.models.credit import PrepaymentAccount, PrepaymentEntry
+    from app.models.presale import PresaleOrder
+
+    orders = _db.session.execute(select(Order.number, Order.buyer_id, Order.created_at)
+                                 .join(PresaleOrder, PresaleOrder.order_id == Order.id)).all()
+    deposits = _db.session.execute(select(PrepaymentEntry.reference, PrepaymentAccount.customer_id,
+                                          PrepaymentEntry.entered_on)
+                                   .join(PrepaymentAccount, PrepaymentAccount.id == PrepaymentEntry.account_id)
+                                   .where(PrepaymentEntry.note == "预售定金")).all()
+    assert len(deposits) == len(orders) >= 20
+    assert {(r, c, d) for r, c, d in deposits} == {(n, b, at.astimezone(LOCAL).date()) for n, b, at in orders}
+    assert len({at.astimezone(LOCAL).date() for _n, _b, at in orders}) >= 2  # the moved-back ones and today's

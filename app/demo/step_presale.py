@@ -17,11 +17,15 @@ from sqlalchemy import select
 from app.demo.builder import register_step
 from app.extensions import db
 from app.models import Organisation, User
+from app.models.credit import PrepaymentAccount, PrepaymentEntry
 from app.models.presale import PresaleCampaign, PresaleItem, PresaleOrder
 from app.services.campaigns import presale, presale_release
+from app.services.core.clock import LOCAL
 from app.services.credit import payments
 from app.services.ordering import routing
 from app.services.ordering.orders import order_number
+
+TOP_UP_REFERENCE = "DEMO-PRESALE"
 
 
 def _campaign(ctx, code, name, product, planned, deposit_opens, release_in, status="open"):
@@ -46,21 +50,31 @@ def _order(ctx, item, info, qty, wallet_fen):
     seller = routing.seller_for(shop)
     admin = db.session.get(User, ctx.admin_user_id)
     payments.top_up_prepayment(admin, seller=seller, customer=shop, amount_fen=wallet_fen, received_on=ctx.today,
-                               reference="DEMO-PRESALE")
+                               reference=TOP_UP_REFERENCE)
     return presale.place_order(user, shop, item.id, qty, "prepayment", f"demo-presale-{item.id}-{info.id}")
 
 
 def _backdate(campaign_id: int, placed_at) -> None:
-    """The campaign's orders were placed at `placed_at` (an hour apart): dates and numbers follow."""
+    """The campaign's orders were placed at `placed_at` (an hour apart): dates and numbers follow,
+    and so do the shop's prepayment entries of that moment (the top-up and the deposit, which
+    names the order by its number)."""
     rows = db.session.scalars(select(PresaleOrder).where(PresaleOrder.campaign_id == campaign_id)
                               .order_by(PresaleOrder.id)).all()
     for n, row in enumerate(rows):
         at = placed_at + timedelta(hours=n)
+        old_number, new_number = row.order.number, order_number(row.order_id, at)
         row.created_at = at
         row.order.created_at = row.order.updated_at = at
-        row.order.number = order_number(row.order_id, at)
+        row.order.number = new_number
         for event in row.order.events:
             event.at = at
+        account_ids = select(PrepaymentAccount.id).where(PrepaymentAccount.customer_id == row.order.buyer_id)
+        for entry in db.session.scalars(select(PrepaymentEntry).where(
+                PrepaymentEntry.account_id.in_(account_ids),
+                PrepaymentEntry.reference.in_((old_number, TOP_UP_REFERENCE)))):
+            entry.entered_on = at.astimezone(LOCAL).date()
+            if entry.reference == old_number:
+                entry.reference = new_number
     db.session.flush()
 
 
