@@ -255,3 +255,25 @@ def test_the_stocked_card_lists_products_in_the_orders_line_order(world, setup, 
     stocked = text(dealer.get(f"/dealer/replenishment/orders/{order.id}/delivery")).split('id="stocked"', 1)[1]
     link = f'href="/dealer/stock/{dealer_wh.id}/{{}}"'.format
     assert stocked.index(link(b.id)) < stocked.index(link(a.id))  # as the order lists them, not by code
+
+
+def test_booked_lots_carry_a_production_date(world, setup, login_as):
+    """The brand's lot's production date when the brand's stock lot is known; for a lot shipped
+    without one (the demo's history), the expiry date less the product's shelf life."""
+    from datetime import date, timedelta
+
+    from app.models.fulfilment import ShipmentLot
+    (a, b), brand_wh, dealer_wh, order = setup
+    made = date(2026, 11, 2)
+    early = db.session.scalar(select(StockLot).where(StockLot.warehouse_id == brand_wh.id, StockLot.batch_no == "EARLY-1"))
+    early.production_date = made
+    unknown = db.session.scalar(select(ShipmentLot).join(Shipment).where(Shipment.order_id == order.id,
+                                                                         ShipmentLot.batch_no == "ONLY-2"))
+    unknown.lot_id = None
+    db.session.commit()
+    dealer = login_as("dealer")
+    assert dealer.post(f"/dealer/replenishment/orders/{order.id}/delivery", {"seen": "shipped"}).status_code == 303
+    booked = {lot.batch_no: lot for lot in db.session.scalars(
+        select(StockLot).where(StockLot.warehouse_id == dealer_wh.id).execution_options(populate_existing=True))}
+    assert booked["EARLY-1"].production_date == made
+    assert booked["ONLY-2"].production_date == booked["ONLY-2"].expiry_date - timedelta(days=b.shelf_life_days)

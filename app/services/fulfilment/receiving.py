@@ -20,7 +20,8 @@ ahead without stock, and the page says so before and after. Refusing it would ho
 notes for short or damaged goods, and the order's completion, hostage to a warehouse set-up.
 
 Lots: each lot of each shipment is received into the dealer's lot of the same batch (created with
-the brand's expiry date and, when the brand's lot is known, its production date), by
+the brand's expiry date and the production date of the brand's lot, or, when that is not known,
+the expiry date less the product's shelf life), by
 inventory.operations.receive_stock, the manual receipt's own service, so balances, lots and the
 ledger move together, and what waits for the stock (a held backorder) is released as after a
 manual receipt; an open low-stock alert resolves at the next scan, as after a manual receipt.
@@ -33,6 +34,7 @@ batch to book: those quantities are left out and reported as not booked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -119,14 +121,13 @@ def stock_delivery(order: Order, sign_off: DeliverySignOff, actor_id: int | None
     lots, not_booked = _received_lots(order, missing)
     if warehouse is None:
         return Booked(None, 0, not_booked + sum(qty for _s, _lot, qty in lots))
-    produced = dict(db.session.execute(select(StockLot.id, StockLot.production_date).where(
-        StockLot.id.in_({lot.lot_id for _s, lot, _q in lots if lot.lot_id}))).all()) if lots else {}
+    produced = _production_dates(lots)
     reason = message("stock.replenishment_received", n=order.number or order.id)
     # Balance rows in ascending product order, the ledger's locking order; what waits is freed after.
     for shipment, lot, qty in sorted(lots, key=lambda x: (x[1].product_id, x[0].id, x[1].id)):
         try:
             operations.receive_stock(warehouse.id, lot.product_id, qty, lot.batch_no, actor_id=actor_id,
-                                     production_date=produced.get(lot.lot_id), expiry_date=lot.expiry_date,
+                                     production_date=produced[lot.id], expiry_date=lot.expiry_date,
                                      reason=reason, document=_document(shipment),
                                      free_waiting=False)
         except DomainError as error:
@@ -135,6 +136,21 @@ def stock_delivery(order: Order, sign_off: DeliverySignOff, actor_id: int | None
                                 e=lot.expiry_date.isoformat(), why=error.message), field="warehouse_id") from error
     stock_became_available(warehouse.id, [lot.product_id for _s, lot, _q in lots], actor_id)
     return Booked(warehouse, sum(qty for _s, _lot, qty in lots), not_booked)
+
+
+def _production_dates(lots) -> dict[int, date | None]:
+    """Each shipment lot's production date (by its id): the brand's lot's, else the expiry date
+    less the product's shelf life (a lot the brand shipped without its stock lot known, as the
+    demo's history does), which is how the expiry date was set."""
+    if not lots:
+        return {}
+    known = dict(db.session.execute(select(StockLot.id, StockLot.production_date).where(
+        StockLot.id.in_({lot.lot_id for _s, lot, _q in lots if lot.lot_id}))).all())
+    shelf = dict(db.session.execute(select(Product.id, Product.shelf_life_days).where(
+        Product.id.in_({lot.product_id for _s, lot, _q in lots}))).all())
+    return {lot.id: known.get(lot.lot_id) or (lot.expiry_date - timedelta(days=shelf[lot.product_id])
+                                              if lot.expiry_date and shelf.get(lot.product_id) else None)
+            for _s, lot, _q in lots}
 
 
 def _document(shipment: Shipment) -> str:
