@@ -322,6 +322,9 @@ def weekly_net(start: date, end: date, seller_id: int | None, province_id: int |
     return weekly
 
 
+IN_CHUNK = 10_000  # ids per IN list: PostgreSQL's protocol takes at most 65,535 parameters a statement
+
+
 def _label(rows: list[SalesRow], by: str, locale: str, channel_labels: dict) -> None:
     keys = [r.key for r in rows if r.key is not None]
     if by == "product":
@@ -331,8 +334,12 @@ def _label(rows: list[SalesRow], by: str, locale: str, channel_labels: dict) -> 
                  for c in db.session.scalars(select(Category).where(Category.id.in_(keys)))}
     elif by in ("province", "region"):
         names = {r.id: (r.name, r.code) for r in db.session.scalars(select(Region).where(Region.id.in_(keys)))}
-    elif by in ("dealer", "retailer"):
-        names = {o.id: (o.name, o.code) for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(keys)))}
+    elif by in ("dealer", "retailer"):  # the brand's export by retailer names ~10⁵ shops: in chunks
+        names = {}
+        for i in range(0, len(keys), IN_CHUNK):
+            names.update((k, (name, code)) for k, name, code in db.session.execute(
+                select(Organisation.id, Organisation.name, Organisation.code)
+                .where(Organisation.id.in_(keys[i:i + IN_CHUNK]))))
     elif by == "rep":
         names = {u.id: (u.display_name or u.username, u.username)
                  for u in db.session.scalars(select(User).where(User.id.in_(keys)))}
