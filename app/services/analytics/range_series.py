@@ -7,8 +7,9 @@ Two structures make any range a handful of lookups:
 - By retailer, `SalesShopSeries`: per shop, the sorted days on which it has market facts and its
   net sales up to each (an array pair, ~21 days and 300 bytes a shop). A range's net sales are a
   difference of two running sums found by `width_bucket` (a binary search in C), so the ranking
-  reads ~100 k short rows instead of summing ~1 M; the shops shown get their other measures from
-  the buyer index and the whole from the province grain, as before.
+  reads ~100 k short rows instead of summing ~1 M, and ranks only the shops whose running sums are
+  wide enough to reach the page or the movers (`ranking`); the shops shown get their other
+  measures from the buyer index and the whole from the province grain, as before.
 - By rep, `SalesRepDay` and `SalesRepWeek`: the market per day, rep and province, and its running
   sums per week. A range is the week rows at its two ends (whole weeks) and the day rows of its
   edges (at most six days each side): a few thousand rows for the whole market. The rep is the one
@@ -21,6 +22,8 @@ days' facts: the series of the shops with facts on those days (or that had some)
 those days, the routes' changes, then the week rows again. The first call (no `sales_series`
 watermark: a new or just-migrated database) builds everything; until then the report sums the
 rollup. SQLite (`make run`'s zero-setup database) keeps the general path: no arrays there.
+A page reads the structures and the route changes in separate statements: a job committing in
+between can show one request a mix (as the preset totals can), never a stored error.
 """
 from __future__ import annotations
 
@@ -226,7 +229,7 @@ def _rebuild_rep_weeks() -> None:
 # -- reading them ---------------------------------------------------------------------------------
 
 # The shops with the widest running sums whose values bound the page's, the top rows' and the movers'
-# (HEAD_PER_ROW per row wanted, at least HEAD_MIN): enough to leave ~1 % of the market to rank.
+# (HEAD_PER_ROW per row wanted, at least HEAD_MIN): ~1 % of the market left to rank for a page.
 HEAD_PER_ROW = 4
 HEAD_MIN = 500
 # When the head holds too few risers or fallers (a comparison period before the data: nearly every
@@ -238,13 +241,16 @@ def ranking(start: date, end: date, prior_start: date, prior_end: date, province
     """The statement of sales._ranking (the page's, the top rows' and the movers' keys with their net
     sales, and the row count and both periods' net sales) from the shops' running sums, in the
     brand's market or one province's part of it. Each shop's net sales over a range are two lookups
-    (~40 ms of CPU for the ~100 k shops: the "total" row); sorting them four times would cost twice
-    that again, so only the candidates are ranked: a shop's net sales over any range, and so its
-    change, are bounded by its `span` (the width of its running sums), and the shops with the
-    widest spans (`HEAD_PER_ROW` per row wanted) give values that at least as many rows reach: only
-    the shops whose span reaches the lowest of those bounds can be on the page, among the top rows
-    or the movers, and they are found by the span index (~1 k shops for a one-year range). Equal to
-    the ranking of every shop, ties included (a bound keeps every shop that can equal it)."""
+    (~40 ms of CPU for the ~100 k shops), and sorting them four times cost as much again (128 ms
+    in all at full scale), so only the row count reads every shop (its days only, ~20 ms) and only
+    candidates are ranked: a shop's net sales over any range are bounded by its `span` (the width
+    of its running sums), its change by twice that, and the shops with the widest spans give values
+    that at least as many rows reach (the page's: `HEAD_PER_ROW` per row wanted, at least
+    `HEAD_MIN`; the movers': `HEAD_WIDE` when those are too few or too weak). Only the shops whose
+    span reaches a bound can be on the page, among the top rows or the movers; the span index finds
+    them (~1-20 k shops for a one-year range); without a bound every shop is a candidate. Equal to
+    the ranking of every shop, ties included (a bound keeps every shop that can equal it). The
+    comparison period's net sales (the "total" row) come from the province grain."""
     from app.services.analytics.sales import MOVERS, PAGE_SIZE, _ranking
 
     t = SalesShopSeries
