@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -143,6 +144,88 @@ class SalesShopTotal(Base):
     returned_fen: Mapped[int] = mapped_column(BigInteger)
     prior_fen: Mapped[int] = mapped_column(BigInteger)  # the comparison period's net sales
     change_fen: Mapped[int] = mapped_column(BigInteger)  # value_fen − prior_fen
+
+
+# A list column: an array on PostgreSQL; text elsewhere, where the tables stay empty (the general path).
+def _array(item):
+    return Text().with_variant(postgresql.ARRAY(item), "postgresql")
+
+
+class SalesShopSeries(Base):
+    """Each shop's net sales to date, for any range's sum by two lookups (the brand's report by
+    retailer over a custom range): `days`, the sorted business days on which the shop has market
+    facts (any event), and `net`, its net sales (ordered − cancelled/rejected − returned) summed up
+    to and including each of them. Over [a, b]: `net[width_bucket(b, days)] −
+    net[width_bucket(a − 1, days)]` (PostgreSQL's `width_bucket` over a sorted array counts the
+    elements ≤ its operand; index 0 reads NULL, as 0), and the shop has rows in the range when the
+    two counts differ. `piece` 0 is the shop's whole, with `province_id` its province when its facts
+    hold one (else NULL); a shop whose facts hold several provinces also has a row per province
+    (`piece` = `province_id`), as `SalesShopTotal` keeps them. PostgreSQL only (range_series.py)."""
+    __tablename__ = "sales_shop_series"
+    # The ranking's candidates by span, in the whole market or a province (range_series.ranking).
+    __table_args__ = (Index("ix_sales_shop_series_piece_span", "piece", "span"),
+                      Index("ix_sales_shop_series_province_span", "province_id", "span"))
+    buyer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    piece: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_id: Mapped[int | None] = mapped_column(Integer)
+    days: Mapped[list] = mapped_column(_array(Date))
+    net: Mapped[list] = mapped_column(_array(BigInteger))
+    # The widest net sales of any range: max(0, running sums) − min(0, running sums). It bounds a
+    # range's net sales in absolute value (and twice it the change between two ranges).
+    span: Mapped[int] = mapped_column(BigInteger)
+
+
+class SalesRepShop(Base):
+    """The rep whose sums in `SalesRepDay` hold a shop's facts (0: none), as the routes served it
+    when it was last mapped; `SalesRouteChange` lists the shops whose routes changed since, which a
+    report moves to the rep serving them now (range_series.py)."""
+    __tablename__ = "sales_rep_shops"
+    buyer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rep_id: Mapped[int] = mapped_column(Integer)
+
+
+class SalesRepDay(Base):
+    """The brand's market per business day, rep (`SalesRepShop`; 0: no rep) and province (0:
+    none): the sales report's seven measures and `active`, the shops with facts that day (a rep
+    has rows in a range when its count there is not 0)."""
+    __tablename__ = "sales_rep_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    province_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    qty: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    ordered_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_fen: Mapped[int] = mapped_column(BigInteger)
+    delivered_fen: Mapped[int] = mapped_column(BigInteger)
+    returned_fen: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[int] = mapped_column(BigInteger)
+
+
+class SalesRepWeek(Base):
+    """`SalesRepDay` summed from the first week of the data up to the end of each Monday-to-Sunday
+    week (keyed by its Monday), a row per rep and province for every week from the first to the
+    last: whole weeks [w1, w2] are the row of w2 less the row of the week before w1."""
+    __tablename__ = "sales_rep_weeks"
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    province_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    qty: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    ordered_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_fen: Mapped[int] = mapped_column(BigInteger)
+    delivered_fen: Mapped[int] = mapped_column(BigInteger)
+    returned_fen: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[int] = mapped_column(BigInteger)
+
+
+class SalesRouteChange(Base):
+    """A shop whose rep routes changed (written by a PostgreSQL trigger on `rep_routes`, migration
+    h13c_range_series), until the fact job maps it to the rep serving it now."""
+    __tablename__ = "sales_route_changes"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    retailer_id: Mapped[int] = mapped_column(Integer)
 
 
 class FactWatermark(Base):

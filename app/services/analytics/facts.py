@@ -286,7 +286,7 @@ def _indexes_built_after(day_count: int):
 def rebuild_days(days) -> int:
     """Replace the facts of each day by a fresh aggregate, and their rollup; returns the fact rows
     written."""
-    from app.services.analytics import launch_rollup, shop_totals
+    from app.services.analytics import launch_rollup, range_series, shop_totals
 
     days = sorted(set(days))
     with _indexes_built_after(len(days)):
@@ -299,6 +299,9 @@ def rebuild_days(days) -> int:
     # The report's per-shop totals of the presets holding these days, or whose range moved (a new
     # day), in this transaction: never older than the facts they sum.
     shop_totals.refresh_presets(days)
+    # Any range of the brand's report by retailer or rep: the shops' running sums and the rep rows
+    # of these days (all of them the first time), with the routes' changes.
+    range_series.refresh(days)
     if not days:
         return 0
     # psycopg reports no row count for INSERT … SELECT: count what the days hold now.
@@ -393,9 +396,10 @@ def _refresh_sales() -> Refresh:
 # unset, index-only scans would visit the heap, and the brand's channel report read the rollup by
 # a sequential scan (1.6 s instead of 0.1 s), until autovacuum caught up.
 ANALYZE_AFTER_DAYS = 30
-SHOP_TABLES = ("sales_shop_totals", "sales_shop_periods")
-FACT_TABLES = ("sales_daily", "sales_rollup", "sales_shop_totals", "service_facts", "service_rollup", "stock_snapshots",
-               "stock_snapshot_owners", "sales_shop_periods")
+SHOP_TABLES = ("sales_shop_totals", "sales_shop_periods", "sales_shop_series", "sales_rep_shops", "sales_rep_days",
+               "sales_rep_weeks", "sales_route_changes")
+FACT_TABLES = ("sales_daily", "sales_rollup", "service_facts", "service_rollup", "stock_snapshots",
+               "stock_snapshot_owners", *SHOP_TABLES)
 
 
 def analyze_after(result: Refresh) -> bool:

@@ -374,12 +374,19 @@ def sales_report(start: date, end: date, by: str = "product", compare: str = "pr
     """The report over [start, end] in the scope of `seller_id` (a dealer) and `buyers` (a select
     of shop ids: a rep's route), with every row, ranked (the export): each period summed per key
     by the database, ranked in Python; `label_all` False labels only what a page shows. The
-    brand's report by retailer or rep over a preset period reads the per-shop totals
-    (`precomputed`; False: always the rollup, the general path)."""
+    brand's report by rep over any range reads the reps' running sums (range_series.py, once built,
+    PostgreSQL), by retailer over a preset period the per-shop totals (`precomputed`; False: always
+    the rollup, the general path, which SQLite always takes)."""
     _check(by, compare)
     prior_start, prior_end = prior_period(start, end, compare)
-    preset = _preset(start, end, by, compare, seller_id, buyers, precomputed)
-    if preset is not None:
+    # By rep the reps' running sums (a few thousand rows) serve any range, presets included: the
+    # presets' per-shop totals sum ~100 k shops per rep.
+    by_rep = by == "rep" and _any_range(by, seller_id, buyers, precomputed)
+    preset = None if by_rep else _preset(start, end, by, compare, seller_id, buyers, precomputed)
+    if by_rep:
+        from app.services.analytics import range_series
+        current, prior = range_series.rep_totals(start, end, prior_start, prior_end, province_id)
+    elif preset is not None:
         current, prior = _preset_totals(preset, by, province_id)
     else:
         current = _totals(start, end, by, seller_id, province_id, buyers)
@@ -429,10 +436,11 @@ def _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, p
     return _ranking(ranked, ranked.c.value_fen - ranked.c.prior_fen, page)
 
 
-def _ranking(ranked, delta, page: int):
+def _ranking(ranked, delta, page: int, whole=None, movers=None):
     """From `ranked` (key, value_fen, prior_fen per key) the keys of the page, of the top rows when
-    the page is not the first, of the movers (by `delta`, the change), and the row count and
-    both periods' net sales ("total")."""
+    the page is not the first, of the movers (by `delta`, the change; from `movers` when given, with
+    its column "change"), and the row count and both periods' net sales ("total"; `whole`: a select
+    of those three, when `ranked` holds only the rows that can be shown)."""
     c = ranked.c
     order = (c.value_fen.desc(), c.prior_fen.desc(), c.key.is_(None), c.key)
     none = literal_column("NULL")
@@ -445,10 +453,15 @@ def _ranking(ranked, delta, page: int):
     branches = [rows("page", select(ranked).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))]
     if page > 1:
         branches.append(rows("top", select(ranked).order_by(*order).limit(TOP)))
-    branches += [rows("rise", select(ranked).where(delta > 0).order_by(delta.desc(), *order).limit(MOVERS)),
-                 rows("fall", select(ranked).where(delta < 0).order_by(delta, *order).limit(MOVERS)),
+    moving, m_order = ranked, order
+    if movers is not None:
+        m = movers.c
+        moving, delta, m_order = movers, m.change, (m.value_fen.desc(), m.prior_fen.desc(), m.key.is_(None), m.key)
+    branches += [rows("rise", select(moving).where(delta > 0).order_by(delta.desc(), *m_order).limit(MOVERS)),
+                 rows("fall", select(moving).where(delta < 0).order_by(delta, *m_order).limit(MOVERS)),
                  select(literal_column("'total'"), none, func.sum(c.value_fen), func.sum(c.prior_fen), func.count())
-                 .select_from(ranked)]
+                 .select_from(ranked) if whole is None else
+                 select(literal_column("'total'"), none, *whole.subquery("whole").c)]
     return union_all(*branches)
 
 
@@ -487,6 +500,15 @@ def _preset(start, end, by, compare, seller_id, buyers, precomputed: bool) -> tu
     return shop_totals.preset_of(start, end, compare)
 
 
+def _any_range(by, seller_id, buyers, precomputed: bool) -> bool:
+    """Whether the fact job's range structures serve this report (range_series.py): the brand's
+    market (no dealer, no set of shops) by retailer or rep, once built (PostgreSQL only)."""
+    if not precomputed or by not in ("retailer", "rep") or seller_id is not None or buyers is not None:
+        return False
+    from app.services.analytics import range_series
+    return range_series.available()
+
+
 def _preset_totals(preset, by, province_id) -> tuple[dict, dict]:
     """MEASURES per key of the period and of the comparison period (net sales only) from the
     per-shop totals (`preset`: its name and the comparison its rows are stored under): by retailer the shops' rows, by rep their sums per serving rep (the routes
@@ -514,9 +536,10 @@ def sales_report_page(start: date, end: date, by: str = "product", compare: str 
     """What the report's page shows, ranked by the database (`rows` is None): the brand's market by
     retailer is some hundred thousand rows, which Python would build, sort, total and search for
     movers in seconds. By retailer one statement ranks, a second sums every measure of the rows
-    shown and of the whole; the other dimensions rank in Python (see SQL_RANKED). Over a preset
-    period (`precomputed`) the brand's ranking reads the per-shop totals' indexes instead of summing
-    the rollup. Equal to `sales_report`'s page, top rows, movers and totals."""
+    shown and of the whole; the other dimensions rank in Python (see SQL_RANKED). The brand's
+    ranking (`precomputed`) reads, over a preset period, the per-shop totals' indexes, over any
+    other range the shops' running sums (range_series.py; PostgreSQL, once the fact job built them)
+    instead of summing the rollup. Equal to `sales_report`'s page, top rows, movers and totals."""
     _check(by, compare)
     if by not in SQL_RANKED:
         report = sales_report(start, end, by, compare, seller_id, province_id, locale, channel_labels, buyers, page,
@@ -541,12 +564,17 @@ def sales_report_page(start: date, end: date, by: str = "product", compare: str 
             return union_all(shown, _whole_statement(start, end, seller_id, province_id, buyers))
     else:
         if db.session.get_bind().dialect.name == "postgresql":
-            # The ranking's hash of a hundred thousand shops (28 MB) in memory, not spilled to disk in
-            # batches (4 MB by default): 10-20 % of the statement's time, measured at full scale.
+            # The ranking's hash of a hundred thousand shops (28 MB), or the series' ranked rows (6 MB),
+            # in memory, not spilled to disk in batches (4 MB by default): 10-20 % of the statement's
+            # time, measured at full scale.
             db.session.execute(text("SET LOCAL work_mem = '32MB'"))
-
-        def ranking(page):
-            return _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, page)
+        if _any_range(by, seller_id, buyers, precomputed):  # any range: the shops' running sums
+            from app.services.analytics import range_series
+            def ranking(page):
+                return range_series.ranking(start, end, *prior_period(start, end, compare), province_id, page)
+        else:
+            def ranking(page):
+                return _ranked_statement(start, end, by, compare, seller_id, province_id, buyers, page)
 
         def details(keys):
             return _details_statement(start, end, by, seller_id, province_id, buyers, keys)
