@@ -50,6 +50,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     register_security_headers(app, talisman)
     from app.web import auth  # noqa: F401  (registers the user loader)
+    from app.web.common import read_only
+
+    read_only.register(app)  # before any blueprint's hook: the role guard's session read is a read
 
 
 def _rate_limit_storage(redis_url: str | None) -> str:
