@@ -39,6 +39,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config["RATELIMIT_STORAGE_URI"] = _rate_limit_storage(app.config.get("REDIS_URL"))
     limiter.init_app(app)
+    # Only the API's views are limited, each by its decorator, which runs the check itself: the
+    # limiter's own check before every request found no limit to apply (~2 % of a catalog page).
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     compress.init_app(app)
     htmx.init_app(app)  # request.htmx: the HX-* request headers
     from app.web.common.safe_args import SafeRequest
@@ -50,6 +53,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     register_security_headers(app, talisman)
     from app.web import auth  # noqa: F401  (registers the user loader)
+    from app.web.common import read_only
+
+    read_only.register(app)  # before any blueprint's hook: the role guard's session read is a read
 
 
 def _rate_limit_storage(redis_url: str | None) -> str:

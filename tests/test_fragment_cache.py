@@ -80,3 +80,33 @@ def test_the_pager_links_keep_each_request_s_own_search(retailer, app, monkeypat
     tea, coffee = text(retailer.get("/retailer/catalog?q=茶饮")), text(retailer.get("/retailer/catalog?q=咖啡"))
     assert 'href="/retailer/catalog?q=%E8%8C%B6%E9%A5%AE&amp;page=2"' in tea
     assert 'href="/retailer/catalog?q=%E5%92%96%E5%95%A1&amp;page=2"' in coffee and "%E8%8C%B6" not in coffee
+
+
+def test_a_catalog_page_without_a_query_string_answers_as_the_blank_search_form(app):
+    """BlankCatalogSearch (a catalog page without a query string, no WTForms form built) gives the
+    same criteria, URL parameters, search box key and search box as the blank CatalogSearchForm."""
+    from types import SimpleNamespace
+
+    from flask import render_template
+    from werkzeug.datastructures import MultiDict
+
+    from app.web.shared.ordering.forms import BlankCatalogSearch, CatalogSearchForm
+
+    categories = [SimpleNamespace(id=3, name_zh="饮料", name_en="Drinks"),
+                  SimpleNamespace(id=5, name_zh="零食", name_en="Snacks")]
+    for locale in ("zh", "en"):
+        with app.test_request_context("/retailer/catalog"):
+            blank, form = BlankCatalogSearch(), CatalogSearchForm(formdata=MultiDict())
+            assert blank.criteria() == form.criteria()
+            blank.set_categories(categories, locale)
+            form.set_categories(categories, locale)
+            assert blank.render_key() == form.render_key()
+            assert blank.params() == form.params() == {}
+            assert blank.usual.data is form.usual.data is False
+            boxes = []
+            for search in (blank, form):
+                app.extensions.pop("html_fragments", None)  # rendered afresh from each
+                boxes.append(render_template("shared/ordering/_search.html", form=search, search_url="/retailer/catalog",
+                                             list_target="#catalog-list", list_swap=None))
+            assert boxes[0] == boxes[1]
+            assert ("Drinks" if locale == "en" else "饮料") in boxes[0]

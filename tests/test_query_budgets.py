@@ -165,3 +165,31 @@ def test_add_to_cart_stays_within_its_statement_budget_in_one_transaction(retail
     assert response.status_code == (200 if htmx else 303)
     assert len(counter) <= ADD_TO_CART_BUDGET[htmx], counter.statements
     assert transactions.count == 1
+
+
+def test_catalog_reads_outside_a_transaction_and_add_to_cart_keeps_its_one(retailer, shop):
+    """The catalog page only reads: its statements run in autocommit (no BEGIN and ROLLBACK round
+    trips, and psycopg keeps them prepared: app/web/common/read_only.py); add to cart, a POST,
+    still runs in one transaction."""
+    user, org = shop
+    product = b.products(1, base_price_fen=2000)[0]
+    db.session.commit()
+    form = {"product_id": product.id, "qty": 3, "next": "/retailer/catalog"}
+    retailer.get("/retailer/catalog")  # warm caches (templates, compiled statements, price book)
+    levels = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        levels.append(conn.get_execution_options().get("isolation_level"))
+
+    db.session.remove()  # each request starts from nothing loaded, like a real one
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        assert retailer.get("/retailer/catalog").status_code == 200
+        on_catalog = list(levels)
+        levels.clear()
+        db.session.remove()
+        assert retailer.post("/retailer/cart/add", form).status_code == 303
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert on_catalog and set(on_catalog) == {"AUTOCOMMIT"}, on_catalog
+    assert levels and "AUTOCOMMIT" not in levels, levels

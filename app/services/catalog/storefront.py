@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, case, desc, func, or_, select
 from app.extensions import db
 from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance,
                         User, Warehouse)
+from app.services.core import driver_sql
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
 from app.services.core.paging import Page, counted_page_query, paginate_counted
@@ -203,12 +204,17 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
         statement, params = counted_page_query(_browse_query(
             visible_clause(profile), owner_id, _usual_counts(buyer.id, since) if usual else None, term,
             category_id or None)), {}
+        execute = _core_rows
     else:
-        statement, params = _browse_statement(owner_id is not None, usual, bool(category_id)), visible_params(profile)
+        shape = (owner_id is not None, usual, bool(category_id))
+        statement, params = _browse_statement(*shape), visible_params(profile)
         params.update({"owner_id": owner_id} if owner_id is not None else {})
         params.update({"buyer_id": buyer.id, "since": since} if usual else {})
         params.update({"category_id": category_id} if category_id else {})
-    result = paginate_counted(statement, params, page, per_page, execute=_core_rows)
+
+        def execute(statement, params):  # built once per shape: compiled once, run by psycopg itself
+            return driver_sql.rows(f"catalog-page-{shape}", lambda: statement, params)
+    result = paginate_counted(statement, params, page, per_page, execute=execute)
     rows, result.items = result.items, [_listed(row) for row in result.items]
     products = {p.id: p for p in result.items}
     stock = ({p.id: stock_level(p, int(row.available)) for p, row in zip(result.items, rows)}
@@ -218,8 +224,8 @@ def browse_catalog(owner: User, buyer: Organisation, search: str = "", category_
     # The promotions' version and the price book's token ride on the categories query: tags and
     # prices cost no query of their own.
     with_cart = cart.summary_column_supported()
-    category_rows = _core_rows(_categories_statement(with_cart),
-                               cart.summary_params(owner, buyer) if with_cart else {}).all()
+    category_rows = driver_sql.rows(f"catalog-categories-{with_cart}", lambda: _categories_statement(with_cart),
+                                    cart.summary_params(owner, buyer) if with_cart else {})
     categories = category_rows
     if category_rows:
         token_read(category_rows[0].price_token)

@@ -49,11 +49,12 @@ def counted_page_query(query):
 def paginate_counted(statement, params: dict, page: int, per_page: int, execute=None) -> Page:
     """Page `page` (clamped to [1, pages]) of a counted_page_query; its items are the rows (the
     count last). One statement; a page past the end costs two more. `execute(statement, params)`
-    runs it (default: the ORM session's execute)."""
+    runs it and returns a Result or a list of rows (default: the ORM session's execute)."""
     execute = execute or db.session.execute
 
     def rows_at(number: int) -> list:
-        return execute(statement, {**params, "page_limit": per_page, "page_offset": (number - 1) * per_page}).all()
+        found = execute(statement, {**params, "page_limit": per_page, "page_offset": (number - 1) * per_page})
+        return found if isinstance(found, list) else found.all()
 
     number = max(1, page)
     rows = rows_at(number)

@@ -18,6 +18,7 @@ from flask import Blueprint, g, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.models import Organisation, Product
+from app.web.common.read_only import read_only
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,13 @@ def register(bp: Blueprint, counter: Counter) -> None:
              "order_again": cart_views.order_again, "coupon_apply": cart_views.coupon_apply,
              "coupon_remove": cart_views.coupon_remove, "cart_added": catalog_views.cart_added}
     methods = {"catalog": ["GET"], "cart": ["GET"], "cart_added": ["GET"]}
+    # The catalog alone writes nothing (see read_only); one with the cart beside it is left in a transaction.
+    reads_only = set() if counter.cart_on_catalog else {"catalog"}
     bp.record_once(_install_template_helpers)
     for action, (rule, endpoint) in counter.routes.items():
-        bp.add_url_rule(rule, endpoint, _bound(views[action], counter, endpoint), methods=methods.get(action, ["POST"]))
+        view = _bound(views[action], counter, endpoint)
+        bp.add_url_rule(rule, endpoint, read_only(view) if action in reads_only else view,
+                        methods=methods.get(action, ["POST"]))
 
 
 def _install_template_helpers(state) -> None:

@@ -19,7 +19,7 @@ from app.services.ordering import cart, delivery_terms
 from app.web.common.htmx import render_page, wants_fragment
 from app.web.shared.ordering import rows
 from app.web.shared.ordering.counter import Counter, thumb_url
-from app.web.shared.ordering.forms import CatalogSearchForm, CheckoutForm, CouponForm
+from app.web.shared.ordering.forms import BlankCatalogSearch, CatalogSearchForm, CheckoutForm, CouponForm
 from app.web.shared.loyalty.cart import points_requested
 
 
@@ -128,7 +128,7 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
                  row_errors=None, row_values=None, page_errors=(), **cart_kw):
     """The catalog page (the list alone for an htmx search). `cart_kw` go to cart_context when
     the cart is on this page: a refused checkout's form and key, a notice, a line's error."""
-    form = CatalogSearchForm(formdata=args)
+    form = CatalogSearchForm(formdata=args) if args else BlankCatalogSearch()
     listing = storefront.browse_catalog(current_user, buyer, per_page=current_app.config["PAGE_SIZE"],
                                         **form.criteria())
     form.set_categories(listing.categories, str(get_locale()))
