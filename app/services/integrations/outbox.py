@@ -1,6 +1,8 @@
 """The outbox: `record(...)` writes a domain event in the caller's transaction, so the event
 exists exactly when the change it reports commits, and asks (after the commit) for its webhook
-fan-out. Services call it where the change happens; nothing else writes events.
+fan-out when an active subscription may hear it (the INSERT says so: most events, e.g. a shop's
+checkout, concern organisations without any subscription, and their fan-out job would find
+nobody). Services call it where the change happens; nothing else writes events.
 
 Event types (stable, part of the API): order.placed, order.approved, order.held, order.rejected,
 order.cancelled, order.shipped, order.partly_shipped, order.delivered, order.completed,
@@ -19,7 +21,7 @@ import functools
 import uuid
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Boolean, bindparam, func, insert, select, text, type_coerce
 
 from app.extensions import db
 from app.models import OutboxEvent, utcnow
@@ -39,22 +41,28 @@ ORDER_STATUS_EVENTS = {"submitted": "order.placed", "approved": "order.approved"
 def record(event_type: str, aggregate_type: str, aggregate_id: int, org_ids: Iterable[int | None],
            data: dict[str, Any]) -> str:
     """Write one event (one INSERT) and return its stable id; its fan-out runs after the commit
-    (one job for all the events of the transaction)."""
+    (one job for all the events of the transaction) when the INSERT found an active subscription
+    of one of `org_ids` or of the brand (which hears every event). A subscription is heard from
+    the moment it is committed: one committed while this transaction runs does not get its event
+    (the job itself decides on the event types, and adds nothing twice)."""
     assert event_type in EVENT_TYPES, event_type
     event_id = "evt_" + uuid.uuid4().hex
-    db.session.execute(_insert_event(), dict(
+    orgs = sorted({o for o in org_ids if o is not None})
+    heard = db.session.execute(_insert_event(), dict(
         e_event_id=event_id, e_type=event_type, e_aggregate_type=aggregate_type, e_aggregate_id=aggregate_id,
-        e_org_ids=sorted({o for o in org_ids if o is not None}), e_data=data, e_occurred_at=utcnow()))
-    # One fan-out job for the transaction's events (a checkout records order.placed and order.approved)
-    enqueue_batch_after_commit("jobs.webhooks.fan_out_events", event_id, job_id=f"webhook-fanout-{event_id}",
-                               new_id=True)  # a fresh event id: no earlier job to look up in Redis
+        e_org_ids=orgs, e_data=data, e_occurred_at=utcnow(), e_heard_by=orgs)).scalar()
+    if heard:  # one fan-out job for the transaction's events (a checkout records order.placed and order.approved)
+        enqueue_batch_after_commit("jobs.webhooks.fan_out_events", event_id, job_id=f"webhook-fanout-{event_id}",
+                                   new_id=True)  # a fresh event id: no earlier job to look up in Redis
     return event_id
 
 
 @functools.cache
 def _insert_event():
-    """The event's INSERT, built once with bound parameters (`e_<column>`); its sequence is the
-    aggregate's last + 1, computed in the statement."""
+    """The event's INSERT, built once with bound parameters (`e_<column>`, and `e_heard_by`: the
+    organisations again, as a list); its sequence is the aggregate's last + 1, computed in the
+    statement, and it returns whether an active subscription may hear the event (webhooks.fan_out_events
+    asks the same of its subscriptions)."""
     table = OutboxEvent.__table__
     bound = {name: bindparam(f"e_{name}", type_=table.c[name].type)
              for name in ("event_id", "type", "aggregate_type", "aggregate_id", "org_ids", "data", "occurred_at")}
@@ -62,7 +70,12 @@ def _insert_event():
                      .where(table.c.aggregate_type == bound["aggregate_type"],
                             table.c.aggregate_id == bound["aggregate_id"])
                      .scalar_subquery())
-    return insert(table).values(sequence=next_sequence, **bound)
+    # Written out: the dialects render RETURNING's columns without their tables (SQLite then finds
+    # `id` and `active` ambiguous), so the subquery names its own.
+    heard = text("EXISTS (SELECT 1 FROM webhook_subscriptions s JOIN organisations o ON o.id = s.org_id "
+                 "WHERE s.active AND (s.org_id IN :e_heard_by OR o.kind = 'brand'))"
+                 ).bindparams(bindparam("e_heard_by", expanding=True))
+    return insert(table).values(sequence=next_sequence, **bound).returning(type_coerce(heard, Boolean))
 
 
 def order_data(order, from_status: str | None, note: str = "") -> dict[str, Any]:
