@@ -75,7 +75,7 @@ def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: i
 def _add(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
     """Add to the cart and build the answer in the same transaction, before the commit: the row
     is read from what was just written, not in a second transaction after it."""
-    added = storefront.add_to_cart(current_user, buyer, product_id, qty)
+    added = storefront.add_to_cart(current_user, buyer, product_id, qty, row=is_htmx())
     return _added(counter, buyer, product_id, qty, added, back)
 
 
