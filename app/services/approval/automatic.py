@@ -376,9 +376,13 @@ def place_order(owner: User, buyer: Organisation, idempotency_key: str, fingerpr
     it created (a repeated submit returns the order as it is). The order's status afterwards says
     what happened: approved, on_hold (see reasons_for) or submitted (auto approval off)."""
     submission = ordering.submit_order(owner, buyer, idempotency_key, fingerprint, accept_changes=accept_changes,
-                                       channel=channel, note=note, terms=terms, use_points=use_points)
+                                       channel=channel, note=note, terms=terms, use_points=use_points,
+                                       defer_history=True)
     if submission.created:
+        # The review's status change writes the order's "submitted" history with its own; when it
+        # makes none (automatic approval off), it is written here.
         auto_review(submission.order.id, priced_now=True)
+        lifecycle.write_deferred(submission.order.id)
     return submission
 
 
