@@ -33,6 +33,7 @@ waiting for review (the buyer is notified of every status change by the lifecycl
 from __future__ import annotations
 
 import functools
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -271,8 +272,12 @@ def auto_review(order_id: int, priced_now: bool = False) -> Review:
         return Review(order, "manual")
     reasons = check_rules(order, policy, priced_now)
     if not reasons:
+        # A shortage at reservation undoes the status change only (a savepoint); an order inserted
+        # in this transaction reserves before its status changes, so it has nothing to undo
+        # (lifecycle.transition).
+        undo = nullcontext() if lifecycle.is_fresh(order.id) else db.session.begin_nested()
         try:
-            with db.session.begin_nested():  # a shortage at reservation undoes the status change only
+            with undo:
                 lifecycle.transition(order.id, S.APPROVED.value, None, AUTO_NOTE, expected={S.SUBMITTED.value})
         except StockShortage as shortage:
             reasons = [HoldReason("stock_short", shortage.detail)]

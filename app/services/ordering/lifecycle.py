@@ -116,7 +116,13 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     person typed (kept as typed), or a Message the system writes (kept as code + parameters, read
     in each reader's language). `expected`: the statuses the caller saw or accepts (e.g. the page
     a person acted on); any other current status is refused even where the move itself would be
-    allowed."""
+    allowed.
+
+    An order inserted in this very transaction (`created_now`) reserves its stock before its
+    status UPDATE: no other transaction can see it, so that UPDATE cannot be refused, and a
+    shortage (StockShortage) leaves nothing of the move to undo: checkout's automatic review
+    needs no savepoint (`is_fresh`)."""
+    fresh = is_fresh(order_id)
     order = _loaded(order_id)
     if order is None:
         raise TransitionRefused(_("订单不存在。"))
@@ -127,13 +133,20 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
         raise TransitionRefused(_("订单当前状态为“%(now)s”，不能改为“%(to)s”。",
                                   now=S.label_of(current), to=S.label_of(to)))
     now = utcnow()
+    if fresh:
+        try:
+            _stock_side_effects(order, current, to, actor_id, note)
+        except Exception:
+            created_now(order_id)  # nothing changed: the order is still as inserted
+            raise
     moved = db.session.execute(_MOVE, {"order_id": order_id, "current": current, "to": to, "now": now}).rowcount
     if moved != 1:  # someone else moved it between our read and our write
         raise TransitionRefused(_("订单刚刚已被他人处理，请刷新后查看。"))
     # The order object follows the UPDATE without reloading it from the database.
     set_committed_value(order, "status", to)
     set_committed_value(order, "updated_at", now)
-    _stock_side_effects(order, current, to, actor_id, note)
+    if not fresh:
+        _stock_side_effects(order, current, to, actor_id, note)
     # No unit-of-work objects: with what checkout deferred (its "submitted" rows), if any
     history = db.session.info.get(DEFERRED, {}).pop(order_id, None) or History()
     history.add(order, current, actor_id, now, note)
@@ -155,6 +168,12 @@ def created_now(order_id: int, history: History | None = None) -> None:
     db.session.info.setdefault(FRESH_ORDERS, set()).add(order_id)
     if history is not None:
         db.session.info.setdefault(DEFERRED, {})[order_id] = history
+
+
+def is_fresh(order_id: int) -> bool:
+    """Whether the order was inserted in the current transaction and its status has not moved
+    since (`created_now`)."""
+    return order_id in db.session.info.get(FRESH_ORDERS, ())
 
 
 def write_deferred(order_id: int) -> None:
