@@ -41,8 +41,9 @@ ADD_TO_CART_BUDGET = {"postgresql": 3, "sqlite": 4}
 # the reservation reads first (warehouse, reserved already, shelf-life rule) in one query.
 # 21 on PostgreSQL and 27 on SQLite before h15cycle, which wrote the order's "submitted" status history, audit
 # row and outbox event with the automatic approval's (one INSERT of two rows each instead of two INSERTs each),
-# and approved an order made in the same transaction without a savepoint (it reserves before its UPDATE).
-CHECKOUT_BUDGET = {"postgresql": 16, "sqlite": 20}
+# and approved an order made in the same transaction without a savepoint (it reserves before its UPDATE), and
+# read the approval policy with the credit check's facts.
+CHECKOUT_BUDGET = {"postgresql": 15, "sqlite": 19}
 
 
 @pytest.fixture
