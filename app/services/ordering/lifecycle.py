@@ -25,7 +25,9 @@ credit check (credit.limits.check_credit) and needs a confirmed reason to approv
 `may_cancel_whole` is the one rule that stops a whole-order cancel once goods are on the road.
 
 If the side effects fail after the status UPDATE (a stock shortage), the exception propagates
-and the caller rolls back (a view) or rolls back to its savepoint (the automatic review).
+and the caller rolls back (a view) or rolls back to its savepoint (the automatic review of an
+older order). An order inserted in the same transaction (checkout) has its side effects before
+its UPDATE, so a shortage leaves nothing to undo and checkout's review takes no savepoint.
 """
 from __future__ import annotations
 
