@@ -276,3 +276,41 @@ def test_the_order_row_is_consistent_after_review(shop, world):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "approved"
+
+
+def history_of(order_id: int) -> tuple[list, list, list]:
+    """The order's status history, audit trail and outbox stream, oldest first."""
+    from app.models import OutboxEvent
+
+    audits = [(a.action, a.actor_id, (a.after or {}).get("status"))
+              for a in db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "order",
+                                                                    AuditEvent.entity_id == order_id)
+                                          .order_by(AuditEvent.id))]
+    stream = [(e.type, e.sequence, e.data["status"], e.data["from_status"])
+              for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_type == "order",
+                                                                     OutboxEvent.aggregate_id == order_id)
+                                          .order_by(OutboxEvent.id))]
+    return [e[:3] for e in b.events_of(order_id)], audits, stream
+
+
+@pytest.mark.parametrize("outcome", ["approved", "held for stock", "held by a rule", "left to the seller"])
+def test_checkout_writes_the_whole_history_of_each_outcome_once(shop, world, outcome):
+    """Checkout writes the order's "submitted" history with the review's status change (one
+    INSERT of both rows per table): every outcome still has each row once, in order."""
+    user, retailer = shop
+    product = factories.product()
+    b.stocked_warehouse(world.orgs["dealer"], world.regions["hz"], {product: 3 if outcome == "held for stock" else 10})
+    if outcome == "held by a rule":
+        db.session.add(CreditProfile(customer_id=retailer.id, on_hold=True, hold_reason="x"))
+    if outcome == "left to the seller":
+        set_policy(auto_approve=False)
+    order = b.checkout(user, retailer, [(product, 5)]).order
+    db.session.commit()
+    to = {"approved": "approved", "left to the seller": None}.get(outcome, "on_hold")
+    events, audits, stream = history_of(order.id)
+    assert order.status == (to or "submitted")
+    assert events == [(None, "submitted", user.id)] + ([("submitted", to, None)] if to else [])
+    assert audits == [("order.submit", user.id, "submitted")] + ([("order.status", None, to)] if to else [])
+    assert stream == [("order.placed", 1, "submitted", None)] + (
+        [(f"order.{'approved' if to == 'approved' else 'held'}", 2, to, "submitted")] if to else [])
+    assert db.session.scalar(select(StockBalance.reserved)) == (5 if to == "approved" else 0)

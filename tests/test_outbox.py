@@ -94,3 +94,44 @@ def test_only_known_event_types_are_written(world, bad):
 
     with pytest.raises(AssertionError):
         outbox.record(bad, "order", 1, [], {})
+
+
+def fan_outs_asked() -> list[list[str]]:
+    """The event ids of the webhook fan-out job the current transaction will send after its commit."""
+    return [job.args[0] for job in db.session.info.get("lianying_jobs") or ()
+            if job.func == "jobs.webhooks.fan_out_events"]
+
+
+def test_the_fan_out_is_asked_for_only_when_a_subscription_may_hear_the_event(world, app, monkeypatch):
+    from app.services.integrations import outbox, webhooks
+
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", ("127.0.0.1",))
+
+    retailer, dealer, other = world.orgs["retailer"], world.orgs["dealer"], world.orgs["dealer_b"]
+    record = lambda: outbox.record("order.placed", "order", 1, (retailer.id, dealer.id), {})  # noqa: E731
+    record()
+    assert fan_outs_asked() == []  # nobody subscribes: no job after the commit
+    db.session.commit()
+
+    webhooks.subscribe(other, "http://127.0.0.1:9/hook", ["*"])  # another dealer hears its own orders only
+    db.session.commit()
+    record()
+    assert fan_outs_asked() == []
+    db.session.commit()
+
+    heard = webhooks.subscribe(dealer, "http://127.0.0.1:9/hook", ["order.approved"])
+    db.session.commit()
+    first, second = record(), record()  # (the job filters the types: the INSERT asks for any subscription)
+    assert fan_outs_asked() == [[first, second]]
+    db.session.commit()
+
+    heard.active = False  # disabled after failures: as good as none
+    brand = webhooks.subscribe(world.brand, "http://127.0.0.1:9/hook", ["*"])
+    db.session.commit()
+    event_id = record()
+    assert fan_outs_asked() == [[event_id]]  # the brand hears every event
+    db.session.rollback()
+    brand.active = False
+    db.session.commit()
+    record()
+    assert fan_outs_asked() == []

@@ -80,7 +80,7 @@ def test_stepper_without_js_lands_on_a_small_page_with_the_row_and_the_way_back(
     response = set_qty(retailer, tea, to="2")
     assert response.status_code == 303
     added = unquote(response.headers["Location"])
-    assert added == f"/retailer/cart/added?product={tea.id}&next=/retailer/catalog?q=东方"
+    assert added == f"/retailer/cart/added?product={tea.id}&set=1&next=/retailer/catalog?q=东方"
     page = text(retailer.get(response.headers["Location"]))
     assert "购物车中 2" in page  # the news, once
     assert 'name="qty" value="2"' in row_of(page, tea) and "购物车 1 种" in page and "¥120.00" in page
@@ -90,6 +90,25 @@ def test_stepper_without_js_lands_on_a_small_page_with_the_row_and_the_way_back(
     response = set_qty(retailer, tea, to="0")
     assert response.status_code == 303 and cart_rows(user) == []
     assert "已从购物车移除" in text(retailer.get(response.headers["Location"]))
+
+
+def test_a_tap_without_js_writes_no_session_cookie_and_the_page_it_lands_on_says_what_changed(retailer, shop, tea):
+    """The news travels in the address (added=<n>, set=1), not as a flash in the session: neither
+    the tap nor the page rewrites the session cookie (issue 15: a cookie signed and sent on each tap)."""
+    retailer.get("/retailer/catalog")  # the session holds its CSRF token from here on
+    response = retailer.post("/retailer/cart/add", {"product_id": tea.id, "qty": 4, "next": "/retailer/catalog"})
+    assert response.status_code == 303 and "added=4" in response.headers["Location"]
+    assert "Set-Cookie" not in response.headers
+    page = retailer.get(response.headers["Location"])
+    assert "已加入 4，购物车中共 4。" in text(page) and "Set-Cookie" not in page.headers
+    response = retailer.post("/retailer/cart/add", {"product_id": tea.id, "qty": 2, "next": "/retailer/catalog"})
+    assert "已加入 2，购物车中共 6。" in text(retailer.get(response.headers["Location"]))
+    response = set_qty(retailer, tea, to="0")
+    assert "Set-Cookie" not in response.headers
+    page = retailer.get(response.headers["Location"])  # removed: the row offers it again
+    assert "已从购物车移除。" in text(page) and "购物车中共" not in text(page)
+    forged = f"/retailer/cart/added?product={tea.id}&added=99999&next=/retailer/catalog"
+    assert "已加入" not in text(retailer.get(forged))  # the address can claim nothing the cart does not hold
 
 
 def test_the_added_page_shows_no_product_the_buyer_may_not_see(retailer, world):

@@ -85,3 +85,21 @@ def test_integrators_can_subscribe_to_it(app, world, client, monkeypatch):
     assert answer.json["event_types"] == ["stock.below_reorder"]
     spec = client.http.get("/api/v1/openapi.json").json
     assert "stock.below_reorder" in str(spec)
+
+
+def test_a_reservation_refused_for_a_shortage_announces_nothing_it_undid(world):
+    """The juice would cross its point, but the water is short: nothing is reserved, and no event
+    is left in the caller's transaction (which commits without a savepoint to roll back)."""
+    import pytest
+
+    from app.services.inventory.reservations import StockShortage
+
+    wh, juice, water, _lot = setup(world)
+    with pytest.raises(StockShortage):
+        reserve_stock(wh.id, {juice.id: 10, water.id: 60}, document="order:1",
+                      min_expiry={juice.id: days(0), water.id: days(0)}, actor_id=None)
+    db.session.commit()
+    assert below_reorder_events() == []
+    assert {b.product_id: b.reserved for b in db.session.scalars(select(StockBalance))} == {juice.id: 0, water.id: 0}
+    reserve(wh, {juice: 10}, "order:2")  # the same crossing, made: announced once
+    assert [(e.data["product_code"], e.data["available"]) for e in below_reorder_events()] == [("JUICE", 10)]

@@ -33,6 +33,7 @@ waiting for review (the buyer is notified of every status change by the lifecycl
 from __future__ import annotations
 
 import functools
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -49,7 +50,7 @@ from app.models.approval import (DEFAULT_QUANTITY_FACTOR_PCT, DEFAULT_QUANTITY_M
 from app.services.core import audit
 from app.services.ordering import lifecycle
 from app.services.ordering import orders as ordering
-from app.services.credit.limits import HoldReason, check_credit, format_yuan
+from app.services.credit.limits import HoldReason, check_credit, credit_facts, credit_facts_params, format_yuan
 from app.services.core.errors import DomainError, NotFound
 from app.services.core.messages import CATALOG, Message, joined, message
 from app.services.inventory.orders import default_warehouse
@@ -89,7 +90,16 @@ def current_policy() -> ApprovalPolicy:
     return db.session.scalar(_POLICY) or default_policy()
 
 
-_POLICY = select(ApprovalPolicy).where(ApprovalPolicy.id == POLICY_ID)  # built once: every checkout reads it
+_POLICY = select(ApprovalPolicy).where(ApprovalPolicy.id == POLICY_ID)  # built once
+
+
+@functools.cache
+def _policy_and_credit():
+    """The policy (None before the brand saved one) as the last column of the credit check's
+    statement (credit.limits.credit_facts: the buyer locked, its credit profile, its overdue
+    invoices), built once: checkout's review reads both in one statement. (The buyer's row is
+    locked even when the policy checks no credit: harmless, checkouts of one buyer queue.)"""
+    return credit_facts(True).add_columns(ApprovalPolicy).outerjoin(ApprovalPolicy, ApprovalPolicy.id == POLICY_ID)
 
 
 def update_policy(actor: User, **values) -> ApprovalPolicy:
@@ -207,17 +217,19 @@ def stock_shortages(order: Order) -> list[Shortage]:
             for pid, qty in sorted(wanted.items()) if available.get(pid, 0) < qty]
 
 
-def check_rules(order: Order, policy: ApprovalPolicy, priced_now: bool = False) -> list[HoldReason]:
+def check_rules(order: Order, policy: ApprovalPolicy, priced_now: bool = False,
+                credit_facts: tuple | None = None) -> list[HoldReason]:
     """Every switched-on rule the order fails; [] means it may be approved.
 
     `priced_now`: the order was priced from the database in this very transaction (checkout's
     own review), so the prices rule has nothing to find and is skipped. The stock rule is judged
     here only when another rule already holds the order (to list every reason at once);
     otherwise the approval's reservation judges it, all or nothing, and a shortage there holds
-    the order with the same reason (auto_review, recheck)."""
+    the order with the same reason (auto_review, recheck). `credit_facts`: what the credit check
+    reads, read already in this transaction (credit.limits.check_credit)."""
     reasons: list[HoldReason] = []
     if policy.check_hold or policy.check_credit or order.payment_method == OrderPayment.CREDIT.value:
-        for reason in check_credit(order):
+        for reason in check_credit(order, facts=credit_facts):
             if ((reason.code == "on_hold" and policy.check_hold) or (reason.code in CREDIT_CODES and policy.check_credit)
                     or reason.code in ALWAYS_CODES):
                 reasons.append(reason)
@@ -265,14 +277,23 @@ def auto_review(order_id: int, priced_now: bool = False) -> Review:
     order = _load(order_id, fresh=priced_now)
     if order is None or order.status != S.SUBMITTED.value:
         return Review(order, "skipped")
-    policy = current_policy()
+    credit = None
+    if priced_now:  # checkout's own review: the policy comes with the credit check's facts (one statement)
+        *credit, policy = db.session.execute(_policy_and_credit(), credit_facts_params(order)).one()
+        policy = policy or default_policy()
+    else:
+        policy = current_policy()
     if not policy.auto_approve:
         _tell_seller(order, [])
         return Review(order, "manual")
-    reasons = check_rules(order, policy, priced_now)
+    reasons = check_rules(order, policy, priced_now, credit_facts=credit)
     if not reasons:
+        # A shortage at reservation undoes the status change only (a savepoint); an order inserted
+        # in this transaction reserves before its status changes, so it has nothing to undo
+        # (lifecycle.transition).
+        undo = nullcontext() if lifecycle.is_fresh(order.id) else db.session.begin_nested()
         try:
-            with db.session.begin_nested():  # a shortage at reservation undoes the status change only
+            with undo:
                 lifecycle.transition(order.id, S.APPROVED.value, None, AUTO_NOTE, expected={S.SUBMITTED.value})
         except StockShortage as shortage:
             reasons = [HoldReason("stock_short", shortage.detail)]
@@ -376,9 +397,13 @@ def place_order(owner: User, buyer: Organisation, idempotency_key: str, fingerpr
     it created (a repeated submit returns the order as it is). The order's status afterwards says
     what happened: approved, on_hold (see reasons_for) or submitted (auto approval off)."""
     submission = ordering.submit_order(owner, buyer, idempotency_key, fingerprint, accept_changes=accept_changes,
-                                       channel=channel, note=note, terms=terms, use_points=use_points)
+                                       channel=channel, note=note, terms=terms, use_points=use_points,
+                                       defer_history=True)
     if submission.created:
+        # The review's status change writes the order's "submitted" history with its own; when it
+        # makes none (automatic approval off), it is written here.
         auto_review(submission.order.id, priced_now=True)
+        lifecycle.write_deferred(submission.order.id)
     return submission
 
 

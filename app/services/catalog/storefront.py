@@ -283,11 +283,12 @@ def _row_statement(with_stock: bool, with_cart: bool = False):
     return query
 
 
-def _find_row(buyer: Organisation, product_id: int, cart_of: User | None = None):
+def _find_row(buyer: Organisation, product_id: int, cart_of: User | None = None, stock: bool = True):
     """The row statement's result for one product, or None when the buyer may not see it; with
-    `cart_of`, the cart of that owner for the buyer too, where the database can bring it."""
+    `cart_of`, the cart of that owner for the buyer too, where the database can bring it;
+    `stock=False`: without the stock level (`available`)."""
     profile = region_profile(buyer)
-    owner_id = stock_owner_id(buyer)
+    owner_id = stock_owner_id(buyer) if stock else None
     with_cart = cart_of is not None and cart.summary_column_supported()
     params = dict(visible_params(profile), product_id=product_id, **({"owner_id": owner_id} if owner_id else {}),
                   **(cart.summary_params(cart_of, buyer) if with_cart else {}))
@@ -328,15 +329,18 @@ class Added:
         return _catalog_row(self.buyer, self.found, self.summary)
 
 
-def add_to_cart(owner: User, buyer: Organisation, product_id, qty) -> Added:
-    """cart.add_to_cart from the catalog, in three statements: the catalog row's query checks
-    that the buyer may order the product (the same visibility as cart.orderable_product) and
-    brings its stock level, the promotions' version and the price token; the buyer's lines
-    give the cart summary (cart.add_quantity); then the line is written."""
-    row = None
+def add_to_cart(owner: User, buyer: Organisation, product_id, qty, row: bool = True) -> Added:
+    """cart.add_to_cart from the catalog, in two statements on PostgreSQL (three on SQLite): the
+    catalog row's query checks that the buyer may order the product (the same visibility as
+    cart.orderable_product) and brings the price token, the promotions' version, the stock level
+    and (PostgreSQL) the cart's lines, which give the cart summary (cart.add_quantity; SQLite reads
+    them then); then the line is written. `row=False` when the caller will not show the row (a
+    plain POST redirects): the stock level is not read, and Added.row() cannot be built."""
+    found = None
     if cart.plausible_product_id(product_id):
-        row = _find_row(buyer, product_id)
-    if row is None:
+        found = _find_row(buyer, product_id, cart_of=owner, stock=row)
+    if found is None:
         raise cart.not_orderable()
-    qty_now, summary = cart.add_quantity(owner, buyer, _listed(row), qty)
-    return Added(qty_now, buyer, row, summary)
+    qty_now, summary = cart.add_quantity(owner, buyer, _listed(found), qty,
+                                         lines=(found.cart or []) if "cart" in found._fields else None)
+    return Added(qty_now, buyer, found, summary)

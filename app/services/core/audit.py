@@ -39,12 +39,25 @@ def write(actor_id: int | None, action: str, entity: str, entity_id: int | None,
           before: dict | None = None, after: dict | None = None, keep: tuple[str, ...] = ()) -> None:
     """`record` as one INSERT at once, with no ORM object for the session to flush (hot paths:
     checkout and order status changes)."""
+    write_rows([row(actor_id, action, entity, entity_id, before, after, keep)])
+
+
+def row(actor_id: int | None, action: str, entity: str, entity_id: int | None,
+        before: dict | None = None, after: dict | None = None, keep: tuple[str, ...] = ()) -> dict:
+    """The audit row `write` would write, for `write_rows`."""
     before, after = _changes(before, after, keep)
-    db.session.execute(_INSERT, dict(at=utcnow(), actor_id=actor_id, action=action, entity=entity,
-                                     entity_id=entity_id, before=before, after=after))
+    return dict(at=utcnow(), actor_id=actor_id, action=action, entity=entity, entity_id=entity_id, before=before,
+                after=after)
 
 
-_INSERT = insert(AuditEvent.__table__)
+def write_rows(rows: list[dict]) -> None:
+    """Audit rows (`row`) in one INSERT (with RETURNING, SQLAlchemy sends several as one multi-row
+    INSERT: "insertmanyvalues")."""
+    if rows:
+        db.session.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+
+
+_INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
 
 
 def _changes(before: dict | None, after: dict | None, keep: tuple[str, ...]) -> tuple[dict | None, dict | None]:

@@ -262,8 +262,13 @@ def lock_customer(customer_id: int) -> Organisation:
                              .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
+def credit_facts_params(order: Order) -> dict:
+    """The parameters of credit_facts' statement for the order's buyer."""
+    return {"customer_id": order.buyer_id, "overdue_on": today_local()}
+
+
 @functools.cache
-def _credit_facts(lock: bool):
+def credit_facts(lock: bool):
     """What check_credit reads first, in one statement built once: the customer (with `lock`, its
     row locked as lock_customer does, and read afresh), its CreditProfile (None without one), and
     the number and unpaid amount of its invoices overdue on :overdue_on (_overdue)."""
@@ -281,13 +286,15 @@ def _credit_facts(lock: bool):
     return statement
 
 
-def check_credit(order: Order, lock: bool = True) -> list[HoldReason]:
+def check_credit(order: Order, lock: bool = True, facts: tuple | None = None) -> list[HoldReason]:
     """Reasons to put `order` on hold for credit; an empty list means it may proceed. Locks the
     buyer's row (lock_customer) for the rest of the caller's transaction, so the caller must
     approve or hold the order in that same transaction. `lock=False` only for showing the
-    reasons on a page, never before a decision."""
-    customer, profile, overdue_count, overdue = db.session.execute(
-        _credit_facts(lock), {"customer_id": order.buyer_id, "overdue_on": today_local()}).one()
+    reasons on a page, never before a decision. `facts`: the first four columns of
+    credit_facts(True)'s row, read by the caller in this transaction with columns of its own
+    (checkout's automatic review reads the approval policy with them)."""
+    customer, profile, overdue_count, overdue = facts if facts is not None else db.session.execute(
+        credit_facts(lock), credit_facts_params(order)).one()
     overdue_count, overdue = int(overdue_count), int(overdue)
     reasons: list[HoldReason] = []
     if profile is not None and profile.on_hold:

@@ -117,10 +117,12 @@ def announce_crossings(warehouse_id: int, changes: list[tuple[int, int, int, int
             "product_code": codes[product_id], "available": available, "reorder_point": point})
 
 
-def change_reserved(warehouse_id: int, deltas: dict[int, int]) -> set[int]:
+def change_reserved(warehouse_id: int, deltas: dict[int, int], crossings: list | None = None) -> set[int]:
     """Add `deltas` ({product_id: reserved delta}) to the warehouse's balances in ONE statement,
     each row only if it keeps reserved ≥ 0 and available ≥ 0; the product ids changed (a product
-    whose row refused, or has no row, is left out and unchanged).
+    whose row refused, or has no row, is left out and unchanged). The changes are announced
+    (announce_crossings) at once, or, given a `crossings` list, added to it for the caller to
+    announce once it knows it keeps them (a reservation that may still be undone).
 
     On PostgreSQL the rows are first locked in ascending product id by a `FOR UPDATE` subquery
     of the same statement, the order every other change takes them in (see the module
@@ -134,8 +136,11 @@ def change_reserved(warehouse_id: int, deltas: dict[int, int]) -> set[int]:
         params[f"p{i}"], params[f"d{i}"] = product_id, delta
     statement = _change_reserved_statement(db.session.get_bind().dialect.name, len(ordered))
     rows = connection().execute(statement, params).all()
-    announce_crossings(warehouse_id, [(product_id, available, -deltas[product_id], point)
-                                      for product_id, available, point in rows])
+    changes = [(product_id, available, -deltas[product_id], point) for product_id, available, point in rows]
+    if crossings is None:
+        announce_crossings(warehouse_id, changes)
+    else:
+        crossings += changes
     return {row[0] for row in rows}
 
 

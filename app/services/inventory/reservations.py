@@ -3,7 +3,8 @@
 All or nothing: `reserve_stock` reserves every product or none. It raises `StockShortage`
 naming every short product, having undone its own changes, so the caller's transaction is left
 as it found it (no savepoint needed; the balance rows it touched stay locked until the caller
-commits or rolls back, which is harmless).
+commits or rolls back, which is harmless). Stock falling to its reorder point is announced
+(ledger.announce_crossings) only once the reservation is made.
 
 Concurrency: all the products are reserved by one conditional UPDATE
 (`reserved = reserved + q WHERE on_hand - reserved >= q`) that locks their rows in ascending
@@ -111,13 +112,14 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
             kind=MovementKind.RESERVE.value, actor=actor_id,
             reason="" if isinstance(reason, Message) else (reason or "")[:200],
             message=json.dumps(reason.to_json()) if isinstance(reason, Message) else None)).all()
-        ledger.announce_crossings(warehouse_id, [(pid, available, -wanted[pid], point)
-                                                 for pid, available, point, _written in rows])
+        crossings = [(pid, available, -wanted[pid], point) for pid, available, point, _written in rows]
         if rows and rows[0][3]:
+            ledger.announce_crossings(warehouse_id, crossings)
             return
         taken = {row[0] for row in rows}
     else:
-        taken = ledger.change_reserved(warehouse_id, wanted)
+        crossings = []
+        taken = ledger.change_reserved(warehouse_id, wanted, crossings)
     bounds = allocation.expiry_bounds(warehouse_id, taken, document) if taken else {}
     unfit = allocation.unfit_products(warehouse_id, {pid: (min_expiry[pid], wanted[pid]) for pid in taken}, bounds)
     if len(taken) < len(wanted) or unfit:
@@ -139,6 +141,7 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
                                                for pid in new])
     ledger.record_many(MovementKind.RESERVE.value, warehouse_id, wanted, actor_id=actor_id, reason=reason,
                        document=document)
+    ledger.announce_crossings(warehouse_id, crossings)
 
 
 def reservations_of(document: str) -> list[StockReservation]:

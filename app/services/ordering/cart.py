@@ -499,18 +499,23 @@ def _check_addition(have: int, qty: int, lines: int, in_cart: bool) -> None:
         raise DomainError(_("购物车最多 %(n)d 种商品。", n=MAX_CART_LINES), field="qty")
 
 
-def add_quantity(owner: User, buyer: Organisation, product: Product, qty) -> tuple[int, CartSummary]:
+def add_quantity(owner: User, buyer: Organisation, product: Product, qty, lines=None) -> tuple[int, CartSummary]:
     """add_to_cart for a product the caller found orderable by `buyer` (orderable_product, or
     the catalog's row query, which checks the same), in two plain statements on the session's
     connection and no ORM object (the catalog's add to cart: the ORM's unit of work was a third of
     its time): the cart's lines as the summary reads them, then the line's UPDATE or INSERT.
-    Returns the product's quantity in the cart afterwards and the cart's summary."""
+    `lines`: the cart's lines as summary_column read them in the caller's query of this
+    transaction (None: not read), which saves the first statement. Returns the product's quantity
+    in the cart afterwards and the cart's summary."""
     profile = _profile(buyer)
     check_quantity(product, qty)
     db.session.flush()  # as the ORM's autoflush would, before reading the lines
     connection = db.session.connection()
     cart_key = {"owner_id": owner.id, "buyer_id": buyer.id}
-    rows = connection.execute(_summary_statement(), cart_key).all()
+    if lines is None:
+        rows = connection.execute(_summary_statement(), cart_key).all()
+    else:
+        rows = json.loads(lines) if isinstance(lines, str) else lines
     lines = {product_id: (line_qty, price) for product_id, line_qty, price in rows}
     in_cart = product.id in lines
     have = lines[product.id][0] if in_cart else 0

@@ -25,9 +25,13 @@ credit check (credit.limits.check_credit) and needs a confirmed reason to approv
 `may_cancel_whole` is the one rule that stops a whole-order cancel once goods are on the road.
 
 If the side effects fail after the status UPDATE (a stock shortage), the exception propagates
-and the caller rolls back (a view) or rolls back to its savepoint (the automatic review).
+and the caller rolls back (a view) or rolls back to its savepoint (the automatic review of an
+older order). An order inserted in the same transaction (checkout) has its side effects before
+its UPDATE, so a shortage leaves nothing to undo and checkout's review takes no savepoint.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
@@ -66,7 +70,38 @@ RESERVED = frozenset({S.APPROVED.value, S.PICKING.value, S.PARTLY_SHIPPED.value}
 _MOVE = (update(Order.__table__)
          .where(Order.__table__.c.id == bindparam("order_id"), Order.__table__.c.status == bindparam("current"))
          .values(status=bindparam("to"), updated_at=bindparam("now", type_=Order.__table__.c.updated_at.type)))
-ORDER_EVENT_INSERT = insert(OrderEvent.__table__)
+# (With RETURNING, SQLAlchemy sends several rows as one multi-row INSERT: "insertmanyvalues".)
+ORDER_EVENT_INSERT = insert(OrderEvent.__table__).returning(OrderEvent.__table__.c.id)
+
+
+@dataclass
+class History:
+    """What status changes write besides the order's row: the status history (OrderEvent rows),
+    the audit rows and the outbox events, written together by `write` (one INSERT per table).
+    Checkout keeps its "submitted" ones here (`defer`) for the automatic review's status change
+    to write with its own: two rows per INSERT instead of two INSERTs each."""
+    events: list[dict] = field(default_factory=list)
+    audits: list[dict] = field(default_factory=list)
+    outbox_events: list[outbox.Event] = field(default_factory=list)
+
+    def add(self, order: Order, from_status: str | None, actor_id: int | None, at, note: str | Message = "",
+            audit_row: dict | None = None) -> None:
+        """The order's arrival at its current status (its row as it is now)."""
+        system_note = note if isinstance(note, Message) else None
+        typed = "" if system_note else (note or "")[:500]
+        self.events.append(dict(order_id=order.id, at=at, actor_id=actor_id, from_status=from_status,
+                                to_status=order.status, note=typed, note_message=system_note))
+        self.audits.append(audit_row if audit_row is not None else audit.row(
+            actor_id, "order.status", "order", order.id, {"status": from_status}, {"status": order.status,
+                                                                                  "note": note or ""}))
+        self.outbox_events.append(outbox.order_status_event(order, from_status, typed))
+
+    def write(self) -> None:
+        if self.events:
+            db.session.execute(ORDER_EVENT_INSERT, self.events if len(self.events) > 1 else self.events[0])
+        audit.write_rows(self.audits)
+        outbox.record_many(self.outbox_events)
+        self.events, self.audits, self.outbox_events = [], [], []
 
 
 class TransitionRefused(DomainError):
@@ -83,7 +118,13 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
     person typed (kept as typed), or a Message the system writes (kept as code + parameters, read
     in each reader's language). `expected`: the statuses the caller saw or accepts (e.g. the page
     a person acted on); any other current status is refused even where the move itself would be
-    allowed."""
+    allowed.
+
+    An order inserted in this very transaction (`created_now`) reserves its stock before its
+    status UPDATE: no other transaction can see it, so that UPDATE cannot be refused, and a
+    shortage (StockShortage) leaves nothing of the move to undo: checkout's automatic review
+    needs no savepoint (`is_fresh`)."""
+    fresh = is_fresh(order_id)
     order = _loaded(order_id)
     if order is None:
         raise TransitionRefused(_("订单不存在。"))
@@ -94,30 +135,54 @@ def transition(order_id: int, to: str, actor_id: int | None, note: str | Message
         raise TransitionRefused(_("订单当前状态为“%(now)s”，不能改为“%(to)s”。",
                                   now=S.label_of(current), to=S.label_of(to)))
     now = utcnow()
+    if fresh:
+        try:
+            _stock_side_effects(order, current, to, actor_id, note)
+        except Exception:
+            created_now(order_id)  # nothing changed: the order is still as inserted
+            raise
     moved = db.session.execute(_MOVE, {"order_id": order_id, "current": current, "to": to, "now": now}).rowcount
     if moved != 1:  # someone else moved it between our read and our write
         raise TransitionRefused(_("订单刚刚已被他人处理，请刷新后查看。"))
     # The order object follows the UPDATE without reloading it from the database.
     set_committed_value(order, "status", to)
     set_committed_value(order, "updated_at", now)
-    _stock_side_effects(order, current, to, actor_id, note)
-    system_note = note if isinstance(note, Message) else None
-    db.session.execute(ORDER_EVENT_INSERT, dict(  # one INSERT now, no unit-of-work object
-        order_id=order_id, at=now, actor_id=actor_id, from_status=current, to_status=to,
-        note="" if system_note else (note or "")[:500], note_message=system_note))
-    audit.write(actor_id, "order.status", "order", order_id, {"status": current}, {"status": to, "note": note or ""})
-    outbox.order_status_changed(order, current, "" if system_note else (note or "")[:500])
+    if not fresh:
+        _stock_side_effects(order, current, to, actor_id, note)
+    # No unit-of-work objects: with what checkout deferred (its "submitted" rows), if any
+    history = db.session.info.get(DEFERRED, {}).pop(order_id, None) or History()
+    history.add(order, current, actor_id, now, note)
+    history.write()
     db.session.flush()
     _notify_buyer(order, current, to, note)
     return order
 
 
 FRESH_ORDERS = "lianying_fresh_orders"  # session.info: orders inserted in the current transaction
+DEFERRED = "lianying_deferred_history"  # session.info: {order id: History} checkout left to write
 
 
-def created_now(order_id: int) -> None:
-    """Checkout inserted this order in the current transaction (see `_loaded`)."""
+def created_now(order_id: int, history: History | None = None) -> None:
+    """Checkout inserted this order in the current transaction (see `_loaded`). `history`: its
+    rows not written yet, which the order's next status change in this transaction writes with
+    its own (`transition`), or else `write_deferred`; the caller must call one of them before
+    the commit."""
     db.session.info.setdefault(FRESH_ORDERS, set()).add(order_id)
+    if history is not None:
+        db.session.info.setdefault(DEFERRED, {})[order_id] = history
+
+
+def is_fresh(order_id: int) -> bool:
+    """Whether the order was inserted in the current transaction and its status has not moved
+    since (`created_now`)."""
+    return order_id in db.session.info.get(FRESH_ORDERS, ())
+
+
+def write_deferred(order_id: int) -> None:
+    """Write what `created_now` deferred for the order, unless a status change wrote it."""
+    history = db.session.info.get(DEFERRED, {}).pop(order_id, None)
+    if history is not None:
+        history.write()
 
 
 def _loaded(order_id: int) -> Order | None:

@@ -29,7 +29,6 @@ from sqlalchemy.orm import joinedload, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.services.integrations import outbox
 from app.models import (CartLine, Order, OrderChannel, OrderKind, OrderLine, OrderStatus, Organisation,
                         Product, User)
 from app.services.core import audit
@@ -85,14 +84,17 @@ def order_number(order_id: int, created_at) -> str:
 
 def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerprint: str | None = None,
                  accept_changes: bool = False, channel: str = OrderChannel.WEB.value, note: str = "",
-                 terms: delivery_terms.TermsInput | None = None, use_points: bool = False) -> Submission:
+                 terms: delivery_terms.TermsInput | None = None, use_points: bool = False,
+                 defer_history: bool = False) -> Submission:
     """Turn the cart `owner` built for `buyer` into one order routed to the buyer's seller.
 
     `fingerprint` is CartQuote.fingerprint of the cart the buyer saw (None: no check, e.g. an API
     client that quotes and submits at once); `accept_changes` says the buyer saw and accepted the
     changed lines. `terms`: the delivery date, address and payment method typed at checkout
-    (delivery_terms.checkout_terms: blanks take the defaults). Returns the order and whether this
-    call created it."""
+    (delivery_terms.checkout_terms: blanks take the defaults). `defer_history`: the order's
+    "submitted" status history, audit row and outbox event are left for its next status change in
+    this transaction to write with its own (lifecycle.created_now; the caller makes sure one is
+    written: approval.place_order). Returns the order and whether this call created it."""
     key = (idempotency_key or "").strip()
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise DomainError(_("提交无效，请刷新页面后重试。"), field="idempotency_key")
@@ -122,7 +124,10 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
     if order is None:  # a submit with this key made its order already (or is making it, concurrently)
         return _repeat(_order_by_key(buyer.id, key), fingerprint, quote)
     order_id = order.id
-    lifecycle.created_now(order_id)  # its first status change need not read the status back
+    # Its first status change need not read the status back, and writes the "submitted" history
+    # below with its own (or the caller does: defer_history).
+    history = lifecycle.History()
+    lifecycle.created_now(order_id, history if defer_history else None)
     # Budgets only once this call owns the order (a repeat consumes nothing); a refusal rolls back.
     refused = promo_redemption.consume(quote.applied, buyer.id, quote.buyer_facts)
     if refused:  # a budget ran out since the quote: the buyer sees the cart without it, and confirms again
@@ -148,10 +153,6 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         set_committed_value(order, "lines", rows)
         set_committed_value(order, "buyer", buyer)
         set_committed_value(order, "seller", seller)
-    db.session.execute(lifecycle.ORDER_EVENT_INSERT, dict(
-        order_id=order_id, at=created_at, actor_id=owner.id, from_status=None, to_status=OrderStatus.SUBMITTED.value,
-        note="", note_message=None))
-    outbox.order_status_changed(order, None)
     consumed = db.session.execute(_CONSUME_CART_LINES, {"line_ids": [line.line_id for line in quote.lines]}).rowcount
     if quote.coupon_code:
         promo_coupons.remove_coupon(owner, buyer)
@@ -159,7 +160,10 @@ def submit_order(owner: User, buyer: Organisation, idempotency_key: str, fingerp
         # Another submit of the same cart (another key) committed first; the caller rolls back.
         raise DomainError(_("购物车刚刚已被提交，请查看我的订单。"))
     db.session.flush()
-    audit.write(owner.id, "order.submit", "order", order_id, None, audit.snapshot(order, ORDER_AUDIT_FIELDS))
+    history.add(order, None, owner.id, created_at, audit_row=audit.row(
+        owner.id, "order.submit", "order", order_id, None, audit.snapshot(order, ORDER_AUDIT_FIELDS)))
+    if not defer_history:
+        history.write()
     return Submission(order, True, [line.product for line in quote.lines if not line.available])
 
 

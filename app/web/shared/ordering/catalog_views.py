@@ -61,8 +61,8 @@ def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: i
     """htmx: the row again (its stepper shows the quantity), the badge and the cart bar out of
     band; otherwise back to the same catalog page and row, with the news."""
     if not is_htmx():
-        flash(_("购物车中 %(n)d", n=qty) if qty else _("已从购物车移除。"), "success")
-        return _back_after_tap(counter, buyer, product_id, back)
+        return _back_after_tap(counter, buyer, product_id, back, set=1) or _back_to_row(
+            product_id, back, _("购物车中 %(n)d", n=qty) if qty else _("已从购物车移除。"))
     row = storefront.catalog_row(current_user, buyer, product_id)
     if row is None:  # removed from the cart and no longer orderable: nothing left to show
         return render_page(counter.pages.row_error, status=200, product_id=product_id,
@@ -75,7 +75,7 @@ def _quantity_set(counter: Counter, buyer: Organisation, product_id: int, qty: i
 def _add(counter: Counter, buyer: Organisation, product_id: int, qty: int, back: str):
     """Add to the cart and build the answer in the same transaction, before the commit: the row
     is read from what was just written, not in a second transaction after it."""
-    added = storefront.add_to_cart(current_user, buyer, product_id, qty)
+    added = storefront.add_to_cart(current_user, buyer, product_id, qty, row=is_htmx())
     return _added(counter, buyer, product_id, qty, added, back)
 
 
@@ -84,11 +84,7 @@ def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, add
     # place of its "in the cart" line (htmx), the flash shows it alone (plain POST).
     message = _("已加入 %(n)d，购物车中共 %(total)d。", n=qty, total=added.qty)
     if not is_htmx():
-        # Back on the catalog page the note belongs to the row the buyer lands on (pages.ROW_FLASH);
-        # the small "added" page shows it as its one flash.
-        flash(message, "success" if counter.pages.added and "cart_added" in counter.routes
-              else f"{ROW_FLASH}{product_id}")
-        return _back_after_tap(counter, buyer, product_id, back)
+        return _back_after_tap(counter, buyer, product_id, back, added=qty) or _back_to_row(product_id, back, message)
     row = added.row()  # from what adding read and wrote: no query
     context = row_context(counter, buyer, back, row_notes={product_id: message})
     if counter.cart_on_catalog:  # the cart beside the catalog is sent out of band
@@ -97,28 +93,47 @@ def _added(counter: Counter, buyer: Organisation, product_id: int, qty: int, add
     return render_page("shared/ordering/_row_added.html", p=row.product, listing=row, **context)
 
 
-def _back_after_tap(counter: Counter, buyer: Organisation, product_id: int, back: str):
-    """Where a plain (no-JS) add or stepper tap lands: the small page with the row and the cart
-    bar when the counter has one (a phone on 2G does not reload 50 products per tap), else the
-    catalog page it came from, at the row."""
+def _back_after_tap(counter: Counter, buyer: Organisation, product_id: int, back: str, **news):
+    """Where a plain (no-JS) add or stepper tap lands when the counter has the small page with the
+    row and the cart bar (a phone on 2G does not reload 50 products per tap), or None. `news`
+    says what the page tells (cart_added): `added=<n>` or `set=1`; in its address, not in the
+    session, so the tap writes no session cookie (nor the page, which would pop a flash)."""
     if counter.pages.added and "cart_added" in counter.routes:
-        return redirect(counter.url("cart_added", buyer, product=product_id, next=back), code=303)
+        return redirect(counter.url("cart_added", buyer, product=product_id, **news, next=back), code=303)
+    return None
+
+
+def _back_to_row(product_id: int, back: str, message: str):
+    """Back to the catalog page the tap came from, at the row, with the note for that row
+    (pages.ROW_FLASH)."""
+    flash(message, f"{ROW_FLASH}{product_id}")
     return redirect(f"{back}#p{product_id}", code=303)
 
 
 def cart_added(counter: Counter, **path):
     """GET: the product just changed in the cart (its row, with the stepper that keeps working
-    from here), the cart bar and the link back to the catalog page at that row. A product the
-    buyer may not see (or none) leads back to the catalog."""
+    from here), the cart bar, what changed (`added=<n>`: "added n, the cart holds m"; `set=1`:
+    "the cart holds m" or "removed") and the link back to the catalog page at that row. A product
+    the buyer may not see (or none) leads back to the catalog."""
     buyer = counter.find_buyer(**path)
     back = counter.back_url(buyer, request.args.get("next"))
     product_id = request.args.get("product", type=int)
     row = storefront.catalog_row(current_user, buyer, product_id) if product_id and product_id > 0 else None
+    in_cart = row.cart.quantities.get(product_id, 0) if row is not None else 0
+    added = request.args.get("added", type=int)
+    if added is not None and 0 < added <= cart.MAX_LINE_QTY and in_cart:
+        notice = _("已加入 %(n)d，购物车中共 %(total)d。", n=added, total=in_cart)
+    elif request.args.get("set"):
+        notice = _("购物车中 %(n)d", n=in_cart) if in_cart else _("已从购物车移除。")
+    else:
+        notice = None
     if row is None:
+        if notice:
+            flash(notice, "success")
         return redirect(back, code=303)
     context = row_context(counter, buyer, back)
     return render_page(counter.pages.added, p=row.product, listing=row, cart=row.cart, cart_count=row.cart_count,
-                       back_to=f"{back}#p{product_id}", **context)
+                       back_to=f"{back}#p{product_id}", notice=notice, **context)
 
 
 def _add_failed(counter: Counter, buyer: Organisation, form: AddToCartForm, back: str):
