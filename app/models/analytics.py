@@ -184,7 +184,20 @@ class SalesRepShop(Base):
     rep_id: Mapped[int] = mapped_column(Integer)
 
 
-class SalesRepDay(Base):
+class _RepMeasures:
+    """The sales report's seven measures and `active` (the shops with facts), as `SalesRepDay` and
+    `SalesRepWeek` keep them."""
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    qty: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    ordered_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_fen: Mapped[int] = mapped_column(BigInteger)
+    delivered_fen: Mapped[int] = mapped_column(BigInteger)
+    returned_fen: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[int] = mapped_column(BigInteger)
+
+
+class SalesRepDay(_RepMeasures, Base):
     """The brand's market per business day, rep (`SalesRepShop`; 0: no rep) and province (0:
     none): the sales report's seven measures and `active`, the shops with facts that day (a rep
     has rows in a range when its count there is not 0)."""
@@ -192,17 +205,9 @@ class SalesRepDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     rep_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     province_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    value_fen: Mapped[int] = mapped_column(BigInteger)
-    qty: Mapped[int] = mapped_column(BigInteger)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    ordered_fen: Mapped[int] = mapped_column(BigInteger)
-    shipped_fen: Mapped[int] = mapped_column(BigInteger)
-    delivered_fen: Mapped[int] = mapped_column(BigInteger)
-    returned_fen: Mapped[int] = mapped_column(BigInteger)
-    active: Mapped[int] = mapped_column(BigInteger)
 
 
-class SalesRepWeek(Base):
+class SalesRepWeek(_RepMeasures, Base):
     """`SalesRepDay` summed from the first week of the data up to the end of each Monday-to-Sunday
     week (keyed by its Monday), a row per rep and province for every week from the first to the
     last: whole weeks [w1, w2] are the row of w2 less the row of the week before w1."""
@@ -210,14 +215,6 @@ class SalesRepWeek(Base):
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     rep_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     province_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    value_fen: Mapped[int] = mapped_column(BigInteger)
-    qty: Mapped[int] = mapped_column(BigInteger)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    ordered_fen: Mapped[int] = mapped_column(BigInteger)
-    shipped_fen: Mapped[int] = mapped_column(BigInteger)
-    delivered_fen: Mapped[int] = mapped_column(BigInteger)
-    returned_fen: Mapped[int] = mapped_column(BigInteger)
-    active: Mapped[int] = mapped_column(BigInteger)
 
 
 class SalesRouteChange(Base):
