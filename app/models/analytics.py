@@ -117,7 +117,19 @@ class SalesShopPeriod(Base):
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SalesShopTotal(Base):
+class _ReportMeasures:
+    """The sales report's seven measures (sales.MEASURES); `value_fen` is net: ordered −
+    cancelled/rejected − returned."""
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    qty: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    ordered_fen: Mapped[int] = mapped_column(BigInteger)
+    shipped_fen: Mapped[int] = mapped_column(BigInteger)
+    delivered_fen: Mapped[int] = mapped_column(BigInteger)
+    returned_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class SalesShopTotal(_ReportMeasures, Base):
     """The brand's market per shop over a preset period and its comparison period: the report's
     measures of the period and the comparison's net sales (`prior_fen`), as the report by retailer
     sums them from the rollup. `piece` 0 is the shop's whole, with `province_id` its province when
@@ -135,13 +147,6 @@ class SalesShopTotal(Base):
     buyer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     piece: Mapped[int] = mapped_column(Integer, primary_key=True)
     province_id: Mapped[int | None] = mapped_column(Integer)
-    value_fen: Mapped[int] = mapped_column(BigInteger)  # net: ordered − cancelled/rejected − returned
-    qty: Mapped[int] = mapped_column(BigInteger)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    ordered_fen: Mapped[int] = mapped_column(BigInteger)
-    shipped_fen: Mapped[int] = mapped_column(BigInteger)
-    delivered_fen: Mapped[int] = mapped_column(BigInteger)
-    returned_fen: Mapped[int] = mapped_column(BigInteger)
     prior_fen: Mapped[int] = mapped_column(BigInteger)  # the comparison period's net sales
     change_fen: Mapped[int] = mapped_column(BigInteger)  # value_fen − prior_fen
 
@@ -184,16 +189,9 @@ class SalesRepShop(Base):
     rep_id: Mapped[int] = mapped_column(Integer)
 
 
-class _RepMeasures:
+class _RepMeasures(_ReportMeasures):
     """The sales report's seven measures and `active` (the shops with facts), as `SalesRepDay` and
     `SalesRepWeek` keep them."""
-    value_fen: Mapped[int] = mapped_column(BigInteger)
-    qty: Mapped[int] = mapped_column(BigInteger)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    ordered_fen: Mapped[int] = mapped_column(BigInteger)
-    shipped_fen: Mapped[int] = mapped_column(BigInteger)
-    delivered_fen: Mapped[int] = mapped_column(BigInteger)
-    returned_fen: Mapped[int] = mapped_column(BigInteger)
     active: Mapped[int] = mapped_column(BigInteger)
 
 
