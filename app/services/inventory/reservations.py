@@ -80,13 +80,14 @@ _ADD_TO_RESERVATION = (update(StockReservation.__table__)
 _NEW_RESERVATIONS = insert(StockReservation.__table__).returning(StockReservation.__table__.c.id)
 # PostgreSQL: the whole reservation in one round trip, by the function of migration
 # h15_stock_reserve (arrays, not a parameter per product: one statement text whatever the number
-# of products, which the driver prepares once per connection). Sent as the driver's SQL: no
-# statement to compile or look up and no bind processing, which would cost as much client CPU as
-# the database call (the statement still goes through the engine's events, and is counted).
+# of products, prepared once per connection). Run on the session's psycopg connection itself:
+# SQLAlchemy's execution context and result around it cost more client CPU than the call (the
+# engine's before_cursor_execute listeners still see it, so it is counted like any statement).
 _STOCK_RESERVE = (
     "SELECT product_id, available, reorder_point, written FROM stock_reserve(%(w)s::integer, "
     "%(products)s::integer[], %(qty)s::integer[], %(cutoffs)s::date[], %(document)s::varchar, "
     "%(now)s::timestamptz, %(kind)s::varchar, %(actor)s::integer, %(reason)s::varchar, %(message)s::json)")
+_RESERVE = MovementKind.RESERVE.value
 
 
 def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: str, min_expiry: dict[int, date],
@@ -106,12 +107,15 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
         return
     connection = ledger.connection()
     if connection.dialect.name == "postgresql":
-        rows = connection.exec_driver_sql(_STOCK_RESERVE, dict(
-            w=warehouse_id, products=list(wanted), qty=list(wanted.values()),
-            cutoffs=[min_expiry[pid] for pid in wanted], document=document[:100], now=utcnow(),
-            kind=MovementKind.RESERVE.value, actor=actor_id,
-            reason="" if isinstance(reason, Message) else (reason or "")[:200],
-            message=json.dumps(reason.to_json()) if isinstance(reason, Message) else None)).all()
+        params = dict(w=warehouse_id, products=list(wanted), qty=list(wanted.values()),
+                      cutoffs=[min_expiry[pid] for pid in wanted], document=document[:100], now=utcnow(),
+                      kind=_RESERVE, actor=actor_id,
+                      reason="" if isinstance(reason, Message) else (reason or "")[:200],
+                      message=json.dumps(reason.to_json()) if isinstance(reason, Message) else None)
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            if connection._has_events or connection.engine._has_events:
+                connection.dispatch.before_cursor_execute(connection, cursor, _STOCK_RESERVE, params, None, False)
+            rows = cursor.execute(_STOCK_RESERVE, params, prepare=True).fetchall()
         crossings = [(pid, available, -wanted[pid], point) for pid, available, point, _written in rows]
         if rows and rows[0][3]:
             ledger.announce_crossings(warehouse_id, crossings)
