@@ -17,9 +17,11 @@ adds a "BENCH" warehouse with 200 products holding plenty of stock. Each of N cl
 The two alternate in `--rounds` slices of `--seconds / --rounds` each (bare, service, bare, ...),
 so that load from elsewhere on the machine falls on both alike. It prints both rates, their
 ratio, and the clients' own CPU time per operation (time.process_time: steadier than rates on a
-shared machine). `--checkout DIR` runs the service from another checkout of the project (e.g.
-/work/main, to compare branches on one database in one run of this script). Before every slice
-the bench's reservations are released, so the numbers do not drift with table size.
+shared machine) with their PostgreSQL backends' (read from /proc: a server on this machine).
+`--checkout DIR` runs the service from another checkout of the project (e.g. /work/main, to
+compare branches on one database in one run of this script). Before every slice
+the bench's reservations are released and the stock tables vacuumed and analysed, so the numbers
+do not drift with table size or dead row versions.
 """
 from __future__ import annotations
 
@@ -86,9 +88,23 @@ def prepare(url: str) -> tuple[int, list[int]]:
                                                        StockMovement.kind == "reserve"))
         db.session.execute(update(StockBalance).where(StockBalance.warehouse_id == warehouse.id).values(reserved=0))
         db.session.commit()
+        # ... and without the dead row versions and stale statistics of earlier slices (autovacuum
+        # may be off, or too slow for a bench that rewrites these rows thousands of times a second)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE) stock_balances, stock_reservations, stock_movements")
         product_ids = list(db.session.scalars(select(StockBalance.product_id).where(
             StockBalance.warehouse_id == warehouse.id)))
         return warehouse.id, product_ids
+
+
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds the PostgreSQL backend `pid` used so far (0 when the server is not on this machine)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def service_client(url, warehouse_id, product_ids, seconds, barrier, results, seed):
@@ -99,17 +115,17 @@ def service_client(url, warehouse_id, product_ids, seconds, barrier, results, se
     app = _app(url)
     far = {p: date.today() + timedelta(days=1) for p in product_ids}
     with app.app_context():
-        db.session.execute(db.text("SELECT 1"))
+        backend = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar()
         db.session.commit()
         barrier.wait()
-        count, end, cpu = 0, time.perf_counter() + seconds, time.process_time()
+        count, end, cpu, server = 0, time.perf_counter() + seconds, time.process_time(), _backend_cpu(backend)
         while time.perf_counter() < end:
             product_id = rng.choice(product_ids)
             reserve_stock(warehouse_id, {product_id: 1}, document=f"bench:{seed}:{count}",
                           min_expiry={product_id: far[product_id]}, actor_id=None)
             db.session.commit()
             count += 1
-        results.put((count, time.process_time() - cpu))
+        results.put((count, time.process_time() - cpu, _backend_cpu(backend) - server))
 
 
 def bare_client(url, warehouse_id, product_ids, seconds, barrier, results, seed):
@@ -117,8 +133,9 @@ def bare_client(url, warehouse_id, product_ids, seconds, barrier, results, seed)
 
     rng = random.Random(seed)
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        backend = conn.info.backend_pid
         barrier.wait()
-        count, end, cpu = 0, time.perf_counter() + seconds, time.process_time()
+        count, end, cpu, server = 0, time.perf_counter() + seconds, time.process_time(), _backend_cpu(backend)
         while time.perf_counter() < end:
             cursor = conn.execute("UPDATE stock_balances SET reserved = reserved + 1 WHERE warehouse_id = %s "
                                   "AND product_id = %s AND on_hand - reserved >= 1",
@@ -126,11 +143,12 @@ def bare_client(url, warehouse_id, product_ids, seconds, barrier, results, seed)
             assert cursor.rowcount == 1
             conn.commit()
             count += 1
-        results.put((count, time.process_time() - cpu))
+        results.put((count, time.process_time() - cpu, _backend_cpu(backend) - server))
 
 
-def run(target, url, warehouse_id, product_ids, clients, seconds) -> tuple[int, float]:
-    """(operations, client CPU seconds) of `clients` processes running `target` for `seconds`."""
+def run(target, url, warehouse_id, product_ids, clients, seconds) -> tuple[int, float, float]:
+    """(operations, client CPU seconds, their backends' CPU seconds) of `clients` processes
+    running `target` for `seconds`."""
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(clients + 1), ctx.Queue()
     processes = [ctx.Process(target=target, args=(url, warehouse_id, product_ids, seconds, barrier, results, n))
@@ -141,7 +159,7 @@ def run(target, url, warehouse_id, product_ids, clients, seconds) -> tuple[int, 
     outcomes = [results.get(timeout=seconds + 120) for _ in processes]
     for p in processes:
         p.join()
-    return sum(n for n, _cpu in outcomes), sum(cpu for _n, cpu in outcomes)
+    return tuple(sum(column) for column in zip(*outcomes))
 
 
 def main() -> None:
@@ -160,20 +178,21 @@ def main() -> None:
 
     url = database_url(raw)
     warehouse_id, product_ids = prepare(url)
-    done = {bare_client: [0, 0.0], service_client: [0, 0.0]}
+    done = {bare_client: [0, 0.0, 0.0], service_client: [0, 0.0, 0.0]}
     for _ in range(args.rounds):
         for target in (bare_client, service_client):
-            count, cpu = run(target, url, warehouse_id, product_ids, args.clients, args.seconds / args.rounds)
-            done[target][0] += count
-            done[target][1] += cpu
+            outcome = run(target, url, warehouse_id, product_ids, args.clients, args.seconds / args.rounds)
+            done[target] = [a + b for a, b in zip(done[target], outcome)]
             prepare(url)
-    (bare, bare_cpu), (service, service_cpu) = done[bare_client], done[service_client]
+    (bare, bare_cpu, bare_server), (service, service_cpu, service_server) = done[bare_client], done[service_client]
     print(f"PostgreSQL, {args.clients} concurrent clients, {args.seconds:g} s each in {args.rounds} alternating "
           f"rounds, {len(product_ids)} products, {os.cpu_count()} CPU(s), service from {sys.path[0]}, "
           f"load average {os.getloadavg()[0]:.2f}")
-    print(f"bare conditional UPDATE + COMMIT : {bare / args.seconds:10.0f} /s  {1000 * bare_cpu / bare:6.3f} ms client CPU each")
+    print(f"bare conditional UPDATE + COMMIT : {bare / args.seconds:10.0f} /s  {1000 * bare_cpu / bare:6.3f} ms client "
+          f"CPU each, {1000 * bare_server / bare:6.3f} ms PostgreSQL backend CPU")
     print(f"reserve_stock (service) + COMMIT : {service / args.seconds:10.0f} /s  "
-          f"{1000 * service_cpu / service:6.3f} ms client CPU each")
+          f"{1000 * service_cpu / service:6.3f} ms client CPU each, {1000 * service_server / service:6.3f} ms PostgreSQL "
+          f"backend CPU")
     print(f"ratio service / bare             : {service / bare:10.2f}")
 
 
