@@ -107,8 +107,12 @@ def reserve_stock(warehouse_id: int, quantities: dict[int, int], *, document: st
         return
     connection = ledger.connection()
     if connection.dialect.name == "postgresql":
-        params = dict(w=warehouse_id, products=list(wanted), qty=list(wanted.values()),
-                      cutoffs=[min_expiry[pid] for pid in wanted], document=document[:100], now=utcnow(),
+        # The arrays as PostgreSQL literals: psycopg adapts a Python list (finding its element
+        # type) in ~4 times the client CPU of a string the statement casts.
+        params = dict(w=warehouse_id, products="{" + ",".join(map(str, wanted)) + "}",
+                      qty="{" + ",".join(map(str, wanted.values())) + "}",
+                      cutoffs="{" + ",".join(min_expiry[pid].isoformat() for pid in wanted) + "}",
+                      document=document[:100], now=utcnow(),
                       kind=_RESERVE, actor=actor_id,
                       reason="" if isinstance(reason, Message) else (reason or "")[:200],
                       message=json.dumps(reason.to_json()) if isinstance(reason, Message) else None)
