@@ -7,10 +7,11 @@ Create Date: 2026-12-07 16:15:00
 The function of h15_stock_reserve re-planned its statements on every call: PL/pgSQL's plan
 cache kept choosing custom plans (its parameters are the function's arguments), and planning
 was a third of the backend's CPU per reservation. `plan_cache_mode = force_generic_plan` (for
-this function only) plans each statement once per connection. The writes (adding to an open
-reservation of the document, the new reservations, the ledger lines) are one statement with
-data-modifying CTEs instead of three, and the earliest lot's expiry is looked up once per
-product instead of twice. Same locks, same order, same checks.
+this function only) plans each statement once per connection. The bounds and the writes (adding
+to an open reservation of the document, the new reservations, the ledger lines) are one
+statement with data-modifying CTEs instead of four, and the earliest lot's expiry is looked up
+once per product instead of twice. Same locks, same order, same checks, the bounds still read
+by a statement that starts after the balances are locked.
 """
 import importlib.util
 import os
@@ -39,7 +40,6 @@ DECLARE
     v_products integer[];
     v_available integer[];
     v_points integer[];
-    v_own integer[];
     v_fit boolean := false;
 BEGIN
     -- p_products ascending (the caller sorts): the order every stock change locks balances in.
@@ -65,36 +65,39 @@ BEGIN
     IF cardinality(v_products) = cardinality(p_products) THEN
         -- Every product taken (so v_products = p_products). Fit when, for each, the earliest lot
         -- with stock expires no sooner than the latest cut-off of its open reservations and ours
-        -- (no lot with stock: NULL, not fit).
-        SELECT array_agg(b.own ORDER BY b.n),
-               bool_and(coalesce(b.lot_min >= GREATEST(b.cutoff_max, b.cutoff), false))
-        INTO v_own, v_fit
-        FROM (SELECT w.n, w.cutoff,
-                     (SELECT min(l.expiry_date) FROM stock_lots l
-                      WHERE l.warehouse_id = p_warehouse AND l.product_id = w.pid AND l.on_hand > 0) AS lot_min,
-                     (SELECT max(s.min_expiry_date) FROM stock_reservations s
-                      WHERE s.warehouse_id = p_warehouse AND s.product_id = w.pid AND s.qty > 0) AS cutoff_max,
-                     (SELECT s.id FROM stock_reservations s
-                      WHERE s.document = p_document AND s.warehouse_id = p_warehouse AND s.product_id = w.pid) AS own
-              FROM unnest(p_products, p_cutoffs) WITH ORDINALITY AS w (pid, cutoff, n)) b;
-    END IF;
-    IF v_fit THEN
-        -- Data-modifying CTEs run exactly once each, whether or not the outer INSERT reads them.
-        WITH added AS (
+        -- (no lot with stock: not fit). Read by a new statement (a snapshot taken after the locks),
+        -- and written by the same one when every product fits: data-modifying CTEs run exactly
+        -- once each, and write nothing when `verdict` says no.
+        WITH bounds AS MATERIALIZED (
+            SELECT w.pid, w.qty, w.cutoff,
+                   (SELECT s.id FROM stock_reservations s WHERE s.document = p_document
+                    AND s.warehouse_id = p_warehouse AND s.product_id = w.pid) AS own,
+                   coalesce((SELECT min(l.expiry_date) FROM stock_lots l
+                             WHERE l.warehouse_id = p_warehouse AND l.product_id = w.pid AND l.on_hand > 0)
+                            >= GREATEST((SELECT max(s.min_expiry_date) FROM stock_reservations s
+                                         WHERE s.warehouse_id = p_warehouse AND s.product_id = w.pid
+                                           AND s.qty > 0), w.cutoff), false) AS fit
+            FROM unnest(p_products, p_qty, p_cutoffs) AS w (pid, qty, cutoff)
+        ), verdict AS (
+            SELECT bool_and(b.fit) AS fit FROM bounds b
+        ), added AS (
             UPDATE stock_reservations s
-            SET qty = s.qty + w.qty, min_expiry_date = GREATEST(s.min_expiry_date, w.cutoff)
-            FROM unnest(v_own, p_qty, p_cutoffs) AS w (id, qty, cutoff)
-            WHERE s.id = w.id
+            SET qty = s.qty + b.qty, min_expiry_date = GREATEST(s.min_expiry_date, b.cutoff)
+            FROM bounds b, verdict v
+            WHERE v.fit AND s.id = b.own
         ), created AS (
             INSERT INTO stock_reservations (document, warehouse_id, product_id, qty, min_expiry_date, created_at)
-            SELECT p_document, p_warehouse, w.pid, w.qty, w.cutoff, p_now
-            FROM unnest(p_products, p_qty, p_cutoffs, v_own) AS w (pid, qty, cutoff, own)
-            WHERE w.own IS NULL
+            SELECT p_document, p_warehouse, b.pid, b.qty, b.cutoff, p_now
+            FROM bounds b, verdict v
+            WHERE v.fit AND b.own IS NULL
+        ), recorded AS (
+            INSERT INTO stock_movements (at, warehouse_id, product_id, lot_id, kind, on_hand_delta, reserved_delta,
+                                         actor_id, reason, reason_message, document)
+            SELECT p_now, p_warehouse, b.pid, NULL, p_kind, 0, b.qty, p_actor, p_reason, p_reason_message, p_document
+            FROM bounds b, verdict v
+            WHERE v.fit
         )
-        INSERT INTO stock_movements (at, warehouse_id, product_id, lot_id, kind, on_hand_delta, reserved_delta,
-                                     actor_id, reason, reason_message, document)
-        SELECT p_now, p_warehouse, w.pid, NULL, p_kind, 0, w.qty, p_actor, p_reason, p_reason_message, p_document
-        FROM unnest(p_products, p_qty) AS w (pid, qty);
+        SELECT v.fit INTO v_fit FROM verdict v;
     END IF;
     RETURN QUERY SELECT t.pid, t.available, t.point, v_fit
         FROM unnest(v_products, v_available, v_points) AS t (pid, available, point);
