@@ -37,6 +37,9 @@ def register_extensions(app: Flask) -> None:
             event.listen(db.engine, "connect", _postgresql_session)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    from app.web.common.cookie_session import CookieSessions
+
+    app.session_interface = CookieSessions()
     app.config["RATELIMIT_STORAGE_URI"] = _rate_limit_storage(app.config.get("REDIS_URL"))
     limiter.init_app(app)
     # Only the API's views are limited, each by its decorator, which runs the check itself: the

@@ -173,9 +173,9 @@ def test_add_to_cart_stays_within_its_statement_budget_in_one_transaction(retail
 
 
 def test_catalog_reads_outside_a_transaction_and_add_to_cart_keeps_its_one(retailer, shop):
-    """The catalog page only reads: its statements run in autocommit (no BEGIN and ROLLBACK round
-    trips, and psycopg keeps them prepared: app/web/common/read_only.py); add to cart, a POST,
-    still runs in one transaction."""
+    """The catalog page, the cart page and the page a plain add lands on only read: their
+    statements run in autocommit (no BEGIN and ROLLBACK round trips, and psycopg keeps them
+    prepared: app/web/common/read_only.py); add to cart, a POST, still runs in one transaction."""
     user, org = shop
     product = b.products(1, base_price_fen=2000)[0]
     db.session.commit()
@@ -193,8 +193,15 @@ def test_catalog_reads_outside_a_transaction_and_add_to_cart_keeps_its_one(retai
         on_catalog = list(levels)
         levels.clear()
         db.session.remove()
-        assert retailer.post("/retailer/cart/add", form).status_code == 303
+        added = retailer.post("/retailer/cart/add", form)
+        assert added.status_code == 303
+        on_add = list(levels)
+        for page in (added.headers["Location"].split("#")[0], "/retailer/cart"):
+            levels.clear()
+            db.session.remove()
+            assert retailer.get(page).status_code == 200, page
+            assert levels and set(levels) == {"AUTOCOMMIT"}, (page, levels)
     finally:
         event.remove(db.engine, "before_cursor_execute", watch)
     assert on_catalog and set(on_catalog) == {"AUTOCOMMIT"}, on_catalog
-    assert levels and "AUTOCOMMIT" not in levels, levels
+    assert on_add and "AUTOCOMMIT" not in on_add, on_add

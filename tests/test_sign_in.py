@@ -134,6 +134,21 @@ def test_a_new_sign_in_clears_the_users_ended_sessions(login_as, world):
     assert len(rows) == 1 and rows[0].revoked_at is None
 
 
+def test_a_session_cookie_read_before_is_still_refused_once_too_old_or_changed(app, login_as, monkeypatch):
+    """The process remembers cookies it checked (app/web/common/cookie_session.py): a remembered
+    cookie's age is still checked on every request, and a changed one is checked anew."""
+    browser = login_as("retailer")
+    assert signed_in(browser, "/retailer/")  # the cookie is now one the process has checked
+    forged = copy_of_cookies(browser)
+    cookie = browser.http.get_cookie("session").value
+    forged.http.set_cookie("session", cookie[:-1] + ("A" if cookie[-1] != "A" else "B"))  # the signature changed
+    assert forged.get("/retailer/").status_code == 302
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", timedelta(seconds=-1))  # every cookie too old
+    assert browser.get("/retailer/").status_code == 302
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", timedelta(hours=1))
+    assert signed_in(browser, "/retailer/")
+
+
 # --- throttling -------------------------------------------------------------------------------
 
 def age_failures(seconds: int) -> None:

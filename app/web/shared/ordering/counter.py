@@ -131,8 +131,10 @@ def register(bp: Blueprint, counter: Counter) -> None:
              "order_again": cart_views.order_again, "coupon_apply": cart_views.coupon_apply,
              "coupon_remove": cart_views.coupon_remove, "cart_added": catalog_views.cart_added}
     methods = {"catalog": ["GET"], "cart": ["GET"], "cart_added": ["GET"]}
-    # The catalog alone writes nothing (see read_only); one with the cart beside it is left in a transaction.
-    reads_only = set() if counter.cart_on_catalog else {"catalog"}
+    # Pages that write nothing (see read_only): the catalog, the cart page and the page a plain
+    # add lands on. A catalog with the cart beside it is left in a transaction. Without the cart
+    # page's ROLLBACK the order cycle's statements stay prepared on the worker's connection.
+    reads_only = {"cart_added"} | (set() if counter.cart_on_catalog else {"catalog", "cart"})
     bp.record_once(_install_template_helpers)
     for action, (rule, endpoint) in counter.routes.items():
         view = _bound(views[action], counter, endpoint)
