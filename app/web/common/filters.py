@@ -2,7 +2,7 @@
 QR codes."""
 import segno
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 from jinja2 import StrictUndefined
 from markupsafe import Markup
 
@@ -11,6 +11,7 @@ from app.services.core.messages import render as render_message
 from app.services.core.messages import without_funding
 from app.web.assets import asset_url
 from app.web.common.fragments import cached_fragment
+from app.web.common.i18n import current_locale, install_template_gettext
 
 
 def yuan(fen: int | None) -> str:
@@ -62,5 +63,6 @@ def register(app: Flask) -> None:
         app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg, buyer_msg=buyer_msg,
                                  accuracy=accuracy, qr_svg=qr_svg)
-    app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()),
+    app.jinja_env.globals.update(asset_url=asset_url, current_locale=current_locale,
                                  vocabulary=vocabulary, cached_fragment=cached_fragment)
+    install_template_gettext(app)

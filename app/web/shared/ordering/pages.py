@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, g, get_flashed_messages, render_template, request
+from flask import Response, current_app, g, get_flashed_messages, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,7 +16,8 @@ from werkzeug.datastructures import MultiDict
 from app.models import Organisation
 from app.services.catalog import storefront
 from app.services.ordering import cart, delivery_terms
-from app.web.common.htmx import render_page, wants_fragment
+from app.web.common.fragments import render_framed
+from app.web.common.htmx import hx_response, render_page, wants_fragment
 from app.web.shared.ordering import rows
 from app.web.shared.ordering.counter import Counter, thumb_url
 from app.web.shared.ordering.forms import BlankCatalogSearch, CatalogSearchForm, CheckoutForm, CouponForm
@@ -147,6 +148,10 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
             context.update(counter.page_extras(buyer))
         if counter.cart_on_catalog:
             context.update(cart_context(counter, buyer, **cart_kw))
+        if counter.pages.frame_slots:
+            html = render_framed(counter.pages.catalog, counter.pages.frame_slots,
+                                 (current_user.is_authenticated, current_user.role), **context)
+            return hx_response(Response(html, status=status, mimetype="text/html"))
     return render_page(counter.pages.catalog, counter.pages.catalog_list, status, **context)
 
 
