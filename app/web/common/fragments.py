@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, render_template, request
 from flask.signals import before_render_template, template_rendered
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
+
+from app.web.common.i18n import current_locale
 
 MAX_FRAGMENTS = 2_000  # a few hundred bytes each; starts again when full
 
@@ -91,7 +92,7 @@ def render_framed(template_name: str, slots: tuple[str, ...], key: tuple, **cont
     app.update_template_context(context)
     before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
     cache = app.extensions.setdefault("page_frames", {})
-    frame_key = (template_name, request.script_root, request.endpoint, str(get_locale()), *key)
+    frame_key = (template_name, request.script_root, request.endpoint, current_locale(), *key)
     frame = cache.get(frame_key)
     if frame is None:
         frame = _frame(template, context, slots)
