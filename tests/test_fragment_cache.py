@@ -9,6 +9,9 @@ from tests import builders_ordering as b
 from tests.builders_rep import notification
 
 
+CSRF_VALUE = re.compile(r'(?<=name="csrf_token" value=")[^"]+|(?<="X-CSRFToken": ")[^"]+')
+
+
 def text(response):
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -41,7 +44,8 @@ def test_two_retailers_see_their_own_badges_names_and_tokens(login_as, world):
     assert world.orgs["retailer"].name in page_one and world.orgs["retailer"].name not in page_two
     assert world.orgs["retailer_b"].name in page_two and world.orgs["retailer_b"].name not in page_one
     assert csrf_tokens(page_one) and not csrf_tokens(page_one) & csrf_tokens(page_two)
-    assert csrf_tokens(page_one_again) == csrf_tokens(page_one)
+    # The session's token, signed again each second (the signature's time differs across a second)
+    assert {t.split(".")[0] for t in csrf_tokens(page_one_again)} == {t.split(".")[0] for t in csrf_tokens(page_one)}
 
 
 def test_the_current_page_and_the_typed_search_follow_the_request(retailer):
@@ -110,3 +114,36 @@ def test_a_catalog_page_without_a_query_string_answers_as_the_blank_search_form(
                                              list_target="#catalog-list", list_swap=None))
             assert boxes[0] == boxes[1]
             assert ("Drinks" if locale == "en" else "饮料") in boxes[0]
+
+
+def test_the_catalog_page_from_its_cached_frame_is_the_page_jinja_renders(retailer, world, app, monkeypatch):
+    """The catalog's frame (base.html and the retailer layout) comes from the process's cache with
+    this request's values in its slots: the same text as the whole template rendered afresh, for
+    a cart, an unread notice, the English page and a search."""
+    products = b.products(3)
+    b.cart_line(world.users["retailer"], world.orgs["retailer"], products[0], 2)
+    notification(world.users["retailer"], "新消息")
+    db.session.commit()
+    assert retailer.post("/locale", {"locale": "en", "next": "/retailer/catalog"}).status_code == 303
+
+    def pages():
+        return [CSRF_VALUE.sub("token", text(retailer.get(url))) for url in ("/retailer/catalog", "/retailer/catalog?q=x")]
+
+    framed = pages()
+    monkeypatch.setattr(app.jinja_env, "auto_reload", True)  # templates rendered whole, nothing cached
+    assert pages() == framed
+    assert 'lang="en"' in framed[0] and ">1<" in badge(framed[0], "cart-badge") and 'value="x"' in framed[1]
+    assert world.orgs["retailer"].name in framed[0]
+
+
+def test_a_message_flashed_for_one_page_shows_on_that_page_only(retailer, login_as):
+    """Flashes sit in a slot of the cached frame: the catalog page a no-JS tap lands on shows its
+    user's message once; another retailer's page does not."""
+    other = login_as("retailer_b")
+    text(other.get("/retailer/catalog"))  # the frame is cached before the message
+    tap = retailer.get("/retailer/cart/added?product=999999&set=1&next=/retailer/catalog")  # a product gone
+    assert tap.status_code == 303 and tap.headers["Location"].endswith("/retailer/catalog")
+    first, again, others = (text(retailer.get("/retailer/catalog")), text(retailer.get("/retailer/catalog")),
+                            text(other.get("/retailer/catalog")))
+    assert '<p class="flash success">已从购物车移除。</p>' in first
+    assert "已从购物车移除。" not in again and "已从购物车移除。" not in others

@@ -41,3 +41,19 @@ def test_english_checkout_button_says_submit_order(login_as, world, db):
     c.post("/locale", {"locale": "en", "next": "/retailer/cart"})
     page = c.get("/retailer/cart").get_data(as_text=True)
     assert ">Submit order</button>" in page and "Submitted orders" not in page
+
+
+def test_templates_follow_a_forced_language_inside_a_request(app):
+    """The templates' `_()` and current_locale() remember the request's translations
+    (app/web/common/i18n.py): a language forced for part of the request (a document in Chinese
+    for an English user) is used inside it and the request's own again after it."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale
+
+    page = "{{ _('搜索') }} {{ current_locale() }}"
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert render_template_string(page) == "Search en"
+        with force_locale("zh"):
+            assert render_template_string(page) == "搜索 zh"
+        assert render_template_string(page) == "Search en"

@@ -116,8 +116,7 @@ def quote_prices(customer: CustomerProfile, quantities: dict[int, int], on: date
     prices = {}
     for product_id, qty in quantities.items():
         contracts = [row for row in customer_contracts.get(product_id, ()) if _valid(row, on)]
-        entries = book.list_entries(customer, product_id, on)
-        price = _from_contract(product_id, qty, contracts) or _from_lists(product_id, qty, entries)
+        price = (contracts and _from_contract(product_id, qty, contracts)) or book.list_price(customer, product_id, qty, on)
         if price is None and product_id in products:
             price = Price(product_id, qty, products[product_id].base_price_fen, "base", "", "", 1)
         if price is not None:
@@ -188,6 +187,9 @@ class PriceBook:
     # customers on that date: shops alike share them, so a catalog page does not filter every
     # product's ~50 list items again. Filled as asked; dropped with the book.
     by_audience: dict = field(default_factory=dict, compare=False, repr=False)
+    # (the same audience and date, product id, quantity) -> the price from the lists (or None):
+    # the same for every customer of the audience, so a catalog page does not pick it again.
+    list_prices: dict = field(default_factory=dict, compare=False, repr=False)
 
     def list_entries(self, customer: CustomerProfile, product_id: int, on: date) -> list:
         """[(list rank, item, list)] of the lists targeting `customer` on `on` that hold the product."""
@@ -204,8 +206,20 @@ class PriceBook:
                 if _targets(row, customer) and _valid(row, on)]
         return entries
 
+    def list_price(self, customer: CustomerProfile, product_id: int, qty: int, on: date) -> Price | None:
+        """The price of `qty` from the lists targeting `customer` on `on` (_from_lists), remembered."""
+        key = (customer.kind, customer.tier, customer.channel, customer.region_ids, on, product_id, qty)
+        try:
+            return self.list_prices[key]
+        except KeyError:
+            if len(self.list_prices) >= MAX_LIST_PRICES:  # start again rather than track ages
+                self.list_prices.clear()
+            price = self.list_prices[key] = _from_lists(product_id, qty, self.list_entries(customer, product_id, on))
+            return price
+
 
 MAX_AUDIENCES = 2_000  # distinct (kind, tier, channel, region chain, date) kept per process
+MAX_LIST_PRICES = 100_000  # (audience, product, quantity) prices kept per process, ~200 bytes each
 
 _BOOK: PriceBook | None = None
 _TOKEN_KEY = "pricing.price_book_token"

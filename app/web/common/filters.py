@@ -1,8 +1,8 @@
 """Jinja filters and globals: money, dates in Asia/Shanghai, stored messages, asset URLs, the vocabulary's labels,
 QR codes."""
 import segno
-from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, current_app
+from flask_babel import format_date, format_datetime
 from jinja2 import StrictUndefined
 from markupsafe import Markup
 
@@ -11,6 +11,7 @@ from app.services.core.messages import render as render_message
 from app.services.core.messages import without_funding
 from app.web.assets import asset_url
 from app.web.common.fragments import cached_fragment
+from app.web.common.i18n import current_locale, install_template_gettext
 
 
 def yuan(fen: int | None) -> str:
@@ -57,10 +58,17 @@ def qr_svg(data: str, title: str = "") -> Markup:
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
 
 
+def pager(*args, **kwargs) -> Markup:
+    """components/pager.html's `pager` macro, from the template's module built once (Jinja builds it
+    again for every `{% from ... import %}` in an included template)."""
+    return current_app.jinja_env.get_template("components/pager.html").module.pager(*args, **kwargs)
+
+
 def register(app: Flask) -> None:
     if app.config.get("ENV_NAME") in ("development", "testing"):
         app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters.update(yuan=yuan, local_datetime=local_datetime, local_date=local_date, msg=msg, buyer_msg=buyer_msg,
                                  accuracy=accuracy, qr_svg=qr_svg)
-    app.jinja_env.globals.update(asset_url=asset_url, current_locale=lambda: str(get_locale()),
-                                 vocabulary=vocabulary, cached_fragment=cached_fragment)
+    app.jinja_env.globals.update(asset_url=asset_url, current_locale=current_locale,
+                                 vocabulary=vocabulary, cached_fragment=cached_fragment, pager=pager)
+    install_template_gettext(app)

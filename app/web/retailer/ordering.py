@@ -21,6 +21,9 @@ COUNTER = Counter(
     order_detail="order_detail", find_buyer=current_org, place=approval.place_order,
     pages=Pages(catalog="retailer/catalog.html", cart="retailer/cart.html", badge="retailer/_cart_badge.html",
                 row="retailer/_product_row.html", cart_bar="retailer/_cart_bar.html",
-                added="retailer/cart_added.html", row_key=retailer_row_key))
+                added="retailer/cart_added.html", row_key=retailer_row_key,
+                # base.html's and retailer/layout.html's blocks that show this request's values
+                frame_slots=("user_name", "user_org", "locale_form", "cart_badge", "notification_badge", "flashes",
+                             "content")))
 
 register(bp, COUNTER)

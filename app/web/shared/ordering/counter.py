@@ -37,7 +37,9 @@ class Pages:
     the way back to the catalog), with the `cart_added` route; without it the tap goes back to
     the whole catalog page;
     row_key: (product, listing, locale) → everything `row` reads of one product, when the catalog
-    list may take its rows from the process's row cache (shared/ordering/rows.py), or None."""
+    list may take its rows from the process's row cache (shared/ordering/rows.py), or None;
+    frame_slots: the blocks of the catalog page that read the request's values, when the page's
+    frame (its layout) may come from the process's cache (app/web/common/fragments.py), or ()."""
     catalog: str
     catalog_list: str = "shared/ordering/_catalog_list.html"
     row: str = "shared/ordering/_product_row.html"
@@ -49,6 +51,7 @@ class Pages:
     cart_extra: str | None = None
     added: str | None = None
     row_key: Callable | None = None
+    frame_slots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

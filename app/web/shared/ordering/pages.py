@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, g, get_flashed_messages, render_template, request
-from flask_babel import get_locale
+from flask import Response, current_app, g, get_flashed_messages, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -16,7 +15,9 @@ from werkzeug.datastructures import MultiDict
 from app.models import Organisation
 from app.services.catalog import storefront
 from app.services.ordering import cart, delivery_terms
-from app.web.common.htmx import render_page, wants_fragment
+from app.web.common.fragments import render_framed
+from app.web.common.i18n import current_locale
+from app.web.common.htmx import hx_response, render_page, wants_fragment
 from app.web.shared.ordering import rows
 from app.web.shared.ordering.counter import Counter, thumb_url
 from app.web.shared.ordering.forms import BlankCatalogSearch, CatalogSearchForm, CheckoutForm, CouponForm
@@ -47,7 +48,7 @@ def row_text(counter: Counter, buyer: Organisation) -> dict:
     """What every catalog row repeats, translated and built once per page rather than once per
     product (a 50-row page would otherwise spend most of its time in gettext and url_for); the
     translations once per language and process."""
-    locale = str(get_locale())
+    locale = current_locale()
     words = current_app.extensions.setdefault("catalog_row_words", {})
     if locale not in words:
         words[locale] = {
@@ -83,7 +84,7 @@ def checkout_fields(checkout: CheckoutForm) -> Markup:
     if checkout.errors or current_app.jinja_env.auto_reload:
         return Markup(render_template("shared/ordering/_checkout_fields.html", checkout=checkout))
     dates, payment = checkout.delivery_date, checkout.payment_method
-    key = (request.script_root, str(get_locale()), dates.data, tuple((c.value, str(c.label)) for c in dates.choices),
+    key = (request.script_root, current_locale(), dates.data, tuple((c.value, str(c.label)) for c in dates.choices),
            payment.data, tuple((c.value, str(c.label)) for c in payment.choices), str(payment.description))
     cache = current_app.extensions.setdefault("checkout_fields", {})
     html = cache.get(key)
@@ -131,7 +132,7 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
     form = CatalogSearchForm(formdata=args) if args else BlankCatalogSearch()
     listing = storefront.browse_catalog(current_user, buyer, per_page=current_app.config["PAGE_SIZE"],
                                         **form.criteria())
-    form.set_categories(listing.categories, str(get_locale()))
+    form.set_categories(listing.categories, current_locale())
     shown = {p.id for p in listing.page.items}
     page_errors = list(page_errors) + [m for pid, m in (row_errors or {}).items() if pid not in shown]
     context = dict(form=form, listing=listing, page_errors=page_errors, cart_count=listing.cart_count,
@@ -147,6 +148,10 @@ def show_catalog(counter: Counter, buyer: Organisation, args: MultiDict, back_ur
             context.update(counter.page_extras(buyer))
         if counter.cart_on_catalog:
             context.update(cart_context(counter, buyer, **cart_kw))
+        if counter.pages.frame_slots:
+            html = render_framed(counter.pages.catalog, counter.pages.frame_slots,
+                                 (current_user.is_authenticated, current_user.role), **context)
+            return hx_response(Response(html, status=status, mimetype="text/html"))
     return render_page(counter.pages.catalog, counter.pages.catalog_list, status, **context)
 
 

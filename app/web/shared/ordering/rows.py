@@ -20,18 +20,21 @@ from flask import current_app
 from markupsafe import Markup
 
 from app.models import Product
-from app.services.catalog.storefront import CatalogPage
+from app.services.catalog.storefront import CatalogPage, ListedProduct
 
 MAX_ROWS = 10_000  # ~1.3 KB each with its key: at most ~13 MB per process
 _CSRF_SLOT, _NEXT_SLOT = "\x00csrf\x00", "\x00next\x00"
 
 
-def retailer_row_key(p: Product, listing: CatalogPage, locale: str) -> tuple:
-    """What templates/retailer/_product_row.html reads of one row (keep the two in step)."""
+def retailer_row_key(p: ListedProduct, listing: CatalogPage, locale: str) -> tuple:
+    """What templates/retailer/_product_row.html reads of one row (keep the two in step): the
+    product's listed columns (its names in both languages, spec, unit, quantities, image version;
+    the page's language is in the page's key), the buyer's price, the stock level, the usual
+    quantity, the promotion tags and the quantity in the cart."""
     pid = p.id
-    return (pid, p.name(locale), p.spec, p.unit, p.min_order_qty, p.order_multiple, p.image_version,
-            listing.prices[pid].unit_price_fen, listing.stock.get(pid), listing.usual_qty.get(pid),
-            tuple(map(str, listing.tags.get(pid, ()))), listing.in_cart.get(pid, 0))
+    tags = listing.tags.get(pid)
+    return (p, listing.prices[pid].unit_price_fen, listing.stock.get(pid), listing.usual_qty.get(pid),
+            tuple(map(str, tags)) if tags else (), listing.cart.quantities.get(pid, 0))
 
 
 def _cache() -> dict:
