@@ -158,6 +158,14 @@ _TABLES = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "p
 _NON_EMPTY = text(" UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in _TABLES))
 
 
+# Rows a table's DELETEs left dead since its last VACUUM (this process's), and how many make us
+# vacuum it: a server with autovacuum off (as this project's CI machine has) otherwise keeps every
+# test's rows as dead tuples, and a demo build per browser test made each DELETE and foreign-key
+# check scan millions of them (the suite slowed to a crawl after a few dozen tests).
+_DEAD: dict[str, int] = {}
+VACUUM_AFTER = 20_000
+
+
 def _clean(app) -> None:
     with app.app_context():
         _db.session.remove()
@@ -167,7 +175,14 @@ def _clean(app) -> None:
             used = set(conn.execute(_NON_EMPTY).scalars())
             for name in _TABLES:
                 if name in used:
-                    conn.execute(text(f"DELETE FROM {name}"))
+                    _DEAD[name] = _DEAD.get(name, 0) + conn.execute(text(f"DELETE FROM {name}")).rowcount
+        if _db.engine.dialect.name == "postgresql":
+            full = [name for name, dead in _DEAD.items() if dead >= VACUUM_AFTER]
+            if full:
+                with _db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM " + ", ".join(full)))
+                for name in full:
+                    _DEAD[name] = 0
         from app.services.core.redis_conn import redis_connection
 
         connection = redis_connection()
