@@ -9,7 +9,8 @@ gunicorns with the same settings (`--workers` sync workers, default cores + 1, t
 setting; production config) on free ports of 127.0.0.1: the project (`wsgi:app`) and the bare app
 (`bench/bare_app.py`). The same `--clients` threads and HTTP client (stdlib http.client, gzip
 asked, like a browser without JavaScript) then hit them in turn, project round, bare round, ...
-`--rounds` times for `--seconds` each, after a short warm-up round of each (not counted):
+`--rounds` times for `--seconds` each, after a short warm-up round of each (not counted; on a server
+without autovacuum the tables a round rewrites are vacuumed before each round, as autovacuum would):
 
 - project: each client is signed in through the login form as a different random retailer and
   loops: add 3 products to the cart (plain POSTs), open the cart, check out (5 requests per
@@ -44,7 +45,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import psycopg
-from benchlib import (BARE_LINES_TABLE as LINES_TABLE, BARE_ORDERS_TABLE as ORDERS_TABLE, BENCH_DATABASE,
+from benchlib import (vacuum_when_autovacuum_is_off, BARE_LINES_TABLE as LINES_TABLE, BARE_ORDERS_TABLE as ORDERS_TABLE, BENCH_DATABASE,
                       BENCH_SECRET_KEY, CpuMeter, DEMO_PASSWORD, ROOT, add_forms, check_nothing_left,
                       csrf_token, delete_bench_orders, hidden_value, order_id_from, print_table, summary_ms)
 
@@ -278,6 +279,7 @@ def main() -> int:
         for round_no in range(args.rounds + 1):  # round 0 warms up (imports, templates, connections), not counted
             for name in ("project", "bare"):
                 seconds = args.seconds if round_no else min(args.seconds, 3.0)
+                vacuum_when_autovacuum_is_off(args.database_url)  # not inside the CPU meter's span
                 meter = CpuMeter(servers[name].pid, args.database_url)
                 meter.start()
                 done, ids, kinds, times, failed = run_round(clients[name], seconds, f"{args.seed}:{round_no}",
