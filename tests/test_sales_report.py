@@ -267,3 +267,23 @@ def test_retailers_are_paged_top_first(world, login_as):
     second = second.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert second.count("<tr>") == 5 and "门店00" in second and "门店54" not in second
     assert dealer.get("/dealer/reports/sales?by=retailer&page=99").status_code == 200
+
+
+def test_a_single_monday_of_a_weekly_only_grain_counts_that_day_not_its_week(world):
+    """One day that is a Monday has no whole week and no daily rows in a weekly-only grain (the
+    brand's market by product in a province): its edge day comes from the facts, and the week's row,
+    keyed by that Monday, must not be read as well (it was, so every single-Monday range counted
+    the whole week)."""
+    from app.services.analytics.sales import _fact_totals, _totals
+
+    cola = factories.product()
+    made = [order(world.orgs["retailer"], world.orgs["dealer"], [(cola, n)], status="completed", days_ago=n)
+            for n in range(7, 15)]
+    days = sorted({m.created_at.astimezone(LOCAL).date() for m in made})
+    facts.rebuild_range(days[0], days[-1])
+    db.session.commit()
+    monday = next(d for d in days if d.weekday() == 0 and d + timedelta(days=1) in days)
+    province = world.regions["zj"].id
+    one_day = _totals(monday, monday, "product", None, province)
+    assert one_day == _fact_totals(monday, monday, "product", None, province)
+    assert one_day and one_day != _totals(monday, monday + timedelta(days=6), "product", None, province)

@@ -244,7 +244,7 @@ def rollup_in(start: date, end: date, grain: str, province_id: int | None, daily
     weeks, edges = split_weeks(start, end)
     parts = ([("w", *weeks)] if weeks else []) + ([("d", a, b) for a, b in edges] if daily else [])
     selects = []
-    for period, first, last in parts or [("w", end, start)]:  # no part: an empty range
+    for period, first, last in parts or [("w", end + timedelta(days=1), end)]:  # no part: an empty range (first > last)
         query = select(*[getattr(SalesRollup, c) for c in ROLLUP_COLUMNS]).where(
             SalesRollup.grain == grain, SalesRollup.period == period, SalesRollup.day.between(first, last), market)
         if province_id is not None:
