@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.demo.builder import register_step
 from app.extensions import db
@@ -107,8 +107,11 @@ def _spend_some(ctx) -> int:
             line.discount_fen += fen
             line.line_total_fen -= fen
             line.tax_fen = tax_included(line.line_total_fen, line.tax_rate)
+        placed = order.updated_at  # as at checkout: the spend is part of the order, not a later change of it
         order.total_fen -= amount
         order.tax_fen = sum(line.tax_fen for line in lines)
+        db.session.flush()
+        db.session.execute(update(Order).where(Order.id == order.id).values(updated_at=placed))
         balance.move(account.dealer_id, -amount, "spend", order_id=order.id, ref=order.number or "",
                      shares={str(line.id): fen for line, fen in zip(lines, shares) if fen})
         spent += 1
