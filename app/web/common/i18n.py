@@ -30,30 +30,26 @@ def _babel_state():
     return app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
 
 
-def translations():
+def _remembered(name: str, compute, *on: str):
+    """`compute()`, kept in Flask-Babel's state while its attributes `on` are the same objects."""
     state = _babel_state()
-    remembered = getattr(state, "lianying_translations", None)
-    if remembered is not None and remembered[0] is getattr(state, "babel_locale", None) \
-            and remembered[1] is getattr(state, "babel_domain", None):
-        return remembered[2]
-    found = get_translations()
-    state = _babel_state()
+    kept = getattr(state, name, None)
+    if kept is not None and all(kept[0][i] is getattr(state, attr, None) for i, attr in enumerate(on)):
+        return kept[1]
+    value = compute()
+    state = _babel_state()  # compute() may have made it
     if state is not None and getattr(state, "babel_locale", None) is not None:
-        state.lianying_translations = (state.babel_locale, getattr(state, "babel_domain", None), found)
-    return found
+        setattr(state, name, (tuple(getattr(state, attr, None) for attr in on), value))
+    return value
+
+
+def translations():
+    return _remembered("lianying_translations", get_translations, "babel_locale", "babel_domain")
 
 
 def current_locale() -> str:
     """The request's language code ("zh", "en"), as str(get_locale())."""
-    state = _babel_state()
-    remembered = getattr(state, "lianying_locale", None)
-    if remembered is not None and remembered[0] is getattr(state, "babel_locale", None):
-        return remembered[1]
-    code = str(get_locale())
-    state = _babel_state()
-    if state is not None and getattr(state, "babel_locale", None) is not None:
-        state.lianying_locale = (state.babel_locale, code)
-    return code
+    return _remembered("lianying_locale", lambda: str(get_locale()), "babel_locale")
 
 
 def install_template_gettext(app: Flask) -> None:
