@@ -80,6 +80,7 @@ def prepare(url: str) -> tuple[int, list[int]]:
                 db.session.add(lot)
                 db.session.flush()
                 db.session.add(StockBalance(warehouse_id=warehouse.id, product_id=product.id, on_hand=STOCK, reserved=0))
+                db.session.flush()  # before its ledger line, which refers to it
                 db.session.add(StockMovement(warehouse_id=warehouse.id, product_id=product.id, lot_id=lot.id,
                                              kind="receipt", on_hand_delta=STOCK, document="bench"))
         # Start each run from the same state: nothing reserved by earlier runs.

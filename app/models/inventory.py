@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String,
-                        UniqueConstraint, text)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, ForeignKeyConstraint, Index,
+                        Integer, String, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, MessageJSON, UTCDateTime, utcnow
@@ -111,12 +111,22 @@ class StockMovement(Base):
         Index("ix_stock_movements_wh_product_at", "warehouse_id", "product_id", "at"),
         Index("ix_stock_movements_document", "document"),
         Index("ix_stock_movements_kind_at", "kind", "at"),
+        # Only lines with a lot (receipts, shipments, counts...): reservations and releases, most
+        # of the ledger's lines, have none and no entry here.
+        Index("ix_stock_movements_lot_id", "lot_id", postgresql_where=text("lot_id IS NOT NULL"),
+              sqlite_where=text("lot_id IS NOT NULL")),
+        # A line belongs to a balance row (whose own keys name the warehouse and the product): the
+        # check finds the row the ledger's change has just locked, instead of taking share locks
+        # on the warehouse's row, which every concurrent change in that warehouse then shares, and
+        # on the product's (migration h16_stock_balance_keys).
+        ForeignKeyConstraint(["warehouse_id", "product_id"],
+                             ["stock_balances.warehouse_id", "stock_balances.product_id"]),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("stock_lots.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(Integer)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("stock_lots.id"))
     kind: Mapped[str] = mapped_column(String(15))
     on_hand_delta: Mapped[int] = mapped_column(Integer, default=0)
     reserved_delta: Mapped[int] = mapped_column(Integer, default=0)
@@ -141,11 +151,14 @@ class StockReservation(Base):
         # shipped reservations (qty 0) the product has had.
         Index("ix_stock_reservations_open", "warehouse_id", "product_id", "min_expiry_date",
               postgresql_where=text("qty > 0"), sqlite_where=text("qty > 0")),
+        # Held of a balance row (see StockMovement's key).
+        ForeignKeyConstraint(["warehouse_id", "product_id"],
+                             ["stock_balances.warehouse_id", "stock_balances.product_id"]),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document: Mapped[str] = mapped_column(String(100))
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    warehouse_id: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(Integer)
     qty: Mapped[int] = mapped_column(Integer, default=0)
     min_expiry_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
