@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, case, desc, func, or_, select
+from sqlalchemy import ARRAY, Integer, bindparam, case, cast, desc, func, or_, select
 
 from app.extensions import db
 from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance,
@@ -150,14 +150,15 @@ def _browse_statement(with_stock: bool, usual: bool, by_category: bool):
 
 
 def _stock_column():
-    """[[product id, available], ...] (or NULL) of the listed products (`stock_ids`) in the owner's
-    ordering warehouse (_available_column's), as one JSON value: a product without a balance has none."""
+    """[[product id, available], ...] (or NULL) of the listed products in the owner's ordering
+    warehouse (_available_column's), as one JSON value: a product without a balance has none. The
+    products (`stock_ids`) are an array literal: psycopg dumps a list of 50 ints one by one (~60 µs)."""
     warehouse = (select(Warehouse.id).where(Warehouse.owner_id == bindparam("owner_id"), Warehouse.active.is_(True))
                  .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1).scalar_subquery())
     return (select(func.json_agg(func.json_build_array(StockBalance.product_id,
                                                        StockBalance.on_hand - StockBalance.reserved)))
             .where(StockBalance.warehouse_id == warehouse,
-                   StockBalance.product_id.in_(bindparam("stock_ids", expanding=True)))
+                   StockBalance.product_id == func.any(cast(bindparam("stock_ids"), ARRAY(Integer))))
             .scalar_subquery())
 
 
@@ -165,15 +166,18 @@ def _stock_column():
 def _categories_statement(with_cart: bool, with_stock: bool = False):
     """The categories, with the promotions' version, the price book's and the catalog's tokens and
     (PostgreSQL) the owner's cart for the buyer and the stock of the page's products riding along:
-    none of them costs a query of its own."""
+    none of them costs a query of its own. The cart and the stock are read from the first row; the
+    other rows have NULL there (each row's copy was sent and decoded again: ~0.1 ms a page)."""
+    order = (Category.sort_order, Category.id)
+    first = func.row_number().over(order_by=order) == 1
     query = select(Category.id, Category.code, Category.name_zh, Category.name_en, Category.sort_order,
                    promo_index.version_column().label("v"), prices_token_column().label("price_token"),
                    shelf_store.token_column().label("catalog_token"))
     if with_cart:
-        query = query.add_columns(cart.summary_column().label("cart"))
+        query = query.add_columns(case((first, cart.summary_column())).label("cart"))
     if with_stock:
-        query = query.add_columns(_stock_column().label("stock"))
-    return query.order_by(Category.sort_order, Category.id)
+        query = query.add_columns(case((first, _stock_column())).label("stock"))
+    return query.order_by(*order)
 
 
 def _categories(owner: User, buyer: Organisation, stock_of: list | None = None) -> list:
@@ -183,7 +187,7 @@ def _categories(owner: User, buyer: Organisation, stock_of: list | None = None) 
     owner_id = stock_owner_id(buyer) if stock_of is not None else None
     params = cart.summary_params(owner, buyer) if with_cart else {}
     if owner_id is not None:
-        params.update(owner_id=owner_id, stock_ids=[p.id for p in stock_of])
+        params.update(owner_id=owner_id, stock_ids="{" + ",".join([str(p.id) for p in stock_of]) + "}")
     return driver_sql.rows(f"catalog-categories-{with_cart}-{owner_id is not None}",
                            lambda: _categories_statement(with_cart, owner_id is not None), params)
 
@@ -191,7 +195,7 @@ def _categories(owner: User, buyer: Organisation, stock_of: list | None = None) 
 def _stock_levels(products: list, available) -> dict[int, str]:
     """The stock levels of `products` from _stock_column's value."""
     found = dict(available or ())
-    return {p.id: stock_level(p, int(found.get(p.id, 0))) for p in products}
+    return {p.id: stock_level(p, found.get(p.id, 0)) for p in products}
 
 
 def _shelf_page(shown, page: int, per_page: int) -> Page:
