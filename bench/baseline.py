@@ -20,8 +20,9 @@ Inputs: a PostgreSQL database with demo data (default lianying_bench at `full` s
    size by different retailers, counting the SQL statements each runs (a SQLAlchemy
    `before_cursor_execute` listener); the count should not depend on the size.
 
-A database not migrated to h15_price_book (the shared lianying_bench stays at the main line's
-revision) gets the price book's token table and triggers for the run, dropped at the end.
+A database not migrated to h15_price_book or h16_catalog_version (the shared lianying_bench stays at
+the main line's revision) gets the price book's or the catalog's token table and triggers for the
+run, dropped at the end.
 Writes undone at the end: the orders (their reserved stock, ledger rows, notifications, audit
 rows, via benchlib.delete_bench_orders), cart lines, and the login sessions the clients opened.
 """
@@ -44,38 +45,46 @@ from benchlib import (BENCH_DATABASE, BENCH_SECRET_KEY, DEMO_PASSWORD, ROOT, Cpu
                       csrf_token, delete_bench_orders, hidden_value, order_id_from, print_table)
 
 
-PRICE_BOOK_TABLES = ("price_lists", "price_list_items", "contract_prices")
+# The token tables the project's code reads, each with the tables whose writes change it (migrations
+# h15_price_book and h16_catalog_version).
+TOKEN_TABLES = {"price_book_version": ("price_book", ("price_lists", "price_list_items", "contract_prices")),
+                "catalog_version": ("catalog", ("products", "product_visibility", "categories"))}
 
 
-def add_price_book_if_missing(database_url: str) -> bool:
-    """The price book's token table and triggers (migration h15_price_book), added for the run
-    when the database has not been migrated that far (the shared lianying_bench is kept at the
-    main line's revision); True when added, to be dropped by drop_price_book."""
+def add_tokens_if_missing(database_url: str) -> list[str]:
+    """The token tables and triggers of migrations h15_price_book and h16_catalog_version, added
+    for the run where the database has not been migrated that far (the shared lianying_bench is
+    kept at the main line's revision); the names of those added, for drop_tokens."""
+    added = []
     with psycopg.connect(database_url, autocommit=True) as connection:
-        if connection.execute("SELECT to_regclass('price_book_version')").fetchone()[0] is not None:
-            return False
-        with connection.transaction():
-            connection.execute("CREATE TABLE price_book_version (id integer PRIMARY KEY, token varchar(40) NOT NULL)")
-            connection.execute("""
-                CREATE FUNCTION price_book_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    INSERT INTO price_book_version (id, token) VALUES (1, md5(random()::text || clock_timestamp()::text))
-                    ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
-                    RETURN NULL;
-                END $$""")
-            for table in PRICE_BOOK_TABLES:
-                connection.execute(f"CREATE TRIGGER {table}_price_book AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                                   f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION price_book_changed()")
-            connection.execute("INSERT INTO price_book_version VALUES (1, md5(random()::text))")
-    return True
+        for name, (short, tables) in TOKEN_TABLES.items():
+            if connection.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None:
+                continue
+            with connection.transaction():
+                connection.execute(f"CREATE TABLE {name} (id integer PRIMARY KEY, token varchar(40) NOT NULL)")
+                connection.execute(f"""
+                    CREATE FUNCTION {short}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        INSERT INTO {name} (id, token) VALUES (1, md5(random()::text || clock_timestamp()::text))
+                        ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
+                        RETURN NULL;
+                    END $$""")
+                for table in tables:
+                    connection.execute(f"CREATE TRIGGER {table}_{short} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                                       f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {short}_changed()")
+                connection.execute(f"INSERT INTO {name} VALUES (1, md5(random()::text))")
+            added.append(name)
+    return added
 
 
-def drop_price_book(database_url: str) -> None:
+def drop_tokens(database_url: str, names: list[str]) -> None:
     with psycopg.connect(database_url, autocommit=True) as connection, connection.transaction():
-        for table in PRICE_BOOK_TABLES:
-            connection.execute(f"DROP TRIGGER IF EXISTS {table}_price_book ON {table}")
-        connection.execute("DROP FUNCTION IF EXISTS price_book_changed()")
-        connection.execute("DROP TABLE IF EXISTS price_book_version")
+        for name in names:
+            short, tables = TOKEN_TABLES[name]
+            for table in tables:
+                connection.execute(f"DROP TRIGGER IF EXISTS {table}_{short} ON {table}")
+            connection.execute(f"DROP FUNCTION IF EXISTS {short}_changed()")
+            connection.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def free_port() -> int:
@@ -253,7 +262,7 @@ def main() -> int:
     browsers, buyers = sample[:args.clients], sample[args.clients:]
     user_ids = [row[0] for row in sample]
 
-    added = add_price_book_if_missing(args.database_url)
+    added = add_tokens_if_missing(args.database_url)
     names = ["bare", "project"] + (["other"] if args.compare_with else [])
     ports = {name: free_port() for name in names}
     servers = {"bare": start_gunicorn("bare_app:app", args.database_url, args.workers, ports["bare"], chdir="bench"),
@@ -304,7 +313,7 @@ def main() -> int:
                                (user_ids, since))
             restored = check_nothing_left(connection, user_ids, since, deleted)
         if added:
-            drop_price_book(args.database_url)
+            drop_tokens(args.database_url, added)
 
     labels = {"bare": "bare Flask page (1 SELECT, 50-row table)", "project": "catalog, this checkout",
               "other": f"catalog, {args.compare_with}"}

@@ -5,7 +5,8 @@ from app.models.audit import AuditEvent, LoginFailure
 from app.models.base import Base, utcnow
 from app.models.billing import Invoice
 from app.models.documents import Document, DocumentKind, DocumentStatus, ORDER_DOCUMENT_KINDS  # noqa: F401
-from app.models.catalog import TAX_RATES, Category, Product, ProductImage, ProductStatus, ProductVisibility
+from app.models.catalog import (TAX_RATES, CatalogVersion, Category, Product, ProductImage, ProductStatus,
+                                ProductVisibility)
 from app.models.credit import (CreditNote, CreditNoteReason, CreditProfile, Payment,  # noqa: F401
                                PaymentAllocation, PaymentMethod, PrepaymentAccount, PrepaymentEntry)
 from app.models.loyalty import (MEMBER_TIERS, LoyaltySettings, PointsAccount, PointsEntry,  # noqa: F401
@@ -39,7 +40,7 @@ from app.models.pricing import ContractPrice, PriceBookVersion, PriceList, Price
 from app.models.user import PERMISSIONS, Role, User, UserSession  # noqa: F401
 
 __all__ = [
-    "AuditEvent", "Base", "CHANNELS", "CartLine", "Category", "ContractPrice", "DEALER_TIERS",
+    "AuditEvent", "Base", "CHANNELS", "CartLine", "CatalogVersion", "Category", "ContractPrice", "DEALER_TIERS",
     "DealerTerritory", "Invoice", "LoginFailure", "Order", "OrderChannel", "OrderEvent", "OrderLine",
     "OrderStatus", "OrgKind", "Organisation", "PERMISSIONS", "PriceBookVersion", "PriceList", "PriceListItem",
     "Product", "ProductImage", "ProductStatus", "ProductVisibility", "Region", "RepRoute", "Role",

@@ -88,3 +88,13 @@ class ProductVisibility(Base):
     tier: Mapped[str | None] = mapped_column(String(10))
     channel: Mapped[str | None] = mapped_column(String(20))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+
+
+class CatalogVersion(Base):
+    """One row whose `token` changes whenever a product, a visibility rule or a category is
+    written (database triggers, see migration h16_catalog_version): the per-process copy of the
+    orderable catalog (app/services/catalog/shelf.py) reloads when the token it was read at differs."""
+
+    __tablename__ = "catalog_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40))

@@ -17,12 +17,13 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
 OPENED_MAX = 4096  # cookies remembered per process (about one per browser active lately)
+_SCALARS = frozenset({str, int, bool, float, type(None)})  # values no view can change in place
 
 
 class CookieSessions(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._serializers: dict = {}
-        self._opened: dict[str, tuple[dict, int]] = {}  # cookie text -> (its values, signed at)
+        self._opened: dict[str, tuple[dict, int, bool]] = {}  # cookie text -> (its values, signed at, flat)
 
     def get_signing_serializer(self, app):
         if not app.secret_key:
@@ -51,9 +52,11 @@ class CookieSessions(SecureCookieSessionInterface):
                 return self.session_class()
             if len(self._opened) >= OPENED_MAX:
                 self._opened.clear()
-            opened = self._opened[value] = (data, int(signed_at.timestamp()))
+            flat = all(type(v) in _SCALARS for v in data.values())
+            opened = self._opened[value] = (data, int(signed_at.timestamp()), flat)
         else:
             age = int(time.time()) - opened[1]  # as itsdangerous counts it
             if age > max_age or age < 0:
                 return self.session_class()
-        return self.session_class(copy.deepcopy(opened[0]))
+        # A copy a view may change: the values themselves only when one can be changed in place (flashes).
+        return self.session_class(opened[0] if opened[2] else copy.deepcopy(opened[0]))
