@@ -1,7 +1,7 @@
 """catalog version: a token the database changes on every write to products, visibility rules or categories
 
 Revision ID: h16_catalog_version
-Revises: h15res_stock_reserve_generic
+Revises: h16_stock_balance_keys
 Create Date: 2026-12-07 19:45:00
 
 Triggers on products, product_visibility and categories give catalog_version's one row a new
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'h16_catalog_version'
-down_revision = 'h15res_stock_reserve_generic'
+down_revision = 'h16_stock_balance_keys'
 branch_labels = None
 depends_on = None
 
