@@ -16,7 +16,7 @@ from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, O
 from app.services.core import driver_sql
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
-from app.services.core.paging import Page, counted_page_query, paginate_counted
+from app.services.core.paging import Page, counted_page_query, paginate_counted, paginate_list
 from app.services.pricing.prices import Price, quote_prices, region_profile, token_read
 from app.services.pricing.prices import token_column as prices_token_column
 from app.services.catalog import shelf as shelf_store
@@ -198,13 +198,6 @@ def _stock_levels(products: list, available) -> dict[int, str]:
     return {p.id: stock_level(p, found.get(p.id, 0)) for p in products}
 
 
-def _shelf_page(shown, page: int, per_page: int) -> Page:
-    """Page `page` (clamped to [1, pages]) of the shelf's products `shown`, as paginate_counted."""
-    total = len(shown)
-    number = min(max(1, page), max(1, -(-total // per_page)))
-    return Page(list(shown[(number - 1) * per_page:number * per_page]), number, per_page, total)
-
-
 def _browse_shelf(owner: User, buyer: Organisation, profile, category_id, page: int, per_page: int):
     """The plain catalog (no search, not the usual products; PostgreSQL) from the process's shelf:
     one statement, the categories with the catalog's token and the page's stock levels, whose token
@@ -216,7 +209,7 @@ def _browse_shelf(owner: User, buyer: Organisation, profile, category_id, page: 
         shown = shelf.visible_to(profile) if shelf is not None else ()
         if category_id:
             shown = [p for p in shown if p.category_id == category_id]
-        return _shelf_page(shown, page, per_page)
+        return paginate_list(shown, page, per_page)
 
     shelf = shelf_store.current()
     result = page_of(shelf)

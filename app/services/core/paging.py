@@ -29,11 +29,21 @@ class Page:
         return self.number < self.pages
 
 
+def _clamped(page: int, total: int, per_page: int) -> int:
+    """`page` clamped to [1, pages] for `total` items."""
+    return min(max(1, page), max(1, -(-total // per_page)))
+
+
+def paginate_list(items, page: int, per_page: int) -> Page:
+    """Page `page` (clamped to [1, pages]) of a sequence already in memory."""
+    number = _clamped(page, len(items), per_page)
+    return Page(list(items[(number - 1) * per_page:number * per_page]), number, per_page, len(items))
+
+
 def paginate(query, page: int, per_page: int, scalars: bool = True) -> Page:
     """`query` is a select(); `page` is clamped to [1, pages]."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-total // per_page))
-    number = min(max(1, page), pages)
+    number = _clamped(page, total, per_page)
     result = db.session.execute(query.limit(per_page).offset((number - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items, number, per_page, total)
