@@ -1,5 +1,7 @@
 """Inventory services: receipts, reservations (all or nothing), FEFO shipping, the shelf-life
 rule, returns, adjustments, stocktakes and the ledger check."""
+import os
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -111,6 +113,48 @@ def test_reserving_again_for_a_document_adds_to_its_reservation(setup):
     assert sorted(db.session.execute(select(StockMovement.product_id, StockMovement.reserved_delta).where(
         StockMovement.document == "manual:1", StockMovement.kind == "reserve")).all()) == sorted(
         [(p1.id, 2), (p1.id, 3), (p2.id, 1)])
+    assert verify_stock() == []
+
+
+STOCK_TABLES = ("stock_balances", "stock_reservations", "stock_movements", "stock_lots")
+
+
+def _reads() -> dict[str, tuple[int, int]]:
+    """{table: (sequential scans, rows fetched through an index)} so far in this transaction."""
+    rows = db.session.execute(text("SELECT relname, seq_scan, idx_tup_fetch FROM pg_stat_xact_user_tables "
+                                   "WHERE relname = ANY (:tables)"), {"tables": list(STOCK_TABLES)})
+    return {name: (seq, fetched) for name, seq, fetched in rows}
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+                    reason="the stock_reserve function is PostgreSQL's (set DATABASE_URL)")
+def test_reservation_reads_its_rows_by_key_whatever_the_statistics(setup):
+    """The function plans once per connection and keeps the plan. Planned on statistics that say
+    the stock tables are nearly empty (as here, and on a new installation), it must still reach
+    each row through an index: no sequential scan, and a handful of balance rows per product
+    rather than every balance row of the warehouse."""
+    wh, p1, p2 = setup["wh"], setup["p1"], setup["p2"]
+    others = [factories.product() for _ in range(40)]
+    for product in [p1, p2, *others]:
+        stock(wh, product, 10)
+    db.session.commit()
+    db.session.execute(text(f"ANALYZE {', '.join(STOCK_TABLES)}"))  # new statistics: the function plans anew
+    before = _reads()
+    for n in range(5):
+        reserve_stock(wh.id, {p1.id: 1}, document=f"manual:{n}", min_expiry={p1.id: days(5)}, actor_id=None)
+    reserve_stock(wh.id, {p1.id: 1, p2.id: 2}, document="manual:0", min_expiry={p1.id: days(9), p2.id: days(5)},
+                  actor_id=None)  # adds to manual:0's reservation of p1
+    after = _reads()
+    seq_scans = {t: after[t][0] - before[t][0] for t in STOCK_TABLES}
+    assert seq_scans == dict.fromkeys(STOCK_TABLES, 0)
+    # 7 product reservations: each updates its balance row and checks it twice (the foreign keys
+    # of its reservation and ledger line), plus the lock taken first when there are several.
+    assert after["stock_balances"][1] - before["stock_balances"][1] <= 4 * 7
+    db.session.commit()
+    assert (balance(wh, p1).reserved, balance(wh, p2).reserved) == (6, 2)
+    held = db.session.execute(select(StockReservation.qty, StockReservation.min_expiry_date)
+                              .where(StockReservation.document == "manual:0", StockReservation.product_id == p1.id))
+    assert [tuple(row) for row in held] == [(2, days(9))]
     assert verify_stock() == []
 
 

@@ -9,9 +9,10 @@ commits or rolls back, which is harmless). Stock falling to its reorder point is
 Concurrency: all the products are reserved by one conditional UPDATE
 (`reserved = reserved + q WHERE on_hand - reserved >= q`) that locks their rows in ascending
 product id, so many processes reserving the same products never oversell and never deadlock
-(see ledger.py). On PostgreSQL that UPDATE and the rest of a reservation run inside the
-`stock_reserve` function (migration h15_stock_reserve): one round trip and little
-Python per reservation, the same locks in the same order.
+(see ledger.py). On PostgreSQL the whole reservation runs inside the `stock_reserve` function
+(migrations h15_stock_reserve, h15res_stock_reserve_generic, h17_stock_reserve_keyed): one round
+trip and little Python per reservation, the same conditional change of each balance row in the
+same ascending order, each row reached through its key whatever the table statistics.
 """
 from __future__ import annotations
 
