@@ -2,7 +2,7 @@
 cost of one order).
 
     .venv/bin/python bench/order_cpu.py [--database-url URL] [--retailers 6] [--lines 3] [--checkout PATH]
-        [--redis-url URL]
+        [--redis-url URL] [--htmx]
 
 Inputs: a PostgreSQL database with demo data (default lianying_bench at `full` scale). The app
 with production settings (Flask test client, no gunicorn or HTTP: this process's CPU time only,
@@ -11,7 +11,8 @@ random retailers signs in through the form and, like a phone without JavaScript,
 catalog (5 times, 2 of them warm-up), adds 3 products (plain POSTs, each followed to the page it
 lands on), opens the cart and checks out (automatic approval reserves stock). `--lines N` adds N
 products instead of 3 (the checkout of an N-line cart). The first retailer warms up and is not
-counted. Printed: the median per request kind, the checkout's SQL statements and the load
+counted. `--htmx` adds as htmx does (an HX-Request header; the answer is the product's row and
+the cart bar, nothing to follow). Printed: the median per request kind, the checkout's SQL statements and the load
 average. `--checkout /work/main` measures another checkout of the project instead (before/after).
 `--redis-url` (default $REDIS_URL): jobs go to RQ as in production (the checkout's webhook
 fan-out); without it they run inline after the commit, inside the checkout's time. The fan-out
@@ -49,9 +50,11 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=3, help="products added before the checkout")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
                         help="Redis for the app's jobs, as in production (default: $REDIS_URL; none: jobs inline)")
+    parser.add_argument("--htmx", action="store_true", help="add to cart as htmx does, not by plain POSTs")
     args = parser.parse_args()
+    add_kind = "add to cart (htmx)" if args.htmx else "add to cart (plain POST)"
     checkout_kind = f"checkout, {args.lines} lines"
-    kinds = ("catalog page", "add to cart (plain POST)", "the page it lands on", "cart page", checkout_kind)
+    kinds = ("catalog page", add_kind, "the page it lands on", "cart page", checkout_kind)
     with psycopg.connect(args.database_url) as connection:
         users = connection.execute("SELECT username, id FROM users WHERE role = 'retailer' AND active "
                                    "ORDER BY id").fetchall()
@@ -89,9 +92,13 @@ def main() -> int:
                 page = timed("catalog page", lambda: client.get("/retailer/catalog")).get_data(as_text=True)
             token = csrf_token(page)
             for product_id, qty in add_forms(page)[5:5 + args.lines]:
-                response = timed("add to cart (plain POST)", lambda: client.post("/retailer/cart/add", data={
-                    "csrf_token": token, "product_id": product_id, "qty": qty, "next": "/retailer/catalog"}))
-                timed("the page it lands on", lambda: client.get(response.headers["Location"].split("#")[0]))
+                response = timed(add_kind, lambda: client.post("/retailer/cart/add", data={
+                    "csrf_token": token, "product_id": product_id, "qty": qty, "next": "/retailer/catalog"},
+                    headers={"HX-Request": "true"} if args.htmx else {}))
+                if args.htmx:
+                    assert response.status_code == 200, response.status_code
+                else:
+                    timed("the page it lands on", lambda: client.get(response.headers["Location"].split("#")[0]))
             cart = timed("cart page", lambda: client.get("/retailer/cart")).get_data(as_text=True)
             response = timed(checkout_kind, lambda: client.post("/retailer/cart/checkout", data={
                 "csrf_token": token, "idempotency_key": hidden_value(cart, "idempotency_key"),
