@@ -149,7 +149,6 @@ def test_a_session_cookie_read_before_is_still_refused_once_too_old_or_changed(a
     assert signed_in(browser, "/retailer/")
 
 
-
 def test_what_a_request_changes_in_its_session_stays_out_of_another_with_the_same_cookie(app, login_as):
     """Each request gets its own copy of a remembered cookie's values (a plain value set, a flash added)."""
     browser = login_as("retailer")
@@ -162,6 +161,7 @@ def test_what_a_request_changes_in_its_session_stays_out_of_another_with_the_sam
             again = app.session_interface.open_session(app, context.request)
             assert "_user_id" in again and "lang" not in again and "_flashes" not in again
     assert signed_in(browser, "/retailer/")
+
 
 # --- throttling -------------------------------------------------------------------------------
 

@@ -12,11 +12,12 @@ from sqlalchemy import ARRAY, Integer, bindparam, case, cast, desc, func, or_, s
 
 from app.extensions import db
 from app.models import (Category, Order, OrderLine, OrderStatus, Organisation, OrgKind, Product, StockBalance,
-                        User, Warehouse)
+                        User)
 from app.services.core import driver_sql
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
 from app.services.core.paging import Page, counted_page_query, paginate_counted, paginate_list
+from app.services.inventory.orders import ordering_warehouse
 from app.services.pricing.prices import Price, quote_prices, region_profile, token_read
 from app.services.pricing.prices import token_column as prices_token_column
 from app.services.catalog import shelf as shelf_store
@@ -98,8 +99,7 @@ def stock_owner_id(buyer: Organisation) -> int | None:
 def _available_column(owner_id: int):
     """On hand less reserved of the product in the owner's ordering warehouse (its default one,
     else its first active one: the warehouse an approval reserves from)."""
-    warehouse = (select(Warehouse.id).where(Warehouse.owner_id == owner_id, Warehouse.active.is_(True))
-                 .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1).scalar_subquery())
+    warehouse = ordering_warehouse(owner_id).scalar_subquery()
     return (select(func.coalesce(func.sum(StockBalance.on_hand - StockBalance.reserved), 0))
             .where(StockBalance.warehouse_id == warehouse, StockBalance.product_id == Product.id)
             .scalar_subquery())
@@ -153,8 +153,7 @@ def _stock_column():
     """[[product id, available], ...] (or NULL) of the listed products in the owner's ordering
     warehouse (_available_column's), as one JSON value: a product without a balance has none. The
     products (`stock_ids`) are an array literal: psycopg dumps a list of 50 ints one by one (~60 µs)."""
-    warehouse = (select(Warehouse.id).where(Warehouse.owner_id == bindparam("owner_id"), Warehouse.active.is_(True))
-                 .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1).scalar_subquery())
+    warehouse = ordering_warehouse(bindparam("owner_id")).scalar_subquery()
     return (select(func.json_agg(func.json_build_array(StockBalance.product_id,
                                                        StockBalance.on_hand - StockBalance.reserved)))
             .where(StockBalance.warehouse_id == warehouse,

@@ -49,6 +49,13 @@ def _order(order_id: int) -> Order:
     return order
 
 
+def ordering_warehouse(owner_id):
+    """The select of the owner's ordering warehouse's id: its default one, else its first active one
+    (the warehouse an approval reserves from); `owner_id` a value or a bound parameter."""
+    return (select(Warehouse.id).where(Warehouse.owner_id == owner_id, Warehouse.active.is_(True))
+            .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1))
+
+
 def default_warehouse(owner_id: int) -> Warehouse | None:
     """The owner's default warehouse, else its first active one."""
     return db.session.scalars(_DEFAULT_WAREHOUSE, {"owner_id": owner_id}).first()
@@ -69,9 +76,7 @@ def _reservation_facts(given_warehouse: bool):
         warehouse = select(Warehouse.id).where(Warehouse.id == bindparam("warehouse_id"),
                                                Warehouse.owner_id == bindparam("owner_id"))
     else:
-        warehouse = (select(Warehouse.id).where(Warehouse.owner_id == bindparam("owner_id"),
-                                                Warehouse.active.is_(True))
-                     .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1))
+        warehouse = ordering_warehouse(bindparam("owner_id"))
     return select(warehouse.scalar_subquery().label("warehouse_id"),
                   exists().where(StockReservation.document == bindparam("document")).label("reserved"),
                   allocation.strictest_rule().scalar_subquery().label("pct"))
