@@ -17,7 +17,7 @@ from app.services.core import driver_sql
 from app.services.core.clock import now_utc
 from app.services.ordering import cart
 from app.services.core.paging import Page, counted_page_query, paginate_counted, paginate_list
-from app.services.inventory.orders import ordering_warehouse
+from app.services.inventory.orders import default_warehouse_select
 from app.services.pricing.prices import Price, quote_prices, region_profile, token_read
 from app.services.pricing.prices import token_column as prices_token_column
 from app.services.catalog import shelf as shelf_store
@@ -99,7 +99,7 @@ def stock_owner_id(buyer: Organisation) -> int | None:
 def _available_column(owner_id: int):
     """On hand less reserved of the product in the owner's ordering warehouse (its default one,
     else its first active one: the warehouse an approval reserves from)."""
-    warehouse = ordering_warehouse(owner_id).scalar_subquery()
+    warehouse = default_warehouse_select(owner_id).scalar_subquery()
     return (select(func.coalesce(func.sum(StockBalance.on_hand - StockBalance.reserved), 0))
             .where(StockBalance.warehouse_id == warehouse, StockBalance.product_id == Product.id)
             .scalar_subquery())
@@ -153,7 +153,7 @@ def _stock_column():
     """[[product id, available], ...] (or NULL) of the listed products in the owner's ordering
     warehouse (_available_column's), as one JSON value: a product without a balance has none. The
     products (`stock_ids`) are an array literal: psycopg dumps a list of 50 ints one by one (~60 µs)."""
-    warehouse = ordering_warehouse(bindparam("owner_id")).scalar_subquery()
+    warehouse = default_warehouse_select(bindparam("owner_id")).scalar_subquery()
     return (select(func.json_agg(func.json_build_array(StockBalance.product_id,
                                                        StockBalance.on_hand - StockBalance.reserved)))
             .where(StockBalance.warehouse_id == warehouse,

@@ -49,10 +49,10 @@ def _order(order_id: int) -> Order:
     return order
 
 
-def ordering_warehouse(owner_id):
-    """The select of the owner's ordering warehouse's id: its default one, else its first active one
-    (the warehouse an approval reserves from); `owner_id` a value or a bound parameter."""
-    return (select(Warehouse.id).where(Warehouse.owner_id == owner_id, Warehouse.active.is_(True))
+def default_warehouse_select(owner_id, *columns):
+    """The select of `columns` (the id when none) of the owner's default warehouse, else its first
+    active one: the warehouse an approval reserves from. `owner_id` a value or a bound parameter."""
+    return (select(*(columns or (Warehouse.id,))).where(Warehouse.owner_id == owner_id, Warehouse.active.is_(True))
             .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1))
 
 
@@ -62,8 +62,7 @@ def default_warehouse(owner_id: int) -> Warehouse | None:
 
 
 # Built once (every approval runs it): all values bound.
-_DEFAULT_WAREHOUSE = (select(Warehouse).where(Warehouse.owner_id == bindparam("owner_id"), Warehouse.active.is_(True))
-                      .order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1))
+_DEFAULT_WAREHOUSE = default_warehouse_select(bindparam("owner_id"), Warehouse)
 
 
 @functools.cache
@@ -76,7 +75,7 @@ def _reservation_facts(given_warehouse: bool):
         warehouse = select(Warehouse.id).where(Warehouse.id == bindparam("warehouse_id"),
                                                Warehouse.owner_id == bindparam("owner_id"))
     else:
-        warehouse = ordering_warehouse(bindparam("owner_id"))
+        warehouse = default_warehouse_select(bindparam("owner_id"))
     return select(warehouse.scalar_subquery().label("warehouse_id"),
                   exists().where(StockReservation.document == bindparam("document")).label("reserved"),
                   allocation.strictest_rule().scalar_subquery().label("pct"))
